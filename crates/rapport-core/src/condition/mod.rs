@@ -1,0 +1,1 @@
+//! The condition model (being written).

@@ -1,0 +1,46 @@
+//! Bilingual labels. Every user-visible name of an object, field or option has an English and a
+//! Simplified Chinese form; a plain string in input is used for both.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Label {
+    pub en: String,
+    pub zh: String,
+}
+
+impl Label {
+    pub fn new(en: impl Into<String>, zh: impl Into<String>) -> Self {
+        Self {
+            en: en.into(),
+            zh: zh.into(),
+        }
+    }
+
+    pub fn is_blank(&self) -> bool {
+        self.en.trim().is_empty() || self.zh.trim().is_empty()
+    }
+}
+
+impl<'de> Deserialize<'de> for Label {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Input {
+            Plain(String),
+            Pair {
+                en: String,
+                #[serde(default)]
+                zh: Option<String>,
+            },
+        }
+        Ok(match Input::deserialize(deserializer)? {
+            Input::Plain(text) => Label::new(text.clone(), text),
+            Input::Pair { en, zh } => {
+                let zh = zh.unwrap_or_else(|| en.clone());
+                Label { en, zh }
+            }
+        })
+    }
+}

@@ -1,0 +1,26 @@
+//! Rapport's domain, free of I/O: workspace metadata (objects and fields), record values and
+//! their validation, the condition model, formulas, the clock, and the domain error type.
+//!
+//! Everything here is pure so that the store, the server and tests share one definition of
+//! what a valid record is and what a condition means.
+
+pub mod clock;
+pub mod condition;
+pub mod decimal;
+pub mod error;
+pub mod formula;
+pub mod label;
+pub mod metadata;
+pub mod names;
+pub mod record;
+pub mod sql;
+pub mod standard;
+pub mod value;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use decimal::Decimal;
+pub use error::{CoreError, FieldError};
+pub use label::Label;
+pub use metadata::{FieldConfig, FieldDef, FieldType, ObjectDef, SelectOption};
+pub use record::Record;
+pub use value::Value;

@@ -1,0 +1,491 @@
+//! Object and field metadata. An object is a real table, a field a typed column (two for a
+//! currency). Definitions are validated here; the store turns them into DDL.
+
+use crate::decimal::{Decimal, MAX_SCALE};
+use crate::names::{validate_api_name, SYSTEM_COLUMNS};
+use crate::{CoreError, Label};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    Text,
+    LongText,
+    Integer,
+    Decimal,
+    Currency,
+    Percent,
+    Boolean,
+    Date,
+    Datetime,
+    Select,
+    MultiSelect,
+    Email,
+    Phone,
+    Url,
+    Relation,
+    User,
+    Formula,
+}
+
+/// What a formula computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FormulaResult {
+    Text,
+    Decimal,
+    Boolean,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SelectOption {
+    pub value: String,
+    pub label: Label,
+    /// Win probability in percent, for pipeline stages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+}
+
+/// Type-specific settings and validation rules of a field. Only the settings that make sense
+/// for the field's type may be set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
+    /// A regular expression the whole value must match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// Inclusive lower bound for numbers (decimal string) and dates (ISO string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<String>,
+    /// Digits after the decimal point for decimal, percent, currency and decimal formulas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<u8>,
+    /// ISO 4217 code used when a currency value comes without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_currency: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<SelectOption>,
+    /// Target object of a relation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Label of the reverse list shown on the target's records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverse_label: Option<Label>,
+    /// Region used to read phone numbers written without a country code (ISO 3166, e.g. "CN").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_type: Option<FormulaResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FieldDef {
+    pub api_name: String,
+    pub label: Label,
+    #[serde(rename = "type")]
+    pub field_type: FieldType,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub unique: bool,
+    #[serde(default)]
+    pub config: FieldConfig,
+    #[serde(default)]
+    pub is_standard: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ObjectDef {
+    pub api_name: String,
+    pub label: Label,
+    pub plural_label: Label,
+    #[serde(default)]
+    pub is_standard: bool,
+    /// The field that names a record in lists, lookups and search.
+    pub name_field: String,
+    pub fields: Vec<FieldDef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived_at: Option<DateTime<Utc>>,
+    /// Sections of fields for the record page, in order.
+    #[serde(default)]
+    pub layout: Vec<LayoutSection>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LayoutSection {
+    pub label: Label,
+    pub fields: Vec<String>,
+}
+
+impl FieldType {
+    pub fn is_numeric(self) -> bool {
+        matches!(
+            self,
+            FieldType::Integer | FieldType::Decimal | FieldType::Percent | FieldType::Currency
+        )
+    }
+
+    pub fn is_textual(self) -> bool {
+        matches!(
+            self,
+            FieldType::Text
+                | FieldType::LongText
+                | FieldType::Email
+                | FieldType::Phone
+                | FieldType::Url
+        )
+    }
+
+    /// Whether global search looks at fields of this type.
+    pub fn is_searchable(self) -> bool {
+        matches!(self, FieldType::Email | FieldType::Phone)
+    }
+}
+
+impl FieldDef {
+    pub fn is_active(&self) -> bool {
+        self.archived_at.is_none()
+    }
+
+    /// The decimal scale used for numeric storage (0 for integers).
+    pub fn scale(&self) -> u8 {
+        match self.field_type {
+            FieldType::Integer => 0,
+            FieldType::Decimal | FieldType::Percent | FieldType::Currency => {
+                self.config.scale.unwrap_or(2)
+            }
+            FieldType::Formula => self.config.scale.unwrap_or(2),
+            _ => 0,
+        }
+    }
+
+    pub fn default_currency(&self) -> &str {
+        self.config.default_currency.as_deref().unwrap_or("CNY")
+    }
+
+    pub fn option(&self, value: &str) -> Option<&SelectOption> {
+        self.config.options.iter().find(|o| o.value == value)
+    }
+
+    /// The storage shape of the field's value: formulas take their result's shape.
+    pub fn value_type(&self) -> FieldType {
+        match (self.field_type, self.config.result_type) {
+            (FieldType::Formula, Some(FormulaResult::Text)) => FieldType::Text,
+            (FieldType::Formula, Some(FormulaResult::Boolean)) => FieldType::Boolean,
+            (FieldType::Formula, _) => FieldType::Decimal,
+            (other, _) => other,
+        }
+    }
+
+    /// Checks the definition on its own (targets of relations are checked by the caller, who
+    /// knows the other objects).
+    pub fn validate(&self) -> Result<(), CoreError> {
+        validate_api_name(&self.api_name, "field")?;
+        if SYSTEM_COLUMNS.contains(&self.api_name.as_str()) {
+            return Err(CoreError::definition(
+                "reserved_name",
+                format!(
+                    "{:?} is a system column and cannot be a field name",
+                    self.api_name
+                ),
+            ));
+        }
+        if self.label.is_blank() {
+            return Err(CoreError::definition(
+                "invalid_label",
+                format!("field {} needs a label", self.api_name),
+            ));
+        }
+        let c = &self.config;
+        let t = self.field_type;
+        let bad = |setting: &str| {
+            Err(CoreError::definition(
+                "invalid_field_config",
+                format!(
+                    "{setting} does not apply to a {t:?} field ({})",
+                    self.api_name
+                ),
+            ))
+        };
+        if (c.min_length.is_some() || c.max_length.is_some() || c.pattern.is_some())
+            && !t.is_textual()
+        {
+            return bad("min_length/max_length/pattern");
+        }
+        if let (Some(min), Some(max)) = (c.min_length, c.max_length) {
+            if min > max {
+                return Err(CoreError::definition(
+                    "invalid_field_config",
+                    "min_length is greater than max_length",
+                ));
+            }
+        }
+        if let Some(pattern) = &c.pattern {
+            if pattern.len() > 1000 {
+                return Err(CoreError::definition(
+                    "invalid_field_config",
+                    "pattern is longer than 1000 characters",
+                ));
+            }
+            regex::Regex::new(pattern).map_err(|e| {
+                CoreError::definition(
+                    "invalid_field_config",
+                    format!("pattern does not compile: {e}"),
+                )
+            })?;
+        }
+        if c.scale.is_some()
+            && !matches!(
+                t,
+                FieldType::Decimal | FieldType::Percent | FieldType::Currency | FieldType::Formula
+            )
+        {
+            return bad("scale");
+        }
+        if c.scale.is_some_and(|s| s > MAX_SCALE) {
+            return Err(CoreError::definition(
+                "invalid_field_config",
+                format!("scale must be between 0 and {MAX_SCALE}"),
+            ));
+        }
+        if c.min.is_some() || c.max.is_some() {
+            match t {
+                FieldType::Integer
+                | FieldType::Decimal
+                | FieldType::Percent
+                | FieldType::Currency => {
+                    for bound in [&c.min, &c.max].into_iter().flatten() {
+                        Decimal::parse(bound, self.scale()).map_err(|e| {
+                            CoreError::definition(
+                                "invalid_field_config",
+                                format!("bound {bound:?}: {e}"),
+                            )
+                        })?;
+                    }
+                }
+                FieldType::Date => {
+                    for bound in [&c.min, &c.max].into_iter().flatten() {
+                        chrono::NaiveDate::parse_from_str(bound, "%Y-%m-%d").map_err(|_| {
+                            CoreError::definition(
+                                "invalid_field_config",
+                                format!("date bound {bound:?} is not YYYY-MM-DD"),
+                            )
+                        })?;
+                    }
+                }
+                _ => return bad("min/max"),
+            }
+        }
+        if c.default_currency.is_some() && t != FieldType::Currency {
+            return bad("default_currency");
+        }
+        if let Some(code) = &c.default_currency {
+            if !crate::value::is_currency_code(code) {
+                return Err(CoreError::definition(
+                    "invalid_field_config",
+                    format!("{code:?} is not an ISO 4217 currency code"),
+                ));
+            }
+        }
+        match t {
+            FieldType::Select | FieldType::MultiSelect => {
+                if c.options.is_empty() {
+                    return Err(CoreError::definition(
+                        "invalid_field_config",
+                        format!("select field {} needs at least one option", self.api_name),
+                    ));
+                }
+                let mut seen = std::collections::HashSet::new();
+                for option in &c.options {
+                    if option.value.trim().is_empty() || option.value.chars().count() > 100 {
+                        return Err(CoreError::definition(
+                            "invalid_field_config",
+                            "option values must be 1 to 100 characters",
+                        ));
+                    }
+                    if !seen.insert(option.value.as_str()) {
+                        return Err(CoreError::definition(
+                            "invalid_field_config",
+                            format!("option {:?} appears twice", option.value),
+                        ));
+                    }
+                    if option.probability.is_some_and(|p| p > 100) {
+                        return Err(CoreError::definition(
+                            "invalid_field_config",
+                            "probability is a percentage from 0 to 100",
+                        ));
+                    }
+                }
+            }
+            _ if !c.options.is_empty() => return bad("options"),
+            _ => {}
+        }
+        match t {
+            FieldType::Relation => {
+                let Some(target) = &c.target else {
+                    return Err(CoreError::definition(
+                        "invalid_field_config",
+                        format!("relation field {} needs a target object", self.api_name),
+                    ));
+                };
+                validate_api_name(target, "target object")?;
+            }
+            _ if c.target.is_some() || c.reverse_label.is_some() => return bad("target"),
+            _ => {}
+        }
+        if c.default_region.is_some() && t != FieldType::Phone {
+            return bad("default_region");
+        }
+        if let Some(region) = &c.default_region {
+            if region.parse::<phonenumber::country::Id>().is_err() {
+                return Err(CoreError::definition(
+                    "invalid_field_config",
+                    format!("{region:?} is not a region code"),
+                ));
+            }
+        }
+        match t {
+            FieldType::Formula => {
+                if c.expression.as_deref().is_none_or(|e| e.trim().is_empty()) {
+                    return Err(CoreError::definition(
+                        "invalid_field_config",
+                        format!("formula field {} needs an expression", self.api_name),
+                    ));
+                }
+                if self.required || self.unique {
+                    return Err(CoreError::definition(
+                        "invalid_field_config",
+                        "a formula field is computed and cannot be required or unique",
+                    ));
+                }
+            }
+            _ if c.expression.is_some() || c.result_type.is_some() => return bad("expression"),
+            _ => {}
+        }
+        if self.unique
+            && matches!(
+                t,
+                FieldType::LongText | FieldType::Boolean | FieldType::MultiSelect
+            )
+        {
+            return bad("unique");
+        }
+        Ok(())
+    }
+}
+
+impl ObjectDef {
+    pub fn is_active(&self) -> bool {
+        self.archived_at.is_none()
+    }
+
+    pub fn field(&self, api_name: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.api_name == api_name)
+    }
+
+    /// A field that is not archived.
+    pub fn active_field(&self, api_name: &str) -> Option<&FieldDef> {
+        self.field(api_name).filter(|f| f.is_active())
+    }
+
+    pub fn active_fields(&self) -> impl Iterator<Item = &FieldDef> {
+        self.fields.iter().filter(|f| f.is_active())
+    }
+
+    pub fn validate(&self) -> Result<(), CoreError> {
+        validate_api_name(&self.api_name, "object")?;
+        if self.label.is_blank() || self.plural_label.is_blank() {
+            return Err(CoreError::definition(
+                "invalid_label",
+                format!("object {} needs a label and a plural label", self.api_name),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for field in &self.fields {
+            field.validate()?;
+            if !seen.insert(field.api_name.as_str()) {
+                return Err(CoreError::definition(
+                    "duplicate_field",
+                    format!("field {} appears twice", field.api_name),
+                ));
+            }
+        }
+        match self.field(&self.name_field) {
+            Some(f)
+                if matches!(
+                    f.field_type,
+                    FieldType::Text | FieldType::Email | FieldType::Phone | FieldType::Formula
+                ) => {}
+            _ => {
+                return Err(CoreError::definition(
+                    "invalid_name_field",
+                    format!(
+                        "name field {:?} must be a text field of object {}",
+                        self.name_field, self.api_name
+                    ),
+                ))
+            }
+        }
+        for section in &self.layout {
+            for name in &section.fields {
+                if self.field(name).is_none() {
+                    return Err(CoreError::definition(
+                        "invalid_layout",
+                        format!("layout names unknown field {name:?}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// All objects of one workspace, as loaded for a request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkspaceSchema {
+    pub objects: Vec<ObjectDef>,
+}
+
+impl WorkspaceSchema {
+    pub fn object(&self, api_name: &str) -> Option<&ObjectDef> {
+        self.objects.iter().find(|o| o.api_name == api_name)
+    }
+
+    pub fn active_object(&self, api_name: &str) -> Option<&ObjectDef> {
+        self.object(api_name).filter(|o| o.is_active())
+    }
+
+    /// Active relation fields of active objects that point at `target`: the reverse lists.
+    pub fn relations_to<'a>(
+        &'a self,
+        target: &'a str,
+    ) -> impl Iterator<Item = (&'a ObjectDef, &'a FieldDef)> + 'a {
+        self.objects
+            .iter()
+            .filter(|o| o.is_active())
+            .flat_map(move |o| {
+                o.active_fields()
+                    .filter(move |f| {
+                        f.field_type == FieldType::Relation
+                            && f.config.target.as_deref() == Some(target)
+                    })
+                    .map(move |f| (o, f))
+            })
+    }
+}

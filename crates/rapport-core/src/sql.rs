@@ -1,0 +1,204 @@
+//! How values live in SQL, for both dialects: the parameter type the store binds, the column
+//! kinds, the columns a field occupies, and a builder that numbers placeholders per dialect.
+//! Pure: producing SQL text and parameters, never running it.
+
+use crate::metadata::{FieldDef, FieldType};
+use crate::value::{format_datetime, parse_date, parse_datetime, Value};
+use chrono::{DateTime, Utc};
+use serde_json::Value as Json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A bound parameter or a decoded column value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlParam {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Json(Json),
+    Timestamp(DateTime<Utc>),
+}
+
+/// The physical kind of a column; the store decodes a column by its kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    Bool,
+    Int,
+    Float,
+    Text,
+    Json,
+    Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    pub kind: ColumnKind,
+}
+
+impl Dialect {
+    pub fn column_type(self, kind: ColumnKind) -> &'static str {
+        match (self, kind) {
+            (Dialect::Sqlite, ColumnKind::Bool) => "INTEGER",
+            (Dialect::Sqlite, ColumnKind::Int) => "INTEGER",
+            (Dialect::Sqlite, ColumnKind::Float) => "REAL",
+            (Dialect::Sqlite, ColumnKind::Text) => "TEXT",
+            (Dialect::Sqlite, ColumnKind::Json) => "TEXT",
+            (Dialect::Sqlite, ColumnKind::Timestamp) => "TEXT",
+            (Dialect::Postgres, ColumnKind::Bool) => "BOOLEAN",
+            (Dialect::Postgres, ColumnKind::Int) => "BIGINT",
+            (Dialect::Postgres, ColumnKind::Float) => "DOUBLE PRECISION",
+            (Dialect::Postgres, ColumnKind::Text) => "TEXT COLLATE \"C\"",
+            (Dialect::Postgres, ColumnKind::Json) => "JSONB",
+            (Dialect::Postgres, ColumnKind::Timestamp) => "TIMESTAMPTZ",
+        }
+    }
+}
+
+/// The name of the second column that holds a currency's ISO code.
+pub fn currency_code_column(field: &str) -> String {
+    format!("{field}__currency")
+}
+
+fn kind_of(field_type: FieldType) -> ColumnKind {
+    match field_type {
+        FieldType::Integer | FieldType::Decimal | FieldType::Percent | FieldType::Currency => {
+            ColumnKind::Int
+        }
+        FieldType::Boolean => ColumnKind::Bool,
+        FieldType::Datetime => ColumnKind::Timestamp,
+        FieldType::MultiSelect => ColumnKind::Json,
+        _ => ColumnKind::Text,
+    }
+}
+
+/// The columns a field occupies, value column first.
+pub fn field_columns(field: &FieldDef) -> Vec<Column> {
+    let value_type = field.value_type();
+    let mut columns = vec![Column {
+        name: field.api_name.clone(),
+        kind: kind_of(value_type),
+    }];
+    if value_type == FieldType::Currency {
+        columns.push(Column {
+            name: currency_code_column(&field.api_name),
+            kind: ColumnKind::Text,
+        });
+    }
+    columns
+}
+
+/// The parameters that store `value` in the field's columns (same length as `field_columns`).
+pub fn value_to_params(field: &FieldDef, value: &Value) -> Vec<SqlParam> {
+    let is_currency = field.value_type() == FieldType::Currency;
+    let main = match value {
+        Value::Null => SqlParam::Null,
+        Value::Text(t) => SqlParam::Text(t.clone()),
+        Value::Integer(i) | Value::Decimal(i) => SqlParam::Int(*i),
+        Value::Currency { units, .. } => SqlParam::Int(*units),
+        Value::Boolean(b) => SqlParam::Bool(*b),
+        Value::Date(d) => SqlParam::Text(d.format("%Y-%m-%d").to_string()),
+        Value::DateTime(d) => SqlParam::Timestamp(*d),
+        Value::MultiSelect(items) => SqlParam::Json(Json::from(items.clone())),
+    };
+    if is_currency {
+        let code = match value {
+            Value::Currency { code, .. } => SqlParam::Text(code.clone()),
+            _ => SqlParam::Null,
+        };
+        vec![main, code]
+    } else {
+        vec![main]
+    }
+}
+
+/// A single comparable parameter for a value (the amount of a currency).
+pub fn value_to_param(field: &FieldDef, value: &Value) -> SqlParam {
+    value_to_params(field, value)
+        .into_iter()
+        .next()
+        .unwrap_or(SqlParam::Null)
+}
+
+/// Rebuilds a value from the decoded columns of a field (same order as `field_columns`).
+pub fn value_from_columns(field: &FieldDef, columns: &[SqlParam]) -> Value {
+    let Some(main) = columns.first() else {
+        return Value::Null;
+    };
+    let value_type = field.value_type();
+    match (value_type, main) {
+        (_, SqlParam::Null) => Value::Null,
+        (FieldType::Integer, SqlParam::Int(i)) => Value::Integer(*i),
+        (FieldType::Decimal | FieldType::Percent, SqlParam::Int(i)) => Value::Decimal(*i),
+        (FieldType::Currency, SqlParam::Int(i)) => Value::Currency {
+            units: *i,
+            code: match columns.get(1) {
+                Some(SqlParam::Text(code)) => code.clone(),
+                _ => field.default_currency().to_string(),
+            },
+        },
+        (FieldType::Boolean, SqlParam::Bool(b)) => Value::Boolean(*b),
+        (FieldType::Boolean, SqlParam::Int(i)) => Value::Boolean(*i != 0),
+        (FieldType::Date, SqlParam::Text(t)) => parse_date(t).map_or(Value::Null, Value::Date),
+        (FieldType::Datetime, SqlParam::Timestamp(t)) => Value::DateTime(*t),
+        (FieldType::Datetime, SqlParam::Text(t)) => {
+            parse_datetime(t).map_or(Value::Null, Value::DateTime)
+        }
+        (FieldType::MultiSelect, SqlParam::Json(Json::Array(items))) => Value::MultiSelect(
+            items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect(),
+        ),
+        (_, SqlParam::Text(t)) => Value::Text(t.clone()),
+        _ => Value::Null,
+    }
+}
+
+/// SQL text with numbered parameters. `bind` writes the dialect's placeholder (`?N` for SQLite,
+/// `$N` for PostgreSQL) and remembers the value.
+#[derive(Debug, Clone)]
+pub struct SqlBuilder {
+    pub dialect: Dialect,
+    pub sql: String,
+    pub params: Vec<SqlParam>,
+}
+
+impl SqlBuilder {
+    pub fn new(dialect: Dialect) -> Self {
+        Self {
+            dialect,
+            sql: String::new(),
+            params: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.sql.push_str(text);
+        self
+    }
+
+    pub fn bind(&mut self, param: SqlParam) -> &mut Self {
+        self.params.push(param);
+        let n = self.params.len();
+        match self.dialect {
+            Dialect::Sqlite => self.sql.push_str(&format!("?{n}")),
+            Dialect::Postgres => self.sql.push_str(&format!("${n}")),
+        }
+        self
+    }
+
+    /// Binds a timestamp the way the dialect stores it (text on SQLite).
+    pub fn bind_timestamp(&mut self, at: DateTime<Utc>) -> &mut Self {
+        match self.dialect {
+            Dialect::Sqlite => self.bind(SqlParam::Text(format_datetime(&at))),
+            Dialect::Postgres => self.bind(SqlParam::Timestamp(at)),
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! The standard objects every workspace starts with (being written).

@@ -1,0 +1,533 @@
+//! Record values: the typed form of a field's content, how JSON input becomes a value
+//! (normalisation and validation: E.164 phones, exact decimals, ISO currencies, known select
+//! options) and how a value is written back as JSON.
+
+use crate::decimal::Decimal;
+use crate::metadata::{FieldDef, FieldType};
+use crate::FieldError;
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use serde_json::{json, Value as Json};
+
+/// The longest text any field accepts, whatever its own limit (bytes).
+pub const MAX_TEXT_BYTES: usize = 100_000;
+const DEFAULT_TEXT_MAX_CHARS: u32 = 255;
+const MAX_MULTI_SELECT: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Value {
+    Null,
+    Text(String),
+    Integer(i64),
+    /// Units at the field's scale.
+    Decimal(i64),
+    Currency {
+        units: i64,
+        code: String,
+    },
+    Boolean(bool),
+    Date(NaiveDate),
+    DateTime(DateTime<Utc>),
+    MultiSelect(Vec<String>),
+}
+
+impl Value {
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+}
+
+pub fn is_currency_code(code: &str) -> bool {
+    code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// Formats a timestamp the one way Rapport writes them: RFC 3339, UTC, microseconds.
+pub fn format_datetime(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+pub fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+}
+
+/// Reads a phone number into E.164, using the field's default region (CN unless set) for
+/// numbers written without a country code.
+pub fn normalize_phone(text: &str, default_region: Option<&str>) -> Option<String> {
+    let region = default_region
+        .unwrap_or("CN")
+        .parse::<phonenumber::country::Id>()
+        .ok();
+    let number = phonenumber::parse(region, text.trim()).ok()?;
+    if !phonenumber::is_valid(&number) {
+        return None;
+    }
+    Some(number.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+fn is_email(text: &str) -> bool {
+    let Some((local, domain)) = text.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && local.len() <= 64
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !domain.contains("..")
+}
+
+fn is_url(text: &str) -> bool {
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"));
+    match rest {
+        Some(rest) => {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            !host.is_empty() && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    }
+}
+
+/// Turns a JSON input into the value of `field`, or says precisely what is wrong with it.
+/// `Null` (or an empty string for text-like fields) clears the field; `required` is checked by
+/// the caller, who knows whether the record is being created or updated.
+pub fn parse_input(field: &FieldDef, input: &Json) -> Result<Value, FieldError> {
+    let name = field.api_name.as_str();
+    let err = |code: &'static str, message: String| Err(FieldError::new(name, code, message));
+    if input.is_null() {
+        return Ok(Value::Null);
+    }
+    match field.field_type {
+        FieldType::Formula => err(
+            "read_only_field",
+            format!("{name} is a formula field and is computed, not written"),
+        ),
+        FieldType::Text
+        | FieldType::LongText
+        | FieldType::Email
+        | FieldType::Phone
+        | FieldType::Url
+        | FieldType::Select
+        | FieldType::Relation
+        | FieldType::User => {
+            let Json::String(raw) = input else {
+                return err("invalid_type", format!("{name} expects a string"));
+            };
+            if raw.len() > MAX_TEXT_BYTES {
+                return err(
+                    "too_long",
+                    format!("{name} is longer than {MAX_TEXT_BYTES} bytes"),
+                );
+            }
+            if raw.chars().any(|c| c == '\0') {
+                return err("invalid_value", format!("{name} contains a NUL character"));
+            }
+            let text = if field.field_type == FieldType::LongText {
+                raw.clone()
+            } else {
+                raw.trim().to_string()
+            };
+            if text.is_empty() {
+                return Ok(Value::Null);
+            }
+            parse_text(field, text)
+        }
+        FieldType::Integer => match input.as_i64() {
+            Some(i) => check_range(field, Value::Integer(i), Decimal::new(i, 0)),
+            None => err("invalid_type", format!("{name} expects a whole number")),
+        },
+        FieldType::Decimal | FieldType::Percent => match Decimal::from_json(input, field.scale()) {
+            Ok(d) => check_range(field, Value::Decimal(d.units), d),
+            Err(e) => err("invalid_number", format!("{name}: {e}")),
+        },
+        FieldType::Currency => {
+            let (amount, code) = match input {
+                Json::Object(map) => {
+                    if map.keys().any(|k| k != "amount" && k != "currency") {
+                        return err(
+                            "invalid_type",
+                            format!("{name} expects {{\"amount\", \"currency\"}}"),
+                        );
+                    }
+                    let Some(amount) = map.get("amount") else {
+                        return err("invalid_type", format!("{name} needs an amount"));
+                    };
+                    if amount.is_null() {
+                        return Ok(Value::Null);
+                    }
+                    let code = match map.get("currency") {
+                        Some(Json::String(c)) => c.trim().to_ascii_uppercase(),
+                        None | Some(Json::Null) => field.default_currency().to_string(),
+                        Some(_) => {
+                            return err("invalid_type", format!("{name}.currency must be a string"))
+                        }
+                    };
+                    (amount, code)
+                }
+                other => (other, field.default_currency().to_string()),
+            };
+            if !is_currency_code(&code) {
+                return err(
+                    "invalid_currency",
+                    format!("{code:?} is not an ISO 4217 currency code"),
+                );
+            }
+            match Decimal::from_json(amount, field.scale()) {
+                Ok(d) => check_range(
+                    field,
+                    Value::Currency {
+                        units: d.units,
+                        code,
+                    },
+                    d,
+                ),
+                Err(e) => err("invalid_number", format!("{name}: {e}")),
+            }
+        }
+        FieldType::Boolean => match input {
+            Json::Bool(b) => Ok(Value::Boolean(*b)),
+            _ => err("invalid_type", format!("{name} expects true or false")),
+        },
+        FieldType::Date => match input.as_str().and_then(parse_date) {
+            Some(d) => {
+                let c = &field.config;
+                let below = c.min.as_deref().and_then(parse_date).is_some_and(|m| d < m);
+                let above = c.max.as_deref().and_then(parse_date).is_some_and(|m| d > m);
+                if below || above {
+                    return err(
+                        "out_of_range",
+                        format!("{name} is outside its allowed range"),
+                    );
+                }
+                Ok(Value::Date(d))
+            }
+            None => err(
+                "invalid_date",
+                format!("{name} expects a date as YYYY-MM-DD"),
+            ),
+        },
+        FieldType::Datetime => match input.as_str().and_then(parse_datetime) {
+            Some(d) => Ok(Value::DateTime(d)),
+            None => err(
+                "invalid_datetime",
+                format!("{name} expects an RFC 3339 date-time such as 2026-01-31T09:30:00+08:00"),
+            ),
+        },
+        FieldType::MultiSelect => {
+            let Json::Array(items) = input else {
+                return err(
+                    "invalid_type",
+                    format!("{name} expects a list of option values"),
+                );
+            };
+            if items.len() > MAX_MULTI_SELECT {
+                return err(
+                    "too_many_values",
+                    format!("{name} takes at most {MAX_MULTI_SELECT} values"),
+                );
+            }
+            let mut values: Vec<String> = Vec::with_capacity(items.len());
+            for item in items {
+                let Some(v) = item.as_str() else {
+                    return err("invalid_type", format!("{name} expects a list of strings"));
+                };
+                if field.option(v).is_none() {
+                    return err(
+                        "invalid_option",
+                        format!("{v:?} is not an option of {name}"),
+                    );
+                }
+                if !values.iter().any(|x| x == v) {
+                    values.push(v.to_string());
+                }
+            }
+            if values.is_empty() {
+                return Ok(Value::Null);
+            }
+            values.sort();
+            Ok(Value::MultiSelect(values))
+        }
+    }
+}
+
+fn parse_text(field: &FieldDef, text: String) -> Result<Value, FieldError> {
+    let name = field.api_name.as_str();
+    let err = |code: &'static str, message: String| Err(FieldError::new(name, code, message));
+    let text = match field.field_type {
+        FieldType::Email => {
+            let lower = text.to_lowercase();
+            if !is_email(&lower) {
+                return err("invalid_email", format!("{text:?} is not an email address"));
+            }
+            lower
+        }
+        FieldType::Phone => match normalize_phone(&text, field.config.default_region.as_deref()) {
+            Some(e164) => e164,
+            None => {
+                return err(
+                    "invalid_phone",
+                    format!("{text:?} is not a valid phone number"),
+                )
+            }
+        },
+        FieldType::Url => {
+            if !is_url(&text) {
+                return err("invalid_url", format!("{text:?} is not an http(s) URL"));
+            }
+            text
+        }
+        FieldType::Select => {
+            if field.option(&text).is_none() {
+                return err(
+                    "invalid_option",
+                    format!("{text:?} is not an option of {name}"),
+                );
+            }
+            text
+        }
+        _ => text,
+    };
+    let chars = text.chars().count();
+    let c = &field.config;
+    let max = c.max_length.unwrap_or(match field.field_type {
+        FieldType::LongText => MAX_TEXT_BYTES as u32,
+        FieldType::Url => 2048,
+        FieldType::Relation | FieldType::User => 64,
+        _ => DEFAULT_TEXT_MAX_CHARS,
+    });
+    if chars > max as usize {
+        return err(
+            "too_long",
+            format!("{name} is longer than {max} characters"),
+        );
+    }
+    if c.min_length.is_some_and(|min| chars < min as usize) {
+        return err(
+            "too_short",
+            format!(
+                "{name} is shorter than {} characters",
+                c.min_length.unwrap_or(0)
+            ),
+        );
+    }
+    if let Some(pattern) = &c.pattern {
+        let anchored = format!("^(?:{pattern})$");
+        match regex::Regex::new(&anchored) {
+            Ok(re) if re.is_match(&text) => {}
+            _ => {
+                return err(
+                    "pattern_mismatch",
+                    format!("{name} does not match its pattern"),
+                )
+            }
+        }
+    }
+    Ok(Value::Text(text))
+}
+
+fn check_range(field: &FieldDef, value: Value, number: Decimal) -> Result<Value, FieldError> {
+    let scale = field.scale();
+    let bound = |b: &Option<String>| b.as_deref().and_then(|s| Decimal::parse(s, scale).ok());
+    let number = number.rescale(scale).unwrap_or(number);
+    let below = bound(&field.config.min).is_some_and(|m| number.units < m.units);
+    let above = bound(&field.config.max).is_some_and(|m| number.units > m.units);
+    if below || above {
+        let range = format!(
+            "{}..{}",
+            field.config.min.as_deref().unwrap_or(""),
+            field.config.max.as_deref().unwrap_or("")
+        );
+        return Err(FieldError::new(
+            &field.api_name,
+            "out_of_range",
+            format!("{} must be within {range}", field.api_name),
+        ));
+    }
+    Ok(value)
+}
+
+/// Writes a value as the API shows it: decimals as exact strings, currencies as
+/// `{"amount", "currency"}`, dates as `YYYY-MM-DD`, date-times in UTC.
+pub fn to_json(field: &FieldDef, value: &Value) -> Json {
+    let scale = field.scale();
+    match value {
+        Value::Null => Json::Null,
+        Value::Text(t) => Json::String(t.clone()),
+        Value::Integer(i) => json!(i),
+        Value::Decimal(units) => Json::String(Decimal::new(*units, scale).to_string()),
+        Value::Currency { units, code } => json!({
+            "amount": Decimal::new(*units, scale).to_string(),
+            "currency": code,
+        }),
+        Value::Boolean(b) => Json::Bool(*b),
+        Value::Date(d) => Json::String(d.format("%Y-%m-%d").to_string()),
+        Value::DateTime(d) => Json::String(format_datetime(d)),
+        Value::MultiSelect(items) => json!(items),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metadata::FieldConfig;
+    use crate::Label;
+
+    fn field(t: FieldType, config: FieldConfig) -> FieldDef {
+        FieldDef {
+            api_name: "f".into(),
+            label: Label::new("F", "F"),
+            field_type: t,
+            required: false,
+            unique: false,
+            config,
+            is_standard: false,
+            archived_at: None,
+        }
+    }
+
+    #[test]
+    fn phones_become_e164_with_default_region() {
+        let f = field(FieldType::Phone, FieldConfig::default());
+        for input in [
+            "13800138000",
+            "+86 138 0013 8000",
+            "138-0013-8000",
+            "+8613800138000",
+        ] {
+            assert_eq!(
+                parse_input(&f, &json!(input)).unwrap(),
+                Value::Text("+8613800138000".into()),
+                "{input}"
+            );
+        }
+        assert_eq!(
+            parse_input(&f, &json!("+1 415 555 2671")).unwrap(),
+            Value::Text("+14155552671".into())
+        );
+        assert_eq!(
+            parse_input(&f, &json!("12")).unwrap_err().code,
+            "invalid_phone"
+        );
+    }
+
+    #[test]
+    fn currency_accepts_object_or_amount() {
+        let f = field(FieldType::Currency, FieldConfig::default());
+        assert_eq!(
+            parse_input(&f, &json!({"amount": "500000.5", "currency": "usd"})).unwrap(),
+            Value::Currency {
+                units: 50000050,
+                code: "USD".into()
+            }
+        );
+        assert_eq!(
+            parse_input(&f, &json!(12)).unwrap(),
+            Value::Currency {
+                units: 1200,
+                code: "CNY".into()
+            }
+        );
+        assert_eq!(
+            parse_input(&f, &json!({"amount": "1", "currency": "yuan"}))
+                .unwrap_err()
+                .code,
+            "invalid_currency"
+        );
+        let v = parse_input(&f, &json!("7.1")).unwrap();
+        assert_eq!(
+            to_json(&f, &v),
+            json!({"amount": "7.10", "currency": "CNY"})
+        );
+    }
+
+    #[test]
+    fn text_limits_and_patterns() {
+        let f = field(
+            FieldType::Text,
+            FieldConfig {
+                pattern: Some("[A-Z]{2}-\\d+".into()),
+                max_length: Some(6),
+                ..Default::default()
+            },
+        );
+        assert!(parse_input(&f, &json!("AB-12")).is_ok());
+        assert_eq!(
+            parse_input(&f, &json!("AB-12x")).unwrap_err().code,
+            "pattern_mismatch"
+        );
+        assert_eq!(
+            parse_input(&f, &json!("AB-1234")).unwrap_err().code,
+            "too_long"
+        );
+        assert_eq!(
+            parse_input(&f, &json!(12)).unwrap_err().code,
+            "invalid_type"
+        );
+        assert_eq!(parse_input(&f, &json!("  ")).unwrap(), Value::Null);
+        let emoji = field(FieldType::Text, FieldConfig::default());
+        assert_eq!(
+            parse_input(&emoji, &json!("客户🎉")).unwrap(),
+            Value::Text("客户🎉".into())
+        );
+    }
+
+    #[test]
+    fn numbers_respect_range() {
+        let f = field(
+            FieldType::Integer,
+            FieldConfig {
+                min: Some("0".into()),
+                max: Some("10".into()),
+                ..Default::default()
+            },
+        );
+        assert!(parse_input(&f, &json!(10)).is_ok());
+        assert_eq!(
+            parse_input(&f, &json!(11)).unwrap_err().code,
+            "out_of_range"
+        );
+        assert_eq!(
+            parse_input(&f, &json!(1.5)).unwrap_err().code,
+            "invalid_type"
+        );
+        assert_eq!(
+            parse_input(&f, &json!("1")).unwrap_err().code,
+            "invalid_type"
+        );
+    }
+
+    #[test]
+    fn emails_urls_and_dates() {
+        let e = field(FieldType::Email, FieldConfig::default());
+        assert_eq!(
+            parse_input(&e, &json!(" Wang.Wei@Example.CN ")).unwrap(),
+            Value::Text("wang.wei@example.cn".into())
+        );
+        assert_eq!(
+            parse_input(&e, &json!("nope")).unwrap_err().code,
+            "invalid_email"
+        );
+        let u = field(FieldType::Url, FieldConfig::default());
+        assert!(parse_input(&u, &json!("javascript:alert(1)")).is_err());
+        let d = field(FieldType::Date, FieldConfig::default());
+        assert_eq!(
+            parse_input(&d, &json!("2026-02-30")).unwrap_err().code,
+            "invalid_date"
+        );
+        let dt = field(FieldType::Datetime, FieldConfig::default());
+        assert_eq!(
+            to_json(
+                &dt,
+                &parse_input(&dt, &json!("2026-01-31T09:30:00+08:00")).unwrap()
+            ),
+            json!("2026-01-31T01:30:00.000000Z")
+        );
+    }
+}

@@ -4,6 +4,7 @@
 //! Everything here is pure so that the store, the server and tests share one definition of
 //! what a valid record is and what a condition means.
 
+pub mod access;
 pub mod clock;
 pub mod condition;
 pub mod decimal;
@@ -17,6 +18,7 @@ pub mod sql;
 pub mod standard;
 pub mod value;
 
+pub use access::{Action, Principal, Role, Source};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use decimal::Decimal;
 pub use error::{CoreError, FieldError};

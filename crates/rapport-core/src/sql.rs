@@ -16,7 +16,10 @@ pub enum Dialect {
 /// A bound parameter or a decoded column value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SqlParam {
+    /// A NULL for a text column (or where the type does not matter).
     Null,
+    /// A NULL for a column of the given kind (PostgreSQL checks parameter types).
+    NullOf(ColumnKind),
     Bool(bool),
     Int(i64),
     Float(f64),
@@ -98,7 +101,7 @@ pub fn field_columns(field: &FieldDef) -> Vec<Column> {
 pub fn value_to_params(field: &FieldDef, value: &Value) -> Vec<SqlParam> {
     let is_currency = field.value_type() == FieldType::Currency;
     let main = match value {
-        Value::Null => SqlParam::Null,
+        Value::Null => SqlParam::NullOf(kind_of(field.value_type())),
         Value::Text(t) => SqlParam::Text(t.clone()),
         Value::Integer(i) | Value::Decimal(i) => SqlParam::Int(*i),
         Value::Currency { units, .. } => SqlParam::Int(*units),

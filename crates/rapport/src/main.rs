@@ -1,1 +1,274 @@
-fn main() {}
+//! The `rapport` binary: `serve` (the default), `demo`, `user create`, `token create`,
+//! `openapi`. Configuration comes from defaults, then `RAPPORT_*` environment variables, then
+//! flags; `--database-url` (or `RAPPORT_DATABASE_URL`) selects PostgreSQL, otherwise SQLite
+//! under `--data-dir`.
+
+mod demo;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use rapport_core::SystemClock;
+use rapport_server::{auth, AppState, ServerConfig};
+use rapport_store::{Db, Store};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "rapport",
+    version,
+    about = "Rapport: CRM and customer data platform in one binary"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Args, Clone)]
+struct StorageArgs {
+    /// Directory of the embedded SQLite database (ignored with --database-url).
+    #[arg(long, env = "RAPPORT_DATA_DIR", default_value = "./rapport-data")]
+    data_dir: PathBuf,
+    /// postgres://… to run on PostgreSQL instead of SQLite.
+    #[arg(long, env = "RAPPORT_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    storage: StorageArgs,
+    #[arg(long, env = "RAPPORT_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Largest request body in bytes.
+    #[arg(long, env = "RAPPORT_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
+    max_body_bytes: usize,
+    /// Mark the session cookie Secure (serve behind HTTPS).
+    #[arg(long, env = "RAPPORT_SECURE_COOKIES")]
+    secure_cookies: bool,
+    /// On first start, fill the new workspace with demo data.
+    #[arg(long, env = "RAPPORT_DEMO")]
+    demo: bool,
+    /// Email of the admin created on first start.
+    #[arg(
+        long,
+        env = "RAPPORT_ADMIN_EMAIL",
+        default_value = "admin@rapport.local"
+    )]
+    admin_email: String,
+    /// Password of the admin created on first start (random and printed when absent).
+    #[arg(long, env = "RAPPORT_ADMIN_PASSWORD", hide_env_values = true)]
+    admin_password: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default command).
+    Serve(ServeArgs),
+    /// Fill a workspace with realistic demo data.
+    Demo {
+        #[command(flatten)]
+        storage: StorageArgs,
+        /// Number of contacts (up to 1,000,000 for benchmarks).
+        #[arg(long, default_value_t = 200)]
+        scale: usize,
+        /// Workspace id (default: the first workspace).
+        #[arg(long)]
+        workspace: Option<String>,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user.
+    Create {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long, default_value = "sales")]
+        role: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Workspace id (default: the first workspace).
+        #[arg(long)]
+        workspace: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user and print it.
+    Create {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+async fn open_store(storage: &StorageArgs) -> Result<Store> {
+    let db = match &storage.database_url {
+        Some(url) => Db::open_postgres(url)
+            .await
+            .context("connecting to PostgreSQL")?,
+        None => Db::open_sqlite(&storage.data_dir)
+            .await
+            .context("opening SQLite")?,
+    };
+    db.migrate().await.context("migrating the database")?;
+    Ok(Store::new(db, Arc::new(SystemClock)))
+}
+
+async fn workspace_id(store: &Store, given: Option<String>) -> Result<String> {
+    match given {
+        Some(id) => Ok(store.workspace(&id).await.context("no such workspace")?.id),
+        None => Ok(store
+            .first_workspace()
+            .await?
+            .context("no workspace yet: start `rapport serve` once")?
+            .id),
+    }
+}
+
+/// Creates the first workspace and its admin on an empty database; prints how to log in.
+async fn bootstrap(store: &Store, args: &ServeArgs) -> Result<()> {
+    if store.first_workspace().await?.is_some() {
+        return Ok(());
+    }
+    let workspace = store.create_workspace("Rapport", 480).await?;
+    let password = args
+        .admin_password
+        .clone()
+        .unwrap_or_else(auth::new_password);
+    let hash = auth::hash_password(&password).map_err(|e| anyhow::anyhow!(e.message))?;
+    store
+        .create_user(&workspace.id, &args.admin_email, "Admin", &hash, "admin")
+        .await?;
+    println!("Created workspace {} and its administrator.", workspace.id);
+    println!(
+        "  Log in at http://{} as {} with password: {password}",
+        args.listen, args.admin_email
+    );
+    if args.demo {
+        demo::fill(store, &workspace.id, 200).await?;
+    }
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> Result<()> {
+    let store = open_store(&args.storage).await?;
+    bootstrap(&store, &args).await?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let config = ServerConfig {
+        max_body_bytes: args.max_body_bytes,
+        secure_cookies: args.secure_cookies,
+        ..ServerConfig::default()
+    };
+    tracing::info!("Rapport listening on http://{}", listener.local_addr()?);
+    println!("Rapport is running at http://{}", listener.local_addr()?);
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    rapport_server::serve(listener, AppState::new(store.clone(), config), shutdown).await?;
+    store.db.close().await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RAPPORT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let command = match cli.command {
+        Some(command) => command,
+        None => Cli::parse_from(["rapport", "serve"])
+            .command
+            .context("no command")?,
+    };
+    match command {
+        Command::Serve(args) => serve(args).await,
+        Command::Demo {
+            storage,
+            scale,
+            workspace,
+        } => {
+            if scale > 1_000_000 {
+                bail!("--scale goes up to 1,000,000");
+            }
+            let store = open_store(&storage).await?;
+            let ws = workspace_id(&store, workspace).await?;
+            demo::fill(&store, &ws, scale).await
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    storage,
+                    email,
+                    password,
+                    role,
+                    name,
+                    workspace,
+                },
+        } => {
+            let store = open_store(&storage).await?;
+            let ws = workspace_id(&store, workspace).await?;
+            auth::check_password_strength(&password).map_err(|e| anyhow::anyhow!(e.message))?;
+            let hash = auth::hash_password(&password).map_err(|e| anyhow::anyhow!(e.message))?;
+            let name =
+                name.unwrap_or_else(|| email.split('@').next().unwrap_or("user").to_string());
+            let user = store.create_user(&ws, &email, &name, &hash, &role).await?;
+            println!(
+                "created user {} ({}) in workspace {ws} with role {role}",
+                user.email, user.id
+            );
+            Ok(())
+        }
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    storage,
+                    email,
+                    name,
+                },
+        } => {
+            let store = open_store(&storage).await?;
+            let (user, _) = store
+                .user_for_login(&email)
+                .await?
+                .context("no user with that email")?;
+            let token = auth::new_token();
+            store
+                .create_token(&user, &name, &auth::digest(&token), &token[..8])
+                .await?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", rapport_server::openapi::document());
+            Ok(())
+        }
+    }
+}

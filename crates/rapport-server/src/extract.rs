@@ -1,0 +1,143 @@
+//! Request extractors: JSON bodies and query strings whose failures become `ApiError`s with
+//! stable codes, the request id, and `Ctx` — the authenticated principal of a request with its
+//! workspace schema, change source and request id.
+
+use crate::auth::authenticate;
+use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use rapport_core::metadata::WorkspaceSchema;
+use rapport_core::{Principal, Source};
+use rapport_store::records::WriteCtx;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+
+/// A JSON body; malformed JSON, wrong shapes and oversized bodies are 400 / 413 / 415.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    let status = rejection.status();
+    let text = rejection.body_text();
+    match rejection {
+        JsonRejection::JsonDataError(_) => ApiError::bad_request("invalid_body", text),
+        JsonRejection::JsonSyntaxError(_) => ApiError::bad_request("invalid_json", text),
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as Content-Type: application/json",
+        ),
+        _ if status == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is larger than this server accepts",
+        ),
+        _ => ApiError::bad_request("invalid_body", text),
+    }
+}
+
+/// A query string; unknown or mistyped parameters are 400 `invalid_query`.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(query_rejection(rejection)),
+        }
+    }
+}
+
+fn query_rejection(rejection: QueryRejection) -> ApiError {
+    ApiError::bad_request("invalid_query", rejection.body_text())
+}
+
+/// The id of the request: the caller's `X-Request-Id` when it is sane, else a new one.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Everything a handler needs to act for the caller.
+pub struct Ctx {
+    pub principal: Principal,
+    pub schema: Arc<WorkspaceSchema>,
+    pub source: Source,
+    pub request_id: String,
+    pub ip: Option<String>,
+}
+
+impl Ctx {
+    pub fn write(&self) -> WriteCtx<'_> {
+        WriteCtx {
+            principal: &self.principal,
+            source: self.source,
+            request_id: self.request_id.clone(),
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.principal.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("only administrators may do this"))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let request_id = parts
+            .extensions
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
+        let (principal, via_session) = authenticate(state, &parts.headers)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        let schema = state
+            .store
+            .schema(&principal.workspace_id, principal.metadata_version)
+            .await?;
+        let declared = parts
+            .headers
+            .get("x-rapport-source")
+            .and_then(|v| v.to_str().ok());
+        let source = match declared {
+            Some("ui") => Source::Ui,
+            Some("import") => Source::Import,
+            Some("api") => Source::Api,
+            _ if via_session => Source::Ui,
+            _ => Source::Api,
+        };
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        Ok(Ctx {
+            principal,
+            schema,
+            source,
+            request_id,
+            ip,
+        })
+    }
+}

@@ -1,0 +1,53 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations. The committed
+//! `openapi.json` at the repository root must equal `document()`; a test checks it.
+
+use crate::routes::{admin, metadata, records, system};
+use crate::{auth, error, records_json};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(auth::SESSION_COOKIE))),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Rapport API", description = "Rapport: CRM and customer data platform. Errors are `{code, message, details}` with stable codes (docs/API.md)."),
+    modifiers(&Security),
+    security(("bearer" = []), ("session" = [])),
+    paths(
+        system::healthz, system::metrics, system::openapi, system::search,
+        auth::login, auth::logout, auth::me, auth::update_me,
+        admin::list_users, admin::create_user, admin::update_user, admin::list_roles, admin::save_role,
+        admin::list_tokens, admin::create_token, admin::revoke_token, admin::list_audit,
+        metadata::list_objects, metadata::get_object, metadata::create_object, metadata::update_object,
+        metadata::archive_object, metadata::restore_object, metadata::purge_object,
+        metadata::add_field, metadata::update_field, metadata::archive_field, metadata::restore_field, metadata::purge_field,
+        records::list, records::query, records::create, records::batch_create, records::batch_update,
+        records::get, records::update, records::delete, records::undelete, records::history, records::restore_history,
+        records::related_lists, records::related, records::export,
+    ),
+    components(schemas(error::ErrorBody, records_json::RecordBody))
+)]
+struct ApiDoc;
+
+/// The document as pretty JSON, with a trailing newline (the form committed in the repo).
+pub fn document() -> String {
+    let mut text = ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
+}

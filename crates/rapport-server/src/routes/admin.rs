@@ -1,0 +1,325 @@
+//! Administration routes: users and roles (admins), API tokens (your own; admins see and revoke
+//! all), and the audit log (admins). Token creation and revocation are audited.
+
+use crate::auth::{
+    audit, audit_denial, check_locale, check_password_strength, digest, hash_password, new_token,
+};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiQuery, Ctx};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use rapport_core::access::Permissions;
+use rapport_core::Role;
+use rapport_store::accounts::{ApiToken, User, UserChange};
+use rapport_store::audit::AuditEntry;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+async fn admin_only(state: &AppState, ctx: &Ctx, what: &str) -> ApiResult<()> {
+    audit_denial(state, ctx, what, ctx.require_admin()).await
+}
+
+/// Users of the workspace.
+#[utoipa::path(get, path = "/api/v1/users", tag = "admin", responses((status = 200, body = [User])))]
+pub async fn list_users(State(state): State<AppState>, ctx: Ctx) -> ApiResult<Json<Vec<User>>> {
+    Ok(Json(state.store.users(&ctx.principal.workspace_id).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub password: String,
+    pub role_id: String,
+}
+
+/// Add a user (admins).
+#[utoipa::path(post, path = "/api/v1/users", tag = "admin", request_body = NewUser,
+    responses((status = 201, body = User), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiJson(body): ApiJson<NewUser>,
+) -> ApiResult<(StatusCode, Json<User>)> {
+    admin_only(&state, &ctx, "users").await?;
+    check_password_strength(&body.password)?;
+    let email = body.email.trim().to_lowercase();
+    if !email.contains('@') || email.len() > 254 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_email",
+            "not an email address",
+        ));
+    }
+    let password = body.password;
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(ApiError::internal)??;
+    let user = state
+        .store
+        .create_user(
+            &ctx.principal.workspace_id,
+            &email,
+            body.name.trim(),
+            &hash,
+            &body.role_id,
+        )
+        .await?;
+    audit(
+        &state,
+        &ctx,
+        "user.create",
+        Some(user.id.clone()),
+        "success",
+        json!({ "email": email, "role": body.role_id }),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserUpdate {
+    pub name: Option<String>,
+    pub role_id: Option<String>,
+    pub locale: Option<String>,
+    pub active: Option<bool>,
+    pub password: Option<String>,
+}
+
+/// Change a user's role, name, language, password or deactivate them (admins).
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "admin", params(("id" = String, Path)), request_body = UserUpdate,
+    responses((status = 200, body = User)))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UserUpdate>,
+) -> ApiResult<Json<User>> {
+    admin_only(&state, &ctx, "users").await?;
+    if let Some(locale) = &body.locale {
+        check_locale(locale)?;
+    }
+    if id == ctx.principal.user_id
+        && (body.active == Some(false)
+            || body
+                .role_id
+                .as_deref()
+                .is_some_and(|r| r != ctx.principal.role.id))
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "self_lockout",
+            "you cannot deactivate yourself or change your own role",
+        ));
+    }
+    let password_hash = match body.password {
+        Some(password) => {
+            check_password_strength(&password)?;
+            Some(
+                tokio::task::spawn_blocking(move || hash_password(&password))
+                    .await
+                    .map_err(ApiError::internal)??,
+            )
+        }
+        None => None,
+    };
+    let change = UserChange {
+        name: body.name,
+        role_id: body.role_id.clone(),
+        locale: body.locale,
+        active: body.active,
+        password_hash,
+    };
+    let user = state
+        .store
+        .update_user(&ctx.principal.workspace_id, &id, change)
+        .await?;
+    audit(
+        &state,
+        &ctx,
+        "user.update",
+        Some(id),
+        "success",
+        json!({ "role": body.role_id, "active": body.active }),
+    )
+    .await?;
+    Ok(Json(user))
+}
+
+/// Roles of the workspace with their per-object permissions.
+#[utoipa::path(get, path = "/api/v1/roles", tag = "admin", responses((status = 200, body = [Role])))]
+pub async fn list_roles(State(state): State<AppState>, ctx: Ctx) -> ApiResult<Json<Vec<Role>>> {
+    Ok(Json(state.store.roles(&ctx.principal.workspace_id).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleBody {
+    pub name: String,
+    #[serde(default)]
+    pub is_admin: bool,
+    /// Object api name (or `*`) → letters of `crud`.
+    #[schema(value_type = Object)]
+    pub permissions: Permissions,
+}
+
+/// Create or replace a role (admins).
+#[utoipa::path(put, path = "/api/v1/roles/{id}", tag = "admin", params(("id" = String, Path)), request_body = RoleBody,
+    responses((status = 200, body = Role)))]
+pub async fn save_role(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RoleBody>,
+) -> ApiResult<Json<Role>> {
+    admin_only(&state, &ctx, "roles").await?;
+    rapport_core::names::validate_api_name(&id, "role")?;
+    let role = Role {
+        id: id.clone(),
+        name: body.name,
+        is_admin: body.is_admin,
+        permissions: body.permissions,
+    };
+    let saved = state
+        .store
+        .save_role(&ctx.principal.workspace_id, &role)
+        .await?;
+    audit(
+        &state,
+        &ctx,
+        "role.save",
+        Some(id),
+        "success",
+        json!({ "permissions": saved.permissions, "is_admin": saved.is_admin }),
+    )
+    .await?;
+    Ok(Json(saved))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TokenListParams {
+    /// Every user's tokens (admins).
+    pub all: Option<bool>,
+}
+
+/// Your API tokens (everyone's with `all=true`, admins).
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "admin", params(TokenListParams), responses((status = 200, body = [ApiToken])))]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(params): ApiQuery<TokenListParams>,
+) -> ApiResult<Json<Vec<ApiToken>>> {
+    let all = params.all.unwrap_or(false);
+    if all {
+        admin_only(&state, &ctx, "tokens").await?;
+    }
+    let user = (!all).then_some(ctx.principal.user_id.as_str());
+    Ok(Json(
+        state
+            .store
+            .tokens(&ctx.principal.workspace_id, user)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    pub name: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CreatedToken {
+    /// The secret; shown this once and never again.
+    pub token: String,
+    #[serde(flatten)]
+    pub info: ApiToken,
+}
+
+/// Create an API token acting as you. The secret is in the response only.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "admin", request_body = NewToken, responses((status = 201, body = CreatedToken)))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiJson(body): ApiJson<NewToken>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_name",
+            "a token needs a name of 1 to 100 characters",
+        ));
+    }
+    let user = state
+        .store
+        .user(&ctx.principal.workspace_id, &ctx.principal.user_id)
+        .await?;
+    let token = new_token();
+    let info = state
+        .store
+        .create_token(&user, name, &digest(&token), &token[..8])
+        .await?;
+    audit(
+        &state,
+        &ctx,
+        "token.create",
+        Some(info.id.clone()),
+        "success",
+        json!({ "name": name }),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(CreatedToken { token, info })))
+}
+
+/// Revoke a token (your own; any, for admins).
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "admin", params(("id" = String, Path)), responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let only = (!ctx.principal.is_admin()).then_some(ctx.principal.user_id.as_str());
+    state
+        .store
+        .revoke_token(&ctx.principal.workspace_id, &id, only)
+        .await?;
+    audit(&state, &ctx, "token.revoke", Some(id), "success", json!({})).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditParams {
+    /// Only this action, e.g. `login`, `export`, `permission_denied`, `field.create`.
+    pub action: Option<String>,
+    /// Entries older than this id.
+    pub before: Option<i64>,
+    pub limit: Option<usize>,
+}
+
+/// The audit log, newest first (admins).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "admin", params(AuditParams), responses((status = 200, body = [AuditEntry])))]
+pub async fn list_audit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(params): ApiQuery<AuditParams>,
+) -> ApiResult<Json<Vec<AuditEntry>>> {
+    admin_only(&state, &ctx, "audit").await?;
+    Ok(Json(
+        state
+            .store
+            .list_audit(
+                &ctx.principal.workspace_id,
+                params.action.as_deref(),
+                params.before,
+                params.limit.unwrap_or(100),
+            )
+            .await?,
+    ))
+}

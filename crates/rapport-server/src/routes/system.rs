@@ -1,0 +1,90 @@
+//! Operational routes: health, Prometheus metrics, the OpenAPI document, global search, and
+//! the JSON 404 for unknown paths.
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiQuery, Ctx};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+use rapport_store::records::SearchHit;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Liveness and database reachability.
+#[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200, body = Object), (status = 503, body = crate::error::ErrorBody)))]
+pub async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    state
+        .store
+        .db
+        .fetch_optional("SELECT 1", &[], &[rapport_core::sql::ColumnKind::Int])
+        .await
+        .map_err(|e| {
+            tracing::warn!("health check failed: {e}");
+            ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "the database does not answer",
+            )
+        })?;
+    Ok(Json(
+        json!({ "status": "ok", "database": format!("{:?}", state.store.db.dialect()).to_lowercase() }),
+    ))
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "system", responses((status = 200, content_type = "text/plain", body = String)))]
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}
+
+/// This API's OpenAPI 3 document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "system", responses((status = 200, body = Object)))]
+pub async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::openapi::document(),
+    )
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SearchParams {
+    pub q: String,
+    /// Hits per object (default 5, at most 50).
+    pub limit: Option<usize>,
+}
+
+/// Search names, emails and phones across every object you may read.
+#[utoipa::path(get, path = "/api/v1/search", tag = "records", params(SearchParams), responses((status = 200, body = [SearchHit])))]
+pub async fn search(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(params): ApiQuery<SearchParams>,
+) -> ApiResult<Json<Vec<SearchHit>>> {
+    if params.q.chars().count() > 200 {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "search text is at most 200 characters",
+        ));
+    }
+    Ok(Json(
+        state
+            .store
+            .search(
+                &ctx.principal,
+                &ctx.schema,
+                &params.q,
+                params.limit.unwrap_or(5),
+            )
+            .await?,
+    ))
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("route")
+}

@@ -1,0 +1,712 @@
+//! Workspaces (tenants), users, roles, login sessions and API tokens, and resolving a session or
+//! token hash to the `Principal` of a request in one query. Secrets never reach this module:
+//! it stores password hashes and SHA-256 digests of tokens, computed by the caller.
+
+use crate::schema::{bump_metadata_version, load_schema_tx, placeholder};
+use crate::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use rapport_core::access::{validate_permissions, Permissions};
+use rapport_core::sql::{ColumnKind, SqlParam};
+use rapport_core::standard::standard_objects;
+use rapport_core::{Principal, Role};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct User {
+    pub id: String,
+    pub workspace_id: String,
+    pub email: String,
+    pub name: String,
+    pub role_id: String,
+    pub locale: String,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApiToken {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    /// The first characters of the token, to recognise it; the token itself is never stored.
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Workspace {
+    pub id: String,
+    pub name: String,
+    pub utc_offset_minutes: i32,
+}
+
+/// What a user update may change.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    pub name: Option<String>,
+    pub role_id: Option<String>,
+    pub locale: Option<String>,
+    pub active: Option<bool>,
+    pub password_hash: Option<String>,
+}
+
+const USER_COLUMNS: &str = "id, workspace_id, email, name, role_id, locale, active, created_at";
+const USER_KINDS: [ColumnKind; 8] = [
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Bool,
+    ColumnKind::Timestamp,
+];
+
+fn user_from(row: &crate::Row) -> User {
+    User {
+        id: row.text(0),
+        workspace_id: row.text(1),
+        email: row.text(2),
+        name: row.text(3),
+        role_id: row.text(4),
+        locale: row.text(5),
+        active: row.bool(6),
+        created_at: row.timestamp(7),
+    }
+}
+
+/// A short random id: lowercase letters and digits, starting with a letter.
+pub fn short_id(len: usize) -> String {
+    let raw = uuid::Uuid::new_v4().simple().to_string();
+    let mut id: String = "abcdefghijklmnopqrstuvwxyz"
+        .chars()
+        .nth(usize::from(raw.as_bytes()[0]) % 26)
+        .into_iter()
+        .collect();
+    id.push_str(&raw[1..len.min(raw.len())]);
+    id
+}
+
+fn default_roles() -> Vec<(&'static str, &'static str, bool, Permissions)> {
+    let all = |letters: &str| BTreeMap::from([("*".to_string(), letters.to_string())]);
+    vec![
+        ("admin", "Administrator / 管理员", true, all("crud")),
+        ("sales", "Sales / 销售", false, all("crud")),
+        ("read_only", "Read only / 只读", false, all("r")),
+    ]
+}
+
+impl Store {
+    fn p(&self, n: usize) -> String {
+        placeholder(self.db.dialect(), n)
+    }
+
+    /// Creates a workspace with its default roles and the standard objects, in one transaction.
+    pub async fn create_workspace(
+        &self,
+        name: &str,
+        utc_offset_minutes: i32,
+    ) -> Result<Workspace, StoreError> {
+        let id = short_id(10);
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        tx.execute(
+            &format!(
+                "INSERT INTO workspaces (id, name, utc_offset_minutes, created_at) VALUES ({}, {}, {}, {})",
+                self.p(1), self.p(2), self.p(3), self.p(4)
+            ),
+            &[
+                SqlParam::Text(id.clone()),
+                SqlParam::Text(name.to_string()),
+                SqlParam::Int(i64::from(utc_offset_minutes)),
+                SqlParam::Timestamp(now),
+            ],
+        )
+        .await?;
+        for (role_id, role_name, is_admin, permissions) in default_roles() {
+            self.insert_role(
+                &mut tx,
+                &id,
+                role_id,
+                role_name,
+                is_admin,
+                &permissions,
+                now,
+            )
+            .await?;
+        }
+        for object in standard_objects() {
+            let schema = load_schema_tx(&mut tx, &id).await?;
+            self.create_object_tx(&mut tx, &id, &schema, object).await?;
+        }
+        bump_metadata_version(&mut tx, &id).await?;
+        tx.commit().await?;
+        Ok(Workspace {
+            id,
+            name: name.to_string(),
+            utc_offset_minutes,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_role(
+        &self,
+        tx: &mut crate::Tx,
+        workspace_id: &str,
+        role_id: &str,
+        name: &str,
+        is_admin: bool,
+        permissions: &Permissions,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        tx.execute(
+            &format!(
+                "INSERT INTO roles (workspace_id, id, name, is_admin, permissions, created_at) VALUES ({}, {}, {}, {}, {}, {})",
+                self.p(1), self.p(2), self.p(3), self.p(4), self.p(5), self.p(6)
+            ),
+            &[
+                SqlParam::Text(workspace_id.to_string()),
+                SqlParam::Text(role_id.to_string()),
+                SqlParam::Text(name.to_string()),
+                SqlParam::Bool(is_admin),
+                SqlParam::Json(serde_json::to_value(permissions).unwrap_or_default()),
+                SqlParam::Timestamp(now),
+            ],
+        )
+        .await
+        .map_err(|e| match e.unique_violation() {
+            Some(_) => StoreError::conflict("role_exists", format!("a role named {name:?} already exists")),
+            None => e,
+        })?;
+        Ok(())
+    }
+
+    pub async fn workspace(&self, id: &str) -> Result<Workspace, StoreError> {
+        let row = self
+            .db
+            .fetch_optional(
+                &format!(
+                    "SELECT id, name, utc_offset_minutes FROM workspaces WHERE id = {}",
+                    self.p(1)
+                ),
+                &[SqlParam::Text(id.to_string())],
+                &[ColumnKind::Text, ColumnKind::Text, ColumnKind::Int],
+            )
+            .await?
+            .ok_or_else(|| StoreError::not_found("workspace"))?;
+        Ok(Workspace {
+            id: row.text(0),
+            name: row.text(1),
+            utc_offset_minutes: i32::try_from(row.int(2)).unwrap_or(0),
+        })
+    }
+
+    /// The oldest workspace, if any: the one a first start and the CLI use by default.
+    pub async fn first_workspace(&self) -> Result<Option<Workspace>, StoreError> {
+        let row = self
+            .db
+            .fetch_optional(
+                "SELECT id FROM workspaces ORDER BY created_at, id LIMIT 1",
+                &[],
+                &[ColumnKind::Text],
+            )
+            .await?;
+        match row {
+            Some(r) => Ok(Some(self.workspace(&r.text(0)).await?)),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn roles(&self, workspace_id: &str) -> Result<Vec<Role>, StoreError> {
+        let rows = self
+            .db
+            .fetch_all(
+                &format!(
+                    "SELECT id, name, is_admin, permissions FROM roles WHERE workspace_id = {} ORDER BY created_at, id",
+                    self.p(1)
+                ),
+                &[SqlParam::Text(workspace_id.to_string())],
+                &[ColumnKind::Text, ColumnKind::Text, ColumnKind::Bool, ColumnKind::Json],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Role {
+                id: r.text(0),
+                name: r.text(1),
+                is_admin: r.bool(2),
+                permissions: serde_json::from_value(r.json(3)).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// Creates or replaces a role's name and permissions.
+    pub async fn save_role(&self, workspace_id: &str, role: &Role) -> Result<Role, StoreError> {
+        validate_permissions(&role.permissions)
+            .map_err(|m| StoreError::bad_request("invalid_permissions", m))?;
+        if role.name.trim().is_empty() || role.name.chars().count() > 100 {
+            return Err(StoreError::bad_request(
+                "invalid_name",
+                "a role needs a name of 1 to 100 characters",
+            ));
+        }
+        let exists = self
+            .roles(workspace_id)
+            .await?
+            .iter()
+            .any(|r| r.id == role.id);
+        if exists {
+            if role.id == "admin" && !role.is_admin {
+                return Err(StoreError::conflict(
+                    "admin_role",
+                    "the admin role stays an admin role",
+                ));
+            }
+            self.db
+                .execute(
+                    &format!(
+                        "UPDATE roles SET name = {}, is_admin = {}, permissions = {} WHERE workspace_id = {} AND id = {}",
+                        self.p(1), self.p(2), self.p(3), self.p(4), self.p(5)
+                    ),
+                    &[
+                        SqlParam::Text(role.name.clone()),
+                        SqlParam::Bool(role.is_admin),
+                        SqlParam::Json(serde_json::to_value(&role.permissions).unwrap_or_default()),
+                        SqlParam::Text(workspace_id.to_string()),
+                        SqlParam::Text(role.id.clone()),
+                    ],
+                )
+                .await
+                .map_err(|e| match e.unique_violation() {
+                    Some(_) => StoreError::conflict("role_exists", "a role with that name already exists"),
+                    None => e,
+                })?;
+        } else {
+            let mut tx = self.db.begin().await?;
+            self.insert_role(
+                &mut tx,
+                workspace_id,
+                &role.id,
+                &role.name,
+                role.is_admin,
+                &role.permissions,
+                self.now(),
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(role.clone())
+    }
+
+    pub async fn create_user(
+        &self,
+        workspace_id: &str,
+        email: &str,
+        name: &str,
+        password_hash: &str,
+        role_id: &str,
+    ) -> Result<User, StoreError> {
+        if !self
+            .roles(workspace_id)
+            .await?
+            .iter()
+            .any(|r| r.id == role_id)
+        {
+            return Err(StoreError::bad_request(
+                "unknown_role",
+                format!("no role {role_id:?} in this workspace"),
+            ));
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = self.now();
+        self.db
+            .execute(
+                &format!(
+                    "INSERT INTO users (id, workspace_id, email, name, password_hash, role_id, created_at) VALUES ({}, {}, {}, {}, {}, {}, {})",
+                    self.p(1), self.p(2), self.p(3), self.p(4), self.p(5), self.p(6), self.p(7)
+                ),
+                &[
+                    SqlParam::Text(id.clone()),
+                    SqlParam::Text(workspace_id.to_string()),
+                    SqlParam::Text(email.to_lowercase()),
+                    SqlParam::Text(name.to_string()),
+                    SqlParam::Text(password_hash.to_string()),
+                    SqlParam::Text(role_id.to_string()),
+                    SqlParam::Timestamp(now),
+                ],
+            )
+            .await
+            .map_err(|e| match e.unique_violation() {
+                Some(_) => StoreError::conflict("email_taken", "a user with this email already exists"),
+                None => e,
+            })?;
+        self.user(workspace_id, &id).await
+    }
+
+    pub async fn user(&self, workspace_id: &str, id: &str) -> Result<User, StoreError> {
+        let row = self
+            .db
+            .fetch_optional(
+                &format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE workspace_id = {} AND id = {}",
+                    self.p(1),
+                    self.p(2)
+                ),
+                &[
+                    SqlParam::Text(workspace_id.to_string()),
+                    SqlParam::Text(id.to_string()),
+                ],
+                &USER_KINDS,
+            )
+            .await?
+            .ok_or_else(|| StoreError::not_found("user"))?;
+        Ok(user_from(&row))
+    }
+
+    pub async fn users(&self, workspace_id: &str) -> Result<Vec<User>, StoreError> {
+        let rows = self
+            .db
+            .fetch_all(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE workspace_id = {} ORDER BY created_at, id", self.p(1)),
+                &[SqlParam::Text(workspace_id.to_string())],
+                &USER_KINDS,
+            )
+            .await?;
+        Ok(rows.iter().map(user_from).collect())
+    }
+
+    /// A user and their password hash, by email (any workspace: emails are unique).
+    pub async fn user_for_login(&self, email: &str) -> Result<Option<(User, String)>, StoreError> {
+        let mut kinds = USER_KINDS.to_vec();
+        kinds.push(ColumnKind::Text);
+        let row = self
+            .db
+            .fetch_optional(
+                &format!(
+                    "SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = {}",
+                    self.p(1)
+                ),
+                &[SqlParam::Text(email.trim().to_lowercase())],
+                &kinds,
+            )
+            .await?;
+        Ok(row.map(|r| (user_from(&r), r.text(8))))
+    }
+
+    pub async fn update_user(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        change: UserChange,
+    ) -> Result<User, StoreError> {
+        self.user(workspace_id, id).await?;
+        if let Some(role) = &change.role_id {
+            if !self
+                .roles(workspace_id)
+                .await?
+                .iter()
+                .any(|r| &r.id == role)
+            {
+                return Err(StoreError::bad_request(
+                    "unknown_role",
+                    format!("no role {role:?} in this workspace"),
+                ));
+            }
+        }
+        let mut sets = Vec::new();
+        let mut params = Vec::new();
+        let mut set = |column: &str, value: SqlParam, params: &mut Vec<SqlParam>| {
+            params.push(value);
+            sets.push(format!(
+                "{column} = {}",
+                placeholder(self.db.dialect(), params.len())
+            ));
+        };
+        if let Some(v) = change.name {
+            set("name", SqlParam::Text(v), &mut params);
+        }
+        if let Some(v) = change.role_id {
+            set("role_id", SqlParam::Text(v), &mut params);
+        }
+        if let Some(v) = change.locale {
+            set("locale", SqlParam::Text(v), &mut params);
+        }
+        if let Some(v) = change.active {
+            set("active", SqlParam::Bool(v), &mut params);
+        }
+        if let Some(v) = change.password_hash {
+            set("password_hash", SqlParam::Text(v), &mut params);
+        }
+        if !sets.is_empty() {
+            params.push(SqlParam::Text(workspace_id.to_string()));
+            params.push(SqlParam::Text(id.to_string()));
+            let n = params.len();
+            self.db
+                .execute(
+                    &format!(
+                        "UPDATE users SET {} WHERE workspace_id = {} AND id = {}",
+                        sets.join(", "),
+                        self.p(n - 1),
+                        self.p(n)
+                    ),
+                    &params,
+                )
+                .await?;
+            if let Some(SqlParam::Bool(false)) =
+                params.iter().find(|p| matches!(p, SqlParam::Bool(_)))
+            {
+                self.db
+                    .execute(
+                        &format!("DELETE FROM sessions WHERE user_id = {}", self.p(1)),
+                        &[SqlParam::Text(id.to_string())],
+                    )
+                    .await?;
+            }
+        }
+        self.user(workspace_id, id).await
+    }
+
+    pub async fn create_session(
+        &self,
+        user: &User,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.db
+            .execute(
+                &format!(
+                    "INSERT INTO sessions (token_hash, workspace_id, user_id, created_at, expires_at) VALUES ({}, {}, {}, {}, {})",
+                    self.p(1), self.p(2), self.p(3), self.p(4), self.p(5)
+                ),
+                &[
+                    SqlParam::Text(token_hash.to_string()),
+                    SqlParam::Text(user.workspace_id.clone()),
+                    SqlParam::Text(user.id.clone()),
+                    SqlParam::Timestamp(self.now()),
+                    SqlParam::Timestamp(expires_at),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        self.db
+            .execute(
+                &format!("DELETE FROM sessions WHERE token_hash = {}", self.p(1)),
+                &[SqlParam::Text(token_hash.to_string())],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The principal behind a live session or an unrevoked API token (by digest), with the
+    /// token's last use when it came from a token.
+    pub async fn principal_for(
+        &self,
+        credential: Credential<'_>,
+    ) -> Result<Option<(Principal, Option<(String, Option<DateTime<Utc>>)>)>, StoreError> {
+        let (from, condition, extra, params) = match credential {
+            Credential::Session(hash) => (
+                "sessions c",
+                format!(
+                    "c.token_hash = {} AND c.expires_at > {}",
+                    self.p(1),
+                    self.p(2)
+                ),
+                "NULL, NULL",
+                vec![
+                    SqlParam::Text(hash.to_string()),
+                    SqlParam::Timestamp(self.now()),
+                ],
+            ),
+            Credential::Token(hash) => (
+                "api_tokens c",
+                format!("c.token_hash = {} AND c.revoked_at IS NULL", self.p(1)),
+                "c.id, c.last_used_at",
+                vec![SqlParam::Text(hash.to_string())],
+            ),
+        };
+        let sql = format!(
+            "SELECT u.id, u.email, u.workspace_id, r.id, r.name, r.is_admin, r.permissions, w.metadata_version, w.utc_offset_minutes, {extra} \
+             FROM {from} JOIN users u ON u.id = c.user_id \
+             JOIN roles r ON r.workspace_id = u.workspace_id AND r.id = u.role_id \
+             JOIN workspaces w ON w.id = u.workspace_id \
+             WHERE {condition} AND u.active = TRUE"
+        );
+        let row = self
+            .db
+            .fetch_optional(
+                &sql,
+                &params,
+                &[
+                    ColumnKind::Text,
+                    ColumnKind::Text,
+                    ColumnKind::Text,
+                    ColumnKind::Text,
+                    ColumnKind::Text,
+                    ColumnKind::Bool,
+                    ColumnKind::Json,
+                    ColumnKind::Int,
+                    ColumnKind::Int,
+                    ColumnKind::Text,
+                    ColumnKind::Timestamp,
+                ],
+            )
+            .await?;
+        Ok(row.map(|r| {
+            let principal = Principal {
+                user_id: r.text(0),
+                email: r.text(1),
+                workspace_id: r.text(2),
+                role: Role {
+                    id: r.text(3),
+                    name: r.text(4),
+                    is_admin: r.bool(5),
+                    permissions: serde_json::from_value(r.json(6)).unwrap_or_default(),
+                },
+                metadata_version: r.int(7),
+                utc_offset_minutes: i32::try_from(r.int(8)).unwrap_or(0),
+            };
+            let token = r.opt_text(9).map(|id| (id, r.opt_timestamp(10)));
+            (principal, token)
+        }))
+    }
+
+    pub async fn touch_token(&self, token_id: &str) -> Result<(), StoreError> {
+        self.db
+            .execute(
+                &format!(
+                    "UPDATE api_tokens SET last_used_at = {} WHERE id = {}",
+                    self.p(1),
+                    self.p(2)
+                ),
+                &[
+                    SqlParam::Timestamp(self.now()),
+                    SqlParam::Text(token_id.to_string()),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn create_token(
+        &self,
+        user: &User,
+        name: &str,
+        token_hash: &str,
+        prefix: &str,
+    ) -> Result<ApiToken, StoreError> {
+        let id = uuid::Uuid::now_v7().to_string();
+        self.db
+            .execute(
+                &format!(
+                    "INSERT INTO api_tokens (id, workspace_id, user_id, name, token_hash, prefix, created_at) VALUES ({}, {}, {}, {}, {}, {}, {})",
+                    self.p(1), self.p(2), self.p(3), self.p(4), self.p(5), self.p(6), self.p(7)
+                ),
+                &[
+                    SqlParam::Text(id.clone()),
+                    SqlParam::Text(user.workspace_id.clone()),
+                    SqlParam::Text(user.id.clone()),
+                    SqlParam::Text(name.to_string()),
+                    SqlParam::Text(token_hash.to_string()),
+                    SqlParam::Text(prefix.to_string()),
+                    SqlParam::Timestamp(self.now()),
+                ],
+            )
+            .await?;
+        Ok(self
+            .tokens(&user.workspace_id, None)
+            .await?
+            .into_iter()
+            .find(|t| t.id == id)
+            .ok_or_else(|| StoreError::Corrupt("token vanished".into()))?)
+    }
+
+    /// Tokens of a workspace, or of one user of it.
+    pub async fn tokens(
+        &self,
+        workspace_id: &str,
+        user_id: Option<&str>,
+    ) -> Result<Vec<ApiToken>, StoreError> {
+        let mut sql = format!(
+            "SELECT id, user_id, name, prefix, created_at, last_used_at, revoked_at FROM api_tokens WHERE workspace_id = {}",
+            self.p(1)
+        );
+        let mut params = vec![SqlParam::Text(workspace_id.to_string())];
+        if let Some(user) = user_id {
+            sql.push_str(&format!(" AND user_id = {}", self.p(2)));
+            params.push(SqlParam::Text(user.to_string()));
+        }
+        sql.push_str(" ORDER BY created_at DESC, id");
+        let rows = self
+            .db
+            .fetch_all(
+                &sql,
+                &params,
+                &[
+                    ColumnKind::Text,
+                    ColumnKind::Text,
+                    ColumnKind::Text,
+                    ColumnKind::Text,
+                    ColumnKind::Timestamp,
+                    ColumnKind::Timestamp,
+                    ColumnKind::Timestamp,
+                ],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| ApiToken {
+                id: r.text(0),
+                user_id: r.text(1),
+                name: r.text(2),
+                prefix: r.text(3),
+                created_at: r.timestamp(4),
+                last_used_at: r.opt_timestamp(5),
+                revoked_at: r.opt_timestamp(6),
+            })
+            .collect())
+    }
+
+    /// Revokes a token of the workspace (only the owner's own unless `any_user`).
+    pub async fn revoke_token(
+        &self,
+        workspace_id: &str,
+        token_id: &str,
+        only_user: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let token = self
+            .tokens(workspace_id, only_user)
+            .await?
+            .into_iter()
+            .find(|t| t.id == token_id)
+            .ok_or_else(|| StoreError::not_found("token"))?;
+        if token.revoked_at.is_none() {
+            self.db
+                .execute(
+                    &format!(
+                        "UPDATE api_tokens SET revoked_at = {} WHERE id = {}",
+                        self.p(1),
+                        self.p(2)
+                    ),
+                    &[
+                        SqlParam::Timestamp(self.now()),
+                        SqlParam::Text(token_id.to_string()),
+                    ],
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// A credential digest presented by a request.
+#[derive(Debug, Clone, Copy)]
+pub enum Credential<'a> {
+    Session(&'a str),
+    Token(&'a str),
+}

@@ -1,0 +1,142 @@
+//! The audit log: append-only entries for logins, permission denials, metadata changes, token
+//! creation and revocation, and exports. Admins read it; nothing updates or deletes it.
+
+use crate::schema::placeholder;
+use crate::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use rapport_core::sql::{ColumnKind, SqlParam};
+use serde::Serialize;
+use serde_json::Value as Json;
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditEvent {
+    pub workspace_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub target: Option<String>,
+    /// success, failure or denied.
+    pub outcome: &'static str,
+    pub details: Json,
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub target: Option<String>,
+    pub outcome: String,
+    pub details: Json,
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl Store {
+    pub async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
+        let d = self.db.dialect();
+        let marks: Vec<String> = (1..=10).map(|n| placeholder(d, n)).collect();
+        let text = |v: Option<String>| v.map_or(SqlParam::Null, SqlParam::Text);
+        self.db
+            .execute(
+                &format!(
+                    "INSERT INTO audit_log (workspace_id, at, actor_id, action, target, outcome, details, ip, request_id) VALUES ({})",
+                    marks[..9].join(", ")
+                ),
+                &[
+                    text(event.workspace_id),
+                    SqlParam::Timestamp(self.now()),
+                    text(event.actor_id),
+                    SqlParam::Text(event.action),
+                    text(event.target),
+                    SqlParam::Text(event.outcome.to_string()),
+                    SqlParam::Json(if event.details.is_null() { serde_json::json!({}) } else { event.details }),
+                    text(event.ip),
+                    text(event.request_id),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// A workspace's audit entries, newest first, optionally of one action.
+    pub async fn list_audit(
+        &self,
+        workspace_id: &str,
+        action: Option<&str>,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let d = self.db.dialect();
+        let mut params = vec![
+            SqlParam::Text(workspace_id.to_string()),
+            SqlParam::Int(before.unwrap_or(i64::MAX)),
+        ];
+        let mut sql = format!(
+            "SELECT id, at, actor_id, action, target, outcome, details, ip, request_id FROM audit_log WHERE workspace_id = {} AND id < {}",
+            placeholder(d, 1),
+            placeholder(d, 2)
+        );
+        if let Some(action) = action {
+            params.push(SqlParam::Text(action.to_string()));
+            sql.push_str(&format!(" AND action = {}", placeholder(d, 3)));
+        }
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit.clamp(1, 1000)));
+        let rows = self
+            .db
+            .fetch_all(
+                &sql,
+                &params,
+                &[
+                    ColumnKind::Int,
+                    ColumnKind::Timestamp,
+                    ColumnKind::Text,
+                    ColumnKind::Text,
+                    ColumnKind::Text,
+                    ColumnKind::Text,
+                    ColumnKind::Json,
+                    ColumnKind::Text,
+                    ColumnKind::Text,
+                ],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| AuditEntry {
+                id: r.int(0),
+                at: r.timestamp(1),
+                actor_id: r.opt_text(2),
+                action: r.text(3),
+                target: r.opt_text(4),
+                outcome: r.text(5),
+                details: r.json(6),
+                ip: r.opt_text(7),
+                request_id: r.opt_text(8),
+            })
+            .collect())
+    }
+
+    /// Failed logins for an email since a moment (for throttling).
+    pub async fn failed_logins_since(
+        &self,
+        email: &str,
+        since: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let d = self.db.dialect();
+        let row = self
+            .db
+            .fetch_optional(
+                &format!(
+                    "SELECT COUNT(*) FROM audit_log WHERE action = 'login' AND target = {} AND at > {} AND outcome = 'failure'",
+                    placeholder(d, 1),
+                    placeholder(d, 2)
+                ),
+                &[SqlParam::Text(email.to_string()), SqlParam::Timestamp(since)],
+                &[ColumnKind::Int],
+            )
+            .await?;
+        Ok(row.map_or(0, |r| r.int(0)))
+    }
+}

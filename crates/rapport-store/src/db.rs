@@ -1,0 +1,370 @@
+//! The storage seam: one small SQL executor with two implementations, SQLite (the default,
+//! embedded, one writer connection and a pool of readers over WAL) and PostgreSQL. Everything
+//! above this module is written once, producing dialect-aware SQL with `SqlBuilder`; only
+//! binding parameters and decoding columns differ per backend, and that lives here.
+
+use crate::StoreError;
+use chrono::{DateTime, Utc};
+use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
+use rapport_core::value::{format_datetime, parse_datetime};
+use sqlx::postgres::{PgArguments, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Arguments, PgPool, Postgres, Row as _, Sqlite, SqlitePool, Transaction};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A decoded row: one `SqlParam` per requested column, in order.
+#[derive(Debug, Clone)]
+pub struct Row(pub Vec<SqlParam>);
+
+impl Row {
+    pub fn get(&self, i: usize) -> &SqlParam {
+        self.0.get(i).unwrap_or(&SqlParam::Null)
+    }
+
+    pub fn text(&self, i: usize) -> String {
+        self.opt_text(i).unwrap_or_default()
+    }
+
+    pub fn opt_text(&self, i: usize) -> Option<String> {
+        match self.get(i) {
+            SqlParam::Text(t) => Some(t.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn int(&self, i: usize) -> i64 {
+        match self.get(i) {
+            SqlParam::Int(v) => *v,
+            SqlParam::Bool(b) => i64::from(*b),
+            _ => 0,
+        }
+    }
+
+    pub fn opt_int(&self, i: usize) -> Option<i64> {
+        match self.get(i) {
+            SqlParam::Int(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    pub fn bool(&self, i: usize) -> bool {
+        match self.get(i) {
+            SqlParam::Bool(b) => *b,
+            SqlParam::Int(v) => *v != 0,
+            _ => false,
+        }
+    }
+
+    pub fn json(&self, i: usize) -> serde_json::Value {
+        match self.get(i) {
+            SqlParam::Json(v) => v.clone(),
+            _ => serde_json::Value::Null,
+        }
+    }
+
+    pub fn timestamp(&self, i: usize) -> DateTime<Utc> {
+        self.opt_timestamp(i).unwrap_or_default()
+    }
+
+    pub fn opt_timestamp(&self, i: usize) -> Option<DateTime<Utc>> {
+        match self.get(i) {
+            SqlParam::Timestamp(t) => Some(*t),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite {
+        writer: SqlitePool,
+        readers: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Db {
+    /// Opens (creating if needed) `rapport.db` under `data_dir`.
+    pub async fn open_sqlite(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError::Config(format!(
+                "cannot create data dir {}: {e}",
+                data_dir.display()
+            ))
+        })?;
+        let path = data_dir.join("rapport.db");
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+            .map_err(StoreError::Db)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true)
+            .pragma("cache_size", "-65536")
+            .pragma("temp_store", "memory");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Db::Sqlite { writer, readers })
+    }
+
+    pub async fn open_postgres(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await?;
+        Ok(Db::Postgres(pool))
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Db::Sqlite { .. } => Dialect::Sqlite,
+            Db::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite { writer, .. } => sqlx::migrate!("./migrations/sqlite").run(writer).await,
+            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await,
+        }
+        .map_err(|e| StoreError::Config(format!("migration failed: {e}")))
+    }
+
+    /// Starts a write transaction (on SQLite, on the single writer connection).
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    pub async fn fetch_all(
+        &self,
+        sql: &str,
+        params: &[SqlParam],
+        kinds: &[ColumnKind],
+    ) -> Result<Vec<Row>, StoreError> {
+        match self {
+            Db::Sqlite { readers, .. } => {
+                let rows = sqlite_query(sql, params)?.fetch_all(readers).await?;
+                rows.iter().map(|r| decode_sqlite(r, kinds)).collect()
+            }
+            Db::Postgres(pool) => {
+                let rows = pg_query(sql, params)?.fetch_all(pool).await?;
+                rows.iter().map(|r| decode_pg(r, kinds)).collect()
+            }
+        }
+    }
+
+    pub async fn fetch_optional(
+        &self,
+        sql: &str,
+        params: &[SqlParam],
+        kinds: &[ColumnKind],
+    ) -> Result<Option<Row>, StoreError> {
+        Ok(self.fetch_all(sql, params, kinds).await?.into_iter().next())
+    }
+
+    /// Runs one statement in its own transaction (on the writer for SQLite).
+    pub async fn execute(&self, sql: &str, params: &[SqlParam]) -> Result<u64, StoreError> {
+        match self {
+            Db::Sqlite { writer, .. } => Ok(sqlite_query(sql, params)?
+                .execute(writer)
+                .await?
+                .rows_affected()),
+            Db::Postgres(pool) => Ok(pg_query(sql, params)?.execute(pool).await?.rows_affected()),
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { writer, readers } => {
+                readers.close().await;
+                writer.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Tx::Sqlite(_) => Dialect::Sqlite,
+            Tx::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    pub async fn execute(&mut self, sql: &str, params: &[SqlParam]) -> Result<u64, StoreError> {
+        match self {
+            Tx::Sqlite(tx) => Ok(sqlite_query(sql, params)?
+                .execute(&mut **tx)
+                .await?
+                .rows_affected()),
+            Tx::Postgres(tx) => Ok(pg_query(sql, params)?
+                .execute(&mut **tx)
+                .await?
+                .rows_affected()),
+        }
+    }
+
+    pub async fn fetch_all(
+        &mut self,
+        sql: &str,
+        params: &[SqlParam],
+        kinds: &[ColumnKind],
+    ) -> Result<Vec<Row>, StoreError> {
+        match self {
+            Tx::Sqlite(tx) => {
+                let rows = sqlite_query(sql, params)?.fetch_all(&mut **tx).await?;
+                rows.iter().map(|r| decode_sqlite(r, kinds)).collect()
+            }
+            Tx::Postgres(tx) => {
+                let rows = pg_query(sql, params)?.fetch_all(&mut **tx).await?;
+                rows.iter().map(|r| decode_pg(r, kinds)).collect()
+            }
+        }
+    }
+
+    pub async fn fetch_optional(
+        &mut self,
+        sql: &str,
+        params: &[SqlParam],
+        kinds: &[ColumnKind],
+    ) -> Result<Option<Row>, StoreError> {
+        Ok(self.fetch_all(sql, params, kinds).await?.into_iter().next())
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
+type PgQuery<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
+
+fn sqlite_query<'q>(sql: &'q str, params: &[SqlParam]) -> Result<SqliteQuery<'q>, StoreError> {
+    let mut args = SqliteArguments::default();
+    for p in params {
+        let added = match p {
+            SqlParam::Null | SqlParam::NullOf(_) => args.add(None::<String>),
+            SqlParam::Bool(b) => args.add(i64::from(*b)),
+            SqlParam::Int(i) => args.add(*i),
+            SqlParam::Float(f) => args.add(*f),
+            SqlParam::Text(t) => args.add(t.clone()),
+            SqlParam::Json(j) => args.add(j.to_string()),
+            SqlParam::Timestamp(t) => args.add(format_datetime(t)),
+        };
+        added.map_err(|e| StoreError::Config(format!("cannot bind parameter: {e}")))?;
+    }
+    Ok(sqlx::query_with(sql, args))
+}
+
+fn pg_query<'q>(sql: &'q str, params: &[SqlParam]) -> Result<PgQuery<'q>, StoreError> {
+    let mut args = PgArguments::default();
+    for p in params {
+        let added = match p {
+            SqlParam::Null | SqlParam::NullOf(ColumnKind::Text) => args.add(None::<String>),
+            SqlParam::NullOf(ColumnKind::Bool) => args.add(None::<bool>),
+            SqlParam::NullOf(ColumnKind::Int) => args.add(None::<i64>),
+            SqlParam::NullOf(ColumnKind::Float) => args.add(None::<f64>),
+            SqlParam::NullOf(ColumnKind::Json) => {
+                args.add(None::<sqlx::types::Json<serde_json::Value>>)
+            }
+            SqlParam::NullOf(ColumnKind::Timestamp) => args.add(None::<DateTime<Utc>>),
+            SqlParam::Bool(b) => args.add(*b),
+            SqlParam::Int(i) => args.add(*i),
+            SqlParam::Float(f) => args.add(*f),
+            SqlParam::Text(t) => args.add(t.clone()),
+            SqlParam::Json(j) => args.add(sqlx::types::Json(j.clone())),
+            SqlParam::Timestamp(t) => args.add(*t),
+        };
+        added.map_err(|e| StoreError::Config(format!("cannot bind parameter: {e}")))?;
+    }
+    Ok(sqlx::query_with(sql, args))
+}
+
+fn decode_sqlite(row: &SqliteRow, kinds: &[ColumnKind]) -> Result<Row, StoreError> {
+    let mut out = Vec::with_capacity(kinds.len());
+    for (i, kind) in kinds.iter().enumerate() {
+        let value = match kind {
+            ColumnKind::Bool => row
+                .try_get::<Option<i64>, _>(i)?
+                .map_or(SqlParam::Null, |v| SqlParam::Bool(v != 0)),
+            ColumnKind::Int => row
+                .try_get::<Option<i64>, _>(i)?
+                .map_or(SqlParam::Null, SqlParam::Int),
+            ColumnKind::Float => row
+                .try_get::<Option<f64>, _>(i)?
+                .map_or(SqlParam::Null, SqlParam::Float),
+            ColumnKind::Text => row
+                .try_get::<Option<String>, _>(i)?
+                .map_or(SqlParam::Null, SqlParam::Text),
+            ColumnKind::Json => match row.try_get::<Option<String>, _>(i)? {
+                Some(text) => SqlParam::Json(serde_json::from_str(&text).map_err(|e| {
+                    StoreError::Corrupt(format!("column {i} holds invalid JSON: {e}"))
+                })?),
+                None => SqlParam::Null,
+            },
+            ColumnKind::Timestamp => match row.try_get::<Option<String>, _>(i)? {
+                Some(text) => SqlParam::Timestamp(parse_datetime(&text).ok_or_else(|| {
+                    StoreError::Corrupt(format!("column {i} holds an invalid timestamp"))
+                })?),
+                None => SqlParam::Null,
+            },
+        };
+        out.push(value);
+    }
+    Ok(Row(out))
+}
+
+fn decode_pg(row: &PgRow, kinds: &[ColumnKind]) -> Result<Row, StoreError> {
+    let mut out = Vec::with_capacity(kinds.len());
+    for (i, kind) in kinds.iter().enumerate() {
+        let value = match kind {
+            ColumnKind::Bool => row
+                .try_get::<Option<bool>, _>(i)?
+                .map_or(SqlParam::Null, SqlParam::Bool),
+            ColumnKind::Int => row
+                .try_get::<Option<i64>, _>(i)?
+                .map_or(SqlParam::Null, SqlParam::Int),
+            ColumnKind::Float => row
+                .try_get::<Option<f64>, _>(i)?
+                .map_or(SqlParam::Null, SqlParam::Float),
+            ColumnKind::Text => row
+                .try_get::<Option<String>, _>(i)?
+                .map_or(SqlParam::Null, SqlParam::Text),
+            ColumnKind::Json => row
+                .try_get::<Option<sqlx::types::Json<serde_json::Value>>, _>(i)?
+                .map_or(SqlParam::Null, |j| SqlParam::Json(j.0)),
+            ColumnKind::Timestamp => row
+                .try_get::<Option<DateTime<Utc>>, _>(i)?
+                .map_or(SqlParam::Null, SqlParam::Timestamp),
+        };
+        out.push(value);
+    }
+    Ok(Row(out))
+}

@@ -1,0 +1,217 @@
+//! Master-data versioning: the field history of a record (who, when, old and new value,
+//! source, request), reconstruction of a record as it was at a moment, and restores — which go
+//! through the write path, so a restore is itself a recorded change.
+
+use crate::records::{object_for, RecordUpdate, WriteCtx};
+use crate::schema::placeholder;
+use crate::{table_name, Store, StoreError};
+use chrono::{DateTime, Utc};
+use rapport_core::metadata::{FieldType, WorkspaceSchema};
+use rapport_core::names::quote;
+use rapport_core::sql::{ColumnKind, SqlParam};
+use rapport_core::value::to_json;
+use rapport_core::{Action, Principal, Record};
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HistoryEntry {
+    pub id: i64,
+    /// created, updated, deleted or restored.
+    pub kind: String,
+    /// The changed field (updates only); `owner_id` for a change of owner.
+    pub field: Option<String>,
+    pub old_value: Json,
+    /// For `created`: every value the record was created with.
+    pub new_value: Json,
+    pub actor_id: Option<String>,
+    pub source: String,
+    pub request_id: Option<String>,
+    pub changed_at: DateTime<Utc>,
+}
+
+const KINDS: [ColumnKind; 9] = [
+    ColumnKind::Int,
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Json,
+    ColumnKind::Json,
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Timestamp,
+];
+
+impl Store {
+    async fn require_record(
+        &self,
+        principal: &Principal,
+        object: &str,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT 1 FROM {} WHERE \"id\" = {}",
+            quote(&table_name(&principal.workspace_id, object)),
+            self.ph(1)
+        );
+        self.db
+            .fetch_optional(&sql, &[SqlParam::Text(id.to_string())], &[ColumnKind::Int])
+            .await?
+            .map(|_| ())
+            .ok_or_else(|| StoreError::not_found("record"))
+    }
+
+    /// A record's history, newest first; `before` pages backwards by entry id.
+    pub async fn history(
+        &self,
+        principal: &Principal,
+        schema: &WorkspaceSchema,
+        object: &str,
+        id: &str,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        object_for(principal, schema, object, Action::Read)?;
+        self.require_record(principal, object, id).await?;
+        let d = self.db.dialect();
+        let sql = format!(
+            "SELECT id, kind, field, old_value, new_value, actor_id, source, request_id, changed_at FROM field_history WHERE workspace_id = {} AND object = {} AND record_id = {} AND id < {} ORDER BY id DESC LIMIT {}",
+            placeholder(d, 1),
+            placeholder(d, 2),
+            placeholder(d, 3),
+            placeholder(d, 4),
+            limit.clamp(1, 1000)
+        );
+        let rows = self
+            .db
+            .fetch_all(
+                &sql,
+                &[
+                    SqlParam::Text(principal.workspace_id.clone()),
+                    SqlParam::Text(object.to_string()),
+                    SqlParam::Text(id.to_string()),
+                    SqlParam::Int(before.unwrap_or(i64::MAX)),
+                ],
+                &KINDS,
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| HistoryEntry {
+                id: r.int(0),
+                kind: r.text(1),
+                field: r.opt_text(2),
+                old_value: r.json(3),
+                new_value: r.json(4),
+                actor_id: r.opt_text(5),
+                source: r.text(6),
+                request_id: r.opt_text(7),
+                changed_at: r.timestamp(8),
+            })
+            .collect())
+    }
+
+    /// The values (API JSON form) a record had at `at`, rebuilt from its history.
+    async fn values_at(
+        &self,
+        principal: &Principal,
+        schema: &WorkspaceSchema,
+        object: &str,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Map<String, Json>, StoreError> {
+        let mut entries = self
+            .history(principal, schema, object, id, None, usize::MAX)
+            .await?;
+        entries.reverse();
+        let mut state: Option<Map<String, Json>> = None;
+        for entry in entries.into_iter().filter(|e| e.changed_at <= at) {
+            match (entry.kind.as_str(), entry.field, &mut state) {
+                ("created", _, _) => {
+                    state = Some(entry.new_value.as_object().cloned().unwrap_or_default())
+                }
+                ("updated", Some(field), Some(values)) => {
+                    values.insert(field, entry.new_value);
+                }
+                _ => {}
+            }
+        }
+        state.ok_or_else(|| {
+            StoreError::bad_request("before_creation", "the record did not exist at that time")
+        })
+    }
+
+    /// Sets every field (and the owner) back to what it was at `at`.
+    pub async fn restore_record_to(
+        &self,
+        ctx: &WriteCtx<'_>,
+        schema: &WorkspaceSchema,
+        object: &str,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Record, StoreError> {
+        let past = self
+            .values_at(ctx.principal, schema, object, id, at)
+            .await?;
+        let current = self
+            .get_record(ctx.principal, schema, object, id, false)
+            .await?;
+        let def = object_for(ctx.principal, schema, object, Action::Update)?;
+        let mut values = Map::new();
+        for field in def
+            .active_fields()
+            .filter(|f| f.field_type != FieldType::Formula)
+        {
+            let then = past.get(&field.api_name).cloned().unwrap_or(Json::Null);
+            if then != to_json(field, &current.get(&field.api_name)) {
+                values.insert(field.api_name.clone(), then);
+            }
+        }
+        let owner_id = past
+            .get("owner_id")
+            .and_then(Json::as_str)
+            .map(str::to_string)
+            .filter(|o| Some(o) != current.owner_id.as_ref());
+        self.update_record(
+            ctx,
+            schema,
+            object,
+            RecordUpdate {
+                id: id.to_string(),
+                values,
+                owner_id,
+                expected_version: None,
+            },
+        )
+        .await
+    }
+
+    /// Puts back the old value of one recorded field change.
+    pub async fn revert_change(
+        &self,
+        ctx: &WriteCtx<'_>,
+        schema: &WorkspaceSchema,
+        object: &str,
+        id: &str,
+        change_id: i64,
+    ) -> Result<Record, StoreError> {
+        let entries = self
+            .history(ctx.principal, schema, object, id, Some(change_id + 1), 1)
+            .await?;
+        let entry = entries
+            .into_iter()
+            .find(|e| e.id == change_id && e.kind == "updated")
+            .ok_or_else(|| StoreError::not_found("change"))?;
+        let field = entry.field.unwrap_or_default();
+        let mut update = RecordUpdate {
+            id: id.to_string(),
+            ..Default::default()
+        };
+        if field == "owner_id" {
+            update.owner_id = entry.old_value.as_str().map(str::to_string);
+        } else {
+            update.values.insert(field, entry.old_value);
+        }
+        self.update_record(ctx, schema, object, update).await
+    }
+}

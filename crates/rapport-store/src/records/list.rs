@@ -1,0 +1,413 @@
+//! Listing records: a checked condition as the filter, multi-key sort with nulls last, keyset
+//! cursors (stable under concurrent inserts), an optional total; and global search over the
+//! name, email and phone fields of every object the caller may read.
+
+use super::{decode_record, object_for, select_columns};
+use crate::{table_name, Store, StoreError};
+use rapport_core::condition::CheckedCondition;
+use rapport_core::metadata::{FieldType, ObjectDef, WorkspaceSchema};
+use rapport_core::names::quote;
+use rapport_core::record::system_fields;
+use rapport_core::sql::{field_columns, Column, ColumnKind, SqlBuilder, SqlParam};
+use rapport_core::value::{format_datetime, parse_datetime};
+use rapport_core::{Action, Principal, Record};
+use serde_json::Value as Json;
+
+pub const MAX_PAGE: usize = 1000;
+pub const MAX_SORT_KEYS: usize = 5;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortKey {
+    pub field: String,
+    pub descending: bool,
+}
+
+impl SortKey {
+    /// Parses `-amount` (descending) or `name`.
+    pub fn parse(text: &str) -> Self {
+        match text.strip_prefix('-') {
+            Some(field) => SortKey {
+                field: field.to_string(),
+                descending: true,
+            },
+            None => SortKey {
+                field: text.to_string(),
+                descending: false,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub filter: Option<CheckedCondition>,
+    pub sort: Vec<SortKey>,
+    pub limit: usize,
+    pub cursor: Option<String>,
+    /// List deleted records (the recycle bin) instead of live ones.
+    pub deleted: bool,
+    pub with_total: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub records: Vec<Record>,
+    pub next_cursor: Option<String>,
+    pub total: Option<i64>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SearchHit {
+    pub object: String,
+    pub id: String,
+    pub name: String,
+    pub matched_field: String,
+}
+
+/// The column a sort key orders by (a currency sorts by its amount).
+fn sort_column(object: &ObjectDef, field: &str) -> Result<Column, StoreError> {
+    if let Some(system) = system_fields().into_iter().find(|f| f.api_name == field) {
+        let kind = if system.field_type == FieldType::Datetime {
+            ColumnKind::Timestamp
+        } else {
+            ColumnKind::Text
+        };
+        return Ok(Column {
+            name: system.api_name,
+            kind,
+        });
+    }
+    let def = object.active_field(field).ok_or_else(|| {
+        StoreError::bad_request(
+            "invalid_sort",
+            format!("cannot sort by unknown field {field:?}"),
+        )
+    })?;
+    if matches!(
+        def.value_type(),
+        FieldType::MultiSelect | FieldType::LongText
+    ) {
+        return Err(StoreError::bad_request(
+            "invalid_sort",
+            format!("cannot sort by {field}: its type has no order"),
+        ));
+    }
+    field_columns(def)
+        .into_iter()
+        .next()
+        .ok_or_else(|| StoreError::bad_request("invalid_sort", "field has no column"))
+}
+
+fn param_to_json(param: &SqlParam) -> Json {
+    match param {
+        SqlParam::Null | SqlParam::NullOf(_) => Json::Null,
+        SqlParam::Bool(b) => Json::Bool(*b),
+        SqlParam::Int(i) => Json::from(*i),
+        SqlParam::Float(f) => Json::from(*f),
+        SqlParam::Text(t) => Json::String(t.clone()),
+        SqlParam::Json(j) => j.clone(),
+        SqlParam::Timestamp(t) => Json::String(format_datetime(t)),
+    }
+}
+
+fn json_to_param(value: &Json, kind: ColumnKind) -> Option<SqlParam> {
+    Some(match (value, kind) {
+        (Json::Null, _) => SqlParam::Null,
+        (Json::Bool(b), ColumnKind::Bool) => SqlParam::Bool(*b),
+        (Json::Number(n), ColumnKind::Int) => SqlParam::Int(n.as_i64()?),
+        (Json::Number(n), ColumnKind::Float) => SqlParam::Float(n.as_f64()?),
+        (Json::String(s), ColumnKind::Text) => SqlParam::Text(s.clone()),
+        (Json::String(s), ColumnKind::Timestamp) => SqlParam::Timestamp(parse_datetime(s)?),
+        _ => return None,
+    })
+}
+
+/// A cursor is the sort values of the last row, JSON in hex: opaque to clients, checked on use.
+pub fn encode_cursor(values: &[SqlParam]) -> String {
+    let json = Json::Array(values.iter().map(param_to_json).collect());
+    json.to_string()
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+pub fn decode_cursor(cursor: &str, kinds: &[ColumnKind]) -> Result<Vec<SqlParam>, StoreError> {
+    let invalid =
+        || StoreError::bad_request("invalid_cursor", "the cursor is not valid for this query");
+    if cursor.len() > 8192 || cursor.len() % 2 != 0 {
+        return Err(invalid());
+    }
+    let bytes: Result<Vec<u8>, _> = (0..cursor.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(cursor.get(i..i + 2).unwrap_or("zz"), 16))
+        .collect();
+    let bytes = bytes.map_err(|_| invalid())?;
+    let Ok(Json::Array(items)) = serde_json::from_slice::<Json>(&bytes) else {
+        return Err(invalid());
+    };
+    if items.len() != kinds.len() {
+        return Err(invalid());
+    }
+    items
+        .iter()
+        .zip(kinds)
+        .map(|(v, k)| json_to_param(v, *k).ok_or_else(invalid))
+        .collect()
+}
+
+impl Store {
+    pub async fn list_records(
+        &self,
+        principal: &Principal,
+        schema: &WorkspaceSchema,
+        object: &str,
+        query: &ListQuery,
+    ) -> Result<Page, StoreError> {
+        let def = object_for(principal, schema, object, Action::Read)?;
+        let ws = principal.workspace_id.clone();
+        if query.sort.len() > MAX_SORT_KEYS {
+            return Err(StoreError::bad_request(
+                "invalid_sort",
+                format!("at most {MAX_SORT_KEYS} sort keys"),
+            ));
+        }
+        let mut keys: Vec<(Column, bool)> = Vec::new();
+        let sort = if query.sort.is_empty() {
+            vec![SortKey {
+                field: "created_at".into(),
+                descending: true,
+            }]
+        } else {
+            query.sort.clone()
+        };
+        for key in &sort {
+            if key.field == "id" {
+                continue;
+            }
+            keys.push((sort_column(def, &key.field)?, key.descending));
+        }
+        keys.push((
+            Column {
+                name: "id".into(),
+                kind: ColumnKind::Text,
+            },
+            false,
+        ));
+        let limit = query.limit.clamp(1, MAX_PAGE);
+        let table = quote(&table_name(&ws, object));
+        let (columns, mut kinds) = select_columns(def, Some("t"));
+        let key_kinds: Vec<ColumnKind> = keys.iter().map(|(c, _)| c.kind).collect();
+        let mut b = SqlBuilder::new(self.db.dialect());
+        let key_select: Vec<String> = keys
+            .iter()
+            .map(|(c, _)| format!("t.{}", quote(&c.name)))
+            .collect();
+        b.push(&format!(
+            "SELECT {columns}, {} FROM {table} t WHERE ",
+            key_select.join(", ")
+        ));
+        self.push_filter(&mut b, &ws, query);
+        let mut where_only = b.clone();
+        if let Some(cursor) = &query.cursor {
+            let after = decode_cursor(cursor, &key_kinds)?;
+            b.push(" AND (");
+            push_keyset(&mut b, &keys, &after);
+            b.push(")");
+        }
+        let order: Vec<String> = keys
+            .iter()
+            .map(|(c, desc)| {
+                format!(
+                    "t.{} {} NULLS LAST",
+                    quote(&c.name),
+                    if *desc { "DESC" } else { "ASC" }
+                )
+            })
+            .collect();
+        b.push(&format!(
+            " ORDER BY {} LIMIT {}",
+            order.join(", "),
+            limit + 1
+        ));
+        kinds.extend(key_kinds.iter().copied());
+        let mut rows = self.db.fetch_all(&b.sql, &b.params, &kinds).await?;
+        let has_more = rows.len() > limit;
+        rows.truncate(limit);
+        let key_start = kinds.len() - key_kinds.len();
+        let next_cursor = if has_more {
+            rows.last().map(|row| encode_cursor(&row.0[key_start..]))
+        } else {
+            None
+        };
+        let records = rows.iter().map(|r| decode_record(def, r)).collect();
+        let total = if query.with_total {
+            where_only.sql = format!(
+                "SELECT COUNT(*) FROM {table} t WHERE {}",
+                where_only
+                    .sql
+                    .split_once(" t WHERE ")
+                    .map_or("", |(_, w)| w)
+            );
+            self.db
+                .fetch_optional(&where_only.sql, &where_only.params, &[ColumnKind::Int])
+                .await?
+                .map(|r| r.int(0))
+        } else {
+            None
+        };
+        Ok(Page {
+            records,
+            next_cursor,
+            total,
+        })
+    }
+
+    fn push_filter(&self, b: &mut SqlBuilder, ws: &str, query: &ListQuery) {
+        b.push(if query.deleted {
+            "t.\"deleted_at\" IS NOT NULL"
+        } else {
+            "t.\"deleted_at\" IS NULL"
+        });
+        if let Some(filter) = &query.filter {
+            b.push(" AND (");
+            let ws = ws.to_string();
+            filter.to_sql(b, "t", &move |object: &str| quote(&table_name(&ws, object)));
+            b.push(")");
+        }
+    }
+
+    /// Searches names (contains), emails (contains) and phones (digits contained) of every
+    /// object the caller may read; at most `per_object` hits per object.
+    pub async fn search(
+        &self,
+        principal: &Principal,
+        schema: &WorkspaceSchema,
+        text: &str,
+        per_object: usize,
+    ) -> Result<Vec<SearchHit>, StoreError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(Vec::new());
+        }
+        let digits: String = text.chars().filter(|c| c.is_ascii_digit()).collect();
+        let escaped = text
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let like = self.db.dialect() == rapport_core::sql::Dialect::Postgres;
+        let op = if like { "ILIKE" } else { "LIKE" };
+        let mut hits = Vec::new();
+        for def in schema.objects.iter().filter(|o| o.is_active()) {
+            if !principal.can(&def.api_name, Action::Read) {
+                continue;
+            }
+            let mut b = SqlBuilder::new(self.db.dialect());
+            let name = quote(&def.name_field);
+            let mut matchers: Vec<(String, bool)> = vec![(def.name_field.clone(), false)];
+            for f in def.active_fields().filter(|f| f.field_type.is_searchable()) {
+                if f.api_name != def.name_field {
+                    matchers.push((f.api_name.clone(), f.field_type == FieldType::Phone));
+                }
+            }
+            let mut cases = Vec::new();
+            b.push("SELECT \"id\", CAST(");
+            b.push(&name);
+            b.push(" AS TEXT), CASE");
+            let mut conditions = Vec::new();
+            for (field, is_phone) in &matchers {
+                let pattern = if *is_phone {
+                    if digits.len() < 3 {
+                        continue;
+                    }
+                    format!("%{digits}%")
+                } else {
+                    format!("%{escaped}%")
+                };
+                let mut cond = SqlBuilder::new(self.db.dialect());
+                cond.params = b.params.clone();
+                cond.push(&format!("{} {op} ", quote(field)));
+                cond.bind(SqlParam::Text(pattern));
+                cond.push(" ESCAPE '\\'");
+                let clause = cond.sql.clone();
+                b.params = cond.params;
+                b.push(&format!(" WHEN {clause} THEN '{field}'"));
+                cases.push(field.clone());
+                conditions.push(clause);
+            }
+            if conditions.is_empty() {
+                continue;
+            }
+            b.push(&format!(
+                " END FROM {} WHERE \"deleted_at\" IS NULL AND ({}) ORDER BY \"updated_at\" DESC LIMIT {}",
+                quote(&table_name(&principal.workspace_id, &def.api_name)),
+                conditions.join(" OR "),
+                per_object.clamp(1, 50)
+            ));
+            let rows = self
+                .db
+                .fetch_all(
+                    &b.sql,
+                    &b.params,
+                    &[ColumnKind::Text, ColumnKind::Text, ColumnKind::Text],
+                )
+                .await?;
+            for row in rows {
+                hits.push(SearchHit {
+                    object: def.api_name.clone(),
+                    id: row.text(0),
+                    name: row.text(1),
+                    matched_field: row.text(2),
+                });
+            }
+        }
+        Ok(hits)
+    }
+}
+
+/// Rows strictly after the cursor in the (nulls last) sort order.
+fn push_keyset(b: &mut SqlBuilder, keys: &[(Column, bool)], after: &[SqlParam]) {
+    let mut alternatives = Vec::new();
+    for i in 0..keys.len() {
+        let mut part = SqlBuilder::new(b.dialect);
+        part.params = std::mem::take(&mut b.params);
+        let mut terms = Vec::new();
+        for j in 0..i {
+            let column = format!("t.{}", quote(&keys[j].0.name));
+            match &after[j] {
+                SqlParam::Null => terms.push(format!("{column} IS NULL")),
+                value => {
+                    let mut t = SqlBuilder::new(b.dialect);
+                    t.params = std::mem::take(&mut part.params);
+                    t.push(&format!("{column} = "));
+                    t.bind(value.clone());
+                    part.params = t.params;
+                    terms.push(t.sql);
+                }
+            }
+        }
+        let column = format!("t.{}", quote(&keys[i].0.name));
+        match &after[i] {
+            SqlParam::Null => {
+                b.params = part.params;
+                continue;
+            }
+            value => {
+                let mut t = SqlBuilder::new(b.dialect);
+                t.params = std::mem::take(&mut part.params);
+                let op = if keys[i].1 { "<" } else { ">" };
+                t.push(&format!("({column} {op} "));
+                t.bind(value.clone());
+                t.push(&format!(" OR {column} IS NULL)"));
+                part.params = t.params;
+                terms.push(t.sql);
+            }
+        }
+        b.params = part.params;
+        alternatives.push(format!("({})", terms.join(" AND ")));
+    }
+    if alternatives.is_empty() {
+        b.push("1 = 0");
+    } else {
+        b.push(&alternatives.join(" OR "));
+    }
+}

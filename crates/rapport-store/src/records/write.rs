@@ -1,0 +1,774 @@
+//! The one write path. Every create, update, delete and restore of a record — from the UI, the
+//! API, an import, a workflow or the AI — goes through here: permission check, validation
+//! against the metadata, formulas, then the row, its field history and an outbox entry in one
+//! transaction. There is no other code that writes record tables.
+
+use super::{decode_record, object_for, select_sql};
+use crate::db::Tx;
+use crate::error::RowErrors;
+use crate::schema::{field_of_unique_index, placeholder};
+use crate::{table_name, Store, StoreError};
+use chrono::{DateTime, Utc};
+use rapport_core::formula::apply_formulas;
+use rapport_core::metadata::{FieldType, ObjectDef, WorkspaceSchema};
+use rapport_core::names::quote;
+use rapport_core::sql::{field_columns, value_to_params, ColumnKind, SqlParam};
+use rapport_core::value::{parse_input, to_json};
+use rapport_core::{Action, CoreError, FieldError, Principal, Record, Source, Value};
+use serde_json::{Map, Value as Json};
+use std::collections::BTreeMap;
+
+/// The most records one bulk request may write.
+pub const MAX_BULK: usize = 1000;
+
+/// Who writes, from where, under which request id.
+#[derive(Debug, Clone)]
+pub struct WriteCtx<'a> {
+    pub principal: &'a Principal,
+    pub source: Source,
+    pub request_id: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RecordInput {
+    pub values: Map<String, Json>,
+    pub owner_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RecordUpdate {
+    pub id: String,
+    pub values: Map<String, Json>,
+    pub owner_id: Option<String>,
+    /// When set, the update applies only if the record is still at this version (else 409).
+    pub expected_version: Option<i64>,
+}
+
+enum Change {
+    Create(RecordInput),
+    Update(RecordUpdate),
+}
+
+/// Parses input values against the object; unknown, archived and read-only fields are errors.
+fn parse_values(
+    object: &ObjectDef,
+    input: &Map<String, Json>,
+) -> Result<BTreeMap<String, Value>, Vec<FieldError>> {
+    let mut values = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (name, json) in input {
+        match object.active_field(name) {
+            None => errors.push(FieldError::new(
+                name.as_str(),
+                "unknown_field",
+                format!("{} has no field {name:?}", object.api_name),
+            )),
+            Some(field) => match parse_input(field, json) {
+                Ok(value) => {
+                    values.insert(name.clone(), value);
+                }
+                Err(e) => errors.push(e),
+            },
+        }
+    }
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(errors)
+    }
+}
+
+fn missing_required(object: &ObjectDef, record: &Record) -> Vec<FieldError> {
+    object
+        .active_fields()
+        .filter(|f| f.required && record.get(&f.api_name).is_null())
+        .map(|f| {
+            FieldError::new(
+                f.api_name.as_str(),
+                "required",
+                format!("{} is required", f.api_name),
+            )
+        })
+        .collect()
+}
+
+impl Store {
+    pub async fn create_record(
+        &self,
+        ctx: &WriteCtx<'_>,
+        schema: &WorkspaceSchema,
+        object: &str,
+        input: RecordInput,
+    ) -> Result<Record, StoreError> {
+        let mut records = self
+            .write_batch(ctx, schema, object, vec![Change::Create(input)])
+            .await
+            .map_err(single_row)?;
+        records
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("no record written".into()))
+    }
+
+    /// Creates up to 1,000 records in one all-or-nothing transaction.
+    pub async fn create_records(
+        &self,
+        ctx: &WriteCtx<'_>,
+        schema: &WorkspaceSchema,
+        object: &str,
+        inputs: Vec<RecordInput>,
+    ) -> Result<Vec<Record>, StoreError> {
+        check_bulk_size(inputs.len())?;
+        self.write_batch(
+            ctx,
+            schema,
+            object,
+            inputs.into_iter().map(Change::Create).collect(),
+        )
+        .await
+    }
+
+    pub async fn update_record(
+        &self,
+        ctx: &WriteCtx<'_>,
+        schema: &WorkspaceSchema,
+        object: &str,
+        update: RecordUpdate,
+    ) -> Result<Record, StoreError> {
+        let mut records = self
+            .write_batch(ctx, schema, object, vec![Change::Update(update)])
+            .await
+            .map_err(single_row)?;
+        records
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("no record written".into()))
+    }
+
+    /// Updates up to 1,000 records in one all-or-nothing transaction.
+    pub async fn update_records(
+        &self,
+        ctx: &WriteCtx<'_>,
+        schema: &WorkspaceSchema,
+        object: &str,
+        updates: Vec<RecordUpdate>,
+    ) -> Result<Vec<Record>, StoreError> {
+        check_bulk_size(updates.len())?;
+        self.write_batch(
+            ctx,
+            schema,
+            object,
+            updates.into_iter().map(Change::Update).collect(),
+        )
+        .await
+    }
+
+    async fn write_batch(
+        &self,
+        ctx: &WriteCtx<'_>,
+        schema: &WorkspaceSchema,
+        object: &str,
+        changes: Vec<Change>,
+    ) -> Result<Vec<Record>, StoreError> {
+        let action = match changes.first() {
+            Some(Change::Update(_)) => Action::Update,
+            _ => Action::Create,
+        };
+        let def = object_for(ctx.principal, schema, object, action)?;
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let mut written = Vec::with_capacity(changes.len());
+        let mut row_errors = Vec::new();
+        for (index, change) in changes.into_iter().enumerate() {
+            match self.write_one(&mut tx, ctx, schema, def, change, now).await {
+                Ok(record) => written.push(record),
+                Err(StoreError::Core(CoreError::Validation(errors))) => {
+                    row_errors.push(RowErrors { index, errors })
+                }
+                Err(other) => {
+                    if let Some(index_name) = other.unique_violation() {
+                        let field = field_of_unique_index(&index_name);
+                        row_errors.push(RowErrors {
+                            index,
+                            errors: vec![FieldError::new(
+                                field.as_str(),
+                                "duplicate_value",
+                                format!("another record already has this {field}"),
+                            )],
+                        });
+                        // The statement failed: on PostgreSQL the transaction is now aborted,
+                        // so stop here and report what we know.
+                        break;
+                    }
+                    return Err(match other {
+                        StoreError::Conflict { code, message } => StoreError::Conflict {
+                            code,
+                            message: format!("record {index}: {message}"),
+                        },
+                        StoreError::NotFound { what } => StoreError::BadRequest {
+                            code: "record_not_found",
+                            message: format!("record {index}: {what} not found"),
+                        },
+                        e => e,
+                    });
+                }
+            }
+        }
+        if !row_errors.is_empty() {
+            return Err(StoreError::Bulk(row_errors));
+        }
+        tx.commit().await?;
+        Ok(written)
+    }
+
+    async fn write_one(
+        &self,
+        tx: &mut Tx,
+        ctx: &WriteCtx<'_>,
+        schema: &WorkspaceSchema,
+        def: &ObjectDef,
+        change: Change,
+        now: DateTime<Utc>,
+    ) -> Result<Record, StoreError> {
+        let ws = &ctx.principal.workspace_id;
+        let (values_in, owner_in) = match &change {
+            Change::Create(c) => (&c.values, &c.owner_id),
+            Change::Update(u) => (&u.values, &u.owner_id),
+        };
+        let parsed = parse_values(def, values_in).map_err(CoreError::Validation)?;
+        let existing = match &change {
+            Change::Create(_) => None,
+            Change::Update(u) => Some(self.load_for_update(tx, ws, def, &u.id).await?),
+        };
+        if let (Change::Update(u), Some(current)) = (&change, &existing) {
+            if u.expected_version.is_some_and(|v| v != current.version) {
+                return Err(StoreError::conflict(
+                    "version_conflict",
+                    format!(
+                        "the record changed since you read it (now at version {})",
+                        current.version
+                    ),
+                ));
+            }
+        }
+        let mut record = existing.clone().unwrap_or_else(|| Record {
+            id: uuid::Uuid::now_v7().to_string(),
+            version: 0,
+            created_at: now,
+            updated_at: now,
+            created_by: Some(ctx.principal.user_id.clone()),
+            updated_by: None,
+            owner_id: Some(ctx.principal.user_id.clone()),
+            deleted_at: None,
+            values: def
+                .active_fields()
+                .map(|f| (f.api_name.clone(), Value::Null))
+                .collect(),
+        });
+        for (name, value) in &parsed {
+            record.values.insert(name.clone(), value.clone());
+        }
+        if let Some(owner) = owner_in {
+            record.owner_id = Some(owner.clone());
+        }
+        apply_formulas(def, &mut record);
+        let mut errors = missing_required(def, &record);
+        errors.extend(self.check_references(tx, ws, schema, def, &parsed).await?);
+        if let Some(owner) = owner_in {
+            if !self.user_exists(tx, ws, owner).await? {
+                errors.push(FieldError::new(
+                    "owner_id",
+                    "unknown_user",
+                    "no such user in this workspace",
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(CoreError::Validation(errors).into());
+        }
+        match existing {
+            None => self.insert_row(tx, ctx, def, &mut record, now).await?,
+            Some(old) => {
+                self.update_row(tx, ctx, def, &old, &mut record, now)
+                    .await?
+            }
+        }
+        Ok(record)
+    }
+
+    async fn load_for_update(
+        &self,
+        tx: &mut Tx,
+        ws: &str,
+        def: &ObjectDef,
+        id: &str,
+    ) -> Result<Record, StoreError> {
+        let table = quote(&table_name(ws, &def.api_name));
+        let (select, kinds) = select_sql(def, &table);
+        let sql = format!(
+            "{select} WHERE \"id\" = {} AND \"deleted_at\" IS NULL",
+            placeholder(tx.dialect(), 1)
+        );
+        let row = tx
+            .fetch_optional(&sql, &[SqlParam::Text(id.to_string())], &kinds)
+            .await?
+            .ok_or_else(|| StoreError::not_found("record"))?;
+        Ok(decode_record(def, &row))
+    }
+
+    /// Relation values must point at live records of the target; user values at users of the
+    /// workspace.
+    async fn check_references(
+        &self,
+        tx: &mut Tx,
+        ws: &str,
+        schema: &WorkspaceSchema,
+        def: &ObjectDef,
+        values: &BTreeMap<String, Value>,
+    ) -> Result<Vec<FieldError>, StoreError> {
+        let mut errors = Vec::new();
+        for (name, value) in values {
+            let (Some(field), Value::Text(id)) = (def.field(name), value) else {
+                continue;
+            };
+            match field.field_type {
+                FieldType::Relation => {
+                    let target = field.config.target.as_deref().unwrap_or_default();
+                    let live = schema.active_object(target).is_some()
+                        && tx
+                            .fetch_optional(
+                                &format!(
+                                    "SELECT 1 FROM {} WHERE \"id\" = {} AND \"deleted_at\" IS NULL",
+                                    quote(&table_name(ws, target)),
+                                    placeholder(tx.dialect(), 1)
+                                ),
+                                &[SqlParam::Text(id.clone())],
+                                &[ColumnKind::Int],
+                            )
+                            .await?
+                            .is_some();
+                    if !live {
+                        errors.push(FieldError::new(
+                            name.as_str(),
+                            "unknown_reference",
+                            format!("no {target} record with id {id:?}"),
+                        ));
+                    }
+                }
+                FieldType::User => {
+                    if !self.user_exists(tx, ws, id).await? {
+                        errors.push(FieldError::new(
+                            name.as_str(),
+                            "unknown_user",
+                            "no such user in this workspace",
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(errors)
+    }
+
+    async fn user_exists(&self, tx: &mut Tx, ws: &str, user_id: &str) -> Result<bool, StoreError> {
+        let d = tx.dialect();
+        Ok(tx
+            .fetch_optional(
+                &format!(
+                    "SELECT 1 FROM users WHERE id = {} AND workspace_id = {}",
+                    placeholder(d, 1),
+                    placeholder(d, 2)
+                ),
+                &[
+                    SqlParam::Text(user_id.to_string()),
+                    SqlParam::Text(ws.to_string()),
+                ],
+                &[ColumnKind::Int],
+            )
+            .await?
+            .is_some())
+    }
+
+    async fn insert_row(
+        &self,
+        tx: &mut Tx,
+        ctx: &WriteCtx<'_>,
+        def: &ObjectDef,
+        record: &mut Record,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let ws = &ctx.principal.workspace_id;
+        record.version = 1;
+        record.updated_by = Some(ctx.principal.user_id.clone());
+        let mut columns: Vec<String> = [
+            "id",
+            "version",
+            "created_at",
+            "updated_at",
+            "created_by",
+            "updated_by",
+            "owner_id",
+        ]
+        .iter()
+        .map(|c| quote(c))
+        .collect();
+        let mut params = vec![
+            SqlParam::Text(record.id.clone()),
+            SqlParam::Int(record.version),
+            SqlParam::Timestamp(now),
+            SqlParam::Timestamp(now),
+            record
+                .created_by
+                .clone()
+                .map_or(SqlParam::Null, SqlParam::Text),
+            record
+                .updated_by
+                .clone()
+                .map_or(SqlParam::Null, SqlParam::Text),
+            record
+                .owner_id
+                .clone()
+                .map_or(SqlParam::Null, SqlParam::Text),
+        ];
+        let mut snapshot = Map::new();
+        for field in def.active_fields() {
+            let value = record.get(&field.api_name);
+            for column in field_columns(field) {
+                columns.push(quote(&column.name));
+            }
+            params.extend(value_to_params(field, &value));
+            if !value.is_null() && field.field_type != FieldType::Formula {
+                snapshot.insert(field.api_name.clone(), to_json(field, &value));
+            }
+        }
+        let marks: Vec<String> = (1..=params.len())
+            .map(|n| placeholder(tx.dialect(), n))
+            .collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            quote(&table_name(ws, &def.api_name)),
+            columns.join(", "),
+            marks.join(", ")
+        );
+        tx.execute(&sql, &params).await?;
+        if let Some(owner) = &record.owner_id {
+            snapshot.insert("owner_id".into(), Json::String(owner.clone()));
+        }
+        let snapshot = Json::Object(snapshot);
+        self.append_history(
+            tx,
+            ctx,
+            def,
+            &record.id,
+            "created",
+            None,
+            Json::Null,
+            snapshot.clone(),
+            now,
+        )
+        .await?;
+        self.append_outbox(tx, ws, "record.created", def, &record.id, snapshot, now)
+            .await
+    }
+
+    async fn update_row(
+        &self,
+        tx: &mut Tx,
+        ctx: &WriteCtx<'_>,
+        def: &ObjectDef,
+        old: &Record,
+        record: &mut Record,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let ws = &ctx.principal.workspace_id;
+        let dialect = tx.dialect();
+        let mut sets = Vec::new();
+        let mut params = Vec::new();
+        let mut changes = Vec::new();
+        for field in def.active_fields() {
+            let before = old.get(&field.api_name);
+            let after = record.get(&field.api_name);
+            if before == after {
+                continue;
+            }
+            for (column, param) in field_columns(field)
+                .into_iter()
+                .zip(value_to_params(field, &after))
+            {
+                params.push(param);
+                sets.push(format!(
+                    "{} = {}",
+                    quote(&column.name),
+                    placeholder(dialect, params.len())
+                ));
+            }
+            if field.field_type != FieldType::Formula {
+                changes.push((
+                    field.api_name.clone(),
+                    to_json(field, &before),
+                    to_json(field, &after),
+                ));
+            }
+        }
+        if old.owner_id != record.owner_id {
+            params.push(
+                record
+                    .owner_id
+                    .clone()
+                    .map_or(SqlParam::Null, SqlParam::Text),
+            );
+            sets.push(format!(
+                "\"owner_id\" = {}",
+                placeholder(dialect, params.len())
+            ));
+            let as_json = |o: &Option<String>| o.clone().map_or(Json::Null, Json::String);
+            changes.push((
+                "owner_id".into(),
+                as_json(&old.owner_id),
+                as_json(&record.owner_id),
+            ));
+        }
+        if sets.is_empty() {
+            return Ok(());
+        }
+        record.version = old.version + 1;
+        record.updated_at = now;
+        record.updated_by = Some(ctx.principal.user_id.clone());
+        for (column, value) in [
+            ("version", SqlParam::Int(record.version)),
+            ("updated_at", SqlParam::Timestamp(now)),
+            ("updated_by", SqlParam::Text(ctx.principal.user_id.clone())),
+        ] {
+            params.push(value);
+            sets.push(format!(
+                "{} = {}",
+                quote(column),
+                placeholder(dialect, params.len())
+            ));
+        }
+        params.push(SqlParam::Text(record.id.clone()));
+        params.push(SqlParam::Int(old.version));
+        let sql = format!(
+            "UPDATE {} SET {} WHERE \"id\" = {} AND \"version\" = {}",
+            quote(&table_name(ws, &def.api_name)),
+            sets.join(", "),
+            placeholder(dialect, params.len() - 1),
+            placeholder(dialect, params.len())
+        );
+        if tx.execute(&sql, &params).await? == 0 {
+            return Err(StoreError::conflict(
+                "version_conflict",
+                "the record was changed by someone else at the same moment",
+            ));
+        }
+        let mut payload = Map::new();
+        for (field, old_value, new_value) in changes {
+            payload.insert(field.clone(), new_value.clone());
+            self.append_history(
+                tx,
+                ctx,
+                def,
+                &record.id,
+                "updated",
+                Some(&field),
+                old_value,
+                new_value,
+                now,
+            )
+            .await?;
+        }
+        self.append_outbox(
+            tx,
+            ws,
+            "record.updated",
+            def,
+            &record.id,
+            Json::Object(payload),
+            now,
+        )
+        .await
+    }
+
+    /// Soft-deletes (`delete = true`) or restores a record; both are recorded in history.
+    pub async fn set_record_deleted(
+        &self,
+        ctx: &WriteCtx<'_>,
+        schema: &WorkspaceSchema,
+        object: &str,
+        id: &str,
+        delete: bool,
+    ) -> Result<Record, StoreError> {
+        let def = object_for(ctx.principal, schema, object, Action::Delete)?;
+        let ws = &ctx.principal.workspace_id;
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let dialect = tx.dialect();
+        let table = quote(&table_name(ws, object));
+        let (select, kinds) = select_sql(def, &table);
+        let state = if delete { "IS NULL" } else { "IS NOT NULL" };
+        let row = tx
+            .fetch_optional(
+                &format!(
+                    "{select} WHERE \"id\" = {} AND \"deleted_at\" {state}",
+                    placeholder(dialect, 1)
+                ),
+                &[SqlParam::Text(id.to_string())],
+                &kinds,
+            )
+            .await?
+            .ok_or_else(|| StoreError::not_found("record"))?;
+        let mut record = decode_record(def, &row);
+        record.version += 1;
+        record.deleted_at = delete.then_some(now);
+        record.updated_at = now;
+        record.updated_by = Some(ctx.principal.user_id.clone());
+        let p = |n| placeholder(dialect, n);
+        let result = tx
+            .execute(
+                &format!(
+                    "UPDATE {table} SET \"deleted_at\" = {}, \"version\" = {}, \"updated_at\" = {}, \"updated_by\" = {} WHERE \"id\" = {}",
+                    p(1), p(2), p(3), p(4), p(5)
+                ),
+                &[
+                    record.deleted_at.map_or(SqlParam::NullOf(ColumnKind::Timestamp), SqlParam::Timestamp),
+                    SqlParam::Int(record.version),
+                    SqlParam::Timestamp(now),
+                    SqlParam::Text(ctx.principal.user_id.clone()),
+                    SqlParam::Text(id.to_string()),
+                ],
+            )
+            .await;
+        if let Err(e) = result {
+            return Err(match e.unique_violation() {
+                Some(index) => StoreError::conflict(
+                    "duplicate_value",
+                    format!(
+                        "another live record already has this {}; change it before restoring",
+                        field_of_unique_index(&index)
+                    ),
+                ),
+                None => e,
+            });
+        }
+        let kind = if delete { "deleted" } else { "restored" };
+        self.append_history(
+            &mut tx,
+            ctx,
+            def,
+            id,
+            kind,
+            None,
+            Json::Null,
+            Json::Null,
+            now,
+        )
+        .await?;
+        self.append_outbox(
+            &mut tx,
+            ws,
+            &format!("record.{kind}"),
+            def,
+            id,
+            Json::Null,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn append_history(
+        &self,
+        tx: &mut Tx,
+        ctx: &WriteCtx<'_>,
+        def: &ObjectDef,
+        record_id: &str,
+        kind: &str,
+        field: Option<&str>,
+        old_value: Json,
+        new_value: Json,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let d = tx.dialect();
+        let marks: Vec<String> = (1..=11).map(|n| placeholder(d, n)).collect();
+        tx.execute(
+            &format!(
+                "INSERT INTO field_history (workspace_id, object, record_id, kind, field, old_value, new_value, actor_id, source, request_id, changed_at) VALUES ({})",
+                marks.join(", ")
+            ),
+            &[
+                SqlParam::Text(ctx.principal.workspace_id.clone()),
+                SqlParam::Text(def.api_name.clone()),
+                SqlParam::Text(record_id.to_string()),
+                SqlParam::Text(kind.to_string()),
+                field.map_or(SqlParam::Null, |f| SqlParam::Text(f.to_string())),
+                SqlParam::Json(old_value),
+                SqlParam::Json(new_value),
+                SqlParam::Text(ctx.principal.user_id.clone()),
+                SqlParam::Text(ctx.source.as_str().to_string()),
+                SqlParam::Text(ctx.request_id.clone()),
+                SqlParam::Timestamp(now),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn append_outbox(
+        &self,
+        tx: &mut Tx,
+        ws: &str,
+        topic: &str,
+        def: &ObjectDef,
+        record_id: &str,
+        payload: Json,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let d = tx.dialect();
+        let marks: Vec<String> = (1..=6).map(|n| placeholder(d, n)).collect();
+        tx.execute(
+            &format!(
+                "INSERT INTO outbox (workspace_id, topic, object, record_id, payload, created_at) VALUES ({})",
+                marks.join(", ")
+            ),
+            &[
+                SqlParam::Text(ws.to_string()),
+                SqlParam::Text(topic.to_string()),
+                SqlParam::Text(def.api_name.clone()),
+                SqlParam::Text(record_id.to_string()),
+                SqlParam::Json(payload),
+                SqlParam::Timestamp(now),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+fn check_bulk_size(n: usize) -> Result<(), StoreError> {
+    if n == 0 || n > MAX_BULK {
+        return Err(StoreError::bad_request(
+            "invalid_batch_size",
+            format!("a batch holds 1 to {MAX_BULK} records, not {n}"),
+        ));
+    }
+    Ok(())
+}
+
+/// A single-record write reports its field errors directly, not as row 0 of a batch; a unique
+/// violation is a conflict.
+fn single_row(error: StoreError) -> StoreError {
+    match error {
+        StoreError::Bulk(mut rows) if rows.len() == 1 => {
+            let errors = rows.remove(0).errors;
+            if let Some(dup) = errors.iter().find(|e| e.code == "duplicate_value") {
+                return StoreError::Conflict {
+                    code: "duplicate_value",
+                    message: format!("{}: {}", dup.field, dup.message),
+                };
+            }
+            StoreError::Core(CoreError::Validation(errors))
+        }
+        other => other,
+    }
+}

@@ -48,6 +48,8 @@ pub struct Role {
     /// Admins may do everything, including metadata, users, roles, tokens of others and the
     /// audit log.
     pub is_admin: bool,
+    /// Object api name (or `*`) → letters of `crud`.
+    #[schema(value_type = Object)]
     pub permissions: Permissions,
 }
 

@@ -66,28 +66,34 @@ fn sane_request_id(value: &HeaderValue) -> Option<String> {
     ok.then(|| text.to_string())
 }
 
-/// Gives every request an id (echoed as `X-Request-Id`) and counts it in the metrics.
-async fn observe(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let started = Instant::now();
+/// Gives every request an id, echoed as `X-Request-Id` (the caller's when it is sane).
+async fn assign_request_id(mut request: Request, next: Next) -> Response {
     let id = request
         .headers()
         .get("x-request-id")
         .and_then(sane_request_id)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     request.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(request).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+/// Counts a routed request in the metrics, by route template.
+async fn count(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
     let method = request.method().to_string();
-    let mut response = next.run(request).await;
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert("x-request-id", value);
-    }
+    let response = next.run(request).await;
     state.metrics.observe(
         &method,
         &route,
@@ -100,8 +106,10 @@ async fn observe(
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     routes::routes()
-        .route_layer(middleware::from_fn_with_state(state.clone(), observe))
+        .route_layer(middleware::from_fn_with_state(state.clone(), count))
         .fallback(routes::system::not_found)
+        .method_not_allowed_fallback(routes::system::method_not_allowed)
+        .layer(middleware::from_fn(assign_request_id))
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state)
 }

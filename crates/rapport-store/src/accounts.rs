@@ -618,12 +618,11 @@ impl Store {
                 ],
             )
             .await?;
-        Ok(self
-            .tokens(&user.workspace_id, None)
+        self.tokens(&user.workspace_id, None)
             .await?
             .into_iter()
             .find(|t| t.id == id)
-            .ok_or_else(|| StoreError::Corrupt("token vanished".into()))?)
+            .ok_or_else(|| StoreError::Corrupt("token vanished".into()))
     }
 
     /// Tokens of a workspace, or of one user of it.

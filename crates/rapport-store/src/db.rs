@@ -207,6 +207,15 @@ impl Db {
 }
 
 impl Tx {
+    /// ` FOR UPDATE` on PostgreSQL (row locks for read-modify-write); nothing on SQLite, whose
+    /// single writer already serialises write transactions.
+    pub fn for_update(&self) -> &'static str {
+        match self {
+            Tx::Sqlite(_) => "",
+            Tx::Postgres(_) => " FOR UPDATE",
+        }
+    }
+
     pub fn dialect(&self) -> Dialect {
         match self {
             Tx::Sqlite(_) => Dialect::Sqlite,
@@ -348,8 +357,10 @@ fn decode_pg(row: &PgRow, kinds: &[ColumnKind]) -> Result<Row, StoreError> {
             ColumnKind::Bool => row
                 .try_get::<Option<bool>, _>(i)?
                 .map_or(SqlParam::Null, SqlParam::Bool),
+            // Literals and COUNT(*) may come back as INT4.
             ColumnKind::Int => row
-                .try_get::<Option<i64>, _>(i)?
+                .try_get::<Option<i64>, _>(i)
+                .or_else(|_| row.try_get::<Option<i32>, _>(i).map(|v| v.map(i64::from)))?
                 .map_or(SqlParam::Null, SqlParam::Int),
             ColumnKind::Float => row
                 .try_get::<Option<f64>, _>(i)?

@@ -21,12 +21,15 @@ use rapport_core::Clock;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+/// Workspace id → (metadata version, schema).
+type SchemaCache = HashMap<String, (i64, Arc<WorkspaceSchema>)>;
+
 /// The storage handle every service shares: a database and the clock.
 #[derive(Debug, Clone)]
 pub struct Store {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
-    schemas: Arc<RwLock<HashMap<String, (i64, Arc<WorkspaceSchema>)>>>,
+    schemas: Arc<RwLock<SchemaCache>>,
 }
 
 impl Store {

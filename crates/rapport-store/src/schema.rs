@@ -171,6 +171,7 @@ impl Store {
         object: ObjectDef,
     ) -> Result<ObjectDef, StoreError> {
         let mut tx = self.db.begin().await?;
+        lock_workspace(&mut tx, workspace_id).await?;
         let schema = load_schema_tx(&mut tx, workspace_id).await?;
         let object = self
             .create_object_tx(&mut tx, workspace_id, &schema, object)
@@ -197,6 +198,9 @@ impl Store {
         }
         for field in &object.fields {
             check_relation_target(schema, &object, field)?;
+            if field.field_type == FieldType::Formula {
+                rapport_core::formula::Formula::compile(field, &object)?;
+            }
         }
         let dialect = tx.dialect();
         let table = table_name(workspace_id, &object.api_name);
@@ -274,6 +278,7 @@ impl Store {
         >,
     {
         let mut tx = self.db.begin().await?;
+        lock_workspace(&mut tx, workspace_id).await?;
         let schema = load_schema_tx(&mut tx, workspace_id).await?;
         let current = schema
             .object(object_name)
@@ -377,6 +382,7 @@ impl Store {
         object_name: &str,
     ) -> Result<(), StoreError> {
         let mut tx = self.db.begin().await?;
+        lock_workspace(&mut tx, workspace_id).await?;
         let schema = load_schema_tx(&mut tx, workspace_id).await?;
         let object = schema
             .object(object_name)
@@ -752,6 +758,25 @@ pub(crate) async fn load_schema_tx(
         );
     }
     Ok(WorkspaceSchema { objects })
+}
+
+/// Serialises metadata changes of a workspace: every change reads the definitions, edits them and
+/// writes them back, so two at once must not interleave (PostgreSQL; SQLite's single writer
+/// already serialises them).
+pub(crate) async fn lock_workspace(tx: &mut Tx, workspace_id: &str) -> Result<(), StoreError> {
+    let sql = format!(
+        "SELECT id FROM workspaces WHERE id = {}{}",
+        placeholder(tx.dialect(), 1),
+        tx.for_update()
+    );
+    tx.fetch_optional(
+        &sql,
+        &[SqlParam::Text(workspace_id.to_string())],
+        &[ColumnKind::Text],
+    )
+    .await?
+    .ok_or_else(|| StoreError::not_found("workspace"))?;
+    Ok(())
 }
 
 pub(crate) async fn bump_metadata_version(

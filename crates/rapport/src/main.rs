@@ -3,6 +3,7 @@
 //! flags; `--database-url` (or `RAPPORT_DATABASE_URL`) selects PostgreSQL, otherwise SQLite
 //! under `--data-dir`.
 
+mod bench;
 mod demo;
 
 use anyhow::{bail, Context, Result};
@@ -88,6 +89,11 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Measure the API against bare SQL on the same database (Markdown results).
+    Bench {
+        #[command(flatten)]
+        args: bench::BenchArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -270,5 +276,6 @@ async fn main() -> Result<()> {
             print!("{}", rapport_server::openapi::document());
             Ok(())
         }
+        Command::Bench { args } => bench::run(args).await,
     }
 }

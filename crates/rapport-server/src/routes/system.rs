@@ -88,3 +88,11 @@ pub async fn search(
 pub async fn not_found() -> ApiError {
     ApiError::not_found("route")
 }
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this path does not take that method",
+    )
+}

@@ -134,7 +134,7 @@ pub fn encode_cursor(values: &[SqlParam]) -> String {
 pub fn decode_cursor(cursor: &str, kinds: &[ColumnKind]) -> Result<Vec<SqlParam>, StoreError> {
     let invalid =
         || StoreError::bad_request("invalid_cursor", "the cursor is not valid for this query");
-    if cursor.len() > 8192 || cursor.len() % 2 != 0 {
+    if cursor.len() > 8192 || !cursor.len().is_multiple_of(2) {
         return Err(invalid());
     }
     let bytes: Result<Vec<u8>, _> = (0..cursor.len())
@@ -182,17 +182,27 @@ impl Store {
         };
         for key in &sort {
             if key.field == "id" {
-                continue;
+                // Ids are unique: the id key ends the ordering.
+                keys.push((
+                    Column {
+                        name: "id".into(),
+                        kind: ColumnKind::Text,
+                    },
+                    key.descending,
+                ));
+                break;
             }
             keys.push((sort_column(def, &key.field)?, key.descending));
         }
-        keys.push((
-            Column {
-                name: "id".into(),
-                kind: ColumnKind::Text,
-            },
-            false,
-        ));
+        if keys.last().is_none_or(|(c, _)| c.name != "id") {
+            keys.push((
+                Column {
+                    name: "id".into(),
+                    kind: ColumnKind::Text,
+                },
+                false,
+            ));
+        }
         let limit = query.limit.clamp(1, MAX_PAGE);
         let table = quote(&table_name(&ws, object));
         let (columns, mut kinds) = select_columns(def, Some("t"));

@@ -103,7 +103,7 @@ impl Store {
         let mut records = self
             .write_batch(ctx, schema, object, vec![Change::Create(input)])
             .await
-            .map_err(single_row)?;
+            .map_err(BatchFailure::single)?;
         records
             .pop()
             .ok_or_else(|| StoreError::Corrupt("no record written".into()))
@@ -125,6 +125,7 @@ impl Store {
             inputs.into_iter().map(Change::Create).collect(),
         )
         .await
+        .map_err(BatchFailure::batch)
     }
 
     pub async fn update_record(
@@ -137,7 +138,7 @@ impl Store {
         let mut records = self
             .write_batch(ctx, schema, object, vec![Change::Update(update)])
             .await
-            .map_err(single_row)?;
+            .map_err(BatchFailure::single)?;
         records
             .pop()
             .ok_or_else(|| StoreError::Corrupt("no record written".into()))
@@ -159,6 +160,7 @@ impl Store {
             updates.into_iter().map(Change::Update).collect(),
         )
         .await
+        .map_err(BatchFailure::batch)
     }
 
     async fn write_batch(
@@ -167,7 +169,7 @@ impl Store {
         schema: &WorkspaceSchema,
         object: &str,
         changes: Vec<Change>,
-    ) -> Result<Vec<Record>, StoreError> {
+    ) -> Result<Vec<Record>, BatchFailure> {
         let action = match changes.first() {
             Some(Change::Update(_)) => Action::Update,
             _ => Action::Create,
@@ -198,22 +200,15 @@ impl Store {
                         // so stop here and report what we know.
                         break;
                     }
-                    return Err(match other {
-                        StoreError::Conflict { code, message } => StoreError::Conflict {
-                            code,
-                            message: format!("record {index}: {message}"),
-                        },
-                        StoreError::NotFound { what } => StoreError::BadRequest {
-                            code: "record_not_found",
-                            message: format!("record {index}: {what} not found"),
-                        },
-                        e => e,
+                    return Err(BatchFailure::At {
+                        index,
+                        error: other,
                     });
                 }
             }
         }
         if !row_errors.is_empty() {
-            return Err(StoreError::Bulk(row_errors));
+            return Err(BatchFailure::Rows(row_errors));
         }
         tx.commit().await?;
         Ok(written)
@@ -304,8 +299,9 @@ impl Store {
         let table = quote(&table_name(ws, &def.api_name));
         let (select, kinds) = select_sql(def, &table);
         let sql = format!(
-            "{select} WHERE \"id\" = {} AND \"deleted_at\" IS NULL",
-            placeholder(tx.dialect(), 1)
+            "{select} WHERE \"id\" = {} AND \"deleted_at\" IS NULL{}",
+            placeholder(tx.dialect(), 1),
+            tx.for_update()
         );
         let row = tx
             .fetch_optional(&sql, &[SqlParam::Text(id.to_string())], &kinds)
@@ -353,14 +349,12 @@ impl Store {
                         ));
                     }
                 }
-                FieldType::User => {
-                    if !self.user_exists(tx, ws, id).await? {
-                        errors.push(FieldError::new(
-                            name.as_str(),
-                            "unknown_user",
-                            "no such user in this workspace",
-                        ));
-                    }
+                FieldType::User if !self.user_exists(tx, ws, id).await? => {
+                    errors.push(FieldError::new(
+                        name.as_str(),
+                        "unknown_user",
+                        "no such user in this workspace",
+                    ));
                 }
                 _ => {}
             }
@@ -607,8 +601,9 @@ impl Store {
         let row = tx
             .fetch_optional(
                 &format!(
-                    "{select} WHERE \"id\" = {} AND \"deleted_at\" {state}",
-                    placeholder(dialect, 1)
+                    "{select} WHERE \"id\" = {} AND \"deleted_at\" {state}{}",
+                    placeholder(dialect, 1),
+                    tx.for_update()
                 ),
                 &[SqlParam::Text(id.to_string())],
                 &kinds,
@@ -755,20 +750,61 @@ fn check_bulk_size(n: usize) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// A single-record write reports its field errors directly, not as row 0 of a batch; a unique
-/// violation is a conflict.
-fn single_row(error: StoreError) -> StoreError {
-    match error {
-        StoreError::Bulk(mut rows) if rows.len() == 1 => {
-            let errors = rows.remove(0).errors;
-            if let Some(dup) = errors.iter().find(|e| e.code == "duplicate_value") {
-                return StoreError::Conflict {
-                    code: "duplicate_value",
-                    message: format!("{}: {}", dup.field, dup.message),
-                };
+/// Why a batch failed: field errors of some rows (nothing written), or an error at one row.
+enum BatchFailure {
+    Rows(Vec<RowErrors>),
+    At { index: usize, error: StoreError },
+    Before(StoreError),
+}
+
+impl From<StoreError> for BatchFailure {
+    fn from(error: StoreError) -> Self {
+        BatchFailure::Before(error)
+    }
+}
+
+impl BatchFailure {
+    /// A single-record write reports its field errors directly, a unique violation as a
+    /// conflict, and a missing record as not found.
+    fn single(self) -> StoreError {
+        match self {
+            BatchFailure::Rows(mut rows) => {
+                let errors = rows.pop().map(|r| r.errors).unwrap_or_default();
+                match errors.iter().find(|e| e.code == "duplicate_value") {
+                    Some(dup) => StoreError::Conflict {
+                        code: "duplicate_value",
+                        message: format!("{}: {}", dup.field, dup.message),
+                    },
+                    None => StoreError::Core(CoreError::Validation(errors)),
+                }
             }
-            StoreError::Core(CoreError::Validation(errors))
+            BatchFailure::At { error, .. } | BatchFailure::Before(error) => error,
         }
-        other => other,
+    }
+
+    /// A batch names the failing row: a missing record is a row error, a conflict says which.
+    fn batch(self) -> StoreError {
+        match self {
+            BatchFailure::Rows(rows) => StoreError::Bulk(rows),
+            BatchFailure::At {
+                index,
+                error: StoreError::NotFound { what },
+            } => StoreError::Bulk(vec![RowErrors {
+                index,
+                errors: vec![FieldError::new(
+                    "id",
+                    "record_not_found",
+                    format!("{what} not found"),
+                )],
+            }]),
+            BatchFailure::At {
+                index,
+                error: StoreError::Conflict { code, message },
+            } => StoreError::Conflict {
+                code,
+                message: format!("record {index}: {message}"),
+            },
+            BatchFailure::At { error, .. } | BatchFailure::Before(error) => error,
+        }
     }
 }

@@ -1,0 +1,32 @@
+//! Rapport's HTTP integration tests: one binary, every test against a real server on a loopback
+//! port, on SQLite and on PostgreSQL (`RAPPORT_TEST_DATABASE_URL`, set by `make test`).
+
+// Test code: a failed expectation is a panic by design (clippy's allow-*-in-tests only covers
+// `#[test]` functions, not the async bodies and helpers they call).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "integration/harness.rs"]
+mod harness;
+
+#[path = "integration/auth.rs"]
+mod auth;
+#[path = "integration/concurrency.rs"]
+mod concurrency;
+#[path = "integration/history.rs"]
+mod history;
+#[path = "integration/input.rs"]
+mod input;
+#[path = "integration/isolation.rs"]
+mod isolation;
+#[path = "integration/lists.rs"]
+mod lists;
+#[path = "integration/metadata.rs"]
+mod metadata;
+#[path = "integration/records.rs"]
+mod records;
+#[path = "integration/restart.rs"]
+mod restart;
+#[path = "integration/search.rs"]
+mod search;
+#[path = "integration/system.rs"]
+mod system;

@@ -103,9 +103,14 @@ pub async fn authenticate(
             .map(str::trim)
             .filter(|t| t.starts_with(TOKEN_PREFIX) && t.len() < 200)
             .ok_or_else(ApiError::unauthorized)?;
+        let digest = digest(token);
+        let key = format!("token:{digest}");
+        if let Some(principal) = state.principals.get(&key) {
+            return Ok(Some((principal, false)));
+        }
         let found = state
             .store
-            .principal_for(Credential::Token(&digest(token)))
+            .principal_for(Credential::Token(&digest))
             .await?;
         let Some((principal, token_info)) = found else {
             return Err(ApiError::unauthorized());
@@ -116,6 +121,7 @@ pub async fn authenticate(
                 state.store.touch_token(&id).await?;
             }
         }
+        state.principals.put(key, principal.clone());
         return Ok(Some((principal, false)));
     }
     let Some(session) = cookie_value(headers, SESSION_COOKIE) else {
@@ -124,11 +130,20 @@ pub async fn authenticate(
     if session.len() > 200 {
         return Ok(None);
     }
-    Ok(state
+    let digest = digest(&session);
+    let key = format!("session:{digest}");
+    if let Some(principal) = state.principals.get(&key) {
+        return Ok(Some((principal, true)));
+    }
+    let found = state
         .store
-        .principal_for(Credential::Session(&digest(&session)))
+        .principal_for(Credential::Session(&digest))
         .await?
-        .map(|(p, _)| (p, true)))
+        .map(|(p, _)| p);
+    if let Some(principal) = &found {
+        state.principals.put(key, principal.clone());
+    }
+    Ok(found.map(|p| (p, true)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -253,6 +268,7 @@ pub async fn login(
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     if let Some(session) = cookie_value(&headers, SESSION_COOKIE) {
         state.store.delete_session(&digest(&session)).await?;
+        state.principals.clear();
     }
     let cookie = session_cookie(&state, "", 0)?;
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
@@ -328,6 +344,7 @@ pub async fn update_me(
         .store
         .update_user(&ctx.principal.workspace_id, &ctx.principal.user_id, change)
         .await?;
+    state.principals.clear();
     Ok(Json(me_for(&state, &ctx.principal).await?))
 }
 

@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
+mod principal_cache;
 mod records_json;
 pub mod routes;
 
@@ -44,6 +45,7 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<ServerConfig>,
     pub metrics: Arc<metrics::Metrics>,
+    pub principals: Arc<principal_cache::PrincipalCache>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),
+            principals: Arc::new(principal_cache::PrincipalCache::default()),
         }
     }
 }

@@ -87,8 +87,18 @@ async fn create_field_indexes(
         })?;
     } else if wants_index(object, field) {
         let name = index_name(workspace_id, &object.api_name, &field.api_name, false);
+        // Lookups by a select, relation or user value usually list the newest first: the
+        // composite index serves both the filter and the default sort.
+        let columns = if matches!(
+            field.field_type,
+            FieldType::Select | FieldType::Relation | FieldType::User
+        ) {
+            format!("{column}, \"created_at\"")
+        } else {
+            column
+        };
         tx.execute(
-            &format!("CREATE INDEX {} ON {table} ({column})", quote(&name)),
+            &format!("CREATE INDEX {} ON {table} ({columns})", quote(&name)),
             &[],
         )
         .await?;

@@ -138,6 +138,7 @@ pub async fn update_user(
         .store
         .update_user(&ctx.principal.workspace_id, &id, change)
         .await?;
+    state.principals.clear();
     audit(
         &state,
         &ctx,
@@ -188,6 +189,7 @@ pub async fn save_role(
         .store
         .save_role(&ctx.principal.workspace_id, &role)
         .await?;
+    state.principals.clear();
     audit(
         &state,
         &ctx,
@@ -289,6 +291,7 @@ pub async fn revoke_token(
         .store
         .revoke_token(&ctx.principal.workspace_id, &id, only)
         .await?;
+    state.principals.clear();
     audit(&state, &ctx, "token.revoke", Some(id), "success", json!({})).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -82,6 +82,7 @@ async fn changed(
     result: Result<ObjectDef, rapport_store::StoreError>,
 ) -> ApiResult<Json<ObjectDef>> {
     let object = result?;
+    state.principals.clear();
     audit(state, ctx, action, Some(target), "success", json!({})).await?;
     Ok(Json(object))
 }
@@ -203,6 +204,7 @@ pub async fn purge_object(
         .store
         .purge_object(&ctx.principal.workspace_id, &object)
         .await?;
+    state.principals.clear();
     audit(
         &state,
         &ctx,

@@ -64,8 +64,43 @@ pub struct SearchHit {
     pub matched_field: String,
 }
 
+/// A column of the ORDER BY. Nullable columns sort their nulls last in both directions;
+/// NOT NULL system columns carry no NULLS clause, so plain indexes serve them on both backends.
+struct SortColumn {
+    column: Column,
+    descending: bool,
+    nullable: bool,
+}
+
+impl SortColumn {
+    fn id(descending: bool) -> Self {
+        SortColumn {
+            column: Column {
+                name: "id".into(),
+                kind: ColumnKind::Text,
+            },
+            descending,
+            nullable: false,
+        }
+    }
+
+    fn sql(&self) -> String {
+        format!("t.{}", quote(&self.column.name))
+    }
+}
+
 /// The column a sort key orders by (a currency sorts by its amount).
-fn sort_column(object: &ObjectDef, field: &str) -> Result<Column, StoreError> {
+fn sort_column(object: &ObjectDef, key: &SortKey) -> Result<SortColumn, StoreError> {
+    let column = field_sort_column(object, &key.field)?;
+    let nullable = !matches!(column.name.as_str(), "created_at" | "updated_at" | "id");
+    Ok(SortColumn {
+        column,
+        descending: key.descending,
+        nullable,
+    })
+}
+
+fn field_sort_column(object: &ObjectDef, field: &str) -> Result<Column, StoreError> {
     if let Some(system) = system_fields().into_iter().find(|f| f.api_name == field) {
         let kind = if system.field_type == FieldType::Datetime {
             ColumnKind::Timestamp
@@ -171,7 +206,6 @@ impl Store {
                 format!("at most {MAX_SORT_KEYS} sort keys"),
             ));
         }
-        let mut keys: Vec<(Column, bool)> = Vec::new();
         let sort = if query.sort.is_empty() {
             vec![SortKey {
                 field: "created_at".into(),
@@ -180,38 +214,24 @@ impl Store {
         } else {
             query.sort.clone()
         };
+        let mut keys: Vec<SortColumn> = Vec::new();
         for key in &sort {
             if key.field == "id" {
                 // Ids are unique: the id key ends the ordering.
-                keys.push((
-                    Column {
-                        name: "id".into(),
-                        kind: ColumnKind::Text,
-                    },
-                    key.descending,
-                ));
+                keys.push(SortColumn::id(key.descending));
                 break;
             }
-            keys.push((sort_column(def, &key.field)?, key.descending));
+            keys.push(sort_column(def, key)?);
         }
-        if keys.last().is_none_or(|(c, _)| c.name != "id") {
-            keys.push((
-                Column {
-                    name: "id".into(),
-                    kind: ColumnKind::Text,
-                },
-                false,
-            ));
+        if keys.last().is_none_or(|k| k.column.name != "id") {
+            keys.push(SortColumn::id(false));
         }
         let limit = query.limit.clamp(1, MAX_PAGE);
         let table = quote(&table_name(&ws, object));
         let (columns, mut kinds) = select_columns(def, Some("t"));
-        let key_kinds: Vec<ColumnKind> = keys.iter().map(|(c, _)| c.kind).collect();
+        let key_kinds: Vec<ColumnKind> = keys.iter().map(|k| k.column.kind).collect();
         let mut b = SqlBuilder::new(self.db.dialect());
-        let key_select: Vec<String> = keys
-            .iter()
-            .map(|(c, _)| format!("t.{}", quote(&c.name)))
-            .collect();
+        let key_select: Vec<String> = keys.iter().map(SortColumn::sql).collect();
         b.push(&format!(
             "SELECT {columns}, {} FROM {table} t WHERE ",
             key_select.join(", ")
@@ -226,12 +246,10 @@ impl Store {
         }
         let order: Vec<String> = keys
             .iter()
-            .map(|(c, desc)| {
-                format!(
-                    "t.{} {} NULLS LAST",
-                    quote(&c.name),
-                    if *desc { "DESC" } else { "ASC" }
-                )
+            .map(|k| {
+                let direction = if k.descending { "DESC" } else { "ASC" };
+                let nulls = if k.nullable { " NULLS LAST" } else { "" };
+                format!("{} {direction}{nulls}", k.sql())
             })
             .collect();
         b.push(&format!(
@@ -374,50 +392,39 @@ impl Store {
     }
 }
 
-/// Rows strictly after the cursor in the (nulls last) sort order.
-fn push_keyset(b: &mut SqlBuilder, keys: &[(Column, bool)], after: &[SqlParam]) {
-    let mut alternatives = Vec::new();
-    for i in 0..keys.len() {
-        let mut part = SqlBuilder::new(b.dialect);
-        part.params = std::mem::take(&mut b.params);
-        let mut terms = Vec::new();
-        for j in 0..i {
-            let column = format!("t.{}", quote(&keys[j].0.name));
-            match &after[j] {
-                SqlParam::Null => terms.push(format!("{column} IS NULL")),
-                value => {
-                    let mut t = SqlBuilder::new(b.dialect);
-                    t.params = std::mem::take(&mut part.params);
-                    t.push(&format!("{column} = "));
-                    t.bind(value.clone());
-                    part.params = t.params;
-                    terms.push(t.sql);
-                }
+/// Rows strictly after the cursor in the sort order (nulls last): for some key i, every
+/// earlier key equals the cursor's value and key i comes after it.
+fn push_keyset(b: &mut SqlBuilder, keys: &[SortColumn], after: &[SqlParam]) {
+    let mut first = true;
+    for (i, key) in keys.iter().enumerate() {
+        // Nothing sorts after a null but other nulls, which the next keys order.
+        if after[i] == SqlParam::Null {
+            continue;
+        }
+        b.push(if first { "(" } else { " OR (" });
+        first = false;
+        for (earlier, value) in keys[..i].iter().zip(after) {
+            b.push(&earlier.sql());
+            if *value == SqlParam::Null {
+                b.push(" IS NULL AND ");
+            } else {
+                b.push(" = ");
+                b.bind(value.clone());
+                b.push(" AND ");
             }
         }
-        let column = format!("t.{}", quote(&keys[i].0.name));
-        match &after[i] {
-            SqlParam::Null => {
-                b.params = part.params;
-                continue;
-            }
-            value => {
-                let mut t = SqlBuilder::new(b.dialect);
-                t.params = std::mem::take(&mut part.params);
-                let op = if keys[i].1 { "<" } else { ">" };
-                t.push(&format!("({column} {op} "));
-                t.bind(value.clone());
-                t.push(&format!(" OR {column} IS NULL)"));
-                part.params = t.params;
-                terms.push(t.sql);
-            }
+        let column = key.sql();
+        b.push(&format!(
+            "({column} {} ",
+            if key.descending { "<" } else { ">" }
+        ));
+        b.bind(after[i].clone());
+        if key.nullable {
+            b.push(&format!(" OR {column} IS NULL"));
         }
-        b.params = part.params;
-        alternatives.push(format!("({})", terms.join(" AND ")));
+        b.push("))");
     }
-    if alternatives.is_empty() {
+    if first {
         b.push("1 = 0");
-    } else {
-        b.push(&alternatives.join(" OR "));
     }
 }

@@ -175,12 +175,30 @@ impl Store {
             _ => Action::Create,
         };
         let def = object_for(ctx.principal, schema, object, action)?;
+        // Parse every input before the transaction: on SQLite it holds the only writer.
+        let mut parsed = Vec::with_capacity(changes.len());
+        let mut row_errors = Vec::new();
+        for (index, change) in changes.iter().enumerate() {
+            let input = match change {
+                Change::Create(c) => &c.values,
+                Change::Update(u) => &u.values,
+            };
+            match parse_values(def, input) {
+                Ok(values) => parsed.push(values),
+                Err(errors) => row_errors.push(RowErrors { index, errors }),
+            }
+        }
+        if !row_errors.is_empty() {
+            return Err(BatchFailure::Rows(row_errors));
+        }
         let now = self.now();
         let mut tx = self.db.begin().await?;
         let mut written = Vec::with_capacity(changes.len());
-        let mut row_errors = Vec::new();
-        for (index, change) in changes.into_iter().enumerate() {
-            match self.write_one(&mut tx, ctx, schema, def, change, now).await {
+        for (index, (change, values)) in changes.into_iter().zip(parsed).enumerate() {
+            match self
+                .write_one(&mut tx, ctx, schema, def, change, values, now)
+                .await
+            {
                 Ok(record) => written.push(record),
                 Err(StoreError::Core(CoreError::Validation(errors))) => {
                     row_errors.push(RowErrors { index, errors })
@@ -214,6 +232,7 @@ impl Store {
         Ok(written)
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn write_one(
         &self,
         tx: &mut Tx,
@@ -221,14 +240,14 @@ impl Store {
         schema: &WorkspaceSchema,
         def: &ObjectDef,
         change: Change,
+        parsed: BTreeMap<String, Value>,
         now: DateTime<Utc>,
     ) -> Result<Record, StoreError> {
         let ws = &ctx.principal.workspace_id;
-        let (values_in, owner_in) = match &change {
-            Change::Create(c) => (&c.values, &c.owner_id),
-            Change::Update(u) => (&u.values, &u.owner_id),
+        let owner_in = match &change {
+            Change::Create(c) => &c.owner_id,
+            Change::Update(u) => &u.owner_id,
         };
-        let parsed = parse_values(def, values_in).map_err(CoreError::Validation)?;
         let existing = match &change {
             Change::Create(_) => None,
             Change::Update(u) => Some(self.load_for_update(tx, ws, def, &u.id).await?),

@@ -304,6 +304,16 @@ pub async fn create(
     audit_denial(&state, &ctx, &object, result).await
 }
 
+/// The records a batch wrote, as one page.
+fn written(ctx: &Ctx, object: &str, records: &[Record]) -> ApiResult<RecordList> {
+    let d = def(ctx, object, Action::Read)?;
+    Ok(RecordList {
+        data: records.iter().map(|r| record_body(d, r, None)).collect(),
+        next_cursor: None,
+        total: None,
+    })
+}
+
 /// Create up to 1,000 records; all or nothing.
 #[utoipa::path(post, path = "/api/v1/objects/{object}/records/batch/create", tag = "records", params(("object" = String, Path)),
     request_body = BatchCreate, responses((status = 201, body = RecordList), (status = 422, body = crate::error::ErrorBody)))]
@@ -326,16 +336,7 @@ pub async fn batch_create(
             .store
             .create_records(&ctx.write(), &ctx.schema, &object, inputs)
             .await?;
-        let d = def(&ctx, &object, Action::Read)?;
-        let data = records.iter().map(|r| record_body(d, r, None)).collect();
-        Ok((
-            StatusCode::CREATED,
-            Json(RecordList {
-                data,
-                next_cursor: None,
-                total: None,
-            }),
-        ))
+        Ok((StatusCode::CREATED, Json(written(&ctx, &object, &records)?)))
     }
     .await;
     audit_denial(&state, &ctx, &object, result).await
@@ -365,13 +366,7 @@ pub async fn batch_update(
             .store
             .update_records(&ctx.write(), &ctx.schema, &object, updates)
             .await?;
-        let d = def(&ctx, &object, Action::Read)?;
-        let data = records.iter().map(|r| record_body(d, r, None)).collect();
-        Ok(Json(RecordList {
-            data,
-            next_cursor: None,
-            total: None,
-        }))
+        Ok(Json(written(&ctx, &object, &records)?))
     }
     .await;
     audit_denial(&state, &ctx, &object, result).await

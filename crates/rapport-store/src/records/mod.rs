@@ -12,21 +12,12 @@ use crate::db::Row;
 use crate::schema::placeholder;
 use crate::{table_name, Store, StoreError};
 use rapport_core::metadata::{ObjectDef, WorkspaceSchema};
-use rapport_core::names::quote;
+use rapport_core::names::{quote, SYSTEM_COLUMNS};
 use rapport_core::sql::{field_columns, value_from_columns, ColumnKind, SqlParam};
 use rapport_core::{Action, Principal, Record};
 use std::collections::BTreeMap;
 
-const SYSTEM_COLUMNS: [&str; 8] = [
-    "id",
-    "version",
-    "created_at",
-    "updated_at",
-    "created_by",
-    "updated_by",
-    "owner_id",
-    "deleted_at",
-];
+/// Decoding kinds of `names::SYSTEM_COLUMNS`, in the same order.
 const SYSTEM_KINDS: [ColumnKind; 8] = [
     ColumnKind::Text,
     ColumnKind::Int,

@@ -11,7 +11,7 @@ use crate::{table_name, Store, StoreError};
 use chrono::{DateTime, Utc};
 use rapport_core::formula::apply_formulas;
 use rapport_core::metadata::{FieldType, ObjectDef, WorkspaceSchema};
-use rapport_core::names::quote;
+use rapport_core::names::{quote, SYSTEM_COLUMNS};
 use rapport_core::sql::{field_columns, value_to_params, ColumnKind, SqlParam};
 use rapport_core::value::{parse_input, to_json};
 use rapport_core::{Action, CoreError, FieldError, Principal, Record, Source, Value};
@@ -411,18 +411,8 @@ impl Store {
         let ws = &ctx.principal.workspace_id;
         record.version = 1;
         record.updated_by = Some(ctx.principal.user_id.clone());
-        let mut columns: Vec<String> = [
-            "id",
-            "version",
-            "created_at",
-            "updated_at",
-            "created_by",
-            "updated_by",
-            "owner_id",
-        ]
-        .iter()
-        .map(|c| quote(c))
-        .collect();
+        // Every system column but `deleted_at`, in `names::SYSTEM_COLUMNS` order.
+        let mut columns: Vec<String> = SYSTEM_COLUMNS[..7].iter().map(|c| quote(c)).collect();
         let mut params = vec![
             SqlParam::Text(record.id.clone()),
             SqlParam::Int(record.version),

@@ -569,7 +569,7 @@ fn statements(
     });
     b.push(")");
     b.push(&format!(
-        " ORDER BY t.{} DESC NULLS LAST, t.{} ASC NULLS LAST LIMIT {}",
+        " ORDER BY t.{} DESC, t.{} ASC LIMIT {}",
         quote("created_at"),
         quote("id"),
         PAGE + 1
@@ -1685,7 +1685,7 @@ mod tests {
                 "WHERE t.\"deleted_at\" IS NULL AND ((t.\"lifecycle_stage\" IS NOT NULL AND t.\"lifecycle_stage\" = {p1}))"
             )));
             assert!(s.list.ends_with(
-                "ORDER BY t.\"created_at\" DESC NULLS LAST, t.\"id\" ASC NULLS LAST LIMIT 51"
+                "ORDER BY t.\"created_at\" DESC, t.\"id\" ASC LIMIT 51"
             ));
             assert!(s.auth.contains(&format!("c.token_hash = {p1}")));
         }

@@ -111,7 +111,8 @@ impl Store {
             .collect())
     }
 
-    /// The values (API JSON form) a record had at `at`, rebuilt from its history.
+    /// The values (API JSON form) a record had at `at`, rebuilt from its creation entry and
+    /// every field change up to that moment.
     async fn values_at(
         &self,
         principal: &Principal,
@@ -120,18 +121,37 @@ impl Store {
         id: &str,
         at: DateTime<Utc>,
     ) -> Result<Map<String, Json>, StoreError> {
-        let mut entries = self
-            .history(principal, schema, object, id, None, usize::MAX)
+        object_for(principal, schema, object, Action::Read)?;
+        self.require_record(principal, object, id).await?;
+        let d = self.db.dialect();
+        let sql = format!(
+            "SELECT kind, field, new_value FROM field_history WHERE workspace_id = {} AND object = {} AND record_id = {} AND changed_at <= {} ORDER BY id",
+            placeholder(d, 1),
+            placeholder(d, 2),
+            placeholder(d, 3),
+            placeholder(d, 4)
+        );
+        let rows = self
+            .db
+            .fetch_all(
+                &sql,
+                &[
+                    SqlParam::Text(principal.workspace_id.clone()),
+                    SqlParam::Text(object.to_string()),
+                    SqlParam::Text(id.to_string()),
+                    SqlParam::Timestamp(at),
+                ],
+                &[ColumnKind::Text, ColumnKind::Text, ColumnKind::Json],
+            )
             .await?;
-        entries.reverse();
         let mut state: Option<Map<String, Json>> = None;
-        for entry in entries.into_iter().filter(|e| e.changed_at <= at) {
-            match (entry.kind.as_str(), entry.field, &mut state) {
+        for row in rows {
+            match (row.text(0).as_str(), row.opt_text(1), &mut state) {
                 ("created", _, _) => {
-                    state = Some(entry.new_value.as_object().cloned().unwrap_or_default())
+                    state = Some(row.json(2).as_object().cloned().unwrap_or_default())
                 }
                 ("updated", Some(field), Some(values)) => {
-                    values.insert(field, entry.new_value);
+                    values.insert(field, row.json(2));
                 }
                 _ => {}
             }

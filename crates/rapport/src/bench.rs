@@ -1684,9 +1684,9 @@ mod tests {
             assert!(s.list.contains(&format!(
                 "WHERE t.\"deleted_at\" IS NULL AND ((t.\"lifecycle_stage\" IS NOT NULL AND t.\"lifecycle_stage\" = {p1}))"
             )));
-            assert!(s.list.ends_with(
-                "ORDER BY t.\"created_at\" DESC, t.\"id\" ASC LIMIT 51"
-            ));
+            assert!(s
+                .list
+                .ends_with("ORDER BY t.\"created_at\" DESC, t.\"id\" ASC LIMIT 51"));
             assert!(s.auth.contains(&format!("c.token_hash = {p1}")));
         }
     }

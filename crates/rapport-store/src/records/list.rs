@@ -237,7 +237,6 @@ impl Store {
             key_select.join(", ")
         ));
         self.push_filter(&mut b, &ws, query);
-        let mut where_only = b.clone();
         if let Some(cursor) = &query.cursor {
             let after = decode_cursor(cursor, &key_kinds)?;
             b.push(" AND (");
@@ -269,15 +268,11 @@ impl Store {
         };
         let records = rows.iter().map(|r| decode_record(def, r)).collect();
         let total = if query.with_total {
-            where_only.sql = format!(
-                "SELECT COUNT(*) FROM {table} t WHERE {}",
-                where_only
-                    .sql
-                    .split_once(" t WHERE ")
-                    .map_or("", |(_, w)| w)
-            );
+            let mut count = SqlBuilder::new(self.db.dialect());
+            count.push(&format!("SELECT COUNT(*) FROM {table} t WHERE "));
+            self.push_filter(&mut count, &ws, query);
             self.db
-                .fetch_optional(&where_only.sql, &where_only.params, &[ColumnKind::Int])
+                .fetch_optional(&count.sql, &count.params, &[ColumnKind::Int])
                 .await?
                 .map(|r| r.int(0))
         } else {

@@ -150,3 +150,69 @@ fn a_custom_object_and_its_records_survive_reopening_sqlite() {
         store.db.close().await;
     });
 }
+
+/// Point-in-time restore rebuilds a record from its whole history, however long: here the
+/// creation entry is more than a thousand entries back.
+#[test]
+fn restore_to_a_time_before_a_thousand_changes() {
+    runtime().block_on(async {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Db::open_sqlite(dir.path()).await.expect("open sqlite");
+        let (store, clock) = open_store(db).await;
+        let ws = store.create_workspace("P", 480).await.expect("workspace");
+        let user = store
+            .create_user(&ws.id, "admin@example.cn", "Admin", "x", "admin")
+            .await
+            .expect("user");
+        let admin = principal(&store, &ws, &user).await;
+        let schema = store.load_schema(&ws.id).await.expect("schema");
+        let ctx = WriteCtx {
+            principal: &admin,
+            source: Source::Api,
+            request_id: "history-test".into(),
+        };
+        let mut values = serde_json::Map::new();
+        values.insert("name".into(), json!("初始名称"));
+        values.insert("city".into(), json!("杭州"));
+        let created = store
+            .create_record(
+                &ctx,
+                &schema,
+                "company",
+                RecordInput {
+                    values,
+                    owner_id: None,
+                },
+            )
+            .await
+            .expect("create");
+        let before_changes = store.now() + chrono::Duration::seconds(1);
+        for i in 0..1_005 {
+            clock.advance(chrono::Duration::seconds(2));
+            let mut values = serde_json::Map::new();
+            values.insert("name".into(), json!(format!("名称 {i}")));
+            store
+                .update_record(
+                    &ctx,
+                    &schema,
+                    "company",
+                    rapport_store::records::RecordUpdate {
+                        id: created.id.clone(),
+                        values,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .expect("update");
+        }
+        clock.advance(chrono::Duration::seconds(2));
+        let restored = store
+            .restore_record_to(&ctx, &schema, "company", &created.id, before_changes)
+            .await
+            .expect("restore");
+        assert_eq!(restored.get("name"), Value::Text("初始名称".into()));
+        assert_eq!(restored.get("city"), Value::Text("杭州".into()));
+        assert_eq!(restored.version, 1_005 + 2);
+        store.db.close().await;
+    });
+}

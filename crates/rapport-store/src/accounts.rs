@@ -100,10 +100,6 @@ fn default_roles() -> Vec<(&'static str, &'static str, bool, Permissions)> {
 }
 
 impl Store {
-    fn p(&self, n: usize) -> String {
-        placeholder(self.db.dialect(), n)
-    }
-
     /// Creates a workspace with its default roles and the standard objects, in one transaction.
     pub async fn create_workspace(
         &self,
@@ -116,7 +112,7 @@ impl Store {
         tx.execute(
             &format!(
                 "INSERT INTO workspaces (id, name, utc_offset_minutes, created_at) VALUES ({}, {}, {}, {})",
-                self.p(1), self.p(2), self.p(3), self.p(4)
+                self.ph(1), self.ph(2), self.ph(3), self.ph(4)
             ),
             &[
                 SqlParam::Text(id.clone()),
@@ -165,7 +161,7 @@ impl Store {
         tx.execute(
             &format!(
                 "INSERT INTO roles (workspace_id, id, name, is_admin, permissions, created_at) VALUES ({}, {}, {}, {}, {}, {})",
-                self.p(1), self.p(2), self.p(3), self.p(4), self.p(5), self.p(6)
+                self.ph(1), self.ph(2), self.ph(3), self.ph(4), self.ph(5), self.ph(6)
             ),
             &[
                 SqlParam::Text(workspace_id.to_string()),
@@ -190,7 +186,7 @@ impl Store {
             .fetch_optional(
                 &format!(
                     "SELECT id, name, utc_offset_minutes FROM workspaces WHERE id = {}",
-                    self.p(1)
+                    self.ph(1)
                 ),
                 &[SqlParam::Text(id.to_string())],
                 &[ColumnKind::Text, ColumnKind::Text, ColumnKind::Int],
@@ -226,7 +222,7 @@ impl Store {
             .fetch_all(
                 &format!(
                     "SELECT id, name, is_admin, permissions FROM roles WHERE workspace_id = {} ORDER BY created_at, id",
-                    self.p(1)
+                    self.ph(1)
                 ),
                 &[SqlParam::Text(workspace_id.to_string())],
                 &[ColumnKind::Text, ColumnKind::Text, ColumnKind::Bool, ColumnKind::Json],
@@ -269,7 +265,7 @@ impl Store {
                 .execute(
                     &format!(
                         "UPDATE roles SET name = {}, is_admin = {}, permissions = {} WHERE workspace_id = {} AND id = {}",
-                        self.p(1), self.p(2), self.p(3), self.p(4), self.p(5)
+                        self.ph(1), self.ph(2), self.ph(3), self.ph(4), self.ph(5)
                     ),
                     &[
                         SqlParam::Text(role.name.clone()),
@@ -326,7 +322,7 @@ impl Store {
             .execute(
                 &format!(
                     "INSERT INTO users (id, workspace_id, email, name, password_hash, role_id, created_at) VALUES ({}, {}, {}, {}, {}, {}, {})",
-                    self.p(1), self.p(2), self.p(3), self.p(4), self.p(5), self.p(6), self.p(7)
+                    self.ph(1), self.ph(2), self.ph(3), self.ph(4), self.ph(5), self.ph(6), self.ph(7)
                 ),
                 &[
                     SqlParam::Text(id.clone()),
@@ -352,8 +348,8 @@ impl Store {
             .fetch_optional(
                 &format!(
                     "SELECT {USER_COLUMNS} FROM users WHERE workspace_id = {} AND id = {}",
-                    self.p(1),
-                    self.p(2)
+                    self.ph(1),
+                    self.ph(2)
                 ),
                 &[
                     SqlParam::Text(workspace_id.to_string()),
@@ -370,7 +366,7 @@ impl Store {
         let rows = self
             .db
             .fetch_all(
-                &format!("SELECT {USER_COLUMNS} FROM users WHERE workspace_id = {} ORDER BY created_at, id", self.p(1)),
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE workspace_id = {} ORDER BY created_at, id", self.ph(1)),
                 &[SqlParam::Text(workspace_id.to_string())],
                 &USER_KINDS,
             )
@@ -387,7 +383,7 @@ impl Store {
             .fetch_optional(
                 &format!(
                     "SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = {}",
-                    self.p(1)
+                    self.ph(1)
                 ),
                 &[SqlParam::Text(email.trim().to_lowercase())],
                 &kinds,
@@ -449,8 +445,8 @@ impl Store {
                     &format!(
                         "UPDATE users SET {} WHERE workspace_id = {} AND id = {}",
                         sets.join(", "),
-                        self.p(n - 1),
-                        self.p(n)
+                        self.ph(n - 1),
+                        self.ph(n)
                     ),
                     &params,
                 )
@@ -460,7 +456,7 @@ impl Store {
             {
                 self.db
                     .execute(
-                        &format!("DELETE FROM sessions WHERE user_id = {}", self.p(1)),
+                        &format!("DELETE FROM sessions WHERE user_id = {}", self.ph(1)),
                         &[SqlParam::Text(id.to_string())],
                     )
                     .await?;
@@ -479,7 +475,7 @@ impl Store {
             .execute(
                 &format!(
                     "INSERT INTO sessions (token_hash, workspace_id, user_id, created_at, expires_at) VALUES ({}, {}, {}, {}, {})",
-                    self.p(1), self.p(2), self.p(3), self.p(4), self.p(5)
+                    self.ph(1), self.ph(2), self.ph(3), self.ph(4), self.ph(5)
                 ),
                 &[
                     SqlParam::Text(token_hash.to_string()),
@@ -496,7 +492,7 @@ impl Store {
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
         self.db
             .execute(
-                &format!("DELETE FROM sessions WHERE token_hash = {}", self.p(1)),
+                &format!("DELETE FROM sessions WHERE token_hash = {}", self.ph(1)),
                 &[SqlParam::Text(token_hash.to_string())],
             )
             .await?;
@@ -514,8 +510,8 @@ impl Store {
                 "sessions c",
                 format!(
                     "c.token_hash = {} AND c.expires_at > {}",
-                    self.p(1),
-                    self.p(2)
+                    self.ph(1),
+                    self.ph(2)
                 ),
                 "NULL, NULL",
                 vec![
@@ -525,7 +521,7 @@ impl Store {
             ),
             Credential::Token(hash) => (
                 "api_tokens c",
-                format!("c.token_hash = {} AND c.revoked_at IS NULL", self.p(1)),
+                format!("c.token_hash = {} AND c.revoked_at IS NULL", self.ph(1)),
                 "c.id, c.last_used_at",
                 vec![SqlParam::Text(hash.to_string())],
             ),
@@ -581,8 +577,8 @@ impl Store {
             .execute(
                 &format!(
                     "UPDATE api_tokens SET last_used_at = {} WHERE id = {}",
-                    self.p(1),
-                    self.p(2)
+                    self.ph(1),
+                    self.ph(2)
                 ),
                 &[
                     SqlParam::Timestamp(self.now()),
@@ -605,7 +601,7 @@ impl Store {
             .execute(
                 &format!(
                     "INSERT INTO api_tokens (id, workspace_id, user_id, name, token_hash, prefix, created_at) VALUES ({}, {}, {}, {}, {}, {}, {})",
-                    self.p(1), self.p(2), self.p(3), self.p(4), self.p(5), self.p(6), self.p(7)
+                    self.ph(1), self.ph(2), self.ph(3), self.ph(4), self.ph(5), self.ph(6), self.ph(7)
                 ),
                 &[
                     SqlParam::Text(id.clone()),
@@ -633,11 +629,11 @@ impl Store {
     ) -> Result<Vec<ApiToken>, StoreError> {
         let mut sql = format!(
             "SELECT id, user_id, name, prefix, created_at, last_used_at, revoked_at FROM api_tokens WHERE workspace_id = {}",
-            self.p(1)
+            self.ph(1)
         );
         let mut params = vec![SqlParam::Text(workspace_id.to_string())];
         if let Some(user) = user_id {
-            sql.push_str(&format!(" AND user_id = {}", self.p(2)));
+            sql.push_str(&format!(" AND user_id = {}", self.ph(2)));
             params.push(SqlParam::Text(user.to_string()));
         }
         sql.push_str(" ORDER BY created_at DESC, id");
@@ -689,8 +685,8 @@ impl Store {
                 .execute(
                     &format!(
                         "UPDATE api_tokens SET revoked_at = {} WHERE id = {}",
-                        self.p(1),
-                        self.p(2)
+                        self.ph(1),
+                        self.ph(2)
                     ),
                     &[
                         SqlParam::Timestamp(self.now()),

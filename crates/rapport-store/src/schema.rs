@@ -153,20 +153,12 @@ impl Store {
         let rows = self
             .db
             .fetch_all(
-                "SELECT definition FROM objects WHERE workspace_id = $1 ORDER BY created_at, api_name"
-                    .replace("$1", self.ph(1).as_str())
-                    .as_str(),
+                &schema_query(self.db.dialect()),
                 &[SqlParam::Text(workspace_id.to_string())],
                 &[ColumnKind::Json],
             )
             .await?;
-        let mut objects = Vec::with_capacity(rows.len());
-        for row in rows {
-            let def: ObjectDef = serde_json::from_value(row.json(0))
-                .map_err(|e| StoreError::Corrupt(format!("object definition: {e}")))?;
-            objects.push(def);
-        }
-        Ok(WorkspaceSchema { objects })
+        schema_from_rows(rows)
     }
 
     /// The placeholder for parameter `n` in this store's dialect.
@@ -745,29 +737,36 @@ fn check_relation_target(
     Ok(())
 }
 
+fn schema_query(dialect: Dialect) -> String {
+    format!(
+        "SELECT definition FROM objects WHERE workspace_id = {} ORDER BY created_at, api_name",
+        placeholder(dialect, 1)
+    )
+}
+
+fn schema_from_rows(rows: Vec<crate::Row>) -> Result<WorkspaceSchema, StoreError> {
+    let objects = rows
+        .into_iter()
+        .map(|row| {
+            serde_json::from_value(row.json(0))
+                .map_err(|e| StoreError::Corrupt(format!("object definition: {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(WorkspaceSchema { objects })
+}
+
 pub(crate) async fn load_schema_tx(
     tx: &mut Tx,
     workspace_id: &str,
 ) -> Result<WorkspaceSchema, StoreError> {
-    let sql = format!(
-        "SELECT definition FROM objects WHERE workspace_id = {} ORDER BY created_at, api_name",
-        placeholder(tx.dialect(), 1)
-    );
     let rows = tx
         .fetch_all(
-            &sql,
+            &schema_query(tx.dialect()),
             &[SqlParam::Text(workspace_id.to_string())],
             &[ColumnKind::Json],
         )
         .await?;
-    let mut objects = Vec::with_capacity(rows.len());
-    for row in rows {
-        objects.push(
-            serde_json::from_value(row.json(0))
-                .map_err(|e| StoreError::Corrupt(format!("object definition: {e}")))?,
-        );
-    }
-    Ok(WorkspaceSchema { objects })
+    schema_from_rows(rows)
 }
 
 /// Serialises metadata changes of a workspace: every change reads the definitions, edits them and

@@ -18,12 +18,14 @@ use rand::{Rng, SeedableRng};
 use rapport_core::condition::{Condition, DateContext};
 use rapport_core::metadata::{ObjectDef, WorkspaceSchema};
 use rapport_core::names::quote;
-use rapport_core::sql::{Dialect, SqlBuilder};
+use rapport_core::sql::Dialect;
 use rapport_core::value::format_datetime;
 use rapport_core::{Principal, Source};
 use rapport_server::{auth, AppState, ServerConfig};
 use rapport_store::accounts::{Credential, User};
-use rapport_store::records::{select_columns, select_sql, RecordInput, WriteCtx};
+use rapport_store::records::{
+    list_statement, select_sql, ListQuery, RecordInput, SortKey, WriteCtx,
+};
 use rapport_store::schema::placeholder;
 use rapport_store::{table_name, Db, Store};
 use serde_json::{json, Map, Value as Json};
@@ -554,26 +556,13 @@ fn statements(
         "field": "lifecycle_stage", "op": "eq", "value": "customer"
     }))?
     .check(schema, OBJECT, dates)?;
-    let (columns, _) = select_columns(def, Some("t"));
-    let mut b = SqlBuilder::new(dialect);
-    b.push(&format!(
-        "SELECT {columns}, t.{}, t.{} FROM {table} t WHERE ",
-        quote("created_at"),
-        quote("id")
-    ));
-    b.push("t.\"deleted_at\" IS NULL");
-    b.push(" AND (");
-    let ws_owned = ws.to_string();
-    condition.to_sql(&mut b, "t", &move |object: &str| {
-        quote(&table_name(&ws_owned, object))
-    });
-    b.push(")");
-    b.push(&format!(
-        " ORDER BY t.{} DESC, t.{} ASC LIMIT {}",
-        quote("created_at"),
-        quote("id"),
-        PAGE + 1
-    ));
+    let query = ListQuery {
+        filter: Some(condition),
+        sort: vec![SortKey::parse("-created_at")],
+        limit: PAGE,
+        ..ListQuery::default()
+    };
+    let b = list_statement(dialect, ws, def, &query)?.sql;
     if b.params.len() != 1 {
         bail!("the list filter binds {} parameters, not 1", b.params.len());
     }

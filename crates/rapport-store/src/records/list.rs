@@ -8,7 +8,7 @@ use rapport_core::condition::CheckedCondition;
 use rapport_core::metadata::{FieldType, ObjectDef, WorkspaceSchema};
 use rapport_core::names::quote;
 use rapport_core::record::system_fields;
-use rapport_core::sql::{field_columns, Column, ColumnKind, SqlBuilder, SqlParam};
+use rapport_core::sql::{field_columns, Column, ColumnKind, Dialect, SqlBuilder, SqlParam};
 use rapport_core::value::{format_datetime, parse_datetime};
 use rapport_core::{Action, Principal, Record};
 use serde_json::Value as Json;
@@ -199,68 +199,15 @@ impl Store {
         query: &ListQuery,
     ) -> Result<Page, StoreError> {
         let def = object_for(principal, schema, object, Action::Read)?;
-        let ws = principal.workspace_id.clone();
-        if query.sort.len() > MAX_SORT_KEYS {
-            return Err(StoreError::bad_request(
-                "invalid_sort",
-                format!("at most {MAX_SORT_KEYS} sort keys"),
-            ));
-        }
-        let sort = if query.sort.is_empty() {
-            vec![SortKey {
-                field: "created_at".into(),
-                descending: true,
-            }]
-        } else {
-            query.sort.clone()
-        };
-        let mut keys: Vec<SortColumn> = Vec::new();
-        for key in &sort {
-            if key.field == "id" {
-                // Ids are unique: the id key ends the ordering.
-                keys.push(SortColumn::id(key.descending));
-                break;
-            }
-            keys.push(sort_column(def, key)?);
-        }
-        if keys.last().is_none_or(|k| k.column.name != "id") {
-            keys.push(SortColumn::id(false));
-        }
-        let limit = query.limit.clamp(1, MAX_PAGE);
-        let table = quote(&table_name(&ws, object));
-        let (columns, mut kinds) = select_columns(def, Some("t"));
-        let key_kinds: Vec<ColumnKind> = keys.iter().map(|k| k.column.kind).collect();
-        let mut b = SqlBuilder::new(self.db.dialect());
-        let key_select: Vec<String> = keys.iter().map(SortColumn::sql).collect();
-        b.push(&format!(
-            "SELECT {columns}, {} FROM {table} t WHERE ",
-            key_select.join(", ")
-        ));
-        self.push_filter(&mut b, &ws, query);
-        if let Some(cursor) = &query.cursor {
-            let after = decode_cursor(cursor, &key_kinds)?;
-            b.push(" AND (");
-            push_keyset(&mut b, &keys, &after);
-            b.push(")");
-        }
-        let order: Vec<String> = keys
-            .iter()
-            .map(|k| {
-                let direction = if k.descending { "DESC" } else { "ASC" };
-                let nulls = if k.nullable { " NULLS LAST" } else { "" };
-                format!("{} {direction}{nulls}", k.sql())
-            })
-            .collect();
-        b.push(&format!(
-            " ORDER BY {} LIMIT {}",
-            order.join(", "),
-            limit + 1
-        ));
-        kinds.extend(key_kinds.iter().copied());
-        let mut rows = self.db.fetch_all(&b.sql, &b.params, &kinds).await?;
-        let has_more = rows.len() > limit;
-        rows.truncate(limit);
-        let key_start = kinds.len() - key_kinds.len();
+        let ws = &principal.workspace_id;
+        let statement = list_statement(self.db.dialect(), ws, def, query)?;
+        let mut rows = self
+            .db
+            .fetch_all(&statement.sql.sql, &statement.sql.params, &statement.kinds)
+            .await?;
+        let has_more = rows.len() > statement.limit;
+        rows.truncate(statement.limit);
+        let key_start = statement.kinds.len() - statement.key_count;
         let next_cursor = if has_more {
             rows.last().map(|row| encode_cursor(&row.0[key_start..]))
         } else {
@@ -269,8 +216,11 @@ impl Store {
         let records = rows.iter().map(|r| decode_record(def, r)).collect();
         let total = if query.with_total {
             let mut count = SqlBuilder::new(self.db.dialect());
-            count.push(&format!("SELECT COUNT(*) FROM {table} t WHERE "));
-            self.push_filter(&mut count, &ws, query);
+            count.push(&format!(
+                "SELECT COUNT(*) FROM {} t WHERE ",
+                quote(&table_name(ws, &def.api_name))
+            ));
+            push_filter(&mut count, ws, query);
             self.db
                 .fetch_optional(&count.sql, &count.params, &[ColumnKind::Int])
                 .await?
@@ -283,20 +233,6 @@ impl Store {
             next_cursor,
             total,
         })
-    }
-
-    fn push_filter(&self, b: &mut SqlBuilder, ws: &str, query: &ListQuery) {
-        b.push(if query.deleted {
-            "t.\"deleted_at\" IS NOT NULL"
-        } else {
-            "t.\"deleted_at\" IS NULL"
-        });
-        if let Some(filter) = &query.filter {
-            b.push(" AND (");
-            let ws = ws.to_string();
-            filter.to_sql(b, "t", &move |object: &str| quote(&table_name(&ws, object)));
-            b.push(")");
-        }
     }
 
     /// Searches names (contains), emails (contains) and phones (digits contained) of every
@@ -384,6 +320,105 @@ impl Store {
             }
         }
         Ok(hits)
+    }
+}
+
+/// The SELECT of one page of a list: the record columns, then the sort keys (which make the
+/// cursor); it asks for `limit + 1` rows so the caller knows whether another page follows.
+pub struct ListStatement {
+    pub sql: SqlBuilder,
+    pub kinds: Vec<ColumnKind>,
+    /// How many trailing columns are sort keys.
+    pub key_count: usize,
+    /// The page size.
+    pub limit: usize,
+}
+
+/// The SQL `Store::list_records` runs for `query` on `def` in workspace `ws`.
+pub fn list_statement(
+    dialect: Dialect,
+    ws: &str,
+    def: &ObjectDef,
+    query: &ListQuery,
+) -> Result<ListStatement, StoreError> {
+    if query.sort.len() > MAX_SORT_KEYS {
+        return Err(StoreError::bad_request(
+            "invalid_sort",
+            format!("at most {MAX_SORT_KEYS} sort keys"),
+        ));
+    }
+    let default_sort = [SortKey {
+        field: "created_at".into(),
+        descending: true,
+    }];
+    let sort = if query.sort.is_empty() {
+        &default_sort[..]
+    } else {
+        &query.sort[..]
+    };
+    let mut keys: Vec<SortColumn> = Vec::new();
+    for key in sort {
+        if key.field == "id" {
+            // Ids are unique: the id key ends the ordering.
+            keys.push(SortColumn::id(key.descending));
+            break;
+        }
+        keys.push(sort_column(def, key)?);
+    }
+    if keys.last().is_none_or(|k| k.column.name != "id") {
+        keys.push(SortColumn::id(false));
+    }
+    let limit = query.limit.clamp(1, MAX_PAGE);
+    let table = quote(&table_name(ws, &def.api_name));
+    let (columns, mut kinds) = select_columns(def, Some("t"));
+    let key_kinds: Vec<ColumnKind> = keys.iter().map(|k| k.column.kind).collect();
+    let mut b = SqlBuilder::new(dialect);
+    let key_select: Vec<String> = keys.iter().map(SortColumn::sql).collect();
+    b.push(&format!(
+        "SELECT {columns}, {} FROM {table} t WHERE ",
+        key_select.join(", ")
+    ));
+    push_filter(&mut b, ws, query);
+    if let Some(cursor) = &query.cursor {
+        let after = decode_cursor(cursor, &key_kinds)?;
+        b.push(" AND (");
+        push_keyset(&mut b, &keys, &after);
+        b.push(")");
+    }
+    let order: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            let direction = if k.descending { "DESC" } else { "ASC" };
+            let nulls = if k.nullable { " NULLS LAST" } else { "" };
+            format!("{} {direction}{nulls}", k.sql())
+        })
+        .collect();
+    b.push(&format!(
+        " ORDER BY {} LIMIT {}",
+        order.join(", "),
+        limit + 1
+    ));
+    kinds.extend(key_kinds.iter().copied());
+    Ok(ListStatement {
+        sql: b,
+        kinds,
+        key_count: key_kinds.len(),
+        limit,
+    })
+}
+
+/// Live (or, for the recycle bin, deleted) rows that match the query's filter.
+fn push_filter(b: &mut SqlBuilder, ws: &str, query: &ListQuery) {
+    b.push(if query.deleted {
+        "t.\"deleted_at\" IS NOT NULL"
+    } else {
+        "t.\"deleted_at\" IS NULL"
+    });
+    if let Some(filter) = &query.filter {
+        b.push(" AND (");
+        let ws = ws.to_string();
+        filter.to_sql(b, "t", &move |object: &str| quote(&table_name(&ws, object)));
+        b.push(")");
     }
 }
 

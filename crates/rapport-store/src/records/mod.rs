@@ -5,7 +5,10 @@
 mod list;
 mod write;
 
-pub use list::{decode_cursor, encode_cursor, ListQuery, Page, SearchHit, SortKey};
+pub use list::{
+    decode_cursor, encode_cursor, list_statement, ListQuery, ListStatement, Page, SearchHit,
+    SortKey,
+};
 pub use write::{RecordInput, RecordUpdate, WriteCtx};
 
 use crate::db::Row;

@@ -12,8 +12,9 @@ pg_bin() {
     echo "$bin"
 }
 
+# Runs from / so the postgres user never needs access to the caller's directory.
 as_pg() {
-    if [ "$(id -u)" = "0" ]; then runuser -u postgres -- "$@"; else "$@"; fi
+    if [ "$(id -u)" = "0" ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 case "${1:-start}" in

@@ -19,3 +19,7 @@ trap './scripts/pg-test-cluster.sh stop' EXIT
 
 echo "== tests (SQLite and PostgreSQL)"
 cargo nextest run --workspace --no-fail-fast
+
+echo "== tracking API with the real Segment / RudderStack client libraries"
+cargo build -p rapport
+tests/e2e/cdp-clients/run.sh

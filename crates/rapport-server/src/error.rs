@@ -125,6 +125,44 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<rapport_cdp::CdpError> for ApiError {
+    fn from(error: rapport_cdp::CdpError) -> Self {
+        use rapport_cdp::CdpError;
+        match error {
+            CdpError::BadRequest { code, message } => ApiError::bad_request(code, message),
+            CdpError::Unauthorized { code, message } => {
+                ApiError::new(StatusCode::UNAUTHORIZED, code, message)
+            }
+            CdpError::RateLimited { retry_after, .. } => {
+                let mut e = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    error.to_string(),
+                );
+                e.retry_after = Some(retry_after);
+                e
+            }
+            CdpError::Overloaded => {
+                let mut e = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ingest_overloaded",
+                    "ingestion is saturated; retry shortly",
+                );
+                e.retry_after = Some(1);
+                e
+            }
+            CdpError::NotFound { what } => ApiError::not_found(what),
+            CdpError::Invalid { code, message } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+            }
+            CdpError::Conflict { code, message } => {
+                ApiError::new(StatusCode::CONFLICT, code, message)
+            }
+            CdpError::Store(store) => store.into(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {

@@ -10,6 +10,7 @@ pub mod openapi;
 mod principal_cache;
 mod records_json;
 pub mod routes;
+mod web;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::HeaderValue;
@@ -43,6 +44,8 @@ impl Default for ServerConfig {
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// The customer data platform: ingestion, identity graph, registry, health.
+    pub cdp: Arc<rapport_cdp::Cdp>,
     pub config: Arc<ServerConfig>,
     pub metrics: Arc<metrics::Metrics>,
     pub principals: Arc<principal_cache::PrincipalCache>,
@@ -51,6 +54,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> Self {
         Self {
+            cdp: rapport_cdp::Cdp::start(store.clone()),
             store,
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),
@@ -110,7 +114,7 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     routes::routes()
         .route_layer(middleware::from_fn_with_state(state.clone(), count))
-        .fallback(routes::system::not_found)
+        .fallback(web::fallback)
         .method_not_allowed_fallback(routes::system::method_not_allowed)
         .layer(middleware::from_fn(assign_request_id))
         .layer(DefaultBodyLimit::max(max_body))

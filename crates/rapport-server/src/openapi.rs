@@ -1,7 +1,7 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations. The committed
 //! `openapi.json` at the repository root must equal `document()`; a test checks it.
 
-use crate::routes::{admin, metadata, records, system};
+use crate::routes::{admin, aggregate, cdp, ingest, metadata, records, system, views};
 use crate::{auth, error, records_json};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -37,7 +37,15 @@ impl Modify for Security {
         metadata::add_field, metadata::update_field, metadata::archive_field, metadata::restore_field, metadata::purge_field,
         records::list, records::query, records::create, records::batch_create, records::batch_update,
         records::get, records::update, records::delete, records::undelete, records::history, records::restore_history,
-        records::related_lists, records::related, records::export,
+        records::related_lists, records::related, records::export, aggregate::aggregate,
+        views::list_views, views::create_view, views::get_view, views::update_view, views::delete_view,
+        ingest::call, ingest::batch,
+        cdp::list_sources, cdp::create_source, cdp::get_source, cdp::update_source, cdp::rotate_key,
+        cdp::get_settings, cdp::save_settings,
+        cdp::list_event_types, cdp::save_event_type, cdp::delete_event_type, cdp::observed, cdp::register_observed,
+        cdp::list_held, cdp::replay,
+        cdp::list_profiles, cdp::get_profile, cdp::profile_timeline, cdp::contact_journey,
+        cdp::list_merges, cdp::undo_merge, cdp::list_events, cdp::data_health,
     ),
     components(schemas(error::ErrorBody, records_json::RecordBody))
 )]

@@ -8,8 +8,12 @@
 #[path = "integration/harness.rs"]
 mod harness;
 
+#[path = "integration/aggregate.rs"]
+mod aggregate;
 #[path = "integration/auth.rs"]
 mod auth;
+#[path = "integration/cdp.rs"]
+mod cdp;
 #[path = "integration/concurrency.rs"]
 mod concurrency;
 #[path = "integration/history.rs"]
@@ -30,3 +34,5 @@ mod restart;
 mod search;
 #[path = "integration/system.rs"]
 mod system;
+#[path = "integration/views.rs"]
+mod views;

@@ -216,6 +216,48 @@ impl Store {
         }
     }
 
+    /// The principal automated changes act as (the CDP's contact sync): the workspace's oldest
+    /// active administrator, so records it creates have a real owner. Its changes carry their
+    /// own source (`cdp`, `workflow`, ...) in history.
+    pub async fn system_principal(&self, workspace_id: &str) -> Result<Principal, StoreError> {
+        let row = self
+            .db
+            .fetch_optional(
+                &format!(
+                    "SELECT u.id, u.email, r.id, r.name, r.permissions, w.metadata_version, w.utc_offset_minutes \
+                     FROM users u JOIN roles r ON r.workspace_id = u.workspace_id AND r.id = u.role_id \
+                     JOIN workspaces w ON w.id = u.workspace_id \
+                     WHERE u.workspace_id = {} AND u.active = TRUE AND r.is_admin = TRUE ORDER BY u.created_at, u.id LIMIT 1",
+                    self.ph(1)
+                ),
+                &[SqlParam::Text(workspace_id.to_string())],
+                &[
+                    ColumnKind::Text,
+                    ColumnKind::Text,
+                    ColumnKind::Text,
+                    ColumnKind::Text,
+                    ColumnKind::Json,
+                    ColumnKind::Int,
+                    ColumnKind::Int,
+                ],
+            )
+            .await?
+            .ok_or_else(|| StoreError::not_found("active administrator"))?;
+        Ok(Principal {
+            user_id: row.text(0),
+            email: row.text(1),
+            workspace_id: workspace_id.to_string(),
+            role: Role {
+                id: row.text(2),
+                name: row.text(3),
+                is_admin: true,
+                permissions: serde_json::from_value(row.json(4)).unwrap_or_default(),
+            },
+            metadata_version: row.int(5),
+            utc_offset_minutes: i32::try_from(row.int(6)).unwrap_or(0),
+        })
+    }
+
     pub async fn roles(&self, workspace_id: &str) -> Result<Vec<Role>, StoreError> {
         let rows = self
             .db

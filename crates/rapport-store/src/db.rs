@@ -184,6 +184,26 @@ impl Db {
         Ok(self.fetch_all(sql, params, kinds).await?.into_iter().next())
     }
 
+    /// Runs one writing statement that returns rows (`UPDATE … RETURNING`), on the writer for
+    /// SQLite.
+    pub async fn write_returning(
+        &self,
+        sql: &str,
+        params: &[SqlParam],
+        kinds: &[ColumnKind],
+    ) -> Result<Vec<Row>, StoreError> {
+        match self {
+            Db::Sqlite { writer, .. } => {
+                let rows = sqlite_query(sql, params)?.fetch_all(writer).await?;
+                rows.iter().map(|r| decode_sqlite(r, kinds)).collect()
+            }
+            Db::Postgres(pool) => {
+                let rows = pg_query(sql, params)?.fetch_all(pool).await?;
+                rows.iter().map(|r| decode_pg(r, kinds)).collect()
+            }
+        }
+    }
+
     /// Runs one statement in its own transaction (on the writer for SQLite).
     pub async fn execute(&self, sql: &str, params: &[SqlParam]) -> Result<u64, StoreError> {
         match self {

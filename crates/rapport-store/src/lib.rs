@@ -1,6 +1,7 @@
 //! Rapport's storage: the SQL seam (`db`), the global tables (`accounts`, `audit`), metadata
-//! with run-time DDL (`schema`), and the one write path for records (`records`) that writes the
-//! row, its field history and an outbox entry in one transaction.
+//! with run-time DDL (`schema`), saved list and kanban views (`views`), and the one write path
+//! for records (`records`) that writes the row, its field history and an outbox entry in one
+//! transaction.
 //!
 //! Nothing here speaks HTTP; nothing here keeps state that must be shared between nodes (the
 //! schema cache is keyed by the workspace's metadata version, read from the database).
@@ -12,6 +13,7 @@ mod error;
 pub mod history;
 pub mod records;
 pub mod schema;
+pub mod views;
 
 pub use db::{Db, Row, Tx};
 pub use error::StoreError;

@@ -88,7 +88,7 @@ const STAGES: [(&str, u32); 8] = [
     ("evangelist", 2),
     ("churned", 5),
 ];
-const FAMILY: [(&str, &str); 20] = [
+pub(crate) const FAMILY: [(&str, &str); 20] = [
     ("王", "wang"),
     ("李", "li"),
     ("张", "zhang"),
@@ -110,7 +110,7 @@ const FAMILY: [(&str, &str); 20] = [
     ("高", "gao"),
     ("罗", "luo"),
 ];
-const GIVEN: [&str; 20] = [
+pub(crate) const GIVEN: [&str; 20] = [
     "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
     "超", "秀英", "晓东", "志强",
 ];
@@ -229,7 +229,7 @@ fn contact_values(c: &ContactData, with_birthday: bool) -> Map<String, Json> {
     values
 }
 
-fn run_tag() -> String {
+pub(crate) fn run_tag() -> String {
     let n: u32 = rand::thread_rng().gen();
     format!("{n:08x}")
 }
@@ -238,7 +238,7 @@ fn run_tag() -> String {
 // Setup: workspace, administrator, token, contacts.
 
 /// The first workspace and an administrator of it, created on an empty database.
-async fn ensure_admin(store: &Store) -> Result<(String, User)> {
+pub(crate) async fn ensure_admin(store: &Store) -> Result<(String, User)> {
     let workspace = match store.first_workspace().await? {
         Some(w) => w,
         None => {
@@ -267,6 +267,81 @@ async fn ensure_admin(store: &Store) -> Result<(String, User)> {
         admin.email
     );
     Ok((workspace.id, admin))
+}
+
+/// A fresh API token of `user`: (the token, its digest).
+pub(crate) async fn api_token(store: &Store, user: &User) -> Result<(String, String)> {
+    let token = auth::new_token();
+    let digest = auth::digest(&token);
+    store
+        .create_token(user, "bench", &digest, token.get(..8).unwrap_or_default())
+        .await?;
+    Ok((token, digest))
+}
+
+/// The real server, in this process, on a free loopback port.
+pub(crate) struct Server {
+    pub(crate) base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    pub(crate) async fn start(store: &Store) -> Result<Server> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(rapport_server::serve(
+            listener,
+            AppState::new(store.clone(), ServerConfig::default()),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        Ok(Server { base, stop, task })
+    }
+
+    /// Stops it gracefully (in-flight requests finish), waiting at most 10 s.
+    pub(crate) async fn stop(self) {
+        let _ = self.stop.send(());
+        match tokio::time::timeout(Duration::from_secs(10), self.task).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => println!("the server stopped with an error: {e}"),
+            Ok(Err(e)) => println!("the server task failed: {e}"),
+            Err(_) => println!("the server did not stop within 10 s"),
+        }
+    }
+}
+
+/// A keep-alive HTTP/1.1 client sending `authorization` with every request.
+pub(crate) fn http_client(authorization: &str, connections: usize) -> Result<reqwest::Client> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(authorization)?,
+    );
+    Ok(reqwest::Client::builder()
+        .default_headers(headers)
+        .http1_only()
+        .pool_max_idle_per_host(connections)
+        .timeout(Duration::from_secs(60))
+        .build()?)
+}
+
+/// Prints the Markdown results and appends them to `out`.
+pub(crate) fn publish(md: &str, out: Option<&std::path::Path>) -> Result<()> {
+    println!("\n{md}");
+    if let Some(path) = out {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        file.write_all(md.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("appended to {}", path.display());
+    }
+    Ok(())
 }
 
 async fn count_contacts(store: &Store, ws: &str) -> Result<usize> {
@@ -334,26 +409,26 @@ async fn fill_contacts(
 
 /// What one operation is told: which task, which iteration, and a random number.
 #[derive(Clone, Copy)]
-struct Call {
-    task: usize,
-    iter: u64,
-    random: u64,
+pub(crate) struct Call {
+    pub(crate) task: usize,
+    pub(crate) iter: u64,
+    pub(crate) random: u64,
 }
 
 #[derive(Debug, Clone, Default)]
-struct Stats {
-    ops: u64,
-    errors: u64,
-    elapsed: Duration,
-    p50_us: u32,
-    p99_us: u32,
-    first_error: Option<String>,
+pub(crate) struct Stats {
+    pub(crate) ops: u64,
+    pub(crate) errors: u64,
+    pub(crate) elapsed: Duration,
+    pub(crate) p50_us: u32,
+    pub(crate) p99_us: u32,
+    pub(crate) first_error: Option<String>,
     /// The 1-minute load average when the scenario started.
-    load: String,
+    pub(crate) load: String,
 }
 
 impl Stats {
-    fn per_sec(&self) -> f64 {
+    pub(crate) fn per_sec(&self) -> f64 {
         self.ops as f64 / self.elapsed.as_secs_f64().max(0.001)
     }
 }
@@ -368,7 +443,11 @@ fn percentile(sorted: &[u32], q: f64) -> u32 {
 
 /// Runs `op` from `concurrency` tasks until `duration` has passed; each task records the
 /// latency of its successful calls.
-async fn drive<F, Fut>(concurrency: usize, duration: Duration, op: Arc<F>) -> Result<Stats>
+pub(crate) async fn drive<F, Fut>(
+    concurrency: usize,
+    duration: Duration,
+    op: Arc<F>,
+) -> Result<Stats>
 where
     F: Fn(Call) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), String>> + Send + 'static,
@@ -461,16 +540,23 @@ where
     Ok(stats)
 }
 
-fn ms(micros: u32) -> String {
+pub(crate) fn ms(micros: u32) -> String {
     format!("{:.2} ms", f64::from(micros) / 1000.0)
 }
 
 async fn check(response: reqwest::Result<reqwest::Response>) -> Result<(), String> {
+    body_of(response).await.map(|_| ())
+}
+
+/// The body of a 2xx answer; anything else is an error naming the status and the body's start.
+pub(crate) async fn body_of(
+    response: reqwest::Result<reqwest::Response>,
+) -> Result<impl AsRef<[u8]>, String> {
     let response = response.map_err(|e| e.to_string())?;
     let status = response.status();
     let body = response.bytes().await.map_err(|e| e.to_string())?;
     if status.is_success() {
-        Ok(())
+        Ok(body)
     } else {
         let text = String::from_utf8_lossy(&body);
         Err(format!(
@@ -503,7 +589,7 @@ fn unique_contact(tag: &str, call: Call) -> ContactData {
 // Bare SQL on the store's own pools.
 
 #[derive(Clone)]
-enum Bare {
+pub(crate) enum Bare {
     Sqlite {
         writer: SqlitePool,
         readers: SqlitePool,
@@ -512,7 +598,7 @@ enum Bare {
 }
 
 impl Bare {
-    fn of(db: &Db) -> Self {
+    pub(crate) fn of(db: &Db) -> Self {
         match db {
             Db::Sqlite { writer, readers } => Bare::Sqlite {
                 writer: writer.clone(),
@@ -623,7 +709,7 @@ fn statements(
     })
 }
 
-fn err(e: sqlx::Error) -> String {
+pub(crate) fn err(e: sqlx::Error) -> String {
     e.to_string()
 }
 
@@ -1028,7 +1114,7 @@ async fn bare_call(
     }
 }
 
-fn uuid_v7() -> String {
+pub(crate) fn uuid_v7() -> String {
     // The same kind of id the store gives records (time-ordered UUIDv7), without depending on
     // the uuid crate here: 48 bits of milliseconds, then random bits, with version and variant.
     let millis = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
@@ -1047,14 +1133,14 @@ fn uuid_v7() -> String {
 // Environment and report.
 
 /// The 1-minute load average (other work on the machine shows here).
-fn load_average() -> String {
+pub(crate) fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|l| l.split_whitespace().next().map(str::to_string))
         .unwrap_or_else(|| "?".into())
 }
 
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(0, std::num::NonZeroUsize::get);
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
@@ -1075,7 +1161,7 @@ fn machine() -> String {
     format!("{cores} cores (nproc) of {model}, {mem_gib}")
 }
 
-async fn db_version(bare: &Bare) -> String {
+pub(crate) async fn db_version(bare: &Bare) -> String {
     match bare {
         Bare::Sqlite { readers, .. } => sqlx::query_scalar::<_, String>("SELECT sqlite_version()")
             .fetch_one(readers)
@@ -1197,7 +1283,7 @@ fn ratio(rapport: &Stats, bare: &Stats) -> String {
     format!("{:.2}×", ratio_of(rapport, bare))
 }
 
-fn met(ok: bool) -> &'static str {
+pub(crate) fn met(ok: bool) -> &'static str {
     if ok {
         "met"
     } else {
@@ -1386,11 +1472,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         Dialect::Postgres => "PostgreSQL",
     };
     let (ws, admin) = ensure_admin(&store).await?;
-    let token = auth::new_token();
-    let digest = auth::digest(&token);
-    store
-        .create_token(&admin, "bench", &digest, token.get(..8).unwrap_or_default())
-        .await?;
+    let (token, digest) = api_token(&store, &admin).await?;
     let (principal, _) = store
         .principal_for(Credential::Token(&digest))
         .await?
@@ -1452,29 +1534,9 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     let version = db_version(&bare).await;
     let tag = run_tag();
 
-    // The server.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(rapport_server::serve(
-        listener,
-        AppState::new(store.clone(), ServerConfig::default()),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))?,
-    );
-    let client = reqwest::Client::builder()
-        .default_headers(headers)
-        .http1_only()
-        .pool_max_idle_per_host(args.concurrency)
-        .timeout(Duration::from_secs(60))
-        .build()?;
-    let records = format!("{base}/api/v1/objects/{OBJECT}/records");
+    let server = Server::start(&store).await?;
+    let client = http_client(&format!("Bearer {token}"), args.concurrency)?;
+    let records = format!("{}/api/v1/objects/{OBJECT}/records", server.base);
     let list_urls: Arc<Vec<String>> = Arc::new(
         STAGES
             .iter()
@@ -1553,13 +1615,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         .await?
     };
     drop(client);
-    let _ = stop.send(());
-    match tokio::time::timeout(Duration::from_secs(10), server).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(e))) => println!("the server stopped with an error: {e}"),
-        Ok(Err(e)) => println!("the server task failed: {e}"),
-        Err(_) => println!("the server did not stop within 10 s"),
-    }
+    server.stop().await;
 
     println!("bare sqlx (single statement, then Rapport's whole SQL sequence per request):");
     let run = Arc::new(BareRun {
@@ -1606,17 +1662,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     let md = report(
         &args, backend, &version, have, &fill_note, &rows, &s.list, &plan,
     );
-    println!("\n{md}");
-    if let Some(path) = &args.out {
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .with_context(|| format!("opening {}", path.display()))?;
-        file.write_all(md.as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?;
-        println!("appended to {}", path.display());
-    }
+    publish(&md, args.out.as_deref())?;
     store.db.close().await;
     Ok(())
 }

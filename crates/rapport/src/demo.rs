@@ -35,6 +35,7 @@
 //!   summary to stdout.
 
 mod generator;
+mod journeys;
 mod words;
 
 use anyhow::{anyhow, Context, Result};
@@ -217,7 +218,7 @@ pub async fn fill(store: &Store, workspace_id: &str, scale: usize) -> Result<()>
         elapsed.as_secs_f64(),
         total as f64 / elapsed.as_secs_f64().max(0.001)
     );
-    Ok(())
+    journeys::fill(store, workspace_id, (scale / 2).clamp(20, 2_000)).await
 }
 
 /// Creates the demo sales team; users whose email exists already are skipped. Returns how many

@@ -1,9 +1,10 @@
 //! The `rapport` binary: `serve` (the default), `demo`, `user create`, `token create`,
-//! `openapi`. Configuration comes from defaults, then `RAPPORT_*` environment variables, then
-//! flags; `--database-url` (or `RAPPORT_DATABASE_URL`) selects PostgreSQL, otherwise SQLite
-//! under `--data-dir`.
+//! `openapi`, `bench` and `bench-ingest`. Configuration comes from defaults, then `RAPPORT_*`
+//! environment variables, then flags; `--database-url` (or `RAPPORT_DATABASE_URL`) selects
+//! PostgreSQL, otherwise SQLite under `--data-dir`.
 
 mod bench;
+mod bench_ingest;
 mod demo;
 
 use anyhow::{bail, Context, Result};
@@ -93,6 +94,11 @@ enum Command {
     Bench {
         #[command(flatten)]
         args: bench::BenchArgs,
+    },
+    /// Measure event ingestion (`/v1/batch`) against bare inserts (Markdown results).
+    BenchIngest {
+        #[command(flatten)]
+        args: bench_ingest::IngestArgs,
     },
 }
 
@@ -277,5 +283,6 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Bench { args } => bench::run(args).await,
+        Command::BenchIngest { args } => bench_ingest::run(args).await,
     }
 }

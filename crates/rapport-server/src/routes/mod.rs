@@ -1,9 +1,13 @@
 //! The route table: every path of the API and the handler that serves it.
 
 pub mod admin;
+pub mod aggregate;
+pub mod cdp;
+pub mod ingest;
 pub mod metadata;
 pub mod records;
 pub mod system;
+pub mod views;
 
 use crate::auth;
 use crate::AppState;
@@ -83,6 +87,20 @@ pub fn routes() -> Router<AppState> {
             post(records::export),
         )
         .route(
+            "/api/v1/objects/{object}/records/aggregate",
+            post(aggregate::aggregate),
+        )
+        .route(
+            "/api/v1/objects/{object}/views",
+            get(views::list_views).post(views::create_view),
+        )
+        .route(
+            "/api/v1/objects/{object}/views/{id}",
+            get(views::get_view)
+                .put(views::update_view)
+                .delete(views::delete_view),
+        )
+        .route(
             "/api/v1/objects/{object}/records/batch/create",
             post(records::batch_create),
         )
@@ -112,4 +130,59 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/objects/{object}/records/{id}/related/{related}/{field}",
             get(records::related),
         )
+        .merge(cdp_routes())
+        .merge(tracking_routes())
+}
+
+/// The CDP's management API.
+fn cdp_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/cdp/sources",
+            get(cdp::list_sources).post(cdp::create_source),
+        )
+        .route(
+            "/api/v1/cdp/sources/{id}",
+            get(cdp::get_source).patch(cdp::update_source),
+        )
+        .route("/api/v1/cdp/sources/{id}/rotate-key", post(cdp::rotate_key))
+        .route(
+            "/api/v1/cdp/settings",
+            get(cdp::get_settings).put(cdp::save_settings),
+        )
+        .route(
+            "/api/v1/cdp/event-types",
+            get(cdp::list_event_types)
+                .post(cdp::save_event_type)
+                .delete(cdp::delete_event_type),
+        )
+        .route("/api/v1/cdp/event-types/observed", get(cdp::observed))
+        .route(
+            "/api/v1/cdp/event-types/observed/register",
+            post(cdp::register_observed),
+        )
+        .route("/api/v1/cdp/held", get(cdp::list_held))
+        .route("/api/v1/cdp/held/replay", post(cdp::replay))
+        .route("/api/v1/cdp/profiles", get(cdp::list_profiles))
+        .route("/api/v1/cdp/profiles/{id}", get(cdp::get_profile))
+        .route(
+            "/api/v1/cdp/profiles/{id}/timeline",
+            get(cdp::profile_timeline),
+        )
+        .route(
+            "/api/v1/cdp/contacts/{id}/journey",
+            get(cdp::contact_journey),
+        )
+        .route("/api/v1/cdp/merges", get(cdp::list_merges))
+        .route("/api/v1/cdp/merges/{id}/undo", post(cdp::undo_merge))
+        .route("/api/v1/cdp/events", get(cdp::list_events))
+        .route("/api/v1/cdp/health", get(cdp::data_health))
+}
+
+/// The Segment-compatible tracking API, open to browsers on any origin.
+fn tracking_routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/batch", post(ingest::batch).options(ingest::preflight))
+        .route("/v1/{call}", post(ingest::call).options(ingest::preflight))
+        .route_layer(axum::middleware::from_fn(ingest::cors))
 }

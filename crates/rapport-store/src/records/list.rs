@@ -408,7 +408,7 @@ pub fn list_statement(
 }
 
 /// Live (or, for the recycle bin, deleted) rows that match the query's filter.
-fn push_filter(b: &mut SqlBuilder, ws: &str, query: &ListQuery) {
+pub(super) fn push_filter(b: &mut SqlBuilder, ws: &str, query: &ListQuery) {
     b.push(if query.deleted {
         "t.\"deleted_at\" IS NOT NULL"
     } else {

@@ -1,10 +1,13 @@
 //! Records: reading rows into domain records, and the one write path (`write`) through which
 //! every change — UI, API, import, workflow, AI — reaches a record table, together with its
-//! field history and outbox entry. Listing with conditions, sorts and cursors is in `list`.
+//! field history and outbox entry. Listing with conditions, sorts and cursors is in `list`;
+//! counts and exact sums per group in `aggregate`.
 
+mod aggregate;
 mod list;
 mod write;
 
+pub use aggregate::{AggregateGroup, AggregateQuery, Metric, MetricOp};
 pub use list::{
     decode_cursor, encode_cursor, list_statement, ListQuery, ListStatement, Page, SearchHit,
     SortKey,

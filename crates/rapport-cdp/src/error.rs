@@ -1,0 +1,49 @@
+//! The CDP layer's one error type. Ingestion errors carry the status a Segment client expects
+//! (400 for bad requests, 401 for a bad write key, 429 with a retry delay, 503 when the writer is
+//! saturated); everything else wraps the store's error.
+
+use rapport_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CdpError {
+    /// The request as a whole is unusable (invalid JSON, too large, truncated gzip, ...).
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    /// A missing, unknown or archived write key.
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: String },
+    /// The source is over its configured rate; retry after the given seconds.
+    #[error("source {source_name} is over its rate of {rate} events per second")]
+    RateLimited {
+        source_name: String,
+        rate: i64,
+        retry_after: u64,
+    },
+    /// The group-commit queue is full or the writer stopped; retry shortly.
+    #[error("ingestion is saturated, retry shortly")]
+    Overloaded,
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl CdpError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        CdpError::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        CdpError::Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+}

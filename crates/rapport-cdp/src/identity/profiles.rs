@@ -1,0 +1,414 @@
+//! Reading the identity graph: a profile as its whole cluster (root, merged members, every
+//! identifier, traits, linked contact and company), lookup by identifier, the merge log, and
+//! unmerge — which restores both profiles; their events follow, since each event belongs to the
+//! profile owning its main identifier.
+
+use crate::error::CdpError;
+use chrono::{DateTime, Utc};
+use rapport_core::sql::{ColumnKind, SqlParam};
+use rapport_store::Store;
+use serde::Serialize;
+use serde_json::Value as Json;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Identifier {
+    #[serde(rename = "type")]
+    pub id_type: String,
+    pub value: String,
+    /// The member profile that carries it.
+    pub profile_id: String,
+    pub first_seen: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Profile {
+    /// The cluster's root: the customer's profile id.
+    pub id: String,
+    /// Profiles merged into this one (directly or through others).
+    pub merged_profiles: Vec<String>,
+    pub identifiers: Vec<Identifier>,
+    #[schema(value_type = Object)]
+    pub traits: Json,
+    pub contact_id: Option<String>,
+    pub company_id: Option<String>,
+    pub first_seen: DateTime<Utc>,
+    pub merges: Vec<Merge>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Merge {
+    pub id: String,
+    pub survivor_id: String,
+    pub absorbed_id: String,
+    /// The identifier that linked them.
+    pub cause_type: String,
+    pub cause_value: String,
+    pub source_id: Option<String>,
+    pub message_id: Option<String>,
+    pub merged_at: DateTime<Utc>,
+    pub undone_at: Option<DateTime<Utc>>,
+    pub undone_by: Option<String>,
+}
+
+fn ms(t: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(t).unwrap_or_default()
+}
+
+/// The root of `profile_id`'s cluster, or NotFound.
+pub async fn root(store: &Store, workspace_id: &str, profile_id: &str) -> Result<String, CdpError> {
+    let mut current = profile_id.to_string();
+    for _ in 0..10_000 {
+        let row = store
+            .db
+            .fetch_optional(
+                &format!(
+                    "SELECT merged_into FROM cdp_profiles WHERE id = {} AND workspace_id = {}",
+                    store.ph(1),
+                    store.ph(2)
+                ),
+                &[
+                    SqlParam::Text(current.clone()),
+                    SqlParam::Text(workspace_id.into()),
+                ],
+                &[ColumnKind::Text],
+            )
+            .await?
+            .ok_or(CdpError::NotFound { what: "profile" })?;
+        match row.opt_text(0) {
+            Some(parent) => current = parent,
+            None => return Ok(current),
+        }
+    }
+    Err(CdpError::invalid(
+        "identity_loop",
+        "the merge chain does not end",
+    ))
+}
+
+/// The root and every profile merged into it.
+pub async fn members(store: &Store, root: &str) -> Result<Vec<String>, CdpError> {
+    let rows = store
+        .db
+        .fetch_all(
+            &format!(
+                "WITH RECURSIVE members(id) AS (SELECT {} UNION SELECT p.id FROM cdp_profiles p JOIN members m ON p.merged_into = m.id) \
+                 SELECT id FROM members",
+                store.ph(1)
+            ),
+            &[SqlParam::Text(root.into())],
+            &[ColumnKind::Text],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.text(0)).collect())
+}
+
+fn in_list(store: &Store, from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| store.ph(i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub async fn get(store: &Store, workspace_id: &str, profile_id: &str) -> Result<Profile, CdpError> {
+    let root_id = root(store, workspace_id, profile_id).await?;
+    let member_ids = members(store, &root_id).await?;
+    let params: Vec<SqlParam> = member_ids
+        .iter()
+        .map(|m| SqlParam::Text(m.clone()))
+        .collect();
+    let list = in_list(store, 1, member_ids.len());
+    let rows = store
+        .db
+        .fetch_all(
+            &format!(
+                "SELECT id, traits, contact_id, company_id, first_seen FROM cdp_profiles WHERE id IN ({list})"
+            ),
+            &params,
+            &[
+                ColumnKind::Text,
+                ColumnKind::Json,
+                ColumnKind::Text,
+                ColumnKind::Text,
+                ColumnKind::Int,
+            ],
+        )
+        .await?;
+    let root_row = rows
+        .iter()
+        .find(|r| r.text(0) == root_id)
+        .ok_or(CdpError::NotFound { what: "profile" })?;
+    // The root's own traits win; members fill what it lacks.
+    let mut traits = match root_row.json(1) {
+        Json::Object(m) => m,
+        _ => serde_json::Map::new(),
+    };
+    for row in rows.iter().filter(|r| r.text(0) != root_id) {
+        if let Json::Object(m) = row.json(1) {
+            for (k, v) in m {
+                traits.entry(k).or_insert(v);
+            }
+        }
+    }
+    let first_member = |i: usize| {
+        root_row
+            .opt_text(i)
+            .or_else(|| rows.iter().find_map(|r| r.opt_text(i)))
+    };
+    let identifiers = store
+        .db
+        .fetch_all(
+            &format!(
+                "SELECT id_type, id_value, profile_id, first_seen FROM cdp_identities WHERE profile_id IN ({list}) ORDER BY first_seen, id_type, id_value"
+            ),
+            &params,
+            &[ColumnKind::Text, ColumnKind::Text, ColumnKind::Text, ColumnKind::Int],
+        )
+        .await?
+        .iter()
+        .map(|r| Identifier {
+            id_type: r.text(0),
+            value: r.text(1),
+            profile_id: r.text(2),
+            first_seen: ms(r.int(3)),
+        })
+        .collect();
+    let merges = merges_touching(store, workspace_id, &member_ids).await?;
+    Ok(Profile {
+        merged_profiles: member_ids
+            .iter()
+            .filter(|m| **m != root_id)
+            .cloned()
+            .collect(),
+        identifiers,
+        traits: Json::Object(traits),
+        contact_id: first_member(2),
+        company_id: first_member(3),
+        first_seen: ms(rows.iter().map(|r| r.int(4)).min().unwrap_or(0)),
+        merges,
+        id: root_id,
+    })
+}
+
+/// The profile that carries an identifier (normalised by the caller).
+pub async fn find(
+    store: &Store,
+    workspace_id: &str,
+    id_type: &str,
+    value: &str,
+) -> Result<Profile, CdpError> {
+    let row = store
+        .db
+        .fetch_optional(
+            &format!(
+                "SELECT profile_id FROM cdp_identities WHERE workspace_id = {} AND id_type = {} AND id_value = {}",
+                store.ph(1),
+                store.ph(2),
+                store.ph(3)
+            ),
+            &[
+                SqlParam::Text(workspace_id.into()),
+                SqlParam::Text(id_type.into()),
+                SqlParam::Text(value.into()),
+            ],
+            &[ColumnKind::Text],
+        )
+        .await?
+        .ok_or(CdpError::NotFound { what: "profile" })?;
+    get(store, workspace_id, &row.text(0)).await
+}
+
+/// The profile linked to a CRM contact, if any.
+pub async fn for_contact(
+    store: &Store,
+    workspace_id: &str,
+    contact_id: &str,
+) -> Result<Option<String>, CdpError> {
+    let row = store
+        .db
+        .fetch_optional(
+            &format!(
+                "SELECT id FROM cdp_profiles WHERE workspace_id = {} AND contact_id = {} ORDER BY first_seen LIMIT 1",
+                store.ph(1),
+                store.ph(2)
+            ),
+            &[
+                SqlParam::Text(workspace_id.into()),
+                SqlParam::Text(contact_id.into()),
+            ],
+            &[ColumnKind::Text],
+        )
+        .await?;
+    match row {
+        Some(r) => Ok(Some(root(store, workspace_id, &r.text(0)).await?)),
+        None => Ok(None),
+    }
+}
+
+const MERGE_COLUMNS: &str = "id, survivor_id, absorbed_id, cause_type, cause_value, source_id, message_id, merged_at, undone_at, undone_by";
+const MERGE_KINDS: [ColumnKind; 10] = [
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Int,
+    ColumnKind::Int,
+    ColumnKind::Text,
+];
+
+fn decode_merge(r: &rapport_store::Row) -> Merge {
+    Merge {
+        id: r.text(0),
+        survivor_id: r.text(1),
+        absorbed_id: r.text(2),
+        cause_type: r.text(3),
+        cause_value: r.text(4),
+        source_id: r.opt_text(5),
+        message_id: r.opt_text(6),
+        merged_at: ms(r.int(7)),
+        undone_at: r.opt_int(8).map(ms),
+        undone_by: r.opt_text(9),
+    }
+}
+
+async fn merges_touching(
+    store: &Store,
+    workspace_id: &str,
+    profiles: &[String],
+) -> Result<Vec<Merge>, CdpError> {
+    let n = profiles.len();
+    let mut params = vec![SqlParam::Text(workspace_id.into())];
+    params.extend(profiles.iter().map(|p| SqlParam::Text(p.clone())));
+    let list = in_list(store, 2, n);
+    let rows = store
+        .db
+        .fetch_all(
+            &format!(
+                "SELECT {MERGE_COLUMNS} FROM cdp_merges WHERE workspace_id = {} AND (survivor_id IN ({list}) OR absorbed_id IN ({list})) \
+                 ORDER BY merged_at DESC, id DESC LIMIT 500",
+                store.ph(1)
+            ),
+            &params,
+            &MERGE_KINDS,
+        )
+        .await?;
+    Ok(rows.iter().map(decode_merge).collect())
+}
+
+/// The workspace's merge log, newest first.
+pub async fn merge_log(
+    store: &Store,
+    workspace_id: &str,
+    limit: i64,
+) -> Result<Vec<Merge>, CdpError> {
+    let rows = store
+        .db
+        .fetch_all(
+            &format!(
+                "SELECT {MERGE_COLUMNS} FROM cdp_merges WHERE workspace_id = {} ORDER BY merged_at DESC, id DESC LIMIT {}",
+                store.ph(1),
+                limit.clamp(1, 1000)
+            ),
+            &[SqlParam::Text(workspace_id.into())],
+            &MERGE_KINDS,
+        )
+        .await?;
+    Ok(rows.iter().map(decode_merge).collect())
+}
+
+/// Undoes a merge: the absorbed profile (with whatever was merged into it) stands alone again.
+pub async fn unmerge(
+    store: &Store,
+    workspace_id: &str,
+    merge_id: &str,
+    actor_id: &str,
+) -> Result<Merge, CdpError> {
+    let mut tx = store.db.begin().await?;
+    let row = tx
+        .fetch_optional(
+            &format!(
+                "SELECT {MERGE_COLUMNS} FROM cdp_merges WHERE workspace_id = {} AND id = {}{}",
+                store.ph(1),
+                store.ph(2),
+                tx.for_update()
+            ),
+            &[
+                SqlParam::Text(workspace_id.into()),
+                SqlParam::Text(merge_id.into()),
+            ],
+            &MERGE_KINDS,
+        )
+        .await?
+        .ok_or(CdpError::NotFound { what: "merge" })?;
+    let merge = decode_merge(&row);
+    if merge.undone_at.is_some() {
+        return Err(CdpError::Conflict {
+            code: "merge_already_undone",
+            message: "this merge was already undone".into(),
+        });
+    }
+    let now = store.now().timestamp_millis();
+    tx.execute(
+        &format!(
+            "UPDATE cdp_profiles SET merged_into = NULL WHERE id = {} AND merged_into = {}",
+            store.ph(1),
+            store.ph(2)
+        ),
+        &[
+            SqlParam::Text(merge.absorbed_id.clone()),
+            SqlParam::Text(merge.survivor_id.clone()),
+        ],
+    )
+    .await?;
+    tx.execute(
+        &format!(
+            "UPDATE cdp_merges SET undone_at = {}, undone_by = {} WHERE id = {}",
+            store.ph(1),
+            store.ph(2),
+            store.ph(3)
+        ),
+        &[
+            SqlParam::Int(now),
+            SqlParam::Text(actor_id.into()),
+            SqlParam::Text(merge_id.into()),
+        ],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Merge {
+        undone_at: Some(ms(now)),
+        undone_by: Some(actor_id.into()),
+        ..merge
+    })
+}
+
+/// Root profiles, newest first, keyset-paged by id.
+pub async fn list_roots(
+    store: &Store,
+    workspace_id: &str,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Vec<String>, CdpError> {
+    let mut params = vec![SqlParam::Text(workspace_id.into())];
+    let mut cond = String::new();
+    if let Some(b) = before {
+        params.push(SqlParam::Text(b.into()));
+        cond = format!(" AND id < {}", store.ph(2));
+    }
+    let rows = store
+        .db
+        .fetch_all(
+            &format!(
+                "SELECT id FROM cdp_profiles WHERE workspace_id = {} AND merged_into IS NULL{cond} ORDER BY id DESC LIMIT {}",
+                store.ph(1),
+                limit.clamp(1, 200)
+            ),
+            &params,
+            &[ColumnKind::Text],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.text(0)).collect())
+}

@@ -1,0 +1,2255 @@
+//! The JSON Schema subset the schema registry validates event properties and traits against,
+//! and the inference of a schema from observed payloads ("register in one step").
+//!
+//! Owns: compiling a schema document once ([`Schema::compile`]), checking values against it
+//! ([`Schema::validate`]), and inferring or widening documents ([`infer`], [`widen`]). It does no
+//! I/O and knows nothing of storage or HTTP. It never ignores a keyword it does not understand:
+//! the schema is rejected with the JSON pointer of the offending place instead.
+//!
+//! Supported keywords:
+//! - `type` (a name or an array of `string`, `number`, `integer`, `boolean`, `object`, `array`,
+//!   `null`); an integer is a number with no fractional part (`1.0` is an integer);
+//! - objects: `properties`, `required`, `additionalProperties` (a boolean or a schema; default
+//!   `true`);
+//! - any value: `enum`, `const` (numbers compare by value, so `1` equals `1.0`);
+//! - numbers: `minimum`, `maximum`, `exclusiveMinimum`, `exclusiveMaximum` (numbers, not the
+//!   draft-4 booleans);
+//! - strings: `minLength`, `maxLength` (counted in Unicode scalar values, so `"你好"` has length
+//!   2), `pattern` (a Rust `regex`, searched unanchored as JSON Schema requires), `format`
+//!   (`date-time` per RFC 3339, `date`, `email`, `uri`; all checked);
+//! - arrays: `items` (a single schema), `minItems`, `maxItems`;
+//! - annotations, accepted and ignored: `title`, `description`, `$schema`, `$id`, `examples`,
+//!   `default`.
+//!
+//! `true` and `false` are schemas too. Anything else (`$ref`, `oneOf`, `anyOf`, `allOf`, `not`,
+//! `if`, `patternProperties`, other formats, …) is a [`SchemaError`]. Schemas nest at most
+//! [`MAX_DEPTH`] levels, so validation recursion is bounded by the schema, never by the value.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::{self, Write as _};
+
+use regex::{Regex, RegexBuilder};
+use serde::Serialize;
+use serde_json::{Map, Number, Value};
+
+/// The deepest a schema may nest (the root is level 1; each `properties` entry, `items` or
+/// `additionalProperties` schema is one level further). `enum` and `const` values are held to
+/// the same depth.
+pub const MAX_DEPTH: usize = 32;
+
+/// [`Schema::validate`] stops after this many violations.
+pub const MAX_VIOLATIONS: usize = 20;
+
+/// Largest compiled program a `pattern` may produce (the `regex` crate's default); a pattern
+/// such as `\w{5000}` is refused rather than compiled.
+const PATTERN_SIZE_LIMIT: usize = 10 << 20;
+
+/// The stable codes a [`Violation`] carries.
+pub mod code {
+    pub const TYPE_MISMATCH: &str = "type_mismatch";
+    pub const REQUIRED_MISSING: &str = "required_missing";
+    pub const UNKNOWN_PROPERTY: &str = "unknown_property";
+    pub const ENUM_MISMATCH: &str = "enum_mismatch";
+    pub const CONST_MISMATCH: &str = "const_mismatch";
+    pub const TOO_SMALL: &str = "too_small";
+    pub const TOO_LARGE: &str = "too_large";
+    pub const TOO_SHORT: &str = "too_short";
+    pub const TOO_LONG: &str = "too_long";
+    pub const PATTERN_MISMATCH: &str = "pattern_mismatch";
+    pub const FORMAT_MISMATCH: &str = "format_mismatch";
+    pub const TOO_FEW_ITEMS: &str = "too_few_items";
+    pub const TOO_MANY_ITEMS: &str = "too_many_items";
+    /// The value sits where the schema is `false`.
+    pub const NOT_ALLOWED: &str = "not_allowed";
+}
+
+/// One way a value fails its schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// JSON pointer to the offending value (for a missing property, where it should be).
+    pub path: String,
+    /// One of [`code`].
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// Why a schema document was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid schema at {}: {message}", display_pointer(.pointer))]
+pub struct SchemaError {
+    /// JSON pointer into the schema document (`""` is the root).
+    pub pointer: String,
+    pub message: String,
+}
+
+fn display_pointer(pointer: &str) -> &str {
+    if pointer.is_empty() {
+        "the root"
+    } else {
+        pointer
+    }
+}
+
+fn schema_error(pointer: &str, message: impl Into<String>) -> SchemaError {
+    SchemaError {
+        pointer: pointer.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// A compiled schema: validated once when registered, cheap to evaluate per event.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    document: Value,
+    root: Node,
+}
+
+impl Schema {
+    /// Compiles a JSON Schema document of the supported subset.
+    pub fn compile(doc: &Value) -> Result<Schema, SchemaError> {
+        let root = compile_node(doc, "", 1)?;
+        Ok(Schema {
+            document: doc.clone(),
+            root,
+        })
+    }
+
+    /// Every violation of `value` (at most [`MAX_VIOLATIONS`]); empty when it fits.
+    pub fn validate(&self, value: &Value) -> Vec<Violation> {
+        let mut out = Collector::default();
+        let mut path = String::new();
+        check(&self.root, value, &mut path, &mut out);
+        out.violations
+    }
+
+    /// The top-level property names the schema declares, sorted.
+    pub fn declared_properties(&self) -> Vec<String> {
+        match &self.root {
+            Node::Rules(rules) => rules.properties.keys().cloned().collect(),
+            Node::Any | Node::Nothing => Vec::new(),
+        }
+    }
+
+    /// The document the schema was compiled from.
+    pub fn document(&self) -> &Value {
+        &self.document
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compiled form
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Default)]
+enum Node {
+    /// `true` (or a schema without constraints).
+    #[default]
+    Any,
+    /// `false`.
+    Nothing,
+    Rules(Box<Rules>),
+}
+
+#[derive(Debug, Clone, Default)]
+struct Rules {
+    types: Option<TypeSet>,
+    enumeration: Option<Vec<Value>>,
+    constant: Option<Value>,
+    minimum: Option<Num>,
+    maximum: Option<Num>,
+    exclusive_minimum: Option<Num>,
+    exclusive_maximum: Option<Num>,
+    min_length: Option<u64>,
+    max_length: Option<u64>,
+    pattern: Option<Regex>,
+    format: Option<Format>,
+    properties: BTreeMap<String, Node>,
+    required: Vec<String>,
+    additional: Node,
+    items: Option<Node>,
+    min_items: Option<u64>,
+    max_items: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JsonType {
+    Array,
+    Boolean,
+    Integer,
+    Null,
+    Number,
+    Object,
+    String,
+}
+
+impl JsonType {
+    const ALL: [JsonType; 7] = [
+        JsonType::Array,
+        JsonType::Boolean,
+        JsonType::Integer,
+        JsonType::Null,
+        JsonType::Number,
+        JsonType::Object,
+        JsonType::String,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            JsonType::Array => "array",
+            JsonType::Boolean => "boolean",
+            JsonType::Integer => "integer",
+            JsonType::Null => "null",
+            JsonType::Number => "number",
+            JsonType::Object => "object",
+            JsonType::String => "string",
+        }
+    }
+
+    fn parse(name: &str) -> Option<JsonType> {
+        JsonType::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct TypeSet(u8);
+
+impl TypeSet {
+    fn contains(self, t: JsonType) -> bool {
+        self.0 & t.bit() != 0
+    }
+
+    fn insert(&mut self, t: JsonType) {
+        self.0 |= t.bit();
+    }
+
+    fn matches(self, value: &Value) -> bool {
+        match value {
+            Value::Null => self.contains(JsonType::Null),
+            Value::Bool(_) => self.contains(JsonType::Boolean),
+            Value::Number(n) => {
+                self.contains(JsonType::Number)
+                    || (self.contains(JsonType::Integer) && is_integer(n))
+            }
+            Value::String(_) => self.contains(JsonType::String),
+            Value::Array(_) => self.contains(JsonType::Array),
+            Value::Object(_) => self.contains(JsonType::Object),
+        }
+    }
+
+    fn describe(self) -> String {
+        let names: Vec<&str> = JsonType::ALL
+            .into_iter()
+            .filter(|t| self.contains(*t))
+            .map(JsonType::name)
+            .collect();
+        match names.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            Some((last, _)) => (*last).to_owned(),
+            None => "nothing".to_owned(),
+        }
+    }
+}
+
+/// A JSON number with integers kept exact (`i64` and `u64` both fit in `i128`).
+#[derive(Debug, Clone, Copy)]
+enum Num {
+    Int(i128),
+    Float(f64),
+}
+
+impl Num {
+    fn of(n: &Number) -> Option<Num> {
+        if let Some(i) = n.as_i64() {
+            Some(Num::Int(i128::from(i)))
+        } else if let Some(u) = n.as_u64() {
+            Some(Num::Int(i128::from(u)))
+        } else {
+            n.as_f64().filter(|f| f.is_finite()).map(Num::Float)
+        }
+    }
+
+    fn compare(self, other: Num) -> Ordering {
+        match (self, other) {
+            (Num::Int(a), Num::Int(b)) => a.cmp(&b),
+            (Num::Float(a), Num::Float(b)) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
+            (Num::Int(a), Num::Float(b)) => compare_int_float(a, b),
+            (Num::Float(a), Num::Int(b)) => compare_int_float(b, a).reverse(),
+        }
+    }
+}
+
+/// Exact comparison of an integer with a finite float.
+fn compare_int_float(i: i128, f: f64) -> Ordering {
+    let bound = 2f64.powi(127);
+    if f.is_nan() {
+        Ordering::Equal
+    } else if f >= bound {
+        Ordering::Less
+    } else if f < -bound {
+        Ordering::Greater
+    } else {
+        let floor = f.floor();
+        // In range and integral, so the cast is exact.
+        match i.cmp(&(floor as i128)) {
+            Ordering::Equal if f > floor => Ordering::Less,
+            other => other,
+        }
+    }
+}
+
+impl fmt::Display for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Num::Int(i) => write!(f, "{i}"),
+            Num::Float(x) => write!(f, "{x}"),
+        }
+    }
+}
+
+fn is_integer(n: &Number) -> bool {
+    n.is_i64()
+        || n.is_u64()
+        || n.as_f64()
+            .is_some_and(|f| f.is_finite() && f.fract() == 0.0)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    DateTime,
+    Date,
+    Email,
+    Uri,
+}
+
+impl Format {
+    fn parse(name: &str) -> Option<Format> {
+        match name {
+            "date-time" => Some(Format::DateTime),
+            "date" => Some(Format::Date),
+            "email" => Some(Format::Email),
+            "uri" => Some(Format::Uri),
+            _ => None,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Format::DateTime => "an RFC 3339 date-time",
+            Format::Date => "a date (YYYY-MM-DD)",
+            Format::Email => "an email address",
+            Format::Uri => "an absolute URI",
+        }
+    }
+
+    fn matches(self, s: &str) -> bool {
+        match self {
+            Format::DateTime => is_date_time(s),
+            Format::Date => is_date(s),
+            Format::Email => is_email(s),
+            Format::Uri => is_uri(s),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compiling
+// ---------------------------------------------------------------------------------------------
+
+fn child_pointer(pointer: &str, segment: &str) -> String {
+    let mut out = pointer.to_owned();
+    push_segment(&mut out, segment);
+    out
+}
+
+fn push_segment(path: &mut String, segment: &str) {
+    path.push('/');
+    for c in segment.chars() {
+        match c {
+            '~' => path.push_str("~0"),
+            '/' => path.push_str("~1"),
+            _ => path.push(c),
+        }
+    }
+}
+
+fn value_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if is_integer(n) => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn compile_node(doc: &Value, pointer: &str, depth: usize) -> Result<Node, SchemaError> {
+    if depth > MAX_DEPTH {
+        return Err(schema_error(
+            pointer,
+            format!("schemas may nest at most {MAX_DEPTH} levels"),
+        ));
+    }
+    let map = match doc {
+        Value::Bool(true) => return Ok(Node::Any),
+        Value::Bool(false) => return Ok(Node::Nothing),
+        Value::Object(map) => map,
+        other => {
+            return Err(schema_error(
+                pointer,
+                format!(
+                    "a schema must be an object or a boolean, found {}",
+                    value_kind(other)
+                ),
+            ))
+        }
+    };
+    let mut rules = Rules::default();
+    for (key, value) in map {
+        let at = child_pointer(pointer, key);
+        match key.as_str() {
+            "type" => rules.types = Some(compile_types(value, &at)?),
+            "properties" => {
+                let Value::Object(properties) = value else {
+                    return Err(schema_error(&at, "\"properties\" must be an object"));
+                };
+                for (name, sub) in properties {
+                    let node = compile_node(sub, &child_pointer(&at, name), depth + 1)?;
+                    rules.properties.insert(name.clone(), node);
+                }
+            }
+            "required" => rules.required = compile_required(value, &at)?,
+            "additionalProperties" => rules.additional = compile_node(value, &at, depth + 1)?,
+            "items" => {
+                if value.is_array() {
+                    return Err(schema_error(
+                        &at,
+                        "\"items\" must be a single schema (the array form is not supported)",
+                    ));
+                }
+                rules.items = Some(compile_node(value, &at, depth + 1)?);
+            }
+            "enum" => {
+                let Value::Array(values) = value else {
+                    return Err(schema_error(&at, "\"enum\" must be an array"));
+                };
+                if values.is_empty() {
+                    return Err(schema_error(&at, "\"enum\" must list at least one value"));
+                }
+                for (i, v) in values.iter().enumerate() {
+                    check_value_depth(v, &format!("{at}/{i}"))?;
+                }
+                rules.enumeration = Some(values.clone());
+            }
+            "const" => {
+                check_value_depth(value, &at)?;
+                rules.constant = Some(value.clone());
+            }
+            "minimum" => rules.minimum = Some(compile_number(value, &at, key)?),
+            "maximum" => rules.maximum = Some(compile_number(value, &at, key)?),
+            "exclusiveMinimum" => rules.exclusive_minimum = Some(compile_number(value, &at, key)?),
+            "exclusiveMaximum" => rules.exclusive_maximum = Some(compile_number(value, &at, key)?),
+            "minLength" => rules.min_length = Some(compile_count(value, &at, key)?),
+            "maxLength" => rules.max_length = Some(compile_count(value, &at, key)?),
+            "minItems" => rules.min_items = Some(compile_count(value, &at, key)?),
+            "maxItems" => rules.max_items = Some(compile_count(value, &at, key)?),
+            "pattern" => {
+                let Value::String(pattern) = value else {
+                    return Err(schema_error(&at, "\"pattern\" must be a string"));
+                };
+                let regex = RegexBuilder::new(pattern)
+                    .size_limit(PATTERN_SIZE_LIMIT)
+                    .build()
+                    .map_err(|e| schema_error(&at, pattern_error_message(&e)))?;
+                rules.pattern = Some(regex);
+            }
+            "format" => {
+                let Value::String(name) = value else {
+                    return Err(schema_error(&at, "\"format\" must be a string"));
+                };
+                let format = Format::parse(name).ok_or_else(|| {
+                    schema_error(
+                        &at,
+                        format!(
+                            "unsupported format \"{name}\" (supported: date-time, date, email, uri)"
+                        ),
+                    )
+                })?;
+                rules.format = Some(format);
+            }
+            "title" | "description" | "$schema" | "$id" | "examples" | "default" => {}
+            _ => return Err(schema_error(&at, format!("unsupported keyword \"{key}\""))),
+        }
+    }
+    check_bounds(pointer, "minimum", rules.minimum, "maximum", rules.maximum)?;
+    check_counts(
+        pointer,
+        "minLength",
+        rules.min_length,
+        "maxLength",
+        rules.max_length,
+    )?;
+    check_counts(
+        pointer,
+        "minItems",
+        rules.min_items,
+        "maxItems",
+        rules.max_items,
+    )?;
+    Ok(Node::Rules(Box::new(rules)))
+}
+
+fn pattern_error_message(error: &regex::Error) -> String {
+    match error {
+        regex::Error::CompiledTooBig(limit) => format!(
+            "pattern compiles to more than {limit} bytes; Unicode classes repeated many times \
+             (such as \\w{{1,255}}) are large: use an ASCII class like [A-Za-z0-9_] or (?-u:\\w)"
+        ),
+        other => format!("invalid pattern: {other}"),
+    }
+}
+
+fn compile_types(value: &Value, at: &str) -> Result<TypeSet, SchemaError> {
+    let unknown = |at: &str, name: &str| {
+        schema_error(
+            at,
+            format!(
+                "unknown type \"{name}\" (expected string, number, integer, boolean, object, array or null)"
+            ),
+        )
+    };
+    let mut set = TypeSet::default();
+    match value {
+        Value::String(name) => set.insert(JsonType::parse(name).ok_or_else(|| unknown(at, name))?),
+        Value::Array(names) => {
+            if names.is_empty() {
+                return Err(schema_error(at, "\"type\" must list at least one type"));
+            }
+            for (i, name) in names.iter().enumerate() {
+                let at = format!("{at}/{i}");
+                let Value::String(name) = name else {
+                    return Err(schema_error(&at, "a type name must be a string"));
+                };
+                let t = JsonType::parse(name).ok_or_else(|| unknown(&at, name))?;
+                if set.contains(t) {
+                    return Err(schema_error(
+                        &at,
+                        format!("type \"{name}\" is listed twice"),
+                    ));
+                }
+                set.insert(t);
+            }
+        }
+        _ => {
+            return Err(schema_error(
+                at,
+                "\"type\" must be a type name or an array of type names",
+            ))
+        }
+    }
+    Ok(set)
+}
+
+fn compile_required(value: &Value, at: &str) -> Result<Vec<String>, SchemaError> {
+    let Value::Array(names) = value else {
+        return Err(schema_error(at, "\"required\" must be an array of strings"));
+    };
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        let Value::String(name) = name else {
+            return Err(schema_error(
+                &format!("{at}/{i}"),
+                "a required property name must be a string",
+            ));
+        };
+        if !seen.insert(name.as_str()) {
+            return Err(schema_error(
+                &format!("{at}/{i}"),
+                format!("property \"{name}\" is listed twice"),
+            ));
+        }
+        out.push(name.clone());
+    }
+    Ok(out)
+}
+
+fn compile_number(value: &Value, at: &str, key: &str) -> Result<Num, SchemaError> {
+    match value {
+        Value::Number(n) => {
+            Num::of(n).ok_or_else(|| schema_error(at, format!("\"{key}\" must be a finite number")))
+        }
+        _ => Err(schema_error(at, format!("\"{key}\" must be a number"))),
+    }
+}
+
+fn compile_count(value: &Value, at: &str, key: &str) -> Result<u64, SchemaError> {
+    let refuse = || schema_error(at, format!("\"{key}\" must be a non-negative integer"));
+    let Value::Number(n) = value else {
+        return Err(refuse());
+    };
+    if let Some(u) = n.as_u64() {
+        return Ok(u);
+    }
+    match n.as_f64() {
+        Some(f) if f >= 0.0 && f.fract() == 0.0 && f <= u64::MAX as f64 => Ok(f as u64),
+        _ => Err(refuse()),
+    }
+}
+
+fn check_bounds(
+    pointer: &str,
+    min_key: &str,
+    min: Option<Num>,
+    max_key: &str,
+    max: Option<Num>,
+) -> Result<(), SchemaError> {
+    match (min, max) {
+        (Some(lo), Some(hi)) if lo.compare(hi).is_gt() => Err(schema_error(
+            &child_pointer(pointer, min_key),
+            format!("\"{min_key}\" ({lo}) is greater than \"{max_key}\" ({hi})"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_counts(
+    pointer: &str,
+    min_key: &str,
+    min: Option<u64>,
+    max_key: &str,
+    max: Option<u64>,
+) -> Result<(), SchemaError> {
+    match (min, max) {
+        (Some(lo), Some(hi)) if lo > hi => Err(schema_error(
+            &child_pointer(pointer, min_key),
+            format!("\"{min_key}\" ({lo}) is greater than \"{max_key}\" ({hi})"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `enum` and `const` values are compared recursively, so they are held to [`MAX_DEPTH`].
+fn check_value_depth(value: &Value, at: &str) -> Result<(), SchemaError> {
+    if nests_deeper_than(value, MAX_DEPTH) {
+        Err(schema_error(
+            at,
+            format!("values may nest at most {MAX_DEPTH} levels"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn nests_deeper_than(value: &Value, levels: usize) -> bool {
+    match value {
+        Value::Array(items) => {
+            levels == 0 || items.iter().any(|v| nests_deeper_than(v, levels - 1))
+        }
+        Value::Object(map) => levels == 0 || map.values().any(|v| nests_deeper_than(v, levels - 1)),
+        _ => false,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validating
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Default)]
+struct Collector {
+    violations: Vec<Violation>,
+}
+
+impl Collector {
+    fn full(&self) -> bool {
+        self.violations.len() >= MAX_VIOLATIONS
+    }
+
+    fn push(&mut self, path: &str, code: &'static str, message: String) {
+        if !self.full() {
+            self.violations.push(Violation {
+                path: path.to_owned(),
+                code,
+                message,
+            });
+        }
+    }
+}
+
+/// Recursion follows the compiled schema, so its depth is bounded by [`MAX_DEPTH`] whatever the
+/// value looks like.
+fn check(node: &Node, value: &Value, path: &mut String, out: &mut Collector) {
+    if out.full() {
+        return;
+    }
+    let rules = match node {
+        Node::Any => return,
+        Node::Nothing => {
+            out.push(
+                path,
+                code::NOT_ALLOWED,
+                "no value is allowed here".to_owned(),
+            );
+            return;
+        }
+        Node::Rules(rules) => rules,
+    };
+    if let Some(types) = rules.types.filter(|t| !t.matches(value)) {
+        out.push(
+            path,
+            code::TYPE_MISMATCH,
+            format!("expected {}, found {}", types.describe(), value_kind(value)),
+        );
+        return;
+    }
+    if let Some(constant) = rules.constant.as_ref().filter(|c| !json_equal(c, value)) {
+        out.push(
+            path,
+            code::CONST_MISMATCH,
+            format!("must be {}", preview(std::slice::from_ref(constant))),
+        );
+    }
+    if let Some(values) = rules
+        .enumeration
+        .as_ref()
+        .filter(|values| !values.iter().any(|v| json_equal(v, value)))
+    {
+        out.push(
+            path,
+            code::ENUM_MISMATCH,
+            format!("must be one of {}", preview(values)),
+        );
+    }
+    match value {
+        Value::Number(n) => check_number(rules, n, path, out),
+        Value::String(s) => check_string(rules, s, path, out),
+        Value::Array(items) => check_array(rules, items, path, out),
+        Value::Object(map) => check_object(rules, map, path, out),
+        Value::Null | Value::Bool(_) => {}
+    }
+}
+
+fn check_number(rules: &Rules, n: &Number, path: &str, out: &mut Collector) {
+    let Some(x) = Num::of(n) else {
+        return;
+    };
+    if let Some(limit) = rules.minimum.filter(|m| x.compare(*m).is_lt()) {
+        out.push(path, code::TOO_SMALL, format!("must be at least {limit}"));
+    }
+    if let Some(limit) = rules.exclusive_minimum.filter(|m| x.compare(*m).is_le()) {
+        out.push(
+            path,
+            code::TOO_SMALL,
+            format!("must be greater than {limit}"),
+        );
+    }
+    if let Some(limit) = rules.maximum.filter(|m| x.compare(*m).is_gt()) {
+        out.push(path, code::TOO_LARGE, format!("must be at most {limit}"));
+    }
+    if let Some(limit) = rules.exclusive_maximum.filter(|m| x.compare(*m).is_ge()) {
+        out.push(path, code::TOO_LARGE, format!("must be less than {limit}"));
+    }
+}
+
+fn check_string(rules: &Rules, s: &str, path: &str, out: &mut Collector) {
+    if rules.min_length.is_some() || rules.max_length.is_some() {
+        let length = s.chars().count() as u64;
+        if let Some(limit) = rules.min_length.filter(|m| length < *m) {
+            out.push(
+                path,
+                code::TOO_SHORT,
+                format!("must be at least {limit} characters long, found {length}"),
+            );
+        }
+        if let Some(limit) = rules.max_length.filter(|m| length > *m) {
+            out.push(
+                path,
+                code::TOO_LONG,
+                format!("must be at most {limit} characters long, found {length}"),
+            );
+        }
+    }
+    if let Some(pattern) = rules.pattern.as_ref().filter(|p| !p.is_match(s)) {
+        out.push(
+            path,
+            code::PATTERN_MISMATCH,
+            format!("does not match the pattern {}", pattern.as_str()),
+        );
+    }
+    if let Some(format) = rules.format.filter(|f| !f.matches(s)) {
+        out.push(
+            path,
+            code::FORMAT_MISMATCH,
+            format!("must be {}", format.describe()),
+        );
+    }
+}
+
+fn check_array(rules: &Rules, items: &[Value], path: &mut String, out: &mut Collector) {
+    let count = items.len() as u64;
+    if let Some(limit) = rules.min_items.filter(|m| count < *m) {
+        out.push(
+            path,
+            code::TOO_FEW_ITEMS,
+            format!("must have at least {limit} items, found {count}"),
+        );
+    }
+    if let Some(limit) = rules.max_items.filter(|m| count > *m) {
+        out.push(
+            path,
+            code::TOO_MANY_ITEMS,
+            format!("must have at most {limit} items, found {count}"),
+        );
+    }
+    let Some(schema) = &rules.items else {
+        return;
+    };
+    let base = path.len();
+    for (i, item) in items.iter().enumerate() {
+        if out.full() {
+            break;
+        }
+        let _ = write!(path, "/{i}");
+        check(schema, item, path, out);
+        path.truncate(base);
+    }
+}
+
+fn check_object(rules: &Rules, map: &Map<String, Value>, path: &mut String, out: &mut Collector) {
+    let base = path.len();
+    for name in &rules.required {
+        if !map.contains_key(name) {
+            push_segment(path, name);
+            out.push(
+                path,
+                code::REQUIRED_MISSING,
+                format!("required property \"{name}\" is missing"),
+            );
+            path.truncate(base);
+        }
+    }
+    for (name, value) in map {
+        if out.full() {
+            break;
+        }
+        push_segment(path, name);
+        match (rules.properties.get(name), &rules.additional) {
+            (Some(schema), _) => check(schema, value, path, out),
+            (None, Node::Nothing) => out.push(
+                path,
+                code::UNKNOWN_PROPERTY,
+                format!("property \"{name}\" is not declared in the schema"),
+            ),
+            (None, additional) => check(additional, value, path, out),
+        }
+        path.truncate(base);
+    }
+}
+
+/// JSON Schema equality: numbers compare by value (`1` equals `1.0`). Recursion stops where
+/// the two values differ in shape, so it is bounded by the depth of `expected` (a schema value).
+fn json_equal(expected: &Value, actual: &Value) -> bool {
+    match (expected, actual) {
+        (Value::Null, Value::Null) => true,
+        (Value::Bool(a), Value::Bool(b)) => a == b,
+        (Value::Number(a), Value::Number(b)) => match (Num::of(a), Num::of(b)) {
+            (Some(x), Some(y)) => x.compare(y).is_eq(),
+            _ => a == b,
+        },
+        (Value::String(a), Value::String(b)) => a == b,
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| json_equal(x, y))
+        }
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .all(|(k, x)| b.get(k).is_some_and(|y| json_equal(x, y)))
+        }
+        _ => false,
+    }
+}
+
+/// The values as JSON, cut short so a message stays readable.
+fn preview(values: &[Value]) -> String {
+    const LIMIT: usize = 200;
+    let joined = values
+        .iter()
+        .map(Value::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if joined.chars().count() > LIMIT {
+        let cut: String = joined.chars().take(LIMIT).collect();
+        format!("{cut}…")
+    } else {
+        joined
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formats
+// ---------------------------------------------------------------------------------------------
+
+fn is_date_time(s: &str) -> bool {
+    // RFC 3339 separates date and time with "T" (chrono would also take a space).
+    matches!(s.as_bytes().get(10), Some(b'T' | b't'))
+        && is_date(s.get(..10).unwrap_or(""))
+        && chrono::DateTime::parse_from_rfc3339(s).is_ok()
+}
+
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        b.get(range)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return false;
+    }
+    if !(digits(0..4) && digits(5..7) && digits(8..10)) {
+        return false;
+    }
+    let field = |range: std::ops::Range<usize>| s.get(range).and_then(|t| t.parse::<u32>().ok());
+    match (field(0..4), field(5..7), field(8..10)) {
+        (Some(y), Some(m), Some(d)) => i32::try_from(y)
+            .ok()
+            .and_then(|y| chrono::NaiveDate::from_ymd_opt(y, m, d))
+            .is_some(),
+        _ => false,
+    }
+}
+
+/// A practical mailbox check: a dot-atom local part and a dotted domain name (letters beyond
+/// ASCII are accepted, as real-world addresses use them).
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = domain.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && label.chars().count() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        });
+    local_ok && domain_ok
+}
+
+/// An absolute URI per RFC 3986: a scheme, then only URI characters with valid
+/// percent-escapes, at most one `#`.
+fn is_uri(s: &str) -> bool {
+    let Some((scheme, rest)) = s.split_once(':') else {
+        return false;
+    };
+    let mut scheme_chars = scheme.chars();
+    let scheme_ok = scheme_chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme_chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok || rest.matches('#').count() > 1 {
+        return false;
+    }
+    let bytes = rest.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hex = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_hexdigit);
+            if !(hex(i + 1) && hex(i + 2)) {
+                return false;
+            }
+            i += 3;
+            continue;
+        }
+        let allowed = b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=".contains(&b);
+        if !allowed {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inference
+// ---------------------------------------------------------------------------------------------
+
+/// Infers a schema from observed examples: every property seen, typed by the JSON types seen
+/// (`integer` only if every sample was an integer; several types give `"type": [..]`; `null`
+/// adds `"null"`), nested objects recursively, array `items` from all elements,
+/// `additionalProperties: false` on every object, and `required` listing the properties present
+/// in every sample. Keys are sorted, so the result is deterministic and independent of the
+/// order of `samples`. Values nested deeper than [`MAX_DEPTH`] are typed at that level without
+/// their contents, so the result always compiles. No samples give `{}`.
+pub fn infer(samples: &[Value]) -> Value {
+    let mut shape = Shape::default();
+    for sample in samples {
+        shape.absorb(sample, 1);
+    }
+    shape.render(1)
+}
+
+/// Merges one more observed example into `doc` by the rules of [`infer`]:
+/// `widen(&infer(samples), s) == infer(samples + [s])`.
+///
+/// Only `type`, `properties`, `required`, `additionalProperties` and `items` are managed; other
+/// keywords an admin added (a description, a format, bounds) are kept as they are. A subschema
+/// that names no type and declares nothing (`true`, `{"description": ..}`) already accepts
+/// anything and is left alone; `{}` and `false` count as "nothing seen yet".
+pub fn widen(doc: &Value, sample: &Value) -> Value {
+    let mut shape = Shape::from_doc(doc, 1);
+    shape.absorb(sample, 1);
+    shape.render(1)
+}
+
+/// What has been observed at one place in the samples.
+#[derive(Debug, Clone, Default)]
+struct Shape {
+    /// A document node kept verbatim (it accepts any value already).
+    open: Option<Value>,
+    null: bool,
+    boolean: bool,
+    integer: bool,
+    number: bool,
+    string: bool,
+    object: Option<ObjectShape>,
+    /// The shape of all elements of all arrays seen.
+    array: Option<Box<Shape>>,
+    /// Keywords this module does not manage, kept from a document.
+    extras: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct ObjectShape {
+    properties: BTreeMap<String, Shape>,
+    /// Present in every object seen so far.
+    required: BTreeSet<String>,
+    /// `None` leaves the keyword out (an open object kept from a document).
+    additional: Option<Value>,
+}
+
+const MANAGED_KEYWORDS: [&str; 5] = [
+    "additionalProperties",
+    "items",
+    "properties",
+    "required",
+    "type",
+];
+
+impl Shape {
+    fn is_empty(&self) -> bool {
+        self.open.is_none()
+            && !(self.null || self.boolean || self.integer || self.number || self.string)
+            && self.object.is_none()
+            && self.array.is_none()
+            && self.extras.is_empty()
+    }
+
+    fn absorb(&mut self, value: &Value, depth: usize) {
+        if self.open.is_some() {
+            return;
+        }
+        let descend = depth < MAX_DEPTH;
+        match value {
+            Value::Null => self.null = true,
+            Value::Bool(_) => self.boolean = true,
+            Value::Number(n) if is_integer(n) => self.integer = true,
+            Value::Number(_) => self.number = true,
+            Value::String(_) => self.string = true,
+            Value::Array(items) => {
+                let shape = self.array.get_or_insert_with(Box::default);
+                if descend {
+                    for item in items {
+                        shape.absorb(item, depth + 1);
+                    }
+                }
+            }
+            Value::Object(map) => {
+                let object = match &mut self.object {
+                    Some(object) => {
+                        object.required.retain(|name| map.contains_key(name));
+                        object
+                    }
+                    None => self.object.insert(ObjectShape {
+                        properties: BTreeMap::new(),
+                        required: if descend {
+                            map.keys().cloned().collect()
+                        } else {
+                            BTreeSet::new()
+                        },
+                        additional: Some(Value::Bool(false)),
+                    }),
+                };
+                if descend {
+                    for (name, v) in map {
+                        object
+                            .properties
+                            .entry(name.clone())
+                            .or_default()
+                            .absorb(v, depth + 1);
+                    }
+                }
+            }
+        }
+    }
+
+    fn from_doc(doc: &Value, depth: usize) -> Shape {
+        let map = match doc {
+            Value::Object(map) => map,
+            Value::Bool(true) => {
+                return Shape {
+                    open: Some(doc.clone()),
+                    ..Shape::default()
+                }
+            }
+            _ => return Shape::default(),
+        };
+        let declared_type = map.get("type");
+        let object_keywords = ["properties", "required", "additionalProperties"]
+            .iter()
+            .any(|k| map.contains_key(*k));
+        let array_keywords = map.contains_key("items");
+        if declared_type.is_none() && !object_keywords && !array_keywords {
+            return if map.is_empty() {
+                Shape::default()
+            } else {
+                Shape {
+                    open: Some(doc.clone()),
+                    ..Shape::default()
+                }
+            };
+        }
+        let names: Vec<&str> = match declared_type {
+            Some(Value::String(name)) => vec![name.as_str()],
+            Some(Value::Array(names)) => names.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let mut shape = Shape {
+            extras: map
+                .iter()
+                .filter(|(k, _)| !MANAGED_KEYWORDS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            ..Shape::default()
+        };
+        let mut is_object = declared_type.is_none() && object_keywords;
+        let mut is_array = declared_type.is_none() && array_keywords;
+        for name in names {
+            match name {
+                "null" => shape.null = true,
+                "boolean" => shape.boolean = true,
+                "integer" => shape.integer = true,
+                "number" => shape.number = true,
+                "string" => shape.string = true,
+                "object" => is_object = true,
+                "array" => is_array = true,
+                _ => {}
+            }
+        }
+        let descend = depth < MAX_DEPTH;
+        if is_object {
+            let properties = match map.get("properties") {
+                Some(Value::Object(properties)) if descend => properties
+                    .iter()
+                    .map(|(name, sub)| (name.clone(), Shape::from_doc(sub, depth + 1)))
+                    .collect(),
+                _ => BTreeMap::new(),
+            };
+            let required = match map.get("required") {
+                Some(Value::Array(names)) => names
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+                _ => BTreeSet::new(),
+            };
+            shape.object = Some(ObjectShape {
+                properties,
+                required,
+                additional: map.get("additionalProperties").cloned(),
+            });
+        }
+        if is_array {
+            let items = match map.get("items") {
+                Some(items) if descend => Shape::from_doc(items, depth + 1),
+                _ => Shape::default(),
+            };
+            shape.array = Some(Box::new(items));
+        }
+        shape
+    }
+
+    fn render(&self, depth: usize) -> Value {
+        if let Some(open) = &self.open {
+            return open.clone();
+        }
+        let mut out = self.extras.clone();
+        let mut types = Vec::new();
+        if self.array.is_some() {
+            types.push("array");
+        }
+        if self.boolean {
+            types.push("boolean");
+        }
+        if self.integer && !self.number {
+            types.push("integer");
+        }
+        if self.null {
+            types.push("null");
+        }
+        if self.number {
+            types.push("number");
+        }
+        if self.object.is_some() {
+            types.push("object");
+        }
+        if self.string {
+            types.push("string");
+        }
+        match types.as_slice() {
+            [] => {}
+            [only] => {
+                out.insert("type".to_owned(), Value::from(*only));
+            }
+            many => {
+                out.insert("type".to_owned(), Value::from(many.to_vec()));
+            }
+        }
+        if depth < MAX_DEPTH {
+            if let Some(object) = &self.object {
+                if !object.properties.is_empty() {
+                    let properties: Map<String, Value> = object
+                        .properties
+                        .iter()
+                        .map(|(name, shape)| (name.clone(), shape.render(depth + 1)))
+                        .collect();
+                    out.insert("properties".to_owned(), Value::Object(properties));
+                }
+                if !object.required.is_empty() {
+                    let required: Vec<Value> = object
+                        .required
+                        .iter()
+                        .map(|n| Value::from(n.as_str()))
+                        .collect();
+                    out.insert("required".to_owned(), Value::Array(required));
+                }
+                if let Some(additional) = &object.additional {
+                    out.insert("additionalProperties".to_owned(), additional.clone());
+                }
+            }
+            if let Some(items) = self.array.as_deref().filter(|items| !items.is_empty()) {
+                out.insert("items".to_owned(), items.render(depth + 1));
+            }
+        }
+        Value::Object(out.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn compile(doc: Value) -> Schema {
+        match Schema::compile(&doc) {
+            Ok(schema) => schema,
+            Err(e) => panic!("{doc} should compile: {e}"),
+        }
+    }
+
+    fn compile_err(doc: Value) -> SchemaError {
+        match Schema::compile(&doc) {
+            Ok(_) => panic!("{doc} should not compile"),
+            Err(e) => e,
+        }
+    }
+
+    /// (path, code) of each violation.
+    fn codes(schema: &Schema, value: &Value) -> Vec<(String, &'static str)> {
+        schema
+            .validate(value)
+            .into_iter()
+            .map(|v| (v.path, v.code))
+            .collect()
+    }
+
+    fn one(path: &str, code: &'static str) -> Vec<(String, &'static str)> {
+        vec![(path.to_owned(), code)]
+    }
+
+    fn accepts(schema: &Schema, value: Value) {
+        assert_eq!(
+            schema.validate(&value),
+            vec![],
+            "{value} should be accepted"
+        );
+    }
+
+    /// Values this deep would overflow the stack in the recursive `Drop` of `Value`.
+    fn drop_deep(mut value: Value) {
+        loop {
+            value = match value {
+                Value::Array(mut items) => match items.pop() {
+                    Some(inner) => inner,
+                    None => return,
+                },
+                Value::Object(mut map) => match map.keys().next().cloned() {
+                    Some(key) => match map.remove(&key) {
+                        Some(inner) => inner,
+                        None => return,
+                    },
+                    None => return,
+                },
+                _ => return,
+            };
+        }
+    }
+
+    fn nested_items(levels: usize) -> Value {
+        let mut doc = json!({"type": "array"});
+        for _ in 1..levels {
+            doc = json!({"type": "array", "items": doc});
+        }
+        doc
+    }
+
+    // --- compiling --------------------------------------------------------------------------
+
+    #[test]
+    fn unsupported_keywords_are_errors_with_their_pointer() {
+        for keyword in [
+            "$ref",
+            "oneOf",
+            "anyOf",
+            "allOf",
+            "not",
+            "if",
+            "patternProperties",
+        ] {
+            let e = compile_err(json!({"properties": {"a": {keyword: {}}}}));
+            assert_eq!(e.pointer, format!("/properties/a/{keyword}"));
+            assert!(e.message.contains("unsupported keyword"), "{e}");
+        }
+        let e = compile_err(json!({"nullable": true}));
+        assert_eq!(e.pointer, "/nullable");
+    }
+
+    #[test]
+    fn pointers_escape_tilde_and_slash() {
+        let e = compile_err(json!({"properties": {"a/b~c": {"type": "text"}}}));
+        assert_eq!(e.pointer, "/properties/a~1b~0c/type");
+    }
+
+    #[test]
+    fn display_gives_pointer_and_message() {
+        let e = compile_err(json!({"items": {"oneOf": []}}));
+        let shown = e.to_string();
+        assert!(shown.contains("/items/oneOf"), "{shown}");
+        assert!(shown.contains("unsupported keyword \"oneOf\""), "{shown}");
+        let root = compile_err(json!(3));
+        assert!(root.to_string().contains("the root"), "{root}");
+    }
+
+    #[test]
+    fn malformed_keywords_are_errors() {
+        let cases = [
+            (json!({"type": "text"}), "/type"),
+            (json!({"type": 3}), "/type"),
+            (json!({"type": []}), "/type"),
+            (json!({"type": ["string", "nope"]}), "/type/1"),
+            (json!({"type": ["string", "string"]}), "/type/1"),
+            (json!({"type": ["string", 1]}), "/type/1"),
+            (json!({"properties": []}), "/properties"),
+            (json!({"properties": {"a": 1}}), "/properties/a"),
+            (json!({"properties": {"a": "string"}}), "/properties/a"),
+            (json!({"required": "a"}), "/required"),
+            (json!({"required": ["a", 1]}), "/required/1"),
+            (json!({"required": ["a", "a"]}), "/required/1"),
+            (
+                json!({"additionalProperties": "no"}),
+                "/additionalProperties",
+            ),
+            (
+                json!({"additionalProperties": {"$ref": "#"}}),
+                "/additionalProperties/$ref",
+            ),
+            (json!({"enum": "a"}), "/enum"),
+            (json!({"enum": []}), "/enum"),
+            (json!({"minimum": "1"}), "/minimum"),
+            (json!({"exclusiveMinimum": true}), "/exclusiveMinimum"),
+            (json!({"maximum": null}), "/maximum"),
+            (json!({"minLength": -1}), "/minLength"),
+            (json!({"maxLength": 1.5}), "/maxLength"),
+            (json!({"minItems": "2"}), "/minItems"),
+            (json!({"pattern": 5}), "/pattern"),
+            (json!({"pattern": "(unclosed"}), "/pattern"),
+            (json!({"items": [{"type": "string"}]}), "/items"),
+            (json!({"items": 7}), "/items"),
+            (json!({"format": "ipv4"}), "/format"),
+            (json!({"format": 1}), "/format"),
+            (json!({"minimum": 5, "maximum": 1}), "/minimum"),
+            (json!({"minLength": 5, "maxLength": 1}), "/minLength"),
+            (json!({"minItems": 5, "maxItems": 1}), "/minItems"),
+            (json!(null), ""),
+            (json!("string"), ""),
+        ];
+        for (doc, pointer) in cases {
+            let e = compile_err(doc.clone());
+            assert_eq!(e.pointer, pointer, "{doc}: {e}");
+            assert!(!e.message.is_empty());
+        }
+    }
+
+    #[test]
+    fn annotations_are_accepted_and_ignored() {
+        let schema = compile(json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "https://example.com/order",
+            "title": "Order",
+            "description": "An order",
+            "type": "object",
+            "properties": {"sku": {"type": "string", "examples": ["A-1"], "default": "A-0"}}
+        }));
+        accepts(&schema, json!({"sku": "B"}));
+    }
+
+    #[test]
+    fn integral_floats_are_accepted_as_counts() {
+        let schema = compile(json!({"maxLength": 2.0}));
+        assert_eq!(codes(&schema, &json!("abc")), one("", code::TOO_LONG));
+    }
+
+    #[test]
+    fn schema_depth_is_limited() {
+        compile(nested_items(MAX_DEPTH));
+        let e = compile_err(nested_items(MAX_DEPTH + 1));
+        assert!(e.pointer.starts_with("/items/items"), "{}", e.pointer);
+        assert_eq!(e.pointer.matches("/items").count(), MAX_DEPTH);
+        let e = compile_err(nested_items(40));
+        assert!(e.message.contains("nest"), "{e}");
+
+        let mut deep = json!({"type": "string"});
+        for _ in 0..40 {
+            deep = json!({"type": "object", "properties": {"a": deep}});
+        }
+        compile_err(deep);
+    }
+
+    #[test]
+    fn deep_enum_and_const_values_are_errors() {
+        let mut value = json!(1);
+        for _ in 0..=MAX_DEPTH {
+            value = Value::Array(vec![value]);
+        }
+        assert_eq!(
+            compile_err(json!({"const": value.clone()})).pointer,
+            "/const"
+        );
+        assert_eq!(
+            compile_err(json!({"enum": ["a", value]})).pointer,
+            "/enum/1"
+        );
+    }
+
+    // --- validating -------------------------------------------------------------------------
+
+    #[test]
+    fn type_checks_every_json_type() {
+        let samples = [
+            ("string", json!("x")),
+            ("number", json!(1.5)),
+            ("integer", json!(3)),
+            ("boolean", json!(true)),
+            ("object", json!({})),
+            ("array", json!([])),
+            ("null", json!(null)),
+        ];
+        for (name, _) in &samples {
+            let schema = compile(json!({"type": name}));
+            for (other, value) in &samples {
+                let fits = name == other || (*name == "number" && *other == "integer");
+                let found = codes(&schema, value);
+                if fits {
+                    assert_eq!(found, vec![], "{value} is a {name}");
+                } else {
+                    assert_eq!(
+                        found,
+                        one("", code::TYPE_MISMATCH),
+                        "{value} is not a {name}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn integers_are_numbers_without_a_fraction() {
+        let schema = compile(json!({"type": "integer"}));
+        accepts(&schema, json!(1));
+        accepts(&schema, json!(-7));
+        accepts(&schema, json!(u64::MAX));
+        accepts(&schema, json!(2.0));
+        accepts(&schema, json!(1e20));
+        let violations = schema.validate(&json!(2.5));
+        assert_eq!(violations.len(), 1);
+        assert_eq!(violations[0].code, code::TYPE_MISMATCH);
+        assert_eq!(violations[0].message, "expected integer, found number");
+    }
+
+    #[test]
+    fn type_arrays_and_null() {
+        let schema = compile(json!({"type": ["string", "null"]}));
+        accepts(&schema, json!("a"));
+        accepts(&schema, json!(null));
+        let violations = schema.validate(&json!(1));
+        assert_eq!(
+            violations[0].message,
+            "expected null or string, found integer"
+        );
+        let schema = compile(json!({"type": ["integer", "boolean", "null"]}));
+        assert_eq!(
+            schema.validate(&json!("x"))[0].message,
+            "expected boolean, integer or null, found string"
+        );
+    }
+
+    #[test]
+    fn a_type_mismatch_skips_the_other_checks() {
+        let schema = compile(json!({"type": "string", "enum": ["a"], "minLength": 3}));
+        assert_eq!(codes(&schema, &json!(5)), one("", code::TYPE_MISMATCH));
+    }
+
+    #[test]
+    fn required_and_properties() {
+        let schema = compile(json!({
+            "type": "object",
+            "properties": {"email": {"type": "string"}, "age": {"type": "integer"}},
+            "required": ["email", "age"]
+        }));
+        accepts(&schema, json!({"email": "a@b.co", "age": 3}));
+        assert_eq!(
+            codes(&schema, &json!({"age": "3"})),
+            vec![
+                ("/email".to_owned(), code::REQUIRED_MISSING),
+                ("/age".to_owned(), code::TYPE_MISMATCH)
+            ]
+        );
+        let missing = schema.validate(&json!({"age": 1}));
+        assert_eq!(missing[0].message, "required property \"email\" is missing");
+        // Required applies to objects only.
+        let untyped = compile(json!({"required": ["a"]}));
+        accepts(&untyped, json!("not an object"));
+    }
+
+    #[test]
+    fn additional_properties_default_to_allowed() {
+        let schema = compile(json!({"properties": {"a": {"type": "string"}}}));
+        accepts(&schema, json!({"a": "x", "b": 1}));
+    }
+
+    #[test]
+    fn additional_properties_false_reports_unknown_property() {
+        let schema = compile(json!({
+            "properties": {"a": {"type": "string"}},
+            "additionalProperties": false
+        }));
+        accepts(&schema, json!({"a": "x"}));
+        let violations = schema.validate(&json!({"a": "x", "b/c": 1}));
+        assert_eq!(violations.len(), 1);
+        assert_eq!(violations[0].path, "/b~1c");
+        assert_eq!(violations[0].code, code::UNKNOWN_PROPERTY);
+        assert!(violations[0].message.contains("\"b/c\""));
+    }
+
+    #[test]
+    fn additional_properties_schema_checks_the_extras() {
+        let schema = compile(json!({
+            "properties": {"a": {"type": "string"}},
+            "additionalProperties": {"type": "integer"}
+        }));
+        accepts(&schema, json!({"a": "x", "b": 1, "c": 2}));
+        assert_eq!(
+            codes(&schema, &json!({"a": "x", "b": "y"})),
+            one("/b", code::TYPE_MISMATCH)
+        );
+    }
+
+    #[test]
+    fn boolean_schemas() {
+        let schema = compile(json!({"properties": {"gone": false, "any": true}}));
+        accepts(&schema, json!({"any": [1, {"x": null}]}));
+        assert_eq!(
+            codes(&schema, &json!({"gone": 1})),
+            one("/gone", code::NOT_ALLOWED)
+        );
+        let everything = compile(json!(true));
+        accepts(&everything, json!({"x": 1}));
+        assert!(everything.declared_properties().is_empty());
+        let nothing = compile(json!(false));
+        assert_eq!(codes(&nothing, &json!(null)), one("", code::NOT_ALLOWED));
+    }
+
+    #[test]
+    fn enum_and_const() {
+        let schema = compile(json!({"enum": ["red", "green", 1, {"a": [1]}]}));
+        accepts(&schema, json!("red"));
+        accepts(&schema, json!(1.0));
+        accepts(&schema, json!({"a": [1]}));
+        let violations = schema.validate(&json!("blue"));
+        assert_eq!(violations[0].code, code::ENUM_MISMATCH);
+        assert_eq!(
+            violations[0].message,
+            "must be one of \"red\", \"green\", 1, {\"a\":[1]}"
+        );
+        assert_eq!(
+            codes(&schema, &json!({"a": [2]})),
+            one("", code::ENUM_MISMATCH)
+        );
+
+        let schema = compile(json!({"const": 5}));
+        accepts(&schema, json!(5));
+        accepts(&schema, json!(5.0));
+        assert_eq!(codes(&schema, &json!("5")), one("", code::CONST_MISMATCH));
+        assert_eq!(codes(&schema, &json!(5.5)), one("", code::CONST_MISMATCH));
+    }
+
+    #[test]
+    fn long_enum_messages_are_cut_short() {
+        let values: Vec<String> = (0..200).map(|i| format!("value-{i}")).collect();
+        let schema = compile(json!({"enum": values}));
+        let message = &schema.validate(&json!("x"))[0].message;
+        assert!(message.chars().count() < 260, "{message}");
+        assert!(message.ends_with('…'));
+    }
+
+    #[test]
+    fn numeric_bounds() {
+        let schema = compile(json!({"minimum": 1, "maximum": 10}));
+        accepts(&schema, json!(1));
+        accepts(&schema, json!(10));
+        accepts(&schema, json!(5.5));
+        assert_eq!(codes(&schema, &json!(0.5)), one("", code::TOO_SMALL));
+        assert_eq!(codes(&schema, &json!(10.01)), one("", code::TOO_LARGE));
+        assert_eq!(schema.validate(&json!(0))[0].message, "must be at least 1");
+        accepts(&schema, json!("not a number"));
+
+        let schema = compile(json!({"exclusiveMinimum": 0, "exclusiveMaximum": 1.5}));
+        accepts(&schema, json!(0.001));
+        accepts(&schema, json!(1));
+        assert_eq!(codes(&schema, &json!(0)), one("", code::TOO_SMALL));
+        assert_eq!(codes(&schema, &json!(1.5)), one("", code::TOO_LARGE));
+        assert_eq!(
+            schema.validate(&json!(2))[0].message,
+            "must be less than 1.5"
+        );
+    }
+
+    #[test]
+    fn numeric_bounds_are_exact_for_large_integers() {
+        let schema = compile(json!({"maximum": 9_007_199_254_740_992_u64}));
+        accepts(&schema, json!(9_007_199_254_740_992_u64));
+        assert_eq!(
+            codes(&schema, &json!(9_007_199_254_740_993_u64)),
+            one("", code::TOO_LARGE)
+        );
+        let schema = compile(json!({"minimum": -1.5}));
+        accepts(&schema, json!(-1));
+        assert_eq!(codes(&schema, &json!(-2)), one("", code::TOO_SMALL));
+        assert_eq!(codes(&schema, &json!(i64::MIN)), one("", code::TOO_SMALL));
+        let schema = compile(json!({"maximum": 1e30}));
+        accepts(&schema, json!(u64::MAX));
+        let schema = compile(json!({"exclusiveMaximum": 1e3}));
+        accepts(&schema, json!(999));
+        assert_eq!(codes(&schema, &json!(1000)), one("", code::TOO_LARGE));
+    }
+
+    #[test]
+    fn string_lengths_count_characters() {
+        let schema = compile(json!({"minLength": 2, "maxLength": 4}));
+        accepts(&schema, json!("ab"));
+        accepts(&schema, json!("你好世界"));
+        accepts(&schema, json!("😀😀"));
+        accepts(&schema, json!("é!"));
+        assert_eq!(
+            codes(&schema, &json!("你好世界啊")),
+            one("", code::TOO_LONG)
+        );
+        assert_eq!(codes(&schema, &json!("你")), one("", code::TOO_SHORT));
+        assert_eq!(
+            schema.validate(&json!("你好世界啊"))[0].message,
+            "must be at most 4 characters long, found 5"
+        );
+        accepts(&schema, json!(12345));
+    }
+
+    #[test]
+    fn patterns_search_unanchored() {
+        let schema = compile(json!({"pattern": "[0-9]{3}"}));
+        accepts(&schema, json!("abc123def"));
+        assert_eq!(
+            codes(&schema, &json!("ab12")),
+            one("", code::PATTERN_MISMATCH)
+        );
+        let anchored = compile(json!({"pattern": "^SKU-[A-Z]+$"}));
+        accepts(&anchored, json!("SKU-AB"));
+        assert_eq!(
+            codes(&anchored, &json!("xSKU-AB")),
+            one("", code::PATTERN_MISMATCH)
+        );
+        let unicode = compile(json!({"pattern": "^\\p{Han}+$"}));
+        accepts(&unicode, json!("上海"));
+        for realistic in [
+            "^[\\w.-]{1,64}$",
+            "^[A-Za-z0-9_]{1,255}$",
+            "^(?-u:\\w){1,255}$",
+            "^[A-Z]{2}-\\d{4,10}$",
+        ] {
+            compile(json!({"pattern": realistic}));
+        }
+        let too_big = compile_err(json!({"pattern": "^\\w{1,255}$"}));
+        assert_eq!(too_big.pointer, "/pattern");
+        assert!(too_big.message.contains("[A-Za-z0-9_]"), "{too_big}");
+        accepts(&anchored, json!(false));
+    }
+
+    #[test]
+    fn items_and_item_counts() {
+        let schema = compile(json!({
+            "type": "array",
+            "items": {"type": "string"},
+            "minItems": 1,
+            "maxItems": 3
+        }));
+        accepts(&schema, json!(["a"]));
+        assert_eq!(codes(&schema, &json!([])), one("", code::TOO_FEW_ITEMS));
+        assert_eq!(
+            codes(&schema, &json!(["a", "b", "c", "d"])),
+            one("", code::TOO_MANY_ITEMS)
+        );
+        assert_eq!(
+            codes(&schema, &json!(["a", 2, "c", null])),
+            vec![
+                ("".to_owned(), code::TOO_MANY_ITEMS),
+                ("/1".to_owned(), code::TYPE_MISMATCH),
+                ("/3".to_owned(), code::TYPE_MISMATCH)
+            ]
+        );
+    }
+
+    #[test]
+    fn formats_are_checked() {
+        let cases: [(&str, &[&str], &[&str]); 4] = [
+            (
+                "date-time",
+                &[
+                    "2024-05-01T10:20:30Z",
+                    "2024-05-01T10:20:30.123+08:00",
+                    "2024-05-01t10:20:30z",
+                ],
+                &[
+                    "2024-05-01",
+                    "2024-05-01 10:20:30Z",
+                    "2024-05-01T10:20:30",
+                    "2024-13-01T10:20:30Z",
+                    "2024-5-01T10:20:30Z",
+                    "yesterday",
+                    "",
+                ],
+            ),
+            (
+                "date",
+                &["2024-02-29", "1999-12-31"],
+                &[
+                    "2023-02-29",
+                    "2024-1-05",
+                    "20240105",
+                    "2024-01-05T00:00:00Z",
+                    "２０２４-01-01",
+                ],
+            ),
+            (
+                "email",
+                &[
+                    "ann@example.com",
+                    "a.b+tag@mail.example.cn",
+                    "张三@例子.中国",
+                ],
+                &[
+                    "ann",
+                    "ann@",
+                    "@example.com",
+                    "ann@localhost",
+                    "ann@@example.com",
+                    "an n@example.com",
+                    ".ann@example.com",
+                    "a..b@example.com",
+                    "ann@-example.com",
+                    "ann@example..com",
+                ],
+            ),
+            (
+                "uri",
+                &[
+                    "https://example.com/a?b=c#d",
+                    "mailto:ann@example.com",
+                    "urn:isbn:0451450523",
+                    "http://example.com/%E4%BD%A0",
+                ],
+                &[
+                    "example.com/path",
+                    "/relative",
+                    "http://exa mple.com",
+                    "http://example.com/你",
+                    "http://example.com/%zz",
+                    "http://example.com/#a#b",
+                    "1http://x",
+                    "",
+                ],
+            ),
+        ];
+        for (format, good, bad) in cases {
+            let schema = compile(json!({"format": format}));
+            for s in good {
+                accepts(&schema, json!(s));
+            }
+            for s in bad {
+                assert_eq!(
+                    codes(&schema, &json!(s)),
+                    one("", code::FORMAT_MISMATCH),
+                    "{s:?} is not a {format}"
+                );
+            }
+            accepts(&schema, json!(42));
+        }
+    }
+
+    #[test]
+    fn nested_paths() {
+        let schema = compile(json!({
+            "type": "object",
+            "properties": {
+                "address": {
+                    "type": "object",
+                    "properties": {"city": {"type": "string"}},
+                    "required": ["city", "zip"]
+                },
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"sku": {"type": "string"}, "qty": {"minimum": 1}}
+                    }
+                }
+            }
+        }));
+        let value = json!({
+            "address": {"city": 3},
+            "items": [{"sku": "a", "qty": 1}, {"sku": 2, "qty": 0}]
+        });
+        assert_eq!(
+            codes(&schema, &value),
+            vec![
+                ("/address/zip".to_owned(), code::REQUIRED_MISSING),
+                ("/address/city".to_owned(), code::TYPE_MISMATCH),
+                ("/items/1/qty".to_owned(), code::TOO_SMALL),
+                ("/items/1/sku".to_owned(), code::TYPE_MISMATCH),
+            ]
+        );
+    }
+
+    #[test]
+    fn violations_are_capped() {
+        let schema = compile(json!({"additionalProperties": false}));
+        let value: Map<String, Value> = (0..100).map(|i| (format!("p{i:03}"), json!(i))).collect();
+        let violations = schema.validate(&Value::Object(value));
+        assert_eq!(violations.len(), MAX_VIOLATIONS);
+
+        let schema = compile(json!({"items": {"type": "string", "minLength": 10}}));
+        let value: Vec<Value> = (0..1000).map(|i| json!(i)).collect();
+        assert_eq!(schema.validate(&Value::Array(value)).len(), MAX_VIOLATIONS);
+    }
+
+    #[test]
+    fn violations_serialize_with_path_code_and_message() {
+        let schema = compile(json!({"properties": {"price": {"type": "number"}}}));
+        let violations = schema.validate(&json!({"price": "9.99"}));
+        assert_eq!(
+            serde_json::to_value(&violations).ok(),
+            Some(json!([{
+                "path": "/price",
+                "code": "type_mismatch",
+                "message": "expected number, found string"
+            }]))
+        );
+    }
+
+    #[test]
+    fn declared_properties_and_document() {
+        let doc = json!({"properties": {"b": {}, "a": {"type": "string"}}, "title": "x"});
+        let schema = compile(doc.clone());
+        assert_eq!(schema.declared_properties(), vec!["a", "b"]);
+        assert_eq!(schema.document(), &doc);
+        assert!(compile(json!({"type": "string"}))
+            .declared_properties()
+            .is_empty());
+    }
+
+    // --- hostile input ----------------------------------------------------------------------
+
+    #[test]
+    fn deeply_nested_values_do_not_recurse_past_the_schema() {
+        let mut value = json!(1);
+        for _ in 0..10_000 {
+            value = Value::Array(vec![value]);
+        }
+        for doc in [
+            json!({}),
+            json!({"type": "array"}),
+            nested_items(MAX_DEPTH),
+            json!({"items": {"items": {"items": {"type": "string"}}}}),
+            json!({"const": [[[[1]]]]}),
+            json!({"enum": [[[[1]]], "x"], "items": {"items": true}}),
+        ] {
+            let schema = compile(doc);
+            let _ = schema.validate(&value);
+        }
+        let shallow = compile(json!({"items": {"items": {"type": "integer"}}}));
+        assert_eq!(codes(&shallow, &value), one("/0/0", code::TYPE_MISMATCH));
+
+        let inferred = infer(std::slice::from_ref(&value));
+        let schema = compile(inferred.clone());
+        assert_eq!(schema.validate(&value), vec![]);
+        let widened = widen(&inferred, &value);
+        assert_eq!(widened, inferred);
+        drop_deep(value);
+    }
+
+    #[test]
+    fn deeply_nested_objects_do_not_recurse_past_the_schema() {
+        let mut value = json!({"leaf": true});
+        for _ in 0..10_000 {
+            value = Value::Object(Map::from_iter([("a".to_owned(), value)]));
+        }
+        let schema = compile(json!({
+            "properties": {"a": {"properties": {"a": {"additionalProperties": false}}}}
+        }));
+        assert_eq!(
+            codes(&schema, &value),
+            one("/a/a/a", code::UNKNOWN_PROPERTY)
+        );
+        let inferred = infer(std::slice::from_ref(&value));
+        assert_eq!(compile(inferred).validate(&value), vec![]);
+        drop_deep(value);
+    }
+
+    #[test]
+    fn huge_flat_values_are_fine() {
+        let schema = compile(json!({"type": "array", "items": {"type": "integer"}}));
+        let value = Value::Array((0..100_000).map(|i| json!(i)).collect());
+        accepts(&schema, value);
+    }
+
+    // --- inference --------------------------------------------------------------------------
+
+    #[test]
+    fn infer_types_properties_and_required() {
+        let doc = infer(&[
+            json!({"name": "Ann", "age": 30, "score": 1, "tag": null, "vip": true}),
+            json!({"name": "Bo", "age": 31, "score": 2.5, "tag": "x", "city": "上海"}),
+        ]);
+        assert_eq!(
+            doc,
+            json!({
+                "type": "object",
+                "properties": {
+                    "age": {"type": "integer"},
+                    "city": {"type": "string"},
+                    "name": {"type": "string"},
+                    "score": {"type": "number"},
+                    "tag": {"type": ["null", "string"]},
+                    "vip": {"type": "boolean"}
+                },
+                "required": ["age", "name", "score", "tag"],
+                "additionalProperties": false
+            })
+        );
+    }
+
+    #[test]
+    fn infer_nested_objects_and_arrays() {
+        let doc = infer(&[
+            json!({"address": {"city": "Paris"}, "items": [{"sku": "a", "qty": 1}, {"sku": "b"}]}),
+            json!({"address": {"city": "Lyon", "zip": "69001"}, "items": [], "tags": [1, "x"]}),
+        ]);
+        assert_eq!(
+            doc,
+            json!({
+                "type": "object",
+                "properties": {
+                    "address": {
+                        "type": "object",
+                        "properties": {"city": {"type": "string"}, "zip": {"type": "string"}},
+                        "required": ["city"],
+                        "additionalProperties": false
+                    },
+                    "items": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {"qty": {"type": "integer"}, "sku": {"type": "string"}},
+                            "required": ["sku"],
+                            "additionalProperties": false
+                        }
+                    },
+                    "tags": {"type": "array", "items": {"type": ["integer", "string"]}}
+                },
+                "required": ["address", "items"],
+                "additionalProperties": false
+            })
+        );
+    }
+
+    #[test]
+    fn infer_edge_cases() {
+        assert_eq!(infer(&[]), json!({}));
+        assert_eq!(
+            infer(&[json!({})]),
+            json!({"type": "object", "additionalProperties": false})
+        );
+        assert_eq!(
+            infer(&[json!({"a": []})]),
+            json!({
+                "type": "object",
+                "properties": {"a": {"type": "array"}},
+                "required": ["a"],
+                "additionalProperties": false
+            })
+        );
+        assert_eq!(infer(&[json!(1), json!(2.0)]), json!({"type": "integer"}));
+        assert_eq!(infer(&[json!(1), json!(2.5)]), json!({"type": "number"}));
+        assert_eq!(
+            infer(&[json!("a"), json!(null)]),
+            json!({"type": ["null", "string"]})
+        );
+    }
+
+    #[test]
+    fn infer_is_deterministic_and_order_independent() {
+        let a = json!({"z": 1, "a": {"y": [1, 2.5], "b": null}});
+        let b = json!({"m": "x", "a": {"b": "s"}});
+        let forward = infer(&[a.clone(), b.clone()]);
+        let backward = infer(&[b, a]);
+        assert_eq!(forward, backward);
+        assert_eq!(forward.to_string(), backward.to_string());
+        let keys: Vec<&String> = forward
+            .as_object()
+            .map(|m| m.keys().collect())
+            .unwrap_or_default();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+    }
+
+    #[test]
+    fn infer_then_validate_round_trip() {
+        let sample = json!({
+            "order_id": "o-1",
+            "total": 99.5,
+            "address": {"city": "北京", "zip": "100000"},
+            "items": [{"sku": "a", "qty": 2}]
+        });
+        let doc = infer(std::slice::from_ref(&sample));
+        let schema = compile(doc.clone());
+        accepts(&schema, sample.clone());
+
+        let mut extra = sample.clone();
+        extra["coupon"] = json!("SPRING");
+        extra["address"]["district"] = json!("朝阳");
+        assert_eq!(
+            codes(&schema, &extra),
+            vec![
+                ("/address/district".to_owned(), code::UNKNOWN_PROPERTY),
+                ("/coupon".to_owned(), code::UNKNOWN_PROPERTY),
+            ]
+        );
+        let unregistered: Vec<String> = extra
+            .as_object()
+            .map(|m| m.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|k| !schema.declared_properties().contains(k))
+            .collect();
+        assert_eq!(unregistered, vec!["coupon"]);
+
+        let widened = widen(&doc, &extra);
+        let schema = compile(widened.clone());
+        accepts(&schema, extra.clone());
+        accepts(&schema, sample.clone());
+        assert_eq!(widened, infer(&[sample.clone(), extra.clone()]));
+        // The new properties are known but not required.
+        assert_eq!(
+            widened["required"],
+            json!(["address", "items", "order_id", "total"])
+        );
+        assert_eq!(widened["properties"]["coupon"], json!({"type": "string"}));
+        // Still closed to anything else.
+        let mut more = extra;
+        more["other"] = json!(1);
+        assert_eq!(codes(&schema, &more), one("/other", code::UNKNOWN_PROPERTY));
+    }
+
+    #[test]
+    fn widen_drops_required_and_widens_types() {
+        let doc = infer(&[json!({"a": 1, "b": "x"})]);
+        let widened = widen(&doc, &json!({"a": 1.5}));
+        assert_eq!(
+            widened,
+            json!({
+                "type": "object",
+                "properties": {"a": {"type": "number"}, "b": {"type": "string"}},
+                "required": ["a"],
+                "additionalProperties": false
+            })
+        );
+        let widened = widen(&widened, &json!({"a": null, "b": 3}));
+        assert_eq!(
+            widened["properties"]["a"]["type"],
+            json!(["null", "number"])
+        );
+        assert_eq!(
+            widened["properties"]["b"]["type"],
+            json!(["integer", "string"])
+        );
+    }
+
+    #[test]
+    fn widen_keeps_what_it_does_not_manage() {
+        let doc = json!({
+            "title": "Checkout",
+            "type": "object",
+            "properties": {
+                "email": {"type": "string", "format": "email", "description": "buyer"},
+                "notes": {"description": "anything goes"},
+                "meta": true
+            },
+            "required": ["email"]
+        });
+        let widened = widen(
+            &doc,
+            &json!({"email": "a@b.co", "notes": 5, "meta": [1], "new": 1}),
+        );
+        assert_eq!(
+            widened,
+            json!({
+                "title": "Checkout",
+                "type": "object",
+                "properties": {
+                    "email": {"type": "string", "format": "email", "description": "buyer"},
+                    "meta": true,
+                    "new": {"type": "integer"},
+                    "notes": {"description": "anything goes"}
+                },
+                "required": ["email"]
+            })
+        );
+        compile(widened);
+    }
+
+    #[test]
+    fn widen_from_nothing_is_infer() {
+        let sample = json!({"a": [1, {"b": null}]});
+        assert_eq!(
+            widen(&json!({}), &sample),
+            infer(std::slice::from_ref(&sample))
+        );
+        assert_eq!(
+            widen(&json!(false), &sample),
+            infer(std::slice::from_ref(&sample))
+        );
+        assert_eq!(widen(&json!(true), &sample), json!(true));
+    }
+
+    #[test]
+    fn inferred_depth_stops_at_the_limit() {
+        let mut value = json!({"leaf": 1});
+        for _ in 0..50 {
+            value = Value::Object(Map::from_iter([("a".to_owned(), value)]));
+        }
+        let doc = infer(std::slice::from_ref(&value));
+        compile(doc.clone());
+        let mut node = &doc;
+        let mut levels = 1;
+        while let Some(next) = node.get("properties").and_then(|p| p.get("a")) {
+            node = next;
+            levels += 1;
+        }
+        assert_eq!(levels, MAX_DEPTH);
+        assert_eq!(node, &json!({"type": "object"}));
+    }
+
+    // --- properties -------------------------------------------------------------------------
+
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            (-100i32..100).prop_map(|i| Value::from(f64::from(i))),
+            "\\PC{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::btree_map("[a-c/~]{1,3}", inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn arb_object() -> impl Strategy<Value = Value> {
+        prop::collection::btree_map("[a-e/~]{1,3}|\\PC{1,4}", arb_json(), 0..6)
+            .prop_map(|m| Value::Object(m.into_iter().collect()))
+    }
+
+    proptest! {
+        #[test]
+        fn inferred_schema_accepts_its_sample(v in arb_object()) {
+            let doc = infer(std::slice::from_ref(&v));
+            let schema = Schema::compile(&doc);
+            prop_assert!(schema.is_ok(), "{doc}: {schema:?}");
+            if let Ok(schema) = schema {
+                prop_assert_eq!(schema.validate(&v), vec![]);
+            }
+        }
+
+        #[test]
+        fn widen_matches_infer_and_accepts_both(a in arb_object(), b in arb_object()) {
+            let widened = widen(&infer(std::slice::from_ref(&a)), &b);
+            prop_assert_eq!(&widened, &infer(&[a.clone(), b.clone()]));
+            let schema = Schema::compile(&widened);
+            prop_assert!(schema.is_ok(), "{widened}: {schema:?}");
+            if let Ok(schema) = schema {
+                prop_assert_eq!(schema.validate(&a), vec![]);
+                prop_assert_eq!(schema.validate(&b), vec![]);
+            }
+        }
+    }
+}

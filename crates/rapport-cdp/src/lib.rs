@@ -1,0 +1,256 @@
+//! Rapport's customer data platform: events arriving in the Segment wire format (`wire`), the
+//! sources that send them (`sources`), the schema registry that checks them (`registry`,
+//! `json_schema`), the group commit that stores them durably (`writer`), the identity graph that
+//! turns identifiers into one profile (`identity`), the journey timeline (`timeline`), held
+//! events (`held`), data health (`health`) and the sync of profiles into CRM records (`sync`).
+//!
+//! `Cdp` is the handle the HTTP layer holds. Its caches (write keys, schemas, settings,
+//! identifier owners) are accelerators with short lifetimes or immutable contents; the
+//! database stays the only source of truth, so several nodes can ingest side by side.
+
+pub mod error;
+pub mod health;
+pub mod held;
+pub mod identity;
+pub mod json_schema;
+pub mod registry;
+pub mod settings;
+pub mod sources;
+pub mod sync;
+pub mod timeline;
+pub mod wire;
+pub mod writer;
+
+pub use error::CdpError;
+
+use rapport_store::Store;
+use serde::Serialize;
+use settings::Settings;
+use sources::{SchemaPolicy, Source};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+use utoipa::ToSchema;
+use wire::{Kind, Rejection};
+use writer::{Held, Job};
+
+/// What a tracking request came to. Segment clients only look at the status; the body tells a
+/// person what happened to each event.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IngestReport {
+    pub success: bool,
+    /// Events stored now.
+    pub accepted: usize,
+    /// Events whose messageId this source had already sent (dropped).
+    pub duplicates: usize,
+    /// Events refused, each with its reason (counted in data health).
+    pub rejected: Vec<Rejection>,
+    /// Events kept aside by the schema policy (replayable).
+    pub quarantined: Vec<Rejection>,
+}
+
+/// Workspace → settings, re-read every few seconds (other nodes' changes).
+#[derive(Default)]
+pub struct SettingsCache {
+    entries: Mutex<HashMap<String, (Arc<Settings>, Instant)>>,
+}
+
+const SETTINGS_TTL: Duration = Duration::from_secs(2);
+
+impl SettingsCache {
+    pub async fn get(&self, store: &Store, workspace_id: &str) -> Result<Arc<Settings>, CdpError> {
+        if let Some((s, at)) = self
+            .entries
+            .lock()
+            .ok()
+            .and_then(|e| e.get(workspace_id).cloned())
+        {
+            if at.elapsed() < SETTINGS_TTL {
+                return Ok(s);
+            }
+        }
+        let loaded = Arc::new(settings::load(store, workspace_id).await?);
+        if let Ok(mut e) = self.entries.lock() {
+            e.insert(workspace_id.to_string(), (loaded.clone(), Instant::now()));
+        }
+        Ok(loaded)
+    }
+
+    pub fn forget(&self, workspace_id: &str) {
+        if let Ok(mut e) = self.entries.lock() {
+            e.remove(workspace_id);
+        }
+    }
+}
+
+pub struct Cdp {
+    pub store: Store,
+    pub sources: sources::SourceCache,
+    pub registry: registry::RegistryCache,
+    pub settings: Arc<SettingsCache>,
+    pub identities: Arc<identity::resolve::IdentityCache>,
+    pub metrics: Arc<health::Metrics>,
+    writer: mpsc::Sender<Job>,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl Cdp {
+    /// Starts the group-commit writer and the CRM sync loop (needs a Tokio runtime).
+    pub fn start(store: Store) -> Arc<Cdp> {
+        let identities = Arc::new(identity::resolve::IdentityCache::default());
+        let metrics = Arc::new(health::Metrics::default());
+        let settings = Arc::new(SettingsCache::default());
+        let (writer, writer_task) =
+            writer::start(store.clone(), identities.clone(), metrics.clone());
+        let sync_task = tokio::spawn(sync::run(store.clone(), settings.clone()));
+        Arc::new(Cdp {
+            store,
+            sources: sources::SourceCache::default(),
+            registry: registry::RegistryCache::default(),
+            settings,
+            identities,
+            metrics,
+            writer,
+            tasks: Mutex::new(vec![writer_task, sync_task]),
+        })
+    }
+
+    /// Stops the writer and the sync loop (a command that ingested and is done, like `demo`).
+    pub fn stop(&self) {
+        if let Ok(mut tasks) = self.tasks.lock() {
+            for task in tasks.drain(..) {
+                task.abort();
+            }
+        }
+    }
+
+    /// Handles one tracking request: `kind` is the call of the path (`None` for `/v1/batch`),
+    /// `header_key` the write key from HTTP Basic auth.
+    pub async fn ingest(
+        &self,
+        header_key: Option<String>,
+        body: &[u8],
+        encoding: Option<&str>,
+        kind: Option<Kind>,
+    ) -> Result<IngestReport, CdpError> {
+        let raw = wire::decode_body(body, encoding)?;
+        let received_at = self.store.now().timestamp_millis();
+        let request = wire::parse_request(&raw, kind, received_at)?;
+        let write_key = match (header_key, request.write_key) {
+            (Some(h), Some(b)) if h != b => {
+                return Err(CdpError::Unauthorized {
+                    code: "write_key_mismatch",
+                    message: "the write key in the Authorization header and in the body differ"
+                        .into(),
+                })
+            }
+            (Some(k), _) | (None, Some(k)) => k,
+            (None, None) => {
+                return Err(CdpError::Unauthorized {
+                    code: "missing_write_key",
+                    message: "send the source's write key as the Basic auth user or as `writeKey`"
+                        .into(),
+                })
+            }
+        };
+        let source = self.sources.authenticate(&self.store, &write_key).await?;
+        self.sources.admit(&source, request.events.len().max(1))?;
+        let schemas = self
+            .registry
+            .compiled(&self.store, &source.workspace_id)
+            .await?;
+        let received = request.events.len();
+        let mut accepted = Vec::new();
+        let mut held = Vec::new();
+        let mut report = IngestReport {
+            success: true,
+            accepted: 0,
+            duplicates: 0,
+            rejected: Vec::new(),
+            quarantined: Vec::new(),
+        };
+        for parsed in request.events {
+            match parsed {
+                Ok(event) => match schemas.check(&event) {
+                    None => accepted.push(event),
+                    Some(misfit) => {
+                        let rejection = Rejection {
+                            index: event.index,
+                            message_id: Some(event.message_id.clone()),
+                            code: misfit.code.to_string(),
+                            message: misfit.message.clone(),
+                        };
+                        let disposition = match source.schema_policy {
+                            SchemaPolicy::Quarantine => "quarantined",
+                            SchemaPolicy::Reject => "rejected",
+                        };
+                        held.push(Held {
+                            disposition,
+                            code: misfit.code.to_string(),
+                            reason: misfit.message,
+                            kind: Some(event.kind.as_str().into()),
+                            name: event.type_name(),
+                            message_id: Some(event.message_id.clone()),
+                            payload: serde_json::Value::Object(event.body),
+                            received_at,
+                        });
+                        match source.schema_policy {
+                            SchemaPolicy::Quarantine => report.quarantined.push(rejection),
+                            SchemaPolicy::Reject => report.rejected.push(rejection),
+                        }
+                    }
+                },
+                Err((rejection, body)) => {
+                    let kind = body
+                        .as_ref()
+                        .and_then(|b| b.get("type"))
+                        .and_then(|t| t.as_str())
+                        .map(str::to_string);
+                    held.push(Held {
+                        disposition: "rejected",
+                        code: rejection.code.clone(),
+                        reason: rejection.message.clone(),
+                        kind,
+                        name: None,
+                        message_id: rejection.message_id.clone(),
+                        payload: body.unwrap_or_else(|| serde_json::json!({})),
+                        received_at,
+                    });
+                    report.rejected.push(rejection);
+                }
+            }
+        }
+        let settings = self.settings.get(&self.store, &source.workspace_id).await?;
+        let n_accepted = accepted.len();
+        let outcome = self
+            .submit(Job {
+                source,
+                settings,
+                accepted,
+                held,
+                received,
+                replayed: Vec::new(),
+                reply: oneshot::channel().0,
+            })
+            .await?;
+        report.duplicates = outcome.duplicates.len();
+        report.accepted = n_accepted - report.duplicates;
+        Ok(report)
+    }
+
+    /// Hands a job to the group commit and waits for its durable outcome.
+    pub(crate) async fn submit(&self, mut job: Job) -> Result<writer::Outcome, CdpError> {
+        let (reply, answer) = oneshot::channel();
+        job.reply = reply;
+        self.writer
+            .try_send(job)
+            .map_err(|_| CdpError::Overloaded)?;
+        answer.await.map_err(|_| CdpError::Overloaded)?
+    }
+
+    /// The source with `id`, for jobs that do not come with a write key (replays).
+    pub(crate) async fn source(&self, workspace_id: &str, id: &str) -> Result<Source, CdpError> {
+        sources::get(&self.store, workspace_id, id).await
+    }
+}

@@ -1,0 +1,422 @@
+//! The schema registry (标准化Schema注册): one JSON Schema per event type, for a track event's
+//! properties, a page's or screen's properties (`$page`, `$screen`) and identify or group traits
+//! (`$identify`, `$group`). A track event must be registered; the built-in calls are open until
+//! an admin registers a schema for them. Nothing is ever added to a schema silently: what does
+//! not fit is rejected or quarantined by the source's policy, and admins register what arrived
+//! in one step (`register_observed`), which widens the schema from the held samples.
+
+use crate::error::CdpError;
+use crate::json_schema::{self, Schema, Violation};
+use crate::wire::Incoming;
+use chrono::{DateTime, Utc};
+use rapport_core::sql::{ColumnKind, SqlParam};
+use rapport_store::Store;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use utoipa::ToSchema;
+
+pub const BUILT_IN: [&str; 4] = ["$identify", "$page", "$screen", "$group"];
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventType {
+    pub name: String,
+    pub description: String,
+    #[schema(value_type = Object)]
+    pub schema: Json,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventTypeInput {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[schema(value_type = Object)]
+    pub schema: Json,
+}
+
+/// Why an event does not fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Misfit {
+    pub code: &'static str,
+    pub message: String,
+    pub violations: Vec<Violation>,
+}
+
+/// The compiled schemas of one workspace.
+#[derive(Debug, Default)]
+pub struct Compiled {
+    schemas: HashMap<String, Schema>,
+}
+
+impl Compiled {
+    /// None when the event fits; the reason otherwise.
+    pub fn check(&self, event: &Incoming) -> Option<Misfit> {
+        let name = event.type_name()?;
+        let Some(schema) = self.schemas.get(&name) else {
+            if BUILT_IN.contains(&name.as_str()) {
+                return None;
+            }
+            return Some(Misfit {
+                code: "unregistered_event_type",
+                message: format!("the event type `{name}` is not registered"),
+                violations: Vec::new(),
+            });
+        };
+        let empty = Json::Object(serde_json::Map::new());
+        let payload = match event.payload() {
+            None | Some(Json::Null) => &empty,
+            Some(p) => p,
+        };
+        let violations = schema.validate(payload);
+        if violations.is_empty() {
+            return None;
+        }
+        let code = if violations.iter().all(|v| v.code == "unknown_property") {
+            "unregistered_property"
+        } else {
+            "schema_violation"
+        };
+        let message = violations
+            .iter()
+            .take(3)
+            .map(|v| format!("{}: {}", v.path, v.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Some(Misfit {
+            code,
+            message: format!("`{name}` does not fit its schema: {message}"),
+            violations,
+        })
+    }
+}
+
+/// How long compiled schemas are trusted before re-reading (other nodes' changes).
+const TTL: Duration = Duration::from_secs(2);
+
+#[derive(Default)]
+pub struct RegistryCache {
+    entries: Mutex<HashMap<String, (Arc<Compiled>, Instant)>>,
+}
+
+impl RegistryCache {
+    pub async fn compiled(
+        &self,
+        store: &Store,
+        workspace_id: &str,
+    ) -> Result<Arc<Compiled>, CdpError> {
+        if let Some((compiled, at)) = self
+            .entries
+            .lock()
+            .ok()
+            .and_then(|e| e.get(workspace_id).cloned())
+        {
+            if at.elapsed() < TTL {
+                return Ok(compiled);
+            }
+        }
+        let mut compiled = Compiled::default();
+        for t in list(store, workspace_id).await? {
+            if let Ok(schema) = Schema::compile(&t.schema) {
+                compiled.schemas.insert(t.name, schema);
+            }
+        }
+        let compiled = Arc::new(compiled);
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.insert(workspace_id.to_string(), (compiled.clone(), Instant::now()));
+        }
+        Ok(compiled)
+    }
+
+    pub fn forget(&self, workspace_id: &str) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(workspace_id);
+        }
+    }
+}
+
+const COLUMNS: &str = "name, description, schema, version, created_at, updated_at";
+const KINDS: [ColumnKind; 6] = [
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Json,
+    ColumnKind::Int,
+    ColumnKind::Timestamp,
+    ColumnKind::Timestamp,
+];
+
+fn decode(row: &rapport_store::Row) -> EventType {
+    EventType {
+        name: row.text(0),
+        description: row.text(1),
+        schema: row.json(2),
+        version: row.int(3),
+        created_at: row.timestamp(4),
+        updated_at: row.timestamp(5),
+    }
+}
+
+pub async fn list(store: &Store, workspace_id: &str) -> Result<Vec<EventType>, CdpError> {
+    let rows = store
+        .db
+        .fetch_all(
+            &format!(
+                "SELECT {COLUMNS} FROM cdp_event_types WHERE workspace_id = {} ORDER BY name",
+                store.ph(1)
+            ),
+            &[SqlParam::Text(workspace_id.into())],
+            &KINDS,
+        )
+        .await?;
+    Ok(rows.iter().map(decode).collect())
+}
+
+pub async fn get(
+    store: &Store,
+    workspace_id: &str,
+    name: &str,
+) -> Result<Option<EventType>, CdpError> {
+    let row = store
+        .db
+        .fetch_optional(
+            &format!(
+                "SELECT {COLUMNS} FROM cdp_event_types WHERE workspace_id = {} AND name = {}",
+                store.ph(1),
+                store.ph(2)
+            ),
+            &[
+                SqlParam::Text(workspace_id.into()),
+                SqlParam::Text(name.into()),
+            ],
+            &KINDS,
+        )
+        .await?;
+    Ok(row.as_ref().map(decode))
+}
+
+fn check_name(name: &str) -> Result<(), CdpError> {
+    let n = name.chars().count();
+    let ok = (1..=255).contains(&n)
+        && !name.chars().any(char::is_control)
+        && (!name.starts_with('$') || BUILT_IN.contains(&name));
+    if ok {
+        Ok(())
+    } else {
+        Err(CdpError::invalid(
+            "invalid_event_type",
+            format!(
+                "an event type is named by 1 to 255 printable characters; names starting with $ are reserved for {}",
+                BUILT_IN.join(", ")
+            ),
+        ))
+    }
+}
+
+/// Registers or replaces the schema of an event type (the version goes up by one).
+pub async fn save(
+    store: &Store,
+    workspace_id: &str,
+    input: EventTypeInput,
+) -> Result<EventType, CdpError> {
+    check_name(&input.name)?;
+    if input.description.chars().count() > 2_000 {
+        return Err(CdpError::invalid(
+            "invalid_event_type",
+            "a description may be at most 2,000 characters",
+        ));
+    }
+    if serde_json::to_vec(&input.schema).map_or(0, |v| v.len()) > 256 * 1024 {
+        return Err(CdpError::invalid(
+            "invalid_schema",
+            "a schema may be at most 256 KB",
+        ));
+    }
+    Schema::compile(&input.schema)
+        .map_err(|e| CdpError::invalid("invalid_schema", e.to_string()))?;
+    let now = store.now();
+    store
+        .db
+        .execute(
+            &format!(
+                "INSERT INTO cdp_event_types (workspace_id, {COLUMNS}) VALUES ({}, {}, {}, {}, 1, {}, {}) \
+                 ON CONFLICT (workspace_id, name) DO UPDATE SET description = excluded.description, \
+                 schema = excluded.schema, version = cdp_event_types.version + 1, updated_at = excluded.updated_at",
+                store.ph(1),
+                store.ph(2),
+                store.ph(3),
+                store.ph(4),
+                store.ph(5),
+                store.ph(6)
+            ),
+            &[
+                SqlParam::Text(workspace_id.into()),
+                SqlParam::Text(input.name.clone()),
+                SqlParam::Text(input.description),
+                SqlParam::Json(input.schema),
+                SqlParam::Timestamp(now),
+                SqlParam::Timestamp(now),
+            ],
+        )
+        .await?;
+    get(store, workspace_id, &input.name)
+        .await?
+        .ok_or(CdpError::NotFound { what: "event type" })
+}
+
+pub async fn delete(store: &Store, workspace_id: &str, name: &str) -> Result<(), CdpError> {
+    let n = store
+        .db
+        .execute(
+            &format!(
+                "DELETE FROM cdp_event_types WHERE workspace_id = {} AND name = {}",
+                store.ph(1),
+                store.ph(2)
+            ),
+            &[
+                SqlParam::Text(workspace_id.into()),
+                SqlParam::Text(name.into()),
+            ],
+        )
+        .await?;
+    if n == 0 {
+        return Err(CdpError::NotFound { what: "event type" });
+    }
+    Ok(())
+}
+
+/// An event type or properties that arrived without fitting the registry.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Observed {
+    pub name: String,
+    /// Whether the type itself is registered (then only some properties are new).
+    pub registered: bool,
+    /// Held events (quarantined and rejected) of this type.
+    pub held: i64,
+    /// Top-level properties seen in held samples that the schema does not declare.
+    pub unregistered_properties: Vec<String>,
+    pub last_seen: DateTime<Utc>,
+    /// The schema registering it in one step would save.
+    #[schema(value_type = Object)]
+    pub proposed_schema: Json,
+}
+
+/// How many held samples of a type feed the proposal.
+const SAMPLES: i64 = 200;
+
+/// Unregistered event types and properties that arrived, with the schema that would register them.
+pub async fn observed(store: &Store, workspace_id: &str) -> Result<Vec<Observed>, CdpError> {
+    let rows = store
+        .db
+        .fetch_all(
+            &format!(
+                "SELECT name, COUNT(*), MAX(received_at) FROM cdp_held WHERE workspace_id = {} AND name IS NOT NULL \
+                 AND replayed_at IS NULL AND reason_code IN ('unregistered_event_type', 'unregistered_property') \
+                 GROUP BY name ORDER BY MAX(received_at) DESC LIMIT 200",
+                store.ph(1)
+            ),
+            &[SqlParam::Text(workspace_id.into())],
+            &[ColumnKind::Text, ColumnKind::Int, ColumnKind::Int],
+        )
+        .await?;
+    let mut out = Vec::new();
+    for row in rows {
+        let name = row.text(0);
+        let current = get(store, workspace_id, &name).await?;
+        let proposed = proposal(store, workspace_id, &name, current.as_ref()).await?;
+        let declared: Vec<String> = current
+            .as_ref()
+            .and_then(|t| Schema::compile(&t.schema).ok())
+            .map(|s| s.declared_properties())
+            .unwrap_or_default();
+        let unregistered_properties = proposed
+            .get("properties")
+            .and_then(Json::as_object)
+            .map(|p| {
+                p.keys()
+                    .filter(|k| !declared.contains(k))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.push(Observed {
+            name,
+            registered: current.is_some(),
+            held: row.int(1),
+            unregistered_properties,
+            last_seen: DateTime::from_timestamp_millis(row.int(2)).unwrap_or_default(),
+            proposed_schema: proposed,
+        });
+    }
+    Ok(out)
+}
+
+async fn proposal(
+    store: &Store,
+    workspace_id: &str,
+    name: &str,
+    current: Option<&EventType>,
+) -> Result<Json, CdpError> {
+    let rows = store
+        .db
+        .fetch_all(
+            &format!(
+                "SELECT payload FROM cdp_held WHERE workspace_id = {} AND name = {} AND replayed_at IS NULL \
+                 ORDER BY received_at DESC LIMIT {SAMPLES}",
+                store.ph(1),
+                store.ph(2)
+            ),
+            &[
+                SqlParam::Text(workspace_id.into()),
+                SqlParam::Text(name.into()),
+            ],
+            &[ColumnKind::Json],
+        )
+        .await?;
+    let key = if name.starts_with("$identify") || name.starts_with("$group") {
+        "traits"
+    } else {
+        "properties"
+    };
+    let samples: Vec<Json> = rows
+        .iter()
+        .map(|r| {
+            r.json(0)
+                .get(key)
+                .filter(|p| p.is_object())
+                .cloned()
+                .unwrap_or_else(|| Json::Object(serde_json::Map::new()))
+        })
+        .collect();
+    Ok(match current {
+        Some(t) => samples
+            .iter()
+            .fold(t.schema.clone(), |doc, s| json_schema::widen(&doc, s)),
+        None => json_schema::infer(&samples),
+    })
+}
+
+/// Registers (or widens) `name` from what arrived, in one step.
+pub async fn register_observed(
+    store: &Store,
+    workspace_id: &str,
+    name: &str,
+) -> Result<EventType, CdpError> {
+    let current = get(store, workspace_id, name).await?;
+    let schema = proposal(store, workspace_id, name, current.as_ref()).await?;
+    save(
+        store,
+        workspace_id,
+        EventTypeInput {
+            name: name.to_string(),
+            description: current.map(|c| c.description).unwrap_or_default(),
+            schema,
+        },
+    )
+    .await
+}

@@ -1,0 +1,691 @@
+//! Profile ↔ CRM. Two background loops, both restartable from the database:
+//! - the sync queue (filled in the group commit): an identify's mapped traits create or update
+//!   the profile's contact, and a `group` call creates or updates the company, always through
+//!   the kernel's record write path with history source `cdp`;
+//! - an outbox consumer: a contact created in the CRM gets a profile (linked by its email and
+//!   phone when a profile already carries them).
+//!
+//! Queue entries are leased (so several nodes can share the work) and retried; after five
+//! failures an entry becomes a data-health warning.
+
+use crate::error::CdpError;
+use crate::identity::{normalize, profiles};
+use crate::settings::Settings;
+use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
+use rapport_core::{CoreError, Source};
+use rapport_store::records::{RecordInput, RecordUpdate, WriteCtx};
+use rapport_store::{table_name, Store, StoreError};
+use serde_json::{json, Map, Value as Json};
+use std::time::Duration;
+
+const LEASE_MS: i64 = 60_000;
+const MAX_ATTEMPTS: i64 = 5;
+const OUTBOX_CONSUMER: &str = "cdp.contact_profiles";
+
+/// Rejected events are kept this long for inspection.
+const REJECTED_KEPT_MS: i64 = 7 * 24 * 3_600_000;
+/// Per-minute health rows are kept this long.
+const HEALTH_KEPT_MS: i64 = 35 * 24 * 3_600_000;
+
+/// Drops rejected events and health minutes past their retention (quarantined events stay
+/// until replayed or an admin deals with them).
+pub async fn prune(store: &Store) -> Result<(), CdpError> {
+    let now = store.now().timestamp_millis();
+    store
+        .db
+        .execute(
+            &format!(
+                "DELETE FROM cdp_held WHERE disposition = 'rejected' AND received_at < {}",
+                store.ph(1)
+            ),
+            &[SqlParam::Int(now - REJECTED_KEPT_MS)],
+        )
+        .await?;
+    let minute = (now - HEALTH_KEPT_MS) / 60_000;
+    for table in ["cdp_health", "cdp_health_delay", "cdp_health_reasons"] {
+        store
+            .db
+            .execute(
+                &format!("DELETE FROM {table} WHERE minute < {}", store.ph(1)),
+                &[SqlParam::Int(minute)],
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// Runs both loops (and an hourly prune) until the process ends.
+pub async fn run(store: Store, settings: std::sync::Arc<crate::SettingsCache>) {
+    let mut pruned_at: Option<std::time::Instant> = None;
+    loop {
+        if pruned_at.is_none_or(|t| t.elapsed() > Duration::from_secs(3_600)) {
+            if let Err(e) = prune(&store).await {
+                tracing::warn!("cdp prune: {e}");
+            }
+            pruned_at = Some(std::time::Instant::now());
+        }
+        let mut busy = false;
+        match process_queue(&store, &settings).await {
+            Ok(n) => busy |= n > 0,
+            Err(e) => tracing::warn!("cdp sync queue: {e}"),
+        }
+        match consume_outbox(&store, &settings).await {
+            Ok(n) => busy |= n > 0,
+            Err(e) => tracing::warn!("cdp outbox consumer: {e}"),
+        }
+        if !busy {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
+
+struct Entry {
+    id: i64,
+    workspace_id: String,
+    profile_id: String,
+    kind: String,
+    payload: Json,
+    attempts: i64,
+}
+
+/// Claims and applies up to 100 queued syncs; returns how many it handled.
+pub async fn process_queue(
+    store: &Store,
+    settings: &crate::SettingsCache,
+) -> Result<usize, CdpError> {
+    let now = store.now().timestamp_millis();
+    let skip_locked = match store.db.dialect() {
+        Dialect::Sqlite => "",
+        Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+    };
+    let rows = store
+        .db
+        .write_returning(
+            &format!(
+                "UPDATE cdp_sync_queue SET leased_until = {}, attempts = attempts + 1 WHERE id IN \
+                 (SELECT id FROM cdp_sync_queue WHERE leased_until < {} ORDER BY id LIMIT 100{skip_locked}) \
+                 RETURNING id, workspace_id, profile_id, kind, payload, attempts",
+                store.ph(1),
+                store.ph(2)
+            ),
+            &[SqlParam::Int(now + LEASE_MS), SqlParam::Int(now)],
+            &[
+                ColumnKind::Int,
+                ColumnKind::Text,
+                ColumnKind::Text,
+                ColumnKind::Text,
+                ColumnKind::Json,
+                ColumnKind::Int,
+            ],
+        )
+        .await?;
+    let mut entries: Vec<Entry> = rows
+        .iter()
+        .map(|r| Entry {
+            id: r.int(0),
+            workspace_id: r.text(1),
+            profile_id: r.text(2),
+            kind: r.text(3),
+            payload: r.json(4),
+            attempts: r.int(5),
+        })
+        .collect();
+    entries.sort_by_key(|e| e.id);
+    let handled = entries.len();
+    for entry in entries {
+        let cfg = settings.get(store, &entry.workspace_id).await?;
+        let result = match entry.kind.as_str() {
+            "contact" => sync_contact(store, &cfg, &entry).await,
+            "company" => sync_company(store, &cfg, &entry).await,
+            _ => Ok(()),
+        };
+        match result {
+            Ok(()) => {
+                store
+                    .db
+                    .execute(
+                        &format!("DELETE FROM cdp_sync_queue WHERE id = {}", store.ph(1)),
+                        &[SqlParam::Int(entry.id)],
+                    )
+                    .await?;
+            }
+            Err(error @ CdpError::Conflict { .. }) => {
+                give_up(store, &entry, &error.to_string()).await?;
+            }
+            Err(error) if entry.attempts >= MAX_ATTEMPTS => {
+                tracing::warn!("giving up on cdp sync {}: {error}", entry.id);
+                give_up(store, &entry, &error.to_string()).await?;
+            }
+            Err(error) => {
+                store
+                    .db
+                    .execute(
+                        &format!(
+                            "UPDATE cdp_sync_queue SET last_error = {}, leased_until = {} WHERE id = {}",
+                            store.ph(1),
+                            store.ph(2),
+                            store.ph(3)
+                        ),
+                        &[
+                            SqlParam::Text(error.to_string()),
+                            SqlParam::Int(now + 1_000 * entry.attempts * entry.attempts),
+                            SqlParam::Int(entry.id),
+                        ],
+                    )
+                    .await?;
+            }
+        }
+    }
+    Ok(handled)
+}
+
+async fn give_up(store: &Store, entry: &Entry, error: &str) -> Result<(), CdpError> {
+    let mut tx = store.db.begin().await?;
+    let ph = |n| store.ph(n);
+    let json_mark = match store.db.dialect() {
+        Dialect::Sqlite => ph(5),
+        Dialect::Postgres => format!("{}::jsonb", ph(5)),
+    };
+    tx.execute(
+        &format!(
+            "INSERT INTO cdp_warnings (workspace_id, source_id, at, code, message, details) VALUES ({}, NULL, {}, {}, {}, {json_mark})",
+            ph(1),
+            ph(2),
+            ph(3),
+            ph(4)
+        ),
+        &[
+            SqlParam::Text(entry.workspace_id.clone()),
+            SqlParam::Int(store.now().timestamp_millis()),
+            SqlParam::Text(format!("{}_sync_failed", entry.kind)),
+            SqlParam::Text(format!("profile {} could not be synced: {error}", entry.profile_id)),
+            SqlParam::Text(json!({"profile": entry.profile_id, "payload": entry.payload}).to_string()),
+        ],
+    )
+    .await?;
+    tx.execute(
+        &format!("DELETE FROM cdp_sync_queue WHERE id = {}", ph(1)),
+        &[SqlParam::Int(entry.id)],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Trait values mapped to fields of `object`; empty values are skipped.
+fn mapped_values(
+    traits: &Map<String, Json>,
+    mapping: &std::collections::BTreeMap<String, String>,
+) -> Map<String, Json> {
+    traits
+        .iter()
+        .filter(|(_, v)| !v.is_null() && v.as_str() != Some(""))
+        .filter_map(|(k, v)| mapping.get(k).map(|f| (f.clone(), v.clone())))
+        .collect()
+}
+
+/// Writes a record through the write path; fields the object rejects are dropped and the rest
+/// retried, so one malformed trait does not block the others.
+async fn write_record(
+    store: &Store,
+    workspace_id: &str,
+    object: &str,
+    existing: Option<&str>,
+    mut values: Map<String, Json>,
+) -> Result<Option<String>, CdpError> {
+    let principal = store.system_principal(workspace_id).await?;
+    let schema = store
+        .schema(workspace_id, principal.metadata_version)
+        .await?;
+    let ctx = WriteCtx {
+        principal: &principal,
+        source: Source::Cdp,
+        request_id: format!("cdp-sync-{}", uuid::Uuid::now_v7()),
+    };
+    for _ in 0..3 {
+        if values.is_empty() {
+            return Ok(existing.map(str::to_string));
+        }
+        let result = match existing {
+            Some(id) => {
+                store
+                    .update_record(
+                        &ctx,
+                        &schema,
+                        object,
+                        RecordUpdate {
+                            id: id.to_string(),
+                            values: values.clone(),
+                            ..RecordUpdate::default()
+                        },
+                    )
+                    .await
+            }
+            None => {
+                store
+                    .create_record(
+                        &ctx,
+                        &schema,
+                        object,
+                        RecordInput {
+                            values: values.clone(),
+                            owner_id: None,
+                        },
+                    )
+                    .await
+            }
+        };
+        match result {
+            Ok(record) => return Ok(Some(record.id)),
+            Err(StoreError::Core(CoreError::Validation(errors))) => {
+                let bad: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
+                let before = values.len();
+                values.retain(|k, _| !bad.contains(k));
+                if values.len() == before {
+                    return Err(StoreError::Core(CoreError::Validation(errors)).into());
+                }
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Ok(existing.map(str::to_string))
+}
+
+async fn live_record(
+    store: &Store,
+    workspace_id: &str,
+    object: &str,
+    id: &str,
+) -> Result<bool, CdpError> {
+    let table = rapport_core::names::quote(&table_name(workspace_id, object));
+    let row = store
+        .db
+        .fetch_optional(
+            &format!(
+                "SELECT id FROM {table} WHERE id = {} AND deleted_at IS NULL",
+                store.ph(1)
+            ),
+            &[SqlParam::Text(id.into())],
+            &[ColumnKind::Text],
+        )
+        .await?;
+    Ok(row.is_some())
+}
+
+async fn set_link(store: &Store, profile: &str, column: &str, id: &str) -> Result<(), CdpError> {
+    store
+        .db
+        .execute(
+            &format!(
+                "UPDATE cdp_profiles SET {column} = {} WHERE id = {}",
+                store.ph(1),
+                store.ph(2)
+            ),
+            &[SqlParam::Text(id.into()), SqlParam::Text(profile.into())],
+        )
+        .await?;
+    Ok(())
+}
+
+async fn sync_contact(store: &Store, settings: &Settings, entry: &Entry) -> Result<(), CdpError> {
+    let Json::Object(traits) = &entry.payload else {
+        return Ok(());
+    };
+    let profile = profiles::get(store, &entry.workspace_id, &entry.profile_id).await?;
+    let values = mapped_values(traits, &settings.contact_mapping);
+    let mut contact = match &profile.contact_id {
+        Some(id) if live_record(store, &entry.workspace_id, "contact", id).await? => {
+            Some(id.clone())
+        }
+        _ => None,
+    };
+    if contact.is_none() {
+        // A contact with the same email already in the CRM: link instead of duplicating.
+        let email_field = settings
+            .contact_mapping
+            .get("email")
+            .cloned()
+            .unwrap_or_else(|| "email".into());
+        if let Some(email) = values.get(&email_field).and_then(Json::as_str) {
+            if let Some(normalized) = normalize("email", email, settings) {
+                let table = rapport_core::names::quote(&table_name(&entry.workspace_id, "contact"));
+                let column = rapport_core::names::quote(&email_field);
+                contact = store
+                    .db
+                    .fetch_optional(
+                        &format!(
+                            "SELECT id FROM {table} WHERE LOWER({column}) = {} AND deleted_at IS NULL ORDER BY created_at LIMIT 1",
+                            store.ph(1)
+                        ),
+                        &[SqlParam::Text(normalized)],
+                        &[ColumnKind::Text],
+                    )
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|r| r.text(0));
+            }
+        }
+    }
+    if let Some(found) = &contact {
+        if profile.contact_id.as_deref() != Some(found.as_str()) {
+            if let Some(other) = profiles::for_contact(store, &entry.workspace_id, found).await? {
+                if other != profile.id {
+                    // The contact belongs to another customer (the guard kept them apart):
+                    // do not fold them together in the CRM either.
+                    return Err(CdpError::Conflict {
+                        code: "contact_taken",
+                        message: format!(
+                            "contact {found} with this email is linked to profile {other}"
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    let mut values = values;
+    if contact.is_none() && !values.contains_key("name") {
+        // A new contact needs a name: the best identifier the customer has.
+        let name = traits
+            .get("email")
+            .or_else(|| traits.get("phone"))
+            .and_then(Json::as_str)
+            .map(str::to_string)
+            .or_else(|| {
+                profile
+                    .identifiers
+                    .iter()
+                    .find(|i| i.id_type == "user_id")
+                    .map(|i| i.value.clone())
+            });
+        match name {
+            Some(n) => {
+                values.insert("name".into(), Json::String(n));
+            }
+            None => return Ok(()),
+        }
+    }
+    if let Some(id) = write_record(
+        store,
+        &entry.workspace_id,
+        "contact",
+        contact.as_deref(),
+        values,
+    )
+    .await?
+    {
+        if profile.contact_id.as_deref() != Some(id.as_str()) {
+            set_link(store, &profile.id, "contact_id", &id).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn sync_company(store: &Store, settings: &Settings, entry: &Entry) -> Result<(), CdpError> {
+    let Some(group_id) = entry
+        .payload
+        .get("group_id")
+        .and_then(crate::wire::scalar_text)
+    else {
+        return Ok(());
+    };
+    let traits = entry
+        .payload
+        .get("traits")
+        .and_then(Json::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut values = mapped_values(&traits, &settings.company_mapping);
+    let ws = &entry.workspace_id;
+    let linked = store
+        .db
+        .fetch_optional(
+            &format!(
+                "SELECT company_id FROM cdp_groups WHERE workspace_id = {} AND group_id = {}",
+                store.ph(1),
+                store.ph(2)
+            ),
+            &[SqlParam::Text(ws.clone()), SqlParam::Text(group_id.clone())],
+            &[ColumnKind::Text],
+        )
+        .await?
+        .map(|r| r.text(0));
+    let existing = match linked {
+        Some(id) if live_record(store, ws, "company", &id).await? => Some(id),
+        _ => None,
+    };
+    if existing.is_none() && !values.contains_key("name") {
+        values.insert("name".into(), Json::String(group_id.clone()));
+    }
+    let Some(company) = write_record(store, ws, "company", existing.as_deref(), values).await?
+    else {
+        return Ok(());
+    };
+    store
+        .db
+        .execute(
+            &format!(
+                "INSERT INTO cdp_groups (workspace_id, group_id, company_id) VALUES ({}, {}, {}) \
+                 ON CONFLICT (workspace_id, group_id) DO UPDATE SET company_id = excluded.company_id",
+                store.ph(1),
+                store.ph(2),
+                store.ph(3)
+            ),
+            &[
+                SqlParam::Text(ws.clone()),
+                SqlParam::Text(group_id),
+                SqlParam::Text(company.clone()),
+            ],
+        )
+        .await?;
+    let profile = profiles::get(store, ws, &entry.profile_id).await?;
+    set_link(store, &profile.id, "company_id", &company).await?;
+    if let Some(contact) = &profile.contact_id {
+        if live_record(store, ws, "contact", contact).await? {
+            let mut link = Map::new();
+            link.insert("company".into(), Json::String(company));
+            write_record(store, ws, "contact", Some(contact), link).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Gives contacts created in the CRM (not by the CDP itself) a profile. Returns how many
+/// outbox entries it read.
+pub async fn consume_outbox(
+    store: &Store,
+    settings: &crate::SettingsCache,
+) -> Result<usize, CdpError> {
+    let now = store.now().timestamp_millis();
+    store
+        .db
+        .execute(
+            &format!(
+                "INSERT INTO outbox_cursors (consumer, position) VALUES ({}, 0) ON CONFLICT (consumer) DO NOTHING",
+                store.ph(1)
+            ),
+            &[SqlParam::Text(OUTBOX_CONSUMER.into())],
+        )
+        .await?;
+    // One reader at a time, across nodes: the cursor row is leased.
+    let Some(position) = store
+        .db
+        .write_returning(
+            &format!(
+                "UPDATE outbox_cursors SET leased_until = {} WHERE consumer = {} AND leased_until < {} RETURNING position",
+                store.ph(1),
+                store.ph(2),
+                store.ph(3)
+            ),
+            &[
+                SqlParam::Int(now + LEASE_MS),
+                SqlParam::Text(OUTBOX_CONSUMER.into()),
+                SqlParam::Int(now),
+            ],
+            &[ColumnKind::Int],
+        )
+        .await?
+        .first()
+        .map(|r| r.int(0))
+    else {
+        return Ok(0);
+    };
+    // On PostgreSQL an id can commit after a higher one: read only entries old enough to have
+    // settled. SQLite's single writer commits in id order.
+    let settle = match store.db.dialect() {
+        Dialect::Sqlite => store.now() + chrono::Duration::seconds(1),
+        Dialect::Postgres => store.now() - chrono::Duration::seconds(5),
+    };
+    let rows = store
+        .db
+        .fetch_all(
+            &format!(
+                "SELECT id, workspace_id, record_id, payload FROM outbox WHERE id > {} AND created_at < {} \
+                 AND topic = 'record.created' AND object = 'contact' ORDER BY id LIMIT 200",
+                store.ph(1),
+                store.ph(2)
+            ),
+            &[SqlParam::Int(position), SqlParam::Timestamp(settle)],
+            &[ColumnKind::Int, ColumnKind::Text, ColumnKind::Text, ColumnKind::Json],
+        )
+        .await?;
+    let last = rows.last().map_or(position, |r| r.int(0));
+    for row in &rows {
+        let ws = row.text(1);
+        let contact = row.text(2);
+        let cfg = settings.get(store, &ws).await?;
+        if let Err(e) = profile_for_contact(store, &cfg, &ws, &contact, &row.json(3)).await {
+            tracing::warn!("profile for contact {contact}: {e}");
+        }
+    }
+    store
+        .db
+        .execute(
+            &format!(
+                "UPDATE outbox_cursors SET position = {}, leased_until = 0 WHERE consumer = {}",
+                store.ph(1),
+                store.ph(2)
+            ),
+            &[SqlParam::Int(last), SqlParam::Text(OUTBOX_CONSUMER.into())],
+        )
+        .await?;
+    Ok(rows.len())
+}
+
+async fn profile_for_contact(
+    store: &Store,
+    settings: &Settings,
+    ws: &str,
+    contact: &str,
+    snapshot: &Json,
+) -> Result<(), CdpError> {
+    let created_by_cdp = store
+        .db
+        .fetch_optional(
+            &format!(
+                "SELECT source FROM field_history WHERE workspace_id = {} AND object = 'contact' AND record_id = {} AND kind = 'created' LIMIT 1",
+                store.ph(1),
+                store.ph(2)
+            ),
+            &[SqlParam::Text(ws.into()), SqlParam::Text(contact.into())],
+            &[ColumnKind::Text],
+        )
+        .await?
+        .is_some_and(|r| r.text(0) == "cdp");
+    if created_by_cdp || profiles::for_contact(store, ws, contact).await?.is_some() {
+        return Ok(());
+    }
+    let mut idents = Vec::new();
+    for (id_type, fields) in [
+        ("email", &["email"][..]),
+        ("phone", &["mobile", "phone"][..]),
+    ] {
+        for field in fields {
+            if let Some(v) = snapshot.get(*field).and_then(Json::as_str) {
+                if let Some(n) = normalize(id_type, v, settings) {
+                    idents.push((id_type, n));
+                }
+            }
+        }
+    }
+    let now = store.now().timestamp_millis();
+    let mut tx = store.db.begin().await?;
+    let ph = |n| store.ph(n);
+    // A profile already carrying the contact's email or phone is this customer.
+    let mut owner = None;
+    for (id_type, value) in &idents {
+        owner = tx
+            .fetch_optional(
+                &format!(
+                    "SELECT profile_id FROM cdp_identities WHERE workspace_id = {} AND id_type = {} AND id_value = {}",
+                    ph(1),
+                    ph(2),
+                    ph(3)
+                ),
+                &[
+                    SqlParam::Text(ws.into()),
+                    SqlParam::Text((*id_type).into()),
+                    SqlParam::Text(value.clone()),
+                ],
+                &[ColumnKind::Text],
+            )
+            .await?
+            .map(|r| r.text(0));
+        if owner.is_some() {
+            break;
+        }
+    }
+    let profile = match owner {
+        Some(p) => p,
+        None => {
+            let id = uuid::Uuid::now_v7().to_string();
+            tx.execute(
+                &format!(
+                    "INSERT INTO cdp_profiles (id, workspace_id, first_seen) VALUES ({}, {}, {})",
+                    ph(1),
+                    ph(2),
+                    ph(3)
+                ),
+                &[
+                    SqlParam::Text(id.clone()),
+                    SqlParam::Text(ws.into()),
+                    SqlParam::Int(now),
+                ],
+            )
+            .await?;
+            for (id_type, value) in &idents {
+                tx.execute(
+                    &format!(
+                        "INSERT INTO cdp_identities (workspace_id, id_type, id_value, profile_id, first_seen) VALUES ({}, {}, {}, {}, {}) \
+                         ON CONFLICT (workspace_id, id_type, id_value) DO NOTHING",
+                        ph(1),
+                        ph(2),
+                        ph(3),
+                        ph(4),
+                        ph(5)
+                    ),
+                    &[
+                        SqlParam::Text(ws.into()),
+                        SqlParam::Text((*id_type).into()),
+                        SqlParam::Text(value.clone()),
+                        SqlParam::Text(id.clone()),
+                        SqlParam::Int(now),
+                    ],
+                )
+                .await?;
+            }
+            id
+        }
+    };
+    tx.execute(
+        &format!(
+            "UPDATE cdp_profiles SET contact_id = {} WHERE id = {} AND contact_id IS NULL",
+            ph(1),
+            ph(2)
+        ),
+        &[SqlParam::Text(contact.into()), SqlParam::Text(profile)],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

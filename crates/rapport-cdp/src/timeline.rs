@@ -1,0 +1,334 @@
+//! The journey timeline (客户旅程): one time-ordered stream, newest first, of a customer's events
+//! from every source and member profile, plus the CRM's own records about the linked contact
+//! (activities, notes, tasks, tickets, deals — every object with a relation to contact the
+//! caller may read) and the contact's field changes. Each stream is read through an index
+//! in time order and merged; pages continue from an opaque `(time, key)` cursor.
+
+use crate::error::CdpError;
+use crate::identity::profiles;
+use chrono::{DateTime, Utc};
+use rapport_core::access::Action;
+use rapport_core::metadata::WorkspaceSchema;
+use rapport_core::sql::{ColumnKind, SqlParam};
+use rapport_core::Principal;
+use rapport_store::records::{decode_record, select_sql};
+use rapport_store::{table_name, Store};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value as Json};
+use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineQuery {
+    /// Comma-separated source ids, and/or `crm` for the CRM's own entries.
+    pub sources: Option<String>,
+    /// Comma-separated types: track, page, screen, identify, group, alias, field_change, or an
+    /// object name (activity, note, task, ticket, deal, ...).
+    pub types: Option<String>,
+    /// Entries per page, 1–200 (default 50).
+    pub limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Entry {
+    pub at: DateTime<Utc>,
+    /// `event`, `record` or `field_change`.
+    pub category: String,
+    /// The event call (track, page, ...) or the object (activity, note, ...) or `field_change`.
+    #[serde(rename = "type")]
+    pub entry_type: String,
+    /// The event name, page name or record name.
+    pub title: Option<String>,
+    /// Source id of an event; `crm` for CRM entries.
+    pub source: String,
+    pub source_name: Option<String>,
+    /// Event id (`seq`), record id or history entry id.
+    pub id: String,
+    pub profile_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub data: Json,
+    #[serde(skip)]
+    key: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Page {
+    pub entries: Vec<Entry>,
+    pub next_cursor: Option<String>,
+    pub profile_id: Option<String>,
+    pub contact_id: Option<String>,
+}
+
+fn ms(t: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(t).unwrap_or_default()
+}
+
+fn encode_cursor(at: DateTime<Utc>, key: &str) -> String {
+    hex::encode(format!("{}|{key}", at.timestamp_micros()))
+}
+
+fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, String), CdpError> {
+    let bad = || CdpError::bad_request("invalid_cursor", "the cursor is not one this API gave out");
+    let bytes = hex::decode(cursor).map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let (at, key) = text.split_once('|').ok_or_else(bad)?;
+    let micros: i64 = at.parse().map_err(|_| bad())?;
+    Ok((
+        DateTime::from_timestamp_micros(micros).ok_or_else(bad)?,
+        key.to_string(),
+    ))
+}
+
+fn list(text: &Option<String>) -> Option<Vec<String>> {
+    text.as_ref().map(|t| {
+        t.split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    })
+}
+
+const EVENT_KINDS: [&str; 6] = ["track", "page", "screen", "identify", "group", "alias"];
+
+/// The timeline of a profile's cluster (`profile_id`) or of a contact (`contact_id`).
+pub async fn timeline(
+    store: &Store,
+    principal: &Principal,
+    schema: &WorkspaceSchema,
+    profile_id: Option<&str>,
+    contact_id: Option<&str>,
+    query: &TimelineQuery,
+) -> Result<Page, CdpError> {
+    let ws = &principal.workspace_id;
+    let limit = query.limit.unwrap_or(50).clamp(1, 200);
+    let cursor = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let sources = list(&query.sources);
+    let types = list(&query.types);
+    let wants_source = |s: &str| sources.as_ref().is_none_or(|l| l.iter().any(|x| x == s));
+    let wants_type = |t: &str| types.as_ref().is_none_or(|l| l.iter().any(|x| x == t));
+
+    let (root, contact) = match (profile_id, contact_id) {
+        (Some(p), _) => {
+            let profile = profiles::get(store, ws, p).await?;
+            (Some(profile.id), profile.contact_id)
+        }
+        (None, Some(c)) => (
+            profiles::for_contact(store, ws, c).await?,
+            Some(c.to_string()),
+        ),
+        (None, None) => (None, None),
+    };
+    let fetch = limit + 1;
+    // Without a cursor: the end of year 9999, which both databases compare correctly.
+    let (before_at, before_key) = cursor
+        .clone()
+        .unwrap_or((ms(253_402_300_799_000), String::from("~")));
+    let mut entries: Vec<Entry> = Vec::new();
+
+    if let Some(root) = &root {
+        if principal.can("contact", Action::Read) {
+            let members = profiles::members(store, root).await?;
+            let source_names: HashMap<String, String> = crate::sources::list(store, ws)
+                .await?
+                .into_iter()
+                .map(|s| (s.id, s.name))
+                .collect();
+            let mut params: Vec<SqlParam> =
+                members.iter().map(|m| SqlParam::Text(m.clone())).collect();
+            let marks: Vec<String> = (1..=members.len()).map(|i| store.ph(i)).collect();
+            let mut sql = format!(
+                "SELECT seq, source_id, kind, name, profile_id, ts, received_at, body FROM cdp_events WHERE profile_id IN ({})",
+                marks.join(", ")
+            );
+            params.push(SqlParam::Int(before_at.timestamp_millis()));
+            sql.push_str(&format!(" AND ts <= {}", store.ph(params.len())));
+            if let Some(srcs) = &sources {
+                let ids: Vec<&String> = srcs.iter().filter(|s| *s != "crm").collect();
+                let mut marks = Vec::new();
+                for id in ids {
+                    params.push(SqlParam::Text(id.clone()));
+                    marks.push(store.ph(params.len()));
+                }
+                if marks.is_empty() {
+                    sql.push_str(" AND 1 = 0");
+                } else {
+                    sql.push_str(&format!(" AND source_id IN ({})", marks.join(", ")));
+                }
+            }
+            if let Some(ts) = &types {
+                let kinds: Vec<&String> = ts
+                    .iter()
+                    .filter(|t| EVENT_KINDS.contains(&t.as_str()))
+                    .collect();
+                let mut marks = Vec::new();
+                for k in kinds {
+                    params.push(SqlParam::Text(k.clone()));
+                    marks.push(store.ph(params.len()));
+                }
+                if marks.is_empty() {
+                    sql.push_str(" AND 1 = 0");
+                } else {
+                    sql.push_str(&format!(" AND kind IN ({})", marks.join(", ")));
+                }
+            }
+            sql.push_str(&format!(" ORDER BY ts DESC, seq DESC LIMIT {}", fetch + 50));
+            let rows = store
+                .db
+                .fetch_all(
+                    &sql,
+                    &params,
+                    &[
+                        ColumnKind::Int,
+                        ColumnKind::Text,
+                        ColumnKind::Text,
+                        ColumnKind::Text,
+                        ColumnKind::Text,
+                        ColumnKind::Int,
+                        ColumnKind::Int,
+                        ColumnKind::Json,
+                    ],
+                )
+                .await?;
+            for r in rows {
+                let source = r.text(1);
+                entries.push(Entry {
+                    at: ms(r.int(5)),
+                    category: "event".into(),
+                    entry_type: r.text(2),
+                    title: r.opt_text(3),
+                    source_name: source_names.get(&source).cloned(),
+                    source,
+                    id: r.int(0).to_string(),
+                    profile_id: r.opt_text(4),
+                    data: r.json(7),
+                    key: format!("e:{:020}", r.int(0)),
+                });
+            }
+        }
+    }
+
+    if let Some(contact) = &contact {
+        if wants_source("crm") {
+            for (object, field) in schema.relations_to("contact") {
+                if !wants_type(&object.api_name) || !principal.can(&object.api_name, Action::Read) {
+                    continue;
+                }
+                let table = rapport_core::names::quote(&table_name(ws, &object.api_name));
+                let (select, kinds) = select_sql(object, &table);
+                let column = rapport_core::names::quote(&field.api_name);
+                let sql = format!(
+                    "{select} WHERE {column} = {} AND \"deleted_at\" IS NULL AND \"created_at\" <= {} ORDER BY \"created_at\" DESC LIMIT {}",
+                    store.ph(1),
+                    store.ph(2),
+                    fetch + 50
+                );
+                let rows = store
+                    .db
+                    .fetch_all(
+                        &sql,
+                        &[
+                            SqlParam::Text(contact.clone()),
+                            SqlParam::Timestamp(before_at),
+                        ],
+                        &kinds,
+                    )
+                    .await?;
+                for row in rows {
+                    let record = decode_record(object, &row);
+                    let mut data = serde_json::Map::new();
+                    for f in object.active_fields() {
+                        if let Some(v) = record.values.get(&f.api_name) {
+                            data.insert(f.api_name.clone(), rapport_core::value::to_json(f, v));
+                        }
+                    }
+                    let title = data
+                        .get(&object.name_field)
+                        .and_then(Json::as_str)
+                        .map(str::to_string);
+                    entries.push(Entry {
+                        at: record.created_at,
+                        category: "record".into(),
+                        entry_type: object.api_name.clone(),
+                        title,
+                        source: "crm".into(),
+                        source_name: None,
+                        key: format!("r:{}:{}", object.api_name, record.id),
+                        id: record.id,
+                        profile_id: None,
+                        data: Json::Object(data),
+                    });
+                }
+            }
+            if wants_type("field_change") && principal.can("contact", Action::Read) {
+                let rows = store
+                    .db
+                    .fetch_all(
+                        &format!(
+                            "SELECT id, kind, field, old_value, new_value, source, changed_at, actor_id FROM field_history \
+                             WHERE workspace_id = {} AND object = 'contact' AND record_id = {} AND changed_at <= {} ORDER BY id DESC LIMIT {}",
+                            store.ph(1),
+                            store.ph(2),
+                            store.ph(3),
+                            fetch + 50
+                        ),
+                        &[
+                            SqlParam::Text(ws.clone()),
+                            SqlParam::Text(contact.clone()),
+                            SqlParam::Timestamp(before_at),
+                        ],
+                        &[
+                            ColumnKind::Int,
+                            ColumnKind::Text,
+                            ColumnKind::Text,
+                            ColumnKind::Json,
+                            ColumnKind::Json,
+                            ColumnKind::Text,
+                            ColumnKind::Timestamp,
+                            ColumnKind::Text,
+                        ],
+                    )
+                    .await?;
+                for r in rows {
+                    entries.push(Entry {
+                        at: r.timestamp(6),
+                        category: "field_change".into(),
+                        entry_type: "field_change".into(),
+                        title: r.opt_text(2),
+                        source: "crm".into(),
+                        source_name: None,
+                        id: r.int(0).to_string(),
+                        profile_id: None,
+                        data: json!({
+                            "kind": r.text(1),
+                            "field": r.opt_text(2),
+                            "old_value": r.json(3),
+                            "new_value": r.json(4),
+                            "change_source": r.text(5),
+                            "actor_id": r.opt_text(7),
+                        }),
+                        key: format!("h:{:020}", r.int(0)),
+                    });
+                }
+            }
+        }
+    }
+
+    entries.retain(|e| (e.at, e.key.as_str()) < (before_at, before_key.as_str()));
+    entries.sort_by(|a, b| (b.at, &b.key).cmp(&(a.at, &a.key)));
+    let more = entries.len() > limit;
+    entries.truncate(limit);
+    let next_cursor = if more {
+        entries.last().map(|e| encode_cursor(e.at, &e.key))
+    } else {
+        None
+    };
+    Ok(Page {
+        entries,
+        next_cursor,
+        profile_id: root,
+        contact_id: contact,
+    })
+}

@@ -823,6 +823,30 @@ async fn profiles_and_contacts_stay_in_sync(backend: Backend) {
     batch(&src, json!([{"type": "identify", "userId": "z-3", "traits": {"email": "Zhang.San@example.com"}, "messageId": "z1"}])).await;
     let joined = profile_of(&server, "user_id", "z-3").await;
     assert_eq!(joined["contact_id"], crm_id.as_str(), "{joined}");
+
+    // Two users sharing a family email stay apart, in the CRM too: the second is not linked
+    // to the first one's contact, and data health says why.
+    batch(&src, json!([
+        {"type": "identify", "userId": "fam-1", "traits": {"name": "Mum", "email": "family@example.com"}, "messageId": "f1"},
+        {"type": "identify", "userId": "fam-2", "traits": {"name": "Son", "email": "family@example.com"}, "messageId": "f2"},
+    ]))
+    .await;
+    let warning = eventually("the contact_taken warning", || async {
+        let (_, health) = server.get("/api/v1/cdp/health").await;
+        health["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["code"] == "contact_sync_failed")
+            .cloned()
+    })
+    .await;
+    assert!(warning["message"].as_str().unwrap().contains("linked to profile"), "{warning}");
+    let mum = profile_of(&server, "user_id", "fam-1").await;
+    let son = profile_of(&server, "user_id", "fam-2").await;
+    assert_ne!(mum["id"], son["id"]);
+    assert!(mum["contact_id"].is_string(), "{mum}");
+    assert!(son["contact_id"].is_null(), "{son}");
 }
 
 async fn journey_merges_events_and_crm_in_time_order(backend: Backend) {

@@ -9,6 +9,7 @@
 //! database stays the only source of truth, so several nodes can ingest side by side.
 
 pub mod error;
+pub mod events;
 pub mod health;
 pub mod held;
 pub mod identity;

@@ -5,6 +5,7 @@
 //! in time order and merged; pages continue from an opaque `(time, key)` cursor.
 
 use crate::error::CdpError;
+use crate::events;
 use crate::identity::profiles;
 use chrono::{DateTime, Utc};
 use rapport_core::access::Action;
@@ -140,7 +141,8 @@ pub async fn timeline(
                 members.iter().map(|m| SqlParam::Text(m.clone())).collect();
             let marks: Vec<String> = (1..=members.len()).map(|i| store.ph(i)).collect();
             let mut sql = format!(
-                "SELECT seq, source_id, kind, name, profile_id, ts, received_at, body FROM cdp_events WHERE profile_id IN ({})",
+                "SELECT {} FROM cdp_events WHERE profile_id IN ({})",
+                events::COLUMNS,
                 marks.join(", ")
             );
             params.push(SqlParam::Int(before_at.timestamp_millis()));
@@ -175,36 +177,19 @@ pub async fn timeline(
                 }
             }
             sql.push_str(&format!(" ORDER BY ts DESC, seq DESC LIMIT {}", fetch + 50));
-            let rows = store
-                .db
-                .fetch_all(
-                    &sql,
-                    &params,
-                    &[
-                        ColumnKind::Int,
-                        ColumnKind::Text,
-                        ColumnKind::Text,
-                        ColumnKind::Text,
-                        ColumnKind::Text,
-                        ColumnKind::Int,
-                        ColumnKind::Int,
-                        ColumnKind::Json,
-                    ],
-                )
-                .await?;
-            for r in rows {
-                let source = r.text(1);
+            let rows = store.db.fetch_all(&sql, &params, &events::KINDS).await?;
+            for event in rows.iter().map(events::decode) {
                 entries.push(Entry {
-                    at: ms(r.int(5)),
+                    at: event.timestamp,
                     category: "event".into(),
-                    entry_type: r.text(2),
-                    title: r.opt_text(3),
-                    source_name: source_names.get(&source).cloned(),
-                    source,
-                    id: r.int(0).to_string(),
-                    profile_id: r.opt_text(4),
-                    data: r.json(7),
-                    key: format!("e:{:020}", r.int(0)),
+                    entry_type: event.kind,
+                    title: event.name,
+                    source_name: source_names.get(&event.source_id).cloned(),
+                    source: event.source_id,
+                    id: event.seq.to_string(),
+                    profile_id: Some(event.profile_id),
+                    data: event.body,
+                    key: format!("e:{:020}", event.seq),
                 });
             }
         }

@@ -15,11 +15,10 @@ use rapport_cdp::identity::{normalize, profiles};
 use rapport_cdp::registry::{self, EventType, EventTypeInput, Observed};
 use rapport_cdp::settings::{self, Settings};
 use rapport_cdp::sources::{self, Source, SourceInput};
-use rapport_cdp::{health, held, timeline};
+use rapport_cdp::{events, health, held, timeline};
 use rapport_core::access::Action;
-use rapport_core::sql::{ColumnKind, SqlParam};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 fn require_contact_read(ctx: &Ctx) -> ApiResult<()> {
@@ -474,102 +473,17 @@ pub async fn undo_merge(
 
 // ---- raw events
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct EventQuery {
-    pub source_id: Option<String>,
-    /// Events whose `messageId` is this.
-    pub message_id: Option<String>,
-    pub limit: Option<i64>,
-    /// Page backwards from this `seq`.
-    pub before: Option<i64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StoredEvent {
-    pub seq: i64,
-    pub source_id: String,
-    pub message_id: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub name: Option<String>,
-    pub profile_id: String,
-    pub user_id: Option<String>,
-    pub anonymous_id: Option<String>,
-    pub timestamp: chrono::DateTime<chrono::Utc>,
-    pub received_at: chrono::DateTime<chrono::Utc>,
-    #[schema(value_type = Object)]
-    pub body: Value,
-}
-
 /// Stored events, newest first (admins; for debugging a source).
-#[utoipa::path(get, path = "/api/v1/cdp/events", tag = "cdp", params(EventQuery),
-    responses((status = 200, body = [StoredEvent])))]
+#[utoipa::path(get, path = "/api/v1/cdp/events", tag = "cdp", params(events::EventQuery),
+    responses((status = 200, body = [events::StoredEvent])))]
 pub async fn list_events(
     State(state): State<AppState>,
     ctx: Ctx,
-    ApiQuery(q): ApiQuery<EventQuery>,
-) -> ApiResult<Json<Vec<StoredEvent>>> {
+    ApiQuery(q): ApiQuery<events::EventQuery>,
+) -> ApiResult<Json<Vec<events::StoredEvent>>> {
     ctx.require_admin()?;
-    let store = &state.store;
-    let mut params = vec![SqlParam::Text(ctx.principal.workspace_id.clone())];
-    let mut sql = format!(
-        "SELECT seq, source_id, message_id, kind, name, profile_id, user_id, anonymous_id, ts, received_at, body FROM cdp_events WHERE workspace_id = {}",
-        store.ph(1)
-    );
-    if let Some(s) = &q.source_id {
-        params.push(SqlParam::Text(s.clone()));
-        sql.push_str(&format!(" AND source_id = {}", store.ph(params.len())));
-    }
-    if let Some(m) = &q.message_id {
-        params.push(SqlParam::Text(m.clone()));
-        sql.push_str(&format!(" AND message_id = {}", store.ph(params.len())));
-    }
-    if let Some(b) = q.before {
-        params.push(SqlParam::Int(b));
-        sql.push_str(&format!(" AND seq < {}", store.ph(params.len())));
-    }
-    sql.push_str(&format!(
-        " ORDER BY seq DESC LIMIT {}",
-        q.limit.unwrap_or(100).clamp(1, 1000)
-    ));
-    let ms = |t: i64| chrono::DateTime::from_timestamp_millis(t).unwrap_or_default();
-    let rows = store
-        .db
-        .fetch_all(
-            &sql,
-            &params,
-            &[
-                ColumnKind::Int,
-                ColumnKind::Text,
-                ColumnKind::Text,
-                ColumnKind::Text,
-                ColumnKind::Text,
-                ColumnKind::Text,
-                ColumnKind::Text,
-                ColumnKind::Text,
-                ColumnKind::Int,
-                ColumnKind::Int,
-                ColumnKind::Json,
-            ],
-        )
-        .await?;
     Ok(Json(
-        rows.iter()
-            .map(|r| StoredEvent {
-                seq: r.int(0),
-                source_id: r.text(1),
-                message_id: r.text(2),
-                kind: r.text(3),
-                name: r.opt_text(4),
-                profile_id: r.text(5),
-                user_id: r.opt_text(6),
-                anonymous_id: r.opt_text(7),
-                timestamp: ms(r.int(8)),
-                received_at: ms(r.int(9)),
-                body: r.json(10),
-            })
-            .collect(),
+        events::list(&state.store, &ctx.principal.workspace_id, &q).await?,
     ))
 }
 

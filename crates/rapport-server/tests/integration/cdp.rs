@@ -841,7 +841,13 @@ async fn profiles_and_contacts_stay_in_sync(backend: Backend) {
             .cloned()
     })
     .await;
-    assert!(warning["message"].as_str().unwrap().contains("linked to profile"), "{warning}");
+    assert!(
+        warning["message"]
+            .as_str()
+            .unwrap()
+            .contains("linked to profile"),
+        "{warning}"
+    );
     let mum = profile_of(&server, "user_id", "fam-1").await;
     let son = profile_of(&server, "user_id", "fam-2").await;
     assert_ne!(mum["id"], son["id"]);

@@ -6,6 +6,7 @@
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -64,17 +65,32 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// A body the server refused to read (beyond its global limit) is Segment's 400, not a 413.
+fn read_body(body: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::bad_request(
+                "request_too_large",
+                "a request may carry at most 500 KB of JSON",
+            )
+        } else {
+            ApiError::bad_request("invalid_body", rejection.body_text())
+        }
+    })
+}
+
 async fn ingest(
     state: &AppState,
     headers: &HeaderMap,
-    body: &Bytes,
+    body: Result<Bytes, BytesRejection>,
     kind: Option<Kind>,
 ) -> ApiResult<Json<IngestReport>> {
+    let body = read_body(body)?;
     let key = basic_user(headers)?;
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok());
-    let report = state.cdp.ingest(key, body, encoding, kind).await?;
+    let report = state.cdp.ingest(key, &body, encoding, kind).await?;
     Ok(Json(report))
 }
 
@@ -89,13 +105,13 @@ pub async fn call(
     State(state): State<AppState>,
     Path(call): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<IngestReport>> {
     if call == "batch" || call == "import" {
-        return ingest(&state, &headers, &body, None).await;
+        return ingest(&state, &headers, body, None).await;
     }
     let kind = Kind::parse(&call).ok_or_else(|| ApiError::not_found("tracking call"))?;
-    ingest(&state, &headers, &body, Some(kind)).await
+    ingest(&state, &headers, body, Some(kind)).await
 }
 
 /// Up to 2,500 calls in one request (Segment's `/v1/batch`; `/v1/import` is an alias).
@@ -107,9 +123,9 @@ pub async fn call(
 pub async fn batch(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<IngestReport>> {
-    ingest(&state, &headers, &body, None).await
+    ingest(&state, &headers, body, None).await
 }
 
 /// A CORS preflight; the headers are added by `cors`.

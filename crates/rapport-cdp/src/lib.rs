@@ -255,3 +255,35 @@ impl Cdp {
         sources::get(&self.store, workspace_id, id).await
     }
 }
+
+/// Splits `items` into slices of 256, 128, …, 1 items, so a multi-row statement comes in at
+/// most nine shapes and every shape stays in the driver's prepared-statement cache.
+pub(crate) fn statement_chunks<T>(items: &[T]) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let mut rest = items;
+    let mut size = 256;
+    while !rest.is_empty() {
+        while size > rest.len() {
+            size /= 2;
+        }
+        let (head, tail) = rest.split_at(size);
+        out.push(head);
+        rest = tail;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::statement_chunks;
+
+    #[test]
+    fn chunks_come_in_few_shapes() {
+        let items: Vec<usize> = (0..1_000).collect();
+        let sizes: Vec<usize> = statement_chunks(&items).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, vec![256, 256, 256, 128, 64, 32, 8]);
+        assert_eq!(sizes.iter().sum::<usize>(), 1_000);
+        assert!(statement_chunks::<u8>(&[]).is_empty());
+        assert_eq!(statement_chunks(&[1]).len(), 1);
+    }
+}

@@ -234,7 +234,7 @@ async fn commit(
         .enumerate()
         .flat_map(|(j, job)| job.accepted.iter().map(move |e| (j, e)))
         .collect();
-    for chunk in rows.chunks(1_000) {
+    for chunk in crate::statement_chunks(&rows) {
         let mut params = Vec::with_capacity(chunk.len() * 11);
         let mut values = Vec::with_capacity(chunk.len());
         for (j, event) in chunk {
@@ -406,7 +406,7 @@ async fn hold(tx: &mut Tx, jobs: &[Job]) -> Result<(), CdpError> {
         .iter()
         .flat_map(|job| job.held.iter().map(move |h| (job, h)))
         .collect();
-    for chunk in rows.chunks(500) {
+    for chunk in crate::statement_chunks(&rows) {
         let mut params = Vec::with_capacity(chunk.len() * 11);
         let mut values = Vec::with_capacity(chunk.len());
         for (job, held) in chunk {

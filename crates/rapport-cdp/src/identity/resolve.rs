@@ -151,7 +151,7 @@ impl<'a> Resolver<'a> {
                 None => missing.push(ident),
             }
         }
-        for chunk in missing.chunks(400) {
+        for chunk in crate::statement_chunks(&missing) {
             let mut params = vec![SqlParam::Text(self.ws.clone())];
             let mut tuples = Vec::with_capacity(chunk.len());
             for ident in chunk {
@@ -197,7 +197,7 @@ impl<'a> Resolver<'a> {
             .iter()
             .filter(|id| !self.parents.contains_key(*id))
             .collect();
-        for chunk in wanted.chunks(400) {
+        for chunk in crate::statement_chunks(&wanted) {
             let list = (0..chunk.len())
                 .map(|i| ph(tx, i + 1))
                 .collect::<Vec<_>>()
@@ -495,7 +495,7 @@ impl<'a> Resolver<'a> {
         now: i64,
     ) -> Result<(Vec<(Ident, String)>, Vec<Warning>), CdpError> {
         let ws = SqlParam::Text(self.ws.clone());
-        for chunk in self.new_profiles.chunks(500) {
+        for chunk in crate::statement_chunks(&self.new_profiles) {
             let mut params = Vec::with_capacity(chunk.len() * 5);
             let mut rows = Vec::with_capacity(chunk.len());
             for id in chunk {
@@ -531,7 +531,7 @@ impl<'a> Resolver<'a> {
             )
             .await?;
         }
-        for chunk in self.new_identities.chunks(500) {
+        for chunk in crate::statement_chunks(&self.new_identities) {
             let mut params = Vec::with_capacity(chunk.len() * 5);
             let mut rows = Vec::with_capacity(chunk.len());
             for (ident, owner) in chunk {

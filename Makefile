@@ -3,11 +3,17 @@
 CARGO ?= cargo
 DATA_DIR ?= ./rapport-data
 
-.PHONY: run test lint fmt openapi bench pg-start pg-stop
+.PHONY: run web test lint fmt openapi bench pg-start pg-stop
 
-run:
+run: web
 	$(CARGO) build --release -p rapport
 	./target/release/rapport serve --demo --data-dir $(DATA_DIR) --admin-password rapport-demo
+
+# Builds the web app into web/dist, which the binary embeds; touching web.rs makes cargo embed
+# the new files.
+web:
+	cd web && npm ci && npm run build
+	touch crates/rapport-server/src/web.rs
 
 test:
 	./scripts/test.sh
@@ -19,9 +25,10 @@ lint:
 fmt:
 	$(CARGO) fmt --all
 
-# Rewrites the committed OpenAPI document from the code.
+# Rewrites the committed OpenAPI document from the code, and the web app's types from it.
 openapi:
 	$(CARGO) run -q -p rapport -- openapi > openapi.json
+	cd web && npm run gen:api
 
 bench:
 	./bench/run.sh

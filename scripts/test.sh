@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
 # `make test`: lint, check the committed OpenAPI document, and run every test on SQLite and on
-# a throw-away PostgreSQL cluster started here (and stopped on exit).
+# a throw-away PostgreSQL cluster started here (and stopped on exit); then the web app's unit
+# tests and the browser tests (Debian's chromium driven by playwright-core) against the binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# The web app is built first, so every binary built below embeds it.
+echo "== web app: API types in sync, unit tests, build"
+(cd web && npm ci --no-audit --no-fund && npm run check:api && npm test && npm run build)
+touch crates/rapport-server/src/web.rs
 
 if ! command -v cargo-nextest >/dev/null 2>&1 && ! cargo nextest --version >/dev/null 2>&1; then
     cargo install cargo-nextest --locked
@@ -23,3 +33,11 @@ cargo nextest run --workspace --no-fail-fast
 echo "== tracking API with the real Segment / RudderStack client libraries"
 cargo build -p rapport
 tests/e2e/cdp-clients/run.sh
+
+echo "== browser tests (Playwright, chromium)"
+# Chinese fonts too, or the screenshots show empty boxes.
+if [ ! -x /usr/bin/chromium ] || [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
+    as_root apt-get install -y chromium fonts-noto-cjk || { as_root apt-get update && as_root apt-get install -y chromium fonts-noto-cjk; }
+fi
+cargo build -p rapport
+(cd tests/e2e && npm ci --no-audit --no-fund && npm test)

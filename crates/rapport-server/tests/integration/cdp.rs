@@ -345,7 +345,10 @@ async fn bad_input_is_rejected_per_event_or_per_request(backend: Backend) {
     );
     // Beyond the server's own body limit (8 MB) it is still Segment's 400, in JSON.
     let (status, body) = post_raw(vec![b' '; 9_000_000], None).await.pair();
-    assert_eq!((status, body["code"].as_str()), (400, Some("request_too_large")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("request_too_large"))
+    );
     let bomb = gzip(&vec![b' '; 3_000_000]);
     let (status, body) = post_raw(bomb, Some("gzip")).await.pair();
     assert_eq!(

@@ -485,9 +485,18 @@ async fn conditions_have_limits(b: Backend) {
 
 async fn unknown_routes_are_json_404(b: Backend) {
     let s = TestServer::start(b).await;
+    // Other paths belong to the web app, which routes them itself (index.html).
+    let page = s.call(reqwest::Method::GET, "/nope").send().await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text.contains("<html") || page.text.contains("<!doctype html"),
+        "{}",
+        page.text
+    );
     for path in [
-        "/nope",
         "/api/v1/nope",
+        "/v1/nope/deeper",
+        "/metrics/x",
         "/api/v2/objects",
         "/api/v1/objects/contact/records/x/y/z/w/v",
         "/api/v1/objects/contact/nope",

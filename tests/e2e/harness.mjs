@@ -1,0 +1,85 @@
+// The e2e harness: starts the real debug binary (`rapport serve --demo`) on SQLite in a fresh
+// temporary directory and a free loopback port, and launches Debian's chromium through
+// playwright-core with a fresh profile (it never downloads a browser).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const ADMIN = { email: 'admin@rapport.local', password: 'rapport-demo' };
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+  });
+}
+
+export async function startServer() {
+  const binary = process.env.RAPPORT_BIN ?? join(ROOT, 'target/debug/rapport');
+  if (!existsSync(binary)) throw new Error(`${binary} is missing: run cargo build -p rapport`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'rapport-e2e-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    binary,
+    ['serve', '--demo', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--admin-password', ADMIN.password],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RAPPORT_LOG: 'warn' } },
+  );
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`rapport exited early:\n${output}`);
+    try {
+      const res = await fetch(`${base}/healthz`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`rapport did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    base,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Playwright gives every launch a fresh temporary profile (user-data-dir) and removes it. */
+export async function launchBrowser() {
+  const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+  const browser = await chromium.launch({
+    executablePath,
+    args: [
+      '--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync',
+    ],
+  });
+  return browser;
+}
+
+/** A JSON call with a session cookie (to prepare data the way an integration would). */
+export async function apiCall(base, method, path, body, cookie) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
+  return { json: text ? JSON.parse(text) : null, cookie: res.headers.get('set-cookie')?.split(';')[0] };
+}

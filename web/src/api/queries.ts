@@ -1,0 +1,59 @@
+// Server state shared across pages (TanStack Query): the session, the metadata (objects and
+// fields), users, and the query keys every feature uses to refresh what a change touched.
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { api } from './client';
+import type { MeResponse, ObjectDef, User } from './types';
+
+export const keys = {
+  me: ['me'] as const,
+  objects: ['objects'] as const,
+  users: ['users'] as const,
+  records: (object: string) => ['records', object] as const,
+  record: (object: string, id: string) => ['record', object, id] as const,
+  history: (object: string, id: string) => ['history', object, id] as const,
+  views: (object: string) => ['views', object] as const,
+};
+
+export function useMe() {
+  return useQuery({
+    queryKey: keys.me,
+    queryFn: () => api.get<MeResponse>('/api/v1/auth/me'),
+    retry: false,
+    staleTime: 60_000,
+  });
+}
+
+export function useObjects() {
+  return useQuery({
+    queryKey: keys.objects,
+    queryFn: () => api.get<ObjectDef[]>('/api/v1/objects'),
+    staleTime: 30_000,
+  });
+}
+
+/** One object's definition from the cached metadata. */
+export function useObject(apiName: string | undefined): { object?: ObjectDef; objects?: ObjectDef[]; isLoading: boolean } {
+  const { data, isLoading } = useObjects();
+  return { object: data?.find((o) => o.api_name === apiName), objects: data, isLoading };
+}
+
+export function useUsers() {
+  return useQuery({
+    queryKey: keys.users,
+    queryFn: () => api.get<User[]>('/api/v1/users'),
+    staleTime: 60_000,
+  });
+}
+
+/** Refreshes everything derived from one object's records. */
+export function useInvalidateRecords() {
+  const client = useQueryClient();
+  return (object: string) =>
+    Promise.all([
+      client.invalidateQueries({ queryKey: keys.records(object) }),
+      client.invalidateQueries({ queryKey: ['record', object] }),
+      client.invalidateQueries({ queryKey: ['history', object] }),
+      client.invalidateQueries({ queryKey: ['aggregate', object] }),
+      client.invalidateQueries({ queryKey: ['related'] }),
+    ]);
+}

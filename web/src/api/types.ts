@@ -1,0 +1,38 @@
+// Names for the API's types, all taken from the generated `schema.d.ts` (never written by
+// hand): regenerate with `npm run gen:api` after `make openapi`.
+import type { components } from './schema';
+
+type Schemas = components['schemas'];
+
+export type ObjectDef = Schemas['ObjectDef'];
+export type FieldDef = Schemas['FieldDef'];
+export type FieldType = Schemas['FieldType'];
+export type FieldConfig = Schemas['FieldConfig'];
+export type Label = Schemas['Label'];
+export type LayoutSection = Schemas['LayoutSection'];
+export type SelectOption = Schemas['SelectOption'];
+export type NewObject = Schemas['NewObject'];
+export type FieldPatch = Schemas['FieldPatch'];
+export type RecordBody = Schemas['RecordBody'];
+export type RecordList = Schemas['RecordList'];
+export type ListRequest = Schemas['ListRequest'];
+export type HistoryEntry = Schemas['HistoryEntry'];
+export type RelatedList = Schemas['RelatedList'];
+export type SearchHit = Schemas['SearchHit'];
+export type MeResponse = Schemas['MeResponse'];
+export type User = Schemas['User'];
+export type Role = Schemas['Role'];
+export type ApiToken = Schemas['ApiToken'];
+export type CreatedToken = Schemas['CreatedToken'];
+export type AuditEntry = Schemas['AuditEntry'];
+export type SavedView = Schemas['SavedView'];
+export type ViewInput = Schemas['ViewInput'];
+export type AggregateRequest = Schemas['AggregateRequest'];
+export type AggregateResult = Schemas['AggregateResult'];
+export type AggregateGroup = Schemas['AggregateGroup'];
+
+/** A currency value as the API writes it. */
+export interface Money {
+  amount: string;
+  currency: string;
+}

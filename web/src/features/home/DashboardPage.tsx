@@ -1,0 +1,106 @@
+// The landing page: the open pipeline by stage (count and exact amount totals from the
+// aggregate endpoint, drawn with ECharts) and how many records each object holds.
+import { Card, Col, Empty, Row, Statistic, Typography } from 'antd';
+import ReactEChartsCore from 'echarts-for-react/lib/core';
+import * as echarts from 'echarts/core';
+import { BarChart } from 'echarts/charts';
+import { GridComponent, TooltipComponent } from 'echarts/components';
+import { CanvasRenderer } from 'echarts/renderers';
+import { useQueries, useQuery } from '@tanstack/react-query';
+import { Link } from 'react-router';
+import { api } from '../../api/client';
+import { useObjects } from '../../api/queries';
+import type { AggregateResult, Money } from '../../api/types';
+import { useI18n } from '../../i18n/I18nProvider';
+import { objectIcon } from '../../app/objectIcons';
+import { PageLoading } from '../../app/PageState';
+
+echarts.use([BarChart, GridComponent, TooltipComponent, CanvasRenderer]);
+
+export default function DashboardPage() {
+  const i18n = useI18n();
+  const { t, label } = i18n;
+  const objects = useObjects();
+  const deal = objects.data?.find((o) => o.api_name === 'deal');
+  const stage = deal?.fields.find((f) => f.api_name === 'stage');
+  const pipeline = useQuery({
+    queryKey: ['aggregate', 'deal', 'dashboard'],
+    enabled: Boolean(stage),
+    queryFn: () =>
+      api.post<AggregateResult>('/api/v1/objects/deal/records/aggregate', {
+        group_by: 'stage',
+        metrics: [{ op: 'sum', field: 'amount' }],
+      }),
+  });
+  const shown = (objects.data ?? []).filter((o) => !o.archived_at).slice(0, 8);
+  const counts = useQueries({
+    queries: shown.map((o) => ({
+      queryKey: ['aggregate', o.api_name, 'count'],
+      queryFn: () => api.post<AggregateResult>(`/api/v1/objects/${o.api_name}/records/aggregate`, {}),
+    })),
+  });
+  if (objects.isLoading) return <PageLoading />;
+
+  const options = stage?.config?.options ?? [];
+  const groups = options.map((o) => {
+    const group = pipeline.data?.groups.find((g) => g.key === o.value);
+    const sums = (group?.metrics[0] as Money[] | undefined) ?? [];
+    const cny = sums.find((s) => s.currency === 'CNY') ?? sums[0];
+    return { label: label(o.label), color: o.color ?? '#1f6feb', count: group?.count ?? 0, amount: cny?.amount ?? '0', currency: cny?.currency ?? 'CNY' };
+  });
+  const chart = {
+    tooltip: {
+      trigger: 'axis',
+      formatter: (params: { dataIndex: number }[]) => {
+        const g = groups[params[0]?.dataIndex ?? 0];
+        return g ? `${g.label}<br/>${t('dashboard.deals')}: ${i18n.number(g.count)}<br/>${t('dashboard.amount')}: ${i18n.money(g.amount, g.currency)}` : '';
+      },
+    },
+    grid: { left: 8, right: 16, top: 24, bottom: 8, containLabel: true },
+    xAxis: { type: 'category', data: groups.map((g) => g.label) },
+    yAxis: [{ type: 'value', axisLabel: { formatter: (v: number) => i18n.moneyCompact(String(v), groups[0]?.currency ?? 'CNY') } }],
+    series: [
+      {
+        type: 'bar',
+        name: t('dashboard.amount'),
+        data: groups.map((g) => ({ value: Number(g.amount), itemStyle: { color: g.color } })),
+        barMaxWidth: 48,
+      },
+    ],
+  };
+
+  return (
+    <div>
+      <Typography.Title level={4}>{t('dashboard.title')}</Typography.Title>
+      <Row gutter={[16, 16]}>
+        <Col xs={24} xl={14}>
+          <Card title={t('dashboard.pipeline')}>
+            {groups.some((g) => g.count > 0) ? (
+              <ReactEChartsCore echarts={echarts} option={chart} style={{ height: 320 }} notMerge lazyUpdate />
+            ) : (
+              <Empty description={t('dashboard.noDeals')} />
+            )}
+          </Card>
+        </Col>
+        <Col xs={24} xl={10}>
+          <Card title={t('dashboard.counts')}>
+            <Row gutter={[16, 16]}>
+              {shown.map((o, i) => (
+                <Col key={o.api_name} xs={12} md={8} xl={12}>
+                  <Link to={`/o/${o.api_name}`}>
+                    <Statistic
+                      title={<span>{objectIcon(o.api_name)} {label(o.plural_label)}</span>}
+                      value={counts[i]?.data?.groups[0]?.count ?? 0}
+                      loading={counts[i]?.isLoading}
+                      formatter={(v) => i18n.number(Number(v))}
+                    />
+                  </Link>
+                </Col>
+              ))}
+            </Row>
+          </Card>
+        </Col>
+      </Row>
+    </div>
+  );
+}

@@ -1,0 +1,175 @@
+// The create / edit form of any object, generated from its metadata: fields arranged by the
+// object's layout (fields missing from it come last), an input per field type, required marks,
+// and the server's validation errors shown on the fields they concern.
+import { App, Button, Col, Drawer, Form, Row, Space, Typography } from 'antd';
+import { useEffect, useState } from 'react';
+import { api, ApiError, type FieldErrorDetail } from '../../api/client';
+import { useInvalidateRecords } from '../../api/queries';
+import type { FieldDef, ObjectDef, RecordBody } from '../../api/types';
+import { useI18n, type MessageKey } from '../../i18n/I18nProvider';
+import { errorMessage } from '../../app/PageState';
+import { FieldInput } from './fields/FieldInput';
+import { activeFields } from './viewState';
+
+export interface RecordFormProps {
+  object: ObjectDef;
+  open: boolean;
+  onClose: () => void;
+  /** The record to edit; a new record when absent. */
+  record?: RecordBody;
+  /** Values a new record starts with (e.g. the record it is logged against). */
+  initialValues?: Record<string, unknown>;
+  onSaved?: (record: RecordBody) => void;
+  title?: string;
+}
+
+/** The form's sections: the layout's, then any other editable fields. */
+export interface FormSection {
+  /** A message key for sections Rapport adds; null for the layout's own sections. */
+  label: MessageKey | null;
+  labelObj?: { en: string; zh: string };
+  fields: FieldDef[];
+}
+
+export function formSections(object: ObjectDef): FormSection[] {
+  const editable = activeFields(object).filter((f) => f.type !== 'formula');
+  const byName = new Map(editable.map((f) => [f.api_name, f]));
+  const placed = new Set<string>();
+  const sections: FormSection[] = (object.layout ?? []).map((section) => {
+    const fields = section.fields.map((name) => byName.get(name)).filter((f): f is FieldDef => Boolean(f) && !placed.has(f!.api_name));
+    fields.forEach((f) => placed.add(f.api_name));
+    return { label: null, labelObj: section.label, fields };
+  });
+  const rest = editable.filter((f) => !placed.has(f.api_name));
+  if (rest.length > 0) sections.push({ label: 'record.otherFields', fields: rest });
+  return sections.filter((s) => s.fields.length > 0);
+}
+
+function empty(value: unknown): boolean {
+  return value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
+}
+
+export function RecordForm({ object, open, onClose, record, initialValues, onSaved, title }: RecordFormProps) {
+  const i18n = useI18n();
+  const { t, label } = i18n;
+  const { message } = App.useApp();
+  const [form] = Form.useForm();
+  const [busy, setBusy] = useState(false);
+  const invalidate = useInvalidateRecords();
+
+  useEffect(() => {
+    if (open) {
+      form.resetFields();
+      form.setFieldsValue(record ? record.values : initialValues ?? {});
+    }
+  }, [open, record, initialValues, form]);
+
+  const submit = async () => {
+    let values: Record<string, unknown>;
+    try {
+      values = await form.validateFields();
+    } catch {
+      return;
+    }
+    setBusy(true);
+    try {
+      let saved: RecordBody;
+      if (record) {
+        const changed: Record<string, unknown> = {};
+        for (const [key, value] of Object.entries(values)) {
+          const before = record.values[key];
+          const after = empty(value) ? null : value;
+          if (JSON.stringify(empty(before) ? null : before) !== JSON.stringify(after)) changed[key] = after;
+        }
+        saved = await api.patch<RecordBody>(`/api/v1/objects/${object.api_name}/records/${record.id}`, {
+          values: changed,
+          version: record.version,
+        });
+        message.success(t('record.updated'));
+      } else {
+        const clean = Object.fromEntries(Object.entries(values).filter(([, v]) => !empty(v)));
+        saved = await api.post<RecordBody>(`/api/v1/objects/${object.api_name}/records`, { values: clean });
+        message.success(t('record.created', { object: label(object.label) }));
+      }
+      await invalidate(object.api_name);
+      onSaved?.(saved);
+      onClose();
+    } catch (error) {
+      const fieldErrors = error instanceof ApiError ? [...error.fieldErrors, ...duplicateField(error)] : [];
+      if (fieldErrors.length > 0) {
+        form.setFields(
+          fieldErrors.map((e) => ({
+            name: e.field,
+            errors: [translateFieldError(i18n.t, e.code, e.message)],
+          })),
+        );
+        message.error(t('error.validation'));
+      } else if (error instanceof ApiError && error.code === 'version_conflict') {
+        message.warning(t('record.versionConflict'));
+        await invalidate(object.api_name);
+        onClose();
+      } else {
+        message.error(errorMessage(i18n, error));
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Drawer
+      open={open}
+      onClose={onClose}
+      size={640}
+      title={title ?? (record ? `${t('common.edit')} · ${record.name ?? ''}` : t('list.new', { object: label(object.label) }))}
+      destroyOnHidden
+      extra={
+        <Space>
+          <Button onClick={onClose}>{t('common.cancel')}</Button>
+          <Button type="primary" loading={busy} onClick={submit} data-testid="record-form-save">
+            {t('common.save')}
+          </Button>
+        </Space>
+      }
+    >
+      <Form form={form} layout="vertical" onFinish={submit} data-testid="record-form">
+        {formSections(object).map((section, i) => (
+          <section key={i}>
+            <Typography.Title level={5} style={{ marginTop: i ? 16 : 0 }}>
+              {section.labelObj ? label(section.labelObj) : t(section.label ?? 'record.otherFields')}
+            </Typography.Title>
+            <Row gutter={16}>
+              {section.fields.map((field) => (
+                <Col key={field.api_name} xs={24} md={field.type === 'long_text' ? 24 : 12}>
+                  <Form.Item
+                    name={field.api_name}
+                    label={label(field.label)}
+                    required={field.required}
+                    rules={field.required ? [{ required: true, message: t('common.fieldRequired') }] : undefined}
+                    valuePropName="value"
+                  >
+                    <FieldInput field={field} />
+                  </Form.Item>
+                </Col>
+              ))}
+            </Row>
+          </section>
+        ))}
+        <button type="submit" hidden />
+      </Form>
+    </Drawer>
+  );
+}
+
+/** A 409 `duplicate_value` names its field at the start of the message ("serial_number: …"). */
+export function duplicateField(error: ApiError): FieldErrorDetail[] {
+  const field = error.code === 'duplicate_value' ? /^([a-z][a-z0-9_]*): /.exec(error.message)?.[1] : undefined;
+  return field ? [{ field, code: 'duplicate_value', message: error.message }] : [];
+}
+
+/** A field error from the server in the user's language (the server's text when unknown). */
+export function translateFieldError(t: (key: MessageKey) => string, code: string, fallback: string): string {
+  const key = `fieldError.${code}` as MessageKey;
+  const text = t(key);
+  return text === key ? fallback : text;
+}

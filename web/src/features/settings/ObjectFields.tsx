@@ -1,0 +1,288 @@
+// One object's fields: their types and rules, archiving and restoring, and adding a field of
+// any type (select options, relation target, currency, formula…) with the server's errors
+// shown on the form.
+import { App, Button, Checkbox, Col, Form, Input, InputNumber, Modal, Row, Select, Space, Table, Tag, Typography, Breadcrumb } from 'antd';
+import { LayoutOutlined, MinusCircleOutlined, PlusOutlined, UnorderedListOutlined } from '@ant-design/icons';
+import { useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { useQueryClient } from '@tanstack/react-query';
+import { api } from '../../api/client';
+import { keys, useObject } from '../../api/queries';
+import type { FieldDef, FieldType, ObjectDef } from '../../api/types';
+import { useI18n } from '../../i18n/I18nProvider';
+import { PageError, PageLoading, errorMessage } from '../../app/PageState';
+import { CURRENCIES } from '../records/fields/FieldInput';
+import { suggestApiName } from './apiName';
+import { showOnField } from './formErrors';
+
+export const FIELD_TYPES: FieldType[] = [
+  'text', 'long_text', 'integer', 'decimal', 'currency', 'percent', 'boolean', 'date', 'datetime', 'select', 'multi_select',
+  'email', 'phone', 'url', 'relation', 'user', 'formula',
+];
+
+export default function ObjectFields() {
+  const { object: apiName } = useParams();
+  const { object, objects, isLoading } = useObject(apiName);
+  const i18n = useI18n();
+  const { t, label } = i18n;
+  const { message, modal } = App.useApp();
+  const client = useQueryClient();
+  const [open, setOpen] = useState(false);
+  if (isLoading) return <PageLoading />;
+  if (!object || !objects) return <PageError error={new Error('object')} />;
+
+  const archive = (field: FieldDef) =>
+    modal.confirm({
+      title: t('settings.archiveConfirm'),
+      okText: t('settings.archive'),
+      cancelText: t('common.cancel'),
+      onOk: async () => {
+        try {
+          await api.delete(`/api/v1/objects/${object.api_name}/fields/${field.api_name}`);
+          await client.invalidateQueries({ queryKey: keys.objects });
+        } catch (error) {
+          message.error(errorMessage(i18n, error));
+        }
+      },
+    });
+  const restore = async (field: FieldDef) => {
+    try {
+      await api.post(`/api/v1/objects/${object.api_name}/fields/${field.api_name}/restore`);
+      await client.invalidateQueries({ queryKey: keys.objects });
+    } catch (error) {
+      message.error(errorMessage(i18n, error));
+    }
+  };
+
+  return (
+    <div>
+      <Breadcrumb
+        items={[{ title: <Link to="/settings/objects">{t('settings.objects')}</Link> }, { title: label(object.label) }]}
+        style={{ marginBottom: 8 }}
+      />
+      <div style={{ display: 'flex', alignItems: 'center', gap: 8, marginBottom: 12, flexWrap: 'wrap' }}>
+        <Typography.Title level={4} style={{ margin: 0, flex: 1 }}>
+          {label(object.label)} · {t('settings.fields')}
+        </Typography.Title>
+        <Link to={`/o/${object.api_name}`}>
+          <Button icon={<UnorderedListOutlined />}>{label(object.plural_label)}</Button>
+        </Link>
+        <Link to={`/settings/objects/${object.api_name}/layout`}>
+          <Button icon={<LayoutOutlined />}>{t('settings.layout')}</Button>
+        </Link>
+        <Button type="primary" icon={<PlusOutlined />} onClick={() => setOpen(true)} data-testid="new-field">
+          {t('settings.newField')}
+        </Button>
+      </div>
+      <Table<FieldDef>
+        rowKey="api_name"
+        dataSource={object.fields}
+        pagination={false}
+        scroll={{ x: 'max-content' }}
+        columns={[
+          { key: 'label', title: t('common.name'), render: (_, f) => <span>{label(f.label)}</span> },
+          { key: 'api', title: t('common.apiName'), render: (_, f) => <Typography.Text code>{f.api_name}</Typography.Text> },
+          { key: 'type', title: t('common.type'), render: (_, f) => <Tag>{t(`type.${f.type}`)}</Tag> },
+          {
+            key: 'rules',
+            title: t('common.required'),
+            render: (_, f) => (
+              <Space size={4}>
+                {f.required && <Tag color="red">{t('common.required')}</Tag>}
+                {f.unique && <Tag color="gold">{t('common.unique')}</Tag>}
+                {f.is_standard && <Tag>{t('common.standard')}</Tag>}
+                {f.archived_at && <Tag color="default">{t('settings.archived')}</Tag>}
+              </Space>
+            ),
+          },
+          {
+            key: 'actions',
+            title: t('common.actions'),
+            render: (_, f) =>
+              f.is_standard || f.api_name === object.name_field ? null : f.archived_at ? (
+                <Button size="small" onClick={() => restore(f)}>{t('settings.restore')}</Button>
+              ) : (
+                <Button size="small" danger type="text" onClick={() => archive(f)}>{t('settings.archive')}</Button>
+              ),
+          },
+        ]}
+      />
+      {open && <NewFieldModal object={object} objects={objects} open onClose={() => setOpen(false)} />}
+    </div>
+  );
+}
+
+interface NewFieldForm {
+  type: FieldType;
+  api_name: string;
+  label: { en: string; zh: string };
+  required?: boolean;
+  unique?: boolean;
+  config?: {
+    options?: { value: string; label: { en: string; zh: string } }[];
+    target?: string;
+    default_currency?: string;
+    scale?: number;
+    expression?: string;
+    result_type?: 'text' | 'decimal' | 'boolean';
+  };
+}
+
+function NewFieldModal({ object, objects, open, onClose }: { object: ObjectDef; objects: ObjectDef[]; open: boolean; onClose: () => void }) {
+  const i18n = useI18n();
+  const { t, label } = i18n;
+  const { message } = App.useApp();
+  const client = useQueryClient();
+  const [form] = Form.useForm<NewFieldForm>();
+  const [busy, setBusy] = useState(false);
+  const [apiTouched, setApiTouched] = useState(false);
+  const type = Form.useWatch('type', form) as FieldType | undefined;
+
+  const submit = async () => {
+    const values = await form.validateFields();
+    const config: Record<string, unknown> = {};
+    const c = values.config ?? {};
+    if (type === 'select' || type === 'multi_select') {
+      config.options = (c.options ?? []).map((o) => ({ ...o, value: o.value || suggestApiName(o.label.en) }));
+    }
+    if (type === 'relation') config.target = c.target;
+    if (type === 'currency') config.default_currency = c.default_currency;
+    if ((type === 'decimal' || type === 'percent' || type === 'currency') && c.scale !== undefined && c.scale !== null) config.scale = c.scale;
+    if (type === 'formula') {
+      config.expression = c.expression;
+      config.result_type = c.result_type;
+    }
+    setBusy(true);
+    try {
+      await api.post(`/api/v1/objects/${object.api_name}/fields`, {
+        api_name: values.api_name,
+        label: values.label,
+        type: values.type,
+        required: Boolean(values.required),
+        unique: Boolean(values.unique),
+        config,
+      });
+      await client.invalidateQueries({ queryKey: keys.objects });
+      message.success(t('settings.fieldCreated', { name: label(values.label) }));
+      onClose();
+    } catch (error) {
+      if (!showOnField(form, error)) message.error(errorMessage(i18n, error));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal
+      open={open}
+      onCancel={onClose}
+      onOk={submit}
+      okText={t('common.create')}
+      cancelText={t('common.cancel')}
+      confirmLoading={busy}
+      title={t('settings.newField')}
+      width={640}
+      destroyOnHidden
+    >
+      <Form
+        form={form}
+        layout="vertical"
+        data-testid="new-field-form"
+        initialValues={{ type: 'text', config: { default_currency: 'CNY', result_type: 'text', options: [] } }}
+        onValuesChange={(changed: Partial<NewFieldForm>) => {
+          if (changed.label?.en !== undefined && !apiTouched) form.setFieldValue('api_name', suggestApiName(changed.label.en));
+        }}
+      >
+        <Form.Item name="type" label={t('common.type')} rules={[{ required: true }]}>
+          <Select
+            showSearch={{ optionFilterProp: 'label' }}
+            aria-label={t('common.type')}
+            options={FIELD_TYPES.map((ft) => ({ value: ft, label: t(`type.${ft}`) }))}
+          />
+        </Form.Item>
+        <Row gutter={12}>
+          <Col span={12}>
+            <Form.Item name={['label', 'zh']} label={t('common.labelZh')} rules={[{ required: true, message: t('common.fieldRequired') }]}>
+              <Input />
+            </Form.Item>
+          </Col>
+          <Col span={12}>
+            <Form.Item name={['label', 'en']} label={t('common.labelEn')} rules={[{ required: true, message: t('common.fieldRequired') }]}>
+              <Input />
+            </Form.Item>
+          </Col>
+        </Row>
+        <Form.Item name="api_name" label={t('common.apiName')} extra={t('settings.apiNameHint')} rules={[{ required: true, message: t('common.fieldRequired') }]}>
+          <Input onChange={() => setApiTouched(true)} />
+        </Form.Item>
+        {type !== 'formula' && (
+          <Space size="large">
+            <Form.Item name="required" valuePropName="checked" noStyle>
+              <Checkbox>{t('common.required')}</Checkbox>
+            </Form.Item>
+            <Form.Item name="unique" valuePropName="checked" noStyle>
+              <Checkbox>{t('common.unique')}</Checkbox>
+            </Form.Item>
+          </Space>
+        )}
+        {(type === 'select' || type === 'multi_select') && (
+          <Form.List name={['config', 'options']}>
+            {(items, { add, remove }) => (
+              <div style={{ marginTop: 16 }}>
+                <Typography.Text strong>{t('settings.options')}</Typography.Text>
+                {items.map((item) => (
+                  <Space key={item.key} align="baseline" wrap style={{ display: 'flex', marginTop: 8 }}>
+                    <Form.Item name={[item.name, 'label', 'zh']} rules={[{ required: true, message: t('common.fieldRequired') }]} noStyle>
+                      <Input placeholder={t('common.labelZh')} style={{ width: 150 }} />
+                    </Form.Item>
+                    <Form.Item name={[item.name, 'label', 'en']} rules={[{ required: true, message: t('common.fieldRequired') }]} noStyle>
+                      <Input placeholder={t('common.labelEn')} style={{ width: 150 }} />
+                    </Form.Item>
+                    <Form.Item name={[item.name, 'value']} noStyle>
+                      <Input placeholder={t('settings.optionValue')} style={{ width: 130 }} />
+                    </Form.Item>
+                    <MinusCircleOutlined onClick={() => remove(item.name)} aria-label={t('common.remove')} />
+                  </Space>
+                ))}
+                <Button type="dashed" icon={<PlusOutlined />} onClick={() => add({ value: '', label: { en: '', zh: '' } })} style={{ marginTop: 8 }}>
+                  {t('settings.addOption')}
+                </Button>
+              </div>
+            )}
+          </Form.List>
+        )}
+        {type === 'relation' && (
+          <Form.Item name={['config', 'target']} label={t('settings.target')} rules={[{ required: true, message: t('common.fieldRequired') }]} style={{ marginTop: 16 }}>
+            <Select options={objects.map((o) => ({ value: o.api_name, label: label(o.label) }))} showSearch={{ optionFilterProp: 'label' }} />
+          </Form.Item>
+        )}
+        {type === 'currency' && (
+          <Form.Item name={['config', 'default_currency']} label={t('settings.defaultCurrency')} style={{ marginTop: 16 }}>
+            <Select options={CURRENCIES.map((c) => ({ value: c, label: c }))} />
+          </Form.Item>
+        )}
+        {(type === 'decimal' || type === 'percent' || type === 'currency') && (
+          <Form.Item name={['config', 'scale']} label={t('settings.scale')}>
+            <InputNumber min={0} max={8} precision={0} placeholder="2" />
+          </Form.Item>
+        )}
+        {type === 'formula' && (
+          <>
+            <Form.Item name={['config', 'expression']} label={t('settings.expression')} rules={[{ required: true, message: t('common.fieldRequired') }]} style={{ marginTop: 16 }}>
+              <Input.TextArea autoSize placeholder='IF(amount > 500000, "A", "B")' />
+            </Form.Item>
+            <Form.Item name={['config', 'result_type']} label={t('settings.resultType')}>
+              <Select
+                options={[
+                  { value: 'text', label: t('type.text') },
+                  { value: 'decimal', label: t('type.decimal') },
+                  { value: 'boolean', label: t('type.boolean') },
+                ]}
+              />
+            </Form.Item>
+          </>
+        )}
+      </Form>
+    </Modal>
+  );
+}

@@ -1,0 +1,59 @@
+// Administration: the object manager (objects, fields, layouts), users, roles, API tokens and
+// the audit log, each a sub-page. Only administrators get here from the menu; the server
+// refuses everyone else anyway.
+import { Menu, Result } from 'antd';
+import { ApartmentOutlined, AuditOutlined, KeyOutlined, SafetyOutlined, TeamOutlined } from '@ant-design/icons';
+import { lazy, Suspense } from 'react';
+import { Navigate, Route, Routes, useLocation, useNavigate } from 'react-router';
+import { useMe } from '../../api/queries';
+import { useI18n } from '../../i18n/I18nProvider';
+import { PageLoading } from '../../app/PageState';
+
+const ObjectManager = lazy(() => import('./ObjectManager'));
+const ObjectFields = lazy(() => import('./ObjectFields'));
+const LayoutDesigner = lazy(() => import('./LayoutDesigner'));
+const UsersPage = lazy(() => import('./UsersPage'));
+const RolesPage = lazy(() => import('./RolesPage'));
+const TokensPage = lazy(() => import('./TokensPage'));
+const AuditPage = lazy(() => import('./AuditPage'));
+
+export default function SettingsPage() {
+  const { t } = useI18n();
+  const me = useMe();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const section = location.pathname.split('/')[2] ?? 'objects';
+  if (me.data && !me.data.role.is_admin && section !== 'tokens') {
+    return <Result status="403" title="403" subTitle={t('settings.adminOnly')} />;
+  }
+  return (
+    <div style={{ display: 'flex', gap: 16, alignItems: 'flex-start', flexWrap: 'wrap' }}>
+      <Menu
+        style={{ width: 200, borderRadius: 8 }}
+        selectedKeys={[section]}
+        onClick={({ key }) => navigate(`/settings/${key}`)}
+        items={[
+          { key: 'objects', icon: <ApartmentOutlined />, label: t('settings.objects') },
+          { key: 'users', icon: <TeamOutlined />, label: t('settings.users') },
+          { key: 'roles', icon: <SafetyOutlined />, label: t('settings.roles') },
+          { key: 'tokens', icon: <KeyOutlined />, label: t('settings.tokens') },
+          { key: 'audit', icon: <AuditOutlined />, label: t('settings.audit') },
+        ]}
+      />
+      <div style={{ flex: 1, minWidth: 320 }}>
+        <Suspense fallback={<PageLoading />}>
+          <Routes>
+            <Route index element={<Navigate to="objects" replace />} />
+            <Route path="objects" element={<ObjectManager />} />
+            <Route path="objects/:object" element={<ObjectFields />} />
+            <Route path="objects/:object/layout" element={<LayoutDesigner />} />
+            <Route path="users" element={<UsersPage />} />
+            <Route path="roles" element={<RolesPage />} />
+            <Route path="tokens" element={<TokensPage />} />
+            <Route path="audit" element={<AuditPage />} />
+          </Routes>
+        </Suspense>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,27 @@
+// Puts a metadata error from the server on the form field it concerns (422 codes of
+// docs/API.md); returns false when no field fits, so the caller shows a message instead.
+import type { FormInstance } from 'antd';
+import { ApiError } from '../../api/client';
+
+const FIELD_OF_CODE: Record<string, (string | number)[]> = {
+  invalid_api_name: ['api_name'],
+  reserved_name: ['api_name'],
+  object_exists: ['api_name'],
+  field_exists: ['api_name'],
+  invalid_label: ['label', 'en'],
+  invalid_formula: ['config', 'expression'],
+  unknown_target: ['config', 'target'],
+  email_taken: ['email'],
+  invalid_email: ['email'],
+  weak_password: ['password'],
+  role_exists: ['name'],
+  invalid_name: ['name'],
+};
+
+export function showOnField(form: FormInstance, error: unknown): boolean {
+  if (!(error instanceof ApiError)) return false;
+  const name = FIELD_OF_CODE[error.code];
+  if (!name) return false;
+  form.setFields([{ name, errors: [error.message] }]);
+  return true;
+}

@@ -137,47 +137,55 @@ pub async fn timeline(
                 .into_iter()
                 .map(|s| (s.id, s.name))
                 .collect();
-            let mut params: Vec<SqlParam> =
-                members.iter().map(|m| SqlParam::Text(m.clone())).collect();
-            let marks: Vec<String> = (1..=members.len()).map(|i| store.ph(i)).collect();
-            let mut sql = format!(
-                "SELECT {} FROM cdp_events WHERE profile_id IN ({})",
-                events::COLUMNS,
-                marks.join(", ")
-            );
-            params.push(SqlParam::Int(before_at.timestamp_millis()));
-            sql.push_str(&format!(" AND ts <= {}", store.ph(params.len())));
-            if let Some(srcs) = &sources {
-                let ids: Vec<&String> = srcs.iter().filter(|s| *s != "crm").collect();
-                let mut marks = Vec::new();
-                for id in ids {
-                    params.push(SqlParam::Text(id.clone()));
-                    marks.push(store.ph(params.len()));
+            // One index-ordered scan per member profile (`profile_id, ts`), each stopping after
+            // a page: a customer with 100,000 events costs a page, not a sort of everything.
+            let mut rows = Vec::new();
+            for member in &members {
+                let mut params = vec![
+                    SqlParam::Text(member.clone()),
+                    SqlParam::Int(before_at.timestamp_millis()),
+                ];
+                let mut sql = format!(
+                    "SELECT {} FROM cdp_events WHERE profile_id = {} AND ts <= {}",
+                    events::COLUMNS,
+                    store.ph(1),
+                    store.ph(2)
+                );
+                for (column, wanted) in [
+                    (
+                        "source_id",
+                        sources.as_ref().map(|l| {
+                            l.iter()
+                                .filter(|s| *s != "crm")
+                                .cloned()
+                                .collect::<Vec<_>>()
+                        }),
+                    ),
+                    (
+                        "kind",
+                        types.as_ref().map(|l| {
+                            l.iter()
+                                .filter(|t| EVENT_KINDS.contains(&t.as_str()))
+                                .cloned()
+                                .collect::<Vec<_>>()
+                        }),
+                    ),
+                ] {
+                    let Some(values) = wanted else { continue };
+                    if values.is_empty() {
+                        sql.push_str(" AND 1 = 0");
+                        continue;
+                    }
+                    let mut marks = Vec::new();
+                    for v in values {
+                        params.push(SqlParam::Text(v));
+                        marks.push(store.ph(params.len()));
+                    }
+                    sql.push_str(&format!(" AND {column} IN ({})", marks.join(", ")));
                 }
-                if marks.is_empty() {
-                    sql.push_str(" AND 1 = 0");
-                } else {
-                    sql.push_str(&format!(" AND source_id IN ({})", marks.join(", ")));
-                }
+                sql.push_str(&format!(" ORDER BY ts DESC, seq DESC LIMIT {}", fetch + 50));
+                rows.extend(store.db.fetch_all(&sql, &params, &events::KINDS).await?);
             }
-            if let Some(ts) = &types {
-                let kinds: Vec<&String> = ts
-                    .iter()
-                    .filter(|t| EVENT_KINDS.contains(&t.as_str()))
-                    .collect();
-                let mut marks = Vec::new();
-                for k in kinds {
-                    params.push(SqlParam::Text(k.clone()));
-                    marks.push(store.ph(params.len()));
-                }
-                if marks.is_empty() {
-                    sql.push_str(" AND 1 = 0");
-                } else {
-                    sql.push_str(&format!(" AND kind IN ({})", marks.join(", ")));
-                }
-            }
-            sql.push_str(&format!(" ORDER BY ts DESC, seq DESC LIMIT {}", fetch + 50));
-            let rows = store.db.fetch_all(&sql, &params, &events::KINDS).await?;
             for event in rows.iter().map(events::decode) {
                 entries.push(Entry {
                     at: event.timestamp,

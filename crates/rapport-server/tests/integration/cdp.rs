@@ -20,6 +20,7 @@ crate::both_backends!(
     profiles_and_contacts_stay_in_sync,
     journey_merges_events_and_crm_in_time_order,
     health_reports_counts_delay_and_fill_rate,
+    admins_configure_identifier_types_and_mappings,
 );
 
 fn basic(write_key: &str) -> String {
@@ -1064,4 +1065,116 @@ async fn health_reports_counts_delay_and_fill_rate(backend: Backend) {
         "{metrics}"
     );
     assert!(metrics.contains("rapport_cdp_ingestion_delay_seconds_bucket"));
+}
+
+async fn admins_configure_identifier_types_and_mappings(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let src = source(&server, json!({"name": "pos", "kind": "pos"})).await;
+    let (status, mut settings) = server.get("/api/v1/cdp/settings").await;
+    assert_eq!(status, 200, "{settings}");
+    // A loyalty card number that identifies a member in every store, and a mapping of the
+    // member's tier onto the contact's description.
+    settings["identifier_types"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "member_no", "label_en": "Member no.", "label_zh": "会员卡号", "merge": true}));
+    settings["contact_mapping"]["tier"] = json!("description");
+    let (status, saved) = server
+        .call(Method::PUT, "/api/v1/cdp/settings")
+        .json(&settings)
+        .send()
+        .await
+        .pair();
+    assert_eq!(status, 200, "{saved}");
+    batch(&src, json!([
+        {"type": "identify", "anonymousId": "till-1", "traits": {"member_no": "M-0001"}, "messageId": "k1"},
+        {"type": "identify", "anonymousId": "till-2", "context": {"externalIds": [{"id": "M-0001", "type": "member_no"}]}, "messageId": "k2"},
+        {"type": "identify", "userId": "member-1", "traits": {"member_no": "M-0001", "name": "赵敏", "tier": "金卡"}, "messageId": "k3"},
+    ]))
+    .await;
+    let member = profile_of(&server, "member_no", "M-0001").await;
+    assert_eq!(
+        profile_of(&server, "anonymous_id", "till-2").await["id"],
+        member["id"]
+    );
+    assert_eq!(
+        profile_of(&server, "user_id", "member-1").await["id"],
+        member["id"]
+    );
+    let contact = eventually("the member's contact", || async {
+        let p = profile_of(&server, "member_no", "M-0001").await;
+        p["contact_id"].as_str().map(|c| json!(c))
+    })
+    .await;
+    let (_, record) = server
+        .get(&format!(
+            "/api/v1/objects/contact/records/{}",
+            contact.as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(record["values"]["description"], "金卡");
+    assert_eq!(record["values"]["name"], "赵敏");
+    // Turning merging off for a type keeps new profiles apart.
+    for t in settings["identifier_types"].as_array_mut().unwrap() {
+        if t["name"] == "member_no" {
+            t["merge"] = json!(false);
+        }
+    }
+    let (status, _) = server
+        .call(Method::PUT, "/api/v1/cdp/settings")
+        .json(&settings)
+        .send()
+        .await
+        .pair();
+    assert_eq!(status, 200);
+    batch(&src, json!([
+        {"type": "identify", "anonymousId": "till-3", "traits": {"member_no": "M-0001"}, "messageId": "k4"},
+    ]))
+    .await;
+    assert_ne!(
+        profile_of(&server, "anonymous_id", "till-3").await["id"],
+        member["id"]
+    );
+    // Bad settings are refused with a reason; only admins may change them.
+    for bad in [
+        json!({"contact_mapping": {"tier": "no_such_field"}}),
+        json!({"max_merges_per_identifier": 0}),
+        json!({"phone_region": "XX"}),
+    ] {
+        let mut candidate = settings.clone();
+        for (k, v) in bad.as_object().unwrap() {
+            candidate[k] = v.clone();
+        }
+        let (status, body) = server
+            .call(Method::PUT, "/api/v1/cdp/settings")
+            .json(&candidate)
+            .send()
+            .await
+            .pair();
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (422, Some("invalid_settings")),
+            "{body}"
+        );
+    }
+    let mut without_anonymous = settings.clone();
+    without_anonymous["identifier_types"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|t| t["name"] != "anonymous_id");
+    let (status, _) = server
+        .call(Method::PUT, "/api/v1/cdp/settings")
+        .json(&without_anonymous)
+        .send()
+        .await
+        .pair();
+    assert_eq!(status, 422);
+    let (_, sales) = server.user_with_role("sales").await;
+    let (status, _) = sales
+        .call(Method::PUT, "/api/v1/cdp/settings")
+        .json(&settings)
+        .send()
+        .await
+        .pair();
+    assert_eq!(status, 403);
 }

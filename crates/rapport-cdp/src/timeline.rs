@@ -46,6 +46,8 @@ pub struct Entry {
     /// Source id of an event; `crm` for CRM entries.
     pub source: String,
     pub source_name: Option<String>,
+    /// The source's kind (app, web, wecom, …) of an event.
+    pub source_kind: Option<String>,
     /// Event id (`seq`), record id or history entry id.
     pub id: String,
     pub profile_id: Option<String>,
@@ -92,6 +94,9 @@ fn list(text: &Option<String>) -> Option<Vec<String>> {
     })
 }
 
+/// The field that says when a CRM record happened, where an object has it (activities).
+const WHEN_FIELD: &str = "occurred_at";
+
 const EVENT_KINDS: [&str; 6] = ["track", "page", "screen", "identify", "group", "alias"];
 
 /// The timeline of a profile's cluster (`profile_id`) or of a contact (`contact_id`).
@@ -132,10 +137,10 @@ pub async fn timeline(
     if let Some(root) = &root {
         if principal.can("contact", Action::Read) {
             let members = profiles::members(store, root).await?;
-            let source_names: HashMap<String, String> = crate::sources::list(store, ws)
+            let source_names: HashMap<String, (String, String)> = crate::sources::list(store, ws)
                 .await?
                 .into_iter()
-                .map(|s| (s.id, s.name))
+                .map(|s| (s.id, (s.name, s.kind)))
                 .collect();
             // One index-ordered scan per member profile (`profile_id, ts`), each stopping after
             // a page: a customer with 100,000 events costs a page, not a sort of everything.
@@ -192,7 +197,8 @@ pub async fn timeline(
                     category: "event".into(),
                     entry_type: event.kind,
                     title: event.name,
-                    source_name: source_names.get(&event.source_id).cloned(),
+                    source_name: source_names.get(&event.source_id).map(|s| s.0.clone()),
+                    source_kind: source_names.get(&event.source_id).map(|s| s.1.clone()),
                     source: event.source_id,
                     id: event.seq.to_string(),
                     profile_id: Some(event.profile_id),
@@ -212,8 +218,17 @@ pub async fn timeline(
                 let table = rapport_core::names::quote(&table_name(ws, &object.api_name));
                 let (select, kinds) = select_sql(object, &table);
                 let column = rapport_core::names::quote(&field.api_name);
+                // A record is placed when it happened (an activity's `occurred_at`), else when
+                // it was created.
+                let when_field = object
+                    .active_field(WHEN_FIELD)
+                    .filter(|f| f.field_type == rapport_core::metadata::FieldType::Datetime);
+                let when = match when_field {
+                    Some(_) => format!("COALESCE(\"{WHEN_FIELD}\", \"created_at\")"),
+                    None => "\"created_at\"".to_string(),
+                };
                 let sql = format!(
-                    "{select} WHERE {column} = {} AND \"deleted_at\" IS NULL AND \"created_at\" <= {} ORDER BY \"created_at\" DESC LIMIT {}",
+                    "{select} WHERE {column} = {} AND \"deleted_at\" IS NULL AND {when} <= {} ORDER BY {when} DESC LIMIT {}",
                     store.ph(1),
                     store.ph(2),
                     fetch + 50
@@ -241,13 +256,18 @@ pub async fn timeline(
                         .get(&object.name_field)
                         .and_then(Json::as_str)
                         .map(str::to_string);
+                    let at = match record.values.get(WHEN_FIELD) {
+                        Some(rapport_core::value::Value::DateTime(t)) if when_field.is_some() => *t,
+                        _ => record.created_at,
+                    };
                     entries.push(Entry {
-                        at: record.created_at,
+                        at,
                         category: "record".into(),
                         entry_type: object.api_name.clone(),
                         title,
                         source: "crm".into(),
                         source_name: None,
+                        source_kind: None,
                         key: format!("r:{}:{}", object.api_name, record.id),
                         id: record.id,
                         profile_id: None,
@@ -292,6 +312,7 @@ pub async fn timeline(
                         title: r.opt_text(2),
                         source: "crm".into(),
                         source_name: None,
+                        source_kind: None,
                         id: r.int(0).to_string(),
                         profile_id: None,
                         data: json!({

@@ -1043,6 +1043,8 @@ export interface components {
             profile_id?: string | null;
             /** @description Source id of an event; `crm` for CRM entries. */
             source: string;
+            /** @description The source's kind (app, web, wecom, …) of an event. */
+            source_kind?: string | null;
             source_name?: string | null;
             /** @description The event name, page name or record name. */
             title?: string | null;

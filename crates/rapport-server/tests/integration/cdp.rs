@@ -898,13 +898,14 @@ async fn journey_merges_events_and_crm_in_time_order(backend: Backend) {
         .map(|i| json!({"type": "track", "userId": "j-user", "event": "Chat", "messageId": format!("c{i}"), "timestamp": at(10 + i), "context": {"traits": {"email": "journey@example.com"}}}))
         .collect();
     batch(&wecom, json!(chats)).await;
-    let (status, _) = server
+    // A call logged now that happened between the sign-up and the first chat.
+    let (status, body) = server
         .post(
-            "/api/v1/objects/note/records",
-            json!({"values": {"title": "客服咨询", "contact": contact_id}}),
+            "/api/v1/objects/activity/records",
+            json!({"values": {"subject": "客服咨询", "type": "call", "contact": contact_id, "occurred_at": at(5)}}),
         )
         .await;
-    assert!(status == 201 || status == 422, "note: {status}");
+    assert_eq!(status, 201, "{body}");
     let (status, body) = server
         .patch(
             &format!("/api/v1/objects/contact/records/{contact_id}"),
@@ -946,6 +947,18 @@ async fn journey_merges_events_and_crm_in_time_order(backend: Backend) {
     assert_eq!(times, sorted, "newest first");
     let events: Vec<&Value> = seen.iter().filter(|e| e["category"] == "event").collect();
     assert_eq!(events.len(), 32, "{seen:?}");
+    let position = |pred: &dyn Fn(&Value) -> bool| seen.iter().position(|e| pred(e)).unwrap();
+    let call = position(&|e| e["type"] == "activity");
+    assert_eq!(seen[call]["title"], "客服咨询");
+    assert!(
+        position(&|e| e["data"]["messageId"] == "c0") < call,
+        "the call comes after the first chat in newest-first order"
+    );
+    assert!(call < position(&|e| e["data"]["messageId"] == "j2"));
+    assert_eq!(
+        seen[position(&|e| e["data"]["messageId"] == "c0")]["source_kind"],
+        "wecom"
+    );
     assert!(seen
         .iter()
         .any(|e| e["category"] == "field_change" && e["title"] == "title"));

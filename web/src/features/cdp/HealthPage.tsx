@@ -3,7 +3,7 @@
 // of events per minute by outcome, the delay histogram, rejection and quarantine reasons and
 // trait fill rates; and the recent warnings (merge guard refusals, …) with their details.
 import { Card, Col, Empty, Row, Segmented, Select, Space, Statistic, Table, Tag, Typography } from 'antd';
-import ReactEChartsCore from 'echarts-for-react/lib/core';
+import ReactEChartsCore from 'echarts-for-react/esm/core';
 import * as echarts from 'echarts/core';
 import { BarChart, LineChart } from 'echarts/charts';
 import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
@@ -11,7 +11,7 @@ import { CanvasRenderer } from 'echarts/renderers';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { api } from '../../api/client';
-import { useI18n } from '../../i18n/I18nProvider';
+import { useI18n, type I18n } from '../../i18n/I18nProvider';
 import { PageError, PageLoading } from '../../app/PageState';
 import { cdpKeys, cdpPath, type HealthReport, type HealthWarning, type SourceHealth } from './api';
 import { OUTCOMES, bucketLabels, codeLabel, bucketMinutes, formatQuantile, seriesBuckets, sumBuckets } from './model';
@@ -166,13 +166,19 @@ function HealthView({ report, sourceId, setSourceId }: { report: HealthReport; s
   );
 }
 
+/** Events per minute to two decimals; a trickle shows as "< 0.01" rather than 0. */
+function perMinute(i18n: I18n, value: number): string {
+  if (value > 0 && value < 0.01) return `< ${i18n.number(0.01)}`;
+  return i18n.number(Math.round(value * 100) / 100);
+}
+
 function SourceCard({ source, bounds }: { source: SourceHealth; bounds: number[] }) {
   const i18n = useI18n();
   const { t } = i18n;
   const visual = kindVisual(source.kind);
   const none = t('common.none');
   const stats: [string, string, string?][] = [
-    ['perMinute', i18n.number(Math.round(source.events_per_minute * 100) / 100)],
+    ['perMinute', perMinute(i18n, source.events_per_minute)],
     ['accepted', i18n.number(source.accepted), OUTCOME_COLORS.accepted],
     ['rejected', i18n.number(source.rejected), source.rejected ? OUTCOME_COLORS.rejected : undefined],
     ['quarantined', i18n.number(source.quarantined), source.quarantined ? OUTCOME_COLORS.quarantined : undefined],
@@ -189,7 +195,7 @@ function SourceCard({ source, bounds }: { source: SourceHealth; bounds: number[]
         <Space>
           <span style={{ color: visual.color }}>{visual.icon}</span>
           <span>{source.name}</span>
-          <Tag bordered={false}>{t(`cdp.kind.${source.kind}` as 'cdp.kind.app')}</Tag>
+          <Tag bordered={false}>{codeLabel(t, 'cdp.kind', source.kind)}</Tag>
         </Space>
       }
       extra={

@@ -18,7 +18,7 @@ import { entryVisual, kindVisual } from './visuals';
 
 const PAGE_SIZE = 50;
 
-export interface JourneyTimelineProps {
+interface JourneyTimelineProps {
   /** The contact whose journey is shown (the record page), or */
   contactId?: string;
   /** the profile whose journey is shown (the profile page). */
@@ -146,12 +146,11 @@ function EntryView({ entry, objects, kinds }: { entry: JourneyEntry; objects: Ob
 
   if (entry.category === 'event') {
     const kind = kinds.get(entry.source);
-    const title = entry.title ?? t(`cdp.call.${entry.type}` as MessageKey);
     return (
       <div data-testid="journey-entry" data-category="event">
         <Space wrap size={4}>
           <Tag>{codeLabel(t, 'cdp.call', entry.type)}</Tag>
-          <Typography.Text strong>{title}</Typography.Text>
+          {entry.title && <Typography.Text strong>{entry.title}</Typography.Text>}
           <Tag color={kind ? kindVisual(kind).color : undefined} bordered={false}>
             {entry.source_name ?? entry.source}
           </Tag>

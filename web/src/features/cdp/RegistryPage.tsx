@@ -30,6 +30,11 @@ export default function RegistryPage() {
   );
 }
 
+/** A type registered since its events were held, with nothing unregistered left: replay it. */
+function fitsNow(o: Observed): boolean {
+  return o.registered && o.unregistered_properties.length === 0;
+}
+
 function json(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
@@ -190,6 +195,7 @@ function ObservedCard() {
   const { t } = i18n;
   const { message } = App.useApp();
   const invalidate = useInvalidateCdp();
+  const { replay, replaying } = useReplay();
   const observed = useQuery({ queryKey: cdpKeys.observed, queryFn: () => api.get<Observed[]>(cdpPath('/event-types/observed')) });
   const [proposal, setProposal] = useState<Observed | null>(null);
   const [saving, setSaving] = useState(false);
@@ -231,7 +237,11 @@ function ObservedCard() {
               render: (_, o) => (
                 <Space>
                   <Typography.Text strong>{o.name}</Typography.Text>
-                  <Tag color={o.registered ? 'blue' : 'orange'}>{t(o.registered ? 'cdp.registry.newProperties' : 'cdp.registry.newType')}</Tag>
+                  {fitsNow(o) ? (
+                    <Tag color="green">{t('cdp.registry.fitsNow')}</Tag>
+                  ) : (
+                    <Tag color={o.registered ? 'blue' : 'orange'}>{t(o.registered ? 'cdp.registry.newProperties' : 'cdp.registry.newType')}</Tag>
+                  )}
                 </Space>
               ),
             },
@@ -245,11 +255,16 @@ function ObservedCard() {
             {
               key: 'actions',
               title: t('common.actions'),
-              render: (_, o) => (
-                <Button size="small" type="primary" onClick={() => setProposal(o)} data-testid="register-observed">
-                  {t('cdp.registry.register')}
-                </Button>
-              ),
+              render: (_, o) =>
+                fitsNow(o) ? (
+                  <Button size="small" icon={<RedoOutlined />} loading={replaying === o.name} onClick={() => replay(o.name)} data-testid="replay-observed">
+                    {t('cdp.registry.replay')}
+                  </Button>
+                ) : (
+                  <Button size="small" type="primary" onClick={() => setProposal(o)} data-testid="register-observed">
+                    {t('cdp.registry.register')}
+                  </Button>
+                ),
             },
           ]}
         />
@@ -273,23 +288,13 @@ function ObservedCard() {
   );
 }
 
-function HeldCard() {
+/** Replays the quarantined events of one event type and shows the report. */
+function useReplay() {
   const i18n = useI18n();
   const { t } = i18n;
   const { message, modal } = App.useApp();
   const invalidate = useInvalidateCdp();
-  const sources = useSources();
-  const [disposition, setDisposition] = useState<'quarantined' | 'rejected'>('quarantined');
-  const [sourceId, setSourceId] = useState<string | undefined>(undefined);
   const [replaying, setReplaying] = useState<string | null>(null);
-  const held = useQuery({
-    queryKey: [...cdpKeys.held, disposition, sourceId],
-    queryFn: () => api.get<HeldEvent[]>(cdpPath('/held'), { disposition, source_id: sourceId, limit: 200 }),
-  });
-  const names = new Map((sources.data ?? []).map((s) => [s.id, s.name]));
-  const byName = new Map<string, number>();
-  if (disposition === 'quarantined') for (const e of held.data ?? []) if (e.name) byName.set(e.name, (byName.get(e.name) ?? 0) + 1);
-
   const replay = async (name: string) => {
     setReplaying(name);
     try {
@@ -333,6 +338,24 @@ function HeldCard() {
       setReplaying(null);
     }
   };
+
+  return { replay, replaying };
+}
+
+function HeldCard() {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const sources = useSources();
+  const { replay, replaying } = useReplay();
+  const [disposition, setDisposition] = useState<'quarantined' | 'rejected'>('quarantined');
+  const [sourceId, setSourceId] = useState<string | undefined>(undefined);
+  const held = useQuery({
+    queryKey: [...cdpKeys.held, disposition, sourceId],
+    queryFn: () => api.get<HeldEvent[]>(cdpPath('/held'), { disposition, source_id: sourceId, limit: 200 }),
+  });
+  const names = new Map((sources.data ?? []).map((s) => [s.id, s.name]));
+  const byName = new Map<string, number>();
+  if (disposition === 'quarantined') for (const e of held.data ?? []) if (e.name) byName.set(e.name, (byName.get(e.name) ?? 0) + 1);
 
   return (
     <Card title={t('cdp.registry.heldTitle')}>

@@ -1,7 +1,7 @@
 // The landing page: the open pipeline by stage (count and exact amount totals from the
 // aggregate endpoint, drawn with ECharts) and how many records each object holds.
 import { Card, Col, Empty, Row, Statistic, Typography } from 'antd';
-import ReactEChartsCore from 'echarts-for-react/lib/core';
+import ReactEChartsCore from 'echarts-for-react/esm/core';
 import * as echarts from 'echarts/core';
 import { BarChart } from 'echarts/charts';
 import { GridComponent, TooltipComponent } from 'echarts/components';

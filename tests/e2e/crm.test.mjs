@@ -1,8 +1,9 @@
 // The salesperson's day in a real browser against the real binary: a new user logs in, creates
-// the custom object 设备 / Equipment with three fields, adds a record, filters the list, drags a
-// deal to another stage on the kanban, finds the change in the deal's history, restores the old
-// value, and switches the language. Takes the README's screenshots and measures the first
-// meaningful paint of a list view (reported, never asserted).
+// the custom object 设备 / Equipment with three fields, adds a record, filters the list, deletes
+// a record and restores it from the recycle bin, drags a deal to another stage on the kanban,
+// finds the change in the deal's history, restores the old value, and switches the language.
+// Takes the README's screenshots and measures the first meaningful paint of a list view
+// (reported, never asserted).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -141,6 +142,29 @@ test('filters the list with the visual filter builder', async () => {
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=record-table] .ant-table-row').length === 1);
   await expectText(rows, '数控机床 CNC-001');
   await expectText(page.getByTestId('list-total'), '共 1 条');
+});
+
+test('deletes a record and restores it from the recycle bin', async () => {
+  await page.goto(url('/o/equipment'));
+  const rows = page.locator('[data-testid=record-table] .ant-table-row');
+  await rows.nth(1).waitFor();
+  await rows.filter({ hasText: '激光切割机 LC-7' }).getByRole('checkbox').check();
+  await page.getByRole('button', { name: '批量删除' }).click();
+  await page.locator('.ant-modal-confirm').getByRole('button', { name: /删\s*除/ }).click();
+  await toast('已删除 1 条记录');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=record-table] .ant-table-row').length === 1);
+
+  await page.getByTestId('open-recycle-bin').click();
+  await page.waitForURL(/\/o\/equipment\/recycle-bin$/);
+  const bin = page.getByTestId('recycle-bin');
+  await bin.locator('.ant-table-row').filter({ hasText: '激光切割机 LC-7' }).getByTestId('restore-record').click();
+  await toast('已恢复「激光切割机 LC-7」');
+  await bin.getByText('回收站是空的').waitFor();
+
+  await page.getByRole('link', { name: '返回设备' }).click();
+  await page.waitForURL(/\/o\/equipment$/);
+  await expectText(rows, '激光切割机 LC-7');
+  assert.equal(await rows.count(), 2);
 });
 
 let movedDeal;

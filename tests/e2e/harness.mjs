@@ -1,6 +1,7 @@
-// The e2e harness: starts the real debug binary (`rapport serve --demo`) on SQLite in a fresh
-// temporary directory and a free loopback port, and launches Debian's chromium through
-// playwright-core with a fresh profile (it never downloads a browser).
+// The e2e harness: starts the real binary (`rapport serve --demo`; the debug build, or the one
+// RAPPORT_BIN names, e.g. target/release/rapport) on SQLite in a fresh temporary directory and a
+// free loopback port, and launches Debian's chromium through playwright-core with a fresh
+// profile (it never downloads a browser).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';

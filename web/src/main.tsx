@@ -1,5 +1,6 @@
 // Entry point: providers (server state, language, Ant Design theme and locale) around the
-// router. Pages are loaded on demand (see app/routes.tsx).
+// router. Pages are loaded on demand (see app/routes.tsx); a list view opened directly has its
+// data requested before the first render (app/preload.ts).
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
@@ -8,6 +9,7 @@ import { I18nProvider } from './i18n/I18nProvider';
 import { ThemedApp } from './app/ThemedApp';
 import './app/app.css';
 import { ApiError } from './api/client';
+import { preloadListView } from './app/preload';
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -17,6 +19,8 @@ const queryClient = new QueryClient({
     },
   },
 });
+
+preloadListView(queryClient, window.location.pathname, window.location.search);
 
 const root = document.getElementById('root');
 if (root) {

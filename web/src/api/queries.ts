@@ -1,8 +1,9 @@
 // Server state shared across pages (TanStack Query): the session, the metadata (objects and
 // fields), users, and the query keys every feature uses to refresh what a change touched.
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+// The query options are shared with app/preload.ts, which fills the same cache entries early.
+import { queryOptions, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from './client';
-import type { MeResponse, ObjectDef, User } from './types';
+import type { MeResponse, ObjectDef, SavedView, User } from './types';
 
 export const keys = {
   me: ['me'] as const,
@@ -14,21 +15,40 @@ export const keys = {
   views: (object: string) => ['views', object] as const,
 };
 
-export function useMe() {
-  return useQuery({
-    queryKey: keys.me,
-    queryFn: () => api.get<MeResponse>('/api/v1/auth/me'),
-    retry: false,
-    staleTime: 60_000,
+export const meQuery = queryOptions({
+  queryKey: keys.me,
+  queryFn: () => api.get<MeResponse>('/api/v1/auth/me'),
+  retry: false,
+  staleTime: 60_000,
+});
+
+export const objectsQuery = queryOptions({
+  queryKey: keys.objects,
+  queryFn: () => api.get<ObjectDef[]>('/api/v1/objects'),
+  staleTime: 30_000,
+});
+
+export const usersQuery = queryOptions({
+  queryKey: keys.users,
+  queryFn: () => api.get<User[]>('/api/v1/users'),
+  staleTime: 60_000,
+});
+
+/** An object's saved views (list and kanban). */
+export function viewsQuery(object: string) {
+  return queryOptions({
+    queryKey: keys.views(object),
+    queryFn: () => api.get<SavedView[]>(`/api/v1/objects/${object}/views`),
+    staleTime: 30_000,
   });
 }
 
+export function useMe() {
+  return useQuery(meQuery);
+}
+
 export function useObjects() {
-  return useQuery({
-    queryKey: keys.objects,
-    queryFn: () => api.get<ObjectDef[]>('/api/v1/objects'),
-    staleTime: 30_000,
-  });
+  return useQuery(objectsQuery);
 }
 
 /** One object's definition from the cached metadata. */
@@ -38,11 +58,7 @@ export function useObject(apiName: string | undefined): { object?: ObjectDef; ob
 }
 
 export function useUsers() {
-  return useQuery({
-    queryKey: keys.users,
-    queryFn: () => api.get<User[]>('/api/v1/users'),
-    staleTime: 60_000,
-  });
+  return useQuery(usersQuery);
 }
 
 /** Refreshes everything derived from one object's records. */

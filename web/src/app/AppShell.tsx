@@ -2,7 +2,7 @@
 // without a deploy), the header with global search (Ctrl/⌘+K), language switch and account
 // menu. Sends signed-out visitors to the login page and brings them back afterwards.
 import { Avatar, Button, Dropdown, Layout, Menu, Segmented, Tooltip, Typography, Grid } from 'antd';
-import { DashboardOutlined, LogoutOutlined, SearchOutlined, SettingOutlined } from '@ant-design/icons';
+import { ClusterOutlined, DashboardOutlined, LogoutOutlined, SearchOutlined, SettingOutlined } from '@ant-design/icons';
 import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { Navigate, Outlet, useLocation, useNavigate } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
@@ -55,6 +55,7 @@ export function AppShell() {
     const parts = location.pathname.split('/').filter(Boolean);
     if (parts[0] === 'o' && parts[1]) return `/o/${parts[1]}`;
     if (parts[0] === 'settings') return '/settings';
+    if (parts[0] === 'cdp') return '/cdp';
     return '/';
   }, [location.pathname]);
 
@@ -81,6 +82,7 @@ export function AppShell() {
   const items = [
     { key: '/', icon: <DashboardOutlined />, label: t('nav.dashboard') },
     { type: 'group' as const, key: 'objects', label: t('nav.objects'), children: objectItems },
+    ...(role.is_admin || objects.data?.some((o) => o.api_name === 'contact') ? [{ key: '/cdp', icon: <ClusterOutlined />, label: t('cdp.nav') }] : []),
     ...(role.is_admin ? [{ key: '/settings', icon: <SettingOutlined />, label: t('nav.settings') }] : []),
   ];
 

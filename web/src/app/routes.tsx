@@ -11,7 +11,9 @@ const loadListPage = () => import('../features/records/ListPage');
 const ListPage = lazy(loadListPage);
 const RecordPage = lazy(() => import('../features/records/RecordPage'));
 const KanbanPage = lazy(() => import('../features/kanban/KanbanPage'));
+const RecycleBinPage = lazy(() => import('../features/records/RecycleBinPage'));
 const SettingsPage = lazy(() => import('../features/settings/SettingsPage'));
+const CdpPage = lazy(() => import('../features/cdp/CdpPage'));
 const NotFoundPage = lazy(() => import('./NotFoundPage'));
 
 // A list opened directly (a link, a reload) starts loading its page while the session loads.
@@ -29,8 +31,10 @@ export function AppRoutes() {
         <Route index element={page(<DashboardPage />)} />
         <Route path="o/:object" element={page(<ListPage />)} />
         <Route path="o/:object/kanban" element={page(<KanbanPage />)} />
+        <Route path="o/:object/recycle-bin" element={page(<RecycleBinPage />)} />
         <Route path="o/:object/:id" element={page(<RecordPage />)} />
         <Route path="settings/*" element={page(<SettingsPage />)} />
+        <Route path="cdp/*" element={page(<CdpPage />)} />
         <Route path="*" element={page(<NotFoundPage />)} />
       </Route>
     </Routes>

@@ -1,7 +1,8 @@
 // The kanban of any object with a select field (deals by stage out of the box): a column per
-// option with its count and amount total (from the aggregate endpoint, exact), cards dragged
-// with the mouse, touch or keyboard (dnd-kit) to change the value — a normal update, so the
-// change is recorded in the record's history.
+// option with its count and amount total (from the aggregate endpoint, exact, moved with the
+// card at once and then confirmed by the server), cards paged in with "load more" (keyset
+// cursor), dragged with the mouse, touch or keyboard (dnd-kit) to change the value — a normal
+// update, so the change is recorded in the record's history.
 import { App, Button, Empty, Select, Space, Spin, Tag, Typography } from 'antd';
 import { TableOutlined } from '@ant-design/icons';
 import {
@@ -10,7 +11,7 @@ import {
 } from '@dnd-kit/core';
 import { useMemo, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { api } from '../../api/client';
 import { keys, useInvalidateRecords, useObject, useUsers } from '../../api/queries';
 import type { AggregateResult, FieldDef, Money, ObjectDef, RecordBody, RecordList, SelectOption, User } from '../../api/types';
@@ -18,6 +19,7 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { PageError, PageLoading, errorMessage } from '../../app/PageState';
 import { FieldValue } from '../records/fields/FieldValue';
 import { activeFields, defaultColumns, defaultGroupBy } from '../records/viewState';
+import { moveInTotals } from './totals';
 
 const NONE = '__none__';
 const COLUMN_LIMIT = 50;
@@ -57,8 +59,9 @@ function Board({ object }: { object: ObjectDef }) {
     [object, groupBy],
   );
   const sensors = useSensors(useSensor(PointerSensor, { activationConstraint: { distance: 5 } }), useSensor(KeyboardSensor));
+  const totalsKey = ['aggregate', object.api_name, groupBy, money?.api_name];
   const totals = useQuery({
-    queryKey: ['aggregate', object.api_name, groupBy, money?.api_name],
+    queryKey: totalsKey,
     enabled: Boolean(field),
     queryFn: () =>
       api.post<AggregateResult>(`/api/v1/objects/${object.api_name}/records/aggregate`, {
@@ -84,10 +87,22 @@ function Board({ object }: { object: ObjectDef }) {
     const to = event.over?.id as string | undefined;
     if (!record || !from || !to || from === to || !groupBy) return;
     const newValue = to === NONE ? null : to;
-    // Move the card at once; the server's answer confirms or undoes it.
-    client.setQueryData<RecordList>(columnKey(from), (page) => page && { ...page, data: page.data.filter((r) => r.id !== record.id) });
-    client.setQueryData<RecordList>(columnKey(to), (page) =>
-      page && { ...page, data: [{ ...record, values: { ...record.values, [groupBy]: newValue } }, ...page.data] },
+    // Move the card and the column totals at once; the server's answer confirms or undoes it.
+    await Promise.all([columnKey(from), columnKey(to), totalsKey].map((queryKey) => client.cancelQueries({ queryKey })));
+    client.setQueryData<InfiniteData<RecordList>>(columnKey(from), (cards) =>
+      cards && { ...cards, pages: cards.pages.map((page) => ({ ...page, data: page.data.filter((r) => r.id !== record.id) })) },
+    );
+    client.setQueryData<InfiniteData<RecordList>>(columnKey(to), (cards) =>
+      cards && {
+        ...cards,
+        pages: cards.pages.map((page, index) =>
+          index === 0 ? { ...page, data: [{ ...record, values: { ...record.values, [groupBy]: newValue } }, ...page.data] } : page,
+        ),
+      },
+    );
+    const amount = money ? ((record.values[money.api_name] as Money | null | undefined) ?? null) : null;
+    client.setQueryData<AggregateResult>(totalsKey, (result) =>
+      result && moveInTotals(result, from === NONE ? null : from, newValue, amount),
     );
     try {
       await api.patch(`/api/v1/objects/${object.api_name}/records/${record.id}`, {
@@ -177,19 +192,24 @@ interface ColumnProps {
 }
 
 function KanbanColumn({ value, title, color, count, total, queryKey, object, groupBy, cardFields, users }: ColumnProps) {
-  const { t } = useI18n();
+  const i18n = useI18n();
+  const { t } = i18n;
   const { setNodeRef, isOver } = useDroppable({ id: value });
   const expand = cardFields.filter((f) => f.type === 'relation').map((f) => f.api_name);
-  const cards = useQuery({
+  const cards = useInfiniteQuery({
     queryKey,
-    queryFn: () =>
+    queryFn: ({ pageParam, signal }) =>
       api.get<RecordList>(`/api/v1/objects/${object.api_name}/records`, {
         filter: JSON.stringify(columnFilter(groupBy, value)),
         sort: '-updated_at',
         limit: COLUMN_LIMIT,
+        cursor: pageParam,
         expand: expand.join(',') || undefined,
-      }),
+      }, signal),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
+  const records = cards.data?.pages.flatMap((page) => page.data) ?? [];
   return (
     <section ref={setNodeRef} className={`kanban-column${isOver ? ' over' : ''}`} aria-label={title} data-testid={`kanban-column-${value}`}>
       <header style={{ padding: '4px 4px 8px' }}>
@@ -209,10 +229,27 @@ function KanbanColumn({ value, title, color, count, total, queryKey, object, gro
       </header>
       <div className="kanban-cards">
         {cards.isLoading && <Spin />}
-        {cards.data?.data.length === 0 && <Typography.Text type="secondary" style={{ padding: 8 }}>{t('kanban.empty')}</Typography.Text>}
-        {cards.data?.data.map((record) => (
+        {cards.isError && (
+          <Typography.Text type="danger" style={{ padding: 8 }}>
+            {errorMessage(i18n, cards.error)}{' '}
+            <Button size="small" type="link" onClick={() => cards.refetch()}>{t('app.retry')}</Button>
+          </Typography.Text>
+        )}
+        {cards.isSuccess && records.length === 0 && <Typography.Text type="secondary" style={{ padding: 8 }}>{t('kanban.empty')}</Typography.Text>}
+        {records.map((record) => (
           <KanbanCard key={record.id} record={record} from={value} object={object} cardFields={cardFields} users={users} />
         ))}
+        {cards.hasNextPage && (
+          <Button
+            block
+            type="dashed"
+            loading={cards.isFetchingNextPage}
+            onClick={() => cards.fetchNextPage()}
+            data-testid="kanban-load-more"
+          >
+            {t('kanban.loadMore', { shown: i18n.number(records.length), count: i18n.number(count) })}
+          </Button>
+        )}
       </div>
     </section>
   );

@@ -9,9 +9,9 @@ import { useInvalidateRecords } from '../../api/queries';
 import type { FieldDef, RecordBody, User } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
 import { errorMessage } from '../../app/PageState';
-import { FieldInput } from './fields/FieldInput';
+import { LazyFieldInput } from './fields/LazyFieldInput';
 import { FieldValue } from './fields/FieldValue';
-import { duplicateField, translateFieldError } from './RecordForm';
+import { duplicateField, translateFieldError } from './fieldErrors';
 
 interface Props {
   object: string;
@@ -59,7 +59,7 @@ export function InlineCell({ object, field, record, users }: Props) {
     return (
       <div onKeyDown={onKey} style={{ display: 'flex', gap: 4, alignItems: 'center', minWidth: 200 }} onClick={(e) => e.stopPropagation()}>
         <div style={{ flex: 1 }}>
-          <FieldInput field={field} value={draft} onChange={setDraft} autoFocus onPressEnter={save} />
+          <LazyFieldInput field={field} value={draft} onChange={setDraft} autoFocus onPressEnter={save} />
         </div>
         <Space.Compact>
           <Button size="small" type="primary" icon={<CheckOutlined />} loading={busy} onClick={save} aria-label={i18n.t('common.save')} />
@@ -72,18 +72,19 @@ export function InlineCell({ object, field, record, users }: Props) {
     <div className="inline-cell" onDoubleClick={start}>
       <FieldValue field={field} value={value} record={record} users={users} />
       {editable && (
-        <Button
+        // A plain button: a list renders one per cell, and Ant Design's Button costs more per copy.
+        <button
+          type="button"
           className="inline-cell-edit"
-          size="small"
-          type="text"
-          icon={<EditOutlined />}
           onClick={(e) => {
             e.stopPropagation();
             start();
           }}
           aria-label={`${i18n.t('common.edit')} ${i18n.label(field.label)}`}
           title={i18n.t('list.inlineEdit')}
-        />
+        >
+          <EditOutlined />
+        </button>
       )}
     </div>
   );

@@ -1,31 +1,34 @@
 // The list view of any object: saved views (private or shared), a visual filter builder,
 // chosen columns, multi-key sort, server-side keyset paging with a total, inline edit, bulk
-// edit / delete of the selection, CSV export of the view, and a switch to the kanban.
+// edit / delete of the selection, CSV export of the view, and ways to the kanban and the
+// recycle bin.
 import { App, Badge, Button, Checkbox, Drawer, Empty, Modal, Popover, Select, Space, Table, Tag, Tooltip, Typography, Form, Input, Switch } from 'antd';
 import type { TableColumnsType, TableProps } from 'antd';
 import {
   DeleteOutlined, DownloadOutlined, EditOutlined, FilterOutlined, PlusOutlined, ProjectOutlined, SaveOutlined, TableOutlined,
-  LeftOutlined, RightOutlined,
+  LeftOutlined, RightOutlined, RestOutlined,
 } from '@ant-design/icons';
-import { useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, requestBlob } from '../../api/client';
-import { keys, useInvalidateRecords, useObject, useUsers } from '../../api/queries';
+import { keys, useInvalidateRecords, useObject, useUsers, viewsQuery } from '../../api/queries';
 import type { FieldDef, ObjectDef, RecordBody, SavedView } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
 import { PageError, PageLoading, errorMessage } from '../../app/PageState';
-import { FilterBuilder } from './filter/FilterBuilder';
 import { countRules, filterFields, toCondition } from './filter/conditionModel';
-import { FieldInput } from './fields/FieldInput';
+import { LazyFieldInput } from './fields/LazyFieldInput';
 import { FieldValue } from './fields/FieldValue';
 import { InlineCell } from './InlineCell';
-import { RecordForm } from './RecordForm';
 import { PAGE_SIZE, useRecordList } from './useRecordList';
 import {
   SYSTEM_COLUMNS, activeFields, columnSortOrder, columnSortPriority, defaultViewState, isSystemColumn, sameView, sortKeys,
   viewInputOf, viewStateOf, type ViewState,
 } from './viewState';
+
+// Loaded when first opened, so the first paint of a list does not wait for forms and editors.
+const FilterBuilder = lazy(() => import('./filter/FilterBuilder').then((m) => ({ default: m.FilterBuilder })));
+const RecordForm = lazy(() => import('./RecordForm').then((m) => ({ default: m.RecordForm })));
 
 export default function ListPage() {
   const { object: apiName } = useParams();
@@ -36,11 +39,7 @@ export default function ListPage() {
 }
 
 export function useSavedViews(object: string) {
-  return useQuery({
-    queryKey: keys.views(object),
-    queryFn: () => api.get<SavedView[]>(`/api/v1/objects/${object}/views`),
-    staleTime: 30_000,
-  });
+  return useQuery(viewsQuery(object));
 }
 
 function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef[] }) {
@@ -63,13 +62,15 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
   const [filterOpen, setFilterOpen] = useState(false);
   const [draftFilter, setDraftFilter] = useState(state.filter);
   const [formOpen, setFormOpen] = useState(false);
+  const [formUsed, setFormUsed] = useState(false);
   const [saveOpen, setSaveOpen] = useState(false);
   const [bulkOpen, setBulkOpen] = useState(false);
 
   const condition = useMemo(() => toCondition(state.filter), [state.filter]);
+  // Back to the first page when the filter or sort changes (a no-op on mount: no second render).
   useEffect(() => {
-    setCursors([undefined]);
-    setSelected([]);
+    setCursors((c) => (c.length === 1 && c[0] === undefined ? c : [undefined]));
+    setSelected((s) => (s.length === 0 ? s : []));
   }, [condition, state.sort]);
   const cursor = cursors[cursors.length - 1];
   const { page, total } = useRecordList(object, condition, state.sort, state.columns, cursor);
@@ -260,12 +261,28 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
         <Tooltip title={t('list.export')}>
           <Button icon={<DownloadOutlined />} onClick={exportCsv} aria-label={t('list.export')} />
         </Tooltip>
+        <Tooltip title={t('bin.open')}>
+          <Button
+            icon={<RestOutlined />}
+            onClick={() => navigate(`/o/${object.api_name}/recycle-bin`)}
+            aria-label={t('bin.open')}
+            data-testid="open-recycle-bin"
+          />
+        </Tooltip>
         {hasSelect && (
           <Button icon={<ProjectOutlined />} onClick={() => navigate(`/o/${object.api_name}/kanban`)} data-testid="to-kanban">
             {t('list.kanban')}
           </Button>
         )}
-        <Button type="primary" icon={<PlusOutlined />} onClick={() => setFormOpen(true)} data-testid="new-record">
+        <Button
+          type="primary"
+          icon={<PlusOutlined />}
+          onClick={() => {
+            setFormUsed(true);
+            setFormOpen(true);
+          }}
+          data-testid="new-record"
+        >
           {t('list.new', { object: label(object.label) })}
         </Button>
       </div>
@@ -340,10 +357,16 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
           </Space>
         }
       >
-        <FilterBuilder value={draftFilter} onChange={setDraftFilter} fields={fields} />
+        <Suspense fallback={<PageLoading />}>
+          <FilterBuilder value={draftFilter} onChange={setDraftFilter} fields={fields} />
+        </Suspense>
       </Drawer>
 
-      <RecordForm object={object} open={formOpen} onClose={() => setFormOpen(false)} onSaved={(r) => navigate(`/o/${object.api_name}/${r.id}`)} />
+      {formUsed && (
+        <Suspense fallback={null}>
+          <RecordForm object={object} open={formOpen} onClose={() => setFormOpen(false)} onSaved={(r) => navigate(`/o/${object.api_name}/${r.id}`)} />
+        </Suspense>
+      )}
 
       <SaveViewModal
         open={saveOpen}
@@ -466,7 +489,7 @@ function BulkEditModal({ object, ids, open, onClose, onDone }: { object: ObjectD
             .filter((f) => f.type !== 'formula' && !f.unique)
             .map((f) => ({ value: f.api_name, label: label(f.label) }))}
         />
-        {field && <FieldInput field={field} value={value} onChange={setValue} aria-label={t('list.newValue')} />}
+        {field && <LazyFieldInput field={field} value={value} onChange={setValue} aria-label={t('list.newValue')} />}
         {field && <FieldValue field={field} value={value} />}
       </Space>
     </Modal>

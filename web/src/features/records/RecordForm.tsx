@@ -3,13 +3,14 @@
 // and the server's validation errors shown on the fields they concern.
 import { App, Button, Col, Drawer, Form, Row, Space, Typography } from 'antd';
 import { useEffect, useState } from 'react';
-import { api, ApiError, type FieldErrorDetail } from '../../api/client';
+import { api, ApiError } from '../../api/client';
 import { useInvalidateRecords } from '../../api/queries';
 import type { FieldDef, ObjectDef, RecordBody } from '../../api/types';
 import { useI18n, type MessageKey } from '../../i18n/I18nProvider';
 import { errorMessage } from '../../app/PageState';
 import { FieldInput } from './fields/FieldInput';
 import { activeFields } from './viewState';
+import { duplicateField, translateFieldError } from './fieldErrors';
 
 export interface RecordFormProps {
   object: ObjectDef;
@@ -159,17 +160,4 @@ export function RecordForm({ object, open, onClose, record, initialValues, onSav
       </Form>
     </Drawer>
   );
-}
-
-/** A 409 `duplicate_value` names its field at the start of the message ("serial_number: …"). */
-export function duplicateField(error: ApiError): FieldErrorDetail[] {
-  const field = error.code === 'duplicate_value' ? /^([a-z][a-z0-9_]*): /.exec(error.message)?.[1] : undefined;
-  return field ? [{ field, code: 'duplicate_value', message: error.message }] : [];
-}
-
-/** A field error from the server in the user's language (the server's text when unknown). */
-export function translateFieldError(t: (key: MessageKey) => string, code: string, fallback: string): string {
-  const key = `fieldError.${code}` as MessageKey;
-  const text = t(key);
-  return text === key ? fallback : text;
 }

@@ -7,7 +7,7 @@ import {
   CalendarOutlined, CheckSquareOutlined, DeleteOutlined, EditOutlined, FileTextOutlined, HistoryOutlined, PhoneOutlined,
   PlusOutlined, RollbackOutlined,
 } from '@ant-design/icons';
-import { useState, type ReactElement } from 'react';
+import { lazy, Suspense, useState, type ReactElement } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../../api/client';
@@ -21,6 +21,7 @@ import { InlineCell } from './InlineCell';
 import { RecordForm, formSections } from './RecordForm';
 
 const TIMELINE_OBJECTS = ['activity', 'task', 'note'];
+const JourneyTimeline = lazy(() => import('../cdp/JourneyTimeline'));
 
 export default function RecordPage() {
   const { object: apiName, id } = useParams();
@@ -199,6 +200,9 @@ function RecordView({ object, objects, id }: { object: ObjectDef; objects: Objec
                     <Empty description={t('record.noRelated')} />
                   ),
                 },
+                ...(object.api_name === 'contact'
+                  ? [{ key: 'journey', label: t('cdp.journey.title'), children: <Suspense fallback={<PageLoading />}><JourneyTimeline contactId={r.id} /></Suspense> }]
+                  : []),
               ]}
             />
           </Card>

@@ -1,91 +1,70 @@
 #!/usr/bin/env bash
-# Rapport's benchmark (`make bench`): builds the release binary, then runs `rapport bench` on
-# SQLite and on PostgreSQL and writes bench/RESULTS.md (replacing it).
+# Rapport's benchmark (`make bench`): builds the release binary, runs the suites on SQLite and on
+# PostgreSQL, and writes their sections into bench/RESULTS.md:
+#   crm      `rapport bench`: the CRM API (get, list, create, update) against bare SQL
+#   ingest   `rapport bench-ingest`: event ingestion (`POST /v1/batch`) against bare inserts
+# In the results file each suite stands between `<!-- suite:NAME -->` and `<!-- /suite:NAME -->`,
+# and each backend's section inside it between `<!-- backend:NAME -->` and `<!-- /backend:NAME -->`.
+# A run replaces only the suites and backends it ran; everything else in the file (other suites,
+# hand-written sections) stays. A missing file is created with the header below.
 #
 # Environment overrides:
+#   BENCH_SUITES        "crm ingest" (default), or one of them
+#   BENCH_BACKENDS      "sqlite postgres" (default), or one of them
+#   BENCH_OUT           the results file (default bench/RESULTS.md)
+#   BENCH_NOTE          a remark added under each section's heading
+# The crm suite:
 #   BENCH_CONTACTS      contacts in the workspace (default 1000000)
 #   BENCH_PG_CONTACTS   contacts on PostgreSQL (default: BENCH_CONTACTS)
 #   BENCH_SECONDS       measured seconds per scenario (default 10)
 #   BENCH_CONCURRENCY   concurrent connections (default 64)
-#   BENCH_BACKENDS      "sqlite postgres" (default), or one of them
 #   BENCH_FILL          demo (default: the demo data set) or contacts (contacts only)
 #   BENCH_SQLITE_DIR    SQLite data directory, kept between runs so the fill happens once
 #                       (default /tmp/rapport-bench-sqlite)
-#   BENCH_OUT           the results file (default bench/RESULTS.md)
-#   BENCH_NOTE          a remark added under each section's heading
+# The ingest suite:
+#   BENCH_INGEST_SECONDS      measured seconds of each run (default 20)
+#   BENCH_INGEST_USERS        distinct users sending events (default 1000000)
+#   BENCH_INGEST_CONCURRENCY  concurrent connections (default 32)
+#   BENCH_INGEST_BATCH        events per request (default 100)
+#   BENCH_INGEST_SQLITE_DIR   SQLite data directory, emptied before every run
+#                             (default /tmp/rapport-bench-ingest-sqlite)
 # The PostgreSQL cluster is scripts/pg-test-cluster.sh on its own directory and port
 # (RAPPORT_PG_DIR=/tmp/rapport-bench-pg, RAPPORT_PG_PORT=55433): it is wiped on every start, so
-# the PostgreSQL fill happens on every run.
+# every suite starts from an empty PostgreSQL database (the crm suite fills it each time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+SUITES="${BENCH_SUITES:-crm ingest}"
+BACKENDS="${BENCH_BACKENDS:-sqlite postgres}"
+OUT="${BENCH_OUT:-bench/RESULTS.md}"
 CONTACTS="${BENCH_CONTACTS:-1000000}"
 PG_CONTACTS="${BENCH_PG_CONTACTS:-$CONTACTS}"
 DURATION="${BENCH_SECONDS:-10}"
 CONCURRENCY="${BENCH_CONCURRENCY:-64}"
-BACKENDS="${BENCH_BACKENDS:-sqlite postgres}"
 FILL="${BENCH_FILL:-demo}"
 SQLITE_DIR="${BENCH_SQLITE_DIR:-/tmp/rapport-bench-sqlite}"
-OUT="${BENCH_OUT:-bench/RESULTS.md}"
+INGEST_DURATION="${BENCH_INGEST_SECONDS:-20}"
+INGEST_USERS="${BENCH_INGEST_USERS:-1000000}"
+INGEST_CONCURRENCY="${BENCH_INGEST_CONCURRENCY:-32}"
+INGEST_BATCH="${BENCH_INGEST_BATCH:-100}"
+INGEST_SQLITE_DIR="${BENCH_INGEST_SQLITE_DIR:-/tmp/rapport-bench-ingest-sqlite}"
 export RAPPORT_PG_DIR="${RAPPORT_PG_DIR:-/tmp/rapport-bench-pg}"
 export RAPPORT_PG_PORT="${RAPPORT_PG_PORT:-55433}"
 # Slow-statement and slow-acquire warnings from sqlx would flood the output under this load.
 export RAPPORT_LOG="${RAPPORT_LOG:-warn,sqlx=error}"
 
-cargo build --release -p rapport
-BIN=./target/release/rapport
-
-note=()
-if [ -n "${BENCH_NOTE:-}" ]; then note=(--note "$BENCH_NOTE"); fi
-common=(--duration-secs "$DURATION" --concurrency "$CONCURRENCY" --fill "$FILL" "${note[@]}")
-
-tmp=$(mktemp)
-cleanup() {
-    rm -f "$tmp"
-    case " $BACKENDS " in
-    *" postgres "*) ./scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true ;;
+for suite in $SUITES; do
+    case "$suite" in
+    crm | ingest) ;;
+    *)
+        echo "unknown suite $suite (crm or ingest)" >&2
+        exit 2
+        ;;
     esac
-}
-trap cleanup EXIT
-
-cat >"$tmp" <<EOF
-# Rapport benchmark results
-
-Produced by \`make bench\` (\`./bench/run.sh\`), which builds the release binary and runs
-\`rapport bench\` once per backend; each section below is one such run. To reproduce, run
-\`make bench\`; \`BENCH_CONTACTS\`, \`BENCH_PG_CONTACTS\`, \`BENCH_SECONDS\`, \`BENCH_CONCURRENCY\`,
-\`BENCH_BACKENDS\` and \`BENCH_FILL\` override the defaults (1,000,000 contacts, 10 s per
-scenario, 64 connections, both backends, demo data). One backend by hand:
-
-    ./target/release/rapport bench --data-dir /tmp/rapport-bench-sqlite --contacts 1000000 --out bench/RESULTS.md
-    ./target/release/rapport bench --database-url postgres://… --contacts 1000000 --out bench/RESULTS.md
-
-How it measures: the server runs in the same process as the load generator (one reqwest
-client, HTTP/1.1 keep-alive, 64 connections over loopback), so both share the machine's cores.
-Each scenario is a closed loop: every connection sends its next request when the previous one
-has answered; latencies are of successful requests, and any non-2xx answer counts as an error.
-"Bare SQL" runs through sqlx on the store's own connection pools (SQLite: one writer, eight
-readers; PostgreSQL: sixteen connections). The first table compares with the scenario's single
-statement: the same SELECT Rapport generates, or for writes one INSERT / UPDATE. The second table
-compares with every statement Rapport runs for the request: the token lookup, then the SELECT, or
-for writes the whole transaction with its field history and outbox rows. The PostgreSQL cluster is the throw-away test
-cluster (\`scripts/pg-test-cluster.sh\`: fsync, synchronous_commit and full_page_writes off);
-SQLite runs as Rapport configures it (WAL, synchronous=NORMAL).
-
-EOF
-
+done
 for backend in $BACKENDS; do
     case "$backend" in
-    sqlite)
-        echo "== SQLite ($SQLITE_DIR)"
-        "$BIN" bench --data-dir "$SQLITE_DIR" --contacts "$CONTACTS" --out "$tmp" "${common[@]}"
-        ;;
-    postgres)
-        echo "== PostgreSQL ($RAPPORT_PG_DIR, port $RAPPORT_PG_PORT)"
-        url=$(./scripts/pg-test-cluster.sh start)
-        "$BIN" bench --database-url "$url" --contacts "$PG_CONTACTS" --out "$tmp" "${common[@]}"
-        ./scripts/pg-test-cluster.sh stop
-        ;;
+    sqlite | postgres) ;;
     *)
         echo "unknown backend $backend (sqlite or postgres)" >&2
         exit 2
@@ -93,6 +72,138 @@ for backend in $BACKENDS; do
     esac
 done
 
+cargo build --release -p rapport
+BIN=./target/release/rapport
+
+note=()
+if [ -n "${BENCH_NOTE:-}" ]; then note=(--note "$BENCH_NOTE"); fi
+crm=(--duration-secs "$DURATION" --concurrency "$CONCURRENCY" --fill "$FILL" "${note[@]}")
+ingest=(--duration-secs "$INGEST_DURATION" --users "$INGEST_USERS"
+    --concurrency "$INGEST_CONCURRENCY" --batch "$INGEST_BATCH" "${note[@]}")
+
+work=$(mktemp -d)
+pg_running=
+cleanup() {
+    rm -rf "$work"
+    if [ -n "$pg_running" ]; then ./scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
+
+# The header of a new results file (an existing file keeps its own).
+cat >"$work/header" <<EOF
+# Rapport benchmark results
+
+Produced by \`make bench\` (\`./bench/run.sh\`), which builds the release binary and runs two
+suites on each backend (SQLite, PostgreSQL): \`crm\` (\`rapport bench\`: the CRM API against bare
+SQL) and \`ingest\` (\`rapport bench-ingest\`: event ingestion through \`POST /v1/batch\` against
+bare inserts into \`cdp_events\`). Each section below is one run of one suite on one backend.
+\`BENCH_SUITES\` and \`BENCH_BACKENDS\` pick what runs (e.g. \`BENCH_SUITES=ingest ./bench/run.sh\`);
+only the sections of what ran are replaced (they stand between \`<!-- suite:… -->\` and
+\`<!-- backend:… -->\` markers), and the rest of this file stays. Other overrides:
+\`BENCH_CONTACTS\`, \`BENCH_PG_CONTACTS\`, \`BENCH_SECONDS\`, \`BENCH_CONCURRENCY\` and \`BENCH_FILL\`
+for the CRM suite (1,000,000 contacts, 10 s per scenario, 64 connections, demo data);
+\`BENCH_INGEST_SECONDS\`, \`BENCH_INGEST_USERS\`, \`BENCH_INGEST_CONCURRENCY\` and
+\`BENCH_INGEST_BATCH\` for the ingestion suite (20 s, 1,000,000 users, 32 connections, 100
+events per request). One backend by hand:
+
+    ./target/release/rapport bench --data-dir /tmp/rapport-bench-sqlite --contacts 1000000 --out bench/RESULTS.md
+    ./target/release/rapport bench-ingest --database-url postgres://… --out bench/RESULTS.md
+
+How the CRM suite measures: the server runs in the same process as the load generator (one
+reqwest client, HTTP/1.1 keep-alive, 64 connections over loopback), so both share the machine's
+cores. Each scenario is a closed loop: every connection sends its next request when the previous
+one has answered; latencies are of successful requests, and any non-2xx answer counts as an
+error. "Bare SQL" runs through sqlx on the store's own connection pools (SQLite: one writer,
+eight readers; PostgreSQL: sixteen connections). The first table compares with the scenario's
+single statement: the same SELECT Rapport generates, or for writes one INSERT / UPDATE. The second
+table compares with every statement Rapport runs for the request: the token lookup, then the
+SELECT, or for writes the whole transaction with its field history and outbox rows.
+
+How the ingestion suite measures: on an empty database, the same in-process server and client
+send \`POST /v1/batch\` requests of 100 events (80% track, 15% page, 5% identify, from 1,000,000
+users drawn Zipf-like) from 32 connections in a closed loop; a request is answered once its
+events are committed by the group commit. The run checks that \`cdp_events\` holds exactly the
+acknowledged events and measures how many events each commit wrote. The baseline inserts the same
+kind of rows, prepared in memory, with sqlx's multi-row \`INSERT … ON CONFLICT DO NOTHING\`: one
+transaction per 100 rows (what one request commits), then transactions of the group size Rapport
+achieved.
+
+The PostgreSQL cluster is the throw-away test cluster (\`scripts/pg-test-cluster.sh\`: fsync,
+synchronous_commit and full_page_writes off); SQLite runs as Rapport configures it (WAL,
+synchronous=NORMAL).
+EOF
+
+# Puts one section in its place: the backend's block inside the suite's block, replacing what was
+# there; a new suite goes after the last suite already in the file. Called after every run, so a
+# failure later on keeps what was measured before it.
+cat >"$work/merge.py" <<'PY'
+import os
+import re
+import sys
+
+out, header, part, suite, backend = sys.argv[1:6]
+ORDER = ["sqlite", "postgres"]
+with open(out if os.path.exists(out) else header, encoding="utf-8") as f:
+    text = f.read()
+with open(part, encoding="utf-8") as f:
+    section = f.read()
+
+
+def block(name, inner):
+    return f"<!-- {name} -->\n{inner.strip()}\n<!-- /{name} -->"
+
+
+found = re.search(rf"<!-- suite:{suite} -->\n(.*?)\n?<!-- /suite:{suite} -->", text, re.S)
+sections = {}
+if found:
+    for m in re.finditer(r"<!-- backend:(\w+) -->\n(.*?)\n?<!-- /backend:\1 -->", found.group(1), re.S):
+        sections[m.group(1)] = m.group(2)
+sections[backend] = section
+order = [b for b in ORDER if b in sections] + [b for b in sections if b not in ORDER]
+whole = block(f"suite:{suite}", "\n\n".join(block(f"backend:{b}", sections[b]) for b in order))
+if found:
+    text = text[: found.start()] + whole + text[found.end():]
+else:
+    ends = list(re.finditer(r"<!-- /suite:[\w-]+ -->", text))
+    at = ends[-1].end() if ends else len(text.rstrip("\n"))
+    text = text[:at] + "\n\n" + whole + text[at:]
+with open(out, "w", encoding="utf-8") as f:
+    f.write(text.rstrip("\n") + "\n")
+PY
 mkdir -p "$(dirname "$OUT")"
-cp "$tmp" "$OUT"
-echo "wrote $OUT"
+
+for suite in $SUITES; do
+    for backend in $BACKENDS; do
+        part="$work/$suite.$backend.md"
+        : >"$part"
+        case "$suite:$backend" in
+        crm:sqlite)
+            echo "== crm, SQLite ($SQLITE_DIR)"
+            "$BIN" bench --data-dir "$SQLITE_DIR" --contacts "$CONTACTS" --out "$part" "${crm[@]}"
+            ;;
+        crm:postgres)
+            echo "== crm, PostgreSQL ($RAPPORT_PG_DIR, port $RAPPORT_PG_PORT)"
+            pg_running=1
+            url=$(./scripts/pg-test-cluster.sh start)
+            "$BIN" bench --database-url "$url" --contacts "$PG_CONTACTS" --out "$part" "${crm[@]}"
+            ./scripts/pg-test-cluster.sh stop
+            pg_running=
+            ;;
+        ingest:sqlite)
+            echo "== ingest, SQLite ($INGEST_SQLITE_DIR, emptied first)"
+            rm -rf "$INGEST_SQLITE_DIR"
+            "$BIN" bench-ingest --data-dir "$INGEST_SQLITE_DIR" --out "$part" "${ingest[@]}"
+            ;;
+        ingest:postgres)
+            echo "== ingest, PostgreSQL ($RAPPORT_PG_DIR, port $RAPPORT_PG_PORT)"
+            pg_running=1
+            url=$(./scripts/pg-test-cluster.sh start)
+            "$BIN" bench-ingest --database-url "$url" --out "$part" "${ingest[@]}"
+            ./scripts/pg-test-cluster.sh stop
+            pg_running=
+            ;;
+        esac
+        python3 "$work/merge.py" "$OUT" "$work/header" "$part" "$suite" "$backend"
+        echo "wrote the $suite section for $backend into $OUT"
+    done
+done

@@ -106,7 +106,7 @@ impl Counters {
     /// Adds the counters to the health tables (additive upserts: safe across nodes).
     pub async fn write(&self, tx: &mut Tx) -> Result<(), CdpError> {
         let dialect = tx.dialect();
-        let ph = |n: usize| rapport_store::schema::placeholder(dialect, n);
+        let ph = |n: usize| crate::placeholder(dialect, n);
         for ((source_id, minute), c) in &self.counts {
             tx.execute(
                 &format!(

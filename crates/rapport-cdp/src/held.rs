@@ -194,6 +194,7 @@ pub async fn replay(
             Some(Ok(mut event)) => match schemas.check(&event) {
                 None => {
                     event.index = i;
+                    event.body_text = Json::Object(event.body.clone()).to_string();
                     // The time corrected on arrival, not a second correction.
                     if let Some(t) = held.payload.get("timestamp").and_then(wire::parse_time) {
                         event.ts = t.timestamp_millis();

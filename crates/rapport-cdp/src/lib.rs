@@ -173,8 +173,12 @@ impl Cdp {
         };
         for parsed in request.events {
             match parsed {
-                Ok(event) => match schemas.check(&event) {
-                    None => accepted.push(event),
+                Ok(mut event) => match schemas.check(&event) {
+                    None => {
+                        // Serialised here, in parallel request handlers, not in the writer.
+                        event.body_text = serde_json::Value::Object(event.body.clone()).to_string();
+                        accepted.push(event);
+                    }
                     Some(misfit) => {
                         let rejection = Rejection {
                             index: event.index,
@@ -253,6 +257,28 @@ impl Cdp {
     /// The source with `id`, for jobs that do not come with a write key (replays).
     pub(crate) async fn source(&self, workspace_id: &str, id: &str) -> Result<Source, CdpError> {
         sources::get(&self.store, workspace_id, id).await
+    }
+}
+
+/// A placeholder in the group commit's statements: `$n` on PostgreSQL, a positional `?` on
+/// SQLite (parameters are bound in order there). Numbered `?n` makes SQLite look every
+/// parameter up by name, which grows with the square of a multi-row statement's width.
+pub(crate) fn placeholder(dialect: rapport_core::sql::Dialect, n: usize) -> String {
+    match dialect {
+        rapport_core::sql::Dialect::Sqlite => "?".to_string(),
+        rapport_core::sql::Dialect::Postgres => format!("${n}"),
+    }
+}
+
+pub(crate) fn ph(tx: &rapport_store::Tx, n: usize) -> String {
+    placeholder(tx.dialect(), n)
+}
+
+/// A placeholder for JSON sent as text: cast to JSONB on PostgreSQL.
+pub(crate) fn json_ph(tx: &rapport_store::Tx, n: usize) -> String {
+    match tx.dialect() {
+        rapport_core::sql::Dialect::Sqlite => "?".to_string(),
+        rapport_core::sql::Dialect::Postgres => format!("${n}::jsonb"),
     }
 }
 

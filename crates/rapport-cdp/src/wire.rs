@@ -76,6 +76,8 @@ pub struct Incoming {
     pub ts: i64,
     pub received_at: i64,
     pub body: Map<String, Json>,
+    /// `body` as JSON text, filled in once the event is accepted (what is stored).
+    pub body_text: String,
 }
 
 impl Incoming {
@@ -538,6 +540,7 @@ fn parse_event(
         ts,
         received_at,
         body,
+        body_text: String::new(),
     })
 }
 

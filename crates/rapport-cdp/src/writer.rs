@@ -7,11 +7,12 @@
 
 use crate::error::CdpError;
 use crate::health;
-use crate::identity::resolve::{json_ph, EventIdentity, IdentityCache, Resolver, Warning};
+use crate::identity::resolve::{EventIdentity, IdentityCache, Resolver, Warning};
 use crate::identity::{identifiers, Ident};
 use crate::settings::Settings;
 use crate::sources::Source;
 use crate::wire::{Incoming, Kind};
+use crate::{json_ph, ph};
 use rapport_core::sql::{ColumnKind, SqlParam};
 use rapport_store::{Store, Tx};
 use serde_json::{Map, Value as Json};
@@ -118,10 +119,6 @@ async fn run(
             }
         }
     }
-}
-
-fn ph(tx: &Tx, n: usize) -> String {
-    rapport_store::schema::placeholder(tx.dialect(), n)
 }
 
 async fn commit(
@@ -269,9 +266,7 @@ async fn commit(
             params.push(text_or_null(event.anonymous_id.clone()));
             params.push(SqlParam::Int(event.ts));
             params.push(SqlParam::Int(event.received_at));
-            params.push(SqlParam::Text(
-                serde_json::to_string(&event.body).unwrap_or_else(|_| "{}".into()),
-            ));
+            params.push(SqlParam::Text(event.body_text.clone()));
         }
         let sql = format!(
             "INSERT INTO cdp_events (workspace_id, source_id, message_id, kind, name, profile_id, user_id, anonymous_id, ts, received_at, body) \

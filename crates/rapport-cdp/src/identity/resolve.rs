@@ -11,6 +11,7 @@
 use super::Ident;
 use crate::error::CdpError;
 use crate::settings::Settings;
+use crate::{json_ph, ph};
 use rapport_core::sql::{ColumnKind, SqlParam};
 use rapport_store::Tx;
 use serde_json::{json, Map, Value as Json};
@@ -111,10 +112,6 @@ pub struct Resolver<'a> {
     traits: HashMap<String, Map<String, Json>>,
 }
 
-fn ph(tx: &Tx, n: usize) -> String {
-    rapport_store::schema::placeholder(tx.dialect(), n)
-}
-
 const MAX_CHAIN: usize = 10_000;
 
 impl<'a> Resolver<'a> {
@@ -151,37 +148,42 @@ impl<'a> Resolver<'a> {
                 None => missing.push(ident),
             }
         }
-        for chunk in crate::statement_chunks(&missing) {
-            let mut params = vec![SqlParam::Text(self.ws.clone())];
-            let mut tuples = Vec::with_capacity(chunk.len());
-            for ident in chunk {
-                tuples.push(format!(
-                    "({}, {})",
-                    ph(tx, params.len() + 1),
-                    ph(tx, params.len() + 2)
-                ));
-                params.push(SqlParam::Text(ident.id_type.clone()));
-                params.push(SqlParam::Text(ident.value.clone()));
+        // One lookup per identifier type: `id_type = ? AND id_value IN (…)` walks the primary
+        // key on both backends (a row-value IN list made PostgreSQL scan the table).
+        let mut by_type: std::collections::BTreeMap<&str, Vec<&Ident>> = Default::default();
+        for ident in missing {
+            by_type
+                .entry(ident.id_type.as_str())
+                .or_default()
+                .push(ident);
+        }
+        for (id_type, idents) in by_type {
+            for chunk in crate::statement_chunks(&idents) {
+                let mut params = Vec::with_capacity(chunk.len() + 2);
+                params.push(SqlParam::Text(self.ws.clone()));
+                params.push(SqlParam::Text(id_type.to_string()));
+                let mut marks = Vec::with_capacity(chunk.len());
+                for ident in chunk {
+                    params.push(SqlParam::Text(ident.value.clone()));
+                    marks.push(ph(tx, params.len()));
+                }
+                let sql = format!(
+                    "SELECT id_value, profile_id FROM cdp_identities WHERE workspace_id = {} AND id_type = {} AND id_value IN ({})",
+                    ph(tx, 1),
+                    ph(tx, 2),
+                    marks.join(", ")
+                );
+                let rows = tx
+                    .fetch_all(&sql, &params, &[ColumnKind::Text, ColumnKind::Text])
+                    .await?;
+                let mut found = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let ident = Ident::new(id_type, row.text(0));
+                    found.push((ident.clone(), row.text(1)));
+                    self.owners.insert(ident, row.text(1));
+                }
+                self.cache.insert_all(&self.ws, &found);
             }
-            let sql = format!(
-                "SELECT id_type, id_value, profile_id FROM cdp_identities WHERE workspace_id = {} AND (id_type, id_value) IN (VALUES {})",
-                ph(tx, 1),
-                tuples.join(", ")
-            );
-            let rows = tx
-                .fetch_all(
-                    &sql,
-                    &params,
-                    &[ColumnKind::Text, ColumnKind::Text, ColumnKind::Text],
-                )
-                .await?;
-            let mut found = Vec::with_capacity(rows.len());
-            for row in rows {
-                let ident = Ident::new(&row.text(0), row.text(1));
-                found.push((ident.clone(), row.text(2)));
-                self.owners.insert(ident, row.text(2));
-            }
-            self.cache.insert_all(&self.ws, &found);
         }
         Ok(())
     }
@@ -450,6 +452,16 @@ impl<'a> Resolver<'a> {
             Some(owner) => owner,
             None => self.new_profile(event.at),
         };
+        // The common case — every identifier already belongs to the event's profile — needs no
+        // look at the merge tree at all.
+        let links_others = known.iter().any(|(_, owner)| *owner != home);
+        let adds_user_id = unknown.iter().any(|i| i.id_type == "user_id");
+        if !links_others && !adds_user_id {
+            for ident in &unknown {
+                self.attach(ident, &home, &home.clone());
+            }
+            return Ok(home);
+        }
         let mut target = self.root(tx, &home).await?;
         for ident in &unknown {
             let root = target.clone();
@@ -639,13 +651,5 @@ impl<'a> Resolver<'a> {
             .await?;
         }
         Ok((self.new_identities, self.warnings))
-    }
-}
-
-/// A placeholder for JSON sent as text: cast to JSONB on PostgreSQL.
-pub fn json_ph(tx: &Tx, n: usize) -> String {
-    match tx.dialect() {
-        rapport_core::sql::Dialect::Sqlite => format!("?{n}"),
-        rapport_core::sql::Dialect::Postgres => format!("${n}::jsonb"),
     }
 }

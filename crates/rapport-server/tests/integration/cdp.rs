@@ -947,7 +947,7 @@ async fn journey_merges_events_and_crm_in_time_order(backend: Backend) {
     assert_eq!(times, sorted, "newest first");
     let events: Vec<&Value> = seen.iter().filter(|e| e["category"] == "event").collect();
     assert_eq!(events.len(), 32, "{seen:?}");
-    let position = |pred: &dyn Fn(&Value) -> bool| seen.iter().position(|e| pred(e)).unwrap();
+    let position = |pred: &dyn Fn(&Value) -> bool| seen.iter().position(pred).unwrap();
     let call = position(&|e| e["type"] == "activity");
     assert_eq!(seen[call]["title"], "客服咨询");
     assert!(

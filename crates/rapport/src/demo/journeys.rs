@@ -207,7 +207,7 @@ async fn send(store: &Store, cdp: &Cdp, workspace_id: &str, customers: usize) ->
                 &mut events,
             );
         }
-        for source in 0..keys.len() {
+        for (source, key) in keys.iter().enumerate() {
             let batch: Vec<&Json> = events
                 .iter()
                 .filter(|(s, _)| *s == source)
@@ -218,7 +218,7 @@ async fn send(store: &Store, cdp: &Cdp, workspace_id: &str, customers: usize) ->
             }
             let body = json!({ "batch": batch }).to_string();
             let report = cdp
-                .ingest(Some(keys[source].clone()), body.as_bytes(), None, None)
+                .ingest(Some(key.clone()), body.as_bytes(), None, None)
                 .await
                 .context("sending demo events")?;
             sent += report.accepted;

@@ -77,6 +77,7 @@ async fn run(
     metrics: Arc<health::Metrics>,
     mut rx: mpsc::Receiver<Job>,
 ) {
+    let mut statistics = Statistics::default();
     while let Some(first) = rx.recv().await {
         let mut events = first.accepted.len() + first.held.len();
         let mut jobs = vec![first];
@@ -106,9 +107,11 @@ async fn run(
         match result {
             Ok((outcomes, counters)) => {
                 metrics.record(&counters);
+                let written: usize = jobs.iter().map(|j| j.accepted.len()).sum();
                 for (job, outcome) in jobs.into_iter().zip(outcomes) {
                     let _ = job.reply.send(Ok(outcome));
                 }
+                statistics.after_commit(&store, written).await;
             }
             Err(error) => {
                 tracing::error!("group commit of {} job(s) failed: {error}", jobs.len());
@@ -383,6 +386,38 @@ async fn commit(
         cache.insert_all(&ws, &owners);
     }
     Ok((outcomes, counters))
+}
+
+/// Keeps PostgreSQL's planner statistics of the CDP tables fresh while they grow fast (a table
+/// that was small at its last ANALYZE makes the identity lookup filter instead of probing the
+/// primary key). Autovacuum would catch up only after a minute or more.
+#[derive(Default)]
+struct Statistics {
+    since: usize,
+    at_last: usize,
+}
+
+impl Statistics {
+    async fn after_commit(&mut self, store: &Store, events: usize) {
+        if store.db.dialect() != rapport_core::sql::Dialect::Postgres {
+            return;
+        }
+        self.since += events;
+        if self.since < 2_000.max(self.at_last / 5) {
+            return;
+        }
+        match store
+            .db
+            .execute("ANALYZE cdp_identities, cdp_profiles, cdp_events", &[])
+            .await
+        {
+            Ok(_) => {
+                self.at_last += self.since;
+                self.since = 0;
+            }
+            Err(e) => tracing::warn!("ANALYZE of the CDP tables failed: {e}"),
+        }
+    }
 }
 
 fn text_or_null(value: Option<String>) -> SqlParam {

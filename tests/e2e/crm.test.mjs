@@ -215,7 +215,12 @@ test('finds the change in the deal history and restores the old value', async ()
 });
 
 test('switches the language; the choice is kept in the profile', async () => {
+  // The choice is saved in the user's profile; reload only once the server has it.
+  const saved = page.waitForResponse(
+    (r) => r.url().endsWith('/api/v1/auth/me') && r.request().method() === 'PATCH' && r.ok(),
+  );
   await page.getByTestId('language-switch').getByText('EN').click();
+  await saved;
   await expectText(page.locator('.ant-menu'), 'Dashboard');
   await expectText(page.locator('.ant-tabs-tab'), 'Details');
   await expectText(page.locator('.ant-card-head'), 'Timeline');

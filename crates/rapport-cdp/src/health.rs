@@ -459,8 +459,7 @@ async fn trait_fill(store: &Store, workspace_id: &str) -> Result<(i64, Vec<Trait
             ", CAST(SUM(CASE WHEN {expr} THEN 1 ELSE 0 END) AS BIGINT)"
         );
     }
-    let mut kinds = vec![ColumnKind::Int; keys.len() + 1];
-    kinds[0] = ColumnKind::Int;
+    let kinds = vec![ColumnKind::Int; keys.len() + 1];
     let row = store
         .db
         .fetch_optional(

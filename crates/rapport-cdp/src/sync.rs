@@ -81,6 +81,8 @@ pub async fn run(store: Store, settings: std::sync::Arc<crate::SettingsCache>) {
 
 struct Entry {
     id: i64,
+    /// Later entries of the same profile folded into this one (deleted with it).
+    folded: Vec<i64>,
     workspace_id: String,
     profile_id: String,
     kind: String,
@@ -123,6 +125,7 @@ pub async fn process_queue(
         .iter()
         .map(|r| Entry {
             id: r.int(0),
+            folded: Vec::new(),
             workspace_id: r.text(1),
             profile_id: r.text(2),
             kind: r.text(3),
@@ -132,7 +135,7 @@ pub async fn process_queue(
         .collect();
     entries.sort_by_key(|e| e.id);
     let handled = entries.len();
-    for entry in entries {
+    for entry in coalesce(entries) {
         let cfg = settings.get(store, &entry.workspace_id).await?;
         let result = match entry.kind.as_str() {
             "contact" => sync_contact(store, &cfg, &entry).await,
@@ -141,11 +144,16 @@ pub async fn process_queue(
         };
         match result {
             Ok(()) => {
+                let ids: Vec<i64> = std::iter::once(entry.id).chain(entry.folded).collect();
+                let marks: Vec<String> = (1..=ids.len()).map(|i| store.ph(i)).collect();
                 store
                     .db
                     .execute(
-                        &format!("DELETE FROM cdp_sync_queue WHERE id = {}", store.ph(1)),
-                        &[SqlParam::Int(entry.id)],
+                        &format!(
+                            "DELETE FROM cdp_sync_queue WHERE id IN ({})",
+                            marks.join(", ")
+                        ),
+                        &ids.into_iter().map(SqlParam::Int).collect::<Vec<_>>(),
                     )
                     .await?;
             }
@@ -177,6 +185,43 @@ pub async fn process_queue(
         }
     }
     Ok(handled)
+}
+
+/// Folds the claimed entries of one profile into one write: a heavy user's many identifies
+/// become one contact update with the newest value of each trait; group calls of the same
+/// group keep the newest.
+fn coalesce(entries: Vec<Entry>) -> Vec<Entry> {
+    let mut out: Vec<Entry> = Vec::with_capacity(entries.len());
+    let mut index: std::collections::HashMap<(String, String, String), usize> =
+        std::collections::HashMap::new();
+    for entry in entries {
+        let group = entry
+            .payload
+            .get("group_id")
+            .and_then(crate::wire::scalar_text)
+            .unwrap_or_default();
+        let key = (
+            entry.profile_id.clone(),
+            entry.kind.clone(),
+            format!("{}\u{1f}{group}", entry.workspace_id),
+        );
+        match index.get(&key).and_then(|i| out.get_mut(*i)) {
+            Some(first) => {
+                match (&mut first.payload, entry.payload) {
+                    (Json::Object(into), Json::Object(newer)) if first.kind == "contact" => {
+                        into.extend(newer);
+                    }
+                    (slot, newer) => *slot = newer,
+                }
+                first.folded.push(entry.id);
+            }
+            None => {
+                index.insert(key, out.len());
+                out.push(entry);
+            }
+        }
+    }
+    out
 }
 
 async fn give_up(store: &Store, entry: &Entry, error: &str) -> Result<(), CdpError> {
@@ -688,4 +733,57 @@ async fn profile_for_contact(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: i64, profile: &str, kind: &str, payload: Json) -> Entry {
+        Entry {
+            id,
+            folded: Vec::new(),
+            workspace_id: "w".into(),
+            profile_id: profile.into(),
+            kind: kind.into(),
+            payload,
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn one_write_per_profile_with_the_newest_traits() {
+        let merged = coalesce(vec![
+            entry(1, "p", "contact", json!({"name": "Ann", "title": "Buyer"})),
+            entry(2, "q", "contact", json!({"name": "Bob"})),
+            entry(3, "p", "contact", json!({"title": "Head buyer"})),
+            entry(
+                4,
+                "p",
+                "company",
+                json!({"group_id": "g1", "traits": {"name": "A"}}),
+            ),
+            entry(
+                5,
+                "p",
+                "company",
+                json!({"group_id": "g2", "traits": {"name": "B"}}),
+            ),
+            entry(
+                6,
+                "p",
+                "company",
+                json!({"group_id": "g1", "traits": {"name": "A2"}}),
+            ),
+        ]);
+        assert_eq!(merged.len(), 4);
+        assert_eq!(
+            merged[0].payload,
+            json!({"name": "Ann", "title": "Head buyer"})
+        );
+        assert_eq!(merged[0].folded, vec![3]);
+        assert_eq!(merged[2].payload["traits"]["name"], "A2");
+        assert_eq!(merged[2].folded, vec![6]);
+        assert!(merged[1].folded.is_empty() && merged[3].folded.is_empty());
+    }
 }

@@ -3,7 +3,8 @@
 // a record and restores it from the recycle bin, drags a deal to another stage on the kanban,
 // finds the change in the deal's history, restores the old value, and switches the language.
 // Takes the README's screenshots and measures the first meaningful paint of a list view
-// (reported, never asserted).
+// (reported, never asserted). Last, a kanban column of more than 50 deals pages in with
+// "load more".
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -280,6 +281,34 @@ test('measures the first meaningful paint of a list view (reported, not asserted
   const out = join(tmpdir(), 'rapport-e2e-first-paint.json');
   writeFileSync(out, JSON.stringify(result, null, 2));
   console.log(`first meaningful paint of /o/deal (rows visible): ${JSON.stringify(result)} (also in ${out})`);
+});
+
+test('a kanban column with more than 50 cards loads the rest with "load more"', async () => {
+  const { cookie } = await apiCall(server.base, 'POST', '/api/v1/auth/login', ADMIN);
+  const { json: deal } = await apiCall(server.base, 'GET', '/api/v1/objects/deal', undefined, cookie);
+  const required = deal.fields.filter((f) => f.required && !f.archived_at).map((f) => f.api_name);
+  assert.deepEqual(required.filter((f) => !['name', 'stage', 'amount'].includes(f)), [], 'a deal needs only a name');
+  const records = Array.from({ length: 60 }, (_, i) => ({
+    values: { name: `E2E 批量商机 ${i + 1}`, stage: 'negotiation', amount: { amount: String(1000 + i), currency: 'CNY' } },
+  }));
+  await apiCall(server.base, 'POST', '/api/v1/objects/deal/records/batch/create', { records }, cookie);
+  const { json: totals } = await apiCall(server.base, 'POST', '/api/v1/objects/deal/records/aggregate', { group_by: 'stage', metrics: [] }, cookie);
+  const count = totals.groups.find((g) => g.key === 'negotiation').count;
+  assert.ok(count >= 60 && count <= 100, `negotiation has ${count} deals`);
+
+  await page.goto(url('/o/deal/kanban'));
+  const column = page.getByTestId('kanban-column-negotiation');
+  const cards = column.getByTestId('kanban-card');
+  await cards.nth(49).waitFor();
+  await expectText(column.getByTestId('kanban-count'), `${count} cards`);
+  assert.equal(await cards.count(), 50);
+  const more = column.getByTestId('kanban-load-more');
+  await expectText(more, `Load more (50 of ${count})`);
+  await more.click();
+  await cards.nth(count - 1).waitFor();
+  assert.equal(await cards.count(), count);
+  await more.waitFor({ state: 'detached' });
+  assert.equal(new Set(await cards.evaluateAll((els) => els.map((e) => e.dataset.name))).size, count, 'no card is shown twice');
 });
 
 mkdirSync(SHOTS, { recursive: true });

@@ -2,6 +2,7 @@
 //! and the journey timeline).
 
 use crate::error::CdpError;
+use crate::time_of_ms;
 use chrono::{DateTime, Utc};
 use rapport_core::sql::{ColumnKind, SqlParam};
 use rapport_store::{Row, Store};
@@ -48,10 +49,6 @@ pub struct StoredEvent {
     pub body: Json,
 }
 
-fn ms(t: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(t).unwrap_or_default()
-}
-
 pub fn decode(r: &Row) -> StoredEvent {
     StoredEvent {
         seq: r.int(0),
@@ -62,8 +59,8 @@ pub fn decode(r: &Row) -> StoredEvent {
         profile_id: r.text(5),
         user_id: r.opt_text(6),
         anonymous_id: r.opt_text(7),
-        timestamp: ms(r.int(8)),
-        received_at: ms(r.int(9)),
+        timestamp: time_of_ms(r.int(8)),
+        received_at: time_of_ms(r.int(9)),
         body: r.json(10),
     }
 }

@@ -6,6 +6,7 @@
 
 use crate::error::CdpError;
 use crate::sources::Source;
+use crate::time_of_ms;
 use chrono::{DateTime, Utc};
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
 use rapport_store::{Store, Tx};
@@ -168,6 +169,39 @@ impl Counters {
     }
 }
 
+/// Appends a data-health warning (merge-guard refusals, failed CRM syncs) in `tx`.
+pub async fn record_warning(
+    tx: &mut Tx,
+    workspace_id: &str,
+    source_id: Option<&str>,
+    at: i64,
+    code: &str,
+    message: &str,
+    details: &serde_json::Value,
+) -> Result<(), CdpError> {
+    tx.execute(
+        &format!(
+            "INSERT INTO cdp_warnings (workspace_id, source_id, at, code, message, details) VALUES ({}, {}, {}, {}, {}, {})",
+            crate::ph(tx, 1),
+            crate::ph(tx, 2),
+            crate::ph(tx, 3),
+            crate::ph(tx, 4),
+            crate::ph(tx, 5),
+            crate::json_ph(tx, 6)
+        ),
+        &[
+            SqlParam::Text(workspace_id.into()),
+            source_id.map_or(SqlParam::NullOf(ColumnKind::Text), |s| SqlParam::Text(s.into())),
+            SqlParam::Int(at),
+            SqlParam::Text(code.into()),
+            SqlParam::Text(message.into()),
+            SqlParam::Text(details.to_string()),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Reason {
     pub outcome: String,
@@ -236,10 +270,6 @@ pub struct Report {
     pub warnings: Vec<Warning>,
 }
 
-fn ms(t: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(t).unwrap_or_default()
-}
-
 pub async fn report(store: &Store, workspace_id: &str, minutes: i64) -> Result<Report, CdpError> {
     let minutes = minutes.clamp(1, 7 * 24 * 60);
     let now_minute = store.now().timestamp_millis() / 60_000;
@@ -306,7 +336,7 @@ pub async fn report(store: &Store, workspace_id: &str, minutes: i64) -> Result<R
         s.duplicates += r.int(6);
         s.merge_refused += r.int(7);
         s.series.push(MinutePoint {
-            minute: ms(r.int(1) * 60_000),
+            minute: time_of_ms(r.int(1) * 60_000),
             received: r.int(2),
             accepted: r.int(3),
             rejected: r.int(4),
@@ -314,7 +344,7 @@ pub async fn report(store: &Store, workspace_id: &str, minutes: i64) -> Result<R
             duplicates: r.int(6),
         });
         if r.int(3) > 0 {
-            s.last_event_at = Some(ms(r.int(1) * 60_000));
+            s.last_event_at = Some(time_of_ms(r.int(1) * 60_000));
         }
     }
     let delays = store
@@ -394,7 +424,7 @@ pub async fn report(store: &Store, workspace_id: &str, minutes: i64) -> Result<R
         .map(|r| Warning {
             id: r.int(0),
             source_id: r.opt_text(1),
-            at: ms(r.int(2)),
+            at: time_of_ms(r.int(2)),
             code: r.text(3),
             message: r.text(4),
             details: r.json(5),

@@ -72,8 +72,8 @@ fn decode(r: &rapport_store::Row) -> HeldEvent {
         name: r.opt_text(6),
         message_id: r.opt_text(7),
         payload: r.json(8),
-        received_at: DateTime::from_timestamp_millis(r.int(9)).unwrap_or_default(),
-        replayed_at: r.opt_int(10).and_then(DateTime::from_timestamp_millis),
+        received_at: crate::time_of_ms(r.int(9)),
+        replayed_at: r.opt_int(10).map(crate::time_of_ms),
     }
 }
 
@@ -194,7 +194,7 @@ pub async fn replay(
             Some(Ok(mut event)) => match schemas.check(&event) {
                 None => {
                     event.index = i;
-                    event.body_text = Json::Object(event.body.clone()).to_string();
+                    event.seal();
                     // The time corrected on arrival, not a second correction.
                     if let Some(t) = held.payload.get("timestamp").and_then(wire::parse_time) {
                         event.ts = t.timestamp_millis();

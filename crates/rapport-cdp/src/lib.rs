@@ -19,6 +19,7 @@ pub mod settings;
 pub mod sources;
 pub mod sync;
 pub mod timeline;
+pub mod ttl_cache;
 pub mod wire;
 pub mod writer;
 
@@ -28,10 +29,10 @@ use rapport_store::Store;
 use serde::Serialize;
 use settings::Settings;
 use sources::{SchemaPolicy, Source};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
+use ttl_cache::TtlCache;
 use utoipa::ToSchema;
 use wire::{Kind, Rejection};
 use writer::{Held, Job};
@@ -51,37 +52,27 @@ pub struct IngestReport {
     pub quarantined: Vec<Rejection>,
 }
 
-/// Workspace → settings, re-read every few seconds (other nodes' changes).
-#[derive(Default)]
-pub struct SettingsCache {
-    entries: Mutex<HashMap<String, (Arc<Settings>, Instant)>>,
-}
+/// Workspace → settings, re-read every 2 s (other nodes' changes).
+pub struct SettingsCache(TtlCache<Arc<Settings>>);
 
-const SETTINGS_TTL: Duration = Duration::from_secs(2);
+impl Default for SettingsCache {
+    fn default() -> Self {
+        Self(TtlCache::new(Duration::from_secs(2), 10_000))
+    }
+}
 
 impl SettingsCache {
     pub async fn get(&self, store: &Store, workspace_id: &str) -> Result<Arc<Settings>, CdpError> {
-        if let Some((s, at)) = self
-            .entries
-            .lock()
-            .ok()
-            .and_then(|e| e.get(workspace_id).cloned())
-        {
-            if at.elapsed() < SETTINGS_TTL {
-                return Ok(s);
-            }
+        if let Some(s) = self.0.get(workspace_id) {
+            return Ok(s);
         }
         let loaded = Arc::new(settings::load(store, workspace_id).await?);
-        if let Ok(mut e) = self.entries.lock() {
-            e.insert(workspace_id.to_string(), (loaded.clone(), Instant::now()));
-        }
+        self.0.insert(workspace_id, loaded.clone());
         Ok(loaded)
     }
 
     pub fn forget(&self, workspace_id: &str) {
-        if let Ok(mut e) = self.entries.lock() {
-            e.remove(workspace_id);
-        }
+        self.0.remove(workspace_id);
     }
 }
 
@@ -176,7 +167,7 @@ impl Cdp {
                 Ok(mut event) => match schemas.check(&event) {
                     None => {
                         // Serialised here, in parallel request handlers, not in the writer.
-                        event.body_text = serde_json::Value::Object(event.body.clone()).to_string();
+                        event.seal();
                         accepted.push(event);
                     }
                     Some(misfit) => {
@@ -258,6 +249,11 @@ impl Cdp {
     pub(crate) async fn source(&self, workspace_id: &str, id: &str) -> Result<Source, CdpError> {
         sources::get(&self.store, workspace_id, id).await
     }
+}
+
+/// A stored epoch-milliseconds time (events, merges, health) as a date-time.
+pub(crate) fn time_of_ms(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
 /// A placeholder in the group commit's statements: `$n` on PostgreSQL, a positional `?` on

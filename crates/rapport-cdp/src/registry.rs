@@ -6,7 +6,8 @@
 //! in one step (`register_observed`), which widens the schema from the held samples.
 
 use crate::error::CdpError;
-use crate::json_schema::{self, Schema, Violation};
+use crate::json_schema::{self, Schema};
+use crate::ttl_cache::TtlCache;
 use crate::wire::Incoming;
 use chrono::{DateTime, Utc};
 use rapport_core::sql::{ColumnKind, SqlParam};
@@ -14,8 +15,8 @@ use rapport_store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 use utoipa::ToSchema;
 
 pub const BUILT_IN: [&str; 4] = ["$identify", "$page", "$screen", "$group"];
@@ -46,7 +47,6 @@ pub struct EventTypeInput {
 pub struct Misfit {
     pub code: &'static str,
     pub message: String,
-    pub violations: Vec<Violation>,
 }
 
 /// The compiled schemas of one workspace.
@@ -66,7 +66,6 @@ impl Compiled {
             return Some(Misfit {
                 code: "unregistered_event_type",
                 message: format!("the event type `{name}` is not registered"),
-                violations: Vec::new(),
             });
         };
         let empty = Json::Object(serde_json::Map::new());
@@ -92,17 +91,17 @@ impl Compiled {
         Some(Misfit {
             code,
             message: format!("`{name}` does not fit its schema: {message}"),
-            violations,
         })
     }
 }
 
-/// How long compiled schemas are trusted before re-reading (other nodes' changes).
-const TTL: Duration = Duration::from_secs(2);
+/// Workspace → compiled schemas, re-read every 2 s (other nodes' changes).
+pub struct RegistryCache(TtlCache<Arc<Compiled>>);
 
-#[derive(Default)]
-pub struct RegistryCache {
-    entries: Mutex<HashMap<String, (Arc<Compiled>, Instant)>>,
+impl Default for RegistryCache {
+    fn default() -> Self {
+        Self(TtlCache::new(Duration::from_secs(2), 10_000))
+    }
 }
 
 impl RegistryCache {
@@ -111,15 +110,8 @@ impl RegistryCache {
         store: &Store,
         workspace_id: &str,
     ) -> Result<Arc<Compiled>, CdpError> {
-        if let Some((compiled, at)) = self
-            .entries
-            .lock()
-            .ok()
-            .and_then(|e| e.get(workspace_id).cloned())
-        {
-            if at.elapsed() < TTL {
-                return Ok(compiled);
-            }
+        if let Some(compiled) = self.0.get(workspace_id) {
+            return Ok(compiled);
         }
         let mut compiled = Compiled::default();
         for t in list(store, workspace_id).await? {
@@ -128,16 +120,12 @@ impl RegistryCache {
             }
         }
         let compiled = Arc::new(compiled);
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.insert(workspace_id.to_string(), (compiled.clone(), Instant::now()));
-        }
+        self.0.insert(workspace_id, compiled.clone());
         Ok(compiled)
     }
 
     pub fn forget(&self, workspace_id: &str) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.remove(workspace_id);
-        }
+        self.0.remove(workspace_id);
     }
 }
 
@@ -349,7 +337,7 @@ pub async fn observed(store: &Store, workspace_id: &str) -> Result<Vec<Observed>
             registered: current.is_some(),
             held: row.int(1),
             unregistered_properties,
-            last_seen: DateTime::from_timestamp_millis(row.int(2)).unwrap_or_default(),
+            last_seen: crate::time_of_ms(row.int(2)),
             proposed_schema: proposed,
         });
     }

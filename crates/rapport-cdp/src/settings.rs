@@ -98,16 +98,6 @@ impl Default for Settings {
     }
 }
 
-pub const BUILT_IN_TYPES: [&str; 7] = [
-    "user_id",
-    "anonymous_id",
-    "email",
-    "phone",
-    "wechat_unionid",
-    "wechat_openid",
-    "device_id",
-];
-
 impl Settings {
     pub fn identifier(&self, name: &str) -> Option<&IdentifierType> {
         self.identifier_types.iter().find(|t| t.name == name)

@@ -3,6 +3,7 @@
 //! cache, and each source's rate is enforced per node with a token bucket.
 
 use crate::error::CdpError;
+use crate::ttl_cache::TtlCache;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use rapport_core::sql::{ColumnKind, SqlParam};
@@ -297,15 +298,21 @@ pub async fn update(
     Ok(source)
 }
 
-/// How long a write-key lookup is trusted: a rotated or archived key keeps working on other
-/// nodes for at most this long (the node that changed it forgets at once).
-const KEY_TTL: Duration = Duration::from_secs(2);
-
-/// Write key → source, and the per-source token buckets.
-#[derive(Default)]
+/// Write key → source, and the per-source token buckets. A rotated or archived key keeps
+/// working on other nodes for at most the key cache's 2 s (the node that changed it forgets at
+/// once).
 pub struct SourceCache {
-    keys: Mutex<HashMap<String, (Option<Source>, Instant)>>,
+    keys: TtlCache<Option<Source>>,
     buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+impl Default for SourceCache {
+    fn default() -> Self {
+        Self {
+            keys: TtlCache::new(Duration::from_secs(2), 10_000),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
 }
 
 struct Bucket {
@@ -316,14 +323,8 @@ struct Bucket {
 impl SourceCache {
     /// The live source behind `write_key`.
     pub async fn authenticate(&self, store: &Store, write_key: &str) -> Result<Source, CdpError> {
-        let cached = self
-            .keys
-            .lock()
-            .ok()
-            .and_then(|keys| keys.get(write_key).cloned())
-            .filter(|(_, at)| at.elapsed() < KEY_TTL);
-        let source = match cached {
-            Some((source, _)) => source,
+        let source = match self.keys.get(write_key) {
+            Some(source) => source,
             None => {
                 let row = store
                     .db
@@ -337,12 +338,7 @@ impl SourceCache {
                     )
                     .await?;
                 let source = row.as_ref().map(decode);
-                if let Ok(mut keys) = self.keys.lock() {
-                    if keys.len() > 10_000 {
-                        keys.clear();
-                    }
-                    keys.insert(write_key.to_string(), (source.clone(), Instant::now()));
-                }
+                self.keys.insert(write_key, source.clone());
                 source
             }
         };
@@ -356,9 +352,7 @@ impl SourceCache {
     }
 
     pub fn forget(&self) {
-        if let Ok(mut keys) = self.keys.lock() {
-            keys.clear();
-        }
+        self.keys.clear();
     }
 
     /// Takes `events` tokens from the source's bucket (one second of burst), or says how many

@@ -226,30 +226,22 @@ fn coalesce(entries: Vec<Entry>) -> Vec<Entry> {
 
 async fn give_up(store: &Store, entry: &Entry, error: &str) -> Result<(), CdpError> {
     let mut tx = store.db.begin().await?;
-    let ph = |n| store.ph(n);
-    let json_mark = match store.db.dialect() {
-        Dialect::Sqlite => ph(5),
-        Dialect::Postgres => format!("{}::jsonb", ph(5)),
+    let code = match entry.kind.as_str() {
+        "company" => "company_sync_failed",
+        _ => "contact_sync_failed",
     };
-    tx.execute(
-        &format!(
-            "INSERT INTO cdp_warnings (workspace_id, source_id, at, code, message, details) VALUES ({}, NULL, {}, {}, {}, {json_mark})",
-            ph(1),
-            ph(2),
-            ph(3),
-            ph(4)
-        ),
-        &[
-            SqlParam::Text(entry.workspace_id.clone()),
-            SqlParam::Int(store.now().timestamp_millis()),
-            SqlParam::Text(format!("{}_sync_failed", entry.kind)),
-            SqlParam::Text(format!("profile {} could not be synced: {error}", entry.profile_id)),
-            SqlParam::Text(json!({"profile": entry.profile_id, "payload": entry.payload}).to_string()),
-        ],
+    crate::health::record_warning(
+        &mut tx,
+        &entry.workspace_id,
+        None,
+        store.now().timestamp_millis(),
+        code,
+        &format!("profile {} could not be synced: {error}", entry.profile_id),
+        &json!({"profile": entry.profile_id, "payload": entry.payload}),
     )
     .await?;
     tx.execute(
-        &format!("DELETE FROM cdp_sync_queue WHERE id = {}", ph(1)),
+        &format!("DELETE FROM cdp_sync_queue WHERE id = {}", store.ph(1)),
         &[SqlParam::Int(entry.id)],
     )
     .await?;

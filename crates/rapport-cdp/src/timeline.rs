@@ -7,6 +7,7 @@
 use crate::error::CdpError;
 use crate::events;
 use crate::identity::profiles;
+use crate::time_of_ms;
 use chrono::{DateTime, Utc};
 use rapport_core::access::Action;
 use rapport_core::metadata::WorkspaceSchema;
@@ -65,10 +66,6 @@ pub struct Page {
     pub contact_id: Option<String>,
 }
 
-fn ms(t: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(t).unwrap_or_default()
-}
-
 fn encode_cursor(at: DateTime<Utc>, key: &str) -> String {
     hex::encode(format!("{}|{key}", at.timestamp_micros()))
 }
@@ -116,27 +113,31 @@ pub async fn timeline(
     let wants_source = |s: &str| sources.as_ref().is_none_or(|l| l.iter().any(|x| x == s));
     let wants_type = |t: &str| types.as_ref().is_none_or(|l| l.iter().any(|x| x == t));
 
-    let (root, contact) = match (profile_id, contact_id) {
+    let (cluster, contact) = match (profile_id, contact_id) {
         (Some(p), _) => {
-            let profile = profiles::get(store, ws, p).await?;
-            (Some(profile.id), profile.contact_id)
+            let cluster = profiles::cluster(store, ws, p).await?;
+            let contact = cluster.contact_id.clone();
+            (Some(cluster), contact)
         }
-        (None, Some(c)) => (
-            profiles::for_contact(store, ws, c).await?,
-            Some(c.to_string()),
-        ),
+        (None, Some(c)) => {
+            let cluster = match profiles::for_contact(store, ws, c).await? {
+                Some(root) => Some(profiles::cluster(store, ws, &root).await?),
+                None => None,
+            };
+            (cluster, Some(c.to_string()))
+        }
         (None, None) => (None, None),
     };
     let fetch = limit + 1;
     // Without a cursor: the end of year 9999, which both databases compare correctly.
     let (before_at, before_key) = cursor
         .clone()
-        .unwrap_or((ms(253_402_300_799_000), String::from("~")));
+        .unwrap_or((time_of_ms(253_402_300_799_000), String::from("~")));
     let mut entries: Vec<Entry> = Vec::new();
 
-    if let Some(root) = &root {
+    if let Some(cluster) = &cluster {
         if principal.can("contact", Action::Read) {
-            let members = profiles::members(store, root).await?;
+            let members = &cluster.members;
             let source_names: HashMap<String, (String, String)> = crate::sources::list(store, ws)
                 .await?
                 .into_iter()
@@ -145,7 +146,7 @@ pub async fn timeline(
             // One index-ordered scan per member profile (`profile_id, ts`), each stopping after
             // a page: a customer with 100,000 events costs a page, not a sort of everything.
             let mut rows = Vec::new();
-            for member in &members {
+            for member in members {
                 let mut params = vec![
                     SqlParam::Text(member.clone()),
                     SqlParam::Int(before_at.timestamp_millis()),
@@ -342,7 +343,7 @@ pub async fn timeline(
     Ok(Page {
         entries,
         next_cursor,
-        profile_id: root,
+        profile_id: cluster.map(|c| c.root),
         contact_id: contact,
     })
 }

@@ -115,6 +115,11 @@ impl Incoming {
         })
     }
 
+    /// Fills `body_text` (what is stored) once the event is accepted.
+    pub fn seal(&mut self) {
+        self.body_text = serde_json::to_string(&self.body).unwrap_or_default();
+    }
+
     pub fn text(&self, key: &str) -> Option<String> {
         scalar_text(self.body.get(key)?)
     }
@@ -356,6 +361,7 @@ fn parse_event(
         }
         Err(e) => return reject(None, "invalid_event", format!("invalid event: {e}"), None),
     };
+    let too_deep = depth(&value) > MAX_DEPTH;
     let Json::Object(mut body) = value else {
         return reject(
             None,
@@ -374,7 +380,7 @@ fn parse_event(
             None,
         );
     }
-    if depth(&Json::Object(body.clone())) > MAX_DEPTH {
+    if too_deep {
         return reject(
             message_id,
             "nesting_too_deep",

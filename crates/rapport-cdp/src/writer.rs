@@ -53,7 +53,6 @@ pub struct Outcome {
     pub duplicates: Vec<usize>,
     /// Profiles the job's events belong to, by index.
     pub profiles: BTreeMap<usize, String>,
-    pub warnings: usize,
 }
 
 /// Events per transaction at most; more waiting jobs go to the next group.
@@ -321,7 +320,7 @@ async fn commit(
     }
 
     hold(&mut tx, jobs).await?;
-    for (j, job) in jobs.iter().enumerate() {
+    for job in jobs {
         for id in &job.replayed {
             tx.execute(
                 &format!(
@@ -333,30 +332,16 @@ async fn commit(
             )
             .await?;
         }
-        outcomes[j].warnings = warnings
-            .iter()
-            .filter(|(_, w)| w.source_id == job.source.id)
-            .count();
     }
     for (ws, w) in &warnings {
-        tx.execute(
-            &format!(
-                "INSERT INTO cdp_warnings (workspace_id, source_id, at, code, message, details) VALUES ({}, {}, {}, {}, {}, {})",
-                ph(&tx, 1),
-                ph(&tx, 2),
-                ph(&tx, 3),
-                ph(&tx, 4),
-                ph(&tx, 5),
-                json_ph(&tx, 6)
-            ),
-            &[
-                SqlParam::Text(ws.clone()),
-                SqlParam::Text(w.source_id.clone()),
-                SqlParam::Int(now),
-                SqlParam::Text(w.code.into()),
-                SqlParam::Text(w.message.clone()),
-                SqlParam::Text(w.details.to_string()),
-            ],
+        health::record_warning(
+            &mut tx,
+            ws,
+            Some(&w.source_id),
+            now,
+            w.code,
+            &w.message,
+            &w.details,
         )
         .await?;
     }

@@ -4,6 +4,7 @@
 //! profile owning its main identifier.
 
 use crate::error::CdpError;
+use crate::time_of_ms;
 use chrono::{DateTime, Utc};
 use rapport_core::sql::{ColumnKind, SqlParam};
 use rapport_store::Store;
@@ -49,10 +50,6 @@ pub struct Merge {
     pub merged_at: DateTime<Utc>,
     pub undone_at: Option<DateTime<Utc>>,
     pub undone_by: Option<String>,
-}
-
-fn ms(t: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(t).unwrap_or_default()
 }
 
 /// The root of `profile_id`'s cluster, or NotFound.
@@ -101,6 +98,44 @@ pub async fn members(store: &Store, root: &str) -> Result<Vec<String>, CdpError>
         )
         .await?;
     Ok(rows.iter().map(|r| r.text(0)).collect())
+}
+
+/// A customer as the timeline needs it: the root, every member profile and the linked contact
+/// (the root's, else a member's) — without identifiers, traits or merges.
+pub struct Cluster {
+    pub root: String,
+    pub members: Vec<String>,
+    pub contact_id: Option<String>,
+}
+
+pub async fn cluster(
+    store: &Store,
+    workspace_id: &str,
+    profile_id: &str,
+) -> Result<Cluster, CdpError> {
+    let root_id = root(store, workspace_id, profile_id).await?;
+    let member_ids = members(store, &root_id).await?;
+    let rows = store
+        .db
+        .fetch_all(
+            &format!(
+                "SELECT id, contact_id FROM cdp_profiles WHERE id IN ({}) AND contact_id IS NOT NULL",
+                in_list(store, 1, member_ids.len())
+            ),
+            &member_ids.iter().map(|m| SqlParam::Text(m.clone())).collect::<Vec<_>>(),
+            &[ColumnKind::Text, ColumnKind::Text],
+        )
+        .await?;
+    let contact_id = rows
+        .iter()
+        .find(|r| r.text(0) == root_id)
+        .or_else(|| rows.first())
+        .map(|r| r.text(1));
+    Ok(Cluster {
+        root: root_id,
+        members: member_ids,
+        contact_id,
+    })
 }
 
 fn in_list(store: &Store, from: usize, n: usize) -> String {
@@ -170,7 +205,7 @@ pub async fn get(store: &Store, workspace_id: &str, profile_id: &str) -> Result<
             id_type: r.text(0),
             value: r.text(1),
             profile_id: r.text(2),
-            first_seen: ms(r.int(3)),
+            first_seen: time_of_ms(r.int(3)),
         })
         .collect();
     let merges = merges_touching(store, workspace_id, &member_ids).await?;
@@ -184,7 +219,7 @@ pub async fn get(store: &Store, workspace_id: &str, profile_id: &str) -> Result<
         traits: Json::Object(traits),
         contact_id: first_member(2),
         company_id: first_member(3),
-        first_seen: ms(rows.iter().map(|r| r.int(4)).min().unwrap_or(0)),
+        first_seen: time_of_ms(rows.iter().map(|r| r.int(4)).min().unwrap_or(0)),
         merges,
         id: root_id,
     })
@@ -268,8 +303,8 @@ fn decode_merge(r: &rapport_store::Row) -> Merge {
         cause_value: r.text(4),
         source_id: r.opt_text(5),
         message_id: r.opt_text(6),
-        merged_at: ms(r.int(7)),
-        undone_at: r.opt_int(8).map(ms),
+        merged_at: time_of_ms(r.int(7)),
+        undone_at: r.opt_int(8).map(time_of_ms),
         undone_by: r.opt_text(9),
     }
 }
@@ -379,7 +414,7 @@ pub async fn unmerge(
     .await?;
     tx.commit().await?;
     Ok(Merge {
-        undone_at: Some(ms(now)),
+        undone_at: Some(time_of_ms(now)),
         undone_by: Some(actor_id.into()),
         ..merge
     })

@@ -108,7 +108,7 @@ pub struct Resolver<'a> {
     new_profiles: Vec<String>,
     new_identities: Vec<(Ident, String)>,
     merges: Vec<MergeRecord>,
-    pub warnings: Vec<Warning>,
+    warnings: Vec<Warning>,
     traits: HashMap<String, Map<String, Json>>,
 }
 
@@ -477,11 +477,6 @@ impl<'a> Resolver<'a> {
             }
         }
         Ok(home)
-    }
-
-    /// The cluster root of a profile known to this resolver.
-    pub async fn root_of(&mut self, tx: &mut Tx, profile: &str) -> Result<String, CdpError> {
-        self.root(tx, profile).await
     }
 
     /// Merges identify traits into the profile's cluster root.

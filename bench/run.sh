@@ -3,13 +3,16 @@
 # PostgreSQL, and writes their sections into bench/RESULTS.md:
 #   crm      `rapport bench`: the CRM API (get, list, create, update) against bare SQL
 #   ingest   `rapport bench-ingest`: event ingestion (`POST /v1/batch`) against bare inserts
+#   segments `rapport bench-segments`: segment evaluation against DuckDB (from PyPI) over the same
+#            events, membership delay while events stream in, and the server's memory; not run
+#            by default (a large fill: ~0.5 GB of disk per million events on each backend)
 # In the results file each suite stands between `<!-- suite:NAME -->` and `<!-- /suite:NAME -->`,
 # and each backend's section inside it between `<!-- backend:NAME -->` and `<!-- /backend:NAME -->`.
 # A run replaces only the suites and backends it ran; everything else in the file (other suites,
 # hand-written sections) stays. A missing file is created with the header below.
 #
 # Environment overrides:
-#   BENCH_SUITES        "crm ingest" (default), or one of them
+#   BENCH_SUITES        "crm ingest" (default), or any of crm, ingest and segments
 #   BENCH_BACKENDS      "sqlite postgres" (default), or one of them
 #   BENCH_OUT           the results file (default bench/RESULTS.md)
 #   BENCH_NOTE          a remark added under each section's heading
@@ -28,6 +31,19 @@
 #   BENCH_INGEST_BATCH        events per request (default 100)
 #   BENCH_INGEST_SQLITE_DIR   SQLite data directory, emptied before every run
 #                             (default /tmp/rapport-bench-ingest-sqlite)
+# The segments suite (the SQLite directory and the PostgreSQL cluster's files are deleted after
+# its run, as is DuckDB's working directory, so the two backends never hold the data at once):
+#   BENCH_SEG_PROFILES        profiles (default 1000000)
+#   BENCH_SEG_EVENTS          events over the last 90 days (default 50000000)
+#   BENCH_SEG_SAMPLES         measured membership changes while events stream in (default 300)
+#   BENCH_SEG_STREAM_RATE     events/s of the background load meanwhile (default 2000)
+#   BENCH_SEG_SQLITE_DIR      SQLite data directory, emptied before and deleted after the run
+#                             (default /tmp/rapport-bench-segments-sqlite)
+#   BENCH_SEG_WORK_DIR        DuckDB's database and Parquet files (default
+#                             /tmp/rapport-bench-segments-work)
+#   BENCH_SEG_VENV            Python virtual environment with DuckDB (bench/segments/
+#                             requirements.txt), created when missing (default
+#                             /tmp/rapport-bench-venv)
 # The PostgreSQL cluster is scripts/pg-test-cluster.sh on its own directory and port
 # (RAPPORT_PG_DIR=/tmp/rapport-bench-pg, RAPPORT_PG_PORT=55433): it is wiped on every start, so
 # every suite starts from an empty PostgreSQL database (the crm suite fills it each time).
@@ -48,6 +64,13 @@ INGEST_USERS="${BENCH_INGEST_USERS:-1000000}"
 INGEST_CONCURRENCY="${BENCH_INGEST_CONCURRENCY:-32}"
 INGEST_BATCH="${BENCH_INGEST_BATCH:-100}"
 INGEST_SQLITE_DIR="${BENCH_INGEST_SQLITE_DIR:-/tmp/rapport-bench-ingest-sqlite}"
+SEG_PROFILES="${BENCH_SEG_PROFILES:-1000000}"
+SEG_EVENTS="${BENCH_SEG_EVENTS:-50000000}"
+SEG_SAMPLES="${BENCH_SEG_SAMPLES:-300}"
+SEG_STREAM_RATE="${BENCH_SEG_STREAM_RATE:-2000}"
+SEG_SQLITE_DIR="${BENCH_SEG_SQLITE_DIR:-/tmp/rapport-bench-segments-sqlite}"
+SEG_WORK_DIR="${BENCH_SEG_WORK_DIR:-/tmp/rapport-bench-segments-work}"
+SEG_VENV="${BENCH_SEG_VENV:-/tmp/rapport-bench-venv}"
 export RAPPORT_PG_DIR="${RAPPORT_PG_DIR:-/tmp/rapport-bench-pg}"
 export RAPPORT_PG_PORT="${RAPPORT_PG_PORT:-55433}"
 # Slow-statement and slow-acquire warnings from sqlx would flood the output under this load.
@@ -55,9 +78,9 @@ export RAPPORT_LOG="${RAPPORT_LOG:-warn,sqlx=error}"
 
 for suite in $SUITES; do
     case "$suite" in
-    crm | ingest) ;;
+    crm | ingest | segments) ;;
     *)
-        echo "unknown suite $suite (crm or ingest)" >&2
+        echo "unknown suite $suite (crm, ingest or segments)" >&2
         exit 2
         ;;
     esac
@@ -72,6 +95,14 @@ for backend in $BACKENDS; do
     esac
 done
 
+# DuckDB for the segments suite, from PyPI, in its own virtual environment.
+case " $SUITES " in
+*" segments "*)
+    if [ ! -x "$SEG_VENV/bin/python" ]; then python3 -m venv "$SEG_VENV"; fi
+    "$SEG_VENV/bin/pip" install -q -r bench/segments/requirements.txt
+    ;;
+esac
+
 cargo build --release -p rapport
 BIN=./target/release/rapport
 
@@ -80,6 +111,9 @@ if [ -n "${BENCH_NOTE:-}" ]; then note=(--note "$BENCH_NOTE"); fi
 crm=(--duration-secs "$DURATION" --concurrency "$CONCURRENCY" --fill "$FILL" "${note[@]}")
 ingest=(--duration-secs "$INGEST_DURATION" --users "$INGEST_USERS"
     --concurrency "$INGEST_CONCURRENCY" --batch "$INGEST_BATCH" "${note[@]}")
+segments=(--profiles "$SEG_PROFILES" --events "$SEG_EVENTS" --samples "$SEG_SAMPLES"
+    --stream-rate "$SEG_STREAM_RATE" --work-dir "$SEG_WORK_DIR" --python "$SEG_VENV/bin/python"
+    --duckdb-script bench/segments/duckdb_eval.py "${note[@]}")
 
 work=$(mktemp -d)
 pg_running=
@@ -96,7 +130,11 @@ cat >"$work/header" <<EOF
 Produced by \`make bench\` (\`./bench/run.sh\`), which builds the release binary and runs two
 suites on each backend (SQLite, PostgreSQL): \`crm\` (\`rapport bench\`: the CRM API against bare
 SQL) and \`ingest\` (\`rapport bench-ingest\`: event ingestion through \`POST /v1/batch\` against
-bare inserts into \`cdp_events\`). Each section below is one run of one suite on one backend.
+bare inserts into \`cdp_events\`); a third suite, \`segments\` (\`rapport bench-segments\`: segment
+evaluation against DuckDB over the same events, membership delay while events stream in, the
+server's memory), runs when asked (\`BENCH_SUITES=segments make bench\`; \`BENCH_SEG_PROFILES\`,
+\`BENCH_SEG_EVENTS\`, default 1,000,000 profiles and 50,000,000 events). Each section below is one
+run of one suite on one backend.
 \`BENCH_SUITES\` and \`BENCH_BACKENDS\` pick what runs (e.g. \`BENCH_SUITES=ingest ./bench/run.sh\`);
 only the sections of what ran are replaced (they stand between \`<!-- suite:… -->\` and
 \`<!-- backend:… -->\` markers), and the rest of this file stays. Other overrides:
@@ -176,6 +214,7 @@ for suite in $SUITES; do
     for backend in $BACKENDS; do
         part="$work/$suite.$backend.md"
         : >"$part"
+        status=0
         case "$suite:$backend" in
         crm:sqlite)
             echo "== crm, SQLite ($SQLITE_DIR)"
@@ -202,8 +241,31 @@ for suite in $SUITES; do
             ./scripts/pg-test-cluster.sh stop
             pg_running=
             ;;
+        segments:sqlite)
+            # A failed run still writes its section when it got that far (e.g. members that
+            # differ from DuckDB's); the script stops after merging it.
+            echo "== segments, SQLite ($SEG_SQLITE_DIR, emptied first, deleted after)"
+            rm -rf "$SEG_SQLITE_DIR"
+            "$BIN" bench-segments --data-dir "$SEG_SQLITE_DIR" --out "$part" "${segments[@]}" || status=$?
+            rm -rf "$SEG_SQLITE_DIR" "$SEG_WORK_DIR"
+            ;;
+        segments:postgres)
+            echo "== segments, PostgreSQL ($RAPPORT_PG_DIR, port $RAPPORT_PG_PORT, deleted after)"
+            pg_running=1
+            url=$(./scripts/pg-test-cluster.sh start)
+            "$BIN" bench-segments --database-url "$url" --out "$part" "${segments[@]}" || status=$?
+            ./scripts/pg-test-cluster.sh stop
+            pg_running=
+            rm -rf "$RAPPORT_PG_DIR" "$SEG_WORK_DIR"
+            ;;
         esac
-        python3 "$work/merge.py" "$OUT" "$work/header" "$part" "$suite" "$backend"
-        echo "wrote the $suite section for $backend into $OUT"
+        if [ -s "$part" ]; then
+            python3 "$work/merge.py" "$OUT" "$work/header" "$part" "$suite" "$backend"
+            echo "wrote the $suite section for $backend into $OUT"
+        fi
+        if [ "$status" -ne 0 ]; then
+            echo "the $suite suite failed on $backend (exit status $status)" >&2
+            exit "$status"
+        fi
     done
 done

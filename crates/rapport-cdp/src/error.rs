@@ -28,6 +28,13 @@ pub enum CdpError {
     Invalid { code: &'static str, message: String },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// A segment condition that cannot be accepted; `path` is a JSON pointer into it.
+    #[error("invalid condition at {path}: {message}")]
+    Condition {
+        code: &'static str,
+        path: String,
+        message: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -2,7 +2,8 @@
 //! sources that send them (`sources`), the schema registry that checks them (`registry`,
 //! `json_schema`), the group commit that stores them durably (`writer`), the identity graph that
 //! turns identifiers into one profile (`identity`), the journey timeline (`timeline`), held
-//! events (`held`), data health (`health`) and the sync of profiles into CRM records (`sync`).
+//! events (`held`), data health (`health`), the sync of profiles into CRM records (`sync`) and
+//! segments with their snapshots, tags and lineage (`segments`).
 //!
 //! `Cdp` is the handle the HTTP layer holds. Its caches (write keys, schemas, settings,
 //! identifier owners) are accelerators with short lifetimes or immutable contents; the
@@ -15,6 +16,7 @@ pub mod held;
 pub mod identity;
 pub mod json_schema;
 pub mod registry;
+pub mod segments;
 pub mod settings;
 pub mod sources;
 pub mod sync;
@@ -83,18 +85,28 @@ pub struct Cdp {
     pub settings: Arc<SettingsCache>,
     pub identities: Arc<identity::resolve::IdentityCache>,
     pub metrics: Arc<health::Metrics>,
+    pub segments: Arc<segments::engine::Engine>,
     writer: mpsc::Sender<Job>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl Cdp {
-    /// Starts the group-commit writer and the CRM sync loop (needs a Tokio runtime).
+    /// Starts the group-commit writer, the segment engine and the CRM sync loop (needs a
+    /// Tokio runtime).
     pub fn start(store: Store) -> Arc<Cdp> {
         let identities = Arc::new(identity::resolve::IdentityCache::default());
         let metrics = Arc::new(health::Metrics::default());
         let settings = Arc::new(SettingsCache::default());
-        let (writer, writer_task) =
-            writer::start(store.clone(), identities.clone(), metrics.clone());
+        let (segments, engine_task) = segments::engine::Engine::start(store.clone());
+        let (writer, writer_task) = writer::start(
+            store.clone(),
+            writer::Shared {
+                identities: identities.clone(),
+                metrics: metrics.clone(),
+                keys: Arc::default(),
+                segments: segments.clone(),
+            },
+        );
         let sync_task = tokio::spawn(sync::run(store.clone(), settings.clone()));
         Arc::new(Cdp {
             store,
@@ -103,8 +115,9 @@ impl Cdp {
             settings,
             identities,
             metrics,
+            segments,
             writer,
-            tasks: Mutex::new(vec![writer_task, sync_task]),
+            tasks: Mutex::new(vec![writer_task, engine_task, sync_task]),
         })
     }
 

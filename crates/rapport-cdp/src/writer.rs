@@ -9,6 +9,8 @@ use crate::error::CdpError;
 use crate::health;
 use crate::identity::resolve::{EventIdentity, IdentityCache, Resolver, Warning};
 use crate::identity::{identifiers, Ident};
+use crate::segments::behavior::{count_events, payload_field, CountedEvent, KeyCache};
+use crate::segments::engine::Engine;
 use crate::settings::Settings;
 use crate::sources::Source;
 use crate::wire::{Incoming, Kind};
@@ -60,22 +62,27 @@ const GROUP_EVENTS: usize = 10_000;
 /// Jobs waiting before senders get 503.
 pub const QUEUE_JOBS: usize = 1_024;
 
-pub fn start(
-    store: Store,
-    cache: Arc<IdentityCache>,
-    metrics: Arc<health::Metrics>,
-) -> (mpsc::Sender<Job>, tokio::task::JoinHandle<()>) {
+/// What the writer shares with the rest of the node.
+pub struct Shared {
+    pub identities: Arc<IdentityCache>,
+    pub metrics: Arc<health::Metrics>,
+    pub keys: Arc<KeyCache>,
+    pub segments: Arc<Engine>,
+}
+
+pub fn start(store: Store, shared: Shared) -> (mpsc::Sender<Job>, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(QUEUE_JOBS);
-    let task = tokio::spawn(run(store, cache, metrics, rx));
+    let task = tokio::spawn(run(store, shared, rx));
     (tx, task)
 }
 
-async fn run(
-    store: Store,
-    cache: Arc<IdentityCache>,
-    metrics: Arc<health::Metrics>,
-    mut rx: mpsc::Receiver<Job>,
-) {
+async fn run(store: Store, shared: Shared, mut rx: mpsc::Receiver<Job>) {
+    let Shared {
+        identities: cache,
+        metrics,
+        keys,
+        segments,
+    } = shared;
     let mut statistics = Statistics::default();
     while let Some(first) = rx.recv().await {
         let mut events = first.accepted.len() + first.held.len();
@@ -89,7 +96,7 @@ async fn run(
                 Err(_) => break,
             }
         }
-        let mut result = commit(&store, &cache, &jobs).await;
+        let mut result = commit(&store, &cache, &keys, &jobs).await;
         for _ in 0..3 {
             if !matches!(
                 result,
@@ -101,12 +108,22 @@ async fn run(
                 break;
             }
             cache.clear();
-            result = commit(&store, &cache, &jobs).await;
+            result = commit(&store, &cache, &keys, &jobs).await;
         }
         match result {
             Ok((outcomes, counters)) => {
                 metrics.record(&counters);
                 let written: usize = jobs.iter().map(|j| j.accepted.len()).sum();
+                let mut touched: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+                for (job, outcome) in jobs.iter().zip(&outcomes) {
+                    touched
+                        .entry(job.source.workspace_id.as_str())
+                        .or_default()
+                        .extend(outcome.profiles.values().cloned());
+                }
+                for (ws, profiles) in touched {
+                    segments.touched(ws, profiles, "event");
+                }
                 for (job, outcome) in jobs.into_iter().zip(outcomes) {
                     let _ = job.reply.send(Ok(outcome));
                 }
@@ -126,6 +143,7 @@ async fn run(
 async fn commit(
     store: &Store,
     cache: &IdentityCache,
+    keys: &KeyCache,
     jobs: &[Job],
 ) -> Result<(Vec<Outcome>, health::Counters), CdpError> {
     let now = store.now().timestamp_millis();
@@ -319,6 +337,31 @@ async fn commit(
             .or_insert(0) += 1;
     }
 
+    let mut counted = Vec::with_capacity(inserted.len());
+    let mut seen: HashSet<(&str, &str)> = HashSet::new();
+    for (j, job) in jobs.iter().enumerate() {
+        for event in &job.accepted {
+            let key = (job.source.id.clone(), event.message_id.clone());
+            if !inserted.contains(&key)
+                || !seen.insert((job.source.id.as_str(), event.message_id.as_str()))
+            {
+                continue;
+            }
+            let Some(profile) = outcomes[j].profiles.get(&event.index) else {
+                continue;
+            };
+            let kind = event.kind.as_str();
+            counted.push(CountedEvent {
+                workspace_id: &job.source.workspace_id,
+                profile_id: profile,
+                kind,
+                name: event.name.as_deref(),
+                ts: event.ts,
+                payload: event.body.get(payload_field(kind)),
+            });
+        }
+    }
+    count_events(&mut tx, keys, &counted).await?;
     hold(&mut tx, jobs).await?;
     for job in jobs {
         for id in &job.replayed {

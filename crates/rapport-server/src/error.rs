@@ -158,6 +158,10 @@ impl From<rapport_cdp::CdpError> for ApiError {
             CdpError::Conflict { code, message } => {
                 ApiError::new(StatusCode::CONFLICT, code, message)
             }
+            CdpError::Condition { code, ref path, .. } => {
+                ApiError::new(StatusCode::BAD_REQUEST, code, error.to_string())
+                    .with_details(json!({ "path": path }))
+            }
             CdpError::Store(store) => store.into(),
         }
     }

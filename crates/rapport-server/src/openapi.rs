@@ -1,7 +1,9 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations. The committed
 //! `openapi.json` at the repository root must equal `document()`; a test checks it.
 
-use crate::routes::{admin, aggregate, cdp, ingest, metadata, records, system, views};
+use crate::routes::{
+    admin, aggregate, cdp, ingest, metadata, records, segments, snapshots, system, views,
+};
 use crate::{auth, error, records_json};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -46,6 +48,13 @@ impl Modify for Security {
         cdp::list_held, cdp::replay,
         cdp::list_profiles, cdp::get_profile, cdp::profile_timeline, cdp::contact_journey,
         cdp::list_merges, cdp::undo_merge, cdp::list_events, cdp::data_health,
+        segments::list, segments::create, segments::get, segments::update, segments::archive,
+        segments::preview, segments::evaluate, segments::members, segments::members_csv,
+        segments::changes, segments::versions, segments::profile_segments, segments::lineage,
+        segments::contact_tags, segments::add_tag, segments::remove_tag,
+        snapshots::take_snapshot, snapshots::list_snapshots, snapshots::get_snapshot,
+        snapshots::snapshot_members, snapshots::snapshot_csv, snapshots::push_snapshot,
+        snapshots::diff_snapshots, snapshots::get_signing_secret, snapshots::rotate_signing_secret,
     ),
     components(schemas(error::ErrorBody, records_json::RecordBody))
 )]

@@ -32,6 +32,10 @@ mod records;
 mod restart;
 #[path = "integration/search.rs"]
 mod search;
+#[path = "integration/segments.rs"]
+mod segments;
+#[path = "integration/snapshots.rs"]
+mod snapshots;
 #[path = "integration/system.rs"]
 mod system;
 #[path = "integration/views.rs"]

@@ -1,10 +1,11 @@
 //! The `rapport` binary: `serve` (the default), `demo`, `user create`, `token create`,
-//! `openapi`, `bench` and `bench-ingest`. Configuration comes from defaults, then `RAPPORT_*`
-//! environment variables, then flags; `--database-url` (or `RAPPORT_DATABASE_URL`) selects
-//! PostgreSQL, otherwise SQLite under `--data-dir`.
+//! `openapi`, `bench`, `bench-ingest` and `bench-segments`. Configuration comes from defaults,
+//! then `RAPPORT_*` environment variables, then flags; `--database-url` (or
+//! `RAPPORT_DATABASE_URL`) selects PostgreSQL, otherwise SQLite under `--data-dir`.
 
 mod bench;
 mod bench_ingest;
+mod bench_segments;
 mod demo;
 
 use anyhow::{bail, Context, Result};
@@ -99,6 +100,11 @@ enum Command {
     BenchIngest {
         #[command(flatten)]
         args: bench_ingest::IngestArgs,
+    },
+    /// Measure segment evaluation against DuckDB, streaming membership and memory (Markdown).
+    BenchSegments {
+        #[command(flatten)]
+        args: bench_segments::SegmentsArgs,
     },
 }
 
@@ -284,5 +290,6 @@ async fn main() -> Result<()> {
         }
         Command::Bench { args } => bench::run(args).await,
         Command::BenchIngest { args } => bench_ingest::run(args).await,
+        Command::BenchSegments { args } => bench_segments::run(args).await,
     }
 }

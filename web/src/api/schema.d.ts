@@ -110,6 +110,39 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cdp/contacts/{id}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["contact_tags"];
+        put?: never;
+        /** Adds a manual tag (needs permission to edit the contact). */
+        post: operations["add_tag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cdp/contacts/{id}/tags/{tag}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["remove_tag"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cdp/event-types": {
         parameters: {
             query?: never;
@@ -295,6 +328,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cdp/profiles/{id}/lineage/{segment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["lineage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cdp/profiles/{id}/segments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["profile_segments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cdp/profiles/{id}/timeline": {
         parameters: {
             query?: never;
@@ -303,6 +368,167 @@ export interface paths {
             cookie?: never;
         };
         get: operations["profile_timeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cdp/segments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list"];
+        put?: never;
+        /**
+         * Creates a segment. It starts `building`: its behaviour counters are filled from the stored
+         *     events and it is evaluated in the background, then it is `live`.
+         */
+        post: operations["create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cdp/segments/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The live count of a condition while it is edited (nothing is saved). */
+        post: operations["preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cdp/segments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get"];
+        put?: never;
+        post?: never;
+        /** Archives a segment: its members leave it (cause `archived`). */
+        delete: operations["archive"];
+        options?: never;
+        head?: never;
+        /**
+         * Changes a segment; a new condition is a new version, rebuilt and re-evaluated in the
+         *     background (members stay until then).
+         */
+        patch: operations["update"];
+        trace?: never;
+    };
+    "/api/v1/cdp/segments/{id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["changes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cdp/segments/{id}/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Evaluates the segment over every customer now and writes the differences (waits for it). */
+        post: operations["evaluate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cdp/segments/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["members"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cdp/segments/{id}/members.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every member as CSV (UTF-8 with a BOM): profile_id, contact_id, contact_name, email, phone,
+         *     user_id, entered_at. Audited as an export.
+         */
+        get: operations["members_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cdp/segments/{id}/snapshots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The segment's snapshots, newest first. */
+        get: operations["list_snapshots"];
+        put?: never;
+        /** Freezes the segment's current members (the segment must be live). */
+        post: operations["take_snapshot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cdp/segments/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["versions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -321,6 +547,136 @@ export interface paths {
         get: operations["get_settings"];
         put: operations["save_settings"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cdp/signing-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace's webhook signing secret (created on first use). */
+        get: operations["get_signing_secret"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cdp/signing-secret/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replaces the signing secret; later pushes are signed with the new one. */
+        post: operations["rotate_signing_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cdp/snapshots/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_snapshot"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cdp/snapshots/{id}/diff/{other}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How snapshot `other` differs from snapshot `id` (both of one segment): `joined` are in
+         *     `other` only, `left` in `id` only.
+         */
+        get: operations["diff_snapshots"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cdp/snapshots/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The frozen members, in profile id order. */
+        get: operations["snapshot_members"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cdp/snapshots/{id}/members.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The members as CSV (UTF-8 with a BOM, CRLF line ends): `profile_id, contact_id, user_id,
+         *     email, phone, entered_at` (RFC 3339, UTC). Cells a spreadsheet would read as a formula
+         *     start with `'`. Audited as an export.
+         */
+        get: operations["snapshot_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cdp/snapshots/{id}/push": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * POSTs the members to `url` as JSON in batches of 1000 (`{snapshot, batch, batches,
+         *     members}`), each signed: `X-Rapport-Timestamp` (Unix seconds) and `X-Rapport-Signature:
+         *     sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`. A receiver answering other than
+         *     2xx, or not at all within 10 s, stops the push: 409 `webhook_failed`.
+         */
+        post: operations["push_snapshot"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1024,6 +1380,22 @@ export interface components {
             /** Format: int64 */
             version?: number | null;
         };
+        ChangeEntry: {
+            /** Format: date-time */
+            at: string;
+            cause: Record<string, unknown>;
+            /** @description `entered` or `exited`. */
+            change: string;
+            profile_id: string;
+            /** Format: int64 */
+            seq: number;
+            /** Format: int64 */
+            version: number;
+        };
+        ChangePage: {
+            items: components["schemas"]["ChangeEntry"][];
+            next_cursor?: string | null;
+        };
         CreateRecord: {
             owner_id?: string | null;
             values: Record<string, unknown>;
@@ -1031,6 +1403,23 @@ export interface components {
         CreatedToken: components["schemas"]["ApiToken"] & {
             /** @description The secret; shown this once and never again. */
             token: string;
+        };
+        /** @description How snapshot `b` differs from snapshot `a`. */
+        Diff: {
+            /**
+             * Format: int64
+             * @description Members of `b` that are not in `a`.
+             */
+            joined: number;
+            /** @description The first joined members by profile id. */
+            joined_sample: components["schemas"]["SnapshotMember"][];
+            /**
+             * Format: int64
+             * @description Members of `a` that are not in `b`.
+             */
+            left: number;
+            /** @description The first departed members by profile id. */
+            left_sample: components["schemas"]["SnapshotMember"][];
         };
         Entry: {
             /** Format: date-time */
@@ -1128,6 +1517,22 @@ export interface components {
          * @enum {string}
          */
         FormulaResult: "text" | "decimal" | "boolean";
+        /** @description What a full evaluation did. */
+        FullReport: {
+            /** Format: int64 */
+            entered: number;
+            /**
+             * Format: int64
+             * @description Events read to fill new behaviour counters.
+             */
+            events_counted: number;
+            /** Format: int64 */
+            exited: number;
+            /** Format: int64 */
+            members: number;
+            /** Format: int64 */
+            took_ms: number;
+        };
         HeldEvent: {
             /** @description `quarantined` or `rejected`. */
             disposition: string;
@@ -1202,6 +1607,36 @@ export interface components {
             fields: string[];
             label: components["schemas"]["Label"];
         };
+        Lineage: {
+            /**
+             * Format: date-time
+             * @description The moment explained: the entry, or now for a non-member.
+             */
+            as_of: string;
+            /** @description Every event shown, in time order: [点击广告] → [注册表单] → [首单支付] → … */
+            chain: components["schemas"]["LineageEvent"][];
+            condition: Record<string, unknown>;
+            /** Format: date-time */
+            entered_at?: string | null;
+            member: boolean;
+            profile_id: string;
+            segment_id: string;
+            segment_name: string;
+            tests: components["schemas"]["TestLineage"][];
+            /** Format: int64 */
+            version: number;
+        };
+        LineageEvent: {
+            /** @description The event type (`$page` etc. for non-track calls). */
+            event: string;
+            message_id: string;
+            properties: Record<string, unknown>;
+            /** Format: int64 */
+            seq: number;
+            source_id: string;
+            /** Format: date-time */
+            ts: string;
+        };
         /** @description A list request, as a POST body (`/records/query`). */
         ListRequest: {
             cursor?: string | null;
@@ -1236,6 +1671,33 @@ export interface components {
             locale?: string | null;
             name?: string | null;
             new_password?: string | null;
+        };
+        /** @description A member as lists and exports show it. */
+        Member: {
+            contact_id?: string | null;
+            contact_name?: string | null;
+            email?: string | null;
+            /** Format: date-time */
+            entered_at?: string | null;
+            phone?: string | null;
+            profile_id: string;
+            user_id?: string | null;
+            /** Format: int64 */
+            version?: number | null;
+        };
+        MemberPage: {
+            items: components["schemas"]["Member"][];
+            next_cursor?: string | null;
+        };
+        /** @description One of a customer's memberships. */
+        Membership: {
+            /** Format: date-time */
+            entered_at: string;
+            segment_id: string;
+            segment_name: string;
+            tag?: string | null;
+            /** Format: int64 */
+            version: number;
         };
         Merge: {
             absorbed_id: string;
@@ -1329,10 +1791,23 @@ export interface components {
             unregistered_properties: string[];
         };
         Page: {
-            contact_id?: string | null;
-            entries: components["schemas"]["Entry"][];
+            items: components["schemas"]["SnapshotMember"][];
+            /** @description Pass as `cursor` for the next page; absent on the last page. */
             next_cursor?: string | null;
-            profile_id?: string | null;
+        };
+        /** @description A live count while a condition is being edited. */
+        Preview: {
+            /** Format: int64 */
+            count: number;
+            /** @description A few members, for a look. */
+            sample: components["schemas"]["Member"][];
+            /** Format: int64 */
+            took_ms: number;
+        };
+        PreviewRequest: {
+            condition: Record<string, unknown>;
+            /** @description Members to show (0–50, default 10). */
+            sample?: number | null;
         };
         Profile: {
             company_id?: string | null;
@@ -1350,6 +1825,27 @@ export interface components {
         ProfilePage: {
             next_before?: string | null;
             profiles: components["schemas"]["Profile"][];
+        };
+        PushReport: {
+            /**
+             * Format: int32
+             * @description Requests sent.
+             */
+            batches: number;
+            /**
+             * Format: int64
+             * @description Members delivered.
+             */
+            members: number;
+            /**
+             * Format: int32
+             * @description The HTTP status of the receiver's last answer.
+             */
+            status: number;
+        };
+        PushRequest: {
+            /** @description The receiver: http or https, at most 2000 characters. */
+            url: string;
         };
         Reason: {
             code: string;
@@ -1479,6 +1975,48 @@ export interface components {
             name: string;
             object: string;
         };
+        Segment: {
+            condition: Record<string, unknown>;
+            /** Format: date-time */
+            created_at: string;
+            created_by?: string | null;
+            description: string;
+            /** Format: date-time */
+            evaluated_at?: string | null;
+            id: string;
+            /** Format: int64 */
+            member_count: number;
+            name: string;
+            /** @description `building` (counters being filled, first evaluation pending), `live` or `archived`. */
+            state: string;
+            /** @description The tag members carry while they are members. */
+            tag?: string | null;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: int64 */
+            version: number;
+        };
+        SegmentInput: {
+            condition: Record<string, unknown>;
+            description?: string;
+            name: string;
+            tag?: string | null;
+        };
+        SegmentPatch: {
+            condition?: Record<string, unknown> | null;
+            description?: string | null;
+            name?: string | null;
+            /** @description A new tag; an empty string removes it. */
+            tag?: string | null;
+        };
+        SegmentVersion: {
+            condition: Record<string, unknown>;
+            /** Format: date-time */
+            created_at: string;
+            created_by?: string | null;
+            /** Format: int64 */
+            version: number;
+        };
         SelectOption: {
             color?: string | null;
             label: components["schemas"]["Label"];
@@ -1512,6 +2050,45 @@ export interface components {
             max_merges_per_identifier: number;
             /** @description The region phone numbers without a country code are read in (ISO 3166, e.g. CN). */
             phone_region: string;
+        };
+        SigningSecret: {
+            /** @description The key of the webhook signatures (HMAC-SHA256 over `"<timestamp>.<body>"`). */
+            secret: string;
+        };
+        Snapshot: {
+            /** @description The segment's condition at that version. */
+            condition: Record<string, unknown>;
+            created_by?: string | null;
+            id: string;
+            /** Format: int64 */
+            member_count: number;
+            name: string;
+            segment_id: string;
+            /** @description The segment's name today (it may have been renamed since). */
+            segment_name?: string | null;
+            /** Format: date-time */
+            taken_at: string;
+            /**
+             * Format: int64
+             * @description The segment definition's version when the snapshot was taken.
+             */
+            version: number;
+        };
+        /**
+         * @description A frozen member: the customer (root profile) and its identifiers when the snapshot was taken
+         *     (for each type, the one the cluster saw first).
+         */
+        SnapshotMember: {
+            contact_id?: string | null;
+            email?: string | null;
+            /**
+             * Format: date-time
+             * @description When the customer entered the segment.
+             */
+            entered_at: string;
+            phone?: string | null;
+            profile_id: string;
+            user_id?: string | null;
         };
         Source: {
             /** Format: date-time */
@@ -1599,6 +2176,46 @@ export interface components {
             /** @description The call: track, page, screen, identify, group or alias. */
             type: string;
             user_id?: string | null;
+        };
+        Tag: {
+            created_by?: string | null;
+            segment_id?: string | null;
+            segment_name?: string | null;
+            /**
+             * Format: date-time
+             * @description Since when the customer carries it.
+             */
+            since: string;
+            /** @description `segment` (while a member; see the segment's lineage) or `manual`. */
+            source: string;
+            tag: string;
+        };
+        TagInput: {
+            /** @description 1–50 characters, no comma. */
+            tag: string;
+        };
+        TakeSnapshot: {
+            /** @description 1–200 characters (trimmed). */
+            name: string;
+        };
+        TestLineage: {
+            /**
+             * Format: int32
+             * @description Matching events in the window (behaviours; capped at the counter's depth).
+             */
+            count?: number | null;
+            /** @description The events that satisfied it, oldest first (at most 50: the newest). */
+            events: components["schemas"]["LineageEvent"][];
+            /** @description `behavior`, `trait` or `field`. */
+            kind: string;
+            /** @description Under an odd number of `not`s. */
+            negated: boolean;
+            /** @description Whether the test itself (before any `not`) held. */
+            passed?: boolean | null;
+            /** @description The test as written in the definition. */
+            test: Record<string, unknown>;
+            /** @description A trait's value. */
+            value?: Record<string, unknown> | null;
         };
         TraitFill: {
             /** Format: double */
@@ -1855,6 +2472,98 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    contact_tags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tag"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_tag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TagInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tag"][];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_tag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                tag: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tag"][];
                 };
             };
             404: {
@@ -2225,6 +2934,65 @@ export interface operations {
             };
         };
     };
+    lineage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                segment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Lineage"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    profile_segments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Membership"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     profile_timeline: {
         parameters: {
             query?: never;
@@ -2253,6 +3021,435 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Segment"][];
+                };
+            };
+        };
+    };
+    create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Segment"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preview"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Segment"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    archive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Segment"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentPatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Segment"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    changes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                /** @description 1–1000, default 100. */
+                limit: number | null;
+                cursor: string | null;
+                /** @description Only this customer's history (changes). */
+                profile_id: string | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangePage"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    evaluate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FullReport"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    members: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                /** @description 1–1000, default 100. */
+                limit: number | null;
+                cursor: string | null;
+                /** @description Only this customer's history (changes). */
+                profile_id: string | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberPage"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    members_csv: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_snapshots: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Snapshot"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    take_snapshot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TakeSnapshot"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Snapshot"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    versions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentVersion"][];
                 };
             };
             404: {
@@ -2303,6 +3500,248 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Settings"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_signing_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SigningSecret"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rotate_signing_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SigningSecret"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_snapshot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Snapshot"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    diff_snapshots: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                other: string;
+                /** @description Members in each sample, 0–1000 (default 100). */
+                limit: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Diff"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    snapshot_members: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                /** @description Members per page, 1–1000 (default 100). */
+                limit: number | null;
+                /** @description The `next_cursor` of the previous page. */
+                cursor: string | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    snapshot_csv: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    push_snapshot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PushRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushReport"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             422: {

@@ -138,7 +138,7 @@ pub async fn cluster(
     })
 }
 
-fn in_list(store: &Store, from: usize, n: usize) -> String {
+pub(crate) fn in_list(store: &Store, from: usize, n: usize) -> String {
     (from..from + n)
         .map(|i| store.ph(i))
         .collect::<Vec<_>>()

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-fn require_contact_read(ctx: &Ctx) -> ApiResult<()> {
+pub(crate) fn require_contact_read(ctx: &Ctx) -> ApiResult<()> {
     if ctx.principal.can("contact", Action::Read) {
         Ok(())
     } else {

@@ -6,6 +6,8 @@ pub mod cdp;
 pub mod ingest;
 pub mod metadata;
 pub mod records;
+pub mod segments;
+pub mod snapshots;
 pub mod system;
 pub mod views;
 
@@ -131,6 +133,8 @@ pub fn routes() -> Router<AppState> {
             get(records::related),
         )
         .merge(cdp_routes())
+        .merge(segment_routes())
+        .merge(snapshot_routes())
         .merge(tracking_routes())
 }
 
@@ -177,6 +181,86 @@ fn cdp_routes() -> Router<AppState> {
         .route("/api/v1/cdp/merges/{id}/undo", post(cdp::undo_merge))
         .route("/api/v1/cdp/events", get(cdp::list_events))
         .route("/api/v1/cdp/health", get(cdp::data_health))
+}
+
+/// Segments, memberships, tags and lineage.
+fn segment_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/cdp/segments",
+            get(segments::list).post(segments::create),
+        )
+        .route("/api/v1/cdp/segments/preview", post(segments::preview))
+        .route(
+            "/api/v1/cdp/segments/{id}",
+            get(segments::get)
+                .patch(segments::update)
+                .delete(segments::archive),
+        )
+        .route(
+            "/api/v1/cdp/segments/{id}/evaluate",
+            post(segments::evaluate),
+        )
+        .route("/api/v1/cdp/segments/{id}/members", get(segments::members))
+        .route(
+            "/api/v1/cdp/segments/{id}/members.csv",
+            get(segments::members_csv),
+        )
+        .route("/api/v1/cdp/segments/{id}/changes", get(segments::changes))
+        .route(
+            "/api/v1/cdp/segments/{id}/versions",
+            get(segments::versions),
+        )
+        .route(
+            "/api/v1/cdp/profiles/{id}/segments",
+            get(segments::profile_segments),
+        )
+        .route(
+            "/api/v1/cdp/profiles/{id}/lineage/{segment_id}",
+            get(segments::lineage),
+        )
+        .route(
+            "/api/v1/cdp/contacts/{id}/tags",
+            get(segments::contact_tags).post(segments::add_tag),
+        )
+        .route(
+            "/api/v1/cdp/contacts/{id}/tags/{tag}",
+            axum::routing::delete(segments::remove_tag),
+        )
+}
+
+/// Segment snapshots and the webhook signing secret.
+fn snapshot_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/cdp/segments/{id}/snapshots",
+            get(snapshots::list_snapshots).post(snapshots::take_snapshot),
+        )
+        .route("/api/v1/cdp/snapshots/{id}", get(snapshots::get_snapshot))
+        .route(
+            "/api/v1/cdp/snapshots/{id}/members",
+            get(snapshots::snapshot_members),
+        )
+        .route(
+            "/api/v1/cdp/snapshots/{id}/members.csv",
+            get(snapshots::snapshot_csv),
+        )
+        .route(
+            "/api/v1/cdp/snapshots/{id}/push",
+            post(snapshots::push_snapshot),
+        )
+        .route(
+            "/api/v1/cdp/snapshots/{id}/diff/{other}",
+            get(snapshots::diff_snapshots),
+        )
+        .route(
+            "/api/v1/cdp/signing-secret",
+            get(snapshots::get_signing_secret),
+        )
+        .route(
+            "/api/v1/cdp/signing-secret/rotate",
+            post(snapshots::rotate_signing_secret),
+        )
 }
 
 /// The Segment-compatible tracking API, open to browsers on any origin.

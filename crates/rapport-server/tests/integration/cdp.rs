@@ -23,7 +23,7 @@ crate::both_backends!(
     admins_configure_identifier_types_and_mappings,
 );
 
-fn basic(write_key: &str) -> String {
+pub(crate) fn basic(write_key: &str) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let bytes = format!("{write_key}:").into_bytes();
     let mut out = String::new();

@@ -1,8 +1,9 @@
 // Customer data (客户数据): data health, sources and write keys, the schema registry, identity
-// settings and customer profiles, each a sub-page loaded on demand. Administrators see all of
-// them; everyone else who may read contacts sees the profiles (the server enforces the same).
+// settings, customer profiles and segments, each a sub-page loaded on demand. Administrators
+// see all of them; everyone else who may read contacts sees profiles and segments (the server
+// enforces the same).
 import { Menu, Result } from 'antd';
-import { ApartmentOutlined, DashboardOutlined, DatabaseOutlined, IdcardOutlined, SettingOutlined } from '@ant-design/icons';
+import { ApartmentOutlined, DashboardOutlined, DatabaseOutlined, IdcardOutlined, SettingOutlined, TeamOutlined } from '@ant-design/icons';
 import { lazy, Suspense } from 'react';
 import { Navigate, Route, Routes, useLocation, useNavigate } from 'react-router';
 import { useI18n } from '../../i18n/I18nProvider';
@@ -15,6 +16,9 @@ const RegistryPage = lazy(() => import('./RegistryPage'));
 const IdentitySettingsPage = lazy(() => import('./IdentitySettingsPage'));
 const ProfilesPage = lazy(() => import('./ProfilesPage'));
 const ProfilePage = lazy(() => import('./ProfilePage'));
+const SegmentsPage = lazy(() => import('../segments/SegmentsPage'));
+const SegmentPage = lazy(() => import('../segments/SegmentPage'));
+const SegmentEditPage = lazy(() => import('../segments/SegmentEditPage'));
 
 const ADMIN_SECTIONS = ['health', 'sources', 'registry', 'settings'];
 
@@ -37,6 +41,7 @@ export default function CdpPage() {
         ]
       : []),
     { key: 'profiles', icon: <IdcardOutlined />, label: t('cdp.profiles.title') },
+    { key: 'segments', icon: <TeamOutlined />, label: t('segments.title') },
   ];
   return (
     <div style={{ display: 'flex', gap: 16, alignItems: 'flex-start', flexWrap: 'wrap' }}>
@@ -58,6 +63,10 @@ export default function CdpPage() {
             <Route path="settings" element={<IdentitySettingsPage />} />
             <Route path="profiles" element={<ProfilesPage />} />
             <Route path="profiles/:id" element={<ProfilePage />} />
+            <Route path="segments" element={<SegmentsPage />} />
+            <Route path="segments/new" element={<SegmentEditPage />} />
+            <Route path="segments/:id" element={<SegmentPage />} />
+            <Route path="segments/:id/edit" element={<SegmentEditPage />} />
           </Routes>
         </Suspense>
       </div>

@@ -22,6 +22,7 @@ import { RecordForm, formSections } from './RecordForm';
 
 const TIMELINE_OBJECTS = ['activity', 'task', 'note'];
 const JourneyTimeline = lazy(() => import('../cdp/JourneyTimeline'));
+const ContactSegmentsPanel = lazy(() => import('../segments/ContactSegmentsPanel'));
 
 export default function RecordPage() {
   const { object: apiName, id } = useParams();
@@ -208,6 +209,11 @@ function RecordView({ object, objects, id }: { object: ObjectDef; objects: Objec
           </Card>
         </Col>
         <Col xs={24} lg={10}>
+          {object.api_name === 'contact' && (
+            <Suspense fallback={null}>
+              <ContactSegmentsPanel contactId={r.id} />
+            </Suspense>
+          )}
           <Card title={<span><HistoryOutlined /> {t('record.timeline')}</span>}>
             <RecordTimeline object={object} objects={objects} record={r} base={base} loggable={loggable} users={users.data ?? []} />
           </Card>

@@ -111,13 +111,14 @@ function GroupEditor({ group, root, fields, update }: GroupProps) {
   );
 }
 
-interface RuleProps {
+export interface RuleProps {
   rule: Rule;
   fields: FilterField[];
   update: (id: string, fn: (node: FilterNode) => FilterNode | null) => void;
 }
 
-function RuleEditor({ rule, fields, update }: RuleProps) {
+/** One rule (field, operator, value); also used by the segment builder for contact fields. */
+export function RuleEditor({ rule, fields, update }: RuleProps) {
   const { t, label } = useI18n();
   const field = fields.find((f) => f.path === rule.field);
   const set = (next: Partial<Rule>) => update(rule.id, (n) => ({ ...(n as Rule), ...next }));

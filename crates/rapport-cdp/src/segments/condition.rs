@@ -1,0 +1,671 @@
+//! The segment condition: the kernel's condition tree (`all` / `any` / `not`) whose leaves are
+//! kernel field tests on the customer's contact (`contact.<field>`, `contact.<relation>.<field>`),
+//! tests of profile traits, or behaviour tests (an event type, property filters, a time window
+//! and a count comparison). Parsing checks shape and limits; checking resolves contact fields
+//! through the kernel and event types and properties through the schema registry; evaluation
+//! runs on the [`Facts`] of one customer.
+
+use super::behavior::{Behavior, CountOp, CountTest, JsonOp, JsonTest, PropertyFilter, Window};
+use crate::error::CdpError;
+use crate::json_schema::Schema;
+use rapport_core::condition::{CheckedCondition, Condition, DateContext};
+use rapport_core::metadata::WorkspaceSchema;
+use rapport_core::record::Record;
+use rapport_core::CoreError;
+use serde_json::{Map, Value as Json};
+use std::collections::HashMap;
+
+/// Most behaviour tests in one segment.
+pub const MAX_BEHAVIORS: usize = 20;
+/// Most property filters in one behaviour test.
+pub const MAX_FILTERS: usize = 10;
+/// Largest count a behaviour test may compare with.
+pub const MAX_COUNT: u32 = 1_000;
+/// Shortest and longest sliding window.
+pub const MIN_WINDOW_MS: i64 = 60_000;
+pub const MAX_WINDOW_MS: i64 = 366 * 86_400_000;
+/// Deepest nesting, most nodes: the kernel's limits.
+const MAX_DEPTH: usize = rapport_core::condition::MAX_DEPTH;
+const MAX_NODES: usize = rapport_core::condition::MAX_NODES;
+
+/// A condition ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct SegmentCondition {
+    root: SNode,
+    /// The behaviour tests, in order of appearance; leaves point into this list.
+    pub behaviors: Vec<Behavior>,
+    /// Relation fields of the contact that field tests go through (to prefetch).
+    pub contact_relations: Vec<String>,
+    pub uses_contact: bool,
+    pub uses_traits: bool,
+}
+
+#[derive(Debug, Clone)]
+enum SNode {
+    All(Vec<SNode>),
+    Any(Vec<SNode>),
+    Not(Box<SNode>),
+    Field(Box<CheckedCondition>, Json),
+    Trait {
+        name: String,
+        test: JsonTest,
+        json: Json,
+    },
+    Behavior(usize),
+}
+
+/// What is known of one customer when a condition is evaluated.
+pub struct Facts<'a> {
+    pub traits: &'a Map<String, Json>,
+    /// The linked contact, or an empty record.
+    pub contact: &'a Record,
+    pub related: &'a dyn Fn(&str, &str) -> Option<Record>,
+    /// Per behaviour test (same order as `behaviors`): matching events in its window, capped
+    /// at the counter's depth (exact for every comparison the test can make).
+    pub counts: &'a [u32],
+}
+
+/// Where a segment condition is checked: the workspace's metadata, its registered event types
+/// and the moment relative dates of field tests resolve against.
+pub struct CheckContext<'a> {
+    pub schema: &'a WorkspaceSchema,
+    pub event_types: &'a HashMap<String, Schema>,
+    pub dates: DateContext,
+}
+
+fn err(path: &str, message: impl Into<String>) -> CdpError {
+    CdpError::Condition {
+        code: "invalid_condition",
+        path: path.to_string(),
+        message: message.into(),
+    }
+}
+
+fn child(path: &str, seg: &str) -> String {
+    if path == "/" {
+        format!("/{seg}")
+    } else {
+        format!("{path}/{seg}")
+    }
+}
+
+impl SegmentCondition {
+    /// Parses and checks a condition. Errors carry a JSON pointer to the offending part.
+    pub fn compile(json: &Json, cx: &CheckContext<'_>) -> Result<SegmentCondition, CdpError> {
+        if let Some(at) = nul_at(json, "/") {
+            return Err(err(&at, "text may not contain the NUL character"));
+        }
+        let mut compiler = Compiler {
+            cx,
+            nodes: 0,
+            behaviors: Vec::new(),
+            relations: Vec::new(),
+            uses_contact: false,
+            uses_traits: false,
+        };
+        let root = compiler.node(json, "/", 1)?;
+        if is_trivially_true(&root) {
+            return Err(CdpError::Condition {
+                code: "segment_matches_everything",
+                path: "/".into(),
+                message: "the condition matches every customer; add at least one test".into(),
+            });
+        }
+        Ok(SegmentCondition {
+            root,
+            behaviors: compiler.behaviors,
+            contact_relations: compiler.relations,
+            uses_contact: compiler.uses_contact,
+            uses_traits: compiler.uses_traits,
+        })
+    }
+
+    pub fn eval(&self, facts: &Facts<'_>) -> bool {
+        eval(&self.root, self, facts)
+    }
+
+    /// The behaviour test that every member must pass with at least one matching event (a
+    /// top-level `all` item, or the root itself), if any: its counters list every candidate.
+    pub fn anchor(&self) -> Option<usize> {
+        let positive = |n: &SNode| match n {
+            SNode::Behavior(i) => self.behaviors[*i].count.requires_events().then_some(*i),
+            _ => None,
+        };
+        match &self.root {
+            SNode::All(items) => items.iter().find_map(positive),
+            other => positive(other),
+        }
+    }
+
+    /// Every leaf in order, with whether it sits under an odd number of `not`s (for lineage).
+    pub fn leaves(&self) -> Vec<LeafInfo> {
+        let mut out = Vec::new();
+        collect(&self.root, false, &mut out);
+        out
+    }
+}
+
+/// A leaf as lineage explains it: the leaf as written, and whether it sits under an odd
+/// number of `not`s.
+#[derive(Debug, Clone)]
+pub enum LeafInfo {
+    Behavior {
+        index: usize,
+        negated: bool,
+    },
+    Trait {
+        name: String,
+        json: Json,
+        negated: bool,
+    },
+    Field {
+        json: Json,
+        negated: bool,
+    },
+}
+
+fn collect(node: &SNode, negated: bool, out: &mut Vec<LeafInfo>) {
+    match node {
+        SNode::All(items) | SNode::Any(items) => {
+            for n in items {
+                collect(n, negated, out);
+            }
+        }
+        SNode::Not(inner) => collect(inner, !negated, out),
+        SNode::Field(_, json) => out.push(LeafInfo::Field {
+            json: json.clone(),
+            negated,
+        }),
+        SNode::Trait { name, json, .. } => out.push(LeafInfo::Trait {
+            name: name.clone(),
+            json: json.clone(),
+            negated,
+        }),
+        SNode::Behavior(index) => out.push(LeafInfo::Behavior {
+            index: *index,
+            negated,
+        }),
+    }
+}
+
+/// Where a string (key or value) holds a NUL character, which no backend stores in text.
+fn nul_at(json: &Json, path: &str) -> Option<String> {
+    match json {
+        Json::String(s) if s.contains('\0') => Some(path.to_string()),
+        Json::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_at(v, &child(path, &i.to_string()))),
+        Json::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                Some(path.to_string())
+            } else {
+                nul_at(v, &child(path, k))
+            }
+        }),
+        _ => None,
+    }
+}
+
+fn is_trivially_true(node: &SNode) -> bool {
+    match node {
+        SNode::All(items) => items.iter().all(is_trivially_true),
+        SNode::Any(items) => items.iter().any(is_trivially_true),
+        SNode::Not(inner) => is_trivially_false(inner),
+        _ => false,
+    }
+}
+
+fn is_trivially_false(node: &SNode) -> bool {
+    match node {
+        SNode::All(items) => items.iter().any(is_trivially_false),
+        SNode::Any(items) => items.iter().all(is_trivially_false),
+        SNode::Not(inner) => is_trivially_true(inner),
+        _ => false,
+    }
+}
+
+fn eval(node: &SNode, c: &SegmentCondition, facts: &Facts<'_>) -> bool {
+    match node {
+        SNode::All(items) => items.iter().all(|n| eval(n, c, facts)),
+        SNode::Any(items) => items.iter().any(|n| eval(n, c, facts)),
+        SNode::Not(inner) => !eval(inner, c, facts),
+        SNode::Field(checked, _) => checked.eval(facts.contact, facts.related),
+        SNode::Trait { name, test, .. } => test.eval(facts.traits.get(name)),
+        SNode::Behavior(i) => c.behaviors[*i]
+            .count
+            .eval(facts.counts.get(*i).copied().unwrap_or(0)),
+    }
+}
+
+struct Compiler<'a, 'b> {
+    cx: &'a CheckContext<'b>,
+    nodes: usize,
+    behaviors: Vec<Behavior>,
+    relations: Vec<String>,
+    uses_contact: bool,
+    uses_traits: bool,
+}
+
+impl Compiler<'_, '_> {
+    fn node(&mut self, json: &Json, path: &str, depth: usize) -> Result<SNode, CdpError> {
+        if depth > MAX_DEPTH {
+            return Err(err(
+                path,
+                format!("conditions nest at most {MAX_DEPTH} levels deep"),
+            ));
+        }
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err(err(
+                path,
+                format!("a condition has at most {MAX_NODES} nodes"),
+            ));
+        }
+        let Json::Object(map) = json else {
+            return Err(err(
+                path,
+                "expected an object: all, any, not, field, trait or behavior",
+            ));
+        };
+        for kind in ["all", "any", "not", "behavior", "trait"] {
+            if map.contains_key(kind) {
+                return self.kind(kind, map, path, depth);
+            }
+        }
+        if map.contains_key("field") {
+            return self.field(map, path);
+        }
+        Err(err(
+            path,
+            "expected all, any, not, field, trait or behavior",
+        ))
+    }
+
+    fn kind(
+        &mut self,
+        kind: &str,
+        map: &Map<String, Json>,
+        path: &str,
+        depth: usize,
+    ) -> Result<SNode, CdpError> {
+        if kind == "trait" {
+            return self.trait_leaf(map, path);
+        }
+        if let Some(other) = map.keys().find(|k| *k != kind) {
+            return Err(err(
+                &child(path, other),
+                format!("unknown key: a {kind:?} node has no other keys"),
+            ));
+        }
+        let inner_path = child(path, kind);
+        let inner = &map[kind];
+        match kind {
+            "not" => Ok(SNode::Not(Box::new(self.node(
+                inner,
+                &inner_path,
+                depth + 1,
+            )?))),
+            "behavior" => self.behavior(inner, &inner_path),
+            _ => {
+                let Json::Array(items) = inner else {
+                    return Err(err(&inner_path, "expected a list of conditions"));
+                };
+                if items.len() > MAX_NODES {
+                    return Err(err(
+                        &inner_path,
+                        format!("a condition has at most {MAX_NODES} nodes"),
+                    ));
+                }
+                let mut nodes = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    nodes.push(self.node(item, &child(&inner_path, &i.to_string()), depth + 1)?);
+                }
+                Ok(if kind == "all" {
+                    SNode::All(nodes)
+                } else {
+                    SNode::Any(nodes)
+                })
+            }
+        }
+    }
+
+    fn field(&mut self, map: &Map<String, Json>, path: &str) -> Result<SNode, CdpError> {
+        let field = map.get("field").and_then(Json::as_str).unwrap_or_default();
+        let Some(rest) = field.strip_prefix("contact.") else {
+            return Err(err(
+                &child(path, "field"),
+                "a field test names `contact.<field>` or `contact.<relation>.<field>`",
+            ));
+        };
+        let written = Json::Object(map.clone());
+        let mut leaf = map.clone();
+        leaf.insert("field".into(), Json::String(rest.to_string()));
+        let relocate = |e: CoreError| match e {
+            CoreError::InvalidCondition {
+                path: inner,
+                message,
+            } => {
+                let at = if inner == "/" {
+                    path.to_string()
+                } else {
+                    format!("{}{inner}", if path == "/" { "" } else { path })
+                };
+                err(&at, message)
+            }
+            other => CdpError::Store(other.into()),
+        };
+        let checked = Condition::parse(&Json::Object(leaf))
+            .and_then(|c| c.check(self.cx.schema, "contact", &self.cx.dates))
+            .map_err(relocate)?;
+        for r in checked.relation_fields() {
+            if !self.relations.contains(&r) {
+                self.relations.push(r);
+            }
+        }
+        self.uses_contact = true;
+        Ok(SNode::Field(Box::new(checked), written))
+    }
+
+    fn trait_leaf(&mut self, map: &Map<String, Json>, path: &str) -> Result<SNode, CdpError> {
+        if let Some(unknown) = map
+            .keys()
+            .find(|k| !matches!(k.as_str(), "trait" | "op" | "value"))
+        {
+            return Err(err(
+                &child(path, unknown),
+                "unknown key: a trait test has only trait, op and value",
+            ));
+        }
+        let name = match map.get("trait") {
+            Some(Json::String(n)) if !n.trim().is_empty() && n.chars().count() <= 100 => n.clone(),
+            _ => {
+                return Err(err(
+                    &child(path, "trait"),
+                    "expected a trait name (1 to 100 characters)",
+                ))
+            }
+        };
+        let test = JsonTest::parse(map, path, false)?;
+        self.uses_traits = true;
+        Ok(SNode::Trait {
+            name,
+            test,
+            json: Json::Object(map.clone()),
+        })
+    }
+
+    fn behavior(&mut self, json: &Json, path: &str) -> Result<SNode, CdpError> {
+        let Json::Object(map) = json else {
+            return Err(err(
+                path,
+                "expected {\"event\", \"where\"?, \"window\", \"count\"}",
+            ));
+        };
+        if let Some(unknown) = map
+            .keys()
+            .find(|k| !matches!(k.as_str(), "event" | "where" | "window" | "count"))
+        {
+            return Err(err(
+                &child(path, unknown),
+                "unknown key: a behaviour has event, where, window and count",
+            ));
+        }
+        if self.behaviors.len() >= MAX_BEHAVIORS {
+            return Err(err(
+                path,
+                format!("a segment has at most {MAX_BEHAVIORS} behaviour tests"),
+            ));
+        }
+        let event_path = child(path, "event");
+        let event = match map.get("event") {
+            Some(Json::String(e)) if !e.is_empty() => e.clone(),
+            _ => return Err(err(&event_path, "expected an event type name")),
+        };
+        let schema = match self.cx.event_types.get(&event) {
+            Some(s) => Some(s),
+            None if crate::registry::BUILT_IN.contains(&event.as_str()) => None,
+            None => {
+                return Err(CdpError::Condition {
+                    code: "unknown_event_type",
+                    path: event_path,
+                    message: format!("the event type {event:?} is not registered"),
+                })
+            }
+        };
+        let filters = self.filters(map.get("where"), &child(path, "where"), schema)?;
+        let window = Window::parse(map.get("window"), &child(path, "window"), &self.cx.dates)?;
+        let count = CountTest::parse(map.get("count"), &child(path, "count"))?;
+        let mut behavior = Behavior::new(event, filters, window, count);
+        behavior.json = json.clone();
+        self.behaviors.push(behavior);
+        Ok(SNode::Behavior(self.behaviors.len() - 1))
+    }
+
+    fn filters(
+        &self,
+        json: Option<&Json>,
+        path: &str,
+        schema: Option<&Schema>,
+    ) -> Result<Vec<PropertyFilter>, CdpError> {
+        let items = match json {
+            None | Some(Json::Null) => return Ok(Vec::new()),
+            Some(Json::Array(items)) => items,
+            Some(_) => return Err(err(path, "expected a list of property filters")),
+        };
+        if items.len() > MAX_FILTERS {
+            return Err(err(
+                path,
+                format!("a behaviour has at most {MAX_FILTERS} property filters"),
+            ));
+        }
+        let declared = schema.map(Schema::declared_properties);
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let at = child(path, &i.to_string());
+            let Json::Object(map) = item else {
+                return Err(err(&at, "expected {\"property\", \"op\", \"value\"}"));
+            };
+            if let Some(unknown) = map
+                .keys()
+                .find(|k| !matches!(k.as_str(), "property" | "op" | "value"))
+            {
+                return Err(err(
+                    &child(&at, unknown),
+                    "unknown key: a property filter has property, op and value",
+                ));
+            }
+            let property = match map.get("property") {
+                Some(Json::String(p))
+                    if !p.is_empty() && p.len() <= 200 && p.split('.').all(|s| !s.is_empty()) =>
+                {
+                    p.clone()
+                }
+                _ => {
+                    return Err(err(
+                        &child(&at, "property"),
+                        "expected a property path such as `series` or `product.series`",
+                    ))
+                }
+            };
+            let top = property.split('.').next().unwrap_or_default();
+            if let Some(declared) = &declared {
+                if !declared.is_empty() && !declared.iter().any(|d| d == top) {
+                    return Err(CdpError::Condition {
+                        code: "unknown_property",
+                        path: child(&at, "property"),
+                        message: format!(
+                            "the event type does not declare the property {top:?}; declared: {}",
+                            declared.join(", ")
+                        ),
+                    });
+                }
+            }
+            out.push(PropertyFilter {
+                property,
+                test: JsonTest::parse(map, &at, true)?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+impl JsonTest {
+    /// Reads `op` and `value` of a trait test or a property filter (`exists` / `not_exists`
+    /// only for properties).
+    fn parse(map: &Map<String, Json>, path: &str, property: bool) -> Result<JsonTest, CdpError> {
+        let op_path = child(path, "op");
+        let op = map
+            .get("op")
+            .and_then(Json::as_str)
+            .and_then(JsonOp::from_name)
+            .filter(|op| property || !matches!(op, JsonOp::Exists | JsonOp::NotExists))
+            .ok_or_else(|| {
+                err(
+                    &op_path,
+                    if property {
+                        "expected one of eq ne in not_in contains gt gte lt lte exists not_exists"
+                    } else {
+                        "expected one of eq ne in not_in contains gt gte lt lte is_empty is_not_empty"
+                    },
+                )
+            })?;
+        let value_path = child(path, "value");
+        let value = map.get("value").cloned().unwrap_or(Json::Null);
+        let scalar_ok = |v: &Json| match v {
+            Json::String(s) => !s.is_empty() && s.chars().count() <= 1000,
+            Json::Number(_) | Json::Bool(_) => true,
+            _ => false,
+        };
+        match op {
+            JsonOp::Exists | JsonOp::NotExists | JsonOp::IsEmpty | JsonOp::IsNotEmpty => {
+                if !value.is_null() {
+                    return Err(err(&value_path, "this operator takes no value"));
+                }
+            }
+            JsonOp::In | JsonOp::NotIn => match &value {
+                Json::Array(items)
+                    if !items.is_empty() && items.len() <= 1000 && items.iter().all(scalar_ok) => {}
+                _ => {
+                    return Err(err(
+                        &value_path,
+                        "expected a list of 1 to 1000 strings, numbers or booleans",
+                    ))
+                }
+            },
+            JsonOp::Contains => {
+                if !matches!(&value, Json::String(s) if !s.trim().is_empty() && s.chars().count() <= 1000)
+                {
+                    return Err(err(&value_path, "expected a non-empty string"));
+                }
+            }
+            _ => {
+                if !scalar_ok(&value) {
+                    return Err(err(&value_path, "expected a string, a number or a boolean"));
+                }
+            }
+        }
+        Ok(JsonTest { op, value })
+    }
+}
+
+impl Window {
+    fn parse(json: Option<&Json>, path: &str, dates: &DateContext) -> Result<Window, CdpError> {
+        let Some(Json::Object(map)) = json else {
+            return Err(err(
+                path,
+                "expected {\"last\": N, \"unit\": \"minutes\"|\"hours\"|\"days\"} or {\"from\", \"to\"}",
+            ));
+        };
+        if map.contains_key("last") {
+            if let Some(unknown) = map.keys().find(|k| !matches!(k.as_str(), "last" | "unit")) {
+                return Err(err(&child(path, unknown), "unknown key"));
+            }
+            let unit_ms: i64 = match map.get("unit").and_then(Json::as_str) {
+                Some("minutes") => 60_000,
+                Some("hours") => 3_600_000,
+                Some("days") => 86_400_000,
+                _ => return Err(err(&child(path, "unit"), "expected minutes, hours or days")),
+            };
+            let n = map.get("last").and_then(Json::as_i64).unwrap_or(0);
+            let ms = n.saturating_mul(unit_ms);
+            if n <= 0 || !(MIN_WINDOW_MS..=MAX_WINDOW_MS).contains(&ms) {
+                return Err(CdpError::Condition {
+                    code: "invalid_window",
+                    path: child(path, "last"),
+                    message: "a window lasts from 1 minute to 366 days".into(),
+                });
+            }
+            return Ok(Window::Last { ms });
+        }
+        if let Some(unknown) = map.keys().find(|k| !matches!(k.as_str(), "from" | "to")) {
+            return Err(err(&child(path, unknown), "unknown key"));
+        }
+        let instant = |key: &str| -> Result<i64, CdpError> {
+            let at = child(path, key);
+            let text = map
+                .get(key)
+                .and_then(Json::as_str)
+                .ok_or_else(|| err(&at, "expected a date (YYYY-MM-DD) or an RFC 3339 time"))?;
+            parse_instant(text, dates.utc_offset_minutes)
+                .ok_or_else(|| err(&at, "expected a date (YYYY-MM-DD) or an RFC 3339 time"))
+        };
+        let from = instant("from")?;
+        let to = instant("to")?;
+        if to <= from {
+            return Err(CdpError::Condition {
+                code: "invalid_window",
+                path: child(path, "to"),
+                message: "the window ends after it starts".into(),
+            });
+        }
+        Ok(Window::Between { from, to })
+    }
+}
+
+/// `YYYY-MM-DD` (midnight in the workspace's offset) or RFC 3339, as epoch milliseconds.
+fn parse_instant(text: &str, offset_minutes: i32) -> Option<i64> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(t.timestamp_millis());
+    }
+    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    let midnight = date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis();
+    Some(midnight - i64::from(offset_minutes) * 60_000)
+}
+
+impl CountTest {
+    fn parse(json: Option<&Json>, path: &str) -> Result<CountTest, CdpError> {
+        let Some(Json::Object(map)) = json else {
+            return Err(err(
+                path,
+                "expected {\"op\": \"gte\"|\"gt\"|\"lte\"|\"lt\"|\"eq\"|\"ne\", \"value\": N}",
+            ));
+        };
+        if let Some(unknown) = map.keys().find(|k| !matches!(k.as_str(), "op" | "value")) {
+            return Err(err(&child(path, unknown), "unknown key"));
+        }
+        let op = map
+            .get("op")
+            .and_then(Json::as_str)
+            .and_then(CountOp::from_name)
+            .ok_or_else(|| err(&child(path, "op"), "expected gte, gt, lte, lt, eq or ne"))?;
+        let value = map
+            .get("value")
+            .and_then(Json::as_u64)
+            .filter(|v| *v <= u64::from(MAX_COUNT))
+            .ok_or_else(|| CdpError::Condition {
+                code: "invalid_count",
+                path: child(path, "value"),
+                message: format!("a count is a whole number from 0 to {MAX_COUNT}"),
+            })?;
+        let value = u32::try_from(value).unwrap_or(MAX_COUNT);
+        if value == 0 && matches!(op, CountOp::Lt | CountOp::Gte) {
+            return Err(CdpError::Condition {
+                code: "invalid_count",
+                path: child(path, "value"),
+                message: "this comparison with 0 is always false or always true".into(),
+            });
+        }
+        Ok(CountTest { op, value })
+    }
+}

@@ -1,0 +1,514 @@
+//! The segment engine: one task per node that keeps membership current. It takes, in order,
+//! the profiles each group commit touched (re-evaluating their customers in every live
+//! segment), due window timers (every 200 ms), and full evaluations (after a segment is
+//! created or its condition changes, or on request). Filling a new behaviour key's counters
+//! from the stored events runs beside it, so streaming does not wait for a backfill.
+//!
+//! On PostgreSQL each evaluation of a workspace holds an advisory lock on it from the first
+//! read to the commit, so two nodes evaluating the same customer cannot write a stale verdict
+//! over a newer one.
+
+use super::behavior::{self, Key};
+use super::definitions::{self, CompiledCache};
+use super::evaluate::{clusters, decide, roots_of};
+use super::full::{self, CountSource};
+use super::membership::{self, Change};
+use super::Compiled;
+use crate::error::CdpError;
+use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
+use rapport_store::{Store, Tx};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+use utoipa::ToSchema;
+
+/// Timers handled per tick.
+const TIMERS_PER_TICK: i64 = 2_000;
+const TICK: Duration = Duration::from_millis(200);
+
+enum Command {
+    Touched {
+        ws: String,
+        profiles: Vec<String>,
+        cause: &'static str,
+    },
+    Evaluate {
+        segment_id: String,
+        reply: Option<oneshot::Sender<Result<FullReport, CdpError>>>,
+    },
+    Archived {
+        segment_id: String,
+        ws: String,
+    },
+}
+
+/// What a full evaluation did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FullReport {
+    pub members: i64,
+    pub entered: i64,
+    pub exited: i64,
+    /// Events read to fill new behaviour counters.
+    pub events_counted: u64,
+    pub took_ms: u64,
+}
+
+pub struct Engine {
+    store: Store,
+    commands: mpsc::UnboundedSender<Command>,
+    pub compiled: Arc<CompiledCache>,
+    /// One lock per behaviour key being filled on this node.
+    filling: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+impl Engine {
+    pub fn start(store: Store) -> (Arc<Engine>, tokio::task::JoinHandle<()>) {
+        let (commands, rx) = mpsc::unbounded_channel();
+        let engine = Arc::new(Engine {
+            store,
+            commands,
+            compiled: Arc::new(CompiledCache::default()),
+            filling: Arc::default(),
+        });
+        let task = tokio::spawn(run(engine.clone(), rx));
+        (engine, task)
+    }
+
+    /// Profiles whose events were just committed (or whose facts changed).
+    pub fn touched(&self, ws: &str, profiles: Vec<String>, cause: &'static str) {
+        if !profiles.is_empty() {
+            let _ = self.commands.send(Command::Touched {
+                ws: ws.to_string(),
+                profiles,
+                cause,
+            });
+        }
+    }
+
+    /// Fills a new or changed segment's counters beside the engine, then evaluates it.
+    pub fn build(self: &Arc<Self>, segment_id: &str) {
+        let engine = self.clone();
+        let id = segment_id.to_string();
+        tokio::spawn(async move {
+            if let Err(e) = engine.fill(&id).await {
+                tracing::warn!("filling the counters of segment {id}: {e}");
+            }
+            let _ = engine.commands.send(Command::Evaluate {
+                segment_id: id,
+                reply: None,
+            });
+        });
+    }
+
+    /// A full evaluation now (waits for it).
+    pub async fn evaluate(&self, segment_id: &str) -> Result<FullReport, CdpError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Evaluate {
+                segment_id: segment_id.to_string(),
+                reply: Some(reply),
+            })
+            .map_err(|_| CdpError::Overloaded)?;
+        answer.await.map_err(|_| CdpError::Overloaded)?
+    }
+
+    pub fn archived(&self, ws: &str, segment_id: &str) {
+        let _ = self.commands.send(Command::Archived {
+            segment_id: segment_id.to_string(),
+            ws: ws.to_string(),
+        });
+    }
+
+    /// Fills the segment's behaviour keys that are not ready; one filler per key per node.
+    async fn fill(&self, segment_id: &str) -> Result<u64, CdpError> {
+        let Some(row) = definitions::row(&self.store, segment_id).await? else {
+            return Ok(0);
+        };
+        let compiled = self.compiled.compiled(&self.store, &row).await?;
+        let mut counted = 0;
+        for b in &compiled.condition.behaviors {
+            let lock = {
+                let Ok(mut map) = self.filling.lock() else {
+                    return Err(CdpError::Overloaded);
+                };
+                map.entry(b.spec.signature()).or_default().clone()
+            };
+            let _guard = lock.lock().await;
+            let key: Key = behavior::ensure_key(&self.store, &row.workspace_id, &b.spec).await?;
+            counted += behavior::backfill(&self.store, &row.workspace_id, &key, &b.spec).await?;
+        }
+        Ok(counted)
+    }
+
+    async fn live(&self, ws: &str) -> Result<Vec<Arc<Compiled>>, CdpError> {
+        let mut out = Vec::new();
+        for row in definitions::live_rows(&self.store, ws).await? {
+            match self.compiled.compiled(&self.store, &row).await {
+                Ok(c) => out.push(c),
+                Err(e) => tracing::warn!("segment {} does not compile: {e}", row.id),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Re-evaluates the customers of `profiles` in every live segment of the workspace.
+    async fn streaming(
+        &self,
+        ws: &str,
+        profiles: &[String],
+        only: Option<&[String]>,
+        cause: &str,
+    ) -> Result<Vec<Change>, CdpError> {
+        let mut segments = self.live(ws).await?;
+        if let Some(ids) = only {
+            segments.retain(|s| ids.contains(&s.id));
+        }
+        if segments.is_empty() {
+            return Ok(Vec::new());
+        }
+        let lock = WorkspaceLock::take(&self.store, ws).await?;
+        let roots: Vec<String> = roots_of(&self.store, profiles)
+            .await?
+            .into_values()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let clusters = clusters(&self.store, &roots).await?;
+        let stale: Vec<String> = clusters
+            .values()
+            .flat_map(|m| m.iter().skip(1).cloned())
+            .chain(
+                profiles
+                    .iter()
+                    .filter(|p| !clusters.contains_key(*p))
+                    .cloned(),
+            )
+            .filter(|p| !roots.contains(p))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let now = self.store.now().timestamp_millis();
+        let decisions = decide(&self.store, ws, &segments, &roots, now).await?;
+        let versions: HashMap<String, i64> =
+            segments.iter().map(|s| (s.id.clone(), s.version)).collect();
+        let mut tx = lock.into_tx(&self.store).await?;
+        let changes =
+            membership::apply(&mut tx, ws, &versions, &decisions, &stale, cause, now).await?;
+        tx.commit().await?;
+        Ok(changes)
+    }
+
+    /// Handles the window timers that are due.
+    async fn tick(&self) -> Result<usize, CdpError> {
+        let now = self.store.now().timestamp_millis();
+        let rows = self
+            .store
+            .db
+            .fetch_all(
+                &format!(
+                    "SELECT t.segment_id, t.profile_id, s.workspace_id FROM cdp_segment_timers t \
+                     JOIN cdp_segments s ON s.id = t.segment_id WHERE t.due_at <= {} ORDER BY t.due_at LIMIT {TIMERS_PER_TICK}",
+                    self.store.ph(1)
+                ),
+                &[SqlParam::Int(now)],
+                &[ColumnKind::Text, ColumnKind::Text, ColumnKind::Text],
+            )
+            .await?;
+        let mut by_ws: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+        for r in &rows {
+            let e = by_ws.entry(r.text(2)).or_default();
+            e.0.insert(r.text(0));
+            e.1.insert(r.text(1));
+        }
+        for (ws, (segments, profiles)) in by_ws {
+            let segments: Vec<String> = segments.into_iter().collect();
+            let profiles: Vec<String> = profiles.into_iter().collect();
+            self.streaming(&ws, &profiles, Some(&segments), "window_expired")
+                .await?;
+            // Timers of segments that are no longer live are dropped.
+            let mut tx = self.store.db.begin().await?;
+            for s in &segments {
+                if definitions::row(&self.store, s)
+                    .await?
+                    .is_none_or(|r| r.state != "live")
+                {
+                    tx.execute(
+                        &format!(
+                            "DELETE FROM cdp_segment_timers WHERE segment_id = {}",
+                            crate::ph(&tx, 1)
+                        ),
+                        &[SqlParam::Text(s.clone())],
+                    )
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+        }
+        Ok(rows.len())
+    }
+
+    /// Evaluates one segment over every customer and writes the differences.
+    async fn full(&self, segment_id: &str) -> Result<FullReport, CdpError> {
+        let started = Instant::now();
+        let events_counted = self.fill(segment_id).await?;
+        let Some(row) = definitions::row(&self.store, segment_id).await? else {
+            return Err(CdpError::NotFound { what: "segment" });
+        };
+        let compiled = self.compiled.compiled(&self.store, &row).await?;
+        let ws = row.workspace_id.clone();
+        let lock = WorkspaceLock::take(&self.store, &ws).await?;
+        let boundary = behavior::boundary_seq(&self.store).await?;
+        let now = self.store.now().timestamp_millis();
+        let sources = compiled
+            .keys
+            .iter()
+            .map(|k| CountSource::Key(k.clone()))
+            .collect();
+        let result =
+            full::evaluate(&self.store, &ws, &compiled.condition, sources, now, None).await?;
+        let current = membership::all_member_ids(&self.store, segment_id).await?;
+        let current_set: BTreeSet<&String> = current.iter().collect();
+        let mut changes = Vec::new();
+        for root in result.members.keys() {
+            if !current_set.contains(root) {
+                changes.push(Change {
+                    segment_id: segment_id.to_string(),
+                    profile_id: root.clone(),
+                    entered: true,
+                    version: row.version,
+                });
+            }
+        }
+        for root in &current {
+            if !result.members.contains_key(root) {
+                changes.push(Change {
+                    segment_id: segment_id.to_string(),
+                    profile_id: root.clone(),
+                    entered: false,
+                    version: row.version,
+                });
+            }
+        }
+        let timers = timer_diff(&self.store, segment_id, &result).await?;
+        let mut tx = lock.into_tx(&self.store).await?;
+        membership::write_changes(&mut tx, &ws, &changes, "evaluated", now).await?;
+        membership::write_timers(&mut tx, &timers.0, &timers.1).await?;
+        let members = i64::try_from(result.members.len()).unwrap_or(i64::MAX);
+        tx.execute(
+            &format!(
+                "UPDATE cdp_segments SET state = 'live', member_count = {}, evaluated_at = {} WHERE id = {} AND version = {}",
+                crate::ph(&tx, 1),
+                crate::ph(&tx, 2),
+                crate::ph(&tx, 3),
+                crate::ph(&tx, 4)
+            ),
+            &[
+                SqlParam::Int(members),
+                SqlParam::Int(now),
+                SqlParam::Text(segment_id.to_string()),
+                SqlParam::Int(row.version),
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        // Events committed while this ran were counted, but their customers may have been
+        // judged before: judge them again.
+        let late = profiles_since(&self.store, &ws, boundary).await?;
+        if !late.is_empty() {
+            self.streaming(&ws, &late, Some(&[segment_id.to_string()]), "event")
+                .await?;
+        }
+        let entered = changes.iter().filter(|c| c.entered).count();
+        Ok(FullReport {
+            members,
+            entered: i64::try_from(entered).unwrap_or(0),
+            exited: i64::try_from(changes.len() - entered).unwrap_or(0),
+            events_counted,
+            took_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        })
+    }
+
+    /// Members of an archived segment leave it; its timers go.
+    async fn archive(&self, ws: &str, segment_id: &str) -> Result<(), CdpError> {
+        let current = membership::all_member_ids(&self.store, segment_id).await?;
+        let version = definitions::get(&self.store, ws, segment_id).await?.version;
+        let changes: Vec<Change> = current
+            .into_iter()
+            .map(|p| Change {
+                segment_id: segment_id.to_string(),
+                profile_id: p,
+                entered: false,
+                version,
+            })
+            .collect();
+        let now = self.store.now().timestamp_millis();
+        let lock = WorkspaceLock::take(&self.store, ws).await?;
+        let mut tx = lock.into_tx(&self.store).await?;
+        membership::write_changes(&mut tx, ws, &changes, "archived", now).await?;
+        tx.execute(
+            &format!(
+                "DELETE FROM cdp_segment_timers WHERE segment_id = {}",
+                crate::ph(&tx, 1)
+            ),
+            &[SqlParam::Text(segment_id.to_string())],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Timers to set and to clear so the segment's timers match a full evaluation.
+async fn timer_diff(
+    store: &Store,
+    segment_id: &str,
+    result: &full::Evaluation,
+) -> Result<(Vec<(String, String, i64)>, Vec<(String, String)>), CdpError> {
+    let rows = store
+        .db
+        .fetch_all(
+            &format!(
+                "SELECT profile_id, due_at FROM cdp_segment_timers WHERE segment_id = {}",
+                store.ph(1)
+            ),
+            &[SqlParam::Text(segment_id.to_string())],
+            &[ColumnKind::Text, ColumnKind::Int],
+        )
+        .await?;
+    let existing: HashMap<String, i64> = rows.iter().map(|r| (r.text(0), r.int(1))).collect();
+    let mut wanted: HashMap<&String, i64> = HashMap::new();
+    for (root, due) in &result.members {
+        if let Some(d) = due {
+            wanted.insert(root, *d);
+        }
+    }
+    for (root, due) in &result.others_due {
+        wanted.insert(root, *due);
+    }
+    let set = wanted
+        .iter()
+        .filter(|(root, due)| existing.get(**root) != Some(due))
+        .map(|(root, due)| (segment_id.to_string(), (*root).clone(), *due))
+        .collect();
+    let clear = existing
+        .keys()
+        .filter(|p| !wanted.contains_key(p))
+        .map(|p| (segment_id.to_string(), p.clone()))
+        .collect();
+    Ok((set, clear))
+}
+
+/// Profiles with events stored after `seq` in the workspace.
+async fn profiles_since(store: &Store, ws: &str, seq: i64) -> Result<Vec<String>, CdpError> {
+    let rows = store
+        .db
+        .fetch_all(
+            &format!(
+                "SELECT DISTINCT profile_id FROM cdp_events WHERE seq > {} AND workspace_id = {} LIMIT 100000",
+                store.ph(1),
+                store.ph(2)
+            ),
+            &[SqlParam::Int(seq), SqlParam::Text(ws.to_string())],
+            &[ColumnKind::Text],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.text(0)).collect())
+}
+
+/// A workspace's evaluation lock: on PostgreSQL a transaction holding an advisory lock from
+/// before the first read; on SQLite nothing (one engine per database), and the writing
+/// transaction starts when asked for.
+struct WorkspaceLock(Option<Tx>);
+
+impl WorkspaceLock {
+    async fn take(store: &Store, ws: &str) -> Result<WorkspaceLock, CdpError> {
+        if store.db.dialect() != Dialect::Postgres {
+            return Ok(WorkspaceLock(None));
+        }
+        let mut tx = store.db.begin().await?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('cdp.segments:' || $1))",
+            &[SqlParam::Text(ws.to_string())],
+        )
+        .await?;
+        Ok(WorkspaceLock(Some(tx)))
+    }
+
+    async fn into_tx(self, store: &Store) -> Result<Tx, CdpError> {
+        match self.0 {
+            Some(tx) => Ok(tx),
+            None => Ok(store.db.begin().await?),
+        }
+    }
+}
+
+async fn run(engine: Arc<Engine>, mut rx: mpsc::UnboundedReceiver<Command>) {
+    let mut ticker = tokio::time::interval(TICK);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            command = rx.recv() => {
+                let Some(first) = command else { return };
+                let mut batch = vec![first];
+                while let Ok(more) = rx.try_recv() {
+                    batch.push(more);
+                    if batch.len() >= 1_000 {
+                        break;
+                    }
+                }
+                handle(&engine, batch).await;
+            }
+            _ = ticker.tick() => {
+                if let Err(e) = engine.tick().await {
+                    tracing::warn!("segment timers: {e}");
+                }
+            }
+        }
+    }
+}
+
+/// Runs a batch of commands: touched profiles are merged per workspace and cause, then the
+/// other commands run in order.
+async fn handle(engine: &Engine, batch: Vec<Command>) {
+    let mut touched: BTreeMap<(String, &'static str), BTreeSet<String>> = BTreeMap::new();
+    let mut rest = Vec::new();
+    for command in batch {
+        match command {
+            Command::Touched {
+                ws,
+                profiles,
+                cause,
+            } => touched.entry((ws, cause)).or_default().extend(profiles),
+            other => rest.push(other),
+        }
+    }
+    for ((ws, cause), profiles) in touched {
+        let profiles: Vec<String> = profiles.into_iter().collect();
+        for chunk in profiles.chunks(1_000) {
+            if let Err(e) = engine.streaming(&ws, chunk, None, cause).await {
+                tracing::warn!("segment evaluation of {} profile(s): {e}", chunk.len());
+            }
+        }
+    }
+    for command in rest {
+        match command {
+            Command::Evaluate { segment_id, reply } => {
+                let result = engine.full(&segment_id).await;
+                if let Err(e) = &result {
+                    tracing::warn!("full evaluation of segment {segment_id}: {e}");
+                }
+                if let Some(reply) = reply {
+                    let _ = reply.send(result);
+                }
+            }
+            Command::Archived { segment_id, ws } => {
+                if let Err(e) = engine.archive(&ws, &segment_id).await {
+                    tracing::warn!("archiving segment {segment_id}: {e}");
+                }
+            }
+            Command::Touched { .. } => {}
+        }
+    }
+}

@@ -1,0 +1,649 @@
+//! Membership as stored: applying decisions (entries and exits with their time and cause, the
+//! outbox events workflows trigger on, member counts, window timers) and reading it back
+//! (members, history, a customer's memberships).
+
+use super::evaluate::{clusters, Decision};
+use crate::error::CdpError;
+use crate::identity::profiles::in_list;
+use crate::{ph, statement_chunks, time_of_ms};
+use chrono::{DateTime, Utc};
+use rapport_core::sql::{ColumnKind, SqlParam};
+use rapport_store::{Store, Tx};
+use serde::Serialize;
+use serde_json::{json, Value as Json};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use utoipa::ToSchema;
+
+/// An entry into or an exit from a segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub segment_id: String,
+    pub profile_id: String,
+    pub entered: bool,
+    pub version: i64,
+}
+
+/// Why memberships changed: `event`, `window_expired`, `evaluated` (a full evaluation),
+/// `merged` (the customer was merged into another), `archived`, `contact_changed`.
+pub type Cause<'a> = &'a str;
+
+/// Applies decisions about some customers: compares them with the stored membership, writes
+/// the differences, and replaces the customers' timers. `stale` are profiles that stopped
+/// being customers (merged into another): they leave every segment.
+pub async fn apply(
+    tx: &mut Tx,
+    ws: &str,
+    versions: &HashMap<String, i64>,
+    decisions: &[Decision],
+    stale: &[String],
+    cause: Cause<'_>,
+    now: i64,
+) -> Result<Vec<Change>, CdpError> {
+    let mut profiles: BTreeSet<String> = decisions.iter().map(|d| d.root.clone()).collect();
+    profiles.extend(stale.iter().cloned());
+    let profiles: Vec<String> = profiles.into_iter().collect();
+    let mut current: HashSet<(String, String)> = HashSet::new();
+    for chunk in profiles.chunks(500) {
+        let rows = tx
+            .fetch_all(
+                &format!(
+                    "SELECT segment_id, profile_id FROM cdp_segment_members WHERE profile_id IN ({})",
+                    marks(tx, 1, chunk.len())
+                ),
+                &texts(chunk),
+                &[ColumnKind::Text, ColumnKind::Text],
+            )
+            .await?;
+        current.extend(rows.iter().map(|r| (r.text(0), r.text(1))));
+    }
+    let mut changes = Vec::new();
+    for d in decisions {
+        let key = (d.segment_id.clone(), d.root.clone());
+        let version = versions.get(&d.segment_id).copied().unwrap_or(1);
+        if d.member && !current.contains(&key) {
+            changes.push(Change {
+                segment_id: d.segment_id.clone(),
+                profile_id: d.root.clone(),
+                entered: true,
+                version,
+            });
+        } else if !d.member && current.contains(&key) {
+            changes.push(Change {
+                segment_id: d.segment_id.clone(),
+                profile_id: d.root.clone(),
+                entered: false,
+                version,
+            });
+        }
+    }
+    let stale_set: HashSet<&String> = stale.iter().collect();
+    for (segment, profile) in &current {
+        if stale_set.contains(profile) {
+            changes.push(Change {
+                segment_id: segment.clone(),
+                profile_id: profile.clone(),
+                entered: false,
+                version: versions.get(segment).copied().unwrap_or(1),
+            });
+        }
+    }
+    let stale_cause = if cause == "event" { "merged" } else { cause };
+    let (regular, merged): (Vec<Change>, Vec<Change>) = changes
+        .into_iter()
+        .partition(|c| !stale_set.contains(&c.profile_id));
+    write_changes(tx, ws, &regular, cause, now).await?;
+    write_changes(tx, ws, &merged, stale_cause, now).await?;
+    let set: Vec<(String, String, i64)> = decisions
+        .iter()
+        .filter_map(|d| d.due.map(|t| (d.segment_id.clone(), d.root.clone(), t)))
+        .collect();
+    let clear: Vec<(String, String)> = decisions
+        .iter()
+        .filter(|d| d.due.is_none())
+        .map(|d| (d.segment_id.clone(), d.root.clone()))
+        .collect();
+    write_timers(tx, &set, &clear).await?;
+    if !stale.is_empty() {
+        tx.execute(
+            &format!(
+                "DELETE FROM cdp_segment_timers WHERE profile_id IN ({})",
+                marks(tx, 1, stale.len())
+            ),
+            &texts(stale),
+        )
+        .await?;
+    }
+    let mut all = regular;
+    all.extend(merged);
+    Ok(all)
+}
+
+fn marks(tx: &Tx, from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| ph(tx, i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn texts(items: &[String]) -> Vec<SqlParam> {
+    items.iter().map(|i| SqlParam::Text(i.clone())).collect()
+}
+
+/// Writes entries and exits: membership rows, history, outbox events and member counts.
+pub async fn write_changes(
+    tx: &mut Tx,
+    ws: &str,
+    changes: &[Change],
+    cause: Cause<'_>,
+    now: i64,
+) -> Result<(), CdpError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let cause_json = json!({ "kind": cause }).to_string();
+    let (entries, exits): (Vec<&Change>, Vec<&Change>) = changes.iter().partition(|c| c.entered);
+    for chunk in statement_chunks(&entries) {
+        let mut params = Vec::with_capacity(chunk.len() * 4);
+        let mut values = Vec::with_capacity(chunk.len());
+        for c in chunk {
+            let n = params.len();
+            values.push(format!(
+                "({}, {}, {}, {})",
+                ph(tx, n + 1),
+                ph(tx, n + 2),
+                ph(tx, n + 3),
+                ph(tx, n + 4)
+            ));
+            params.push(SqlParam::Text(c.segment_id.clone()));
+            params.push(SqlParam::Text(c.profile_id.clone()));
+            params.push(SqlParam::Int(c.version));
+            params.push(SqlParam::Int(now));
+        }
+        tx.execute(
+            &format!(
+                "INSERT INTO cdp_segment_members (segment_id, profile_id, version, entered_at) VALUES {} \
+                 ON CONFLICT (segment_id, profile_id) DO NOTHING",
+                values.join(", ")
+            ),
+            &params,
+        )
+        .await?;
+    }
+    for chunk in statement_chunks(&exits) {
+        let mut params = Vec::with_capacity(chunk.len() * 2);
+        let mut tuples = Vec::with_capacity(chunk.len());
+        for c in chunk {
+            let n = params.len();
+            tuples.push(format!("({}, {})", ph(tx, n + 1), ph(tx, n + 2)));
+            params.push(SqlParam::Text(c.segment_id.clone()));
+            params.push(SqlParam::Text(c.profile_id.clone()));
+        }
+        tx.execute(
+            &format!(
+                "DELETE FROM cdp_segment_members WHERE (segment_id, profile_id) IN (VALUES {})",
+                tuples.join(", ")
+            ),
+            &params,
+        )
+        .await?;
+    }
+    for chunk in statement_chunks(changes) {
+        let mut params = Vec::with_capacity(chunk.len() * 7);
+        let mut values = Vec::with_capacity(chunk.len());
+        let mut outbox_params = Vec::with_capacity(chunk.len() * 6);
+        let mut outbox_values = Vec::with_capacity(chunk.len());
+        for c in chunk {
+            let n = params.len();
+            values.push(format!(
+                "({}, {}, {}, {}, {}, {}, {})",
+                ph(tx, n + 1),
+                ph(tx, n + 2),
+                ph(tx, n + 3),
+                ph(tx, n + 4),
+                ph(tx, n + 5),
+                ph(tx, n + 6),
+                ph(tx, n + 7)
+            ));
+            let change = if c.entered { "entered" } else { "exited" };
+            params.push(SqlParam::Text(ws.to_string()));
+            params.push(SqlParam::Text(c.segment_id.clone()));
+            params.push(SqlParam::Text(c.profile_id.clone()));
+            params.push(SqlParam::Text(change.into()));
+            params.push(SqlParam::Int(now));
+            params.push(SqlParam::Int(c.version));
+            params.push(SqlParam::Text(cause_json.clone()));
+            let m = outbox_params.len();
+            outbox_values.push(format!(
+                "({}, {}, {}, {}, {}, {})",
+                ph(tx, m + 1),
+                ph(tx, m + 2),
+                ph(tx, m + 3),
+                ph(tx, m + 4),
+                crate::json_ph(tx, m + 5),
+                ph(tx, m + 6)
+            ));
+            outbox_params.push(SqlParam::Text(ws.to_string()));
+            outbox_params.push(SqlParam::Text(format!("segment.{change}")));
+            outbox_params.push(SqlParam::Text("segment".into()));
+            outbox_params.push(SqlParam::Text(c.segment_id.clone()));
+            outbox_params.push(SqlParam::Text(
+                json!({
+                    "segment_id": c.segment_id,
+                    "profile_id": c.profile_id,
+                    "version": c.version,
+                    "at": time_of_ms(now),
+                    "cause": cause,
+                })
+                .to_string(),
+            ));
+            outbox_params.push(SqlParam::Timestamp(time_of_ms(now)));
+        }
+        tx.execute(
+            &format!(
+                "INSERT INTO cdp_segment_changes (workspace_id, segment_id, profile_id, change, at, version, cause) VALUES {}",
+                values.join(", ")
+            ),
+            &params,
+        )
+        .await?;
+        tx.execute(
+            &format!(
+                "INSERT INTO outbox (workspace_id, topic, object, record_id, payload, created_at) VALUES {}",
+                outbox_values.join(", ")
+            ),
+            &outbox_params,
+        )
+        .await?;
+    }
+    let mut delta: BTreeMap<&str, i64> = BTreeMap::new();
+    for c in changes {
+        *delta.entry(c.segment_id.as_str()).or_insert(0) += if c.entered { 1 } else { -1 };
+    }
+    for (segment, d) in delta {
+        if d != 0 {
+            tx.execute(
+                &format!(
+                    "UPDATE cdp_segments SET member_count = member_count + {} WHERE id = {}",
+                    ph(tx, 1),
+                    ph(tx, 2)
+                ),
+                &[SqlParam::Int(d), SqlParam::Text(segment.to_string())],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Sets (or moves) and clears window timers.
+pub async fn write_timers(
+    tx: &mut Tx,
+    set: &[(String, String, i64)],
+    clear: &[(String, String)],
+) -> Result<(), CdpError> {
+    for chunk in statement_chunks(set) {
+        let mut params = Vec::with_capacity(chunk.len() * 3);
+        let mut values = Vec::with_capacity(chunk.len());
+        for (segment, profile, due) in chunk {
+            let n = params.len();
+            values.push(format!(
+                "({}, {}, {})",
+                ph(tx, n + 1),
+                ph(tx, n + 2),
+                ph(tx, n + 3)
+            ));
+            params.push(SqlParam::Text(segment.clone()));
+            params.push(SqlParam::Text(profile.clone()));
+            params.push(SqlParam::Int(*due));
+        }
+        tx.execute(
+            &format!(
+                "INSERT INTO cdp_segment_timers (segment_id, profile_id, due_at) VALUES {} \
+                 ON CONFLICT (segment_id, profile_id) DO UPDATE SET due_at = excluded.due_at",
+                values.join(", ")
+            ),
+            &params,
+        )
+        .await?;
+    }
+    for chunk in statement_chunks(clear) {
+        let mut params = Vec::with_capacity(chunk.len() * 2);
+        let mut tuples = Vec::with_capacity(chunk.len());
+        for (segment, profile) in chunk {
+            let n = params.len();
+            tuples.push(format!("({}, {})", ph(tx, n + 1), ph(tx, n + 2)));
+            params.push(SqlParam::Text(segment.clone()));
+            params.push(SqlParam::Text(profile.clone()));
+        }
+        tx.execute(
+            &format!(
+                "DELETE FROM cdp_segment_timers WHERE (segment_id, profile_id) IN (VALUES {})",
+                tuples.join(", ")
+            ),
+            &params,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A member as lists and exports show it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Member {
+    pub profile_id: String,
+    pub contact_id: Option<String>,
+    pub contact_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub user_id: Option<String>,
+    pub entered_at: Option<DateTime<Utc>>,
+    pub version: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MemberPage {
+    pub items: Vec<Member>,
+    pub next_cursor: Option<String>,
+}
+
+/// Members in profile-id order, keyset-paged (the cursor is the last profile id).
+pub async fn members(
+    store: &Store,
+    ws: &str,
+    segment_id: &str,
+    limit: usize,
+    cursor: Option<&str>,
+) -> Result<MemberPage, CdpError> {
+    super::definitions::get(store, ws, segment_id).await?;
+    let rows = store
+        .db
+        .fetch_all(
+            &format!(
+                "SELECT profile_id, entered_at, version FROM cdp_segment_members \
+                 WHERE segment_id = {} AND profile_id > {} ORDER BY profile_id LIMIT {}",
+                store.ph(1),
+                store.ph(2),
+                limit + 1
+            ),
+            &[
+                SqlParam::Text(segment_id.to_string()),
+                SqlParam::Text(cursor.unwrap_or_default().to_string()),
+            ],
+            &[ColumnKind::Text, ColumnKind::Int, ColumnKind::Int],
+        )
+        .await?;
+    let more = rows.len() > limit;
+    let rows = &rows[..rows.len().min(limit)];
+    let ids: Vec<String> = rows.iter().map(|r| r.text(0)).collect();
+    let mut described = describe(store, ws, &ids).await?;
+    let items: Vec<Member> = rows
+        .iter()
+        .map(|r| {
+            let mut m = described
+                .remove(&r.text(0))
+                .unwrap_or_else(|| blank(&r.text(0)));
+            m.entered_at = Some(time_of_ms(r.int(1)));
+            m.version = Some(r.int(2));
+            m
+        })
+        .collect();
+    Ok(MemberPage {
+        next_cursor: more.then(|| ids.last().cloned()).flatten(),
+        items,
+    })
+}
+
+fn blank(profile: &str) -> Member {
+    Member {
+        profile_id: profile.to_string(),
+        contact_id: None,
+        contact_name: None,
+        email: None,
+        phone: None,
+        user_id: None,
+        entered_at: None,
+        version: None,
+    }
+}
+
+/// Contact, name, email, phone and user id of customers (roots), from their clusters.
+pub async fn describe(
+    store: &Store,
+    ws: &str,
+    roots: &[String],
+) -> Result<HashMap<String, Member>, CdpError> {
+    let clusters = clusters(store, roots).await?;
+    let mut root_of: HashMap<String, String> = HashMap::new();
+    for (root, members) in &clusters {
+        for m in members {
+            root_of.insert(m.clone(), root.clone());
+        }
+    }
+    let all: Vec<String> = root_of.keys().cloned().collect();
+    let mut out: HashMap<String, Member> = roots.iter().map(|r| (r.clone(), blank(r))).collect();
+    for chunk in all.chunks(400) {
+        let params = texts(chunk);
+        let rows = store
+            .db
+            .fetch_all(
+                &format!(
+                    "SELECT profile_id, id_type, id_value FROM cdp_identities WHERE profile_id IN ({}) \
+                     AND id_type IN ('email', 'phone', 'user_id') ORDER BY first_seen",
+                    in_list(store, 1, chunk.len())
+                ),
+                &params,
+                &[ColumnKind::Text, ColumnKind::Text, ColumnKind::Text],
+            )
+            .await?;
+        for r in rows {
+            let Some(m) = root_of.get(&r.text(0)).and_then(|root| out.get_mut(root)) else {
+                continue;
+            };
+            let slot = match r.text(1).as_str() {
+                "email" => &mut m.email,
+                "phone" => &mut m.phone,
+                _ => &mut m.user_id,
+            };
+            if slot.is_none() {
+                *slot = Some(r.text(2));
+            }
+        }
+        let rows = store
+            .db
+            .fetch_all(
+                &format!(
+                    "SELECT id, contact_id FROM cdp_profiles WHERE id IN ({}) AND contact_id IS NOT NULL",
+                    in_list(store, 1, chunk.len())
+                ),
+                &params,
+                &[ColumnKind::Text, ColumnKind::Text],
+            )
+            .await?;
+        for r in rows {
+            let id = r.text(0);
+            if let Some(m) = root_of.get(&id).and_then(|root| out.get_mut(root)) {
+                if m.contact_id.is_none() || id == m.profile_id {
+                    m.contact_id = Some(r.text(1));
+                }
+            }
+        }
+    }
+    let contact_ids: Vec<String> = out.values().filter_map(|m| m.contact_id.clone()).collect();
+    if !contact_ids.is_empty() {
+        let principal = store.system_principal(ws).await?;
+        let schema = store.schema(ws, principal.metadata_version).await?;
+        if let Some(def) = schema.active_object("contact") {
+            let mut names: HashMap<String, String> = HashMap::new();
+            for chunk in contact_ids.chunks(500) {
+                for r in store.records_by_ids(ws, def, chunk).await? {
+                    if let rapport_core::value::Value::Text(n) = r.get("name") {
+                        names.insert(r.id.clone(), n);
+                    }
+                }
+            }
+            for m in out.values_mut() {
+                m.contact_name = m.contact_id.as_ref().and_then(|c| names.get(c).cloned());
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChangeEntry {
+    pub seq: i64,
+    pub profile_id: String,
+    /// `entered` or `exited`.
+    pub change: String,
+    pub at: DateTime<Utc>,
+    pub version: i64,
+    #[schema(value_type = Object)]
+    pub cause: Json,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChangePage {
+    pub items: Vec<ChangeEntry>,
+    pub next_cursor: Option<String>,
+}
+
+/// Entry / exit history of a segment, or of one customer in it, newest first.
+pub async fn changes(
+    store: &Store,
+    ws: &str,
+    segment_id: &str,
+    profile_id: Option<&str>,
+    limit: usize,
+    cursor: Option<&str>,
+) -> Result<ChangePage, CdpError> {
+    super::definitions::get(store, ws, segment_id).await?;
+    let before = match cursor {
+        Some(c) => c
+            .parse::<i64>()
+            .map_err(|_| CdpError::bad_request("invalid_cursor", "the cursor is not valid"))?,
+        None => i64::MAX,
+    };
+    let mut params = vec![
+        SqlParam::Text(segment_id.to_string()),
+        SqlParam::Int(before),
+    ];
+    let mut filter = String::new();
+    if let Some(p) = profile_id {
+        params.push(SqlParam::Text(p.to_string()));
+        filter = format!(" AND profile_id = {}", store.ph(3));
+    }
+    let rows = store
+        .db
+        .fetch_all(
+            &format!(
+                "SELECT seq, profile_id, change, at, version, cause FROM cdp_segment_changes \
+                 WHERE segment_id = {} AND seq < {}{filter} ORDER BY seq DESC LIMIT {}",
+                store.ph(1),
+                store.ph(2),
+                limit + 1
+            ),
+            &params,
+            &[
+                ColumnKind::Int,
+                ColumnKind::Text,
+                ColumnKind::Text,
+                ColumnKind::Int,
+                ColumnKind::Int,
+                ColumnKind::Text,
+            ],
+        )
+        .await?;
+    let more = rows.len() > limit;
+    let items: Vec<ChangeEntry> = rows
+        .iter()
+        .take(limit)
+        .map(|r| ChangeEntry {
+            seq: r.int(0),
+            profile_id: r.text(1),
+            change: r.text(2),
+            at: time_of_ms(r.int(3)),
+            version: r.int(4),
+            cause: serde_json::from_str(&r.text(5)).unwrap_or(Json::Null),
+        })
+        .collect();
+    Ok(ChangePage {
+        next_cursor: more
+            .then(|| items.last().map(|i| i.seq.to_string()))
+            .flatten(),
+        items,
+    })
+}
+
+/// One of a customer's memberships.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Membership {
+    pub segment_id: String,
+    pub segment_name: String,
+    pub tag: Option<String>,
+    pub version: i64,
+    pub entered_at: DateTime<Utc>,
+}
+
+/// The segments a customer (any profile of the cluster) belongs to now.
+pub async fn of_profile(store: &Store, ws: &str, root: &str) -> Result<Vec<Membership>, CdpError> {
+    let rows = store
+        .db
+        .fetch_all(
+            &format!(
+                "SELECT m.segment_id, s.name, s.tag, m.version, m.entered_at FROM cdp_segment_members m \
+                 JOIN cdp_segments s ON s.id = m.segment_id \
+                 WHERE m.profile_id = {} AND s.workspace_id = {} AND s.archived_at IS NULL ORDER BY s.name",
+                store.ph(1),
+                store.ph(2)
+            ),
+            &[SqlParam::Text(root.to_string()), SqlParam::Text(ws.to_string())],
+            &[
+                ColumnKind::Text,
+                ColumnKind::Text,
+                ColumnKind::Text,
+                ColumnKind::Int,
+                ColumnKind::Int,
+            ],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Membership {
+            segment_id: r.text(0),
+            segment_name: r.text(1),
+            tag: r.opt_text(2),
+            version: r.int(3),
+            entered_at: time_of_ms(r.int(4)),
+        })
+        .collect())
+}
+
+/// Every member's profile id (full evaluation, CSV export).
+pub async fn all_member_ids(store: &Store, segment_id: &str) -> Result<Vec<String>, CdpError> {
+    let mut out = Vec::new();
+    let mut after = String::new();
+    loop {
+        let rows = store
+            .db
+            .fetch_all(
+                &format!(
+                    "SELECT profile_id FROM cdp_segment_members WHERE segment_id = {} AND profile_id > {} \
+                     ORDER BY profile_id LIMIT 50000",
+                    store.ph(1),
+                    store.ph(2)
+                ),
+                &[
+                    SqlParam::Text(segment_id.to_string()),
+                    SqlParam::Text(after.clone()),
+                ],
+                &[ColumnKind::Text],
+            )
+            .await?;
+        let n = rows.len();
+        out.extend(rows.iter().map(|r| r.text(0)));
+        match out.last() {
+            Some(last) if n == 50_000 => after = last.clone(),
+            _ => return Ok(out),
+        }
+    }
+}

@@ -1,0 +1,1149 @@
+//! Snapshots (场景化快照): a segment's members frozen at one moment, with the definition version
+//! that selected them and each customer's contact id, user id, email and phone as they were
+//! then. Taking one copies the membership in one transaction with `INSERT … SELECT`, so the
+//! members never pass through this process; a snapshot is never changed or deleted afterwards.
+//!
+//! A snapshot can be paged, exported as CSV (chunk by chunk), compared with another snapshot
+//! of the same segment, and pushed to a webhook in signed batches of 1,000 members. The
+//! signature works like Stripe's: `X-Rapport-Signature: sha256=<hex HMAC-SHA256(secret,
+//! "<X-Rapport-Timestamp>.<body>")>`, the key being the workspace's signing secret as text.
+//!
+//! A receiver that fails (a non-2xx answer, a timeout, no connection) stops the push with
+//! `Conflict { code: "webhook_failed" }` (409 over HTTP: the request was sound, the receiver
+//! was not; Rapport answers 5xx only for its own faults). Batches already delivered stay
+//! delivered; receivers de-duplicate on `(snapshot.id, batch)`.
+//!
+//! This module reads the segment tables; it never writes current membership.
+
+use crate::error::CdpError;
+use crate::time_of_ms;
+use chrono::{DateTime, SecondsFormat, Utc};
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
+use rapport_store::{Row, Store};
+use serde::Serialize;
+use serde_json::{json, Value as Json};
+use sha2::Sha256;
+use std::time::Duration;
+use utoipa::ToSchema;
+
+/// Members per webhook request.
+pub const PUSH_BATCH: i64 = 1_000;
+/// How long one webhook request may take.
+pub const PUSH_TIMEOUT: Duration = Duration::from_secs(10);
+pub const MAX_NAME_CHARS: usize = 200;
+pub const MAX_URL_CHARS: usize = 2_000;
+/// The CSV header row (without line break).
+pub const CSV_HEADER: &str = "profile_id,contact_id,user_id,email,phone,entered_at";
+/// Rows read from the database per CSV chunk.
+const CSV_CHUNK_ROWS: i64 = 5_000;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Snapshot {
+    pub id: String,
+    pub segment_id: String,
+    /// The segment's name today (it may have been renamed since).
+    pub segment_name: Option<String>,
+    pub name: String,
+    /// The segment definition's version when the snapshot was taken.
+    pub version: i64,
+    /// The segment's condition at that version.
+    #[schema(value_type = Object)]
+    pub condition: Json,
+    pub taken_at: DateTime<Utc>,
+    pub member_count: i64,
+    pub created_by: Option<String>,
+}
+
+/// A frozen member: the customer (root profile) and its identifiers when the snapshot was taken
+/// (for each type, the one the cluster saw first).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SnapshotMember {
+    pub profile_id: String,
+    pub contact_id: Option<String>,
+    pub user_id: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// When the customer entered the segment.
+    pub entered_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Page {
+    pub items: Vec<SnapshotMember>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// How snapshot `b` differs from snapshot `a`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Diff {
+    /// Members of `b` that are not in `a`.
+    pub joined: i64,
+    /// Members of `a` that are not in `b`.
+    pub left: i64,
+    /// The first joined members by profile id.
+    pub joined_sample: Vec<SnapshotMember>,
+    /// The first departed members by profile id.
+    pub left_sample: Vec<SnapshotMember>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PushReport {
+    /// The HTTP status of the receiver's last answer.
+    pub status: u16,
+    /// Members delivered.
+    pub members: i64,
+    /// Requests sent.
+    pub batches: u32,
+}
+
+fn ph(store: &Store, n: usize) -> String {
+    store.ph(n)
+}
+
+fn text(value: &str) -> SqlParam {
+    SqlParam::Text(value.to_string())
+}
+
+const SNAPSHOT_COLUMNS: &str = "s.id, s.segment_id, g.name, s.name, s.version, s.definition, \
+     s.taken_at, s.member_count, s.created_by";
+const SNAPSHOT_KINDS: [ColumnKind; 9] = [
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Int,
+    ColumnKind::Text,
+    ColumnKind::Int,
+    ColumnKind::Int,
+    ColumnKind::Text,
+];
+
+fn decode_snapshot(row: &Row) -> Snapshot {
+    Snapshot {
+        id: row.text(0),
+        segment_id: row.text(1),
+        segment_name: row.opt_text(2),
+        name: row.text(3),
+        version: row.int(4),
+        condition: definition_json(&row.text(5)),
+        taken_at: time_of_ms(row.int(6)),
+        member_count: row.int(7),
+        created_by: row.opt_text(8),
+    }
+}
+
+/// A stored definition as JSON (kept as text when it is not JSON).
+fn definition_json(definition: &str) -> Json {
+    serde_json::from_str(definition).unwrap_or_else(|_| Json::String(definition.to_string()))
+}
+
+const MEMBER_COLUMNS: &str =
+    "x.profile_id, x.contact_id, x.user_id, x.email, x.phone, x.entered_at";
+const MEMBER_KINDS: [ColumnKind; 6] = [
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Int,
+];
+
+fn decode_member(row: &Row) -> SnapshotMember {
+    SnapshotMember {
+        profile_id: row.text(0),
+        contact_id: row.opt_text(1),
+        user_id: row.opt_text(2),
+        email: row.opt_text(3),
+        phone: row.opt_text(4),
+        entered_at: time_of_ms(row.int(5)),
+    }
+}
+
+fn valid_name(name: &str) -> Result<String, CdpError> {
+    let trimmed = name.trim();
+    let chars = trimmed.chars().count();
+    if chars == 0 || chars > MAX_NAME_CHARS {
+        return Err(CdpError::invalid(
+            "invalid_name",
+            format!("a snapshot's name has 1 to {MAX_NAME_CHARS} characters"),
+        ));
+    }
+    Ok(trimmed.to_string())
+}
+
+/// Freezes the segment's current members. The segment must be live (evaluated) and not
+/// archived.
+pub async fn take(
+    store: &Store,
+    workspace_id: &str,
+    segment_id: &str,
+    name: &str,
+    created_by: Option<&str>,
+) -> Result<Snapshot, CdpError> {
+    let name = valid_name(name)?;
+    let mut tx = store.db.begin().await?;
+    if tx.dialect() == Dialect::Postgres {
+        // One view of the database for every statement: the version read below and the members
+        // copied after it belong together even while the engine changes membership. The
+        // transaction only inserts rows, so it cannot fail to serialise.
+        tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", &[])
+            .await?;
+    }
+    let segment = tx
+        .fetch_optional(
+            &format!(
+                "SELECT name, version, definition, state, archived_at FROM cdp_segments \
+                 WHERE id = {} AND workspace_id = {}",
+                ph(store, 1),
+                ph(store, 2)
+            ),
+            &[text(segment_id), text(workspace_id)],
+            &[
+                ColumnKind::Text,
+                ColumnKind::Int,
+                ColumnKind::Text,
+                ColumnKind::Text,
+                ColumnKind::Int,
+            ],
+        )
+        .await?
+        .ok_or(CdpError::NotFound { what: "segment" })?;
+    if segment.opt_int(4).is_some() {
+        return Err(CdpError::Conflict {
+            code: "segment_archived",
+            message: "the segment is archived; restore it before taking a snapshot".into(),
+        });
+    }
+    let state = segment.text(3);
+    if state != "live" {
+        return Err(CdpError::Conflict {
+            code: "segment_not_ready",
+            message: format!(
+                "the segment is {state}; a snapshot can be taken once it is live (evaluated)"
+            ),
+        });
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let taken_at = store.now().timestamp_millis();
+    // Each member's identifiers come from its whole identity cluster (the root and every profile
+    // merged into it): per type, the one first seen. The contact is the root's, else a member's.
+    let copied = tx
+        .execute(
+            &format!(
+                "WITH RECURSIVE cluster(root, id) AS ( \
+                     SELECT profile_id, profile_id FROM cdp_segment_members WHERE segment_id = {seg} \
+                     UNION \
+                     SELECT c.root, p.id FROM cluster c JOIN cdp_profiles p ON p.merged_into = c.id \
+                 ), \
+                 ranked AS ( \
+                     SELECT c.root AS root, i.id_type AS id_type, i.id_value AS id_value, \
+                            ROW_NUMBER() OVER (PARTITION BY c.root, i.id_type \
+                                               ORDER BY i.first_seen, i.id_value) AS n \
+                     FROM cluster c JOIN cdp_identities i ON i.profile_id = c.id \
+                     WHERE i.workspace_id = {ws} AND i.id_type IN ('user_id', 'email', 'phone') \
+                 ), \
+                 ids AS ( \
+                     SELECT root, \
+                            MAX(CASE WHEN id_type = 'user_id' THEN id_value END) AS user_id, \
+                            MAX(CASE WHEN id_type = 'email' THEN id_value END) AS email, \
+                            MAX(CASE WHEN id_type = 'phone' THEN id_value END) AS phone \
+                     FROM ranked WHERE n = 1 GROUP BY root \
+                 ), \
+                 contacts AS ( \
+                     SELECT c.root AS root, p.contact_id AS contact_id, \
+                            ROW_NUMBER() OVER (PARTITION BY c.root \
+                                               ORDER BY CASE WHEN p.id = c.root THEN 0 ELSE 1 END, \
+                                                        p.first_seen, p.id) AS n \
+                     FROM cluster c JOIN cdp_profiles p ON p.id = c.id \
+                     WHERE p.contact_id IS NOT NULL \
+                 ) \
+                 INSERT INTO cdp_snapshot_members \
+                     (snapshot_id, profile_id, contact_id, user_id, email, phone, entered_at) \
+                 SELECT {snap}, m.profile_id, k.contact_id, d.user_id, d.email, d.phone, m.entered_at \
+                 FROM cdp_segment_members m \
+                 LEFT JOIN ids d ON d.root = m.profile_id \
+                 LEFT JOIN contacts k ON k.root = m.profile_id AND k.n = 1 \
+                 WHERE m.segment_id = {seg}",
+                snap = ph(store, 1),
+                seg = ph(store, 2),
+                ws = ph(store, 3),
+            ),
+            &[text(&id), text(segment_id), text(workspace_id)],
+        )
+        .await?;
+    let member_count = i64::try_from(copied).unwrap_or(i64::MAX);
+    let version = segment.int(1);
+    let definition = segment.text(2);
+    tx.execute(
+        &format!(
+            "INSERT INTO cdp_snapshots (id, workspace_id, segment_id, name, version, definition, \
+             taken_at, member_count, created_by) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})",
+            ph(store, 1),
+            ph(store, 2),
+            ph(store, 3),
+            ph(store, 4),
+            ph(store, 5),
+            ph(store, 6),
+            ph(store, 7),
+            ph(store, 8),
+            ph(store, 9)
+        ),
+        &[
+            text(&id),
+            text(workspace_id),
+            text(segment_id),
+            text(&name),
+            SqlParam::Int(version),
+            text(&definition),
+            SqlParam::Int(taken_at),
+            SqlParam::Int(member_count),
+            created_by.map_or(SqlParam::NullOf(ColumnKind::Text), text),
+        ],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Snapshot {
+        id,
+        segment_id: segment_id.to_string(),
+        segment_name: segment.opt_text(0),
+        name,
+        version,
+        condition: definition_json(&definition),
+        taken_at: time_of_ms(taken_at),
+        member_count,
+        created_by: created_by.map(str::to_string),
+    })
+}
+
+/// The snapshots of a segment (archived ones included), newest first.
+pub async fn list(
+    store: &Store,
+    workspace_id: &str,
+    segment_id: &str,
+) -> Result<Vec<Snapshot>, CdpError> {
+    store
+        .db
+        .fetch_optional(
+            &format!(
+                "SELECT id FROM cdp_segments WHERE id = {} AND workspace_id = {}",
+                ph(store, 1),
+                ph(store, 2)
+            ),
+            &[text(segment_id), text(workspace_id)],
+            &[ColumnKind::Text],
+        )
+        .await?
+        .ok_or(CdpError::NotFound { what: "segment" })?;
+    let rows = store
+        .db
+        .fetch_all(
+            &format!(
+                "SELECT {SNAPSHOT_COLUMNS} FROM cdp_snapshots s \
+                 LEFT JOIN cdp_segments g ON g.id = s.segment_id \
+                 WHERE s.workspace_id = {} AND s.segment_id = {} \
+                 ORDER BY s.taken_at DESC, s.id DESC",
+                ph(store, 1),
+                ph(store, 2)
+            ),
+            &[text(workspace_id), text(segment_id)],
+            &SNAPSHOT_KINDS,
+        )
+        .await?;
+    Ok(rows.iter().map(decode_snapshot).collect())
+}
+
+pub async fn get(
+    store: &Store,
+    workspace_id: &str,
+    snapshot_id: &str,
+) -> Result<Snapshot, CdpError> {
+    let row = store
+        .db
+        .fetch_optional(
+            &format!(
+                "SELECT {SNAPSHOT_COLUMNS} FROM cdp_snapshots s \
+                 LEFT JOIN cdp_segments g ON g.id = s.segment_id \
+                 WHERE s.workspace_id = {} AND s.id = {}",
+                ph(store, 1),
+                ph(store, 2)
+            ),
+            &[text(workspace_id), text(snapshot_id)],
+            &SNAPSHOT_KINDS,
+        )
+        .await?
+        .ok_or(CdpError::NotFound { what: "snapshot" })?;
+    Ok(decode_snapshot(&row))
+}
+
+/// Up to `limit` members after profile id `after`, in profile id order. The caller has checked
+/// that the snapshot belongs to the workspace.
+async fn member_rows(
+    store: &Store,
+    snapshot_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<SnapshotMember>, CdpError> {
+    let mut params = vec![text(snapshot_id)];
+    let mut cond = String::new();
+    if let Some(after) = after {
+        params.push(text(after));
+        cond = format!(" AND x.profile_id > {}", ph(store, 2));
+    }
+    let rows = store
+        .db
+        .fetch_all(
+            &format!(
+                "SELECT {MEMBER_COLUMNS} FROM cdp_snapshot_members x \
+                 WHERE x.snapshot_id = {}{cond} ORDER BY x.profile_id LIMIT {limit}",
+                ph(store, 1)
+            ),
+            &params,
+            &MEMBER_KINDS,
+        )
+        .await?;
+    Ok(rows.iter().map(decode_member).collect())
+}
+
+/// A page of the frozen members in profile id order: `limit` 1–1000 (default 100), `cursor`
+/// the previous page's `next_cursor`.
+pub async fn members(
+    store: &Store,
+    workspace_id: &str,
+    snapshot_id: &str,
+    limit: Option<i64>,
+    cursor: Option<&str>,
+) -> Result<Page, CdpError> {
+    get(store, workspace_id, snapshot_id).await?;
+    let limit = limit.unwrap_or(100).clamp(1, 1_000);
+    let mut items = member_rows(store, snapshot_id, cursor, limit + 1).await?;
+    let more = i64::try_from(items.len()).unwrap_or(i64::MAX) > limit;
+    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next_cursor = if more {
+        items.last().map(|m| m.profile_id.clone())
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// One CSV cell: neutralised when a spreadsheet would read it as a formula, quoted per RFC 4180
+/// when it holds a comma, a quote or a line break.
+pub fn csv_cell(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+fn csv_row(member: &SnapshotMember, out: &mut String) {
+    let cells = [
+        csv_cell(&member.profile_id),
+        csv_cell(member.contact_id.as_deref().unwrap_or("")),
+        csv_cell(member.user_id.as_deref().unwrap_or("")),
+        csv_cell(member.email.as_deref().unwrap_or("")),
+        csv_cell(member.phone.as_deref().unwrap_or("")),
+        member
+            .entered_at
+            .to_rfc3339_opts(SecondsFormat::Millis, true),
+    ];
+    out.push_str(&cells.join(","));
+    out.push_str("\r\n");
+}
+
+/// A snapshot's members as CSV, produced chunk by chunk (the header, then a few thousand rows
+/// at a time) so an export of a million members never sits in memory whole. Lines end with
+/// CRLF (RFC 4180); there is no byte-order mark (the HTTP layer adds one for Excel).
+pub struct CsvExport {
+    store: Store,
+    snapshot_id: String,
+    after: Option<String>,
+    header_sent: bool,
+    done: bool,
+}
+
+impl CsvExport {
+    /// The next piece of the file, or None at the end.
+    pub async fn next_chunk(&mut self) -> Result<Option<String>, CdpError> {
+        if self.done {
+            return Ok(None);
+        }
+        if !self.header_sent {
+            self.header_sent = true;
+            return Ok(Some(format!("{CSV_HEADER}\r\n")));
+        }
+        let rows = match member_rows(
+            &self.store,
+            &self.snapshot_id,
+            self.after.as_deref(),
+            CSV_CHUNK_ROWS,
+        )
+        .await
+        {
+            Ok(rows) => rows,
+            Err(e) => {
+                self.done = true;
+                return Err(e);
+            }
+        };
+        if i64::try_from(rows.len()).unwrap_or(0) < CSV_CHUNK_ROWS {
+            self.done = true;
+        }
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let mut out = String::with_capacity(rows.len() * 120);
+        for member in &rows {
+            csv_row(member, &mut out);
+        }
+        self.after = rows.last().map(|m| m.profile_id.clone());
+        Ok(Some(out))
+    }
+}
+
+/// Starts a CSV export of a snapshot of the workspace (NotFound before any byte is produced).
+pub async fn csv_export(
+    store: &Store,
+    workspace_id: &str,
+    snapshot_id: &str,
+) -> Result<CsvExport, CdpError> {
+    get(store, workspace_id, snapshot_id).await?;
+    Ok(CsvExport {
+        store: store.clone(),
+        snapshot_id: snapshot_id.to_string(),
+        after: None,
+        header_sent: false,
+        done: false,
+    })
+}
+
+/// The whole CSV in memory (small snapshots, tests); see `csv_export` for streaming.
+pub async fn csv(store: &Store, workspace_id: &str, snapshot_id: &str) -> Result<String, CdpError> {
+    let mut export = csv_export(store, workspace_id, snapshot_id).await?;
+    let mut out = String::new();
+    while let Some(chunk) = export.next_chunk().await? {
+        out.push_str(&chunk);
+    }
+    Ok(out)
+}
+
+/// Members of snapshot `from` missing from snapshot `other`: how many, and the first `limit`.
+async fn difference(
+    store: &Store,
+    from: &str,
+    other: &str,
+    limit: i64,
+) -> Result<(i64, Vec<SnapshotMember>), CdpError> {
+    let missing = format!(
+        "FROM cdp_snapshot_members x WHERE x.snapshot_id = {} AND NOT EXISTS \
+         (SELECT 1 FROM cdp_snapshot_members y WHERE y.snapshot_id = {} AND y.profile_id = x.profile_id)",
+        ph(store, 1),
+        ph(store, 2)
+    );
+    let params = [text(from), text(other)];
+    let count = store
+        .db
+        .fetch_optional(
+            &format!("SELECT COUNT(*) {missing}"),
+            &params,
+            &[ColumnKind::Int],
+        )
+        .await?
+        .map_or(0, |r| r.int(0));
+    let sample = if limit > 0 && count > 0 {
+        store
+            .db
+            .fetch_all(
+                &format!("SELECT {MEMBER_COLUMNS} {missing} ORDER BY x.profile_id LIMIT {limit}"),
+                &params,
+                &MEMBER_KINDS,
+            )
+            .await?
+            .iter()
+            .map(decode_member)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok((count, sample))
+}
+
+/// How snapshot `b` differs from snapshot `a` (both of one segment of the workspace):
+/// `joined` are in `b` only, `left` in `a` only; samples hold up to `limit` (0–1000, default
+/// 100) of each, in profile id order.
+pub async fn diff(
+    store: &Store,
+    workspace_id: &str,
+    a: &str,
+    b: &str,
+    limit: Option<i64>,
+) -> Result<Diff, CdpError> {
+    let first = get(store, workspace_id, a).await?;
+    let second = get(store, workspace_id, b).await?;
+    if first.segment_id != second.segment_id {
+        return Err(CdpError::invalid(
+            "different_segments",
+            "only snapshots of the same segment can be compared",
+        ));
+    }
+    let limit = limit.unwrap_or(100).clamp(0, 1_000);
+    let (joined, joined_sample) = difference(store, b, a, limit).await?;
+    let (left, left_sample) = difference(store, a, b, limit).await?;
+    Ok(Diff {
+        joined,
+        left,
+        joined_sample,
+        left_sample,
+    })
+}
+
+// ---- webhook push
+
+fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// The workspace's webhook signing secret (64 hex characters), created on first use.
+pub async fn signing_secret(store: &Store, workspace_id: &str) -> Result<String, CdpError> {
+    let read = || async {
+        Ok::<_, CdpError>(
+            store
+                .db
+                .fetch_optional(
+                    &format!(
+                        "SELECT secret FROM cdp_signing_secrets WHERE workspace_id = {}",
+                        ph(store, 1)
+                    ),
+                    &[text(workspace_id)],
+                    &[ColumnKind::Text],
+                )
+                .await?
+                .map(|r| r.text(0)),
+        )
+    };
+    if let Some(secret) = read().await? {
+        return Ok(secret);
+    }
+    // Two nodes may create one at once; the first insert wins and both read it back.
+    store
+        .db
+        .execute(
+            &format!(
+                "INSERT INTO cdp_signing_secrets (workspace_id, secret, created_at) VALUES ({}, {}, {}) \
+                 ON CONFLICT (workspace_id) DO NOTHING",
+                ph(store, 1),
+                ph(store, 2),
+                ph(store, 3)
+            ),
+            &[
+                text(workspace_id),
+                SqlParam::Text(new_secret()),
+                SqlParam::Int(store.now().timestamp_millis()),
+            ],
+        )
+        .await?;
+    read().await?.ok_or(CdpError::NotFound {
+        what: "signing secret",
+    })
+}
+
+/// Replaces the workspace's signing secret; pushes sign with the new one from now on.
+pub async fn rotate_signing_secret(store: &Store, workspace_id: &str) -> Result<String, CdpError> {
+    let secret = new_secret();
+    store
+        .db
+        .execute(
+            &format!(
+                "INSERT INTO cdp_signing_secrets (workspace_id, secret, created_at) VALUES ({}, {}, {}) \
+                 ON CONFLICT (workspace_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at",
+                ph(store, 1),
+                ph(store, 2),
+                ph(store, 3)
+            ),
+            &[
+                text(workspace_id),
+                text(&secret),
+                SqlParam::Int(store.now().timestamp_millis()),
+            ],
+        )
+        .await?;
+    Ok(secret)
+}
+
+/// `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`, the value of
+/// `X-Rapport-Signature`.
+pub fn signature(secret: &str, timestamp: i64, body: &str) -> Result<String, CdpError> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+        .map_err(|_| CdpError::invalid("invalid_secret", "the signing secret is unusable"))?;
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    Ok(format!(
+        "sha256={}",
+        hex::encode(mac.finalize().into_bytes())
+    ))
+}
+
+/// Checks a push target: http or https, with a host, at most 2,000 characters.
+pub fn valid_url(url: &str) -> Result<reqwest::Url, CdpError> {
+    let bad = |why: &str| CdpError::invalid("invalid_url", format!("the webhook URL {why}"));
+    let url = url.trim();
+    if url.chars().count() > MAX_URL_CHARS {
+        return Err(bad("is longer than 2000 characters"));
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|e| bad(&format!("is not a URL ({e})")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad("must start with http:// or https://"));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(bad("has no host"));
+    }
+    Ok(parsed)
+}
+
+fn webhook_failed(message: String) -> CdpError {
+    CdpError::Conflict {
+        code: "webhook_failed",
+        message,
+    }
+}
+
+/// A transport error with its causes ("error sending request: connection refused").
+fn reason(error: reqwest::Error) -> String {
+    let error = error.without_url();
+    let mut text = if error.is_timeout() {
+        format!("no answer within {} s", PUSH_TIMEOUT.as_secs())
+    } else {
+        error.to_string()
+    };
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// POSTs the snapshot's members to `url` in signed batches of 1,000 (one empty batch when the
+/// snapshot has no members), stopping at the first failed batch.
+pub async fn push(
+    store: &Store,
+    workspace_id: &str,
+    snapshot_id: &str,
+    url: &str,
+) -> Result<PushReport, CdpError> {
+    let url = valid_url(url)?;
+    let snapshot = get(store, workspace_id, snapshot_id).await?;
+    let secret = signing_secret(store, workspace_id).await?;
+    let client = reqwest::Client::builder()
+        .timeout(PUSH_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("Rapport/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| webhook_failed(format!("cannot start an HTTP client: {e}")))?;
+    let batches = u32::try_from(((snapshot.member_count + PUSH_BATCH - 1) / PUSH_BATCH).max(1))
+        .unwrap_or(u32::MAX);
+    let header = json!({
+        "id": snapshot.id,
+        "name": snapshot.name,
+        "segment_id": snapshot.segment_id,
+        "version": snapshot.version,
+        "taken_at": snapshot.taken_at,
+        "member_count": snapshot.member_count,
+    });
+    let mut after: Option<String> = None;
+    let mut delivered = 0i64;
+    let mut status = 0u16;
+    for batch in 1..=batches {
+        let members = member_rows(store, snapshot_id, after.as_deref(), PUSH_BATCH).await?;
+        after = members.last().map(|m| m.profile_id.clone());
+        let body = json!({
+            "snapshot": header,
+            "batch": batch,
+            "batches": batches,
+            "members": members,
+        })
+        .to_string();
+        let timestamp = store.now().timestamp();
+        let answer = client
+            .post(url.clone())
+            .header("content-type", "application/json")
+            .header("x-rapport-timestamp", timestamp.to_string())
+            .header("x-rapport-signature", signature(&secret, timestamp, &body)?)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| {
+                webhook_failed(format!(
+                    "could not deliver batch {batch} of {batches}: {}; {delivered} members were delivered before",
+                    reason(e)
+                ))
+            })?;
+        status = answer.status().as_u16();
+        if !answer.status().is_success() {
+            return Err(webhook_failed(format!(
+                "the receiver answered {} to batch {batch} of {batches}; {delivered} members were delivered before",
+                answer.status()
+            )));
+        }
+        delivered += i64::try_from(members.len()).unwrap_or(0);
+    }
+    Ok(PushReport {
+        status,
+        members: delivered,
+        batches,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_quoted_and_neutralised() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell(""), "");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_cell("=1+1"), "'=1+1");
+        assert_eq!(csv_cell("+8613800138000"), "'+8613800138000");
+        assert_eq!(csv_cell("-2"), "'-2");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(
+            csv_cell("=HYPERLINK(\"x\",\"y\")"),
+            "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\""
+        );
+        assert_eq!(csv_cell("王小明@例子.中国"), "王小明@例子.中国");
+    }
+
+    #[test]
+    fn signature_is_hmac_sha256_of_timestamp_dot_body() {
+        // Computed independently (Python's hmac module).
+        assert_eq!(
+            signature("secret", 1_700_000_000, "{\"a\":1}").unwrap(),
+            "sha256=49f24e537407743fa4a0242bb63b94b9a47ee99cbbe071ccd8a22550ae411686"
+        );
+    }
+
+    #[test]
+    fn urls_are_checked() {
+        assert!(valid_url("http://127.0.0.1:8080/hook").is_ok());
+        assert!(valid_url("https://example.com/hook?x=1").is_ok());
+        for bad in [
+            "ftp://example.com/x",
+            "javascript:alert(1)",
+            "not a url",
+            "http://",
+            "file:///etc/passwd",
+        ] {
+            assert!(
+                matches!(
+                    valid_url(bad),
+                    Err(CdpError::Invalid {
+                        code: "invalid_url",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
+        let long = format!("https://example.com/{}", "a".repeat(2_000));
+        assert!(valid_url(&long).is_err());
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(valid_name("  六月快照 ").unwrap(), "六月快照");
+        assert!(valid_name("   ").is_err());
+        assert!(valid_name(&"名".repeat(200)).is_ok());
+        assert!(valid_name(&"名".repeat(201)).is_err());
+    }
+
+    /// Runs `check` on a migrated SQLite store, and on PostgreSQL when
+    /// `RAPPORT_TEST_DATABASE_URL` names a cluster.
+    async fn on_both<F, Fut>(check: F)
+    where
+        F: Fn(Store) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        use rapport_store::Db;
+        use std::sync::Arc;
+        let clock = Arc::new(rapport_core::SystemClock);
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open_sqlite(dir.path()).await.unwrap();
+        db.migrate().await.unwrap();
+        check(Store::new(db.clone(), clock.clone())).await;
+        db.close().await;
+        let Some(url) = std::env::var("RAPPORT_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+        else {
+            return;
+        };
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let admin = Db::open_postgres(&url).await.unwrap();
+        admin
+            .execute(&format!("CREATE DATABASE \"{name}\""), &[])
+            .await
+            .unwrap();
+        let (base, _) = url.split_once('?').unwrap_or((&url, ""));
+        let (prefix, _) = base.rsplit_once('/').unwrap();
+        let db = Db::open_postgres(&format!("{prefix}/{name}"))
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        check(Store::new(db.clone(), clock)).await;
+        db.close().await;
+        admin
+            .execute(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"), &[])
+            .await
+            .unwrap();
+        admin.close().await;
+    }
+
+    async fn exec(store: &Store, sql: &str, params: Vec<SqlParam>) {
+        let mut numbered = String::new();
+        for (n, part) in sql.split('?').enumerate() {
+            if n > 0 {
+                numbered.push_str(&store.ph(n));
+            }
+            numbered.push_str(part);
+        }
+        store.db.execute(&numbered, &params).await.unwrap();
+    }
+
+    async fn segment(store: &Store, ws: &str, id: &str, state: &str, archived: bool) {
+        exec(
+            store,
+            "INSERT INTO cdp_segments (id, workspace_id, name, version, definition, state, \
+             created_at, updated_at, archived_at) VALUES (?, ?, ?, 3, ?, ?, 0, 0, ?)",
+            vec![
+                text(id),
+                text(ws),
+                text(&format!("人群 {id}")),
+                text(r#"{"trait": "plan", "op": "eq", "value": "pro"}"#),
+                text(state),
+                if archived {
+                    SqlParam::Int(1)
+                } else {
+                    SqlParam::NullOf(ColumnKind::Int)
+                },
+            ],
+        )
+        .await;
+    }
+
+    async fn profile(store: &Store, id: &str, merged_into: Option<&str>, contact: Option<&str>) {
+        let opt = |v: Option<&str>| v.map_or(SqlParam::NullOf(ColumnKind::Text), text);
+        exec(
+            store,
+            "INSERT INTO cdp_profiles (id, workspace_id, merged_into, contact_id, first_seen) \
+             VALUES (?, 'w1', ?, ?, 0)",
+            vec![text(id), opt(merged_into), opt(contact)],
+        )
+        .await;
+    }
+
+    async fn identity(store: &Store, profile: &str, id_type: &str, value: &str, seen: i64) {
+        exec(
+            store,
+            "INSERT INTO cdp_identities (workspace_id, id_type, id_value, profile_id, first_seen) \
+             VALUES ('w1', ?, ?, ?, ?)",
+            vec![
+                text(id_type),
+                text(value),
+                text(profile),
+                SqlParam::Int(seen),
+            ],
+        )
+        .await;
+    }
+
+    async fn member(store: &Store, segment: &str, profile: &str, entered_at: i64) {
+        exec(
+            store,
+            "INSERT INTO cdp_segment_members (segment_id, profile_id, version, entered_at) \
+             VALUES (?, ?, 3, ?)",
+            vec![text(segment), text(profile), SqlParam::Int(entered_at)],
+        )
+        .await;
+    }
+
+    fn ids(members: &[SnapshotMember]) -> Vec<&str> {
+        members.iter().map(|m| m.profile_id.as_str()).collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn take_freezes_members_with_their_cluster_identifiers() {
+        on_both(|store| async move {
+            let store = &store;
+            segment(store, "w1", "s1", "live", false).await;
+            // p1 ← p2 ← p3 is one customer; p1 has its own contact, p2 another.
+            profile(store, "p1", None, Some("c1")).await;
+            profile(store, "p2", Some("p1"), Some("c2")).await;
+            profile(store, "p3", Some("p2"), None).await;
+            identity(store, "p1", "email", "b@example.com", 20).await;
+            identity(store, "p3", "email", "a@example.com", 10).await;
+            identity(store, "p2", "user_id", "u-2", 5).await;
+            identity(store, "p1", "anonymous_id", "anon-1", 1).await;
+            // p4 stands alone with a phone only; p6's contact is on its merged member p7.
+            profile(store, "p4", None, None).await;
+            identity(store, "p4", "phone", "+8613800138000", 1).await;
+            profile(store, "p6", None, None).await;
+            profile(store, "p7", Some("p6"), Some("c7")).await;
+            profile(store, "p5", None, None).await;
+            member(store, "s1", "p1", 1_000).await;
+            member(store, "s1", "p4", 2_000).await;
+            member(store, "s1", "p6", 3_000).await;
+            segment(store, "w1", "s2", "live", false).await;
+            member(store, "s2", "p5", 1_000).await;
+
+            let snap = take(store, "w1", "s1", "  六月 ", Some("user-1"))
+                .await
+                .unwrap();
+            assert_eq!(
+                (snap.name.as_str(), snap.version, snap.member_count),
+                ("六月", 3, 3)
+            );
+            assert_eq!(snap.condition["trait"], "plan");
+            assert_eq!(snap.segment_name.as_deref(), Some("人群 s1"));
+            let page = members(store, "w1", &snap.id, None, None).await.unwrap();
+            assert_eq!(
+                page.items,
+                vec![
+                    SnapshotMember {
+                        profile_id: "p1".into(),
+                        contact_id: Some("c1".into()),
+                        user_id: Some("u-2".into()),
+                        email: Some("a@example.com".into()),
+                        phone: None,
+                        entered_at: time_of_ms(1_000),
+                    },
+                    SnapshotMember {
+                        profile_id: "p4".into(),
+                        contact_id: None,
+                        user_id: None,
+                        email: None,
+                        phone: Some("+8613800138000".into()),
+                        entered_at: time_of_ms(2_000),
+                    },
+                    SnapshotMember {
+                        profile_id: "p6".into(),
+                        contact_id: Some("c7".into()),
+                        user_id: None,
+                        email: None,
+                        phone: None,
+                        entered_at: time_of_ms(3_000),
+                    },
+                ]
+            );
+            assert_eq!(page.next_cursor, None);
+            let first = members(store, "w1", &snap.id, Some(2), None).await.unwrap();
+            assert_eq!(ids(&first.items), ["p1", "p4"]);
+            assert_eq!(first.next_cursor.as_deref(), Some("p4"));
+            let rest = members(store, "w1", &snap.id, Some(2), first.next_cursor.as_deref())
+                .await
+                .unwrap();
+            assert_eq!((ids(&rest.items), rest.next_cursor), (vec!["p6"], None));
+
+            // Membership moves on; the snapshot does not.
+            exec(
+                store,
+                "DELETE FROM cdp_segment_members WHERE profile_id = 'p4'",
+                vec![],
+            )
+            .await;
+            member(store, "s1", "p5", 4_000).await;
+            assert_eq!(
+                ids(&members(store, "w1", &snap.id, None, None)
+                    .await
+                    .unwrap()
+                    .items),
+                ["p1", "p4", "p6"]
+            );
+            let later = take(store, "w1", "s1", "七月", None).await.unwrap();
+            let d = diff(store, "w1", &snap.id, &later.id, None).await.unwrap();
+            assert_eq!((d.joined, d.left), (1, 1));
+            assert_eq!(
+                (ids(&d.joined_sample), ids(&d.left_sample)),
+                (vec!["p5"], vec!["p4"])
+            );
+            let none = diff(store, "w1", &snap.id, &later.id, Some(0))
+                .await
+                .unwrap();
+            assert!(none.joined_sample.is_empty() && none.joined == 1);
+            let listed = list(store, "w1", "s1").await.unwrap();
+            assert_eq!(listed.len(), 2);
+
+            let text = csv(store, "w1", &snap.id).await.unwrap();
+            let lines: Vec<&str> = text.split("\r\n").collect();
+            assert_eq!(lines[0], CSV_HEADER);
+            assert_eq!(lines[2], "p4,,,,'+8613800138000,1970-01-01T00:00:02.000Z");
+            assert_eq!(lines.len(), 5, "{text}");
+
+            // Refusals.
+            let other = take(store, "w2", "s1", "x", None).await;
+            assert!(matches!(other, Err(CdpError::NotFound { what: "segment" })));
+            assert!(matches!(
+                get(store, "w2", &snap.id).await,
+                Err(CdpError::NotFound { .. })
+            ));
+            assert!(matches!(
+                take(store, "w1", "s1", " ", None).await,
+                Err(CdpError::Invalid {
+                    code: "invalid_name",
+                    ..
+                })
+            ));
+            segment(store, "w1", "s3", "building", false).await;
+            assert!(matches!(
+                take(store, "w1", "s3", "x", None).await,
+                Err(CdpError::Conflict {
+                    code: "segment_not_ready",
+                    ..
+                })
+            ));
+            segment(store, "w1", "s4", "live", true).await;
+            assert!(matches!(
+                take(store, "w1", "s4", "x", None).await,
+                Err(CdpError::Conflict {
+                    code: "segment_archived",
+                    ..
+                })
+            ));
+            let of_s2 = take(store, "w1", "s2", "x", None).await.unwrap();
+            assert!(matches!(
+                diff(store, "w1", &snap.id, &of_s2.id, None).await,
+                Err(CdpError::Invalid {
+                    code: "different_segments",
+                    ..
+                })
+            ));
+
+            // The signing secret: created once, stable, replaced by a rotation.
+            let secret = signing_secret(store, "w1").await.unwrap();
+            assert_eq!(secret.len(), 64);
+            assert_eq!(signing_secret(store, "w1").await.unwrap(), secret);
+            assert_ne!(signing_secret(store, "w2").await.unwrap(), secret);
+            let rotated = rotate_signing_secret(store, "w1").await.unwrap();
+            assert_ne!(rotated, secret);
+            assert_eq!(signing_secret(store, "w1").await.unwrap(), rotated);
+        })
+        .await;
+    }
+}

@@ -1,0 +1,357 @@
+//! Segment snapshots over HTTP: take (freeze a segment's members), list, read, page the
+//! members, export them as CSV (streamed, with a BOM for Excel), compare two snapshots, push
+//! them to a signed webhook, and the workspace's webhook signing secret. Reading follows the
+//! caller's permission to read contacts; taking, pushing and everything about the secret is for
+//! administrators, and those actions (and exports) are audited.
+//!
+//! A receiver that fails a push answers `409 webhook_failed`: the request was sound but the
+//! receiver was not, and a 5xx from Rapport is kept for Rapport's own faults.
+
+use crate::auth::{audit, audit_denial};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiQuery, Ctx};
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use rapport_cdp::segments::snapshots::{self, CsvExport, Diff, Page, PushReport, Snapshot};
+use rapport_core::access::Action;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+fn require_contact_read(ctx: &Ctx) -> ApiResult<()> {
+    if ctx.principal.can("contact", Action::Read) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("you may not read contacts"))
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TakeSnapshot {
+    /// 1–200 characters (trimmed).
+    pub name: String,
+}
+
+/// Freezes the segment's current members (the segment must be live).
+#[utoipa::path(post, path = "/api/v1/cdp/segments/{id}/snapshots", tag = "segments",
+    params(("id" = String, Path)), request_body = TakeSnapshot,
+    responses((status = 201, body = Snapshot), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn take_snapshot(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<TakeSnapshot>,
+) -> ApiResult<(StatusCode, Json<Snapshot>)> {
+    audit_denial(&state, &ctx, "cdp.snapshot.take", ctx.require_admin()).await?;
+    let snapshot = snapshots::take(
+        &state.store,
+        &ctx.principal.workspace_id,
+        &id,
+        &input.name,
+        Some(&ctx.principal.user_id),
+    )
+    .await?;
+    audit(
+        &state,
+        &ctx,
+        "cdp.snapshot.take",
+        Some(snapshot.id.clone()),
+        "success",
+        json!({"segment_id": id, "name": snapshot.name, "version": snapshot.version,
+               "member_count": snapshot.member_count}),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(snapshot)))
+}
+
+/// The segment's snapshots, newest first.
+#[utoipa::path(get, path = "/api/v1/cdp/segments/{id}/snapshots", tag = "segments",
+    params(("id" = String, Path)),
+    responses((status = 200, body = [Snapshot]), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn list_snapshots(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<Snapshot>>> {
+    audit_denial(&state, &ctx, "cdp.snapshot", require_contact_read(&ctx)).await?;
+    Ok(Json(
+        snapshots::list(&state.store, &ctx.principal.workspace_id, &id).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/cdp/snapshots/{id}", tag = "segments",
+    params(("id" = String, Path)),
+    responses((status = 200, body = Snapshot), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get_snapshot(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Snapshot>> {
+    audit_denial(&state, &ctx, "cdp.snapshot", require_contact_read(&ctx)).await?;
+    Ok(Json(
+        snapshots::get(&state.store, &ctx.principal.workspace_id, &id).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MembersQuery {
+    /// Members per page, 1–1000 (default 100).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The frozen members, in profile id order.
+#[utoipa::path(get, path = "/api/v1/cdp/snapshots/{id}/members", tag = "segments",
+    params(("id" = String, Path), MembersQuery),
+    responses((status = 200, body = Page), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn snapshot_members(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<MembersQuery>,
+) -> ApiResult<Json<Page>> {
+    audit_denial(&state, &ctx, "cdp.snapshot", require_contact_read(&ctx)).await?;
+    Ok(Json(
+        snapshots::members(
+            &state.store,
+            &ctx.principal.workspace_id,
+            &id,
+            q.limit,
+            q.cursor.as_deref(),
+        )
+        .await?,
+    ))
+}
+
+/// `filename*` of Content-Disposition (RFC 5987): UTF-8, percent-encoded.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The members as CSV (UTF-8 with a BOM, CRLF line ends): `profile_id, contact_id, user_id,
+/// email, phone, entered_at` (RFC 3339, UTC). Cells a spreadsheet would read as a formula
+/// start with `'`. Audited as an export.
+#[utoipa::path(get, path = "/api/v1/cdp/snapshots/{id}/members.csv", tag = "segments",
+    params(("id" = String, Path)),
+    responses((status = 200, content_type = "text/csv", body = String),
+        (status = 404, body = crate::error::ErrorBody)))]
+pub async fn snapshot_csv(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    audit_denial(&state, &ctx, "cdp.snapshot", require_contact_read(&ctx)).await?;
+    let ws = &ctx.principal.workspace_id;
+    let snapshot = snapshots::get(&state.store, ws, &id).await?;
+    let export = snapshots::csv_export(&state.store, ws, &id).await?;
+    audit(
+        &state,
+        &ctx,
+        "cdp.snapshot.export",
+        Some(id.clone()),
+        "success",
+        json!({"rows": snapshot.member_count}),
+    )
+    .await?;
+    let disposition = format!(
+        "attachment; filename=\"snapshot-{id}.csv\"; filename*=UTF-8''{}.csv",
+        percent_encode(&snapshot.name)
+    );
+    // The BOM first, then the file chunk by chunk; a failure half-way ends the download early
+    // (the status line is already sent), and is logged.
+    let stream = futures_util::stream::unfold(
+        (Some(export), false),
+        |(export, bom_sent): (Option<CsvExport>, bool)| async move {
+            let mut export = export?;
+            if !bom_sent {
+                return Some((Ok(String::from("\u{feff}")), (Some(export), true)));
+            }
+            match export.next_chunk().await {
+                Ok(Some(chunk)) => Some((Ok(chunk), (Some(export), true))),
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::error!("snapshot CSV export failed: {e}");
+                    Some((Err(std::io::Error::other(e.to_string())), (None, true)))
+                }
+            }
+        },
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    /// The receiver: http or https, at most 2000 characters.
+    pub url: String,
+}
+
+/// POSTs the members to `url` as JSON in batches of 1000 (`{snapshot, batch, batches,
+/// members}`), each signed: `X-Rapport-Timestamp` (Unix seconds) and `X-Rapport-Signature:
+/// sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`. A receiver answering other than
+/// 2xx, or not at all within 10 s, stops the push: 409 `webhook_failed`.
+#[utoipa::path(post, path = "/api/v1/cdp/snapshots/{id}/push", tag = "segments",
+    params(("id" = String, Path)), request_body = PushRequest,
+    responses((status = 200, body = PushReport), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn push_snapshot(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<PushRequest>,
+) -> ApiResult<Json<PushReport>> {
+    audit_denial(&state, &ctx, "cdp.snapshot.push", ctx.require_admin()).await?;
+    let ws = &ctx.principal.workspace_id;
+    let url = snapshots::valid_url(&input.url)?;
+    // Never record a URL's credentials or query (tokens often travel there).
+    let target = format!(
+        "{}://{}{}",
+        url.scheme(),
+        url.host_str().unwrap_or(""),
+        url.port().map(|p| format!(":{p}")).unwrap_or_default()
+    ) + url.path();
+    match snapshots::push(&state.store, ws, &id, url.as_str()).await {
+        Ok(report) => {
+            audit(
+                &state,
+                &ctx,
+                "cdp.snapshot.push",
+                Some(id),
+                "success",
+                json!({"url": target, "members": report.members, "batches": report.batches,
+                       "status": report.status}),
+            )
+            .await?;
+            Ok(Json(report))
+        }
+        Err(rapport_cdp::CdpError::Conflict {
+            code: "webhook_failed",
+            message,
+        }) => {
+            audit(
+                &state,
+                &ctx,
+                "cdp.snapshot.push",
+                Some(id),
+                "failure",
+                json!({"url": target, "error": message}),
+            )
+            .await?;
+            Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "webhook_failed",
+                message,
+            ))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DiffQuery {
+    /// Members in each sample, 0–1000 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// How snapshot `other` differs from snapshot `id` (both of one segment): `joined` are in
+/// `other` only, `left` in `id` only.
+#[utoipa::path(get, path = "/api/v1/cdp/snapshots/{id}/diff/{other}", tag = "segments",
+    params(("id" = String, Path), ("other" = String, Path), DiffQuery),
+    responses((status = 200, body = Diff), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn diff_snapshots(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, other)): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<DiffQuery>,
+) -> ApiResult<Json<Diff>> {
+    audit_denial(&state, &ctx, "cdp.snapshot", require_contact_read(&ctx)).await?;
+    Ok(Json(
+        snapshots::diff(
+            &state.store,
+            &ctx.principal.workspace_id,
+            &id,
+            &other,
+            q.limit,
+        )
+        .await?,
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SigningSecret {
+    /// The key of the webhook signatures (HMAC-SHA256 over `"<timestamp>.<body>"`).
+    pub secret: String,
+}
+
+/// The workspace's webhook signing secret (created on first use).
+#[utoipa::path(get, path = "/api/v1/cdp/signing-secret", tag = "segments",
+    responses((status = 200, body = SigningSecret), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn get_signing_secret(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> ApiResult<Json<SigningSecret>> {
+    audit_denial(&state, &ctx, "cdp.signing_secret", ctx.require_admin()).await?;
+    Ok(Json(SigningSecret {
+        secret: snapshots::signing_secret(&state.store, &ctx.principal.workspace_id).await?,
+    }))
+}
+
+/// Replaces the signing secret; later pushes are signed with the new one.
+#[utoipa::path(post, path = "/api/v1/cdp/signing-secret/rotate", tag = "segments",
+    responses((status = 200, body = SigningSecret), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn rotate_signing_secret(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> ApiResult<Json<SigningSecret>> {
+    audit_denial(&state, &ctx, "cdp.signing_secret", ctx.require_admin()).await?;
+    let secret =
+        snapshots::rotate_signing_secret(&state.store, &ctx.principal.workspace_id).await?;
+    audit(
+        &state,
+        &ctx,
+        "cdp.signing_secret.rotate",
+        None,
+        "success",
+        json!({}),
+    )
+    .await?;
+    Ok(Json(SigningSecret { secret }))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn file_names_are_percent_encoded() {
+        assert_eq!(
+            super::percent_encode("六月 A-1.x"),
+            "%E5%85%AD%E6%9C%88%20A-1.x"
+        );
+    }
+}

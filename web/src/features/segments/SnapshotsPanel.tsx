@@ -1,0 +1,224 @@
+// Scene snapshots (场景化快照) of a segment: freeze the members now under a name
+// ("618大促前72小时活跃用户群"), list them, download one as CSV, push one to a webhook (signed),
+// and compare two (who joined, who left).
+import { Alert, App, Button, Col, Form, Input, Modal, Row, Select, Space, Statistic, Table, Typography } from 'antd';
+import { CameraOutlined, DiffOutlined, DownloadOutlined, SendOutlined } from '@ant-design/icons';
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { api } from '../../api/client';
+import { useI18n } from '../../i18n/I18nProvider';
+import { PageError, errorMessage } from '../../app/PageState';
+import { useCdpAccess } from '../cdp/api';
+import { segmentKeys, segmentPath, snapshotPath, useInvalidateSegments, type Segment, type Snapshot, type SnapshotDiff } from './api';
+import { MemberSample } from './members';
+
+export function SnapshotsPanel({ segment }: { segment: Segment }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const { message } = App.useApp();
+  const { isAdmin } = useCdpAccess();
+  const invalidate = useInvalidateSegments();
+  const [form] = Form.useForm<{ name: string }>();
+  const [taking, setTaking] = useState(false);
+  const [pushing, setPushing] = useState<Snapshot | null>(null);
+  const [compare, setCompare] = useState<{ from?: string; to?: string }>({});
+  const snapshots = useQuery({
+    queryKey: segmentKeys.snapshots(segment.id),
+    queryFn: () => api.get<Snapshot[]>(segmentPath(`/${segment.id}/snapshots`)),
+  });
+  const list = [...(snapshots.data ?? [])].sort((a, b) => b.taken_at.localeCompare(a.taken_at));
+
+  const take = async ({ name }: { name: string }) => {
+    setTaking(true);
+    try {
+      const snapshot = await api.post<Snapshot>(segmentPath(`/${segment.id}/snapshots`), { name: name.trim() });
+      message.success(t('segments.snapshots.taken', { name: snapshot.name, count: i18n.number(snapshot.member_count) }));
+      form.resetFields();
+      await invalidate();
+    } catch (error) {
+      message.error(errorMessage(i18n, error));
+    } finally {
+      setTaking(false);
+    }
+  };
+
+  const options = list.map((s) => ({ value: s.id, label: `${s.name} · ${i18n.dateTime(s.taken_at)}` }));
+
+  return (
+    <Space orientation="vertical" size="large" style={{ width: '100%' }} data-testid="snapshots">
+      {isAdmin && segment.state !== 'archived' && (
+        <Form form={form} layout="inline" onFinish={take} style={{ rowGap: 8 }}>
+          <Form.Item name="name" label={t('segments.snapshots.name')} rules={[{ required: true, whitespace: true, message: t('common.fieldRequired') }]}>
+            <Input style={{ minWidth: 280 }} maxLength={200} placeholder={t('segments.snapshots.namePlaceholder')} data-testid="snapshot-name" />
+          </Form.Item>
+          <Form.Item>
+            <Button type="primary" htmlType="submit" icon={<CameraOutlined />} loading={taking} data-testid="take-snapshot">
+              {t('segments.snapshots.take')}
+            </Button>
+          </Form.Item>
+        </Form>
+      )}
+      {snapshots.error ? (
+        <PageError error={snapshots.error} onRetry={() => snapshots.refetch()} />
+      ) : (
+        <Table<Snapshot>
+          size="small"
+          rowKey="id"
+          loading={snapshots.isLoading}
+          dataSource={list}
+          pagination={false}
+          locale={{ emptyText: t('segments.snapshots.empty') }}
+          scroll={{ x: 'max-content' }}
+          data-testid="snapshots-table"
+          columns={[
+            { key: 'name', title: t('common.name'), render: (_, s) => <Typography.Text strong>{s.name}</Typography.Text> },
+            { key: 'taken', title: t('segments.snapshots.takenAt'), render: (_, s) => i18n.dateTime(s.taken_at) },
+            { key: 'version', title: t('segments.version'), render: (_, s) => `v${s.version}` },
+            {
+              key: 'members',
+              title: t('segments.members.title'),
+              align: 'right',
+              render: (_, s) => <span data-testid="snapshot-members">{i18n.number(s.member_count)}</span>,
+            },
+            {
+              key: 'actions',
+              title: t('common.actions'),
+              render: (_, s) => (
+                <Space>
+                  <Button size="small" icon={<DownloadOutlined />} href={snapshotPath(`/${s.id}/members.csv`)} download data-testid="snapshot-csv">
+                    CSV
+                  </Button>
+                  {isAdmin && (
+                    <Button size="small" icon={<SendOutlined />} onClick={() => setPushing(s)} data-testid="snapshot-push">
+                      {t('segments.snapshots.push')}
+                    </Button>
+                  )}
+                </Space>
+              ),
+            },
+          ]}
+        />
+      )}
+      {list.length >= 2 && (
+        <div data-testid="snapshot-diff">
+          <Typography.Title level={5}>
+            <DiffOutlined /> {t('segments.diff.title')}
+          </Typography.Title>
+          <Space wrap>
+            <Select
+              style={{ minWidth: 260 }}
+              placeholder={t('segments.diff.from')}
+              aria-label={t('segments.diff.from')}
+              value={compare.from}
+              onChange={(from) => setCompare((c) => ({ ...c, from }))}
+              options={options}
+              data-testid="diff-from"
+            />
+            <Typography.Text>→</Typography.Text>
+            <Select
+              style={{ minWidth: 260 }}
+              placeholder={t('segments.diff.to')}
+              aria-label={t('segments.diff.to')}
+              value={compare.to}
+              onChange={(to) => setCompare((c) => ({ ...c, to }))}
+              options={options}
+              data-testid="diff-to"
+            />
+          </Space>
+          {compare.from && compare.to && compare.from !== compare.to && <DiffView from={compare.from} to={compare.to} />}
+        </div>
+      )}
+      {pushing && <PushModal snapshot={pushing} onClose={() => setPushing(null)} />}
+    </Space>
+  );
+}
+
+function DiffView({ from, to }: { from: string; to: string }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const diff = useQuery({
+    queryKey: segmentKeys.diff(from, to),
+    queryFn: () => api.get<SnapshotDiff>(snapshotPath(`/${from}/diff/${to}`), { limit: 20 }),
+  });
+  if (diff.error) return <PageError error={diff.error} onRetry={() => diff.refetch()} />;
+  if (!diff.data) return null;
+  const d = diff.data;
+  return (
+    <Row gutter={[16, 16]} style={{ marginTop: 16 }} data-testid="diff-result">
+      <Col xs={24} lg={12}>
+        <Statistic
+          title={t('segments.diff.joined')}
+          value={d.joined}
+          styles={{ content: { color: '#389e0d' } }}
+          formatter={(v) => <span data-testid="diff-joined">{i18n.number(Number(v))}</span>}
+        />
+        <MemberSample members={d.joined_sample} testId="diff-joined-sample" />
+      </Col>
+      <Col xs={24} lg={12}>
+        <Statistic
+          title={t('segments.diff.left')}
+          value={d.left}
+          styles={{ content: { color: '#cf1322' } }}
+          formatter={(v) => <span data-testid="diff-left">{i18n.number(Number(v))}</span>}
+        />
+        <MemberSample members={d.left_sample} testId="diff-left-sample" />
+      </Col>
+    </Row>
+  );
+}
+
+function PushModal({ snapshot, onClose }: { snapshot: Snapshot; onClose: () => void }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const { message } = App.useApp();
+  const [form] = Form.useForm<{ url: string }>();
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<string | null>(null);
+
+  const push = async ({ url }: { url: string }) => {
+    setBusy(true);
+    setFailure(null);
+    try {
+      const result = await api.post<Record<string, unknown> | undefined>(snapshotPath(`/${snapshot.id}/push`), { url: url.trim() });
+      const status = result && typeof result.status === 'number' ? result.status : null;
+      message.success(
+        status !== null
+          ? t('segments.snapshots.pushedStatus', { count: i18n.number(snapshot.member_count), status })
+          : t('segments.snapshots.pushed', { count: i18n.number(snapshot.member_count) }),
+      );
+      onClose();
+    } catch (error) {
+      setFailure(errorMessage(i18n, error));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal
+      open
+      title={t('segments.snapshots.pushTitle', { name: snapshot.name })}
+      onCancel={onClose}
+      okText={t('segments.snapshots.push')}
+      cancelText={t('common.cancel')}
+      confirmLoading={busy}
+      onOk={() => form.submit()}
+      destroyOnHidden
+    >
+      <Typography.Paragraph type="secondary">{t('segments.snapshots.pushHint')}</Typography.Paragraph>
+      {failure && <Alert type="error" showIcon title={failure} style={{ marginBottom: 12 }} />}
+      <Form form={form} layout="vertical" onFinish={push}>
+        <Form.Item
+          name="url"
+          label={t('segments.snapshots.url')}
+          rules={[
+            { required: true, message: t('common.fieldRequired') },
+            { type: 'url', message: t('segments.snapshots.badUrl') },
+          ]}
+        >
+          <Input placeholder="https://ads.example.com/audiences/hook" data-testid="push-url" />
+        </Form.Item>
+      </Form>
+    </Modal>
+  );
+}

@@ -1,6 +1,7 @@
 //! The segment engine: one task per node that keeps membership current. It takes, in order,
 //! the profiles each group commit touched (re-evaluating their customers in every live
-//! segment), due window timers (every 200 ms), and full evaluations (after a segment is
+//! segment), due window timers (every 200 ms) and CRM changes to contacts and companies
+//! (every second, through the outbox), and full evaluations (after a segment is
 //! created or its condition changes, or on request). Filling a new behaviour key's counters
 //! from the stored events runs beside it, so streaming does not wait for a backfill.
 //!
@@ -15,8 +16,10 @@ use super::full::{self, CountSource};
 use super::membership::{self, Change};
 use super::Compiled;
 use crate::error::CdpError;
+use crate::identity::profiles::in_list;
+use crate::sync::OutboxClaim;
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
-use rapport_store::{Store, Tx};
+use rapport_store::{table_name, Store, Tx};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -249,6 +252,86 @@ impl Engine {
         Ok(rows.len())
     }
 
+    /// Customers whose contact (or the contact's company) changed in the CRM are judged again,
+    /// for segments that test contact fields. Reads the outbox with its own cursor.
+    async fn crm_changes(&self) -> Result<(), CdpError> {
+        let Some(claim) = OutboxClaim::take(
+            &self.store,
+            "cdp.segments",
+            "object IN ('contact', 'company') AND topic LIKE 'record.%'",
+        )
+        .await?
+        else {
+            return Ok(());
+        };
+        let mut by_ws: BTreeMap<&str, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+        for e in &claim.rows {
+            let entry = by_ws.entry(e.workspace_id.as_str()).or_default();
+            if e.object == "contact" {
+                entry.0.insert(e.record_id.clone());
+            } else {
+                entry.1.insert(e.record_id.clone());
+            }
+        }
+        for (ws, (mut contacts, companies)) in by_ws {
+            if !self
+                .live(ws)
+                .await?
+                .iter()
+                .any(|s| s.condition.uses_contact)
+            {
+                continue;
+            }
+            let companies: Vec<String> = companies.into_iter().collect();
+            for chunk in companies.chunks(500) {
+                let table = rapport_core::names::quote(&table_name(ws, "contact"));
+                let rows = self
+                    .store
+                    .db
+                    .fetch_all(
+                        &format!(
+                            "SELECT id FROM {table} WHERE company IN ({})",
+                            in_list(&self.store, 1, chunk.len())
+                        ),
+                        &chunk
+                            .iter()
+                            .map(|c| SqlParam::Text(c.clone()))
+                            .collect::<Vec<_>>(),
+                        &[ColumnKind::Text],
+                    )
+                    .await;
+                // A workspace whose contacts have no company relation has nothing to follow.
+                if let Ok(rows) = rows {
+                    contacts.extend(rows.iter().map(|r| r.text(0)));
+                }
+            }
+            let contacts: Vec<String> = contacts.into_iter().collect();
+            let mut profiles = Vec::new();
+            for chunk in contacts.chunks(500) {
+                let mut params = vec![SqlParam::Text(ws.to_string())];
+                params.extend(chunk.iter().map(|c| SqlParam::Text(c.clone())));
+                let rows = self
+                    .store
+                    .db
+                    .fetch_all(
+                        &format!(
+                            "SELECT id FROM cdp_profiles WHERE workspace_id = {} AND contact_id IN ({})",
+                            self.store.ph(1),
+                            in_list(&self.store, 2, chunk.len())
+                        ),
+                        &params,
+                        &[ColumnKind::Text],
+                    )
+                    .await?;
+                profiles.extend(rows.iter().map(|r| r.text(0)));
+            }
+            for chunk in profiles.chunks(1_000) {
+                self.streaming(ws, chunk, None, "contact_changed").await?;
+            }
+        }
+        claim.done(&self.store).await
+    }
+
     /// Evaluates one segment over every customer and writes the differences.
     async fn full(&self, segment_id: &str) -> Result<FullReport, CdpError> {
         let started = Instant::now();
@@ -447,6 +530,7 @@ impl WorkspaceLock {
 async fn run(engine: Arc<Engine>, mut rx: mpsc::UnboundedReceiver<Command>) {
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks = 0u64;
     loop {
         tokio::select! {
             command = rx.recv() => {
@@ -463,6 +547,12 @@ async fn run(engine: Arc<Engine>, mut rx: mpsc::UnboundedReceiver<Command>) {
             _ = ticker.tick() => {
                 if let Err(e) = engine.tick().await {
                     tracing::warn!("segment timers: {e}");
+                }
+                ticks += 1;
+                if ticks % 5 == 0 {
+                    if let Err(e) = engine.crm_changes().await {
+                        tracing::warn!("segments after CRM changes: {e}");
+                    }
                 }
             }
         }

@@ -549,7 +549,7 @@ async fn run(engine: Arc<Engine>, mut rx: mpsc::UnboundedReceiver<Command>) {
                     tracing::warn!("segment timers: {e}");
                 }
                 ticks += 1;
-                if ticks % 5 == 0 {
+                if ticks.is_multiple_of(5) {
                     if let Err(e) = engine.crm_changes().await {
                         tracing::warn!("segments after CRM changes: {e}");
                     }

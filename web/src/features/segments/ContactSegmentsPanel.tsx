@@ -10,7 +10,7 @@ import { Link } from 'react-router';
 import { api } from '../../api/client';
 import { useI18n } from '../../i18n/I18nProvider';
 import { PageError, errorMessage } from '../../app/PageState';
-import { cdpPath, type JourneyPage } from '../cdp/api';
+import { cdpPath } from '../cdp/api';
 import { segmentKeys, type CustomerTag, type Membership } from './api';
 import { Lineage } from './Lineage';
 
@@ -37,7 +37,8 @@ export default function ContactSegmentsPanel({ contactId }: { contactId: string 
 
   const profile = useQuery({
     queryKey: ['segments', 'contact-profile', contactId],
-    queryFn: () => api.get<JourneyPage>(cdpPath(`/contacts/${contactId}/journey`), { limit: 1 }),
+    // The journey's first page names the contact's customer profile.
+    queryFn: () => api.get<{ profile_id?: string | null }>(cdpPath(`/contacts/${contactId}/journey`), { limit: 1 }),
     staleTime: 60_000,
   });
   const profileId = profile.data?.profile_id ?? null;

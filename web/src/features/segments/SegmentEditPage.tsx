@@ -14,7 +14,7 @@ import { PageError, PageLoading, errorMessage } from '../../app/PageState';
 import { filterFields } from '../records/filter/conditionModel';
 import { cdpKeys, cdpPath, useCdpAccess, type EventType, type HealthReport } from '../cdp/api';
 import { SegmentBuilder } from './SegmentBuilder';
-import { segmentKeys, segmentPath, useInvalidateSegments, type Preview, type Segment, type SegmentInput } from './api';
+import { segmentKeys, segmentPath, useInvalidateSegments, type Preview, type Segment, type SegmentInput, type SegmentPatch } from './api';
 import { blockForPointer, contactFields, fromCondition, newGroup, toCondition, UnreadableCondition, type SegmentGroup } from './model';
 import { MemberSample } from './members';
 
@@ -135,18 +135,20 @@ function Editor({ segment }: { segment?: Segment }) {
     setSaveError(null);
     try {
       const tag = values.tag?.trim() ?? '';
-      const body: SegmentInput = { name: values.name.trim(), description: values.description?.trim() ?? '' };
+      const name = values.name.trim();
+      const description = values.description?.trim() ?? '';
       let saved: Segment;
       if (segment) {
+        const patch: SegmentPatch = { name, description };
         // An empty tag removes it.
-        if (tag !== (segment.tag ?? '')) body.tag = tag;
+        if (tag !== (segment.tag ?? '')) patch.tag = tag;
         const before = initial.unreadable ? segment.condition : toCondition(fromCondition(segment.condition)).condition;
-        if (JSON.stringify(before) !== key) body.condition = built.condition;
-        saved = await api.patch<Segment>(segmentPath(`/${segment.id}`), body);
+        if (JSON.stringify(before) !== key) patch.condition = built.condition as Record<string, unknown>;
+        saved = await api.patch<Segment>(segmentPath(`/${segment.id}`), patch);
       } else {
-        if (tag) body.tag = tag;
-        body.condition = built.condition;
-        saved = await api.post<Segment>(segmentPath(), body);
+        const input: SegmentInput = { name, description, condition: built.condition as Record<string, unknown> };
+        if (tag) input.tag = tag;
+        saved = await api.post<Segment>(segmentPath(), input);
       }
       message.success(t('segments.saved', { name: saved.name }));
       await invalidate();

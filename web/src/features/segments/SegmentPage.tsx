@@ -11,7 +11,7 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { PageError, PageLoading, errorMessage } from '../../app/PageState';
 import { useCdpAccess } from '../cdp/api';
 import {
-  segmentKeys, segmentPath, useInvalidateSegments, type Change, type Evaluation, type Member, type Paged, type Segment, type Version,
+  segmentKeys, segmentPath, useInvalidateSegments, type Change, type ChangePage, type Evaluation, type Member, type MemberPage, type Segment, type Version,
 } from './api';
 import { useContactFieldLabel } from './fieldLabels';
 import { useMemberColumns } from './members';
@@ -157,7 +157,7 @@ function MembersTable({ id }: { id: string }) {
   const members = useInfiniteQuery({
     queryKey: segmentKeys.members(id),
     initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam, signal }) => api.get<Paged<Member>>(segmentPath(`/${id}/members`), { limit: PAGE_SIZE, cursor: pageParam }, signal),
+    queryFn: ({ pageParam, signal }) => api.get<MemberPage>(segmentPath(`/${id}/members`), { limit: PAGE_SIZE, cursor: pageParam }, signal),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
   const rows = members.data?.pages.flatMap((p) => p.items) ?? [];
@@ -192,7 +192,7 @@ function ChangesTable({ id }: { id: string }) {
   const changes = useInfiniteQuery({
     queryKey: segmentKeys.changes(id),
     initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam, signal }) => api.get<Paged<Change>>(segmentPath(`/${id}/changes`), { limit: PAGE_SIZE, cursor: pageParam }, signal),
+    queryFn: ({ pageParam, signal }) => api.get<ChangePage>(segmentPath(`/${id}/changes`), { limit: PAGE_SIZE, cursor: pageParam }, signal),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
   const rows = changes.data?.pages.flatMap((p) => p.items) ?? [];

@@ -6,7 +6,15 @@ import { Link } from 'react-router';
 import { useI18n } from '../../i18n/I18nProvider';
 import type { Member } from './api';
 
-export function MemberName({ member }: { member: Member }) {
+/** What segment members, preview samples and snapshot members (no name, no version) share. */
+export type MemberLike = Pick<Member, 'profile_id' | 'contact_id' | 'email' | 'phone' | 'user_id'> & {
+  contact_name?: string | null;
+  entered_at?: string | null;
+  version?: number | null;
+};
+
+
+export function MemberName({ member }: { member: MemberLike }) {
   const name = member.contact_name || member.email || member.phone || member.user_id || member.profile_id.slice(0, 8);
   if (member.contact_id) {
     return (
@@ -18,7 +26,7 @@ export function MemberName({ member }: { member: Member }) {
   return <Link to={`/cdp/profiles/${member.profile_id}`}>{name}</Link>;
 }
 
-export function useMemberColumns(options: { entered?: boolean; version?: boolean } = {}): ColumnsType<Member> {
+export function useMemberColumns(options: { entered?: boolean; version?: boolean } = {}): ColumnsType<MemberLike> {
   const i18n = useI18n();
   const { t } = i18n;
   return [
@@ -32,19 +40,19 @@ export function useMemberColumns(options: { entered?: boolean; version?: boolean
     },
     ...(options.entered === false
       ? []
-      : [{ key: 'entered', title: t('segments.members.enteredAt'), render: (_: unknown, m: Member) => (m.entered_at ? i18n.dateTime(m.entered_at) : t('common.none')) }]),
+      : [{ key: 'entered', title: t('segments.members.enteredAt'), render: (_: unknown, m: MemberLike) => (m.entered_at ? i18n.dateTime(m.entered_at) : t('common.none')) }]),
     ...(options.version
-      ? [{ key: 'version', title: t('segments.version'), render: (_: unknown, m: Member) => (m.version ? `v${m.version}` : t('common.none')) }]
+      ? [{ key: 'version', title: t('segments.version'), render: (_: unknown, m: MemberLike) => (m.version ? `v${m.version}` : t('common.none')) }]
       : []),
   ];
 }
 
 /** A small table of members (samples of previews and diffs). */
-export function MemberSample({ members, testId }: { members: Member[]; testId?: string }) {
+export function MemberSample({ members, testId }: { members: MemberLike[]; testId?: string }) {
   const { t } = useI18n();
   const columns = useMemberColumns({ entered: false });
   return (
-    <Table<Member>
+    <Table<MemberLike>
       size="small"
       rowKey="profile_id"
       dataSource={members}

@@ -75,9 +75,70 @@ pub async fn fill(store: &Store, workspace_id: &str, customers: usize) -> Result
         return Ok(());
     }
     let cdp: Arc<Cdp> = Cdp::start(store.clone());
-    let result = send(store, &cdp, workspace_id, customers).await;
+    let mut result = send(store, &cdp, workspace_id, customers).await;
+    if result.is_ok() {
+        result = segments(store, &cdp, workspace_id).await;
+    }
     cdp.stop();
     result
+}
+
+/// The articles' example segment and two others, evaluated, and a snapshot of one.
+async fn segments(store: &Store, cdp: &Cdp, workspace_id: &str) -> Result<()> {
+    let last_30 = json!({"last": 30, "unit": "days"});
+    let definitions = [
+        (
+            "A系列高意向客户",
+            "近30天浏览过A系列商品且未下单,且企业微信互动频次≥5次",
+            "A系列高意向",
+            json!({"all": [
+                {"behavior": {"event": "Product Viewed", "where": [{"property": "series", "op": "eq", "value": "A"}],
+                              "window": last_30, "count": {"op": "gte", "value": 1}}},
+                {"behavior": {"event": "Order Completed", "window": last_30, "count": {"op": "eq", "value": 0}}},
+                {"behavior": {"event": "WeCom Message", "window": last_30, "count": {"op": "gte", "value": 5}}}
+            ]}),
+        ),
+        (
+            "近72小时活跃",
+            "Active in the last 72 hours (any product view)",
+            "活跃",
+            json!({"behavior": {"event": "Product Viewed", "window": {"last": 72, "unit": "hours"},
+                                "count": {"op": "gte", "value": 1}}}),
+        ),
+        (
+            "Repeat buyers",
+            "Two or more orders in the last 90 days",
+            "复购",
+            json!({"behavior": {"event": "Order Completed", "window": {"last": 90, "unit": "days"},
+                                "count": {"op": "gte", "value": 2}}}),
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (name, description, tag, condition) in definitions {
+        let segment = rapport_cdp::segments::definitions::create(
+            store,
+            workspace_id,
+            rapport_cdp::segments::definitions::SegmentInput {
+                name: name.into(),
+                description: description.into(),
+                tag: Some(tag.into()),
+                condition,
+            },
+            None,
+        )
+        .await?;
+        cdp.segments.evaluate(&segment.id).await?;
+        ids.push(segment.id);
+    }
+    rapport_cdp::segments::snapshots::take(
+        store,
+        workspace_id,
+        &ids[1],
+        "618大促前72小时活跃用户群",
+        None,
+    )
+    .await?;
+    Ok(())
 }
 
 async fn send(store: &Store, cdp: &Cdp, workspace_id: &str, customers: usize) -> Result<()> {

@@ -10,6 +10,7 @@
 use crate::auth::{audit, audit_denial};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Ctx};
+use crate::routes::cdp::require_contact_read;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -17,18 +18,9 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rapport_cdp::segments::snapshots::{self, CsvExport, Diff, Page, PushReport, Snapshot};
-use rapport_core::access::Action;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
-
-fn require_contact_read(ctx: &Ctx) -> ApiResult<()> {
-    if ctx.principal.can("contact", Action::Read) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("you may not read contacts"))
-    }
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

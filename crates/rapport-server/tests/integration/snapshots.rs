@@ -3,6 +3,7 @@
 //! snapshots, signed webhook pushes in batches to a receiver started by the test, failing
 //! receivers and bad URLs, workspace isolation and the administrator-only actions.
 
+use crate::cdp::basic;
 use crate::harness::{assert_error, Api, Auth, Backend, TestServer};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -17,28 +18,6 @@ crate::both_backends!(
     snapshots_freeze_members_diff_and_export,
     snapshots_push_signed_batches_and_report_failures,
 );
-
-fn basic(write_key: &str) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let bytes = format!("{write_key}:").into_bytes();
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    format!("Basic {out}")
-}
 
 /// A source's tracking client.
 async fn tracker(server: &TestServer) -> Api {

@@ -104,7 +104,6 @@ case " $SUITES " in
 esac
 
 cargo build --release -p rapport
-BIN=./target/release/rapport
 
 note=()
 if [ -n "${BENCH_NOTE:-}" ]; then note=(--note "$BENCH_NOTE"); fi
@@ -122,6 +121,10 @@ cleanup() {
     if [ -n "$pg_running" ]; then ./scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
+# The bench runs a copy of the binary, so a build elsewhere during the run cannot replace it
+# (bench-segments starts the server from its own executable).
+cp ./target/release/rapport "$work/rapport"
+BIN="$work/rapport"
 
 # The header of a new results file (an existing file keeps its own).
 cat >"$work/header" <<EOF

@@ -2,16 +2,20 @@
 // admin builds the articles' example segment by clicking — "近30天浏览过A系列商品且未下单,且企业
 // 微信互动频次≥5次" (Product Viewed where series = A in the last 30 days ≥ 1, Order Completed in
 // the last 30 days = 0, WeCom Message in the last 30 days ≥ 5) — and sees the live count match
-// what the stored events imply; saves it and sees the members; a customer sent through
-// /v1/batch enters it, shows the segment's tag and the lineage of the membership on the contact
-// page; snapshots are taken before and after the customer's order makes them leave, and their
-// diff shows who left. The Chinese interface is checked too.
+// what the stored events imply, and a refused condition's message under its block; saves it and
+// sees the members; a customer sent through /v1/batch enters it, and the contact page shows the
+// segment's tag, manual tags and the lineage of the membership; a snapshot is taken and pushed
+// to a webhook, the customer's order makes them leave, and the diff of two snapshots shows it;
+// an edit makes version 2 and "re-evaluate now" reports what changed; the pages render in
+// Chinese, where a trait and a contact field are added too.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
 import { ADMIN, apiCall, launchBrowser, startServer } from './harness.mjs';
 
 const NAME = '近30天浏览过A系列商品且未下单,且企业微信互动频次≥5次';
-const TAG = 'A系列高意向';
+const TAG = 'E2E 高意向';
 const SNAPSHOT = '618大促前72小时活跃用户群';
 const USER = 'e2e-seg-user';
 const EMAIL = 'seg.e2e@example.cn';
@@ -76,6 +80,14 @@ async function until(what, check, timeout = 20_000) {
 async function choose(select, option) {
   await select.click();
   await page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: option }).first().click();
+  await until('the dropdown to close', async () => (await page.locator('.ant-select-dropdown:visible').count()) === 0);
+}
+
+/** Screenshots for a look at the pages, when E2E_SHOTS names a directory. */
+async function shot(name) {
+  if (!process.env.E2E_SHOTS) return;
+  await page.waitForTimeout(400);
+  await page.screenshot({ path: join(process.env.E2E_SHOTS, `${name}.png`), fullPage: true });
 }
 
 async function toast(text) {
@@ -148,7 +160,7 @@ test('the admin builds the example segment by clicking and the live count matche
   assert.match(await page.getByTestId('preview-took').innerText(), /counted in [\d,]+ ms/);
   const sampleRows = await page.getByTestId('preview-sample').locator('.ant-table-row').count();
   assert.equal(sampleRows, Math.min(expected, 10));
-  await page.screenshot({ path: '/tmp/segment-builder.png', fullPage: true });
+  await shot('segment-builder');
 });
 
 test('a condition the server refuses shows its message next to the block', async () => {
@@ -168,7 +180,7 @@ test('a condition the server refuses shows its message next to the block', async
 
 test('saving shows the members of the segment', async () => {
   await page.getByTestId('save-segment').click();
-  await page.waitForURL(/\/cdp\/segments\/[^/]+$/);
+  await page.waitForURL((u) => /^\/cdp\/segments\/[^/]+$/.test(u.pathname) && !u.pathname.endsWith('/new'));
   segmentId = page.url().split('/').pop();
   await page.getByTestId('segment-title').filter({ hasText: NAME }).waitFor();
   await until('the first evaluation', async () => {
@@ -179,16 +191,16 @@ test('saving shows the members of the segment', async () => {
   const rows = page.getByTestId('segment-members-table').locator('.ant-table-row');
   await until('the member rows', async () => (await rows.count()) === Math.min(expected, 50));
   const definition = await page.getByTestId('segment-definition').innerText();
-  assert.ok(definition.includes('Product Viewed where series is A at least 1 times in the last 30 days'), definition);
+  assert.ok(definition.includes('Product Viewed where series is A at least 1 time in the last 30 days'), definition);
   assert.ok(definition.includes('No Order Completed in the last 30 days'), definition);
   assert.ok(definition.includes('WeCom Message at least 5 times in the last 30 days'), definition);
 
   await page.getByTestId('cdp-menu').getByText('Segments').click();
-  const row = page.getByTestId('segments-table').locator('.ant-table-row').filter({ hasText: NAME });
+  const row = page.getByTestId('segments-table').locator('.ant-table-row').filter({ has: page.getByRole('link', { name: NAME, exact: true }) });
   await row.waitFor();
   assert.equal((await row.getByTestId('segment-members').innerText()).trim(), String(expected));
   assert.ok((await row.innerText()).includes(TAG));
-  await row.getByRole('link', { name: NAME }).click();
+  await row.getByRole('link', { name: NAME, exact: true }).click();
   await page.getByTestId('segment-page').waitFor();
 });
 
@@ -241,7 +253,7 @@ test("the contact page shows the segment's tag and the lineage of the membership
   const times = (await chain.evaluateAll((tags) => tags.map((tag) => Number(tag.getAttribute('data-at')))));
   const path = times.slice(0, (await lineage.getByTestId('lineage-path').getByTestId('lineage-event').count()));
   assert.deepEqual(path, [...path].sort((a, b) => a - b), 'events in time order');
-  await page.screenshot({ path: '/tmp/segment-lineage.png', fullPage: true });
+  await shot('segment-lineage');
 });
 
 test('snapshots before and after an order, and their diff shows who left', async () => {
@@ -252,6 +264,30 @@ test('snapshots before and after an order, and their diff shows who left', async
   await toast(`Snapshot ${SNAPSHOT} taken`);
   const first = page.getByTestId('snapshots-table').locator('.ant-table-row').filter({ hasText: SNAPSHOT });
   assert.equal((await first.getByTestId('snapshot-members').innerText()).trim(), String(expected + 1));
+
+  // Push it to a webhook (a receiver on loopback): signed JSON with the frozen members.
+  const received = [];
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      received.push({ signature: req.headers['x-rapport-signature'], body: JSON.parse(body) });
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise((ok) => receiver.listen(0, '127.0.0.1', ok));
+  try {
+    await first.getByTestId('snapshot-push').click();
+    await page.getByTestId('push-url').fill(`http://127.0.0.1:${receiver.address().port}/audiences`);
+    await page.locator('.ant-modal:visible').getByRole('button', { name: 'Push to webhook' }).click();
+    await toast(`Pushed ${expected + 1} members in 1 request(s) (HTTP 200)`);
+  } finally {
+    receiver.close();
+  }
+  assert.equal(received.length, 1);
+  assert.ok(received[0].signature);
+  assert.equal(received[0].body.snapshot.name, SNAPSHOT);
+  assert.ok(received[0].body.members.some((m) => m.email === EMAIL));
 
   await sendBatch([
     { type: 'track', userId: USER, event: 'Order Completed', timestamp: new Date(Date.now() - 60_000).toISOString(), messageId: 'seg-e2e-order', properties: { order_id: 'SO-E2E-1', total: 3299, currency: 'CNY', series: 'A' } },
@@ -274,16 +310,41 @@ test('snapshots before and after an order, and their diff shows who left', async
   assert.equal((await diff.getByTestId('diff-joined').innerText()).trim(), '0');
   assert.equal((await diff.getByTestId('diff-left').innerText()).trim(), '1');
   await diff.getByTestId('diff-left-sample').locator('.ant-table-row').filter({ hasText: EMAIL }).waitFor();
+  await shot('segment-snapshots');
 
   await page.getByRole('tab', { name: 'Entries and exits' }).click();
   await page.getByTestId('segment-changes').locator('.ant-table-row').first().filter({ hasText: 'Exited' }).waitFor();
+  await shot('segment-history');
+});
+
+test('editing the condition makes a new version; re-evaluating reports what changed', async () => {
+  await page.getByTestId('edit-segment').click();
+  await page.waitForURL(/\/edit$/);
+  const wecom = page.locator('[data-testid=segment-block][data-kind=behavior]').nth(2);
+  assert.equal(await wecom.getByTestId('count-value').inputValue(), '5');
+  assert.equal(await page.getByTestId('segment-tag').inputValue(), TAG);
+  await wecom.getByTestId('count-value').fill('4');
+  await wecom.getByTestId('count-value').press('Tab');
+  await page.getByTestId('save-segment').click();
+  await page.waitForURL((u) => /^\/cdp\/segments\/[^/]+$/.test(u.pathname));
+  await page.getByTestId('segment-definition').getByText('WeCom Message at least 4 times in the last 30 days').waitFor();
+  await page.getByRole('tab', { name: 'Versions' }).click();
+  const versions = page.getByTestId('segment-versions').locator('.ant-table-row');
+  await until('two versions', async () => (await versions.count()) === 2);
+  assert.ok((await versions.first().innerText()).includes('v2'));
+  assert.ok((await versions.nth(1).innerText()).includes('at least 5 times'));
+
+  await page.getByTestId('evaluate-segment').click();
+  const result = page.getByTestId('evaluate-result');
+  await result.waitFor();
+  assert.match(await result.innerText(), /[\d,]+ members: [\d,]+ entered, [\d,]+ exited \([\d,]+ ms\)/);
 });
 
 test('the segment pages render in Chinese', async () => {
   await page.getByTestId('language-switch').getByText('中文').click();
   await page.getByRole('tab', { name: '进出记录' }).waitFor();
   await page.getByRole('tab', { name: '快照' }).click();
-  await page.getByTestId('snapshots-table').getByText('快照时间').waitFor();
+  await page.getByTestId('snapshots-table').getByRole('columnheader', { name: '快照时间' }).waitFor();
   await page.getByTestId('cdp-menu').getByText('人群包').click();
   await page.getByRole('heading', { name: '人群包' }).waitFor();
   await page.getByTestId('new-segment').click();
@@ -292,4 +353,23 @@ test('the segment pages render in Chinese', async () => {
   await choose(page.getByTestId('behavior-did'), /^未做过$/);
   await page.getByTestId('segment-preview').getByText('实时人数').waitFor();
   await page.getByTestId('segment-preview').getByText(/耗时 [\d,]+ 毫秒/).waitFor();
+  const before = (await page.getByTestId('preview-count').innerText()).trim();
+
+  // A trait and a contact field, in a group of "any": the server takes them as built.
+  await page.getByTestId('segment-root').getByTestId('add-group').last().click();
+  const group = page.getByTestId('segment-group');
+  await group.getByTestId('add-trait').click();
+  const trait = group.locator('[data-testid=segment-block][data-kind=trait]');
+  await trait.getByLabel('属性名').fill('plan');
+  await trait.getByLabel('值').fill('会员');
+  await group.getByTestId('add-field').click();
+  const field = group.locator('[data-testid=segment-block][data-kind=field]');
+  await choose(field.getByLabel('字段'), /^生命周期阶段$/);
+  await choose(field.getByLabel('运算符'), /^不为空$/);
+  await until('the count of the new condition', async () => {
+    const state = await page.getByTestId('segment-preview').getAttribute('data-state');
+    return state === 'ready' && (await page.getByTestId('preview-count').innerText()).trim() !== before;
+  });
+  assert.equal(await page.getByTestId('block-error').count(), 0);
+  await shot('segment-builder-zh');
 });

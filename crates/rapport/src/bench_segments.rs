@@ -373,12 +373,14 @@ struct Generator {
 }
 
 impl Generator {
-    /// Makes every event in time order and sends them in chunks; returns the events per profile.
-    fn run(self, tx: &mpsc::Sender<Chunk>) -> Vec<u32> {
+    /// Makes every event in time order and sends them in chunks; returns the events per profile
+    /// and the bytes of all bodies.
+    fn run(self, tx: &mpsc::Sender<Chunk>) -> (Vec<u32>, u64) {
         let mut rng = StdRng::seed_from_u64(self.seed ^ 0x5eed_0e7e_4750_0001);
         let mut counts = vec![0u32; self.profiles.len()];
         let mut body = String::with_capacity(256);
         let mut k = 0u64;
+        let mut body_bytes = 0u64;
         while k < self.timeline.events {
             let n = usize::try_from(self.timeline.events - k)
                 .unwrap_or(CHUNK)
@@ -400,6 +402,7 @@ impl Generator {
                 }
                 body.clear();
                 event.write_body(&mut body, user, &id, ts);
+                body_bytes += body.len() as u64;
                 if self.copy {
                     let profile_id = self
                         .profiles
@@ -447,7 +450,7 @@ impl Generator {
                 break;
             }
         }
-        counts
+        (counts, body_bytes)
     }
 }
 
@@ -530,7 +533,7 @@ async fn fill_sqlite(
     source_id: &str,
     profiles: &Arc<Profiles>,
     rx: &mut mpsc::Receiver<Chunk>,
-) -> Result<(Duration, Duration, u64)> {
+) -> Result<(Duration, Duration)> {
     let mut conn = writer.acquire().await?;
     // A throw-away load: no fsync, and a large page cache for the index builds that follow.
     sqlx::raw_sql("PRAGMA synchronous = OFF; PRAGMA cache_size = -1048576")
@@ -579,7 +582,7 @@ async fn fill_sqlite(
 
     let started = Instant::now();
     let full = insert_sql(EVENT_COLUMNS, 11, CHUNK);
-    let (mut in_tx, mut done, mut body_bytes) = (0usize, 0u64, 0u64);
+    let (mut in_tx, mut done) = (0usize, 0u64);
     sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
     while let Some(chunk) = rx.recv().await {
         let Chunk::Rows(rows) = chunk else {
@@ -594,7 +597,6 @@ async fn fill_sqlite(
         };
         let mut query = sqlx::query(sql);
         for row in &rows {
-            body_bytes += row.body.len() as u64;
             query = query
                 .bind(ws)
                 .bind(source_id)
@@ -618,7 +620,7 @@ async fn fill_sqlite(
         }
     }
     sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
-    Ok((profiles_took, started.elapsed(), body_bytes))
+    Ok((profiles_took, started.elapsed()))
 }
 
 fn progress(done: u64, started: Instant) {
@@ -642,7 +644,7 @@ async fn fill_postgres(
     ws: &str,
     profiles: &Arc<Profiles>,
     rx: &mut mpsc::Receiver<Chunk>,
-) -> Result<(Duration, Duration, u64)> {
+) -> Result<(Duration, Duration)> {
     let started = Instant::now();
     let mut text = Vec::with_capacity(profiles.len() * 80);
     for i in 0..profiles.len() {
@@ -678,7 +680,7 @@ async fn fill_postgres(
 
     let started = Instant::now();
     let statement = format!("COPY {EVENT_COLUMNS} FROM STDIN");
-    let (mut done, mut bytes) = (0u64, 0u64);
+    let mut done = 0u64;
     let mut copy = None;
     let mut in_copy = 0usize;
     while let Some(chunk) = rx.recv().await {
@@ -689,7 +691,6 @@ async fn fill_postgres(
             copy = Some(pool.copy_in_raw(&statement).await?);
         }
         if let Some(c) = copy.as_mut() {
-            bytes += text.len() as u64;
             c.send(text).await?;
         }
         in_copy += rows;
@@ -705,7 +706,7 @@ async fn fill_postgres(
     if let Some(c) = copy.take() {
         c.finish().await?;
     }
-    Ok((profiles_took, started.elapsed(), bytes))
+    Ok((profiles_took, started.elapsed()))
 }
 
 async fn fill(
@@ -780,10 +781,10 @@ async fn fill(
         Bare::Postgres(pool) => fill_postgres(pool, &ws, &profiles, &mut rx).await,
     };
     drop(rx);
-    let counts = generating
+    let (counts, body_bytes) = generating
         .join()
         .map_err(|_| anyhow!("the event generator failed"))?;
-    let (profiles_took, events_took, body_bytes) = loaded?;
+    let (profiles_took, events_took) = loaded?;
     println!(
         "  {} events in {:.0} s",
         number(args.events),
@@ -2029,6 +2030,12 @@ fn report(args: &SegmentsArgs, f: &Findings) -> String {
         mib(f.memory_end.hwm_kib),
         mib(f.memory_end.rss_kib)
     );
+    if f.backend == "PostgreSQL" {
+        let _ = writeln!(
+            md,
+            "PostgreSQL's own processes (its shared buffers and backends) are not included."
+        );
+    }
     let p99 = percentile(&delays, 0.99);
     let _ = writeln!(md, "\nGoals:\n");
     let _ = writeln!(
@@ -2137,7 +2144,7 @@ mod tests {
         let profiles = Arc::new(Profiles::new(50, 1, 0));
         for copy in [false, true] {
             let (tx, mut rx) = mpsc::channel(100);
-            let counts = Generator {
+            let (counts, bytes) = Generator {
                 profiles: profiles.clone(),
                 timeline: Timeline::new(1_800_000_000_000, 2_500),
                 seed: 1,
@@ -2148,6 +2155,7 @@ mod tests {
             .run(&tx);
             drop(tx);
             assert_eq!(counts.iter().map(|c| u64::from(*c)).sum::<u64>(), 2_500);
+            assert!(bytes > 2_500 * 100 && bytes < 2_500 * 200, "{bytes}");
             let mut rows = 0;
             while let Ok(chunk) = rx.try_recv() {
                 match chunk {

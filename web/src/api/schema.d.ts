@@ -1791,9 +1791,10 @@ export interface components {
             unregistered_properties: string[];
         };
         Page: {
-            items: components["schemas"]["SnapshotMember"][];
-            /** @description Pass as `cursor` for the next page; absent on the last page. */
+            contact_id?: string | null;
+            entries: components["schemas"]["Entry"][];
             next_cursor?: string | null;
+            profile_id?: string | null;
         };
         /** @description A live count while a condition is being edited. */
         Preview: {
@@ -2089,6 +2090,11 @@ export interface components {
             phone?: string | null;
             profile_id: string;
             user_id?: string | null;
+        };
+        SnapshotPage: {
+            items: components["schemas"]["SnapshotMember"][];
+            /** @description Pass as `cursor` for the next page; absent on the last page. */
+            next_cursor?: string | null;
         };
         Source: {
             /** Format: date-time */
@@ -3655,7 +3661,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page"];
+                    "application/json": components["schemas"]["SnapshotPage"];
                 };
             };
             404: {

@@ -70,7 +70,7 @@ pub struct SnapshotMember {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Page {
+pub struct SnapshotPage {
     pub items: Vec<SnapshotMember>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
@@ -415,7 +415,7 @@ pub async fn members(
     snapshot_id: &str,
     limit: Option<i64>,
     cursor: Option<&str>,
-) -> Result<Page, CdpError> {
+) -> Result<SnapshotPage, CdpError> {
     get(store, workspace_id, snapshot_id).await?;
     let limit = limit.unwrap_or(100).clamp(1, 1_000);
     let mut items = member_rows(store, snapshot_id, cursor, limit + 1).await?;
@@ -426,7 +426,7 @@ pub async fn members(
     } else {
         None
     };
-    Ok(Page { items, next_cursor })
+    Ok(SnapshotPage { items, next_cursor })
 }
 
 /// One CSV cell: neutralised when a spreadsheet would read it as a formula, quoted per RFC 4180

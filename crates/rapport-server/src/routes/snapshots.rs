@@ -17,7 +17,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use rapport_cdp::segments::snapshots::{self, CsvExport, Diff, Page, PushReport, Snapshot};
+use rapport_cdp::segments::snapshots::{self, CsvExport, Diff, SnapshotPage, PushReport, Snapshot};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -104,13 +104,13 @@ pub struct MembersQuery {
 /// The frozen members, in profile id order.
 #[utoipa::path(get, path = "/api/v1/cdp/snapshots/{id}/members", tag = "segments",
     params(("id" = String, Path), MembersQuery),
-    responses((status = 200, body = Page), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = SnapshotPage), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn snapshot_members(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<MembersQuery>,
-) -> ApiResult<Json<Page>> {
+) -> ApiResult<Json<SnapshotPage>> {
     audit_denial(&state, &ctx, "cdp.snapshot", require_contact_read(&ctx)).await?;
     Ok(Json(
         snapshots::members(

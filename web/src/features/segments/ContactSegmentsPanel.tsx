@@ -14,18 +14,6 @@ import { cdpPath } from '../cdp/api';
 import { segmentKeys, type CustomerTag, type Membership } from './api';
 import { Lineage } from './Lineage';
 
-/** Lists may come bare or wrapped (`{items}`, `{tags}`, `{segments}`). */
-function items<T>(value: unknown, ...names: string[]): T[] {
-  if (Array.isArray(value)) return value as T[];
-  if (value && typeof value === 'object') {
-    for (const name of ['items', ...names]) {
-      const inner = (value as Record<string, unknown>)[name];
-      if (Array.isArray(inner)) return inner as T[];
-    }
-  }
-  return [];
-}
-
 export default function ContactSegmentsPanel({ contactId }: { contactId: string }) {
   const i18n = useI18n();
   const { t } = i18n;
@@ -44,12 +32,12 @@ export default function ContactSegmentsPanel({ contactId }: { contactId: string 
   const profileId = profile.data?.profile_id ?? null;
   const tags = useQuery({
     queryKey: segmentKeys.contactTags(contactId),
-    queryFn: async () => items<CustomerTag>(await api.get<unknown>(cdpPath(`/contacts/${contactId}/tags`)), 'tags'),
+    queryFn: () => api.get<CustomerTag[]>(cdpPath(`/contacts/${contactId}/tags`)),
   });
   const memberships = useQuery({
     queryKey: segmentKeys.memberships(profileId ?? ''),
     enabled: Boolean(profileId),
-    queryFn: async () => items<Membership>(await api.get<unknown>(cdpPath(`/profiles/${profileId}/segments`)), 'segments'),
+    queryFn: () => api.get<Membership[]>(cdpPath(`/profiles/${profileId}/segments`)),
   });
 
   const refresh = () => client.invalidateQueries({ queryKey: segmentKeys.contactTags(contactId) });

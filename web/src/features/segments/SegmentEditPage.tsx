@@ -2,7 +2,7 @@
 // live count with a sample of members (a debounced preview of the condition being edited, with
 // whether the count is complete and how long it took). Server errors that point into the
 // condition are shown under their block.
-import { Alert, App, Button, Card, Col, Form, Input, Row, Space, Spin, Statistic, Tag, Tooltip, Typography } from 'antd';
+import { Alert, App, Button, Card, Col, Form, Input, Result, Row, Space, Spin, Statistic, Tag, Tooltip, Typography } from 'antd';
 import { SaveOutlined } from '@ant-design/icons';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useState } from 'react';
@@ -45,11 +45,14 @@ function shortMessage(error: ApiError): string {
 
 export default function SegmentEditPage() {
   const { id } = useParams();
+  const { t } = useI18n();
+  const { isAdmin } = useCdpAccess();
   const segment = useQuery({
     queryKey: segmentKeys.one(id ?? ''),
-    enabled: Boolean(id),
+    enabled: Boolean(id) && isAdmin,
     queryFn: () => api.get<Segment>(segmentPath(`/${id}`)),
   });
+  if (!isAdmin) return <Result status="403" title="403" subTitle={t('cdp.adminOnly')} />;
   if (id && segment.isLoading) return <PageLoading />;
   if (id && (segment.error || !segment.data)) return <PageError error={segment.error} onRetry={() => segment.refetch()} />;
   return <Editor key={id ?? 'new'} segment={segment.data} />;

@@ -15,7 +15,7 @@ import {
 } from './api';
 import { useContactFieldLabel } from './fieldLabels';
 import { useMemberColumns } from './members';
-import { describeCause, describeCondition } from './model';
+import { describeCause, describeCondition, shortId } from './model';
 import { SnapshotsPanel } from './SnapshotsPanel';
 import { StateTag } from './StateTag';
 
@@ -30,7 +30,8 @@ export default function SegmentPage() {
   const { isAdmin } = useCdpAccess();
   const invalidate = useInvalidateSegments();
   const fieldLabel = useContactFieldLabel();
-  const segment = useQuery({ queryKey: segmentKeys.one(id), queryFn: () => api.get<Segment>(segmentPath(`/${id}`)) });
+  // Membership moves as events arrive: the counts refresh on their own.
+  const segment = useQuery({ queryKey: segmentKeys.one(id), queryFn: () => api.get<Segment>(segmentPath(`/${id}`)), refetchInterval: 15_000 });
   const [evaluating, setEvaluating] = useState(false);
   const [evaluation, setEvaluation] = useState<Evaluation | null>(null);
 
@@ -221,7 +222,7 @@ function ChangesTable({ id }: { id: string }) {
           {
             key: 'who',
             title: t('segments.members.customer'),
-            render: (_, c) => <Link to={`/cdp/profiles/${c.profile_id}`}>{c.profile_id.slice(0, 8)}</Link>,
+            render: (_, c) => <Link to={`/cdp/profiles/${c.profile_id}`}>{shortId(c.profile_id)}</Link>,
           },
           { key: 'at', title: t('segments.history.at'), render: (_, c) => i18n.dateTime(c.at) },
           { key: 'cause', title: t('segments.history.cause'), render: (_, c) => <span data-testid="change-cause">{describeCause(t, c.cause)}</span> },

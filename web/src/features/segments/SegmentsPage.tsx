@@ -16,7 +16,7 @@ export default function SegmentsPage() {
   const { t } = i18n;
   const { isAdmin } = useCdpAccess();
   const navigate = useNavigate();
-  const list = useQuery({ queryKey: segmentKeys.list, queryFn: () => api.get<Segment[]>(segmentPath()) });
+  const list = useQuery({ queryKey: segmentKeys.list, queryFn: () => api.get<Segment[]>(segmentPath()), refetchInterval: 15_000 });
 
   return (
     <div data-testid="segments">

@@ -9,7 +9,7 @@ import { api } from '../../api/client';
 import { useI18n } from '../../i18n/I18nProvider';
 import { PageError, errorMessage } from '../../app/PageState';
 import { useCdpAccess } from '../cdp/api';
-import { segmentKeys, segmentPath, snapshotPath, useInvalidateSegments, type Segment, type Snapshot, type SnapshotDiff } from './api';
+import { segmentKeys, segmentPath, snapshotPath, useInvalidateSegments, type PushReport, type Segment, type Snapshot, type SnapshotDiff } from './api';
 import { MemberSample } from './members';
 
 export function SnapshotsPanel({ segment }: { segment: Segment }) {
@@ -179,13 +179,8 @@ function PushModal({ snapshot, onClose }: { snapshot: Snapshot; onClose: () => v
     setBusy(true);
     setFailure(null);
     try {
-      const result = await api.post<Record<string, unknown> | undefined>(snapshotPath(`/${snapshot.id}/push`), { url: url.trim() });
-      const status = result && typeof result.status === 'number' ? result.status : null;
-      message.success(
-        status !== null
-          ? t('segments.snapshots.pushedStatus', { count: i18n.number(snapshot.member_count), status })
-          : t('segments.snapshots.pushed', { count: i18n.number(snapshot.member_count) }),
-      );
+      const report = await api.post<PushReport>(snapshotPath(`/${snapshot.id}/push`), { url: url.trim() });
+      message.success(t('segments.snapshots.pushed', { count: i18n.number(report.members), batches: report.batches, status: report.status }));
       onClose();
     } catch (error) {
       setFailure(errorMessage(i18n, error));

@@ -5,6 +5,7 @@ import type { ColumnsType } from 'antd/es/table';
 import { Link } from 'react-router';
 import { useI18n } from '../../i18n/I18nProvider';
 import type { Member } from './api';
+import { shortId } from './model';
 
 /** What segment members, preview samples and snapshot members (no name, no version) share. */
 export type MemberLike = Pick<Member, 'profile_id' | 'contact_id' | 'email' | 'phone' | 'user_id'> & {
@@ -15,7 +16,7 @@ export type MemberLike = Pick<Member, 'profile_id' | 'contact_id' | 'email' | 'p
 
 
 export function MemberName({ member }: { member: MemberLike }) {
-  const name = member.contact_name || member.email || member.phone || member.user_id || member.profile_id.slice(0, 8);
+  const name = member.contact_name || member.email || member.phone || member.user_id || shortId(member.profile_id);
   if (member.contact_id) {
     return (
       <Link to={`/o/contact/${member.contact_id}`} data-testid="member-contact">

@@ -245,7 +245,7 @@ describe('readable conditions', () => {
   it('describes the example in both languages', () => {
     expect(describeCondition(en, EXAMPLE)).toEqual([
       'All of:',
-      '  - Product Viewed where series is A at least 1 times in the last 30 days',
+      '  - Product Viewed where series is A at least 1 time in the last 30 days',
       '  - No Order Completed in the last 30 days',
       '  - WeCom Message at least 5 times in the last 30 days',
     ]);
@@ -260,6 +260,10 @@ describe('readable conditions', () => {
       'Ad Clicked more than 2 times from 2026-06-15 to 2026-06-17',
     );
     expect(describeCondition(en, { not: { trait: 'vip', op: 'is_not_empty' } })).toEqual(['Not:', '  - Trait vip is not empty']);
+    // as lineage gives a behaviour's test
+    expect(describeLeaf(en, { event: 'WeCom Message', window: { last: 30, unit: 'days' }, count: { op: 'gte', value: 5 } })).toBe(
+      'WeCom Message at least 5 times in the last 30 days',
+    );
   });
 });
 
@@ -278,7 +282,7 @@ describe('causes', () => {
     expect(describeCause(en, 'window_expired')).toBe('Time window expired');
     expect(describeCause(zh, 'window_expired')).toBe('时间窗口到期');
     expect(describeCause(en, { kind: 'definition_changed', version: 2 })).toBe('Definition changed (v2)');
-    expect(describeCause(en, { kind: 'merged', profile_id: '0192abcd-ef' })).toBe('Merged with profile 0192abcd');
+    expect(describeCause(en, { kind: 'merged', profile_id: '01a2032f-1b2c-7d3e-8f40-123456789abc' })).toBe('Merged with profile …56789abc');
     expect(describeCause(en, 'archived')).toBe('Segment archived');
   });
 });

@@ -508,8 +508,10 @@ export function windowText(t: T, window: unknown): string {
 export function describeLeaf(t: T, leaf: unknown, fieldLabel: (path: string) => string = (p) => p): string {
   if (typeof leaf !== 'object' || leaf === null) return '';
   const map = leaf as Record<string, unknown>;
-  if (typeof map.behavior === 'object' && map.behavior !== null) {
-    const b = map.behavior as Record<string, unknown>;
+  // Lineage gives a behaviour's test without its `behavior` wrapper.
+  const bare = typeof map.event === 'string' && typeof map.count === 'object';
+  if (bare || (typeof map.behavior === 'object' && map.behavior !== null)) {
+    const b = (bare ? map : map.behavior) as Record<string, unknown>;
     const event = String(b.event ?? '');
     const where = Array.isArray(b.where)
       ? (b.where as Record<string, unknown>[])
@@ -520,7 +522,8 @@ export function describeLeaf(t: T, leaf: unknown, fieldLabel: (path: string) => 
     const count = (b.count ?? {}) as Record<string, unknown>;
     const what = where ? t('segments.describe.eventWhere', { event, where }) : event;
     if (count.op === 'eq' && count.value === 0) return t('segments.describe.didNot', { what, window });
-    return t('segments.describe.did', { what, window, op: opText(t, `count.${String(count.op)}`), n: String(count.value ?? '') });
+    const n = String(count.value ?? '');
+    return t(n === '1' ? 'segments.describe.didOne' : 'segments.describe.did', { what, window, op: opText(t, `count.${String(count.op)}`), n });
   }
   if (typeof map.trait === 'string') {
     const value = map.value === undefined || map.value === null ? '' : ` ${valueText(map.value)}`;
@@ -637,6 +640,11 @@ export function parseCause(cause: unknown): Cause {
   };
 }
 
+/** A profile id short enough to show: its random tail (UUIDv7s of one moment share their head). */
+export function shortId(id: string): string {
+  return id.length > 12 ? `…${id.slice(-8)}` : id;
+}
+
 /** A cause as a short sentence. */
 export function describeCause(t: T, cause: unknown): string {
   const c = parseCause(cause);
@@ -650,7 +658,7 @@ export function describeCause(t: T, cause: unknown): string {
     case 'definition_changed':
       return c.version !== undefined ? t('segments.cause.definitionVersion', { version: c.version }) : t('segments.cause.definition_changed');
     case 'merged':
-      return c.profileId ? t('segments.cause.mergedWith', { profile: c.profileId.slice(0, 8) }) : t('segments.cause.merged');
+      return c.profileId ? t('segments.cause.mergedWith', { profile: shortId(c.profileId) }) : t('segments.cause.merged');
     case 'unmerged':
       return t('segments.cause.unmerged');
     case 'archived':

@@ -56,9 +56,14 @@ interface GroupProps {
 
 function GroupEditor({ group, root, fields, update }: GroupProps) {
   const { t } = useI18n();
-  const mode = group.negate ? 'not' : group.combinator;
+  // "None of" is not(any); a negated all (read from a saved condition) is "not all of".
+  const mode = group.negate ? (group.combinator === 'any' ? 'not' : 'notAll') : group.combinator;
   const setMode = (next: string) =>
-    update(group.id, (n) => ({ ...(n as Group), combinator: next === 'any' ? 'any' : 'all', negate: next === 'not' }));
+    update(group.id, (n) => ({
+      ...(n as Group),
+      combinator: next === 'any' || next === 'not' ? 'any' : 'all',
+      negate: next === 'not' || next === 'notAll',
+    }));
   const add = (node: FilterNode) => update(group.id, (n) => ({ ...(n as Group), children: [...(n as Group).children, node] }));
   return (
     <div
@@ -82,6 +87,7 @@ function GroupEditor({ group, root, fields, update }: GroupProps) {
             { value: 'all', label: t('filter.all') },
             { value: 'any', label: t('filter.any') },
             { value: 'not', label: t('filter.not') },
+            { value: 'notAll', label: t('filter.notAll') },
           ]}
         />
         {!root && (

@@ -77,6 +77,10 @@ pub struct SegmentsArgs {
     /// Measured membership changes while events stream in.
     #[arg(long, default_value_t = 300)]
     samples: usize,
+    /// A new sample starts at most this often (milliseconds), so the samples spread over the
+    /// background load.
+    #[arg(long, default_value_t = 100)]
+    sample_every_ms: u64,
     /// Events per second of the background load during the streaming measurement.
     #[arg(long, default_value_t = 2_000)]
     stream_rate: u64,
@@ -955,9 +959,10 @@ async fn export(bare: &Bare, ws: &str, sink: &mpsc::Sender<Vec<u8>>) -> Result<u
     loop {
         let page: Vec<ExportRow> = match bare {
             Bare::Sqlite { readers, .. } => {
+                // `+workspace_id`: walk the rowid, never the (workspace_id, name, ts) index.
                 sqlx::query_as(
                     "SELECT seq, profile_id, name, ts, json_extract(body, '$.properties.series') FROM cdp_events \
-                     WHERE workspace_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                     WHERE seq > ?2 AND +workspace_id = ?1 ORDER BY seq LIMIT ?3",
                 )
                 .bind(ws)
                 .bind(after)
@@ -965,17 +970,15 @@ async fn export(bare: &Bare, ws: &str, sink: &mpsc::Sender<Vec<u8>>) -> Result<u
                 .fetch_all(readers)
                 .await?
             }
-            Bare::Postgres(pool) => {
-                sqlx::query_as(
-                    "SELECT seq, profile_id, name, ts, body->'properties'->>'series' FROM cdp_events \
+            Bare::Postgres(pool) => sqlx::query_as(
+                "SELECT seq, profile_id, name, ts, body->'properties'->>'series' FROM cdp_events \
                      WHERE workspace_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-                )
-                .bind(ws)
-                .bind(after)
-                .bind(EXPORT_PAGE)
-                .fetch_all(pool)
-                .await?
-            }
+            )
+            .bind(ws)
+            .bind(after)
+            .bind(EXPORT_PAGE)
+            .fetch_all(pool)
+            .await?,
         };
         let Some(last) = page.last() else {
             break;
@@ -1554,7 +1557,11 @@ async fn sample_all(
     out: &mut Streaming,
 ) -> Result<()> {
     let total = args.samples + WARMUP_SAMPLES;
+    let every = Duration::from_millis(args.sample_every_ms);
+    let mut next = Instant::now();
     for s in 0..total {
+        tokio::time::sleep_until(next.into()).await;
+        next = Instant::now() + every;
         let user = format!("{}-s{s}", setup.tag);
         // Four of the five WeCom messages and a view of a series-A product: not a member yet.
         let mut events = vec![track(
@@ -1968,7 +1975,7 @@ fn report(args: &SegmentsArgs, f: &Findings) -> String {
     let _ = writeln!(md, "\n### Streaming\n");
     let _ = writeln!(
         md,
-        "While a background load sent `POST /v1/batch` requests of {} events of the fill's mix from the fill's profiles at a steady {} events/s (achieved {:.0} events/s over {:.0} s; acknowledgement p50 {}, p99 {}; {} errors{}{}), each sample sent a fresh customer one `Product Viewed` (series A) and four `WeCom Message` events, checked the customer was not a member, then sent the fifth message and polled `GET /api/v1/cdp/profiles/{{id}}/segments` every {} ms until the segment showed. Delay = answer of the poll that showed it − acknowledgement (200) of the fifth message. {} samples after {} of warm-up{}{}.\n",
+        "While a background load sent `POST /v1/batch` requests of {} events of the fill's mix from the fill's profiles at a steady {} events/s (achieved {:.0} events/s over {:.0} s; acknowledgement p50 {}, p99 {}; {} errors{}{}), each sample sent a fresh customer one `Product Viewed` (series A) and four `WeCom Message` events, checked the customer was not a member, then sent the fifth message and polled `GET /api/v1/cdp/profiles/{{id}}/segments` every {} ms until the segment showed. Delay = answer of the poll that showed it − acknowledgement (200) of the fifth message. {} samples after {} of warm-up, one started at most every {} ms{}{}.\n",
         args.stream_batch,
         number(args.stream_rate),
         st.background_events as f64 / st.background_secs.max(0.001),
@@ -1988,6 +1995,7 @@ fn report(args: &SegmentsArgs, f: &Findings) -> String {
         POLL_EVERY.as_millis(),
         delays.len() + st.timeouts,
         st.warmup,
+        args.sample_every_ms,
         if st.timeouts > 0 {
             format!(
                 "; **{} never showed within {} s**",

@@ -513,8 +513,8 @@ async fn merge(
             // Rows to lock must exist: another node may be adding to the same counters.
             tx.execute(
                 &format!(
-                    "INSERT INTO cdp_behavior_counts (key_id, profile_id, total, recent) \
-                     SELECT v.k, v.p, 0, '' FROM (VALUES {}) AS v(k, p) \
+                    "INSERT INTO cdp_behavior_counts (key_id, profile_id, total, recent, latest) \
+                     SELECT v.k, v.p, 0, '', 0 FROM (VALUES {}) AS v(k, p) \
                      ON CONFLICT (key_id, profile_id) DO NOTHING",
                     tuples.join(", ")
                 ),
@@ -543,28 +543,31 @@ async fn merge(
             .iter()
             .map(|r| ((r.text(0), r.text(1)), Counts::parse(r.int(2), &r.text(3))))
             .collect();
-        let mut out = Vec::with_capacity(chunk.len() * 4);
+        let mut out = Vec::with_capacity(chunk.len() * 5);
         let mut values = Vec::with_capacity(chunk.len());
         for (pair, more) in chunk {
             let mut counts = existing.remove(*pair).unwrap_or_default();
             counts.absorb(more, depths.get(&pair.0).copied().unwrap_or(2));
             let n = out.len();
             values.push(format!(
-                "({}, {}, {}, {})",
+                "({}, {}, {}, {}, {})",
                 ph(tx, n + 1),
                 ph(tx, n + 2),
                 ph(tx, n + 3),
-                ph(tx, n + 4)
+                ph(tx, n + 4),
+                ph(tx, n + 5)
             ));
             out.push(SqlParam::Text(pair.0.clone()));
             out.push(SqlParam::Text(pair.1.clone()));
             out.push(SqlParam::Int(counts.total));
             out.push(SqlParam::Text(counts.recent_text()));
+            out.push(SqlParam::Int(counts.recent.first().copied().unwrap_or(0)));
         }
         tx.execute(
             &format!(
-                "INSERT INTO cdp_behavior_counts (key_id, profile_id, total, recent) VALUES {} \
-                 ON CONFLICT (key_id, profile_id) DO UPDATE SET total = excluded.total, recent = excluded.recent",
+                "INSERT INTO cdp_behavior_counts (key_id, profile_id, total, recent, latest) VALUES {} \
+                 ON CONFLICT (key_id, profile_id) DO UPDATE SET total = excluded.total, recent = excluded.recent, \
+                 latest = excluded.latest",
                 values.join(", ")
             ),
             &out,
@@ -843,36 +846,50 @@ pub async fn load_counts(
     Ok(out)
 }
 
-/// Every counter row of one key, page by page (full evaluation).
+/// The counter rows of one key whose newest event is after `since`, page by page (full
+/// evaluation: a row with no event inside a window adds nothing to its count).
 pub async fn scan_key(
     store: &Store,
     key: &str,
+    since: i64,
     mut each: impl FnMut(String, Counts),
 ) -> Result<(), CdpError> {
-    let mut after = String::new();
+    const PAGE: usize = 50_000;
+    let (mut after_latest, mut after_profile) = (since, String::new());
     loop {
         let rows = store
             .db
             .fetch_all(
                 &format!(
-                    "SELECT profile_id, total, recent FROM cdp_behavior_counts \
-                     WHERE key_id = {} AND profile_id > {} ORDER BY profile_id LIMIT 50000",
+                    "SELECT profile_id, total, recent, latest FROM cdp_behavior_counts \
+                     WHERE key_id = {} AND latest >= {} AND (latest > {} OR profile_id > {}) \
+                     ORDER BY latest, profile_id LIMIT {PAGE}",
                     store.ph(1),
-                    store.ph(2)
+                    store.ph(2),
+                    store.ph(3),
+                    store.ph(4)
                 ),
                 &[
                     SqlParam::Text(key.to_string()),
-                    SqlParam::Text(after.clone()),
+                    SqlParam::Int(after_latest),
+                    SqlParam::Int(after_latest),
+                    SqlParam::Text(after_profile.clone()),
                 ],
-                &[ColumnKind::Text, ColumnKind::Int, ColumnKind::Text],
+                &[
+                    ColumnKind::Text,
+                    ColumnKind::Int,
+                    ColumnKind::Text,
+                    ColumnKind::Int,
+                ],
             )
             .await?;
         let n = rows.len();
         for r in rows {
-            after = r.text(0);
+            after_latest = r.int(3);
+            after_profile = r.text(0);
             each(r.text(0), Counts::parse(r.int(1), &r.text(2)));
         }
-        if n < 50_000 {
+        if n < PAGE {
             return Ok(());
         }
     }

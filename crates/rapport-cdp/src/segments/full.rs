@@ -3,7 +3,7 @@
 //! candidates come from the anchor behaviour when there is one (a customer without a single
 //! matching event cannot be a member), else from every customer.
 
-use super::behavior::{self, Counts};
+use super::behavior::{self, Behavior, Counts};
 use super::condition::{Facts, SegmentCondition};
 use super::evaluate::{customers, empty_record};
 use super::Compiled;
@@ -83,37 +83,14 @@ pub async fn evaluate(
     deadline: Option<Instant>,
 ) -> Result<Evaluation, CdpError> {
     let parents = Parents::load(store, ws).await?;
-    let mut tallies: Vec<HashMap<String, Tally>> = Vec::with_capacity(sources.len());
-    for (b, source) in condition.behaviors.iter().zip(sources) {
-        let mut per_root: HashMap<String, Tally> = HashMap::new();
-        let mut add = |profile: &str, c: &Counts| {
-            let n = b.count_one(c, now);
-            let e = b.expiry_one(c, now);
-            if n == 0 && e.is_none() {
-                return;
-            }
-            let t = per_root
-                .entry(parents.root(profile).to_string())
-                .or_default();
-            t.count += n;
-            t.expiry = match (t.expiry, e) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-        };
-        match source {
-            CountSource::Key(key) => {
-                behavior::scan_key(store, &key, |profile, c| add(&profile, &c)).await?
-            }
-            CountSource::Events(map) => {
-                for (profile, c) in &map {
-                    add(profile, c);
-                }
-            }
-        }
-        tallies.push(per_root);
-        check_deadline(deadline)?;
-    }
+    // Each behaviour's counters are read on their own connection, side by side.
+    let scans = condition
+        .behaviors
+        .iter()
+        .zip(sources)
+        .map(|(b, source)| tally(store, b, source, &parents, now));
+    let tallies: Vec<HashMap<String, Tally>> = futures_util::future::try_join_all(scans).await?;
+    check_deadline(deadline)?;
     let candidates: Vec<String> = match condition.anchor() {
         Some(i) => tallies[i]
             .iter()
@@ -179,6 +156,46 @@ pub async fn evaluate(
         members,
         others_due,
     })
+}
+
+/// One behaviour's count and next expiry per customer at `now`.
+async fn tally(
+    store: &Store,
+    b: &Behavior,
+    source: CountSource,
+    parents: &Parents,
+    now: i64,
+) -> Result<HashMap<String, Tally>, CdpError> {
+    let mut per_root: HashMap<String, Tally> = HashMap::new();
+    let mut add = |profile: String, c: &Counts| {
+        let n = b.count_one(c, now);
+        let e = b.expiry_one(c, now);
+        if n == 0 && e.is_none() {
+            return;
+        }
+        let root = match parents.root(&profile) {
+            r if r == profile => profile,
+            r => r.to_string(),
+        };
+        let t = per_root.entry(root).or_default();
+        t.count += n;
+        t.expiry = match (t.expiry, e) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    };
+    match source {
+        CountSource::Key(key) => {
+            let since = b.window_start(now) - 1;
+            behavior::scan_key(store, &key, since, |profile, c| add(profile, &c)).await?
+        }
+        CountSource::Events(map) => {
+            for (profile, c) in map {
+                add(profile, &c);
+            }
+        }
+    }
+    Ok(per_root)
 }
 
 fn check_deadline(deadline: Option<Instant>) -> Result<(), CdpError> {

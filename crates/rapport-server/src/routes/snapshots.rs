@@ -17,7 +17,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use rapport_cdp::segments::snapshots::{self, CsvExport, Diff, SnapshotPage, PushReport, Snapshot};
+use rapport_cdp::segments::snapshots::{self, CsvExport, Diff, PushReport, Snapshot, SnapshotPage};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};

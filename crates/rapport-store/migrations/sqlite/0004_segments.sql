@@ -41,15 +41,19 @@ CREATE TABLE cdp_behavior_keys (
     UNIQUE (workspace_id, signature)
 );
 
--- Per (behaviour, profile): how many matching events, and the newest `depth` of their times
--- (comma-separated epoch ms, newest first). The profile is the event's own profile.
+-- Per (behaviour, profile): how many matching events, the newest `depth` of their times
+-- (comma-separated epoch ms, newest first) and the newest alone (`latest`, 0 when none), which
+-- lets a full evaluation read only the counters with an event inside its window. The profile is
+-- the event's own profile.
 CREATE TABLE cdp_behavior_counts (
     key_id TEXT NOT NULL,
     profile_id TEXT NOT NULL,
     total INTEGER NOT NULL,
     recent TEXT NOT NULL,
+    latest INTEGER NOT NULL,
     PRIMARY KEY (key_id, profile_id)
 ) WITHOUT ROWID;
+CREATE INDEX cdp_behavior_counts_latest ON cdp_behavior_counts (key_id, latest, profile_id);
 
 CREATE TABLE cdp_segment_members (
     segment_id TEXT NOT NULL,

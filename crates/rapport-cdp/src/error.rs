@@ -39,6 +39,12 @@ pub enum CdpError {
     Store(#[from] StoreError),
 }
 
+impl From<rapport_core::CoreError> for CdpError {
+    fn from(error: rapport_core::CoreError) -> Self {
+        CdpError::Store(error.into())
+    }
+}
+
 impl CdpError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         CdpError::BadRequest {

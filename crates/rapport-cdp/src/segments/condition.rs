@@ -8,7 +8,7 @@
 use super::behavior::{Behavior, CountOp, CountTest, JsonOp, JsonTest, PropertyFilter, Window};
 use crate::error::CdpError;
 use crate::json_schema::Schema;
-use rapport_core::condition::{CheckedCondition, Condition, DateContext};
+use rapport_core::condition::{parse_tree, CheckedCondition, Condition, DateContext, Tree};
 use rapport_core::metadata::WorkspaceSchema;
 use rapport_core::record::Record;
 use rapport_core::CoreError;
@@ -24,9 +24,6 @@ pub const MAX_COUNT: u32 = 1_000;
 /// Shortest and longest sliding window.
 pub const MIN_WINDOW_MS: i64 = 60_000;
 pub const MAX_WINDOW_MS: i64 = 366 * 86_400_000;
-/// Deepest nesting, most nodes: the kernel's limits.
-const MAX_DEPTH: usize = rapport_core::condition::MAX_DEPTH;
-const MAX_NODES: usize = rapport_core::condition::MAX_NODES;
 
 /// A condition ready to evaluate.
 #[derive(Debug, Clone)]
@@ -40,11 +37,10 @@ pub struct SegmentCondition {
     pub uses_traits: bool,
 }
 
+/// A segment's leaf: a kernel field test on the contact, a trait test, or a behaviour test
+/// (an index into `behaviors`).
 #[derive(Debug, Clone)]
-enum SNode {
-    All(Vec<SNode>),
-    Any(Vec<SNode>),
-    Not(Box<SNode>),
+enum SLeaf {
     Field(Box<CheckedCondition>, Json),
     Trait {
         name: String,
@@ -53,6 +49,8 @@ enum SNode {
     },
     Behavior(usize),
 }
+
+type SNode = Tree<SLeaf>;
 
 /// What is known of one customer when a condition is evaluated.
 pub struct Facts<'a> {
@@ -97,13 +95,12 @@ impl SegmentCondition {
         }
         let mut compiler = Compiler {
             cx,
-            nodes: 0,
             behaviors: Vec::new(),
             relations: Vec::new(),
             uses_contact: false,
             uses_traits: false,
         };
-        let root = compiler.node(json, "/", 1)?;
+        let root = parse_tree(json, &mut |map, path| compiler.leaf(map, path))?;
         if is_trivially_true(&root) {
             return Err(CdpError::Condition {
                 code: "segment_matches_everything",
@@ -128,11 +125,13 @@ impl SegmentCondition {
     /// top-level `all` item, or the root itself), if any: its counters list every candidate.
     pub fn anchor(&self) -> Option<usize> {
         let positive = |n: &SNode| match n {
-            SNode::Behavior(i) => self.behaviors[*i].count.requires_events().then_some(*i),
+            Tree::Leaf(SLeaf::Behavior(i)) => {
+                self.behaviors[*i].count.requires_events().then_some(*i)
+            }
             _ => None,
         };
         match &self.root {
-            SNode::All(items) => items.iter().find_map(positive),
+            Tree::All(items) => items.iter().find_map(positive),
             other => positive(other),
         }
     }
@@ -166,22 +165,22 @@ pub enum LeafInfo {
 
 fn collect(node: &SNode, negated: bool, out: &mut Vec<LeafInfo>) {
     match node {
-        SNode::All(items) | SNode::Any(items) => {
+        Tree::All(items) | Tree::Any(items) => {
             for n in items {
                 collect(n, negated, out);
             }
         }
-        SNode::Not(inner) => collect(inner, !negated, out),
-        SNode::Field(_, json) => out.push(LeafInfo::Field {
+        Tree::Not(inner) => collect(inner, !negated, out),
+        Tree::Leaf(SLeaf::Field(_, json)) => out.push(LeafInfo::Field {
             json: json.clone(),
             negated,
         }),
-        SNode::Trait { name, json, .. } => out.push(LeafInfo::Trait {
+        Tree::Leaf(SLeaf::Trait { name, json, .. }) => out.push(LeafInfo::Trait {
             name: name.clone(),
             json: json.clone(),
             negated,
         }),
-        SNode::Behavior(index) => out.push(LeafInfo::Behavior {
+        Tree::Leaf(SLeaf::Behavior(index)) => out.push(LeafInfo::Behavior {
             index: *index,
             negated,
         }),
@@ -209,30 +208,30 @@ fn nul_at(json: &Json, path: &str) -> Option<String> {
 
 fn is_trivially_true(node: &SNode) -> bool {
     match node {
-        SNode::All(items) => items.iter().all(is_trivially_true),
-        SNode::Any(items) => items.iter().any(is_trivially_true),
-        SNode::Not(inner) => is_trivially_false(inner),
-        _ => false,
+        Tree::All(items) => items.iter().all(is_trivially_true),
+        Tree::Any(items) => items.iter().any(is_trivially_true),
+        Tree::Not(inner) => is_trivially_false(inner),
+        Tree::Leaf(_) => false,
     }
 }
 
 fn is_trivially_false(node: &SNode) -> bool {
     match node {
-        SNode::All(items) => items.iter().any(is_trivially_false),
-        SNode::Any(items) => items.iter().all(is_trivially_false),
-        SNode::Not(inner) => is_trivially_true(inner),
-        _ => false,
+        Tree::All(items) => items.iter().any(is_trivially_false),
+        Tree::Any(items) => items.iter().all(is_trivially_false),
+        Tree::Not(inner) => is_trivially_true(inner),
+        Tree::Leaf(_) => false,
     }
 }
 
 fn eval(node: &SNode, c: &SegmentCondition, facts: &Facts<'_>) -> bool {
     match node {
-        SNode::All(items) => items.iter().all(|n| eval(n, c, facts)),
-        SNode::Any(items) => items.iter().any(|n| eval(n, c, facts)),
-        SNode::Not(inner) => !eval(inner, c, facts),
-        SNode::Field(checked, _) => checked.eval(facts.contact, facts.related),
-        SNode::Trait { name, test, .. } => test.eval(facts.traits.get(name)),
-        SNode::Behavior(i) => c.behaviors[*i]
+        Tree::All(items) => items.iter().all(|n| eval(n, c, facts)),
+        Tree::Any(items) => items.iter().any(|n| eval(n, c, facts)),
+        Tree::Not(inner) => !eval(inner, c, facts),
+        Tree::Leaf(SLeaf::Field(checked, _)) => checked.eval(facts.contact, facts.related),
+        Tree::Leaf(SLeaf::Trait { name, test, .. }) => test.eval(facts.traits.get(name)),
+        Tree::Leaf(SLeaf::Behavior(i)) => c.behaviors[*i]
             .count
             .eval(facts.counts.get(*i).copied().unwrap_or(0)),
     }
@@ -240,7 +239,6 @@ fn eval(node: &SNode, c: &SegmentCondition, facts: &Facts<'_>) -> bool {
 
 struct Compiler<'a, 'b> {
     cx: &'a CheckContext<'b>,
-    nodes: usize,
     behaviors: Vec<Behavior>,
     relations: Vec<String>,
     uses_contact: bool,
@@ -248,30 +246,19 @@ struct Compiler<'a, 'b> {
 }
 
 impl Compiler<'_, '_> {
-    fn node(&mut self, json: &Json, path: &str, depth: usize) -> Result<SNode, CdpError> {
-        if depth > MAX_DEPTH {
-            return Err(err(
-                path,
-                format!("conditions nest at most {MAX_DEPTH} levels deep"),
-            ));
-        }
-        self.nodes += 1;
-        if self.nodes > MAX_NODES {
-            return Err(err(
-                path,
-                format!("a condition has at most {MAX_NODES} nodes"),
-            ));
-        }
-        let Json::Object(map) = json else {
-            return Err(err(
-                path,
-                "expected an object: all, any, not, field, trait or behavior",
-            ));
-        };
-        for kind in ["all", "any", "not", "behavior", "trait"] {
-            if map.contains_key(kind) {
-                return self.kind(kind, map, path, depth);
+    /// A leaf of the tree: `behavior`, `trait` or `field`.
+    fn leaf(&mut self, map: &Map<String, Json>, path: &str) -> Result<SLeaf, CdpError> {
+        if let Some(inner) = map.get("behavior") {
+            if let Some(other) = map.keys().find(|k| *k != "behavior") {
+                return Err(err(
+                    &child(path, other),
+                    "unknown key: a \"behavior\" node has no other keys",
+                ));
             }
+            return self.behavior(inner, &child(path, "behavior"));
+        }
+        if map.contains_key("trait") {
+            return self.trait_leaf(map, path);
         }
         if map.contains_key("field") {
             return self.field(map, path);
@@ -282,55 +269,7 @@ impl Compiler<'_, '_> {
         ))
     }
 
-    fn kind(
-        &mut self,
-        kind: &str,
-        map: &Map<String, Json>,
-        path: &str,
-        depth: usize,
-    ) -> Result<SNode, CdpError> {
-        if kind == "trait" {
-            return self.trait_leaf(map, path);
-        }
-        if let Some(other) = map.keys().find(|k| *k != kind) {
-            return Err(err(
-                &child(path, other),
-                format!("unknown key: a {kind:?} node has no other keys"),
-            ));
-        }
-        let inner_path = child(path, kind);
-        let inner = &map[kind];
-        match kind {
-            "not" => Ok(SNode::Not(Box::new(self.node(
-                inner,
-                &inner_path,
-                depth + 1,
-            )?))),
-            "behavior" => self.behavior(inner, &inner_path),
-            _ => {
-                let Json::Array(items) = inner else {
-                    return Err(err(&inner_path, "expected a list of conditions"));
-                };
-                if items.len() > MAX_NODES {
-                    return Err(err(
-                        &inner_path,
-                        format!("a condition has at most {MAX_NODES} nodes"),
-                    ));
-                }
-                let mut nodes = Vec::with_capacity(items.len());
-                for (i, item) in items.iter().enumerate() {
-                    nodes.push(self.node(item, &child(&inner_path, &i.to_string()), depth + 1)?);
-                }
-                Ok(if kind == "all" {
-                    SNode::All(nodes)
-                } else {
-                    SNode::Any(nodes)
-                })
-            }
-        }
-    }
-
-    fn field(&mut self, map: &Map<String, Json>, path: &str) -> Result<SNode, CdpError> {
+    fn field(&mut self, map: &Map<String, Json>, path: &str) -> Result<SLeaf, CdpError> {
         let field = map.get("field").and_then(Json::as_str).unwrap_or_default();
         let Some(rest) = field.strip_prefix("contact.") else {
             return Err(err(
@@ -364,10 +303,10 @@ impl Compiler<'_, '_> {
             }
         }
         self.uses_contact = true;
-        Ok(SNode::Field(Box::new(checked), written))
+        Ok(SLeaf::Field(Box::new(checked), written))
     }
 
-    fn trait_leaf(&mut self, map: &Map<String, Json>, path: &str) -> Result<SNode, CdpError> {
+    fn trait_leaf(&mut self, map: &Map<String, Json>, path: &str) -> Result<SLeaf, CdpError> {
         if let Some(unknown) = map
             .keys()
             .find(|k| !matches!(k.as_str(), "trait" | "op" | "value"))
@@ -388,14 +327,14 @@ impl Compiler<'_, '_> {
         };
         let test = JsonTest::parse(map, path, false)?;
         self.uses_traits = true;
-        Ok(SNode::Trait {
+        Ok(SLeaf::Trait {
             name,
             test,
             json: Json::Object(map.clone()),
         })
     }
 
-    fn behavior(&mut self, json: &Json, path: &str) -> Result<SNode, CdpError> {
+    fn behavior(&mut self, json: &Json, path: &str) -> Result<SLeaf, CdpError> {
         let Json::Object(map) = json else {
             return Err(err(
                 path,
@@ -439,7 +378,7 @@ impl Compiler<'_, '_> {
         let mut behavior = Behavior::new(event, filters, window, count);
         behavior.json = json.clone();
         self.behaviors.push(behavior);
-        Ok(SNode::Behavior(self.behaviors.len() - 1))
+        Ok(SLeaf::Behavior(self.behaviors.len() - 1))
     }
 
     fn filters(

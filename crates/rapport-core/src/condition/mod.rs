@@ -80,6 +80,8 @@ mod dates;
 mod eval;
 mod parse;
 mod sql;
+
+pub use parse::parse_tree;
 #[cfg(test)]
 mod tests;
 
@@ -222,14 +224,19 @@ pub struct Condition {
     root: Node,
 }
 
-/// One node of a parsed condition.
+/// The shape every condition shares: `all` / `any` / `not` nodes over leaves of one kind. The
+/// kernel's leaves are field tests ([`Leaf`]); segments add behaviour and trait tests and read
+/// the same shape with [`parse_tree`].
 #[derive(Debug, Clone, PartialEq)]
-pub enum Node {
-    All(Vec<Node>),
-    Any(Vec<Node>),
-    Not(Box<Node>),
-    Leaf(Leaf),
+pub enum Tree<L> {
+    All(Vec<Tree<L>>),
+    Any(Vec<Tree<L>>),
+    Not(Box<Tree<L>>),
+    Leaf(L),
 }
+
+/// One node of a parsed condition.
+pub type Node = Tree<Leaf>;
 
 /// A field test as written. `value` is the raw JSON (absent or `null` for operators without one).
 #[derive(Debug, Clone, PartialEq)]

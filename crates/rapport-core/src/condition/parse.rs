@@ -1,7 +1,7 @@
 //! JSON → [`Condition`]: shape, operators, value shapes and the size limits.
 
 use super::{
-    child, echo, Condition, Leaf, Node, Op, MAX_DEPTH, MAX_FIELD_NAME_LEN, MAX_LIST_ITEMS,
+    child, echo, Condition, Leaf, Op, Tree, MAX_DEPTH, MAX_FIELD_NAME_LEN, MAX_LIST_ITEMS,
     MAX_NODES, MAX_RELATIVE_DAYS, MAX_STRING_CHARS, MAX_TOTAL_VALUES,
 };
 use crate::CoreError;
@@ -11,16 +11,98 @@ use serde_json::{Map, Value as Json};
 const MAX_VALUE_DEPTH: usize = 3;
 
 pub(super) fn parse(json: &Json) -> Result<Condition, CoreError> {
-    let mut parser = Parser {
-        nodes: 0,
-        values: 0,
-    };
-    let root = parser.node(json, "/", 1)?;
+    let mut parser = Parser { values: 0 };
+    let root = parse_tree(json, &mut |map, path| parser.leaf(map, path))?;
     Ok(Condition { root })
 }
 
-struct Parser {
+/// Reads one leaf object (with its JSON pointer) into a leaf of the tree.
+pub type LeafReader<'f, L, E> = dyn FnMut(&Map<String, Json>, &str) -> Result<L, E> + 'f;
+
+/// Reads the `all` / `any` / `not` shape within [`MAX_DEPTH`] and [`MAX_NODES`]; every other
+/// object is a leaf, read by `leaf` with its JSON pointer.
+pub fn parse_tree<L, E: From<CoreError>>(
+    json: &Json,
+    leaf: &mut LeafReader<'_, L, E>,
+) -> Result<Tree<L>, E> {
+    let mut walker = Walker { nodes: 0, leaf };
+    walker.node(json, "/", 1)
+}
+
+struct Walker<'f, L, E> {
     nodes: usize,
+    leaf: &'f mut LeafReader<'f, L, E>,
+}
+
+impl<L, E: From<CoreError>> Walker<'_, L, E> {
+    fn node(&mut self, json: &Json, path: &str, depth: usize) -> Result<Tree<L>, E> {
+        if depth > MAX_DEPTH {
+            return Err(err(
+                path,
+                format!("conditions nest at most {MAX_DEPTH} levels deep"),
+            )
+            .into());
+        }
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err(err(path, format!("a condition has at most {MAX_NODES} nodes")).into());
+        }
+        let Json::Object(map) = json else {
+            return Err(err(
+                path,
+                "expected an object: {\"all\": [..]}, {\"any\": [..]}, {\"not\": ..} or a test",
+            )
+            .into());
+        };
+        let mut combinators = map
+            .keys()
+            .filter(|k| matches!(k.as_str(), "all" | "any" | "not"));
+        let Some(kind) = combinators.next() else {
+            return (self.leaf)(map, path).map(Tree::Leaf);
+        };
+        if let Some(other) = map.keys().find(|k| *k != kind) {
+            return Err(err(
+                &child(path, other),
+                format!("unknown key: a {kind:?} node has no other keys"),
+            )
+            .into());
+        }
+        let inner_path = child(path, kind);
+        let Some(inner) = map.get(kind.as_str()) else {
+            return Err(err(&inner_path, "missing").into());
+        };
+        match kind.as_str() {
+            "not" => Ok(Tree::Not(Box::new(self.node(
+                inner,
+                &inner_path,
+                depth + 1,
+            )?))),
+            _ => {
+                let Json::Array(items) = inner else {
+                    return Err(err(&inner_path, "expected a list of conditions").into());
+                };
+                if items.len() > MAX_NODES {
+                    return Err(err(
+                        &inner_path,
+                        format!("a condition has at most {MAX_NODES} nodes"),
+                    )
+                    .into());
+                }
+                let mut nodes = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    nodes.push(self.node(item, &child(&inner_path, &i.to_string()), depth + 1)?);
+                }
+                Ok(if kind == "all" {
+                    Tree::All(nodes)
+                } else {
+                    Tree::Any(nodes)
+                })
+            }
+        }
+    }
+}
+
+struct Parser {
     values: usize,
 }
 
@@ -29,71 +111,6 @@ fn err(path: &str, message: impl Into<String>) -> CoreError {
 }
 
 impl Parser {
-    fn node(&mut self, json: &Json, path: &str, depth: usize) -> Result<Node, CoreError> {
-        if depth > MAX_DEPTH {
-            return Err(err(
-                path,
-                format!("conditions nest at most {MAX_DEPTH} levels deep"),
-            ));
-        }
-        self.nodes += 1;
-        if self.nodes > MAX_NODES {
-            return Err(err(
-                path,
-                format!("a condition has at most {MAX_NODES} nodes"),
-            ));
-        }
-        let Json::Object(map) = json else {
-            return Err(err(
-                path,
-                "expected an object: {\"all\": [..]}, {\"any\": [..]}, {\"not\": ..} or {\"field\", \"op\", \"value\"}",
-            ));
-        };
-        let mut combinators = map
-            .keys()
-            .filter(|k| matches!(k.as_str(), "all" | "any" | "not"));
-        let Some(kind) = combinators.next() else {
-            return self.leaf(map, path).map(Node::Leaf);
-        };
-        if let Some(other) = map.keys().find(|k| *k != kind) {
-            return Err(err(
-                &child(path, other),
-                format!("unknown key: a {kind:?} node has no other keys"),
-            ));
-        }
-        let inner_path = child(path, kind);
-        let Some(inner) = map.get(kind.as_str()) else {
-            return Err(err(&inner_path, "missing"));
-        };
-        match kind.as_str() {
-            "not" => Ok(Node::Not(Box::new(self.node(
-                inner,
-                &inner_path,
-                depth + 1,
-            )?))),
-            _ => {
-                let Json::Array(items) = inner else {
-                    return Err(err(&inner_path, "expected a list of conditions"));
-                };
-                if items.len() > MAX_NODES {
-                    return Err(err(
-                        &inner_path,
-                        format!("a condition has at most {MAX_NODES} nodes"),
-                    ));
-                }
-                let mut nodes = Vec::with_capacity(items.len());
-                for (i, item) in items.iter().enumerate() {
-                    nodes.push(self.node(item, &child(&inner_path, &i.to_string()), depth + 1)?);
-                }
-                Ok(if kind == "all" {
-                    Node::All(nodes)
-                } else {
-                    Node::Any(nodes)
-                })
-            }
-        }
-    }
-
     fn leaf(&mut self, map: &Map<String, Json>, path: &str) -> Result<Leaf, CoreError> {
         if map.is_empty() {
             return Err(err(

@@ -68,6 +68,35 @@ async fn send(tracker: &Api, events: Vec<Value>) {
     assert!(body["quarantined"].as_array().unwrap().is_empty(), "{body}");
 }
 
+/// A product view of `series` at an age, `messages` WeCom messages one `step` apart (the first
+/// one `step` ago), and an order at an age.
+fn journey(
+    user: &str,
+    (series, viewed): (&str, Age),
+    messages: i32,
+    step: Age,
+    ordered: Option<Age>,
+) -> Vec<Value> {
+    let mut out = vec![track(
+        user,
+        "Product Viewed",
+        json!({ "series": series }),
+        &ago(viewed),
+    )];
+    for i in 1..=messages {
+        out.push(track(user, "WeCom Message", json!({}), &ago(step * i)));
+    }
+    if let Some(age) = ordered {
+        out.push(track(
+            user,
+            "Order Completed",
+            json!({"total": 10}),
+            &ago(age),
+        ));
+    }
+    out
+}
+
 /// 近30天浏览过A系列商品且未下单,且企业微信互动频次≥5次
 fn example() -> Value {
     json!({"all": [
@@ -148,86 +177,21 @@ async fn example_segment_follows_events_in_real_time(backend: Backend) {
     let t = tracker(&server).await;
     let mut events = Vec::new();
     // ana: viewed A, 5 WeCom messages, no order → member.
-    events.push(track(
-        "ana",
-        "Product Viewed",
-        json!({"series": "A"}),
-        &ago(Age::days(3)),
-    ));
-    for d in 0..5 {
-        events.push(track(
-            "ana",
-            "WeCom Message",
-            json!({}),
-            &ago(Age::days(d + 1)),
-        ));
-    }
+    events.extend(journey("ana", ("A", Age::days(3)), 5, Age::days(1), None));
     // bo: viewed A and 5 messages, but ordered → not a member.
-    events.push(track(
+    events.extend(journey(
         "bo",
-        "Product Viewed",
-        json!({"series": "A"}),
-        &ago(Age::days(2)),
-    ));
-    for d in 0..5 {
-        events.push(track(
-            "bo",
-            "WeCom Message",
-            json!({}),
-            &ago(Age::days(d + 1)),
-        ));
-    }
-    events.push(track(
-        "bo",
-        "Order Completed",
-        json!({"total": 10}),
-        &ago(Age::days(1)),
+        ("A", Age::days(2)),
+        5,
+        Age::days(1),
+        Some(Age::days(1)),
     ));
     // cy: viewed series B only → not a member.
-    events.push(track(
-        "cy",
-        "Product Viewed",
-        json!({"series": "B"}),
-        &ago(Age::days(1)),
-    ));
-    for d in 0..6 {
-        events.push(track(
-            "cy",
-            "WeCom Message",
-            json!({}),
-            &ago(Age::hours(d + 1)),
-        ));
-    }
+    events.extend(journey("cy", ("B", Age::days(1)), 6, Age::hours(1), None));
     // dee: viewed A 40 days ago (outside the window) → not a member.
-    events.push(track(
-        "dee",
-        "Product Viewed",
-        json!({"series": "A"}),
-        &ago(Age::days(40)),
-    ));
-    for d in 0..5 {
-        events.push(track(
-            "dee",
-            "WeCom Message",
-            json!({}),
-            &ago(Age::days(d + 1)),
-        ));
-    }
+    events.extend(journey("dee", ("A", Age::days(40)), 5, Age::days(1), None));
     // eve: four messages so far.
-    events.push(track(
-        "eve",
-        "Product Viewed",
-        json!({"series": "A"}),
-        &ago(Age::days(5)),
-    ));
-    for d in 0..4 {
-        events.push(track(
-            "eve",
-            "WeCom Message",
-            json!({}),
-            &ago(Age::days(d + 1)),
-        ));
-    }
+    events.extend(journey("eve", ("A", Age::days(5)), 4, Age::days(1), None));
     send(&t, events).await;
 
     // The live count while editing agrees with what the saved segment finds.

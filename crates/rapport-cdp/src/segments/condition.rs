@@ -35,6 +35,9 @@ pub struct SegmentCondition {
     pub contact_relations: Vec<String>,
     pub uses_contact: bool,
     pub uses_traits: bool,
+    /// Per behaviour: whether an event leaving its window can make a member leave, and whether
+    /// it can make a non-member enter (which decides the timers worth keeping).
+    watch: Vec<(bool, bool)>,
 }
 
 /// A segment's leaf: a kernel field test on the contact, a trait test, or a behaviour test
@@ -108,13 +111,42 @@ impl SegmentCondition {
                 message: "the condition matches every customer; add at least one test".into(),
             });
         }
-        Ok(SegmentCondition {
+        let mut condition = SegmentCondition {
             root,
             behaviors: compiler.behaviors,
             contact_relations: compiler.relations,
             uses_contact: compiler.uses_contact,
             uses_traits: compiler.uses_traits,
-        })
+            watch: Vec::new(),
+        };
+        // And / or are monotone, so a leaf's effect only depends on the `not`s above it: a
+        // count that drops can turn a test false (≥, >) or true (≤, <), and = / ≠ either way.
+        let mut watch = vec![(false, false); condition.behaviors.len()];
+        for leaf in condition.leaves() {
+            if let LeafInfo::Behavior { index, negated } = leaf {
+                let op = condition.behaviors[index].count.op;
+                let falls = matches!(op, CountOp::Gte | CountOp::Gt | CountOp::Eq | CountOp::Ne);
+                let rises = matches!(op, CountOp::Lte | CountOp::Lt | CountOp::Eq | CountOp::Ne);
+                watch[index] = if negated {
+                    (rises, falls)
+                } else {
+                    (falls, rises)
+                };
+            }
+        }
+        condition.watch = watch;
+        Ok(condition)
+    }
+
+    /// When a customer's membership may next change by time alone: the earliest expiry (per
+    /// behaviour, `expiries`) among the behaviours that can change it from where it is.
+    pub fn due(&self, member: bool, expiries: &[Option<i64>]) -> Option<i64> {
+        expiries
+            .iter()
+            .zip(&self.watch)
+            .filter(|(_, (leave, enter))| if member { *leave } else { *enter })
+            .filter_map(|(e, _)| *e)
+            .min()
     }
 
     pub fn eval(&self, facts: &Facts<'_>) -> bool {

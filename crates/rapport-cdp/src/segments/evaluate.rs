@@ -312,7 +312,7 @@ pub fn judge(
 ) -> (bool, Option<i64>) {
     let empty = HashMap::new();
     let mut tallies = Vec::with_capacity(segment.condition.behaviors.len());
-    let mut due: Option<i64> = None;
+    let mut expiries = Vec::with_capacity(segment.condition.behaviors.len());
     for (b, key) in segment.condition.behaviors.iter().zip(&segment.keys) {
         let by_profile = counts.get(key).unwrap_or(&empty);
         let rows: Vec<&Counts> = customer
@@ -321,9 +321,7 @@ pub fn judge(
             .filter_map(|m| by_profile.get(m))
             .collect();
         tallies.push(b.count_at(&rows, now));
-        if let Some(t) = b.next_expiry(&rows, now) {
-            due = Some(due.map_or(t, |d| d.min(t)));
-        }
+        expiries.push(b.next_expiry(&rows, now));
     }
     let member = segment.condition.eval(&super::condition::Facts {
         traits: &customer.traits,
@@ -331,5 +329,5 @@ pub fn judge(
         related,
         counts: &tallies,
     });
-    (member, due)
+    (member, segment.condition.due(member, &expiries))
 }

@@ -106,13 +106,11 @@ pub async fn evaluate(
                      contact: &Record,
                      related: &dyn Fn(&str, &str) -> Option<Record>| {
         let mut counts = Vec::with_capacity(tallies.len());
-        let mut due: Option<i64> = None;
+        let mut expiries = Vec::with_capacity(tallies.len());
         for (b, per_root) in condition.behaviors.iter().zip(&tallies) {
             let t = per_root.get(root).copied().unwrap_or_default();
             counts.push(b.cap(t.count));
-            if let Some(e) = t.expiry {
-                due = Some(due.map_or(e, |d| d.min(e)));
-            }
+            expiries.push(t.expiry);
         }
         let member = condition.eval(&Facts {
             traits,
@@ -120,6 +118,7 @@ pub async fn evaluate(
             related,
             counts: &counts,
         });
+        let due = condition.due(member, &expiries);
         if member {
             members.insert(root.to_string(), due);
         } else if let Some(d) = due {

@@ -93,15 +93,38 @@ pub async fn apply(
         .partition(|c| !stale_set.contains(&c.profile_id));
     write_changes(tx, ws, &regular, cause, now).await?;
     write_changes(tx, ws, &merged, stale_cause, now).await?;
-    let set: Vec<(String, String, i64)> = decisions
+    // Only timers that move are written.
+    let roots: Vec<String> = decisions
         .iter()
-        .filter_map(|d| d.due.map(|t| (d.segment_id.clone(), d.root.clone(), t)))
+        .map(|d| d.root.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
         .collect();
-    let clear: Vec<(String, String)> = decisions
-        .iter()
-        .filter(|d| d.due.is_none())
-        .map(|d| (d.segment_id.clone(), d.root.clone()))
-        .collect();
+    let mut timers: HashMap<(String, String), i64> = HashMap::new();
+    for chunk in roots.chunks(500) {
+        let rows = tx
+            .fetch_all(
+                &format!(
+                    "SELECT segment_id, profile_id, due_at FROM cdp_segment_timers WHERE profile_id IN ({})",
+                    marks(tx, 1, chunk.len())
+                ),
+                &texts(chunk),
+                &[ColumnKind::Text, ColumnKind::Text, ColumnKind::Int],
+            )
+            .await?;
+        timers.extend(rows.iter().map(|r| ((r.text(0), r.text(1)), r.int(2))));
+    }
+    let mut set = Vec::new();
+    let mut clear = Vec::new();
+    for d in decisions {
+        let key = (d.segment_id.clone(), d.root.clone());
+        match (d.due, timers.get(&key)) {
+            (Some(t), Some(old)) if t == *old => {}
+            (Some(t), _) => set.push((key.0, key.1, t)),
+            (None, Some(_)) => clear.push(key),
+            (None, None) => {}
+        }
+    }
     write_timers(tx, &set, &clear).await?;
     if !stale.is_empty() {
         tx.execute(

@@ -283,6 +283,13 @@ pub(crate) fn ph(tx: &rapport_store::Tx, n: usize) -> String {
     placeholder(tx.dialect(), n)
 }
 
+/// `(p, p, …)`: the placeholders of one row of `width` parameters in a multi-row statement, after
+/// the `before` parameters of the rows ahead of it.
+pub(crate) fn row_marks(tx: &rapport_store::Tx, before: usize, width: usize) -> String {
+    let marks: Vec<String> = (before + 1..=before + width).map(|n| ph(tx, n)).collect();
+    format!("({})", marks.join(", "))
+}
+
 /// A placeholder for JSON sent as text: cast to JSONB on PostgreSQL.
 pub(crate) fn json_ph(tx: &rapport_store::Tx, n: usize) -> String {
     match tx.dialect() {

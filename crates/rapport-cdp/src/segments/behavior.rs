@@ -15,7 +15,7 @@
 //! sure no writer that missed the key is still running); writers count everything after.
 
 use crate::error::CdpError;
-use crate::{ph, placeholder, statement_chunks};
+use crate::{ph, placeholder, row_marks, statement_chunks};
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
 use rapport_store::{Store, Tx};
 use serde::{Deserialize, Serialize};
@@ -505,7 +505,7 @@ async fn merge(
         let mut tuples = Vec::with_capacity(chunk.len());
         for ((key, profile), _) in chunk {
             let n = params.len();
-            tuples.push(format!("({}, {})", ph(tx, n + 1), ph(tx, n + 2)));
+            tuples.push(row_marks(tx, n, 2));
             params.push(SqlParam::Text(key.clone()));
             params.push(SqlParam::Text(profile.clone()));
         }
@@ -549,14 +549,7 @@ async fn merge(
             let mut counts = existing.remove(*pair).unwrap_or_default();
             counts.absorb(more, depths.get(&pair.0).copied().unwrap_or(2));
             let n = out.len();
-            values.push(format!(
-                "({}, {}, {}, {}, {})",
-                ph(tx, n + 1),
-                ph(tx, n + 2),
-                ph(tx, n + 3),
-                ph(tx, n + 4),
-                ph(tx, n + 5)
-            ));
+            values.push(row_marks(tx, n, 5));
             out.push(SqlParam::Text(pair.0.clone()));
             out.push(SqlParam::Text(pair.1.clone()));
             out.push(SqlParam::Int(counts.total));

@@ -5,10 +5,10 @@
 
 use super::behavior::Behavior;
 use super::condition::LeafInfo;
-use super::evaluate::{clusters, roots_of};
+use super::evaluate::clusters;
 use super::{definitions, membership};
 use crate::error::CdpError;
-use crate::identity::profiles::in_list;
+use crate::identity::profiles::{self, in_list};
 use crate::time_of_ms;
 use chrono::{DateTime, Utc};
 use rapport_core::sql::{ColumnKind, SqlParam};
@@ -79,25 +79,8 @@ pub async fn explain(
     segment_id: &str,
 ) -> Result<Lineage, CdpError> {
     let segment = definitions::get(store, ws, segment_id).await?;
-    let root = roots_of(store, &[profile_id.to_string()])
-        .await?
-        .remove(profile_id)
-        .ok_or(CdpError::NotFound { what: "profile" })?;
-    let owned = store
-        .db
-        .fetch_optional(
-            &format!(
-                "SELECT workspace_id FROM cdp_profiles WHERE id = {}",
-                store.ph(1)
-            ),
-            &[SqlParam::Text(root.clone())],
-            &[ColumnKind::Text],
-        )
-        .await?
-        .is_some_and(|r| r.text(0) == ws);
-    if !owned {
-        return Err(CdpError::NotFound { what: "profile" });
-    }
+    // The customer of the profile, in this workspace only (NotFound otherwise).
+    let root = profiles::root(store, ws, profile_id).await?;
     let membership = membership::of_profile(store, ws, &root)
         .await?
         .into_iter()

@@ -5,7 +5,7 @@
 use super::evaluate::{clusters, Decision};
 use crate::error::CdpError;
 use crate::identity::profiles::in_list;
-use crate::{ph, statement_chunks, time_of_ms};
+use crate::{ph, row_marks, statement_chunks, time_of_ms};
 use chrono::{DateTime, Utc};
 use rapport_core::sql::{ColumnKind, SqlParam};
 use rapport_store::{Store, Tx};
@@ -170,13 +170,7 @@ pub async fn write_changes(
         let mut values = Vec::with_capacity(chunk.len());
         for c in chunk {
             let n = params.len();
-            values.push(format!(
-                "({}, {}, {}, {})",
-                ph(tx, n + 1),
-                ph(tx, n + 2),
-                ph(tx, n + 3),
-                ph(tx, n + 4)
-            ));
+            values.push(row_marks(tx, n, 4));
             params.push(SqlParam::Text(c.segment_id.clone()));
             params.push(SqlParam::Text(c.profile_id.clone()));
             params.push(SqlParam::Int(c.version));
@@ -197,7 +191,7 @@ pub async fn write_changes(
         let mut tuples = Vec::with_capacity(chunk.len());
         for c in chunk {
             let n = params.len();
-            tuples.push(format!("({}, {})", ph(tx, n + 1), ph(tx, n + 2)));
+            tuples.push(row_marks(tx, n, 2));
             params.push(SqlParam::Text(c.segment_id.clone()));
             params.push(SqlParam::Text(c.profile_id.clone()));
         }
@@ -217,16 +211,7 @@ pub async fn write_changes(
         let mut outbox_values = Vec::with_capacity(chunk.len());
         for c in chunk {
             let n = params.len();
-            values.push(format!(
-                "({}, {}, {}, {}, {}, {}, {})",
-                ph(tx, n + 1),
-                ph(tx, n + 2),
-                ph(tx, n + 3),
-                ph(tx, n + 4),
-                ph(tx, n + 5),
-                ph(tx, n + 6),
-                ph(tx, n + 7)
-            ));
+            values.push(row_marks(tx, n, 7));
             let change = if c.entered { "entered" } else { "exited" };
             params.push(SqlParam::Text(ws.to_string()));
             params.push(SqlParam::Text(c.segment_id.clone()));
@@ -309,12 +294,7 @@ pub async fn write_timers(
         let mut values = Vec::with_capacity(chunk.len());
         for (segment, profile, due) in chunk {
             let n = params.len();
-            values.push(format!(
-                "({}, {}, {})",
-                ph(tx, n + 1),
-                ph(tx, n + 2),
-                ph(tx, n + 3)
-            ));
+            values.push(row_marks(tx, n, 3));
             params.push(SqlParam::Text(segment.clone()));
             params.push(SqlParam::Text(profile.clone()));
             params.push(SqlParam::Int(*due));
@@ -334,7 +314,7 @@ pub async fn write_timers(
         let mut tuples = Vec::with_capacity(chunk.len());
         for (segment, profile) in chunk {
             let n = params.len();
-            tuples.push(format!("({}, {})", ph(tx, n + 1), ph(tx, n + 2)));
+            tuples.push(row_marks(tx, n, 2));
             params.push(SqlParam::Text(segment.clone()));
             params.push(SqlParam::Text(profile.clone()));
         }

@@ -537,6 +537,10 @@ struct MetricsInner {
     /// source id → delay bucket counts.
     delays: BTreeMap<String, [u64; BUCKETS]>,
     merge_refused: BTreeMap<String, u64>,
+    /// reason → group commits tried again.
+    retries: BTreeMap<&'static str, u64>,
+    /// Group commits that failed on their data and were split up.
+    isolations: u64,
 }
 
 impl Metrics {
@@ -564,6 +568,21 @@ impl Metrics {
         }
     }
 
+    /// A group commit tried again after a transient failure (`deadlock`, `serialization`,
+    /// `identity_race`, `busy`).
+    pub fn record_retry(&self, reason: &'static str) {
+        if let Ok(mut m) = self.inner.lock() {
+            *m.retries.entry(reason).or_insert(0) += 1;
+        }
+    }
+
+    /// A group commit that failed on its data and was split up.
+    pub fn record_isolation(&self) {
+        if let Ok(mut m) = self.inner.lock() {
+            m.isolations += 1;
+        }
+    }
+
     /// Prometheus text exposition of the counters.
     pub fn render(&self) -> String {
         let Ok(m) = self.inner.lock() else {
@@ -584,6 +603,18 @@ impl Metrics {
                 "rapport_cdp_merge_refused_total{{source=\"{source}\"}} {n}"
             );
         }
+        out.push_str("# HELP rapport_cdp_commit_retries_total Group commits tried again after a transient failure.\n# TYPE rapport_cdp_commit_retries_total counter\n");
+        for (reason, n) in &m.retries {
+            let _ = writeln!(
+                out,
+                "rapport_cdp_commit_retries_total{{reason=\"{reason}\"}} {n}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP rapport_cdp_commit_isolations_total Group commits split up after one of their events failed.\n# TYPE rapport_cdp_commit_isolations_total counter\nrapport_cdp_commit_isolations_total {}",
+            m.isolations
+        );
         out.push_str("# HELP rapport_cdp_ingestion_delay_seconds Received time minus event time.\n# TYPE rapport_cdp_ingestion_delay_seconds histogram\n");
         for (source, buckets) in &m.delays {
             let mut cumulative = 0;

@@ -5,7 +5,7 @@
 
 use crate::error::CdpError;
 use crate::wire::{self, Kind};
-use crate::writer::{Held, Job};
+use crate::writer::{Held, Work};
 use crate::Cdp;
 use chrono::{DateTime, Utc};
 use rapport_core::sql::{ColumnKind, SqlParam};
@@ -175,6 +175,7 @@ pub async fn replay(
         duplicates: 0,
         still_held: Vec::new(),
     };
+    let mut sources: BTreeMap<String, crate::sources::Source> = BTreeMap::new();
     for (i, row) in rows.iter().enumerate() {
         let held = decode(row);
         let kind = held.kind.as_deref().and_then(Kind::parse);
@@ -190,6 +191,31 @@ pub async fn replay(
                 message,
             });
         };
+        let source = match sources.get(&held.source_id) {
+            Some(s) => s.clone(),
+            None => {
+                let s = cdp.source(workspace_id, &held.source_id).await?;
+                sources.insert(held.source_id.clone(), s.clone());
+                s
+            }
+        };
+        let parsed = parsed.map(|r| {
+            r.and_then(|mut event| {
+                event.trusted = source.trusts(&event);
+                match crate::identity::admissible(&event, &settings) {
+                    Ok(()) => Ok(event),
+                    Err((code, message)) => Err((
+                        wire::Rejection {
+                            index: i,
+                            message_id: held.message_id.clone(),
+                            code: code.into(),
+                            message,
+                        },
+                        None,
+                    )),
+                }
+            })
+        });
         match parsed {
             Some(Ok(mut event)) => match schemas.check(&event) {
                 None => {
@@ -210,21 +236,23 @@ pub async fn replay(
         }
     }
     for (source_id, (events, ids)) in by_source {
-        let source = cdp.source(workspace_id, &source_id).await?;
+        let Some(source) = sources.remove(&source_id) else {
+            continue;
+        };
         let n = events.len();
         let outcome = cdp
-            .submit(Job {
+            .submit(Work {
                 source,
                 settings: settings.clone(),
                 accepted: events,
                 held: Vec::<Held>::new(),
                 received: 0,
                 replayed: ids,
-                reply: tokio::sync::oneshot::channel().0,
             })
             .await?;
         report.duplicates += outcome.duplicates.len();
-        report.replayed += n - outcome.duplicates.len();
+        report.replayed += n - outcome.duplicates.len() - outcome.rejected.len();
+        report.still_held.extend(outcome.rejected);
     }
     Ok(report)
 }

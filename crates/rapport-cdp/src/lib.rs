@@ -3,7 +3,8 @@
 //! `json_schema`), the group commit that stores them durably (`writer`), the identity graph that
 //! turns identifiers into one profile (`identity`), the journey timeline (`timeline`), held
 //! events (`held`), data health (`health`), the sync of profiles into CRM records (`sync`) and
-//! segments with their snapshots, tags and lineage (`segments`).
+//! segments with their snapshots, tags and lineage (`segments`), and the planner statistics of
+//! its fast-growing tables (`statistics`).
 //!
 //! `Cdp` is the handle the HTTP layer holds. Its caches (write keys, schemas, settings,
 //! identifier owners) are accelerators with short lifetimes or immutable contents; the
@@ -19,6 +20,7 @@ pub mod registry;
 pub mod segments;
 pub mod settings;
 pub mod sources;
+pub mod statistics;
 pub mod sync;
 pub mod timeline;
 pub mod ttl_cache;
@@ -37,7 +39,7 @@ use tokio::sync::{mpsc, oneshot};
 use ttl_cache::TtlCache;
 use utoipa::ToSchema;
 use wire::{Kind, Rejection};
-use writer::{Held, Job};
+use writer::{Held, Job, Work};
 
 /// What a tracking request came to. Segment clients only look at the status; the body tells a
 /// person what happened to each event.
@@ -108,6 +110,7 @@ impl Cdp {
             },
         );
         let sync_task = tokio::spawn(sync::run(store.clone(), settings.clone()));
+        let statistics_task = tokio::spawn(statistics::run(store.clone()));
         Arc::new(Cdp {
             store,
             sources: sources::SourceCache::default(),
@@ -117,7 +120,7 @@ impl Cdp {
             metrics,
             segments,
             writer,
-            tasks: Mutex::new(vec![writer_task, engine_task, sync_task]),
+            tasks: Mutex::new(vec![writer_task, engine_task, sync_task, statistics_task]),
         })
     }
 
@@ -165,6 +168,7 @@ impl Cdp {
             .registry
             .compiled(&self.store, &source.workspace_id)
             .await?;
+        let settings = self.settings.get(&self.store, &source.workspace_id).await?;
         let received = request.events.len();
         let mut accepted = Vec::new();
         let mut held = Vec::new();
@@ -176,6 +180,21 @@ impl Cdp {
             quarantined: Vec::new(),
         };
         for parsed in request.events {
+            let parsed = parsed.and_then(|mut event| {
+                event.trusted = source.trusts(&event);
+                match identity::admissible(&event, &settings) {
+                    Ok(()) => Ok(event),
+                    Err((code, message)) => Err((
+                        Rejection {
+                            index: event.index,
+                            message_id: Some(event.message_id.clone()),
+                            code: code.into(),
+                            message,
+                        },
+                        Some(serde_json::Value::Object(event.body)),
+                    )),
+                }
+            });
             match parsed {
                 Ok(mut event) => match schemas.check(&event) {
                     None => {
@@ -230,30 +249,28 @@ impl Cdp {
                 }
             }
         }
-        let settings = self.settings.get(&self.store, &source.workspace_id).await?;
         let n_accepted = accepted.len();
         let outcome = self
-            .submit(Job {
+            .submit(Work {
                 source,
                 settings,
                 accepted,
                 held,
                 received,
                 replayed: Vec::new(),
-                reply: oneshot::channel().0,
             })
             .await?;
         report.duplicates = outcome.duplicates.len();
-        report.accepted = n_accepted - report.duplicates;
+        report.accepted = n_accepted - report.duplicates - outcome.rejected.len();
+        report.rejected.extend(outcome.rejected);
         Ok(report)
     }
 
     /// Hands a job to the group commit and waits for its durable outcome.
-    pub(crate) async fn submit(&self, mut job: Job) -> Result<writer::Outcome, CdpError> {
+    pub(crate) async fn submit(&self, work: Work) -> Result<writer::Outcome, CdpError> {
         let (reply, answer) = oneshot::channel();
-        job.reply = reply;
         self.writer
-            .try_send(job)
+            .try_send(Job { work, reply })
             .map_err(|_| CdpError::Overloaded)?;
         answer.await.map_err(|_| CdpError::Overloaded)?
     }

@@ -99,6 +99,14 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// Whether a normalised identifier value is on the blocklist (ASCII letters compared
+    /// without case).
+    pub fn is_blocked(&self, value: &str) -> bool {
+        self.blocked_values
+            .iter()
+            .any(|b| b.eq_ignore_ascii_case(value))
+    }
+
     pub fn identifier(&self, name: &str) -> Option<&IdentifierType> {
         self.identifier_types.iter().find(|t| t.name == name)
     }

@@ -41,6 +41,44 @@ impl SchemaPolicy {
     }
 }
 
+/// How far a source's events may speak for a person (docs/SECURITY.md, "Public write keys").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Trust {
+    /// Code running on customers' devices (web, app, mini-program): its write key is public,
+    /// so its events link profiles only by their own ids, and fill empty CRM fields only —
+    /// unless an event carries a valid identity verification.
+    Client,
+    /// The company's own systems: events may link by email, phone and any identifier, and
+    /// update CRM contacts.
+    Server,
+}
+
+impl Trust {
+    fn as_str(self) -> &'static str {
+        match self {
+            Trust::Client => "client",
+            Trust::Server => "server",
+        }
+    }
+
+    fn parse(text: &str) -> Trust {
+        if text == "client" {
+            Trust::Client
+        } else {
+            Trust::Server
+        }
+    }
+
+    /// The default of a new source of `kind`.
+    pub fn of_kind(kind: &str) -> Trust {
+        match kind {
+            "app" | "web" | "mini_program" => Trust::Client,
+            _ => Trust::Server,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Source {
     pub id: String,
@@ -52,8 +90,43 @@ pub struct Source {
     pub schema_policy: SchemaPolicy,
     /// Events per second this source may send (per node); none for unlimited.
     pub rate_limit: Option<i64>,
+    pub trust: Trust,
+    /// The secret a company's server signs its logged-in users' ids with (identity
+    /// verification): an event whose `context.userHash` is the hex HMAC-SHA256 of its `userId`
+    /// under this secret is trusted even from a client source. Keep it on the server.
+    pub verification_secret: Option<String>,
     pub created_at: DateTime<Utc>,
     pub archived_at: Option<DateTime<Utc>>,
+}
+
+impl Source {
+    /// Whether `event` may speak for a person beyond its own ids: a server source, or a valid
+    /// `context.userHash` for the event's `userId`.
+    pub fn trusts(&self, event: &crate::wire::Incoming) -> bool {
+        if self.trust == Trust::Server {
+            return true;
+        }
+        let (Some(secret), Some(user_id)) = (&self.verification_secret, &event.user_id) else {
+            return false;
+        };
+        let Some(hash) = event
+            .body
+            .get("context")
+            .and_then(|c| c.get("userHash"))
+            .and_then(serde_json::Value::as_str)
+        else {
+            return false;
+        };
+        let Ok(given) = hex::decode(hash.trim()) else {
+            return false;
+        };
+        use hmac::Mac;
+        let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
+            return false;
+        };
+        mac.update(user_id.as_bytes());
+        mac.verify_slice(&given).is_ok()
+    }
 }
 
 pub const KINDS: [&str; 10] = [
@@ -81,6 +154,8 @@ pub struct SourceInput {
     pub rate_limit: Option<Option<i64>>,
     /// true archives the source (its write key stops working), false restores it.
     pub archived: Option<bool>,
+    /// Default: `client` for app, web and mini_program, `server` for the others.
+    pub trust: Option<Trust>,
 }
 
 /// Tells an absent key from an explicit null.
@@ -92,9 +167,8 @@ mod double_option {
     }
 }
 
-const COLUMNS: &str =
-    "id, workspace_id, name, kind, write_key, schema_policy, rate_limit, created_at, archived_at";
-const KINDS_OF_COLUMNS: [ColumnKind; 9] = [
+const COLUMNS: &str = "id, workspace_id, name, kind, write_key, schema_policy, rate_limit, created_at, archived_at, trust, verification_secret";
+const KINDS_OF_COLUMNS: [ColumnKind; 11] = [
     ColumnKind::Text,
     ColumnKind::Text,
     ColumnKind::Text,
@@ -104,6 +178,8 @@ const KINDS_OF_COLUMNS: [ColumnKind; 9] = [
     ColumnKind::Int,
     ColumnKind::Timestamp,
     ColumnKind::Timestamp,
+    ColumnKind::Text,
+    ColumnKind::Text,
 ];
 
 fn decode(row: &Row) -> Source {
@@ -115,18 +191,28 @@ fn decode(row: &Row) -> Source {
         write_key: row.text(4),
         schema_policy: SchemaPolicy::parse(&row.text(5)),
         rate_limit: row.opt_int(6),
+        trust: Trust::parse(&row.text(9)),
+        verification_secret: row.opt_text(10),
         created_at: row.timestamp(7),
         archived_at: row.opt_timestamp(8),
     }
 }
 
-fn new_write_key() -> String {
+fn random_text(prefix: &str, len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::thread_rng();
-    let tail: String = (0..32)
+    let tail: String = (0..len)
         .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
         .collect();
-    format!("wk_{tail}")
+    format!("{prefix}{tail}")
+}
+
+fn new_write_key() -> String {
+    random_text("wk_", 32)
+}
+
+fn new_verification_secret() -> String {
+    random_text("vs_", 48)
 }
 
 fn check_input(input: &SourceInput) -> Result<(), CdpError> {
@@ -206,18 +292,20 @@ pub async fn create(
         .ok_or_else(|| CdpError::invalid("invalid_source", "a source needs a name"))?;
     let id = uuid::Uuid::now_v7().to_string();
     let rate = input.rate_limit.flatten().filter(|r| *r > 0);
+    let kind = input.kind.unwrap_or_else(|| "other".into());
+    let trust = input.trust.unwrap_or_else(|| Trust::of_kind(&kind));
     store
         .db
         .execute(
             &format!(
                 "INSERT INTO cdp_sources ({COLUMNS}) VALUES ({})",
-                (1..=9).map(|i| store.ph(i)).collect::<Vec<_>>().join(", ")
+                (1..=11).map(|i| store.ph(i)).collect::<Vec<_>>().join(", ")
             ),
             &[
                 SqlParam::Text(id.clone()),
                 SqlParam::Text(workspace_id.into()),
                 SqlParam::Text(name),
-                SqlParam::Text(input.kind.unwrap_or_else(|| "other".into())),
+                SqlParam::Text(kind),
                 SqlParam::Text(new_write_key()),
                 SqlParam::Text(
                     input
@@ -229,10 +317,19 @@ pub async fn create(
                 rate.map_or(SqlParam::NullOf(ColumnKind::Int), SqlParam::Int),
                 SqlParam::Timestamp(store.now()),
                 SqlParam::NullOf(ColumnKind::Timestamp),
+                SqlParam::Text(trust.as_str().into()),
+                SqlParam::Text(new_verification_secret()),
             ],
         )
         .await?;
     get(store, workspace_id, &id).await
+}
+
+/// What `update` may change besides the input's fields.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rotate {
+    pub write_key: bool,
+    pub verification_secret: bool,
 }
 
 pub async fn update(
@@ -240,7 +337,7 @@ pub async fn update(
     workspace_id: &str,
     id: &str,
     input: SourceInput,
-    rotate_key: bool,
+    rotate: Rotate,
 ) -> Result<Source, CdpError> {
     check_input(&input)?;
     let mut source = get(store, workspace_id, id).await?;
@@ -261,21 +358,29 @@ pub async fn update(
         Some(false) => source.archived_at = None,
         _ => {}
     }
-    if rotate_key {
+    if let Some(trust) = input.trust {
+        source.trust = trust;
+    }
+    if rotate.write_key {
         source.write_key = new_write_key();
+    }
+    if rotate.verification_secret {
+        source.verification_secret = Some(new_verification_secret());
     }
     store
         .db
         .execute(
             &format!(
-                "UPDATE cdp_sources SET name = {}, kind = {}, schema_policy = {}, rate_limit = {}, archived_at = {}, write_key = {} \
-                 WHERE workspace_id = {} AND id = {}",
+                "UPDATE cdp_sources SET name = {}, kind = {}, schema_policy = {}, rate_limit = {}, archived_at = {}, write_key = {}, \
+                 trust = {}, verification_secret = {} WHERE workspace_id = {} AND id = {}",
                 store.ph(1),
                 store.ph(2),
                 store.ph(3),
                 store.ph(4),
                 store.ph(5),
                 store.ph(6),
+                store.ph(9),
+                store.ph(10),
                 store.ph(7),
                 store.ph(8)
             ),
@@ -292,6 +397,11 @@ pub async fn update(
                 SqlParam::Text(source.write_key.clone()),
                 SqlParam::Text(workspace_id.into()),
                 SqlParam::Text(id.into()),
+                SqlParam::Text(source.trust.as_str().into()),
+                source
+                    .verification_secret
+                    .clone()
+                    .map_or(SqlParam::NullOf(ColumnKind::Text), SqlParam::Text),
             ],
         )
         .await?;

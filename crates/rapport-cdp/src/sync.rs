@@ -6,7 +6,10 @@
 //!   phone when a profile already carries them).
 //!
 //! Queue entries are leased (so several nodes can share the work) and retried; after five
-//! failures an entry becomes a data-health warning.
+//! failures an entry becomes a data-health warning. Field history names the source that sent
+//! the event (actor `source:<id>`). An entry from an untrusted event (a client source without
+//! identity verification) only fills fields the contact leaves empty and never links a
+//! contact found by its email: a public write key must not be able to rewrite the CRM.
 
 use crate::error::CdpError;
 use crate::identity::{normalize, profiles};
@@ -88,6 +91,9 @@ struct Entry {
     kind: String,
     payload: Json,
     attempts: i64,
+    /// The source of the event (none for entries queued before sources were recorded).
+    source_id: Option<String>,
+    trusted: bool,
 }
 
 /// Claims and applies up to 100 queued syncs; returns how many it handled.
@@ -106,7 +112,7 @@ pub async fn process_queue(
             &format!(
                 "UPDATE cdp_sync_queue SET leased_until = {}, attempts = attempts + 1 WHERE id IN \
                  (SELECT id FROM cdp_sync_queue WHERE leased_until < {} ORDER BY id LIMIT 100{skip_locked}) \
-                 RETURNING id, workspace_id, profile_id, kind, payload, attempts",
+                 RETURNING id, workspace_id, profile_id, kind, payload, attempts, source_id, trusted",
                 store.ph(1),
                 store.ph(2)
             ),
@@ -118,6 +124,8 @@ pub async fn process_queue(
                 ColumnKind::Text,
                 ColumnKind::Json,
                 ColumnKind::Int,
+                ColumnKind::Text,
+                ColumnKind::Bool,
             ],
         )
         .await?;
@@ -131,6 +139,8 @@ pub async fn process_queue(
             kind: r.text(3),
             payload: r.json(4),
             attempts: r.int(5),
+            source_id: r.opt_text(6),
+            trusted: r.bool(7),
         })
         .collect();
     entries.sort_by_key(|e| e.id);
@@ -203,7 +213,12 @@ fn coalesce(entries: Vec<Entry>) -> Vec<Entry> {
         let key = (
             entry.profile_id.clone(),
             entry.kind.clone(),
-            format!("{}\u{1f}{group}", entry.workspace_id),
+            format!(
+                "{}\u{1f}{group}\u{1f}{}\u{1f}{}",
+                entry.workspace_id,
+                entry.source_id.as_deref().unwrap_or_default(),
+                entry.trusted
+            ),
         );
         match index.get(&key).and_then(|i| out.get_mut(*i)) {
             Some(first) => {
@@ -261,19 +276,44 @@ fn mapped_values(
         .collect()
 }
 
+/// Who writes a sync and how far it may go.
+struct Writer<'a> {
+    workspace_id: &'a str,
+    /// The event's source, named as the actor in field history.
+    source_id: Option<&'a str>,
+    /// Untrusted writes only fill fields that are empty.
+    fill_only: bool,
+}
+
 /// Writes a record through the write path; fields the object rejects are dropped and the rest
 /// retried, so one malformed trait does not block the others.
 async fn write_record(
     store: &Store,
-    workspace_id: &str,
+    writer: &Writer<'_>,
     object: &str,
     existing: Option<&str>,
     mut values: Map<String, Json>,
 ) -> Result<Option<String>, CdpError> {
-    let principal = store.system_principal(workspace_id).await?;
+    let workspace_id = writer.workspace_id;
+    let mut principal = store.system_principal(workspace_id).await?;
     let schema = store
         .schema(workspace_id, principal.metadata_version)
         .await?;
+    // Records stay owned by the workspace's first administrator; history names the source.
+    let owner = principal.user_id.clone();
+    if let Some(source) = writer.source_id {
+        principal.user_id = format!("source:{source}");
+    }
+    if let (Some(id), true) = (existing, writer.fill_only) {
+        let current = store
+            .get_record(&principal, &schema, object, id, false)
+            .await?;
+        values.retain(|field, _| match current.values.get(field) {
+            None | Some(rapport_core::value::Value::Null) => true,
+            Some(rapport_core::value::Value::Text(t)) => t.trim().is_empty(),
+            Some(_) => false,
+        });
+    }
     let ctx = WriteCtx {
         principal: &principal,
         source: Source::Cdp,
@@ -306,7 +346,7 @@ async fn write_record(
                         object,
                         RecordInput {
                             values: values.clone(),
-                            owner_id: None,
+                            owner_id: Some(owner.clone()),
                         },
                     )
                     .await
@@ -370,6 +410,11 @@ async fn sync_contact(store: &Store, settings: &Settings, entry: &Entry) -> Resu
     };
     let profile = profiles::get(store, &entry.workspace_id, &entry.profile_id).await?;
     let values = mapped_values(traits, &settings.contact_mapping);
+    let writer = Writer {
+        workspace_id: &entry.workspace_id,
+        source_id: entry.source_id.as_deref(),
+        fill_only: !entry.trusted,
+    };
     let mut contact = match &profile.contact_id {
         Some(id) if live_record(store, &entry.workspace_id, "contact", id).await? => {
             Some(id.clone())
@@ -406,6 +451,15 @@ async fn sync_contact(store: &Store, settings: &Settings, entry: &Entry) -> Resu
     }
     if let Some(found) = &contact {
         if profile.contact_id.as_deref() != Some(found.as_str()) {
+            if !entry.trusted {
+                // An email typed on a device proves nothing: the CRM's contact stays its own.
+                return Err(CdpError::Conflict {
+                    code: "contact_unverified",
+                    message: format!(
+                        "contact {found} has this email, but the event came from a client source without identity verification"
+                    ),
+                });
+            }
             if let Some(other) = profiles::for_contact(store, &entry.workspace_id, found).await? {
                 if other != profile.id {
                     // The contact belongs to another customer (the guard kept them apart):
@@ -442,15 +496,7 @@ async fn sync_contact(store: &Store, settings: &Settings, entry: &Entry) -> Resu
             None => return Ok(()),
         }
     }
-    if let Some(id) = write_record(
-        store,
-        &entry.workspace_id,
-        "contact",
-        contact.as_deref(),
-        values,
-    )
-    .await?
-    {
+    if let Some(id) = write_record(store, &writer, "contact", contact.as_deref(), values).await? {
         if profile.contact_id.as_deref() != Some(id.as_str()) {
             set_link(store, &profile.id, "contact_id", &id).await?;
         }
@@ -474,6 +520,11 @@ async fn sync_company(store: &Store, settings: &Settings, entry: &Entry) -> Resu
         .unwrap_or_default();
     let mut values = mapped_values(&traits, &settings.company_mapping);
     let ws = &entry.workspace_id;
+    let writer = Writer {
+        workspace_id: ws,
+        source_id: entry.source_id.as_deref(),
+        fill_only: !entry.trusted,
+    };
     let linked = store
         .db
         .fetch_optional(
@@ -494,7 +545,8 @@ async fn sync_company(store: &Store, settings: &Settings, entry: &Entry) -> Resu
     if existing.is_none() && !values.contains_key("name") {
         values.insert("name".into(), Json::String(group_id.clone()));
     }
-    let Some(company) = write_record(store, ws, "company", existing.as_deref(), values).await?
+    let Some(company) =
+        write_record(store, &writer, "company", existing.as_deref(), values).await?
     else {
         return Ok(());
     };
@@ -521,10 +573,196 @@ async fn sync_company(store: &Store, settings: &Settings, entry: &Entry) -> Resu
         if live_record(store, ws, "contact", contact).await? {
             let mut link = Map::new();
             link.insert("company".into(), Json::String(company));
-            write_record(store, ws, "contact", Some(contact), link).await?;
+            write_record(store, &writer, "contact", Some(contact), link).await?;
         }
     }
     Ok(())
+}
+
+/// After an unmerge (inside its transaction): when only one of the two customers has a CRM
+/// contact, the contact goes with the customer its email belongs to, and the customer left
+/// without one gets a contact of its own, queued from its own traits (as an untrusted sync: it
+/// never takes over a contact by email).
+pub(crate) async fn split_contact(
+    tx: &mut rapport_store::Tx,
+    store: &Store,
+    settings: &Settings,
+    ws: &str,
+    merge: &profiles::Merge,
+    now: i64,
+) -> Result<(), CdpError> {
+    let mut survivor_root = merge.survivor_id.clone();
+    for _ in 0..10_000 {
+        let parent = tx
+            .fetch_optional(
+                &format!(
+                    "SELECT merged_into FROM cdp_profiles WHERE id = {}",
+                    store.ph(1)
+                ),
+                &[SqlParam::Text(survivor_root.clone())],
+                &[ColumnKind::Text],
+            )
+            .await?
+            .and_then(|r| r.opt_text(0));
+        match parent {
+            Some(p) => survivor_root = p,
+            None => break,
+        }
+    }
+    let sides = [
+        side(tx, store, &survivor_root).await?,
+        side(tx, store, &merge.absorbed_id).await?,
+    ];
+    let (holder, bare) = match (&sides[0].contact, &sides[1].contact) {
+        (Some(_), None) => (0, 1),
+        (None, Some(_)) => (1, 0),
+        _ => return Ok(()),
+    };
+    let Some(contact) = sides[holder].contact.clone() else {
+        return Ok(());
+    };
+    let email_field = settings
+        .contact_mapping
+        .get("email")
+        .cloned()
+        .unwrap_or_else(|| "email".into());
+    let table = rapport_core::names::quote(&table_name(ws, "contact"));
+    let email = tx
+        .fetch_optional(
+            &format!(
+                "SELECT {} FROM {table} WHERE id = {}",
+                rapport_core::names::quote(&email_field),
+                store.ph(1)
+            ),
+            &[SqlParam::Text(contact.clone())],
+            &[ColumnKind::Text],
+        )
+        .await
+        .ok()
+        .flatten()
+        .and_then(|r| r.opt_text(0))
+        .and_then(|e| normalize("email", &e, settings));
+    let mut owner = None;
+    if let Some(email) = email {
+        owner = tx
+            .fetch_optional(
+                &format!(
+                    "SELECT profile_id FROM cdp_identities WHERE workspace_id = {} AND id_type = 'email' AND id_value = {}",
+                    store.ph(1),
+                    store.ph(2)
+                ),
+                &[SqlParam::Text(ws.into()), SqlParam::Text(email)],
+                &[ColumnKind::Text],
+            )
+            .await?
+            .map(|r| r.text(0));
+    }
+    // The side that keeps the contact, and the side that gets a new one.
+    let (keeper, other) = match owner {
+        Some(o) if sides[bare].members.contains(&o) => (bare, holder),
+        _ => (holder, bare),
+    };
+    if keeper != holder {
+        for member in &sides[holder].members {
+            tx.execute(
+                &format!(
+                    "UPDATE cdp_profiles SET contact_id = NULL WHERE id = {} AND contact_id = {}",
+                    store.ph(1),
+                    store.ph(2)
+                ),
+                &[
+                    SqlParam::Text(member.clone()),
+                    SqlParam::Text(contact.clone()),
+                ],
+            )
+            .await?;
+        }
+        tx.execute(
+            &format!(
+                "UPDATE cdp_profiles SET contact_id = {} WHERE id = {}",
+                store.ph(1),
+                store.ph(2)
+            ),
+            &[
+                SqlParam::Text(contact.clone()),
+                SqlParam::Text(sides[keeper].root.clone()),
+            ],
+        )
+        .await?;
+    }
+    let own: Map<String, Json> = sides[other]
+        .traits
+        .iter()
+        .filter(|(k, _)| settings.contact_mapping.contains_key(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !own.is_empty() {
+        tx.execute(
+            &format!(
+                "INSERT INTO cdp_sync_queue (workspace_id, profile_id, kind, payload, created_at, trusted)                  VALUES ({}, {}, 'contact', {}, {}, {})",
+                store.ph(1),
+                store.ph(2),
+                match store.db.dialect() {
+                    Dialect::Sqlite => store.ph(3),
+                    Dialect::Postgres => format!("{}::jsonb", store.ph(3)),
+                },
+                store.ph(4),
+                store.ph(5)
+            ),
+            &[
+                SqlParam::Text(ws.into()),
+                SqlParam::Text(sides[other].root.clone()),
+                SqlParam::Text(Json::Object(own).to_string()),
+                SqlParam::Int(now),
+                SqlParam::Bool(false),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// One customer as an unmerge sees it: its profiles, its contact and its traits (the root's
+/// win), read inside the unmerge's transaction.
+struct Side {
+    root: String,
+    members: Vec<String>,
+    contact: Option<String>,
+    traits: Map<String, Json>,
+}
+
+async fn side(tx: &mut rapport_store::Tx, store: &Store, root: &str) -> Result<Side, CdpError> {
+    let rows = tx
+        .fetch_all(
+            &format!(
+                "WITH RECURSIVE members(id) AS (SELECT {} UNION SELECT p.id FROM cdp_profiles p JOIN members m ON p.merged_into = m.id)                  SELECT p.id, p.contact_id, p.traits FROM cdp_profiles p JOIN members m ON p.id = m.id",
+                store.ph(1)
+            ),
+            &[SqlParam::Text(root.into())],
+            &[ColumnKind::Text, ColumnKind::Text, ColumnKind::Json],
+        )
+        .await?;
+    let mut traits = Map::new();
+    let mut contact = None;
+    // The root first, so its traits and contact win.
+    let mut ordered: Vec<&rapport_store::Row> = rows.iter().filter(|r| r.text(0) == root).collect();
+    ordered.extend(rows.iter().filter(|r| r.text(0) != root));
+    for r in ordered {
+        if contact.is_none() {
+            contact = r.opt_text(1);
+        }
+        if let Json::Object(m) = r.json(2) {
+            for (k, v) in m {
+                traits.entry(k).or_insert(v);
+            }
+        }
+    }
+    Ok(Side {
+        root: root.to_string(),
+        members: rows.iter().map(|r| r.text(0)).collect(),
+        contact,
+        traits,
+    })
 }
 
 /// Gives contacts created in the CRM (not by the CDP itself) a profile. Returns how many
@@ -803,6 +1041,8 @@ mod tests {
             kind: kind.into(),
             payload,
             attempts: 1,
+            source_id: None,
+            trusted: true,
         }
     }
 

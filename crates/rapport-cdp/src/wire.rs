@@ -78,6 +78,10 @@ pub struct Incoming {
     pub body: Map<String, Json>,
     /// `body` as JSON text, filled in once the event is accepted (what is stored).
     pub body_text: String,
+    /// Whether the event may speak for a person beyond its own device: sent by a server
+    /// source, or carrying a valid identity verification (`context.userHash`). Set by the
+    /// ingestion once the source is known.
+    pub trusted: bool,
 }
 
 impl Incoming {
@@ -164,6 +168,30 @@ impl Rejection {
 pub struct Request {
     pub write_key: Option<String>,
     pub events: Vec<Result<Incoming, (Rejection, Option<Json>)>>,
+}
+
+/// Whether any key or string inside `value` holds a NUL character.
+fn has_nul(value: &Json) -> bool {
+    match value {
+        Json::String(s) => s.contains('\0'),
+        Json::Array(items) => items.iter().any(has_nul),
+        Json::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+/// `value` with every NUL character replaced by U+FFFD.
+pub(crate) fn without_nul(value: Json) -> Json {
+    match value {
+        Json::String(s) => Json::String(s.replace('\0', "\u{FFFD}")),
+        Json::Array(items) => Json::Array(items.into_iter().map(without_nul).collect()),
+        Json::Object(map) => Json::Object(
+            map.into_iter()
+                .map(|(k, v)| (k.replace('\0', "\u{FFFD}"), without_nul(v)))
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 /// Undoes `Content-Encoding: gzip` (at most `MAX_REQUEST_BYTES` out) and checks the size.
@@ -412,6 +440,16 @@ fn parse_event(
             body.insert("context".into(), ctx.clone());
         }
     }
+    if body.iter().any(|(k, v)| k.contains('\0') || has_nul(v)) {
+        // Kept for inspection with each NUL shown as U+FFFD (no database stores NUL in text).
+        let shown = without_nul(Json::Object(body));
+        return reject(
+            message_id.map(|m| m.replace('\0', "\u{FFFD}")),
+            "nul_character",
+            "the event contains a NUL character (\\u0000), which no field may hold".into(),
+            Some(shown),
+        );
+    }
     for key in [
         "userId",
         "anonymousId",
@@ -547,6 +585,7 @@ fn parse_event(
         received_at,
         body,
         body_text: String::new(),
+        trusted: false,
     })
 }
 

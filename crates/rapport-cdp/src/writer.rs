@@ -4,22 +4,37 @@
 //! a unique index), holds what did not fit, queues CRM syncs and counts data health — then
 //! commits and only then answers each request. A 200 therefore means durable, and many
 //! concurrent senders share one commit.
+//!
+//! A commit never fails because of one event. Transient failures (a deadlock or serialisation
+//! failure between nodes, an identifier claimed concurrently, a busy database) are retried with
+//! backoff and counted (`rapport_cdp_commit_retries_total`). Any other failure is isolated: each
+//! job is committed alone, and a job that still fails is committed event by event, so only the
+//! event that cannot be stored is rejected (`event_not_stored`) and every other request and
+//! event goes through.
+//!
+//! On PostgreSQL the transaction takes its locks in one global order, so two nodes ingesting
+//! the same customers wait for each other instead of deadlocking: the behaviour keys' shared
+//! lock first, then per workspace (in id order) the identity graph's lock when it changes the
+//! graph, identities by (type, value), profile rows by id; then events by (source, messageId),
+//! behaviour counters by (key, profile) and health rows by (source, minute).
 
 use crate::error::CdpError;
 use crate::health;
 use crate::identity::resolve::{EventIdentity, IdentityCache, Resolver, Warning};
-use crate::identity::{identifiers, Ident};
-use crate::segments::behavior::{count_events, payload_field, CountedEvent, KeyCache};
+use crate::identity::{identifiers, previous_id, Ident};
+use crate::segments::behavior::{self, count_events, payload_field, CountedEvent, KeyCache};
 use crate::segments::engine::Engine;
 use crate::settings::Settings;
 use crate::sources::Source;
-use crate::wire::{Incoming, Kind};
+use crate::wire::{Incoming, Kind, Rejection};
 use crate::{json_ph, ph};
+use rand::Rng;
 use rapport_core::sql::{ColumnKind, SqlParam};
-use rapport_store::{Store, Tx};
+use rapport_store::{Store, Transience, Tx};
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// An event kept aside: quarantined (replayable) or rejected (kept for inspection).
@@ -35,16 +50,23 @@ pub struct Held {
     pub received_at: i64,
 }
 
-/// One request's share of a group commit.
-pub struct Job {
+/// What one request (or one replay) asks the group commit to store.
+#[derive(Clone)]
+pub struct Work {
     pub source: Source,
     pub settings: Arc<Settings>,
     pub accepted: Vec<Incoming>,
     pub held: Vec<Held>,
     /// Events in the request, for data health (accepted + held + duplicates).
     pub received: usize,
-    /// Held rows already in the table that this job replays (marked replayed on commit).
+    /// Held rows this work replays (marked replayed on commit): none, or one per accepted
+    /// event, in the same order.
     pub replayed: Vec<String>,
+}
+
+/// One request's share of a group commit.
+pub struct Job {
+    pub work: Work,
     pub reply: oneshot::Sender<Result<Outcome, CdpError>>,
 }
 
@@ -55,12 +77,16 @@ pub struct Outcome {
     pub duplicates: Vec<usize>,
     /// Profiles the job's events belong to, by index.
     pub profiles: BTreeMap<usize, String>,
+    /// Accepted events the commit could not store after all (isolated failures).
+    pub rejected: Vec<Rejection>,
 }
 
 /// Events per transaction at most; more waiting jobs go to the next group.
 const GROUP_EVENTS: usize = 10_000;
 /// Jobs waiting before senders get 503.
 pub const QUEUE_JOBS: usize = 1_024;
+/// Attempts of one group after transient failures before its senders get 503.
+const ATTEMPTS: u32 = 10;
 
 /// What the writer shares with the rest of the node.
 pub struct Shared {
@@ -77,81 +103,203 @@ pub fn start(store: Store, shared: Shared) -> (mpsc::Sender<Job>, tokio::task::J
 }
 
 async fn run(store: Store, shared: Shared, mut rx: mpsc::Receiver<Job>) {
-    let Shared {
-        identities: cache,
-        metrics,
-        keys,
-        segments,
-    } = shared;
-    let mut statistics = Statistics::default();
     while let Some(first) = rx.recv().await {
-        let mut events = first.accepted.len() + first.held.len();
+        let mut events = first.work.accepted.len() + first.work.held.len();
         let mut jobs = vec![first];
         while events < GROUP_EVENTS {
             match rx.try_recv() {
                 Ok(job) => {
-                    events += job.accepted.len() + job.held.len();
+                    events += job.work.accepted.len() + job.work.held.len();
                     jobs.push(job);
                 }
                 Err(_) => break,
             }
         }
-        let mut result = commit(&store, &cache, &keys, &jobs).await;
-        for _ in 0..3 {
-            if !matches!(
-                result,
-                Err(CdpError::Conflict {
-                    code: "identity_race",
-                    ..
-                })
-            ) {
-                break;
+        let works: Vec<&Work> = jobs.iter().map(|j| &j.work).collect();
+        let results = commit_isolated(&store, &shared, &works).await;
+        let mut touched: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (work, result) in works.iter().zip(&results) {
+            if let Ok(outcome) = result {
+                touched
+                    .entry(work.source.workspace_id.as_str())
+                    .or_default()
+                    .extend(outcome.profiles.values().cloned());
             }
-            cache.clear();
-            result = commit(&store, &cache, &keys, &jobs).await;
         }
-        match result {
-            Ok((outcomes, counters)) => {
-                metrics.record(&counters);
-                let written: usize = jobs.iter().map(|j| j.accepted.len()).sum();
-                let mut touched: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-                for (job, outcome) in jobs.iter().zip(&outcomes) {
-                    touched
-                        .entry(job.source.workspace_id.as_str())
-                        .or_default()
-                        .extend(outcome.profiles.values().cloned());
-                }
-                for (ws, profiles) in touched {
-                    segments.touched(ws, profiles, "event");
-                }
-                for (job, outcome) in jobs.into_iter().zip(outcomes) {
-                    let _ = job.reply.send(Ok(outcome));
-                }
-                statistics.after_commit(&store, written).await;
-            }
-            Err(error) => {
-                tracing::error!("group commit of {} job(s) failed: {error}", jobs.len());
-                cache.clear();
-                for job in jobs {
-                    let _ = job.reply.send(Err(CdpError::Overloaded));
-                }
-            }
+        for (ws, profiles) in touched {
+            shared.segments.touched(ws, profiles, "event");
+        }
+        for (job, result) in jobs.into_iter().zip(results) {
+            let _ = job.reply.send(result);
         }
     }
+}
+
+/// How a failed commit is handled.
+enum Failure {
+    /// Worth trying the same group again (named for the metric).
+    Transient(&'static str),
+    /// The database cannot be reached or is saturated: the senders retry later.
+    Unavailable,
+    /// Something in the group's data: isolate it.
+    Data,
+}
+
+fn classify(error: &CdpError) -> Failure {
+    match error {
+        CdpError::Conflict {
+            code: "identity_race",
+            ..
+        } => Failure::Transient("identity_race"),
+        CdpError::Store(e) => match e.transience() {
+            Some(Transience::Retry(reason)) => Failure::Transient(reason),
+            Some(Transience::Unavailable) => Failure::Unavailable,
+            None => Failure::Data,
+        },
+        CdpError::Overloaded => Failure::Unavailable,
+        _ => Failure::Data,
+    }
+}
+
+/// Commits a group, retrying transient failures with exponential backoff and jitter.
+async fn commit_retrying(
+    store: &Store,
+    shared: &Shared,
+    works: &[&Work],
+) -> Result<(Vec<Outcome>, health::Counters), (CdpError, Failure)> {
+    let mut attempt = 0;
+    loop {
+        let error = match commit(store, &shared.identities, &shared.keys, works).await {
+            Ok(done) => return Ok(done),
+            Err(e) => e,
+        };
+        // The cache may hold owners of identifiers that were rolled back.
+        shared.identities.clear();
+        let failure = classify(&error);
+        let Failure::Transient(reason) = failure else {
+            return Err((error, failure));
+        };
+        attempt += 1;
+        shared.metrics.record_retry(reason);
+        if attempt >= ATTEMPTS {
+            tracing::warn!("group commit gave up after {attempt} attempts: {error}");
+            return Err((error, Failure::Unavailable));
+        }
+        let ceiling = (4u64 << attempt.min(6)).min(250);
+        let pause = rand::thread_rng().gen_range(ceiling / 2..=ceiling);
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+    }
+}
+
+/// Commits the group; when its data makes it fail, commits each job alone, and a job that
+/// still fails event by event. One result per work, in order.
+async fn commit_isolated(
+    store: &Store,
+    shared: &Shared,
+    works: &[&Work],
+) -> Vec<Result<Outcome, CdpError>> {
+    match commit_retrying(store, shared, works).await {
+        Ok((outcomes, counters)) => {
+            shared.metrics.record(&counters);
+            return outcomes.into_iter().map(Ok).collect();
+        }
+        Err((_, Failure::Unavailable | Failure::Transient(_))) => {
+            return works.iter().map(|_| Err(CdpError::Overloaded)).collect();
+        }
+        Err((error, Failure::Data)) => {
+            tracing::warn!(
+                "group commit of {} job(s) failed, isolating: {error}",
+                works.len()
+            );
+            shared.metrics.record_isolation();
+        }
+    }
+    let mut results = Vec::with_capacity(works.len());
+    for work in works {
+        if works.len() > 1 {
+            match commit_retrying(store, shared, &[work]).await {
+                Ok((mut outcomes, counters)) => {
+                    shared.metrics.record(&counters);
+                    results.push(Ok(outcomes.pop().unwrap_or_default()));
+                    continue;
+                }
+                Err((_, Failure::Unavailable | Failure::Transient(_))) => {
+                    results.push(Err(CdpError::Overloaded));
+                    continue;
+                }
+                Err((error, Failure::Data)) => {
+                    tracing::warn!("a job failed alone, committing its events one by one: {error}");
+                }
+            }
+        }
+        results.push(commit_each(store, shared, work).await);
+    }
+    results
+}
+
+/// Commits a job's held rows, then each accepted event in its own transaction; an event that
+/// cannot be stored is rejected alone.
+async fn commit_each(store: &Store, shared: &Shared, work: &Work) -> Result<Outcome, CdpError> {
+    let mut outcome = Outcome::default();
+    let rest = Work {
+        accepted: Vec::new(),
+        replayed: Vec::new(),
+        ..work.clone()
+    };
+    match commit_retrying(store, shared, &[&rest]).await {
+        Ok((_, counters)) => shared.metrics.record(&counters),
+        Err((error, Failure::Data)) => {
+            tracing::warn!("held events of a job could not be stored: {error}");
+        }
+        Err(_) => return Err(CdpError::Overloaded),
+    }
+    for (i, event) in work.accepted.iter().enumerate() {
+        let single = Work {
+            accepted: vec![event.clone()],
+            held: Vec::new(),
+            received: 0,
+            replayed: work.replayed.get(i).cloned().into_iter().collect(),
+            ..work.clone()
+        };
+        match commit_retrying(store, shared, &[&single]).await {
+            Ok((outcomes, counters)) => {
+                shared.metrics.record(&counters);
+                for o in outcomes {
+                    outcome.duplicates.extend(o.duplicates);
+                    outcome.profiles.extend(o.profiles);
+                    outcome.rejected.extend(o.rejected);
+                }
+            }
+            Err((error, Failure::Data)) => {
+                tracing::warn!("event {} could not be stored: {error}", event.message_id);
+                outcome.rejected.push(Rejection {
+                    index: event.index,
+                    message_id: Some(event.message_id.clone()),
+                    code: "event_not_stored".into(),
+                    message: "the event could not be stored; it was logged for the operators"
+                        .into(),
+                });
+            }
+            Err(_) => return Err(CdpError::Overloaded),
+        }
+    }
+    Ok(outcome)
 }
 
 async fn commit(
     store: &Store,
     cache: &IdentityCache,
     keys: &KeyCache,
-    jobs: &[Job],
+    jobs: &[&Work],
 ) -> Result<(Vec<Outcome>, health::Counters), CdpError> {
     let now = store.now().timestamp_millis();
     let mut tx = store.db.begin().await?;
+    // First, before any event takes its `seq` (see segments::behavior).
+    behavior::hold_keys_shared(&mut tx).await?;
     let mut outcomes: Vec<Outcome> = jobs.iter().map(|_| Outcome::default()).collect();
     let mut cache_updates: Vec<(String, Vec<(Ident, String)>)> = Vec::new();
     let mut warnings: Vec<(String, Warning)> = Vec::new();
-    let mut syncs: Vec<(String, String, &'static str, Json)> = Vec::new();
+    let mut syncs: Vec<Sync> = Vec::new();
 
     // Identity resolution, workspace by workspace, in request order.
     let mut by_workspace: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -177,7 +325,7 @@ async fn commit(
         for &j in job_ids {
             for (e, idents) in jobs[j].accepted.iter().zip(&event_idents[j]) {
                 wanted.extend(idents.iter().cloned());
-                if let Some(prev) = previous_id(e) {
+                if let Some(prev) = previous_id(e, &jobs[j].settings) {
                     wanted.push(Ident::new("user_id", prev.clone()));
                     wanted.push(Ident::new("anonymous_id", prev));
                 }
@@ -188,13 +336,14 @@ async fn commit(
             let job = &jobs[j];
             for (k, event) in job.accepted.iter().enumerate() {
                 let idents = std::mem::take(&mut event_idents[j][k]);
-                let previous = previous_id(event);
+                let previous = previous_id(event, &job.settings);
                 let profile = resolver
                     .resolve(
                         &mut tx,
                         EventIdentity {
                             idents: &idents,
                             previous_id: previous.as_deref(),
+                            trusted: event.trusted,
                             source_id: &job.source.id,
                             message_id: &event.message_id,
                             at: event.ts.min(now),
@@ -206,16 +355,21 @@ async fn commit(
                         resolver.add_traits(&mut tx, &profile, traits).await?;
                         let mapped: Map<String, Json> = traits
                             .iter()
-                            .filter(|(k, _)| job.settings.contact_mapping.contains_key(*k))
+                            .filter(|(k, v)| {
+                                job.settings.contact_mapping.contains_key(*k)
+                                    && !blocked_identifier(&job.settings, k, v)
+                            })
                             .map(|(k, v)| (k.clone(), v.clone()))
                             .collect();
                         if !mapped.is_empty() {
-                            syncs.push((
-                                ws.to_string(),
-                                profile.clone(),
-                                "contact",
-                                Json::Object(mapped),
-                            ));
+                            syncs.push(Sync {
+                                ws: ws.to_string(),
+                                profile: profile.clone(),
+                                kind: "contact",
+                                payload: Json::Object(mapped),
+                                source_id: job.source.id.clone(),
+                                trusted: event.trusted,
+                            });
                         }
                     }
                 }
@@ -229,12 +383,14 @@ async fn commit(
                         "traits".into(),
                         event.body.get("traits").cloned().unwrap_or(Json::Null),
                     );
-                    syncs.push((
-                        ws.to_string(),
-                        profile.clone(),
-                        "company",
-                        Json::Object(payload),
-                    ));
+                    syncs.push(Sync {
+                        ws: ws.to_string(),
+                        profile: profile.clone(),
+                        kind: "company",
+                        payload: Json::Object(payload),
+                        source_id: job.source.id.clone(),
+                        trusted: event.trusted,
+                    });
                 }
                 outcomes[j].profiles.insert(event.index, profile);
             }
@@ -246,11 +402,15 @@ async fn commit(
 
     // The events themselves; a unique index drops repeated messageIds.
     let mut inserted: HashSet<(String, String)> = HashSet::new();
-    let rows: Vec<(usize, &Incoming)> = jobs
+    let mut rows: Vec<(usize, &Incoming)> = jobs
         .iter()
         .enumerate()
         .flat_map(|(j, job)| job.accepted.iter().map(move |e| (j, e)))
         .collect();
+    // In the unique index's order (see the module header on lock order).
+    rows.sort_by(|a, b| {
+        (&jobs[a.0].source.id, &a.1.message_id).cmp(&(&jobs[b.0].source.id, &b.1.message_id))
+    });
     for chunk in crate::statement_chunks(&rows) {
         let mut params = Vec::with_capacity(chunk.len() * 11);
         let mut values = Vec::with_capacity(chunk.len());
@@ -388,22 +548,27 @@ async fn commit(
         )
         .await?;
     }
-    for (ws, profile, kind, payload) in &syncs {
+    for sync in &syncs {
         tx.execute(
             &format!(
-                "INSERT INTO cdp_sync_queue (workspace_id, profile_id, kind, payload, created_at) VALUES ({}, {}, {}, {}, {})",
+                "INSERT INTO cdp_sync_queue (workspace_id, profile_id, kind, payload, created_at, source_id, trusted) \
+                 VALUES ({}, {}, {}, {}, {}, {}, {})",
                 ph(&tx, 1),
                 ph(&tx, 2),
                 ph(&tx, 3),
                 json_ph(&tx, 4),
-                ph(&tx, 5)
+                ph(&tx, 5),
+                ph(&tx, 6),
+                ph(&tx, 7)
             ),
             &[
-                SqlParam::Text(ws.clone()),
-                SqlParam::Text(profile.clone()),
-                SqlParam::Text((*kind).into()),
-                SqlParam::Text(payload.to_string()),
+                SqlParam::Text(sync.ws.clone()),
+                SqlParam::Text(sync.profile.clone()),
+                SqlParam::Text(sync.kind.into()),
+                SqlParam::Text(sync.payload.to_string()),
                 SqlParam::Int(now),
+                SqlParam::Text(sync.source_id.clone()),
+                SqlParam::Bool(sync.trusted),
             ],
         )
         .await?;
@@ -416,53 +581,31 @@ async fn commit(
     Ok((outcomes, counters))
 }
 
-/// Keeps PostgreSQL's planner statistics of the CDP tables fresh while they grow fast (a table
-/// that was small at its last ANALYZE makes the identity lookup filter instead of probing the
-/// primary key). Autovacuum would catch up only after a minute or more.
-#[derive(Default)]
-struct Statistics {
-    since: usize,
-    at_last: usize,
+/// A CRM sync the commit queues (see `sync`).
+struct Sync {
+    ws: String,
+    profile: String,
+    kind: &'static str,
+    payload: Json,
+    source_id: String,
+    trusted: bool,
 }
 
-impl Statistics {
-    async fn after_commit(&mut self, store: &Store, events: usize) {
-        if store.db.dialect() != rapport_core::sql::Dialect::Postgres {
-            return;
-        }
-        self.since += events;
-        if self.since < 2_000.max(self.at_last / 5) {
-            return;
-        }
-        match store
-            .db
-            .execute("ANALYZE cdp_identities, cdp_profiles, cdp_events", &[])
-            .await
-        {
-            Ok(_) => {
-                self.at_last += self.since;
-                self.since = 0;
-            }
-            Err(e) => tracing::warn!("ANALYZE of the CDP tables failed: {e}"),
-        }
-    }
+/// A trait that is an identifier holding a blocked value (`test@test.com`): it links nobody,
+/// so it is not copied into the CRM either (a unique email field would refuse the next one).
+fn blocked_identifier(settings: &Settings, name: &str, value: &Json) -> bool {
+    settings.identifier(name).is_some()
+        && crate::wire::scalar_text(value).is_some_and(|v| settings.is_blocked(v.trim()))
 }
 
 fn text_or_null(value: Option<String>) -> SqlParam {
     value.map_or(SqlParam::NullOf(ColumnKind::Text), SqlParam::Text)
 }
 
-fn previous_id(event: &Incoming) -> Option<String> {
-    (event.kind == Kind::Alias)
-        .then(|| event.text("previousId"))
-        .flatten()
-        .filter(|p| !p.trim().is_empty())
-}
-
-async fn hold(tx: &mut Tx, jobs: &[Job]) -> Result<(), CdpError> {
-    let rows: Vec<(&Job, &Held)> = jobs
+async fn hold(tx: &mut Tx, jobs: &[&Work]) -> Result<(), CdpError> {
+    let rows: Vec<(&Work, &Held)> = jobs
         .iter()
-        .flat_map(|job| job.held.iter().map(move |h| (job, h)))
+        .flat_map(|job| job.held.iter().map(move |h| (*job, h)))
         .collect();
     for chunk in crate::statement_chunks(&rows) {
         let mut params = Vec::with_capacity(chunk.len() * 11);
@@ -483,16 +626,20 @@ async fn hold(tx: &mut Tx, jobs: &[Job]) -> Result<(), CdpError> {
                 json_ph(tx, n + 10),
                 ph(tx, n + 11)
             ));
+            // What was refused may hold NUL characters, which no database stores in text.
+            let shown = |t: &Option<String>| t.as_ref().map(|t| t.replace('\0', "\u{FFFD}"));
             params.push(SqlParam::Text(uuid::Uuid::now_v7().to_string()));
             params.push(SqlParam::Text(job.source.workspace_id.clone()));
             params.push(SqlParam::Text(job.source.id.clone()));
             params.push(SqlParam::Text(held.disposition.into()));
             params.push(SqlParam::Text(held.code.clone()));
-            params.push(SqlParam::Text(held.reason.clone()));
-            params.push(text_or_null(held.kind.clone()));
-            params.push(text_or_null(held.name.clone()));
-            params.push(text_or_null(held.message_id.clone()));
-            params.push(SqlParam::Text(held.payload.to_string()));
+            params.push(SqlParam::Text(held.reason.replace('\0', "\u{FFFD}")));
+            params.push(text_or_null(shown(&held.kind)));
+            params.push(text_or_null(shown(&held.name)));
+            params.push(text_or_null(shown(&held.message_id)));
+            params.push(SqlParam::Text(
+                crate::wire::without_nul(held.payload.clone()).to_string(),
+            ));
             params.push(SqlParam::Int(held.received_at));
         }
         tx.execute(

@@ -69,6 +69,14 @@ pub fn normalize_phone(text: &str, default_region: Option<&str>) -> Option<Strin
     Some(number.format().mode(phonenumber::Mode::E164).to_string())
 }
 
+/// An email address in its one stored form: trimmed, ASCII letters lower-cased (other
+/// characters are kept as sent, so no address folds into a different one), and checked; None
+/// when it is not an address.
+pub fn normalize_email(text: &str) -> Option<String> {
+    let lower = text.trim().to_ascii_lowercase();
+    is_email(&lower).then_some(lower)
+}
+
 fn is_email(text: &str) -> bool {
     let Some((local, domain)) = text.rsplit_once('@') else {
         return false;
@@ -261,13 +269,10 @@ fn parse_text(field: &FieldDef, text: String) -> Result<Value, FieldError> {
     let name = field.api_name.as_str();
     let err = |code: &'static str, message: String| Err(FieldError::new(name, code, message));
     let text = match field.field_type {
-        FieldType::Email => {
-            let lower = text.to_lowercase();
-            if !is_email(&lower) {
-                return err("invalid_email", format!("{text:?} is not an email address"));
-            }
-            lower
-        }
+        FieldType::Email => match normalize_email(&text) {
+            Some(email) => email,
+            None => return err("invalid_email", format!("{text:?} is not an email address")),
+        },
         FieldType::Phone => match normalize_phone(&text, field.config.default_region.as_deref()) {
             Some(e164) => e164,
             None => {

@@ -42,7 +42,7 @@ impl Modify for Security {
         records::related_lists, records::related, records::export, aggregate::aggregate,
         views::list_views, views::create_view, views::get_view, views::update_view, views::delete_view,
         ingest::call, ingest::batch,
-        cdp::list_sources, cdp::create_source, cdp::get_source, cdp::update_source, cdp::rotate_key,
+        cdp::list_sources, cdp::create_source, cdp::get_source, cdp::update_source, cdp::rotate_key, cdp::rotate_verification_secret,
         cdp::get_settings, cdp::save_settings,
         cdp::list_event_types, cdp::save_event_type, cdp::delete_event_type, cdp::observed, cdp::register_observed,
         cdp::list_held, cdp::replay,

@@ -9,6 +9,15 @@ pub struct RowErrors {
     pub errors: Vec<FieldError>,
 }
 
+/// A failure that is not about the data (see [`StoreError::transience`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transience {
+    /// Conflicting with concurrent work (named for metrics): try the same again.
+    Retry(&'static str),
+    /// The database cannot be reached or has no room now.
+    Unavailable,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{what} not found")]
@@ -53,6 +62,32 @@ impl StoreError {
         StoreError::BadRequest {
             code,
             message: message.into(),
+        }
+    }
+
+    /// Whether the failure says nothing about the data: the same work may succeed if tried
+    /// again (`Some(Retry)`) or later, once the database is reachable (`Some(Unavailable)`).
+    pub fn transience(&self) -> Option<Transience> {
+        let StoreError::Db(e) = self else {
+            return None;
+        };
+        match e {
+            sqlx::Error::Database(db) => match db.code().as_deref() {
+                Some("40P01") => Some(Transience::Retry("deadlock")),
+                Some("40001") => Some(Transience::Retry("serialization")),
+                // SQLite's SQLITE_BUSY and SQLITE_LOCKED, with their extended codes.
+                Some("5" | "6" | "261" | "262" | "517") => Some(Transience::Retry("busy")),
+                // PostgreSQL shutting down or out of connections.
+                Some("57P01" | "57P02" | "57P03" | "53300") => Some(Transience::Unavailable),
+                _ => None,
+            },
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => Some(Transience::Unavailable),
+            _ => None,
         }
     }
 

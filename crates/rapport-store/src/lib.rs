@@ -16,7 +16,7 @@ pub mod schema;
 pub mod views;
 
 pub use db::{Db, Row, Tx};
-pub use error::StoreError;
+pub use error::{StoreError, Transience};
 
 use rapport_core::metadata::WorkspaceSchema;
 use rapport_core::Clock;

@@ -28,37 +28,78 @@ impl Ident {
     }
 }
 
-/// Brings an identifier value to its canonical form, or None when it cannot identify anyone.
+/// An event carrying more identifiers than this is rejected (`too_many_identifiers`).
+pub const MAX_IDENTIFIERS_PER_EVENT: usize = 20;
+
+/// The identifier types an untrusted event (a client source without identity verification)
+/// links by: its own ids. What it claims beyond them (an email, a phone) stays a trait.
+const UNTRUSTED_TYPES: [&str; 3] = ["user_id", "anonymous_id", "device_id"];
+
+/// Brings an identifier value to its canonical form, or None when it cannot identify anyone
+/// (empty, too long, not an address or number, or on the workspace's blocklist).
 pub fn normalize(id_type: &str, raw: &str, settings: &Settings) -> Option<String> {
     let trimmed = raw.trim();
     if trimmed.is_empty() || trimmed.chars().count() > 255 {
         return None;
     }
     let value = match id_type {
-        "email" => {
-            let lower = trimmed.to_lowercase();
-            let (local, domain) = lower.split_once('@')?;
-            if local.is_empty() || !domain.contains('.') {
-                return None;
-            }
-            lower
-        }
+        "email" => rapport_core::value::normalize_email(trimmed)?,
         "phone" => rapport_core::value::normalize_phone(trimmed, Some(&settings.phone_region))?,
         _ => trimmed.to_string(),
     };
-    let blocked = settings
-        .blocked_values
-        .iter()
-        .any(|b| b.eq_ignore_ascii_case(&value));
-    (!blocked).then_some(value)
+    (!settings.is_blocked(&value)).then_some(value)
 }
 
-/// The identifiers an event carries, the main one first (user id, else anonymous id). For an
-/// alias, `previousId` is resolved separately (it may be an older user id or an anonymous id).
+/// An alias's `previousId`, normalised, if it can identify anyone.
+pub fn previous_id(event: &Incoming, settings: &Settings) -> Option<String> {
+    if event.kind != crate::wire::Kind::Alias {
+        return None;
+    }
+    normalize("user_id", &event.text("previousId")?, settings)
+}
+
+/// Whether the group commit can place an event: its main identifier (user id, else anonymous
+/// id) and an alias's `previousId` must be usable, and it may not carry more than
+/// [`MAX_IDENTIFIERS_PER_EVENT`] identifiers. Checked per event before the commit, so one
+/// unusable event is rejected alone. Returns the rejection's code and message.
+pub fn admissible(event: &Incoming, settings: &Settings) -> Result<(), (&'static str, String)> {
+    let usable = |raw: &Option<String>, id_type: &str| {
+        raw.as_deref()
+            .and_then(|r| normalize(id_type, r, settings))
+            .is_some()
+    };
+    if !usable(&event.user_id, "user_id") && !usable(&event.anonymous_id, "anonymous_id") {
+        return Err((
+            "missing_identity",
+            "the event's userId and anonymousId are missing or not usable (empty or a blocked value such as \"null\")".into(),
+        ));
+    }
+    if event.kind == crate::wire::Kind::Alias && previous_id(event, settings).is_none() {
+        return Err((
+            "missing_previous_id",
+            "the alias's previousId is not usable (empty or a blocked value such as \"null\")"
+                .into(),
+        ));
+    }
+    let n = identifiers(event, settings).len();
+    if n > MAX_IDENTIFIERS_PER_EVENT {
+        return Err((
+            "too_many_identifiers",
+            format!("an event may carry at most {MAX_IDENTIFIERS_PER_EVENT} identifiers, this one carries {n}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The identifiers an event carries, the main one first (user id, else anonymous id); for an
+/// untrusted event only its own ids (see [`UNTRUSTED_TYPES`]). For an alias, `previousId` is
+/// resolved separately (it may be an older user id or an anonymous id).
 pub fn identifiers(event: &Incoming, settings: &Settings) -> Vec<Ident> {
     let mut out: Vec<Ident> = Vec::new();
     let mut push = |id_type: &str, raw: Option<String>| {
-        if settings.identifier(id_type).is_none() {
+        if settings.identifier(id_type).is_none()
+            || (!event.trusted && !UNTRUSTED_TYPES.contains(&id_type))
+        {
             return;
         }
         if let Some(value) = raw.and_then(|r| normalize(id_type, &r, settings)) {
@@ -83,7 +124,7 @@ pub fn identifiers(event: &Incoming, settings: &Settings) -> Vec<Ident> {
         .and_then(|c| c.get("externalIds"))
         .and_then(Json::as_array)
     {
-        for entry in ids.iter().take(20) {
+        for entry in ids {
             let id_type = entry.get("type").and_then(Json::as_str).unwrap_or("");
             push(id_type, entry.get("id").and_then(scalar_text));
         }

@@ -4,6 +4,7 @@
 //! profile owning its main identifier.
 
 use crate::error::CdpError;
+use crate::settings::Settings;
 use crate::time_of_ms;
 use chrono::{DateTime, Utc};
 use rapport_core::sql::{ColumnKind, SqlParam};
@@ -333,35 +334,79 @@ async fn merges_touching(
     Ok(rows.iter().map(decode_merge).collect())
 }
 
-/// The workspace's merge log, newest first.
+/// One page of the merge log.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MergePage {
+    pub data: Vec<Merge>,
+    /// Pass as `cursor` for the next (older) page; none after the last.
+    pub next_cursor: Option<String>,
+}
+
+/// The workspace's merge log, newest first, keyset-paged (`cursor` from the previous page).
 pub async fn merge_log(
     store: &Store,
     workspace_id: &str,
     limit: i64,
-) -> Result<Vec<Merge>, CdpError> {
+    cursor: Option<&str>,
+) -> Result<MergePage, CdpError> {
+    let limit = limit.clamp(1, 1000);
+    let mut params = vec![SqlParam::Text(workspace_id.into())];
+    let mut after = String::new();
+    if let Some(c) = cursor {
+        let (at, id) = c
+            .split_once('_')
+            .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id)))
+            .filter(|(_, id)| !id.is_empty())
+            .ok_or_else(|| {
+                CdpError::bad_request("invalid_cursor", "the cursor is not one this list gave")
+            })?;
+        params.push(SqlParam::Int(at));
+        params.push(SqlParam::Text(id.to_string()));
+        after = format!(
+            " AND (merged_at < {p2} OR (merged_at = {p2} AND id < {p3}))",
+            p2 = store.ph(2),
+            p3 = store.ph(3)
+        );
+    }
     let rows = store
         .db
         .fetch_all(
             &format!(
-                "SELECT {MERGE_COLUMNS} FROM cdp_merges WHERE workspace_id = {} ORDER BY merged_at DESC, id DESC LIMIT {}",
+                "SELECT {MERGE_COLUMNS} FROM cdp_merges WHERE workspace_id = {}{after} ORDER BY merged_at DESC, id DESC LIMIT {}",
                 store.ph(1),
-                limit.clamp(1, 1000)
+                limit + 1
             ),
-            &[SqlParam::Text(workspace_id.into())],
+            &params,
             &MERGE_KINDS,
         )
         .await?;
-    Ok(rows.iter().map(decode_merge).collect())
+    let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    let data: Vec<Merge> = rows
+        .iter()
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .map(decode_merge)
+        .collect();
+    let next_cursor = if more {
+        data.last()
+            .map(|m| format!("{}_{}", m.merged_at.timestamp_millis(), m.id))
+    } else {
+        None
+    };
+    Ok(MergePage { data, next_cursor })
 }
 
 /// Undoes a merge: the absorbed profile (with whatever was merged into it) stands alone again.
+/// When only one side has a CRM contact, the contact goes with the side its email belongs to,
+/// and the side left without one gets a contact of its own from its own traits (queued).
 pub async fn unmerge(
     store: &Store,
+    settings: &Settings,
     workspace_id: &str,
     merge_id: &str,
     actor_id: &str,
 ) -> Result<Merge, CdpError> {
     let mut tx = store.db.begin().await?;
+    super::resolve::lock_graph(&mut tx, workspace_id).await?;
     let row = tx
         .fetch_optional(
             &format!(
@@ -412,6 +457,7 @@ pub async fn unmerge(
         ],
     )
     .await?;
+    crate::sync::split_contact(&mut tx, store, settings, workspace_id, &merge, now).await?;
     tx.commit().await?;
     Ok(Merge {
         undone_at: Some(time_of_ms(now)),

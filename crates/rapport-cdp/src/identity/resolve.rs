@@ -4,9 +4,14 @@
 //! (when its identifier type merges and the guard allows), attach new identifiers, and say which
 //! profile owns the event. Everything is written in `finish`, in the caller's transaction.
 //!
-//! The guard refuses to merge two clusters that carry different user ids, and to let one
-//! identifier value cause more than `max_merges_per_identifier` merges; each refusal becomes a
-//! data-health warning.
+//! The guard refuses to merge two clusters that carry different user ids (unless an `alias`
+//! from a trusted source says they are one person), to let one identifier value cause more than
+//! `max_merges_per_identifier` merges, and to fold more than [`MAX_CUSTOMERS_PER_EVENT`]
+//! customers together through one event; each refusal becomes a data-health warning.
+//!
+//! Across nodes (PostgreSQL), a group commit that walks or changes the merge tree of a
+//! workspace first takes that workspace's graph lock, so the guard judges the graph as it is;
+//! profile rows are then written in id order (see the writer's lock order).
 
 use super::Ident;
 use crate::error::CdpError;
@@ -15,7 +20,7 @@ use crate::{json_ph, ph};
 use rapport_core::sql::{ColumnKind, SqlParam};
 use rapport_store::Tx;
 use serde_json::{json, Map, Value as Json};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
 /// Identifier → owning profile, shared by the node's group commits. Two generations bound the
@@ -86,11 +91,18 @@ struct MergeRecord {
     message_id: String,
 }
 
+/// One event naming more customers than this merges none of them (a red flag, not a person).
+pub const MAX_CUSTOMERS_PER_EVENT: usize = 5;
+
 /// What the resolver needs to know of an event.
 pub struct EventIdentity<'a> {
     pub idents: &'a [Ident],
-    /// An alias's previousId: an older user id or an anonymous id.
+    /// An alias's previousId (already normalised and checked against the blocklist): an older
+    /// user id or an anonymous id.
     pub previous_id: Option<&'a str>,
+    /// From a server source, or carrying a valid identity verification: an alias may then join
+    /// two user ids.
+    pub trusted: bool,
     pub source_id: &'a str,
     pub message_id: &'a str,
     pub at: i64,
@@ -110,6 +122,8 @@ pub struct Resolver<'a> {
     merges: Vec<MergeRecord>,
     warnings: Vec<Warning>,
     traits: HashMap<String, Map<String, Json>>,
+    /// Whether this transaction holds the workspace's graph lock.
+    graph_locked: bool,
 }
 
 const MAX_CHAIN: usize = 10_000;
@@ -130,7 +144,24 @@ impl<'a> Resolver<'a> {
             merges: Vec::new(),
             warnings: Vec::new(),
             traits: HashMap::new(),
+            graph_locked: false,
         }
+    }
+
+    /// Takes the workspace's graph lock (PostgreSQL) before the first look at the merge tree,
+    /// and forgets what was read of it before.
+    async fn lock_graph(&mut self, tx: &mut Tx) -> Result<(), CdpError> {
+        if self.graph_locked {
+            return Ok(());
+        }
+        if tx.dialect() == rapport_core::sql::Dialect::Postgres {
+            lock_graph(tx, &self.ws).await?;
+            let new: BTreeSet<String> = self.new_profiles.iter().cloned().collect();
+            self.parents.retain(|id, _| new.contains(id));
+            self.user_ids.retain(|id, _| new.contains(id));
+        }
+        self.graph_locked = true;
+        Ok(())
     }
 
     /// Looks up every identifier the group will need, in batches.
@@ -150,7 +181,7 @@ impl<'a> Resolver<'a> {
         }
         // One lookup per identifier type: `id_type = ? AND id_value IN (…)` walks the primary
         // key on both backends (a row-value IN list made PostgreSQL scan the table).
-        let mut by_type: std::collections::BTreeMap<&str, Vec<&Ident>> = Default::default();
+        let mut by_type: BTreeMap<&str, Vec<&Ident>> = BTreeMap::new();
         for ident in missing {
             by_type
                 .entry(ident.id_type.as_str())
@@ -209,8 +240,7 @@ impl<'a> Resolver<'a> {
                 .map(|id| SqlParam::Text((*id).clone()))
                 .collect();
             let sql = format!(
-                "SELECT id, merged_into, first_seen FROM cdp_profiles WHERE id IN ({list}){}",
-                tx.for_update()
+                "SELECT id, merged_into, first_seen FROM cdp_profiles WHERE id IN ({list})"
             );
             let rows = tx
                 .fetch_all(
@@ -328,10 +358,11 @@ impl<'a> Resolver<'a> {
         b: &str,
         cause: &Ident,
         event: &EventIdentity<'_>,
+        explicit: bool,
     ) -> Result<Option<String>, CdpError> {
         let ids_a = self.cluster_user_ids(tx, a).await?;
         let ids_b = self.cluster_user_ids(tx, b).await?;
-        if !ids_a.is_empty() && !ids_b.is_empty() && ids_a.is_disjoint(&ids_b) {
+        if !explicit && !ids_a.is_empty() && !ids_b.is_empty() && ids_a.is_disjoint(&ids_b) {
             self.warnings.push(Warning {
                 source_id: event.source_id.to_string(),
                 code: "merge_refused_user_ids",
@@ -411,10 +442,15 @@ impl<'a> Resolver<'a> {
         event: EventIdentity<'_>,
     ) -> Result<String, CdpError> {
         let mut idents: Vec<Ident> = event.idents.to_vec();
+        // An alias from a trusted source naming an older user id joins the two user ids.
+        let mut explicit: Option<Ident> = None;
         if let Some(previous) = event.previous_id {
             let as_user = Ident::new("user_id", previous);
             let as_anon = Ident::new("anonymous_id", previous);
             let pick = if self.owners.contains_key(&as_user) {
+                if event.trusted {
+                    explicit = Some(as_user.clone());
+                }
                 as_user
             } else {
                 as_anon
@@ -462,17 +498,49 @@ impl<'a> Resolver<'a> {
             }
             return Ok(home);
         }
+        self.lock_graph(tx).await?;
         let mut target = self.root(tx, &home).await?;
         for ident in &unknown {
             let root = target.clone();
             self.attach(ident, &home, &root);
         }
+        let mut others: Vec<(Ident, String)> = Vec::new();
         for (ident, owner) in &known {
             let other = self.root(tx, owner).await?;
-            if other == target || !self.merges_enabled(ident) {
+            if other != target && self.merges_enabled(ident) {
+                others.push((ident.clone(), other));
+            }
+        }
+        let customers: BTreeSet<&String> = others.iter().map(|(_, root)| root).collect();
+        if customers.len() + 1 > MAX_CUSTOMERS_PER_EVENT {
+            self.warnings.push(Warning {
+                source_id: event.source_id.to_string(),
+                code: "merge_refused_too_many_customers",
+                message: format!(
+                    "refused to merge: one event named {} customers (at most {MAX_CUSTOMERS_PER_EVENT} may be joined by one event)",
+                    customers.len() + 1
+                ),
+                details: json!({
+                    "profiles": customers.iter().chain(std::iter::once(&&target)).collect::<Vec<_>>(),
+                    "message_id": event.message_id,
+                    "limit": MAX_CUSTOMERS_PER_EVENT,
+                }),
+            });
+            return Ok(home);
+        }
+        for (ident, _) in &others {
+            // The cluster may have joined the target through an earlier identifier.
+            let other = self
+                .root(tx, &self.owners.get(ident).cloned().unwrap_or_default())
+                .await?;
+            if other == target {
                 continue;
             }
-            if let Some(survivor) = self.try_merge(tx, &target, &other, ident, &event).await? {
+            let is_explicit = explicit.as_ref() == Some(ident);
+            if let Some(survivor) = self
+                .try_merge(tx, &target, &other, ident, &event, is_explicit)
+                .await?
+            {
                 target = survivor;
             }
         }
@@ -538,7 +606,9 @@ impl<'a> Resolver<'a> {
             )
             .await?;
         }
-        for chunk in crate::statement_chunks(&self.new_identities) {
+        let mut new_identities = self.new_identities.clone();
+        new_identities.sort();
+        for chunk in crate::statement_chunks(&new_identities) {
             let mut params = Vec::with_capacity(chunk.len() * 5);
             let mut rows = Vec::with_capacity(chunk.len());
             for (ident, owner) in chunk {
@@ -577,20 +647,6 @@ impl<'a> Resolver<'a> {
         }
         let new: BTreeSet<&String> = self.new_profiles.iter().collect();
         for merge in &self.merges {
-            if !new.contains(&merge.absorbed) {
-                tx.execute(
-                    &format!(
-                        "UPDATE cdp_profiles SET merged_into = {} WHERE id = {}",
-                        ph(tx, 1),
-                        ph(tx, 2)
-                    ),
-                    &[
-                        SqlParam::Text(merge.survivor.clone()),
-                        SqlParam::Text(merge.absorbed.clone()),
-                    ],
-                )
-                .await?;
-            }
             tx.execute(
                 &format!(
                     "INSERT INTO cdp_merges (id, workspace_id, survivor_id, absorbed_id, cause_type, cause_value, source_id, message_id, merged_at) \
@@ -611,7 +667,34 @@ impl<'a> Resolver<'a> {
             )
             .await?;
         }
+        // Existing profile rows change in id order: a merge's link, new traits, or both.
+        let mut writes: BTreeMap<&String, ProfileWrite> = BTreeMap::new();
+        for merge in &self.merges {
+            if !new.contains(&merge.absorbed) {
+                writes.entry(&merge.absorbed).or_default().0 = Some(&merge.survivor);
+            }
+        }
         for (root, traits) in &self.traits {
+            writes.entry(root).or_default().1 = Some(traits);
+        }
+        for (profile, ProfileWrite(merged_into, traits)) in writes {
+            if let Some(survivor) = merged_into {
+                tx.execute(
+                    &format!(
+                        "UPDATE cdp_profiles SET merged_into = {} WHERE id = {}",
+                        ph(tx, 1),
+                        ph(tx, 2)
+                    ),
+                    &[
+                        SqlParam::Text(survivor.clone()),
+                        SqlParam::Text(profile.clone()),
+                    ],
+                )
+                .await?;
+            }
+            let Some(traits) = traits else {
+                continue;
+            };
             let row = tx
                 .fetch_optional(
                     &format!(
@@ -619,7 +702,7 @@ impl<'a> Resolver<'a> {
                         ph(tx, 1),
                         tx.for_update()
                     ),
-                    &[SqlParam::Text(root.clone())],
+                    &[SqlParam::Text(profile.clone())],
                     &[ColumnKind::Json],
                 )
                 .await?;
@@ -640,11 +723,29 @@ impl<'a> Resolver<'a> {
                 &[
                     SqlParam::Text(Json::Object(current).to_string()),
                     SqlParam::Int(now),
-                    SqlParam::Text(root.clone()),
+                    SqlParam::Text(profile.clone()),
                 ],
             )
             .await?;
         }
         Ok((self.new_identities, self.warnings))
     }
+}
+
+/// What the commit changes on one existing profile row: the survivor it was merged into, and
+/// traits learnt.
+#[derive(Default)]
+struct ProfileWrite<'a>(Option<&'a String>, Option<&'a Map<String, Json>>);
+
+/// Takes a workspace's identity-graph lock for the rest of the transaction (PostgreSQL): every
+/// change to the merge tree (merges, unmerges, new user ids on a cluster) holds it.
+pub async fn lock_graph(tx: &mut Tx, ws: &str) -> Result<(), CdpError> {
+    if tx.dialect() == rapport_core::sql::Dialect::Postgres {
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('cdp.identity:' || $1))",
+            &[SqlParam::Text(ws.to_string())],
+        )
+        .await?;
+    }
+    Ok(())
 }

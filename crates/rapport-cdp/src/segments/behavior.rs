@@ -8,11 +8,19 @@
 //! then the number of stored times inside it: exact for every comparison with a number below
 //! the depth, which is why the depth is chosen above the test's number.
 //!
-//! Keys never change once created, so a node caches their specs forever. The writer and a
-//! backfill agree on who counts which event through a sequence boundary: a backfill counts the
-//! events with `seq ≤ S`, where `S` is read after the key became visible to every writer (on
-//! PostgreSQL an advisory lock, shared by writers and taken exclusively for that read, makes
-//! sure no writer that missed the key is still running); writers count everything after.
+//! **Exactly once.** Every event is counted by exactly one of the two: the group commit that
+//! stored it, or the key's backfill. The key's *cutoff* (`cutoff_seq`) decides which: it is
+//! read in the very transaction that makes the key visible, while no group commit can be
+//! running — on SQLite the single writer serialises them; on PostgreSQL group commits hold an
+//! advisory lock shared from their first statement (before any event takes its `seq`) to their
+//! commit, and the key's transaction holds it exclusively. So every event a group commit stored
+//! without seeing the key has `seq ≤ cutoff` (the backfill counts it) and every event of a
+//! group commit that saw the key has `seq > cutoff` (the commit counts it). A backfill records
+//! its progress (`filled_to`, the last profile whose counters it added) in the transaction that
+//! adds them, guarded by the cutoff and the previous progress, so a restarted or concurrent
+//! filler never adds a profile twice. `reset` starts a key over (a repair: recount from events).
+//!
+//! Keys never change once created, so a node caches their specs forever.
 
 use crate::error::CdpError;
 use crate::{ph, placeholder, row_marks, statement_chunks};
@@ -418,7 +426,22 @@ pub struct CountedEvent<'a> {
     pub payload: Option<&'a Json>,
 }
 
-/// Inside the group commit: adds the new events to the counters of the keys they match.
+/// The first statement of every group commit on PostgreSQL: no key can become visible (and
+/// fix its cutoff) until this transaction ends, and this transaction's events take their `seq`
+/// only after it (see the module header). SQLite's single writer needs nothing.
+pub async fn hold_keys_shared(tx: &mut Tx) -> Result<(), CdpError> {
+    if tx.dialect() == Dialect::Postgres {
+        tx.execute(
+            &format!("SELECT pg_advisory_xact_lock_shared({KEYS_LOCK})"),
+            &[],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Inside the group commit (after [`hold_keys_shared`]): adds the new events to the counters
+/// of the keys they match.
 pub async fn count_events(
     tx: &mut Tx,
     cache: &KeyCache,
@@ -426,13 +449,6 @@ pub async fn count_events(
 ) -> Result<(), CdpError> {
     if events.is_empty() {
         return Ok(());
-    }
-    if tx.dialect() == Dialect::Postgres {
-        tx.execute(
-            &format!("SELECT pg_advisory_xact_lock_shared({KEYS_LOCK})"),
-            &[],
-        )
-        .await?;
     }
     let workspaces: Vec<&str> = events
         .iter()
@@ -492,43 +508,32 @@ pub async fn count_events(
     merge(tx, &added, &depths).await
 }
 
-/// Adds times to counters: locks (PostgreSQL) and reads the existing rows, merges, writes.
+/// Adds times to counters. Each chunk first locks its rows — an upsert that creates missing
+/// rows empty and returns the current ones — then writes the merged values. Rows are taken in
+/// (key, profile) order, chunk after chunk, so two nodes adding to the same counters wait for
+/// each other instead of deadlocking.
 async fn merge(
     tx: &mut Tx,
     added: &BTreeMap<(String, String), Counts>,
     depths: &HashMap<String, u32>,
 ) -> Result<(), CdpError> {
     let pairs: Vec<(&(String, String), &Counts)> = added.iter().collect();
-    let postgres = tx.dialect() == Dialect::Postgres;
     for chunk in statement_chunks(&pairs) {
         let mut params = Vec::with_capacity(chunk.len() * 2);
         let mut tuples = Vec::with_capacity(chunk.len());
         for ((key, profile), _) in chunk {
             let n = params.len();
-            tuples.push(row_marks(tx, n, 2));
+            tuples.push(format!("({}, {}, 0, '', 0)", ph(tx, n + 1), ph(tx, n + 2)));
             params.push(SqlParam::Text(key.clone()));
             params.push(SqlParam::Text(profile.clone()));
-        }
-        if postgres {
-            // Rows to lock must exist: another node may be adding to the same counters.
-            tx.execute(
-                &format!(
-                    "INSERT INTO cdp_behavior_counts (key_id, profile_id, total, recent, latest) \
-                     SELECT v.k, v.p, 0, '', 0 FROM (VALUES {}) AS v(k, p) \
-                     ON CONFLICT (key_id, profile_id) DO NOTHING",
-                    tuples.join(", ")
-                ),
-                &params,
-            )
-            .await?;
         }
         let rows = tx
             .fetch_all(
                 &format!(
-                    "SELECT key_id, profile_id, total, recent FROM cdp_behavior_counts \
-                     WHERE (key_id, profile_id) IN (VALUES {}) ORDER BY key_id, profile_id{}",
-                    tuples.join(", "),
-                    tx.for_update()
+                    "INSERT INTO cdp_behavior_counts (key_id, profile_id, total, recent, latest) \
+                     VALUES {} ON CONFLICT (key_id, profile_id) DO UPDATE SET total = cdp_behavior_counts.total \
+                     RETURNING key_id, profile_id, total, recent",
+                    tuples.join(", ")
                 ),
                 &params,
                 &[
@@ -575,6 +580,27 @@ async fn merge(
 pub struct Key {
     pub id: String,
     pub ready: bool,
+    /// Events with `seq` up to this are the backfill's to count; later ones the writer's.
+    pub cutoff: i64,
+    /// The last profile (in id order) whose counters the backfill has added; `""` for none.
+    pub filled_to: String,
+}
+
+const KEY_COLUMNS: &str = "id, ready, cutoff_seq, filled_to";
+const KEY_KINDS: [ColumnKind; 4] = [
+    ColumnKind::Text,
+    ColumnKind::Bool,
+    ColumnKind::Int,
+    ColumnKind::Text,
+];
+
+fn decode_key(r: &rapport_store::Row) -> Key {
+    Key {
+        id: r.text(0),
+        ready: r.bool(1),
+        cutoff: r.int(2),
+        filled_to: r.text(3),
+    }
 }
 
 /// The key of `spec` in the workspace, if there is one.
@@ -583,7 +609,7 @@ pub async fn find_key(store: &Store, ws: &str, spec: &KeySpec) -> Result<Option<
         .db
         .fetch_optional(
             &format!(
-                "SELECT id, ready FROM cdp_behavior_keys WHERE workspace_id = {} AND signature = {}",
+                "SELECT {KEY_COLUMNS} FROM cdp_behavior_keys WHERE workspace_id = {} AND signature = {}",
                 store.ph(1),
                 store.ph(2)
             ),
@@ -591,87 +617,257 @@ pub async fn find_key(store: &Store, ws: &str, spec: &KeySpec) -> Result<Option<
                 SqlParam::Text(ws.to_string()),
                 SqlParam::Text(spec.signature()),
             ],
-            &[ColumnKind::Text, ColumnKind::Bool],
+            &KEY_KINDS,
         )
         .await?;
-    Ok(row.map(|r| Key {
-        id: r.text(0),
-        ready: r.bool(1),
-    }))
+    Ok(row.as_ref().map(decode_key))
 }
 
-/// Finds or creates the key of `spec` in the workspace.
+async fn key_by_id(store: &Store, id: &str) -> Result<Option<Key>, CdpError> {
+    let row = store
+        .db
+        .fetch_optional(
+            &format!(
+                "SELECT {KEY_COLUMNS} FROM cdp_behavior_keys WHERE id = {}",
+                store.ph(1)
+            ),
+            &[SqlParam::Text(id.to_string())],
+            &KEY_KINDS,
+        )
+        .await?;
+    Ok(row.as_ref().map(decode_key))
+}
+
+/// Starts a transaction in which no group commit runs (see the module header) and reads the
+/// newest stored event's `seq`: the cutoff of a key made visible by this transaction.
+async fn begin_exclusive(store: &Store) -> Result<(Tx, i64), CdpError> {
+    let mut tx = store.db.begin().await?;
+    if tx.dialect() == Dialect::Postgres {
+        tx.execute(&format!("SELECT pg_advisory_xact_lock({KEYS_LOCK})"), &[])
+            .await?;
+    }
+    let cutoff = tx
+        .fetch_optional(
+            "SELECT COALESCE(MAX(seq), 0) FROM cdp_events",
+            &[],
+            &[ColumnKind::Int],
+        )
+        .await?
+        .map_or(0, |r| r.int(0));
+    Ok((tx, cutoff))
+}
+
+/// Finds or creates the key of `spec` in the workspace; a new key's cutoff is fixed in the
+/// transaction that makes it visible.
 pub async fn ensure_key(store: &Store, ws: &str, spec: &KeySpec) -> Result<Key, CdpError> {
     if let Some(key) = find_key(store, ws, spec).await? {
         return Ok(key);
     }
-    store
-        .db
-        .execute(
-            &format!(
-                "INSERT INTO cdp_behavior_keys (id, workspace_id, signature, spec, event, ready, created_at) \
-                 VALUES ({}, {}, {}, {}, {}, {}, {}) ON CONFLICT (workspace_id, signature) DO NOTHING",
-                store.ph(1),
-                store.ph(2),
-                store.ph(3),
-                store.ph(4),
-                store.ph(5),
-                store.ph(6),
-                store.ph(7)
-            ),
-            &[
-                SqlParam::Text(uuid::Uuid::now_v7().to_string()),
-                SqlParam::Text(ws.to_string()),
-                SqlParam::Text(spec.signature()),
-                SqlParam::Text(serde_json::to_string(spec).unwrap_or_default()),
-                SqlParam::Text(spec.event.clone()),
-                SqlParam::Bool(false),
-                SqlParam::Int(store.now().timestamp_millis()),
-            ],
-        )
-        .await?;
+    let (mut tx, cutoff) = begin_exclusive(store).await?;
+    let p = |n| crate::ph(&tx, n);
+    let sql = format!(
+        "INSERT INTO cdp_behavior_keys (id, workspace_id, signature, spec, event, ready, created_at, cutoff_seq, filled_to) \
+         VALUES ({}, {}, {}, {}, {}, {}, {}, {}, '') ON CONFLICT (workspace_id, signature) DO NOTHING",
+        p(1),
+        p(2),
+        p(3),
+        p(4),
+        p(5),
+        p(6),
+        p(7),
+        p(8)
+    );
+    tx.execute(
+        &sql,
+        &[
+            SqlParam::Text(uuid::Uuid::now_v7().to_string()),
+            SqlParam::Text(ws.to_string()),
+            SqlParam::Text(spec.signature()),
+            SqlParam::Text(serde_json::to_string(spec).unwrap_or_default()),
+            SqlParam::Text(spec.event.clone()),
+            SqlParam::Bool(false),
+            SqlParam::Int(store.now().timestamp_millis()),
+            SqlParam::Int(cutoff),
+        ],
+    )
+    .await?;
+    tx.commit().await?;
     find_key(store, ws, spec).await?.ok_or(CdpError::NotFound {
         what: "behaviour key",
     })
 }
 
-/// Fills a new key's counters from the stored events (see the module header for why no event
-/// is counted twice or missed), then marks it ready. Returns the events counted.
-pub async fn backfill(store: &Store, ws: &str, key: &Key, spec: &KeySpec) -> Result<u64, CdpError> {
-    if key.ready {
-        return Ok(0);
-    }
-    let boundary = boundary_seq(store).await?;
-    let mut counted = 0u64;
-    let collected = scan_events(store, ws, spec, boundary, None, &mut counted).await?;
-    let depths = HashMap::from([(key.id.clone(), spec.depth)]);
-    let mut entries: Vec<(String, Counts)> = collected.into_iter().collect();
-    while !entries.is_empty() {
-        let part = entries.split_off(entries.len().saturating_sub(2_048));
-        let added: BTreeMap<(String, String), Counts> = part
-            .into_iter()
-            .map(|(profile, counts)| ((key.id.clone(), profile), counts))
-            .collect();
-        let mut tx = store.db.begin().await?;
-        merge(&mut tx, &added, &depths).await?;
-        tx.commit().await?;
-    }
-    store
-        .db
-        .execute(
+/// Starts keys over: their counters are deleted and they count again from the stored events
+/// (with a new cutoff), and the segments in `segments` go back to `building` until then. The
+/// repair for counters that are wrong (the upgrade runs the same in SQL).
+pub async fn reset(store: &Store, key_ids: &[String], segments: &[String]) -> Result<(), CdpError> {
+    let (mut tx, cutoff) = begin_exclusive(store).await?;
+    for id in key_ids {
+        tx.execute(
             &format!(
-                "UPDATE cdp_behavior_keys SET ready = {} WHERE id = {}",
-                store.ph(1),
-                store.ph(2)
+                "DELETE FROM cdp_behavior_counts WHERE key_id = {}",
+                crate::ph(&tx, 1)
             ),
-            &[SqlParam::Bool(true), SqlParam::Text(key.id.clone())],
+            &[SqlParam::Text(id.clone())],
         )
         .await?;
-    Ok(counted)
+        tx.execute(
+            &format!(
+                "UPDATE cdp_behavior_keys SET ready = {}, cutoff_seq = {}, filled_to = '' WHERE id = {}",
+                crate::ph(&tx, 1),
+                crate::ph(&tx, 2),
+                crate::ph(&tx, 3)
+            ),
+            &[
+                SqlParam::Bool(false),
+                SqlParam::Int(cutoff),
+                SqlParam::Text(id.clone()),
+            ],
+        )
+        .await?;
+    }
+    for id in segments {
+        tx.execute(
+            &format!(
+                "UPDATE cdp_segments SET state = 'building' WHERE id = {} AND archived_at IS NULL",
+                crate::ph(&tx, 1)
+            ),
+            &[SqlParam::Text(id.clone())],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Profiles whose counters one backfill transaction adds.
+const FILL_PART: usize = 2_048;
+/// A filler that sees no progress by another for this long takes over.
+const FILL_STALL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Fills a key's counters from the stored events up to its cutoff (see the module header for
+/// why no event is counted twice or missed), then marks it ready. Any number of fillers, on
+/// any nodes, may run at once: each part is added by the one filler whose progress marker it
+/// moves; the others wait for the key to become ready (or take over when progress stalls).
+/// Returns the events this filler counted.
+pub async fn backfill(store: &Store, ws: &str, key: &Key, spec: &KeySpec) -> Result<u64, CdpError> {
+    let mut key = key.clone();
+    let mut counted = 0u64;
+    loop {
+        if key.ready {
+            return Ok(counted);
+        }
+        let mut scanned = 0u64;
+        let collected = scan_events(store, ws, spec, key.cutoff, None, &mut scanned).await?;
+        let mut entries: Vec<(String, Counts)> = collected
+            .into_iter()
+            .filter(|(profile, _)| *profile > key.filled_to)
+            .collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let depths = HashMap::from([(key.id.clone(), spec.depth)]);
+        let mut done = key.filled_to.clone();
+        let mut lost = false;
+        for part in entries.chunks(FILL_PART) {
+            let Some((last, _)) = part.last() else {
+                continue;
+            };
+            let mut tx = store.db.begin().await?;
+            if !advance(&mut tx, &key, &done, last).await? {
+                lost = true;
+                break;
+            }
+            let added: BTreeMap<(String, String), Counts> = part
+                .iter()
+                .map(|(profile, counts)| ((key.id.clone(), profile.clone()), counts.clone()))
+                .collect();
+            merge(&mut tx, &added, &depths).await?;
+            tx.commit().await?;
+            counted += part
+                .iter()
+                .map(|(_, c)| u64::try_from(c.total).unwrap_or(0))
+                .sum::<u64>();
+            done = last.clone();
+        }
+        if !lost {
+            let mut tx = store.db.begin().await?;
+            let marked = tx
+                .execute(
+                    &format!(
+                        "UPDATE cdp_behavior_keys SET ready = {} WHERE id = {} AND cutoff_seq = {} AND filled_to = {}",
+                        crate::ph(&tx, 1),
+                        crate::ph(&tx, 2),
+                        crate::ph(&tx, 3),
+                        crate::ph(&tx, 4)
+                    ),
+                    &[
+                        SqlParam::Bool(true),
+                        SqlParam::Text(key.id.clone()),
+                        SqlParam::Int(key.cutoff),
+                        SqlParam::Text(done.clone()),
+                    ],
+                )
+                .await?;
+            tx.commit().await?;
+            if marked > 0 {
+                return Ok(counted);
+            }
+        }
+        // Another filler is ahead (or the key was reset): wait for it to finish, or take over
+        // from where it stands once it stops moving.
+        key = wait_for_filler(store, &key.id).await?;
+    }
+}
+
+/// Moves a key's progress marker from `from` to `to` if nobody else did (same cutoff, same
+/// previous marker); false when another filler is ahead.
+async fn advance(tx: &mut Tx, key: &Key, from: &str, to: &str) -> Result<bool, CdpError> {
+    let moved = tx
+        .execute(
+            &format!(
+                "UPDATE cdp_behavior_keys SET filled_to = {} WHERE id = {} AND cutoff_seq = {} AND filled_to = {} AND ready = {}",
+                crate::ph(tx, 1),
+                crate::ph(tx, 2),
+                crate::ph(tx, 3),
+                crate::ph(tx, 4),
+                crate::ph(tx, 5)
+            ),
+            &[
+                SqlParam::Text(to.to_string()),
+                SqlParam::Text(key.id.clone()),
+                SqlParam::Int(key.cutoff),
+                SqlParam::Text(from.to_string()),
+                SqlParam::Bool(false),
+            ],
+        )
+        .await?;
+    Ok(moved > 0)
+}
+
+/// Waits while another filler moves the key forward; returns the key once it is ready or has
+/// not moved for [`FILL_STALL`].
+async fn wait_for_filler(store: &Store, id: &str) -> Result<Key, CdpError> {
+    let mut last_seen: Option<(i64, String)> = None;
+    let mut since = std::time::Instant::now();
+    loop {
+        let key = key_by_id(store, id).await?.ok_or(CdpError::NotFound {
+            what: "behaviour key",
+        })?;
+        let state = (key.cutoff, key.filled_to.clone());
+        if key.ready {
+            return Ok(key);
+        }
+        if last_seen.as_ref() != Some(&state) {
+            last_seen = Some(state);
+            since = std::time::Instant::now();
+        } else if since.elapsed() >= FILL_STALL {
+            return Ok(key);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
 
 /// Counts the stored events a key matches, per profile, in memory: those with `seq ≤
-/// boundary` for a backfill, or all of them for a preview. Stops with `preview_too_expensive`
+/// boundary` (a key's cutoff for a backfill, `i64::MAX` for a preview). Stops with `preview_too_expensive`
 /// once `deadline` passes.
 pub async fn scan_events(
     store: &Store,
@@ -767,21 +963,16 @@ pub async fn scan_events(
     Ok(collected)
 }
 
-/// The highest event sequence number a backfill must count up to.
-pub async fn boundary_seq(store: &Store) -> Result<i64, CdpError> {
-    let mut tx = store.db.begin().await?;
-    if tx.dialect() == Dialect::Postgres {
-        tx.execute(&format!("SELECT pg_advisory_xact_lock({KEYS_LOCK})"), &[])
-            .await?;
-    }
-    let row = tx
+/// The newest stored event's `seq` (events after it are new to whoever reads this).
+pub async fn max_seq(store: &Store) -> Result<i64, CdpError> {
+    let row = store
+        .db
         .fetch_optional(
             "SELECT COALESCE(MAX(seq), 0) FROM cdp_events",
             &[],
             &[ColumnKind::Int],
         )
         .await?;
-    tx.commit().await?;
     Ok(row.map_or(0, |r| r.int(0)))
 }
 

@@ -547,6 +547,29 @@ pub async fn live_rows(store: &Store, ws: &str) -> Result<Vec<SegmentRow>, CdpEr
     .await
 }
 
+/// Segments of every workspace still `building` (their counters are being filled): the engine
+/// resumes them when it starts.
+pub async fn building_rows(store: &Store) -> Result<Vec<SegmentRow>, CdpError> {
+    rows_where(
+        store,
+        "state",
+        "building",
+        "AND archived_at IS NULL ORDER BY created_at",
+    )
+    .await
+}
+
+/// Live and building segments of a workspace.
+pub async fn current_rows(store: &Store, ws: &str) -> Result<Vec<SegmentRow>, CdpError> {
+    rows_where(
+        store,
+        "workspace_id",
+        ws,
+        "AND state IN ('live', 'building') AND archived_at IS NULL",
+    )
+    .await
+}
+
 /// One segment's row, whatever its state (None when archived).
 pub async fn row(store: &Store, id: &str) -> Result<Option<SegmentRow>, CdpError> {
     Ok(rows_where(store, "id", id, "AND archived_at IS NULL")

@@ -76,7 +76,48 @@ impl Engine {
             filling: Arc::default(),
         });
         let task = tokio::spawn(run(engine.clone(), rx));
+        let resuming = engine.clone();
+        tokio::spawn(async move {
+            match definitions::building_rows(&resuming.store).await {
+                Ok(rows) => {
+                    for row in rows {
+                        resuming.build(&row.id);
+                    }
+                }
+                Err(e) => tracing::warn!("resuming segments that were building: {e}"),
+            }
+        });
         (engine, task)
+    }
+
+    /// Recounts a segment's behaviour counters from the stored events: its keys start over,
+    /// and every segment of the workspace that shares one of them rebuilds (state `building`
+    /// meanwhile, then a full evaluation writes what changed).
+    pub async fn recount(self: &Arc<Self>, ws: &str, segment_id: &str) -> Result<(), CdpError> {
+        let Some(row) = definitions::row(&self.store, segment_id)
+            .await?
+            .filter(|r| r.workspace_id == ws)
+        else {
+            return Err(CdpError::NotFound { what: "segment" });
+        };
+        let keys = self
+            .compiled
+            .compiled(&self.store, &row)
+            .await?
+            .keys
+            .clone();
+        let mut affected = Vec::new();
+        for other in definitions::current_rows(&self.store, ws).await? {
+            let compiled = self.compiled.compiled(&self.store, &other).await?;
+            if other.id == segment_id || compiled.keys.iter().any(|k| keys.contains(k)) {
+                affected.push(other.id.clone());
+            }
+        }
+        behavior::reset(&self.store, &keys, &affected).await?;
+        for id in &affected {
+            self.build(id);
+        }
+        Ok(())
     }
 
     /// Profiles whose events were just committed (or whose facts changed).
@@ -197,6 +238,13 @@ impl Engine {
         let versions: HashMap<String, i64> =
             segments.iter().map(|s| (s.id.clone(), s.version)).collect();
         let mut tx = lock.into_tx(&self.store).await?;
+        // A segment whose counters were reset (or whose condition changed) since they were read
+        // is left to its rebuild.
+        let versions = still_live(&mut tx, versions).await?;
+        let decisions: Vec<_> = decisions
+            .into_iter()
+            .filter(|d| versions.contains_key(&d.segment_id))
+            .collect();
         let changes =
             membership::apply(&mut tx, ws, &versions, &decisions, &stale, cause, now).await?;
         tx.commit().await?;
@@ -342,7 +390,7 @@ impl Engine {
         let compiled = self.compiled.compiled(&self.store, &row).await?;
         let ws = row.workspace_id.clone();
         let lock = WorkspaceLock::take(&self.store, &ws).await?;
-        let boundary = behavior::boundary_seq(&self.store).await?;
+        let boundary = behavior::max_seq(&self.store).await?;
         let now = self.store.now().timestamp_millis();
         let sources = compiled
             .keys
@@ -376,6 +424,16 @@ impl Engine {
         }
         let timers = timer_diff(&self.store, segment_id, &result).await?;
         let mut tx = lock.into_tx(&self.store).await?;
+        if !keys_ready(&mut tx, &compiled.keys).await? {
+            // Reset while this evaluation read them: the rebuild evaluates again. (Dropping the
+            // transaction rolls it back.)
+            drop(tx);
+            return Err(CdpError::Conflict {
+                code: "segment_building",
+                message: "the segment's counters are being recounted; try again when it is live"
+                    .into(),
+            });
+        }
         membership::write_changes(&mut tx, &ws, &changes, "evaluated", now).await?;
         membership::write_timers(&mut tx, &timers.0, &timers.1).await?;
         let members = i64::try_from(result.members.len()).unwrap_or(i64::MAX);
@@ -443,6 +501,29 @@ impl Engine {
     }
 }
 
+/// Whether every key is filled, read while no key can be reset.
+async fn keys_ready(tx: &mut Tx, keys: &[String]) -> Result<bool, CdpError> {
+    behavior::hold_keys_shared(tx).await?;
+    if keys.is_empty() {
+        return Ok(true);
+    }
+    let marks: Vec<String> = (1..=keys.len()).map(|n| crate::ph(tx, n)).collect();
+    let row = tx
+        .fetch_optional(
+            &format!(
+                "SELECT COUNT(*) FROM cdp_behavior_keys WHERE id IN ({}) AND ready = FALSE",
+                marks.join(", ")
+            ),
+            &keys
+                .iter()
+                .map(|k| SqlParam::Text(k.clone()))
+                .collect::<Vec<_>>(),
+            &[ColumnKind::Int],
+        )
+        .await?;
+    Ok(row.is_none_or(|r| r.int(0) == 0))
+}
+
 /// Timers to set and to clear so the segment's timers match a full evaluation.
 async fn timer_diff(
     store: &Store,
@@ -481,6 +562,41 @@ async fn timer_diff(
         .map(|p| (segment_id.to_string(), p.clone()))
         .collect();
     Ok((set, clear))
+}
+
+/// The segments of `versions` that are still live at the same version, read inside the
+/// writing transaction while no key can be reset (a reset sets its segments `building` in the
+/// transaction that deletes their counters).
+async fn still_live(
+    tx: &mut Tx,
+    versions: HashMap<String, i64>,
+) -> Result<HashMap<String, i64>, CdpError> {
+    behavior::hold_keys_shared(tx).await?;
+    let ids: Vec<String> = versions.keys().cloned().collect();
+    let mut live = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|n| crate::ph(tx, n)).collect();
+        let rows = tx
+            .fetch_all(
+                &format!(
+                    "SELECT id, version FROM cdp_segments WHERE id IN ({}) AND state = 'live' AND archived_at IS NULL",
+                    marks.join(", ")
+                ),
+                &chunk
+                    .iter()
+                    .map(|id| SqlParam::Text(id.clone()))
+                    .collect::<Vec<_>>(),
+                &[ColumnKind::Text, ColumnKind::Int],
+            )
+            .await?;
+        for r in rows {
+            let (id, version) = (r.text(0), r.int(1));
+            if versions.get(&id) == Some(&version) {
+                live.insert(id, version);
+            }
+        }
+    }
+    Ok(live)
 }
 
 /// Profiles with events stored after `seq` in the workspace.

@@ -51,7 +51,6 @@ pub async fn preview(
     let deadline = started + PREVIEW_BUDGET;
     let compiled = definitions::compile(store, ws, condition).await?;
     let mut sources = Vec::with_capacity(compiled.behaviors.len());
-    let boundary = behavior::boundary_seq(store).await?;
     for b in &compiled.behaviors {
         match behavior::find_key(store, ws, &b.spec).await? {
             Some(key) if key.ready => sources.push(CountSource::Key(key.id)),
@@ -61,7 +60,7 @@ pub async fn preview(
                     store,
                     ws,
                     &b.spec,
-                    boundary,
+                    i64::MAX,
                     Some(deadline),
                     &mut counted,
                 )

@@ -82,8 +82,14 @@ pub async fn update_source(
     ApiJson(input): ApiJson<SourceInput>,
 ) -> ApiResult<Json<Source>> {
     ctx.require_admin()?;
-    let source =
-        sources::update(&state.store, &ctx.principal.workspace_id, &id, input, false).await?;
+    let source = sources::update(
+        &state.store,
+        &ctx.principal.workspace_id,
+        &id,
+        input,
+        sources::Rotate::default(),
+    )
+    .await?;
     state.cdp.sources.forget();
     audit(
         &state,
@@ -106,24 +112,59 @@ pub async fn rotate_key(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Source>> {
     ctx.require_admin()?;
+    rotate(
+        state,
+        ctx,
+        id,
+        sources::Rotate {
+            write_key: true,
+            ..Default::default()
+        },
+        "cdp.source.rotate_key",
+    )
+    .await
+}
+
+/// Issues a new identity-verification secret; `context.userHash` values signed with the old
+/// one stop verifying.
+#[utoipa::path(post, path = "/api/v1/cdp/sources/{id}/rotate-verification-secret", tag = "cdp", params(("id" = String, Path)),
+    responses((status = 200, body = Source), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn rotate_verification_secret(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Source>> {
+    rotate(
+        state,
+        ctx,
+        id,
+        sources::Rotate {
+            verification_secret: true,
+            ..Default::default()
+        },
+        "cdp.source.rotate_verification_secret",
+    )
+    .await
+}
+
+async fn rotate(
+    state: AppState,
+    ctx: Ctx,
+    id: String,
+    what: sources::Rotate,
+    action: &str,
+) -> ApiResult<Json<Source>> {
+    ctx.require_admin()?;
     let source = sources::update(
         &state.store,
         &ctx.principal.workspace_id,
         &id,
         SourceInput::default(),
-        true,
+        what,
     )
     .await?;
     state.cdp.sources.forget();
-    audit(
-        &state,
-        &ctx,
-        "cdp.source.rotate_key",
-        Some(id),
-        "success",
-        json!({}),
-    )
-    .await?;
+    audit(&state, &ctx, action, Some(id), "success", json!({})).await?;
     Ok(Json(source))
 }
 
@@ -420,23 +461,27 @@ pub async fn contact_journey(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct LimitParam {
+pub struct MergeLogParams {
+    /// 1–1,000 (default 100).
     pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/cdp/merges", tag = "cdp", params(LimitParam),
-    responses((status = 200, body = [profiles::Merge])))]
+#[utoipa::path(get, path = "/api/v1/cdp/merges", tag = "cdp", params(MergeLogParams),
+    responses((status = 200, body = profiles::MergePage), (status = 400, body = crate::error::ErrorBody)))]
 pub async fn list_merges(
     State(state): State<AppState>,
     ctx: Ctx,
-    ApiQuery(q): ApiQuery<LimitParam>,
-) -> ApiResult<Json<Vec<profiles::Merge>>> {
+    ApiQuery(q): ApiQuery<MergeLogParams>,
+) -> ApiResult<Json<profiles::MergePage>> {
     require_contact_read(&ctx)?;
     Ok(Json(
         profiles::merge_log(
             &state.store,
             &ctx.principal.workspace_id,
             q.limit.unwrap_or(100),
+            q.cursor.as_deref(),
         )
         .await?,
     ))
@@ -452,8 +497,14 @@ pub async fn undo_merge(
     Path(id): Path<String>,
 ) -> ApiResult<Json<profiles::Merge>> {
     ctx.require_admin()?;
+    let settings = state
+        .cdp
+        .settings
+        .get(&state.store, &ctx.principal.workspace_id)
+        .await?;
     let merge = profiles::unmerge(
         &state.store,
+        &settings,
         &ctx.principal.workspace_id,
         &id,
         &ctx.principal.user_id,

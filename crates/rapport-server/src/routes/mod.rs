@@ -151,6 +151,10 @@ fn cdp_routes() -> Router<AppState> {
         )
         .route("/api/v1/cdp/sources/{id}/rotate-key", post(cdp::rotate_key))
         .route(
+            "/api/v1/cdp/sources/{id}/rotate-verification-secret",
+            post(cdp::rotate_verification_secret),
+        )
+        .route(
             "/api/v1/cdp/settings",
             get(cdp::get_settings).put(cdp::save_settings),
         )

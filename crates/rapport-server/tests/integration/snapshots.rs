@@ -24,7 +24,7 @@ async fn tracker(server: &TestServer) -> Api {
     let (status, s) = server
         .post(
             "/api/v1/cdp/sources",
-            json!({"name": "商城 App", "kind": "app"}),
+            json!({"name": "商城 App", "kind": "app", "trust": "server"}),
         )
         .await;
     assert_eq!(status, 201, "{s}");

@@ -49,7 +49,7 @@ impl Modify for Security {
         cdp::list_profiles, cdp::get_profile, cdp::profile_timeline, cdp::contact_journey,
         cdp::list_merges, cdp::undo_merge, cdp::list_events, cdp::data_health,
         segments::list, segments::create, segments::get, segments::update, segments::archive,
-        segments::preview, segments::evaluate, segments::members, segments::members_csv,
+        segments::preview, segments::evaluate, segments::recount, segments::members, segments::members_csv,
         segments::changes, segments::versions, segments::profile_segments, segments::lineage,
         segments::contact_tags, segments::add_tag, segments::remove_tag,
         snapshots::take_snapshot, snapshots::list_snapshots, snapshots::get_snapshot,

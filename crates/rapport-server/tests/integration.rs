@@ -18,6 +18,8 @@ mod cdp;
 mod concurrency;
 #[path = "integration/history.rs"]
 mod history;
+#[path = "integration/ingest_safety.rs"]
+mod ingest_safety;
 #[path = "integration/input.rs"]
 mod input;
 #[path = "integration/isolation.rs"]

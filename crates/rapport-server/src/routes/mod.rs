@@ -205,6 +205,7 @@ fn segment_routes() -> Router<AppState> {
             "/api/v1/cdp/segments/{id}/evaluate",
             post(segments::evaluate),
         )
+        .route("/api/v1/cdp/segments/{id}/recount", post(segments::recount))
         .route("/api/v1/cdp/segments/{id}/members", get(segments::members))
         .route(
             "/api/v1/cdp/segments/{id}/members.csv",

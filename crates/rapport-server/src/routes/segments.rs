@@ -191,6 +191,44 @@ pub async fn evaluate(
     Ok(Json(state.cdp.segments.evaluate(&id).await?))
 }
 
+/// Recounts the segment's behaviour counters from the stored events (a repair): the segment,
+/// and any other sharing one of its behaviours, is `building` until the counters are filled
+/// again, then evaluated; membership changes are recorded as usual. Answers at once (202).
+#[utoipa::path(post, path = "/api/v1/cdp/segments/{id}/recount", tag = "segments",
+    params(("id" = String, Path)),
+    responses((status = 202, body = Segment), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody)))]
+pub async fn recount(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<Segment>)> {
+    ctx.require_admin()?;
+    let ws = ctx.principal.workspace_id.clone();
+    let segment = definitions::get(&state.store, &ws, &id).await?;
+    if segment.state == "archived" {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "segment_archived",
+            "the segment is archived",
+        ));
+    }
+    state.cdp.segments.recount(&ws, &id).await?;
+    audit(
+        &state,
+        &ctx,
+        "cdp.segment.recount",
+        Some(id.clone()),
+        "success",
+        json!({}),
+    )
+    .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(definitions::get(&state.store, &ws, &id).await?),
+    ))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct PageParams {

@@ -45,15 +45,15 @@ pub(crate) fn basic(write_key: &str) -> String {
     format!("Basic {out}")
 }
 
-struct Source {
-    id: String,
-    key: String,
-    tracker: Api,
+pub(crate) struct Source {
+    pub(crate) id: String,
+    pub(crate) key: String,
+    pub(crate) tracker: Api,
 }
 
 /// A source; a server source unless `body` says otherwise (these tests are about the identity
 /// graph and the sync, which client sources may use only partly; `security.rs` tests those).
-async fn source(server: &TestServer, mut body: Value) -> Source {
+pub(crate) async fn source(server: &TestServer, mut body: Value) -> Source {
     if body.get("trust").is_none() {
         body["trust"] = json!("server");
     }
@@ -67,7 +67,7 @@ async fn source(server: &TestServer, mut body: Value) -> Source {
     }
 }
 
-async fn register(server: &TestServer, name: &str, schema: Value) {
+pub(crate) async fn register(server: &TestServer, name: &str, schema: Value) {
     let (status, body) = server
         .post(
             "/api/v1/cdp/event-types",
@@ -77,7 +77,7 @@ async fn register(server: &TestServer, name: &str, schema: Value) {
     assert_eq!(status, 200, "{body}");
 }
 
-async fn batch(src: &Source, events: Value) -> Value {
+pub(crate) async fn batch(src: &Source, events: Value) -> Value {
     let (status, body) = src
         .tracker
         .post("/v1/batch", json!({ "batch": events }))
@@ -86,7 +86,7 @@ async fn batch(src: &Source, events: Value) -> Value {
     body
 }
 
-async fn events(server: &TestServer, source_id: &str) -> Vec<Value> {
+pub(crate) async fn events(server: &TestServer, source_id: &str) -> Vec<Value> {
     let (status, body) = server
         .call(Method::GET, "/api/v1/cdp/events")
         .query(&[("source_id", source_id), ("limit", "1000")])
@@ -106,7 +106,7 @@ fn message_ids(events: &[Value]) -> Vec<String> {
     ids
 }
 
-async fn profile_of(server: &TestServer, id_type: &str, value: &str) -> Value {
+pub(crate) async fn profile_of(server: &TestServer, id_type: &str, value: &str) -> Value {
     let (status, body) = server
         .call(Method::GET, "/api/v1/cdp/profiles")
         .query(&[("identifier_type", id_type), ("identifier", value)])
@@ -118,7 +118,7 @@ async fn profile_of(server: &TestServer, id_type: &str, value: &str) -> Value {
 }
 
 /// Polls `check` for up to 15 s (background work: the CRM sync).
-async fn eventually<F, Fut>(what: &str, mut check: F) -> Value
+pub(crate) async fn eventually<F, Fut>(what: &str, mut check: F) -> Value
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<Value>>,

@@ -20,6 +20,8 @@ crate::both_backends!(
     lineage_tags_versions_and_archive,
     bad_definitions_get_clear_errors,
     streaming_agrees_with_a_model_and_full_evaluation,
+    recount_repairs_wrong_counters,
+    upgrade_repair_recounts_every_key,
 );
 
 async fn tracker(server: &TestServer) -> Api {
@@ -889,4 +891,153 @@ async fn random_stream(backend: Backend, seed: u64) {
         );
         assert_eq!(report["members"].as_u64(), Some(want.len() as u64));
     }
+}
+
+/// Four customers of the example segment's journeys (ana and fay members).
+async fn example_with_members(server: &TestServer) -> String {
+    register_types(server).await;
+    let t = tracker(server).await;
+    let mut events = Vec::new();
+    events.extend(journey("ana", ("A", Age::days(3)), 5, Age::days(1), None));
+    events.extend(journey(
+        "bo",
+        ("A", Age::days(2)),
+        5,
+        Age::days(1),
+        Some(Age::days(1)),
+    ));
+    events.extend(journey("cy", ("B", Age::days(1)), 6, Age::hours(1), None));
+    events.extend(journey("fay", ("A", Age::days(2)), 7, Age::hours(5), None));
+    send(&t, events).await;
+    let seg = segment(server, "A系列高意向", example()).await;
+    let id = seg["id"].as_str().unwrap().to_string();
+    await_members(server, &id, &["ana", "fay"]).await;
+    id
+}
+
+/// Breaks every counter: totals tripled, the newest times forgotten (so nobody has a WeCom
+/// message in the window any more).
+async fn corrupt_counters(server: &TestServer) {
+    server
+        .store
+        .db
+        .execute(
+            "UPDATE cdp_behavior_counts SET total = total * 3, recent = '', latest = 0",
+            &[],
+        )
+        .await
+        .unwrap();
+}
+
+/// (total, newest time) per counter row, for comparing before and after a repair.
+async fn counter_rows(server: &TestServer) -> BTreeMap<(String, String), (i64, String)> {
+    use rapport_core::sql::ColumnKind;
+    let rows = server
+        .store
+        .db
+        .fetch_all(
+            "SELECT k.signature, c.profile_id, c.total, c.recent FROM cdp_behavior_counts c \
+             JOIN cdp_behavior_keys k ON k.id = c.key_id",
+            &[],
+            &[
+                ColumnKind::Text,
+                ColumnKind::Text,
+                ColumnKind::Int,
+                ColumnKind::Text,
+            ],
+        )
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| ((r.text(0), r.text(1)), (r.int(2), r.text(3))))
+        .collect()
+}
+
+async fn await_live(server: &TestServer, id: &str) {
+    for _ in 0..400 {
+        let (_, seg) = server.get(&format!("/api/v1/cdp/segments/{id}")).await;
+        if seg["state"] == "live" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("segment {id} did not become live again");
+}
+
+async fn recount_repairs_wrong_counters(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let id = example_with_members(&server).await;
+    let good = counter_rows(&server).await;
+    assert!(!good.is_empty());
+    corrupt_counters(&server).await;
+    assert_ne!(counter_rows(&server).await, good);
+    let (_, sales) = server.user_with_role("sales").await;
+    let (status, _) = sales
+        .post(&format!("/api/v1/cdp/segments/{id}/recount"), json!({}))
+        .await;
+    assert_eq!(status, 403);
+    let (status, body) = server
+        .post(&format!("/api/v1/cdp/segments/{id}/recount"), json!({}))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    await_live(&server, &id).await;
+    assert_eq!(counter_rows(&server).await, good);
+    await_members(&server, &id, &["ana", "fay"]).await;
+    // Nothing left to change; the members never left.
+    let (_, report) = server
+        .post(&format!("/api/v1/cdp/segments/{id}/evaluate"), json!({}))
+        .await;
+    assert_eq!(
+        (report["entered"].as_i64(), report["exited"].as_i64()),
+        (Some(0), Some(0))
+    );
+    let (_, changes) = server
+        .get(&format!("/api/v1/cdp/segments/{id}/changes"))
+        .await;
+    assert!(
+        changes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["change"] == "entered"),
+        "{changes}"
+    );
+    let missing = server
+        .post("/api/v1/cdp/segments/nope/recount", json!({}))
+        .await;
+    assert_error(&missing, 404, "not_found");
+}
+
+/// The upgrade that fixed double counting resets every key and rebuilds every segment (the
+/// repair statements of migration 0005, run here on a database whose counters are wrong); the
+/// engine resumes the rebuild when the server starts.
+async fn upgrade_repair_recounts_every_key(backend: Backend) {
+    let mut server = TestServer::start(backend).await;
+    let id = example_with_members(&server).await;
+    let good = counter_rows(&server).await;
+    corrupt_counters(&server).await;
+    let migration = match backend {
+        Backend::Sqlite => {
+            include_str!("../../../rapport-store/migrations/sqlite/0005_exact_counters.sql")
+        }
+        Backend::Postgres => {
+            include_str!("../../../rapport-store/migrations/postgres/0005_exact_counters.sql")
+        }
+    };
+    let repair = &migration[migration.find("DELETE FROM").unwrap()..];
+    // Nothing is sent meanwhile, as during an upgrade; the engine resumes the rebuild when the
+    // server starts again.
+    let db = server.store.db.clone();
+    for statement in repair.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        let sql: String = statement
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("--"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        db.execute(&sql, &[]).await.unwrap();
+    }
+    server.restart().await;
+    await_live(&server, &id).await;
+    assert_eq!(counter_rows(&server).await, good);
+    await_members(&server, &id, &["ana", "fay"]).await;
 }

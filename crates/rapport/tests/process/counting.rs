@@ -86,11 +86,14 @@ fn rule(
     }
 }
 
+/// Whether a person's events (at a time) put them in a segment, as the model sees it.
+type Holds = Box<dyn Fn(&[Sent], i64) -> bool + Send + Sync>;
+
 /// The segments, each a condition for Rapport and its meaning for the model.
 struct Segment {
     name: &'static str,
     condition: Value,
-    holds: Box<dyn Fn(&[Sent], i64) -> bool + Send + Sync>,
+    holds: Holds,
 }
 
 fn segments() -> Vec<Segment> {

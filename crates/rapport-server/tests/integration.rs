@@ -22,6 +22,8 @@ mod history;
 mod input;
 #[path = "integration/isolation.rs"]
 mod isolation;
+#[path = "integration/kernel.rs"]
+mod kernel;
 #[path = "integration/lists.rs"]
 mod lists;
 #[path = "integration/metadata.rs"]

@@ -191,8 +191,8 @@ impl Store {
         if !row_errors.is_empty() {
             return Err(BatchFailure::Rows(row_errors));
         }
-        let now = self.now();
         let mut tx = self.db.begin().await?;
+        let now = self.now();
         let mut written = Vec::with_capacity(changes.len());
         for (index, (change, values)) in changes.into_iter().zip(parsed).enumerate() {
             match self
@@ -252,6 +252,10 @@ impl Store {
             Change::Create(_) => None,
             Change::Update(u) => Some(self.load_for_update(tx, ws, def, &u.id).await?),
         };
+        let now = match &existing {
+            Some(current) => self.change_time(tx, ws, &def.api_name, &current.id).await?,
+            None => now,
+        };
         if let (Change::Update(u), Some(current)) = (&change, &existing) {
             if u.expected_version.is_some_and(|v| v != current.version) {
                 return Err(StoreError::conflict(
@@ -276,10 +280,13 @@ impl Store {
                 .active_fields()
                 .map(|f| (f.api_name.clone(), Value::Null))
                 .collect(),
+            unreadable: Vec::new(),
         });
         for (name, value) in &parsed {
             record.values.insert(name.clone(), value.clone());
         }
+        // A field written now replaces whatever unreadable value it held.
+        record.unreadable.retain(|f| !parsed.contains_key(f));
         if let Some(owner) = owner_in {
             record.owner_id = Some(owner.clone());
         }
@@ -323,8 +330,9 @@ impl Store {
             tx.for_update()
         );
         let row = tx
-            .fetch_optional(&sql, &[SqlParam::Text(id.to_string())], &kinds)
+            .fetch_records(&sql, &[SqlParam::Text(id.to_string())], &kinds)
             .await?
+            .pop()
             .ok_or_else(|| StoreError::not_found("record"))?;
         Ok(decode_record(def, &row))
     }
@@ -489,7 +497,9 @@ impl Store {
         for field in def.active_fields() {
             let before = old.get(&field.api_name);
             let after = record.get(&field.api_name);
-            if before == after {
+            let repaired = old.unreadable.contains(&field.api_name)
+                && !record.unreadable.contains(&field.api_name);
+            if before == after && !repaired {
                 continue;
             }
             for (column, param) in field_columns(field)
@@ -601,14 +611,13 @@ impl Store {
     ) -> Result<Record, StoreError> {
         let def = object_for(ctx.principal, schema, object, Action::Delete)?;
         let ws = &ctx.principal.workspace_id;
-        let now = self.now();
         let mut tx = self.db.begin().await?;
         let dialect = tx.dialect();
         let table = quote(&table_name(ws, object));
         let (select, kinds) = select_sql(def, &table);
         let state = if delete { "IS NULL" } else { "IS NOT NULL" };
         let row = tx
-            .fetch_optional(
+            .fetch_records(
                 &format!(
                     "{select} WHERE \"id\" = {} AND \"deleted_at\" {state}{}",
                     placeholder(dialect, 1),
@@ -618,8 +627,10 @@ impl Store {
                 &kinds,
             )
             .await?
+            .pop()
             .ok_or_else(|| StoreError::not_found("record"))?;
         let mut record = decode_record(def, &row);
+        let now = self.change_time(&mut tx, ws, object, id).await?;
         record.version += 1;
         record.deleted_at = delete.then_some(now);
         record.updated_at = now;

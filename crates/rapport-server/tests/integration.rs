@@ -16,6 +16,8 @@ mod auth;
 mod cdp;
 #[path = "integration/concurrency.rs"]
 mod concurrency;
+#[path = "integration/edges.rs"]
+mod edges;
 #[path = "integration/history.rs"]
 mod history;
 #[path = "integration/input.rs"]

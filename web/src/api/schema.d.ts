@@ -1866,6 +1866,11 @@ export interface components {
             name?: string | null;
             object: string;
             owner_id?: string | null;
+            /**
+             * @description Fields whose stored value cannot be read as their type (left by an older version or a
+             *     hand edit); they show as null. Writing such a field replaces the stored value.
+             */
+            unreadable_fields?: string[];
             /** Format: date-time */
             updated_at: string;
             updated_by?: string | null;

@@ -1,6 +1,6 @@
 //! Kernel correctness at the edges of the value types: date-times and dates outside the years
 //! 0001–9999 are refused, and one that an older version stored never makes a record, a page, an
-//! update or a delete fail; sums past 64 bits stay exact; a cursor only continues the list it
+//! update or a delete fail, and admins can clear them all at once; sums past 64 bits stay exact; a cursor only continues the list it
 //! came from; date-times are compared at the precision they are kept; history times are
 //! strictly ordered per record.
 
@@ -18,6 +18,7 @@ crate::both_backends!(
     a_cursor_only_continues_its_own_list,
     resending_a_datetime_finer_than_microseconds_changes_nothing,
     history_times_are_strictly_ordered_per_record,
+    admins_repair_unreadable_values,
 );
 
 pub const PROBES: &str = "/api/v1/objects/probe/records";
@@ -476,4 +477,57 @@ async fn history_times_are_strictly_ordered_per_record(b: Backend) {
         assert_eq!(got["values"]["n"], n, "{got}");
         assert_eq!(got["name"], format!("v{n}"), "{got}");
     }
+}
+
+async fn admins_repair_unreadable_values(b: Backend) {
+    let s = TestServer::start(b).await;
+    create_probe(&s).await;
+    let bad = id_of(&s.create("probe", json!({"name": "bad", "n": 1})).await);
+    let worse = id_of(&s.create("probe", json!({"name": "worse", "n": 2})).await);
+    let good = s
+        .create(
+            "probe",
+            json!({"name": "good", "ts": "2026-01-01T00:00:00Z"}),
+        )
+        .await;
+    store_raw(&s, &bad, "dt", "'+10000-01-01'").await;
+    match b {
+        Backend::Sqlite => {
+            store_raw(&s, &bad, "ts", "'+10000-01-01T04:00:00.000000Z'").await;
+            store_raw(&s, &worse, "n", "'twelve'").await;
+        }
+        Backend::Postgres => {
+            store_raw(&s, &bad, "ts", "'10000-01-01T04:00:00Z'::timestamptz").await;
+            store_raw(&s, &worse, "ts", "'-infinity'::timestamptz").await;
+        }
+    }
+    let worse_field = if b == Backend::Sqlite { "n" } else { "ts" };
+    let repair = format!("{PROBES}/repair");
+
+    let (_, sales) = s.user_with_role("sales").await;
+    assert_error(&sales.post(&repair, json!({})).await, 403, "forbidden");
+
+    let (status, body) = s.post(&repair, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let mut repaired = body["repaired"].as_array().expect("repaired").clone();
+    repaired.sort_by_key(|r| r["id"].as_str().map(str::to_string));
+    let mut expected = vec![
+        json!({"id": bad, "fields": ["ts", "dt"]}),
+        json!({"id": worse, "fields": [worse_field]}),
+    ];
+    expected.sort_by_key(|r| r["id"].as_str().map(str::to_string));
+    assert_eq!(repaired, expected);
+    for id in [&bad, &worse] {
+        let (_, got) = s.get(&format!("{PROBES}/{id}")).await;
+        assert!(got.get("unreadable_fields").is_none(), "{got}");
+        assert_eq!(got["version"], 2, "a repair is a recorded change: {got}");
+    }
+    let (_, got) = s.get(&format!("{PROBES}/{}", id_of(&good))).await;
+    assert_eq!(got["version"], 1, "{got}");
+    let (_, history) = s.get(&format!("{PROBES}/{bad}/history")).await;
+    assert_eq!(history.as_array().map(Vec::len), Some(3), "{history}");
+    // Nothing left to repair.
+    let (status, body) = s.post(&repair, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["repaired"], json!([]));
 }

@@ -9,7 +9,7 @@ mod write;
 
 pub use aggregate::{AggregateGroup, AggregateQuery, Metric, MetricOp};
 pub use list::{list_statement, ListQuery, ListStatement, Page, SearchHit, SortKey};
-pub use write::{RecordInput, RecordUpdate, WriteCtx};
+pub use write::{RecordInput, RecordUpdate, RepairedRecord, WriteCtx};
 
 use crate::db::Row;
 use crate::schema::placeholder;

@@ -44,6 +44,14 @@ pub struct RecordUpdate {
     pub expected_version: Option<i64>,
 }
 
+/// A record whose unreadable values `Store::repair_records` cleared.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct RepairedRecord {
+    pub id: String,
+    /// The fields cleared (set to null).
+    pub fields: Vec<String>,
+}
+
 enum Change {
     Create(RecordInput),
     Update(RecordUpdate),
@@ -285,8 +293,14 @@ impl Store {
         for (name, value) in &parsed {
             record.values.insert(name.clone(), value.clone());
         }
-        // A field written now replaces whatever unreadable value it held.
-        record.unreadable.retain(|f| !parsed.contains_key(f));
+        // A field written now (and a formula, computed on every write) replaces whatever
+        // unreadable value it held.
+        record.unreadable.retain(|f| {
+            !parsed.contains_key(f)
+                && def
+                    .active_field(f)
+                    .is_some_and(|d| d.field_type != FieldType::Formula)
+        });
         if let Some(owner) = owner_in {
             record.owner_id = Some(owner.clone());
         }
@@ -598,6 +612,60 @@ impl Store {
             now,
         )
         .await
+    }
+
+    /// Clears every unreadable stored value (see `decode_record`) of the live records of
+    /// `object` through the write path — each repair is a recorded change — and says which
+    /// fields of which records were cleared. Deleted records are repaired once restored.
+    pub async fn repair_records(
+        &self,
+        ctx: &WriteCtx<'_>,
+        schema: &WorkspaceSchema,
+        object: &str,
+    ) -> Result<Vec<RepairedRecord>, StoreError> {
+        let def = object_for(ctx.principal, schema, object, Action::Update)?;
+        let table = quote(&table_name(&ctx.principal.workspace_id, object));
+        let (select, kinds) = select_sql(def, &table);
+        let sql = format!(
+            "{select} WHERE \"deleted_at\" IS NULL AND \"id\" > {} ORDER BY \"id\" LIMIT 500",
+            placeholder(self.db.dialect(), 1)
+        );
+        let mut repaired = Vec::new();
+        let mut after = String::new();
+        loop {
+            let rows = self
+                .db
+                .fetch_records(&sql, &[SqlParam::Text(after.clone())], &kinds)
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.text(0);
+            for record in rows.iter().map(|r| decode_record(def, r)) {
+                if record.unreadable.is_empty() {
+                    continue;
+                }
+                let values = record
+                    .unreadable
+                    .iter()
+                    .filter(|f| {
+                        def.active_field(f)
+                            .is_some_and(|d| d.field_type != FieldType::Formula)
+                    })
+                    .map(|f| (f.clone(), Json::Null))
+                    .collect();
+                let update = RecordUpdate {
+                    id: record.id.clone(),
+                    values,
+                    owner_id: None,
+                    expected_version: Some(record.version),
+                };
+                self.update_record(ctx, schema, object, update).await?;
+                repaired.push(RepairedRecord {
+                    id: record.id,
+                    fields: record.unreadable,
+                });
+            }
+        }
+        Ok(repaired)
     }
 
     /// Soft-deletes (`delete = true`) or restores a record; both are recorded in history.

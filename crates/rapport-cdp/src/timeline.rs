@@ -236,7 +236,7 @@ pub async fn timeline(
                 );
                 let rows = store
                     .db
-                    .fetch_all(
+                    .fetch_records(
                         &sql,
                         &[
                             SqlParam::Text(contact.clone()),

@@ -17,6 +17,10 @@ pub struct Record {
     pub owner_id: Option<String>,
     pub deleted_at: Option<DateTime<Utc>>,
     pub values: BTreeMap<String, Value>,
+    /// Fields whose stored value could not be read as their type (see
+    /// `sql::value_from_columns`); their `values` entry is `Null`. Writing such a field
+    /// replaces the stored value.
+    pub unreadable: Vec<String>,
 }
 
 /// System columns that conditions and sorts may name, described as fields.

@@ -3,7 +3,7 @@
 //! Pure: producing SQL text and parameters, never running it.
 
 use crate::metadata::{FieldDef, FieldType};
-use crate::value::{format_datetime, parse_date, parse_datetime, Value};
+use crate::value::{datetime_in_range, format_datetime, parse_date, parse_datetime, Value};
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 
@@ -130,13 +130,16 @@ pub fn value_to_param(field: &FieldDef, value: &Value) -> SqlParam {
 }
 
 /// Rebuilds a value from the decoded columns of a field (same order as `field_columns`).
-pub fn value_from_columns(field: &FieldDef, columns: &[SqlParam]) -> Value {
+/// `None` when the stored value is not a value of the field's type (a date-time outside
+/// 0001–9999, a date not `YYYY-MM-DD`, text in a number column…), as an older version or a
+/// hand edit may have left it: readers report such a field instead of failing.
+pub fn value_from_columns(field: &FieldDef, columns: &[SqlParam]) -> Option<Value> {
     let Some(main) = columns.first() else {
-        return Value::Null;
+        return Some(Value::Null);
     };
     let value_type = field.value_type();
-    match (value_type, main) {
-        (_, SqlParam::Null) => Value::Null,
+    Some(match (value_type, main) {
+        (_, SqlParam::Null | SqlParam::NullOf(_)) => Value::Null,
         (FieldType::Integer, SqlParam::Int(i)) => Value::Integer(*i),
         (FieldType::Decimal | FieldType::Percent, SqlParam::Int(i)) => Value::Decimal(*i),
         (FieldType::Currency, SqlParam::Int(i)) => Value::Currency {
@@ -148,20 +151,20 @@ pub fn value_from_columns(field: &FieldDef, columns: &[SqlParam]) -> Value {
         },
         (FieldType::Boolean, SqlParam::Bool(b)) => Value::Boolean(*b),
         (FieldType::Boolean, SqlParam::Int(i)) => Value::Boolean(*i != 0),
-        (FieldType::Date, SqlParam::Text(t)) => parse_date(t).map_or(Value::Null, Value::Date),
-        (FieldType::Datetime, SqlParam::Timestamp(t)) => Value::DateTime(*t),
-        (FieldType::Datetime, SqlParam::Text(t)) => {
-            parse_datetime(t).map_or(Value::Null, Value::DateTime)
+        (FieldType::Date, SqlParam::Text(t)) => Value::Date(parse_date(t)?),
+        (FieldType::Datetime, SqlParam::Timestamp(t)) if datetime_in_range(t) => {
+            Value::DateTime(*t)
         }
+        (FieldType::Datetime, SqlParam::Text(t)) => Value::DateTime(parse_datetime(t)?),
         (FieldType::MultiSelect, SqlParam::Json(Json::Array(items))) => Value::MultiSelect(
             items
                 .iter()
-                .filter_map(|i| i.as_str().map(str::to_string))
-                .collect(),
+                .map(|i| i.as_str().map(str::to_string))
+                .collect::<Option<_>>()?,
         ),
-        (_, SqlParam::Text(t)) => Value::Text(t.clone()),
-        _ => Value::Null,
-    }
+        (t, SqlParam::Text(text)) if kind_of(t) == ColumnKind::Text => Value::Text(text.clone()),
+        _ => return None,
+    })
 }
 
 /// SQL text with numbered parameters. `bind` writes the dialect's placeholder (`?N` for SQLite,

@@ -5,7 +5,7 @@
 use crate::decimal::Decimal;
 use crate::metadata::{FieldDef, FieldType};
 use crate::FieldError;
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Utc};
 use serde_json::{json, Value as Json};
 
 /// The longest text any field accepts, whatever its own limit (bytes).
@@ -45,14 +45,56 @@ pub fn format_datetime(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-pub fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text.trim())
-        .ok()
-        .map(|d| d.with_timezone(&Utc))
+/// Dates and date-times (in UTC) are kept to the years 0001–9999: four digits that sort as
+/// text on SQLite and mean the same on PostgreSQL.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// Why a date-time input was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateTimeError {
+    /// Not RFC 3339.
+    Malformed,
+    /// Outside 0001-01-01T00:00:00Z..=9999-12-31T23:59:59.999999Z once converted to UTC.
+    OutOfRange,
 }
 
+/// Reads an RFC 3339 date-time the one way Rapport keeps them: in UTC, truncated to
+/// microseconds (a leap second becomes the next minute), within [`YEARS`].
+pub fn read_datetime(text: &str) -> Result<DateTime<Utc>, DateTimeError> {
+    let parsed = DateTime::parse_from_rfc3339(text.trim()).map_err(|_| DateTimeError::Malformed)?;
+    let at = DateTime::from_timestamp_micros(parsed.timestamp_micros())
+        .ok_or(DateTimeError::OutOfRange)?;
+    if datetime_in_range(&at) {
+        Ok(at)
+    } else {
+        Err(DateTimeError::OutOfRange)
+    }
+}
+
+/// [`read_datetime`], for callers that need not say why a text is refused.
+pub fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
+    read_datetime(text).ok()
+}
+
+/// Whether a stored or computed instant lies within [`YEARS`] in UTC.
+pub fn datetime_in_range(at: &DateTime<Utc>) -> bool {
+    YEARS.contains(&at.year())
+}
+
+/// Reads a date written exactly `YYYY-MM-DD` (surrounding whitespace aside), years in [`YEARS`].
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+    let text = text.trim();
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !shaped {
+        return None;
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .filter(|d| YEARS.contains(&d.year()))
 }
 
 /// Reads a phone number into E.164, using the field's default region (CN unless set) for
@@ -218,12 +260,18 @@ pub fn parse_input(field: &FieldDef, input: &Json) -> Result<Value, FieldError> 
             }
             None => err(
                 "invalid_date",
-                format!("{name} expects a date as YYYY-MM-DD"),
+                format!("{name} expects a date as YYYY-MM-DD, from 0001-01-01 to 9999-12-31"),
             ),
         },
-        FieldType::Datetime => match input.as_str().and_then(parse_datetime) {
-            Some(d) => Ok(Value::DateTime(d)),
-            None => err(
+        FieldType::Datetime => match input.as_str().map(read_datetime) {
+            Some(Ok(d)) => Ok(Value::DateTime(d)),
+            Some(Err(DateTimeError::OutOfRange)) => err(
+                "out_of_range",
+                format!(
+                    "{name} must lie between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z once converted to UTC"
+                ),
+            ),
+            Some(Err(DateTimeError::Malformed)) | None => err(
                 "invalid_datetime",
                 format!("{name} expects an RFC 3339 date-time such as 2026-01-31T09:30:00+08:00"),
             ),
@@ -534,5 +582,80 @@ mod tests {
             ),
             json!("2026-01-31T01:30:00.000000Z")
         );
+    }
+
+    #[test]
+    fn dates_are_four_digit_years_only() {
+        let d = field(FieldType::Date, FieldConfig::default());
+        for refused in [
+            "+10000-01-01",
+            "10000-01-01",
+            "0000-12-31",
+            "2026-1-05",
+            "2026-01-5",
+            "-0001-01-01",
+            "2026/01/05",
+        ] {
+            assert_eq!(
+                parse_input(&d, &json!(refused)).unwrap_err().code,
+                "invalid_date",
+                "{refused}"
+            );
+        }
+        for (accepted, shown) in [
+            ("0001-01-01", "0001-01-01"),
+            ("9999-12-31", "9999-12-31"),
+            (" 2026-02-28 ", "2026-02-28"),
+        ] {
+            assert_eq!(
+                to_json(&d, &parse_input(&d, &json!(accepted)).unwrap()),
+                json!(shown)
+            );
+        }
+    }
+
+    #[test]
+    fn datetimes_stay_within_four_digit_years_in_utc() {
+        let dt = field(FieldType::Datetime, FieldConfig::default());
+        for refused in [
+            "9999-12-31T23:00:00-05:00",
+            "0001-01-01T00:00:00+00:01",
+            "0001-01-01T00:59:59+01:00",
+        ] {
+            assert_eq!(
+                parse_input(&dt, &json!(refused)).unwrap_err().code,
+                "out_of_range",
+                "{refused}"
+            );
+        }
+        for (accepted, shown) in [
+            (
+                "9999-12-31T23:59:59.999999999Z",
+                "9999-12-31T23:59:59.999999Z",
+            ),
+            ("9999-12-31T23:59:59+00:00", "9999-12-31T23:59:59.000000Z"),
+            ("0001-01-01T00:00:00-05:00", "0001-01-01T05:00:00.000000Z"),
+            ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00.000000Z"),
+        ] {
+            assert_eq!(
+                to_json(&dt, &parse_input(&dt, &json!(accepted)).unwrap()),
+                json!(shown),
+                "{accepted}"
+            );
+        }
+        assert_eq!(
+            parse_input(&dt, &json!("tomorrow")).unwrap_err().code,
+            "invalid_datetime"
+        );
+    }
+
+    #[test]
+    fn datetimes_are_kept_to_microseconds() {
+        let dt = field(FieldType::Datetime, FieldConfig::default());
+        let a = parse_input(&dt, &json!("2026-03-01T10:00:59.1234567-05:00")).unwrap();
+        let b = parse_input(&dt, &json!("2026-03-01T15:00:59.123456Z")).unwrap();
+        assert_eq!(a, b);
+        let leap = parse_input(&dt, &json!("2016-12-31T23:59:60.5Z")).unwrap();
+        assert_eq!(to_json(&dt, &leap), json!("2017-01-01T00:00:00.500000Z"));
     }
 }

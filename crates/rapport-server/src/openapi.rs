@@ -39,7 +39,7 @@ impl Modify for Security {
         metadata::add_field, metadata::update_field, metadata::archive_field, metadata::restore_field, metadata::purge_field,
         records::list, records::query, records::create, records::batch_create, records::batch_update,
         records::get, records::update, records::delete, records::undelete, records::history, records::restore_history,
-        records::related_lists, records::related, records::export, aggregate::aggregate,
+        records::related_lists, records::related, records::export, records::repair, aggregate::aggregate,
         views::list_views, views::create_view, views::get_view, views::update_view, views::delete_view,
         ingest::call, ingest::batch,
         cdp::list_sources, cdp::create_source, cdp::get_source, cdp::update_source, cdp::rotate_key, cdp::rotate_verification_secret,

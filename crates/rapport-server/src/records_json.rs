@@ -1,6 +1,7 @@
 //! How a record looks in the API: system attributes, a display `name`, `values` keyed by field
-//! api name (decimals as exact strings, currencies as `{amount, currency}`), and optionally the
-//! related records it points at under `expanded`.
+//! api name (decimals as exact strings, currencies as `{amount, currency}`), the fields whose
+//! stored value cannot be read, and optionally the related records it points at under
+//! `expanded`.
 
 use chrono::{DateTime, Utc};
 use rapport_core::metadata::ObjectDef;
@@ -25,6 +26,10 @@ pub struct RecordBody {
     pub deleted_at: Option<DateTime<Utc>>,
     #[schema(value_type = Object)]
     pub values: Map<String, Json>,
+    /// Fields whose stored value cannot be read as their type (left by an older version or a
+    /// hand edit); they show as null. Writing such a field replaces the stored value.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreadable_fields: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub expanded: Option<Map<String, Json>>,
@@ -60,6 +65,7 @@ pub fn record_body(def: &ObjectDef, record: &Record, fields: Option<&[String]>) 
         owner_id: record.owner_id.clone(),
         deleted_at: record.deleted_at,
         values,
+        unreadable_fields: record.unreadable.clone(),
         expanded: None,
     }
 }

@@ -16,6 +16,8 @@ mod auth;
 mod cdp;
 #[path = "integration/concurrency.rs"]
 mod concurrency;
+#[path = "integration/edges.rs"]
+mod edges;
 #[path = "integration/history.rs"]
 mod history;
 #[path = "integration/ingest_safety.rs"]
@@ -24,6 +26,8 @@ mod ingest_safety;
 mod input;
 #[path = "integration/isolation.rs"]
 mod isolation;
+#[path = "integration/kernel.rs"]
+mod kernel;
 #[path = "integration/lists.rs"]
 mod lists;
 #[path = "integration/metadata.rs"]

@@ -7,23 +7,47 @@ use crate::StoreError;
 use chrono::{DateTime, Utc};
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
 use rapport_core::value::{format_datetime, parse_datetime};
-use sqlx::postgres::{PgArguments, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgArguments, PgPoolOptions, PgRow, PgValueFormat};
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Arguments, PgPool, Postgres, Row as _, Sqlite, SqlitePool, Transaction};
+use sqlx::{Arguments, PgPool, Postgres, Row as _, Sqlite, SqlitePool, Transaction, ValueRef as _};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
 /// A decoded row: one `SqlParam` per requested column, in order.
 #[derive(Debug, Clone)]
-pub struct Row(pub Vec<SqlParam>);
+pub struct Row {
+    columns: Vec<SqlParam>,
+    /// Columns a lenient read could not decode as their kind (see [`Decoding`]).
+    unreadable: Vec<usize>,
+}
+
+/// How a read treats a stored value that cannot be decoded as its column's kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decoding {
+    /// The read fails (`StoreError::Corrupt` or the driver's error): system tables.
+    Strict,
+    /// The value is kept as its text (SQLite) or `NULL` (PostgreSQL) and its column is listed
+    /// in [`Row::is_unreadable`]: record tables, whose values users write, so that one bad
+    /// value never makes a record or a page unreadable.
+    Lenient,
+}
 
 impl Row {
+    pub fn columns(&self) -> &[SqlParam] {
+        &self.columns
+    }
+
+    /// Whether column `i` held a value that a lenient read could not decode.
+    pub fn is_unreadable(&self, i: usize) -> bool {
+        self.unreadable.contains(&i)
+    }
+
     pub fn get(&self, i: usize) -> &SqlParam {
-        self.0.get(i).unwrap_or(&SqlParam::Null)
+        self.columns.get(i).unwrap_or(&SqlParam::Null)
     }
 
     pub fn text(&self, i: usize) -> String {
@@ -163,14 +187,38 @@ impl Db {
         params: &[SqlParam],
         kinds: &[ColumnKind],
     ) -> Result<Vec<Row>, StoreError> {
+        self.fetch_decoded(sql, params, kinds, Decoding::Strict)
+            .await
+    }
+
+    /// Reads rows of a record table: a value that cannot be decoded is reported, not fatal.
+    pub async fn fetch_records(
+        &self,
+        sql: &str,
+        params: &[SqlParam],
+        kinds: &[ColumnKind],
+    ) -> Result<Vec<Row>, StoreError> {
+        self.fetch_decoded(sql, params, kinds, Decoding::Lenient)
+            .await
+    }
+
+    async fn fetch_decoded(
+        &self,
+        sql: &str,
+        params: &[SqlParam],
+        kinds: &[ColumnKind],
+        decoding: Decoding,
+    ) -> Result<Vec<Row>, StoreError> {
         match self {
             Db::Sqlite { readers, .. } => {
                 let rows = sqlite_query(sql, params)?.fetch_all(readers).await?;
-                rows.iter().map(|r| decode_sqlite(r, kinds)).collect()
+                rows.iter()
+                    .map(|r| decode_sqlite(r, kinds, decoding))
+                    .collect()
             }
             Db::Postgres(pool) => {
                 let rows = pg_query(sql, params)?.fetch_all(pool).await?;
-                rows.iter().map(|r| decode_pg(r, kinds)).collect()
+                rows.iter().map(|r| decode_pg(r, kinds, decoding)).collect()
             }
         }
     }
@@ -195,11 +243,15 @@ impl Db {
         match self {
             Db::Sqlite { writer, .. } => {
                 let rows = sqlite_query(sql, params)?.fetch_all(writer).await?;
-                rows.iter().map(|r| decode_sqlite(r, kinds)).collect()
+                rows.iter()
+                    .map(|r| decode_sqlite(r, kinds, Decoding::Strict))
+                    .collect()
             }
             Db::Postgres(pool) => {
                 let rows = pg_query(sql, params)?.fetch_all(pool).await?;
-                rows.iter().map(|r| decode_pg(r, kinds)).collect()
+                rows.iter()
+                    .map(|r| decode_pg(r, kinds, Decoding::Strict))
+                    .collect()
             }
         }
     }
@@ -262,14 +314,38 @@ impl Tx {
         params: &[SqlParam],
         kinds: &[ColumnKind],
     ) -> Result<Vec<Row>, StoreError> {
+        self.fetch_decoded(sql, params, kinds, Decoding::Strict)
+            .await
+    }
+
+    /// Reads rows of a record table: a value that cannot be decoded is reported, not fatal.
+    pub async fn fetch_records(
+        &mut self,
+        sql: &str,
+        params: &[SqlParam],
+        kinds: &[ColumnKind],
+    ) -> Result<Vec<Row>, StoreError> {
+        self.fetch_decoded(sql, params, kinds, Decoding::Lenient)
+            .await
+    }
+
+    async fn fetch_decoded(
+        &mut self,
+        sql: &str,
+        params: &[SqlParam],
+        kinds: &[ColumnKind],
+        decoding: Decoding,
+    ) -> Result<Vec<Row>, StoreError> {
         match self {
             Tx::Sqlite(tx) => {
                 let rows = sqlite_query(sql, params)?.fetch_all(&mut **tx).await?;
-                rows.iter().map(|r| decode_sqlite(r, kinds)).collect()
+                rows.iter()
+                    .map(|r| decode_sqlite(r, kinds, decoding))
+                    .collect()
             }
             Tx::Postgres(tx) => {
                 let rows = pg_query(sql, params)?.fetch_all(&mut **tx).await?;
-                rows.iter().map(|r| decode_pg(r, kinds)).collect()
+                rows.iter().map(|r| decode_pg(r, kinds, decoding)).collect()
             }
         }
     }
@@ -336,66 +412,136 @@ fn pg_query<'q>(sql: &'q str, params: &[SqlParam]) -> Result<PgQuery<'q>, StoreE
     Ok(sqlx::query_with(sql, args))
 }
 
-fn decode_sqlite(row: &SqliteRow, kinds: &[ColumnKind]) -> Result<Row, StoreError> {
-    let mut out = Vec::with_capacity(kinds.len());
+fn decode_sqlite(
+    row: &SqliteRow,
+    kinds: &[ColumnKind],
+    decoding: Decoding,
+) -> Result<Row, StoreError> {
+    let mut out = Row {
+        columns: Vec::with_capacity(kinds.len()),
+        unreadable: Vec::new(),
+    };
     for (i, kind) in kinds.iter().enumerate() {
-        let value = match kind {
-            ColumnKind::Bool => row
-                .try_get::<Option<i64>, _>(i)?
-                .map_or(SqlParam::Null, |v| SqlParam::Bool(v != 0)),
-            ColumnKind::Int => row
-                .try_get::<Option<i64>, _>(i)?
-                .map_or(SqlParam::Null, SqlParam::Int),
-            ColumnKind::Float => row
-                .try_get::<Option<f64>, _>(i)?
-                .map_or(SqlParam::Null, SqlParam::Float),
-            ColumnKind::Text => row
-                .try_get::<Option<String>, _>(i)?
-                .map_or(SqlParam::Null, SqlParam::Text),
-            ColumnKind::Json => match row.try_get::<Option<String>, _>(i)? {
+        let value = match (sqlite_column(row, i, *kind), decoding) {
+            (Ok(value), _) => value,
+            (Err(e), Decoding::Strict) => return Err(e),
+            (Err(_), Decoding::Lenient) => {
+                out.unreadable.push(i);
+                // SQLite keeps whatever was stored; its text still sorts and pages.
+                row.try_get::<Option<String>, _>(i)
+                    .ok()
+                    .flatten()
+                    .map_or(SqlParam::Null, SqlParam::Text)
+            }
+        };
+        out.columns.push(value);
+    }
+    Ok(out)
+}
+
+fn sqlite_column(row: &SqliteRow, i: usize, kind: ColumnKind) -> Result<SqlParam, StoreError> {
+    Ok(match kind {
+        ColumnKind::Bool => row
+            .try_get::<Option<i64>, _>(i)?
+            .map_or(SqlParam::Null, |v| SqlParam::Bool(v != 0)),
+        ColumnKind::Int => row
+            .try_get::<Option<i64>, _>(i)?
+            .map_or(SqlParam::Null, SqlParam::Int),
+        ColumnKind::Float => row
+            .try_get::<Option<f64>, _>(i)?
+            .map_or(SqlParam::Null, SqlParam::Float),
+        ColumnKind::Text => row
+            .try_get::<Option<String>, _>(i)?
+            .map_or(SqlParam::Null, SqlParam::Text),
+        ColumnKind::Json => {
+            match row.try_get::<Option<String>, _>(i)? {
                 Some(text) => SqlParam::Json(serde_json::from_str(&text).map_err(|e| {
                     StoreError::Corrupt(format!("column {i} holds invalid JSON: {e}"))
                 })?),
                 None => SqlParam::Null,
-            },
-            ColumnKind::Timestamp => match row.try_get::<Option<String>, _>(i)? {
-                Some(text) => SqlParam::Timestamp(parse_datetime(&text).ok_or_else(|| {
-                    StoreError::Corrupt(format!("column {i} holds an invalid timestamp"))
-                })?),
-                None => SqlParam::Null,
-            },
-        };
-        out.push(value);
-    }
-    Ok(Row(out))
+            }
+        }
+        ColumnKind::Timestamp => match row.try_get::<Option<String>, _>(i)? {
+            Some(text) => SqlParam::Timestamp(parse_datetime(&text).ok_or_else(|| {
+                StoreError::Corrupt(format!("column {i} holds an invalid timestamp"))
+            })?),
+            None => SqlParam::Null,
+        },
+    })
 }
 
-fn decode_pg(row: &PgRow, kinds: &[ColumnKind]) -> Result<Row, StoreError> {
-    let mut out = Vec::with_capacity(kinds.len());
+fn decode_pg(row: &PgRow, kinds: &[ColumnKind], decoding: Decoding) -> Result<Row, StoreError> {
+    let mut out = Row {
+        columns: Vec::with_capacity(kinds.len()),
+        unreadable: Vec::new(),
+    };
     for (i, kind) in kinds.iter().enumerate() {
-        let value = match kind {
-            ColumnKind::Bool => row
-                .try_get::<Option<bool>, _>(i)?
-                .map_or(SqlParam::Null, SqlParam::Bool),
-            // Literals and COUNT(*) may come back as INT4.
-            ColumnKind::Int => row
-                .try_get::<Option<i64>, _>(i)
-                .or_else(|_| row.try_get::<Option<i32>, _>(i).map(|v| v.map(i64::from)))?
-                .map_or(SqlParam::Null, SqlParam::Int),
-            ColumnKind::Float => row
-                .try_get::<Option<f64>, _>(i)?
-                .map_or(SqlParam::Null, SqlParam::Float),
-            ColumnKind::Text => row
-                .try_get::<Option<String>, _>(i)?
-                .map_or(SqlParam::Null, SqlParam::Text),
-            ColumnKind::Json => row
-                .try_get::<Option<sqlx::types::Json<serde_json::Value>>, _>(i)?
-                .map_or(SqlParam::Null, |j| SqlParam::Json(j.0)),
-            ColumnKind::Timestamp => row
-                .try_get::<Option<DateTime<Utc>>, _>(i)?
-                .map_or(SqlParam::Null, SqlParam::Timestamp),
+        let value = match (pg_column(row, i, *kind), decoding) {
+            (Ok(value), _) => value,
+            (Err(e), Decoding::Strict) => return Err(e),
+            (Err(_), Decoding::Lenient) => {
+                out.unreadable.push(i);
+                pg_infinity(row, i, *kind).map_or(SqlParam::Null, |t| SqlParam::Text(t.into()))
+            }
         };
-        out.push(value);
+        out.columns.push(value);
     }
-    Ok(Row(out))
+    Ok(out)
+}
+
+fn pg_column(row: &PgRow, i: usize, kind: ColumnKind) -> Result<SqlParam, StoreError> {
+    Ok(match kind {
+        ColumnKind::Bool => row
+            .try_get::<Option<bool>, _>(i)?
+            .map_or(SqlParam::Null, SqlParam::Bool),
+        // Literals and COUNT(*) may come back as INT4.
+        ColumnKind::Int => row
+            .try_get::<Option<i64>, _>(i)
+            .or_else(|_| row.try_get::<Option<i32>, _>(i).map(|v| v.map(i64::from)))?
+            .map_or(SqlParam::Null, SqlParam::Int),
+        ColumnKind::Float => row
+            .try_get::<Option<f64>, _>(i)?
+            .map_or(SqlParam::Null, SqlParam::Float),
+        ColumnKind::Text => row
+            .try_get::<Option<String>, _>(i)?
+            .map_or(SqlParam::Null, SqlParam::Text),
+        ColumnKind::Json => row
+            .try_get::<Option<sqlx::types::Json<serde_json::Value>>, _>(i)?
+            .map_or(SqlParam::Null, |j| SqlParam::Json(j.0)),
+        ColumnKind::Timestamp => pg_timestamp(row, i)?,
+    })
+}
+
+/// `infinity` or `-infinity` for such a `TIMESTAMPTZ` (which no instant can stand for), so a
+/// list ordered by it can still page past it.
+fn pg_infinity(row: &PgRow, i: usize, kind: ColumnKind) -> Option<&'static str> {
+    if kind != ColumnKind::Timestamp || row.try_get_raw(i).ok()?.format() != PgValueFormat::Binary {
+        return None;
+    }
+    match row.try_get_unchecked::<i64, _>(i).ok()? {
+        i64::MAX => Some("infinity"),
+        i64::MIN => Some("-infinity"),
+        _ => None,
+    }
+}
+
+/// Microseconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01.
+const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+
+/// A `TIMESTAMPTZ` without sqlx's decoder, which panics on `infinity` and on instants chrono
+/// cannot hold: such a value is an error here (fatal or reported, as the read decides).
+fn pg_timestamp(row: &PgRow, i: usize) -> Result<SqlParam, StoreError> {
+    let raw = row.try_get_raw(i)?;
+    if raw.is_null() {
+        return Ok(SqlParam::Null);
+    }
+    if raw.format() == PgValueFormat::Text {
+        return Ok(SqlParam::Timestamp(row.try_get::<DateTime<Utc>, _>(i)?));
+    }
+    let since_2000: i64 = row.try_get_unchecked(i)?;
+    since_2000
+        .checked_add(PG_EPOCH_MICROS)
+        .and_then(DateTime::from_timestamp_micros)
+        .map(SqlParam::Timestamp)
+        .ok_or_else(|| StoreError::Corrupt(format!("column {i} holds an unreadable timestamp")))
 }

@@ -1,7 +1,9 @@
 //! Master-data versioning: the field history of a record (who, when, old and new value,
-//! source, request), reconstruction of a record as it was at a moment, and restores — which go
-//! through the write path, so a restore is itself a recorded change.
+//! source, request), the time of each change (strictly increasing per record), reconstruction
+//! of a record as it was at a moment, and restores — which go through the write path, so a
+//! restore is itself a recorded change.
 
+use crate::db::Tx;
 use crate::records::{object_for, RecordUpdate, WriteCtx};
 use crate::schema::placeholder;
 use crate::{table_name, Store, StoreError};
@@ -43,6 +45,43 @@ const KINDS: [ColumnKind; 9] = [
 ];
 
 impl Store {
+    /// The time of a change to an existing record, taken inside the transaction that holds the
+    /// record's row (`FOR UPDATE` on PostgreSQL, the single writer on SQLite): the clock, but
+    /// at least a microsecond after the record's latest history entry. History times are thus
+    /// strictly increasing per record, even for writes that raced or a clock that stepped
+    /// back, and a restore `at` any entry's time reaches exactly the state it made.
+    pub(crate) async fn change_time(
+        &self,
+        tx: &mut Tx,
+        ws: &str,
+        object: &str,
+        record_id: &str,
+    ) -> Result<DateTime<Utc>, StoreError> {
+        let d = tx.dialect();
+        let now = self.now();
+        let latest = tx
+            .fetch_optional(
+                &format!(
+                    "SELECT MAX(changed_at) FROM field_history WHERE workspace_id = {} AND object = {} AND record_id = {}",
+                    placeholder(d, 1),
+                    placeholder(d, 2),
+                    placeholder(d, 3)
+                ),
+                &[
+                    SqlParam::Text(ws.to_string()),
+                    SqlParam::Text(object.to_string()),
+                    SqlParam::Text(record_id.to_string()),
+                ],
+                &[ColumnKind::Timestamp],
+            )
+            .await?
+            .and_then(|row| row.opt_timestamp(0));
+        Ok(match latest {
+            Some(latest) if latest >= now => latest + chrono::Duration::microseconds(1),
+            _ => now,
+        })
+    }
+
     async fn require_record(
         &self,
         principal: &Principal,

@@ -646,7 +646,7 @@ impl Store {
                 placeholder(dialect, 1)
             );
             let rows = tx
-                .fetch_all(&sql, &[SqlParam::Text(after.clone())], &kinds)
+                .fetch_records(&sql, &[SqlParam::Text(after.clone())], &kinds)
                 .await?;
             let Some(last) = rows.last() else { break };
             after = last.text(0);

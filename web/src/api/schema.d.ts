@@ -958,6 +958,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/objects/{object}/records/repair": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Clear every stored value of the object's live records that cannot be read as its field's
+         *     type (admins; audited). Each repair is a recorded change.
+         */
+        post: operations["repair"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/objects/{object}/records/{id}": {
         parameters: {
             query?: never;
@@ -1866,6 +1886,11 @@ export interface components {
             name?: string | null;
             object: string;
             owner_id?: string | null;
+            /**
+             * @description Fields whose stored value cannot be read as their type (left by an older version or a
+             *     hand edit); they show as null. Writing such a field replaces the stored value.
+             */
+            unreadable_fields?: string[];
             /** Format: date-time */
             updated_at: string;
             updated_by?: string | null;
@@ -1900,6 +1925,16 @@ export interface components {
             field: string;
             label: components["schemas"]["Label"];
             object: string;
+        };
+        RepairResult: {
+            /** @description The records whose unreadable values were cleared, with the fields. */
+            repaired: components["schemas"]["RepairedRecord"][];
+        };
+        /** @description A record whose unreadable values `Store::repair_records` cleared. */
+        RepairedRecord: {
+            /** @description The fields cleared (set to null). */
+            fields: string[];
+            id: string;
         };
         ReplayReport: {
             /** @description Events already stored under the same messageId. */
@@ -4407,6 +4442,35 @@ export interface operations {
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    repair: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                object: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepairResult"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

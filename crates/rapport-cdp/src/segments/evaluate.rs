@@ -135,6 +135,7 @@ pub fn empty_record() -> Record {
         owner_id: None,
         deleted_at: None,
         values: Default::default(),
+        unreadable: Vec::new(),
     }
 }
 

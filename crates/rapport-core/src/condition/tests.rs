@@ -181,6 +181,7 @@ fn record(values: Vec<(&str, Value)>) -> Record {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect::<BTreeMap<_, _>>(),
+        unreadable: Vec::new(),
     }
 }
 

@@ -114,6 +114,7 @@ fn record(values: &[(&str, Value)]) -> Record {
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect::<BTreeMap<_, _>>(),
+        unreadable: Vec::new(),
     }
 }
 

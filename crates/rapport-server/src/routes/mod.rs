@@ -93,6 +93,10 @@ pub fn routes() -> Router<AppState> {
             post(aggregate::aggregate),
         )
         .route(
+            "/api/v1/objects/{object}/records/repair",
+            post(records::repair),
+        )
+        .route(
             "/api/v1/objects/{object}/views",
             get(views::list_views).post(views::create_view),
         )

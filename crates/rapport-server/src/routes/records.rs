@@ -1,6 +1,7 @@
 //! Record routes: create, read, update (with optimistic concurrency), soft delete and restore,
 //! all-or-nothing batches, lists with the condition filter, sorts, cursors, field selection and
-//! relation expansion, related lists, CSV export, history and point-in-time restore.
+//! relation expansion, related lists, CSV export, history and point-in-time restore, and the
+//! admins' repair of stored values that cannot be read.
 
 use crate::auth::{audit, audit_denial};
 use crate::error::{ApiError, ApiResult};
@@ -16,7 +17,9 @@ use rapport_core::condition::{Condition, DateContext};
 use rapport_core::metadata::{FieldType, ObjectDef};
 use rapport_core::{Action, Record};
 use rapport_store::history::HistoryEntry;
-use rapport_store::records::{object_for, ListQuery, RecordInput, RecordUpdate, SortKey};
+use rapport_store::records::{
+    object_for, ListQuery, RecordInput, RecordUpdate, RepairedRecord, SortKey,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as Json_};
 use std::collections::{BTreeMap, BTreeSet};
@@ -763,4 +766,36 @@ pub async fn export(
         out,
     )
         .into_response())
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RepairResult {
+    /// The records whose unreadable values were cleared, with the fields.
+    pub repaired: Vec<RepairedRecord>,
+}
+
+/// Clear every stored value of the object's live records that cannot be read as its field's
+/// type (admins; audited). Each repair is a recorded change.
+#[utoipa::path(post, path = "/api/v1/objects/{object}/records/repair", tag = "records", params(("object" = String, Path)),
+    responses((status = 200, body = RepairResult), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn repair(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(object): Path<String>,
+) -> ApiResult<Json<RepairResult>> {
+    audit_denial(&state, &ctx, &object, ctx.require_admin()).await?;
+    let repaired = state
+        .store
+        .repair_records(&ctx.write(), &ctx.schema, &object)
+        .await?;
+    audit(
+        &state,
+        &ctx,
+        "records.repair",
+        Some(object.clone()),
+        "success",
+        json!({ "repaired": repaired }),
+    )
+    .await?;
+    Ok(Json(RepairResult { repaired }))
 }

@@ -2,7 +2,7 @@
 //! temporary directory, or a new PostgreSQL database), a workspace with an admin, and an HTTP
 //! client that fails the test on any 5xx.
 
-use rapport_core::SystemClock;
+use rapport_core::{Clock, SystemClock};
 use rapport_server::{auth, AppState, ServerConfig};
 use rapport_store::accounts::{User, Workspace};
 use rapport_store::{Db, Store};
@@ -196,10 +196,19 @@ impl TestServer {
     }
 
     pub async fn start_with(backend: Backend, config: ServerConfig) -> TestServer {
+        Self::start_with_clock(backend, config, Arc::new(SystemClock)).await
+    }
+
+    /// A server whose store reads time from `clock` (a `ManualClock` stands still until told).
+    pub async fn start_with_clock(
+        backend: Backend,
+        config: ServerConfig,
+        clock: Arc<dyn Clock>,
+    ) -> TestServer {
         let storage = Storage::create(backend).await;
         let db = storage.open().await;
         db.migrate().await.expect("migrate");
-        let store = Store::new(db, Arc::new(SystemClock));
+        let store = Store::new(db, clock);
         let workspace = store
             .create_workspace("Test", 480)
             .await

@@ -1,7 +1,9 @@
 //! Aggregates over the records a condition selects, optionally grouped by one field: the count
 //! of each group and sums of number fields (kanban column totals, report figures). Sums are
-//! computed by the database over the stored integer units and read back as text, so decimals
-//! and currency amounts stay exact; a currency is summed per currency code, never across codes.
+//! exact at any size: the database adds the high and the low 32 bits of the stored 64-bit
+//! units separately (neither can overflow below 2^31 rows, where SQLite's `SUM` of whole
+//! 64-bit values would) and they are joined in 128 bits here; a currency is summed per
+//! currency code, never across codes.
 
 use super::list::push_filter;
 use super::{object_for, ListQuery};
@@ -80,7 +82,8 @@ impl GroupColumn<'_> {
     fn key(&self, param: &SqlParam) -> Json {
         match self {
             GroupColumn::Field(f) => {
-                to_json(f, &value_from_columns(f, std::slice::from_ref(param)))
+                let value = value_from_columns(f, std::slice::from_ref(param));
+                to_json(f, &value.unwrap_or(rapport_core::Value::Null))
             }
             GroupColumn::Owner => match param {
                 SqlParam::Text(id) => Json::String(id.clone()),
@@ -137,27 +140,35 @@ fn sum_field<'a>(def: &'a ObjectDef, metric: &Metric) -> Result<&'a FieldDef, St
     }
 }
 
-/// Writes a sum of integer units (decimal text of any size) with the field's scale.
-fn format_units(units: &str, scale: u8) -> Result<String, StoreError> {
-    let units: i128 = units
-        .trim()
-        .split('.')
-        .next()
-        .unwrap_or_default()
+/// Reads one half-sum (decimal text; PostgreSQL's numeric sums may print `.0`-less text).
+fn read_sum(text: &str) -> Result<i128, StoreError> {
+    text.trim()
         .parse()
-        .map_err(|_| StoreError::Corrupt(format!("sum {units:?} is not an integer")))?;
+        .map_err(|_| StoreError::Corrupt(format!("sum {text:?} is not an integer")))
+}
+
+/// Joins the sums of the high (`units >> 32`) and low (`units & 0xFFFF_FFFF`) halves.
+fn join_halves(high: &str, low: &str) -> Result<i128, StoreError> {
+    let total = read_sum(high)?
+        .checked_mul(1_i128 << 32)
+        .and_then(|h| h.checked_add(read_sum(low).ok()?));
+    total.ok_or_else(|| StoreError::Corrupt(format!("sum {high} << 32 + {low} overflows")))
+}
+
+/// Writes a sum of integer units with the field's scale.
+fn format_units(units: i128, scale: u8) -> String {
     if scale == 0 {
-        return Ok(units.to_string());
+        return units.to_string();
     }
     let factor = 10_u128.pow(u32::from(scale));
     let abs = units.unsigned_abs();
     let sign = if units < 0 { "-" } else { "" };
-    Ok(format!(
+    format!(
         "{sign}{}.{:0width$}",
         abs / factor,
         abs % factor,
         width = usize::from(scale)
-    ))
+    )
 }
 
 /// The group key's JSON text, used to merge rows of the same group from several queries.
@@ -225,7 +236,7 @@ impl Store {
         }
         let mut kinds: Vec<ColumnKind> = group_kind.into_iter().collect();
         kinds.push(ColumnKind::Int);
-        let rows = self.db.fetch_all(&b.sql, &b.params, &kinds).await?;
+        let rows = self.db.fetch_records(&b.sql, &b.params, &kinds).await?;
         let mut groups: Vec<AggregateGroup> = Vec::new();
         let mut index: BTreeMap<String, usize> = BTreeMap::new();
         for row in &rows {
@@ -256,7 +267,7 @@ impl Store {
             let mut b = SqlBuilder::new(self.db.dialect());
             let leading: String = by.iter().map(|c| format!("{c}, ")).collect();
             b.push(&format!(
-                "SELECT {leading}CAST(SUM({amount}) AS TEXT) FROM {table} t WHERE {amount} IS NOT NULL AND "
+                "SELECT {leading}CAST(SUM({amount} >> 32) AS TEXT), CAST(SUM({amount} & 4294967295) AS TEXT) FROM {table} t WHERE {amount} IS NOT NULL AND "
             ));
             push_filter(&mut b, ws, &filter);
             if !by.is_empty() {
@@ -266,27 +277,28 @@ impl Store {
             if is_currency {
                 kinds.push(ColumnKind::Text);
             }
-            kinds.push(ColumnKind::Text);
-            let rows = self.db.fetch_all(&b.sql, &b.params, &kinds).await?;
+            kinds.extend([ColumnKind::Text, ColumnKind::Text]);
+            let rows = self.db.fetch_records(&b.sql, &b.params, &kinds).await?;
             let scale = field.scale();
             let zero = if is_currency {
                 json!([])
             } else {
-                Json::String(format_units("0", scale)?)
+                Json::String(format_units(0, scale))
             };
             for g in &mut groups {
                 g.metrics.push(zero.clone());
             }
-            let sum_at = kinds.len() - 1;
+            let sum_at = kinds.len() - 2;
             for row in &rows {
                 let Some(&i) = index.get(&key_text(&key_of(row))) else {
                     continue;
                 };
                 // An ungrouped SUM over no rows is one row holding NULL.
-                let Some(units) = row.opt_text(sum_at) else {
+                let (Some(high), Some(low)) = (row.opt_text(sum_at), row.opt_text(sum_at + 1))
+                else {
                     continue;
                 };
-                let total = format_units(&units, scale)?;
+                let total = format_units(join_halves(&high, &low)?, scale);
                 let Some(slot) = groups.get_mut(i).and_then(|g| g.metrics.last_mut()) else {
                     continue;
                 };
@@ -309,17 +321,30 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::format_units;
+    use super::{format_units, join_halves};
 
     #[test]
     fn units_keep_their_scale_exactly() {
-        assert_eq!(format_units("0", 2).unwrap(), "0.00");
-        assert_eq!(format_units("123456", 2).unwrap(), "1234.56");
-        assert_eq!(format_units("-5", 2).unwrap(), "-0.05");
-        assert_eq!(format_units("42", 0).unwrap(), "42");
+        assert_eq!(format_units(0, 2), "0.00");
+        assert_eq!(format_units(123456, 2), "1234.56");
+        assert_eq!(format_units(-5, 2), "-0.05");
+        assert_eq!(format_units(42, 0), "42");
         assert_eq!(
-            format_units("92233720368547758070", 2).unwrap(),
+            format_units(92233720368547758070, 2),
             "922337203685477580.70"
         );
+    }
+
+    #[test]
+    fn halves_join_past_64_bits() {
+        // Two i64::MAX: high halves 2 × (2^31 - 1), low halves 2 × (2^32 - 1).
+        let sum = join_halves("4294967294", "8589934590").unwrap();
+        assert_eq!(sum, 2 * i128::from(i64::MAX));
+        // Two i64::MIN.
+        assert_eq!(
+            join_halves("-4294967296", "0").unwrap(),
+            2 * i128::from(i64::MIN)
+        );
+        assert!(join_halves("1.5", "0").is_err());
     }
 }

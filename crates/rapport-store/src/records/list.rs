@@ -4,14 +4,15 @@
 
 use super::{decode_record, object_for, select_columns};
 use crate::{table_name, Store, StoreError};
+use chrono::DateTime;
 use rapport_core::condition::CheckedCondition;
 use rapport_core::metadata::{FieldType, ObjectDef, WorkspaceSchema};
 use rapport_core::names::quote;
 use rapport_core::record::system_fields;
 use rapport_core::sql::{field_columns, Column, ColumnKind, Dialect, SqlBuilder, SqlParam};
-use rapport_core::value::{format_datetime, parse_datetime};
 use rapport_core::{Action, Principal, Record};
-use serde_json::Value as Json;
+use serde_json::{json, Value as Json};
+use sha2::{Digest, Sha256};
 
 pub const MAX_PAGE: usize = 1000;
 pub const MAX_SORT_KEYS: usize = 5;
@@ -133,6 +134,8 @@ fn field_sort_column(object: &ObjectDef, field: &str) -> Result<Column, StoreErr
         .ok_or_else(|| StoreError::bad_request("invalid_sort", "field has no column"))
 }
 
+/// A sort value as the cursor keeps it; instants as epoch microseconds, so a stored value
+/// outside the years Rapport accepts still pages.
 fn param_to_json(param: &SqlParam) -> Json {
     match param {
         SqlParam::Null | SqlParam::NullOf(_) => Json::Null,
@@ -141,43 +144,78 @@ fn param_to_json(param: &SqlParam) -> Json {
         SqlParam::Float(f) => Json::from(*f),
         SqlParam::Text(t) => Json::String(t.clone()),
         SqlParam::Json(j) => j.clone(),
-        SqlParam::Timestamp(t) => Json::String(format_datetime(t)),
+        SqlParam::Timestamp(t) => Json::from(t.timestamp_micros()),
     }
 }
 
-fn json_to_param(value: &Json, kind: ColumnKind) -> Option<SqlParam> {
+fn json_to_param(value: &Json, kind: ColumnKind, dialect: Dialect) -> Option<SqlParam> {
     Some(match (value, kind) {
         (Json::Null, _) => SqlParam::Null,
         (Json::Bool(b), ColumnKind::Bool) => SqlParam::Bool(*b),
         (Json::Number(n), ColumnKind::Int) => SqlParam::Int(n.as_i64()?),
         (Json::Number(n), ColumnKind::Float) => SqlParam::Float(n.as_f64()?),
         (Json::String(s), ColumnKind::Text) => SqlParam::Text(s.clone()),
-        (Json::String(s), ColumnKind::Timestamp) => SqlParam::Timestamp(parse_datetime(s)?),
+        (Json::Number(n), ColumnKind::Timestamp) => {
+            SqlParam::Timestamp(DateTime::from_timestamp_micros(n.as_i64()?)?)
+        }
+        // An unreadable stored value, kept as its text by a SQLite read; SQLite orders and
+        // compares it as the text it is.
+        (Json::String(s), _) if dialect == Dialect::Sqlite => SqlParam::Text(s.clone()),
+        // PostgreSQL's infinite timestamps (see `push_key_value`).
+        (Json::String(s), ColumnKind::Timestamp) if s == "infinity" || s == "-infinity" => {
+            SqlParam::Text(s.clone())
+        }
         _ => return None,
     })
 }
 
-/// A cursor is the sort values of the last row, JSON in hex: opaque to clients, checked on use.
-pub fn encode_cursor(values: &[SqlParam]) -> String {
-    let json = Json::Array(values.iter().map(param_to_json).collect());
-    json.to_string()
-        .bytes()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+/// What a cursor is valid for: the resolved sort columns and directions, the recycle-bin flag
+/// and the checked filter (relative dates resolved, so a `today` filter that has moved on to
+/// another day is another filter). A digest, so the cursor stays short.
+fn cursor_binding(keys: &[SortColumn], query: &ListQuery) -> String {
+    let sort: Vec<String> = keys
+        .iter()
+        .map(|k| format!("{}:{}", k.column.name, if k.descending { "d" } else { "a" }))
+        .collect();
+    let text = format!(
+        "sort={}|deleted={}|filter={:?}",
+        sort.join(","),
+        query.deleted,
+        query.filter
+    );
+    hex::encode(&Sha256::digest(text.as_bytes())[..16])
 }
 
-pub fn decode_cursor(cursor: &str, kinds: &[ColumnKind]) -> Result<Vec<SqlParam>, StoreError> {
+/// A cursor is the sort values of the last row and the binding of the query that made it,
+/// JSON in hex: opaque to clients, checked on use.
+fn encode_cursor(binding: &str, values: &[SqlParam]) -> String {
+    let keys = Json::Array(values.iter().map(param_to_json).collect());
+    hex::encode(json!({ "b": binding, "k": keys }).to_string())
+}
+
+/// The sort values of a cursor made by a query with the same binding.
+fn decode_cursor(
+    cursor: &str,
+    binding: &str,
+    kinds: &[ColumnKind],
+    dialect: Dialect,
+) -> Result<Vec<SqlParam>, StoreError> {
     let invalid =
         || StoreError::bad_request("invalid_cursor", "the cursor is not valid for this query");
-    if cursor.len() > 8192 || !cursor.len().is_multiple_of(2) {
+    if cursor.len() > 8192 {
         return Err(invalid());
     }
-    let bytes: Result<Vec<u8>, _> = (0..cursor.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(cursor.get(i..i + 2).unwrap_or("zz"), 16))
-        .collect();
-    let bytes = bytes.map_err(|_| invalid())?;
-    let Ok(Json::Array(items)) = serde_json::from_slice::<Json>(&bytes) else {
+    let bytes = hex::decode(cursor).map_err(|_| invalid())?;
+    let Ok(Json::Object(map)) = serde_json::from_slice::<Json>(&bytes) else {
+        return Err(invalid());
+    };
+    if map.get("b").and_then(Json::as_str) != Some(binding) {
+        return Err(StoreError::bad_request(
+            "invalid_cursor",
+            "the cursor belongs to a list with another sort, filter or recycle-bin setting",
+        ));
+    }
+    let Some(Json::Array(items)) = map.get("k") else {
         return Err(invalid());
     };
     if items.len() != kinds.len() {
@@ -186,7 +224,7 @@ pub fn decode_cursor(cursor: &str, kinds: &[ColumnKind]) -> Result<Vec<SqlParam>
     items
         .iter()
         .zip(kinds)
-        .map(|(v, k)| json_to_param(v, *k).ok_or_else(invalid))
+        .map(|(v, k)| json_to_param(v, *k, dialect).ok_or_else(invalid))
         .collect()
 }
 
@@ -203,13 +241,14 @@ impl Store {
         let statement = list_statement(self.db.dialect(), ws, def, query)?;
         let mut rows = self
             .db
-            .fetch_all(&statement.sql.sql, &statement.sql.params, &statement.kinds)
+            .fetch_records(&statement.sql.sql, &statement.sql.params, &statement.kinds)
             .await?;
         let has_more = rows.len() > statement.limit;
         rows.truncate(statement.limit);
         let key_start = statement.kinds.len() - statement.key_count;
         let next_cursor = if has_more {
-            rows.last().map(|row| encode_cursor(&row.0[key_start..]))
+            rows.last()
+                .map(|row| encode_cursor(&statement.binding, &row.columns()[key_start..]))
         } else {
             None
         };
@@ -332,6 +371,8 @@ pub struct ListStatement {
     pub key_count: usize,
     /// The page size.
     pub limit: usize,
+    /// What the page's cursors are bound to (see `cursor_binding`).
+    pub binding: String,
 }
 
 /// The SQL `Store::list_records` runs for `query` on `def` in workspace `ws`.
@@ -379,8 +420,9 @@ pub fn list_statement(
         key_select.join(", ")
     ));
     push_filter(&mut b, ws, query);
+    let binding = cursor_binding(&keys, query);
     if let Some(cursor) = &query.cursor {
-        let after = decode_cursor(cursor, &key_kinds)?;
+        let after = decode_cursor(cursor, &binding, &key_kinds, dialect)?;
         b.push(" AND (");
         push_keyset(&mut b, &keys, &after);
         b.push(")");
@@ -404,6 +446,7 @@ pub fn list_statement(
         kinds,
         key_count: key_kinds.len(),
         limit,
+        binding,
     })
 }
 
@@ -439,7 +482,7 @@ fn push_keyset(b: &mut SqlBuilder, keys: &[SortColumn], after: &[SqlParam]) {
                 b.push(" IS NULL AND ");
             } else {
                 b.push(" = ");
-                b.bind(value.clone());
+                push_key_value(b, earlier, value);
                 b.push(" AND ");
             }
         }
@@ -448,7 +491,7 @@ fn push_keyset(b: &mut SqlBuilder, keys: &[SortColumn], after: &[SqlParam]) {
             "({column} {} ",
             if key.descending { "<" } else { ">" }
         ));
-        b.bind(after[i].clone());
+        push_key_value(b, key, &after[i]);
         if key.nullable {
             b.push(&format!(" OR {column} IS NULL"));
         }
@@ -456,5 +499,20 @@ fn push_keyset(b: &mut SqlBuilder, keys: &[SortColumn], after: &[SqlParam]) {
     }
     if first {
         b.push("1 = 0");
+    }
+}
+
+/// Binds a cursor's sort value; an infinite PostgreSQL timestamp (read as its text) is cast
+/// back to one.
+fn push_key_value(b: &mut SqlBuilder, key: &SortColumn, value: &SqlParam) {
+    let infinite = b.dialect == Dialect::Postgres
+        && key.column.kind == ColumnKind::Timestamp
+        && matches!(value, SqlParam::Text(_));
+    if infinite {
+        b.push("CAST(");
+        b.bind(value.clone());
+        b.push(" AS TIMESTAMPTZ)");
+    } else {
+        b.bind(value.clone());
     }
 }

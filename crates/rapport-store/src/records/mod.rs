@@ -8,11 +8,8 @@ mod list;
 mod write;
 
 pub use aggregate::{AggregateGroup, AggregateQuery, Metric, MetricOp};
-pub use list::{
-    decode_cursor, encode_cursor, list_statement, ListQuery, ListStatement, Page, SearchHit,
-    SortKey,
-};
-pub use write::{RecordInput, RecordUpdate, WriteCtx};
+pub use list::{list_statement, ListQuery, ListStatement, Page, SearchHit, SortKey};
+pub use write::{RecordInput, RecordUpdate, RepairedRecord, WriteCtx};
 
 use crate::db::Row;
 use crate::schema::placeholder;
@@ -20,7 +17,7 @@ use crate::{table_name, Store, StoreError};
 use rapport_core::metadata::{ObjectDef, WorkspaceSchema};
 use rapport_core::names::{quote, SYSTEM_COLUMNS};
 use rapport_core::sql::{field_columns, value_from_columns, ColumnKind, SqlParam};
-use rapport_core::{Action, Principal, Record};
+use rapport_core::{Action, Principal, Record, Value};
 use std::collections::BTreeMap;
 
 /// Decoding kinds of `names::SYSTEM_COLUMNS`, in the same order.
@@ -59,14 +56,22 @@ pub fn select_sql(object: &ObjectDef, table: &str) -> (String, Vec<ColumnKind>) 
     (format!("SELECT {columns} FROM {table}"), kinds)
 }
 
-/// Rebuilds a record from a row selected with `select_sql`.
+/// Rebuilds a record from a row selected with `select_sql` (read with `fetch_records`). A field
+/// whose stored value cannot be read is `Null` and named in `Record::unreadable`, so one bad
+/// value never makes a record, a page or a write fail.
 pub fn decode_record(object: &ObjectDef, row: &Row) -> Record {
     let mut values = BTreeMap::new();
+    let mut unreadable = Vec::new();
     let mut i = SYSTEM_KINDS.len();
     for field in object.active_fields() {
         let width = field_columns(field).len();
         let columns: Vec<SqlParam> = (i..i + width).map(|c| row.get(c).clone()).collect();
-        values.insert(field.api_name.clone(), value_from_columns(field, &columns));
+        let value = value_from_columns(field, &columns)
+            .filter(|_| !(i..i + width).any(|c| row.is_unreadable(c)));
+        if value.is_none() {
+            unreadable.push(field.api_name.clone());
+        }
+        values.insert(field.api_name.clone(), value.unwrap_or(Value::Null));
         i += width;
     }
     Record {
@@ -79,6 +84,7 @@ pub fn decode_record(object: &ObjectDef, row: &Row) -> Record {
         owner_id: row.opt_text(6),
         deleted_at: row.opt_timestamp(7),
         values,
+        unreadable,
     }
 }
 
@@ -119,8 +125,9 @@ impl Store {
         }
         let row = self
             .db
-            .fetch_optional(&sql, &[SqlParam::Text(id.to_string())], &kinds)
+            .fetch_records(&sql, &[SqlParam::Text(id.to_string())], &kinds)
             .await?
+            .pop()
             .ok_or_else(|| StoreError::not_found("record"))?;
         Ok(decode_record(def, &row))
     }
@@ -144,7 +151,7 @@ impl Store {
             marks.join(", ")
         );
         let params: Vec<SqlParam> = ids.iter().map(|i| SqlParam::Text(i.clone())).collect();
-        let rows = self.db.fetch_all(&sql, &params, &kinds).await?;
+        let rows = self.db.fetch_records(&sql, &params, &kinds).await?;
         Ok(rows.iter().map(|r| decode_record(def, r)).collect())
     }
 }

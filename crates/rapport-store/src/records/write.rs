@@ -44,6 +44,14 @@ pub struct RecordUpdate {
     pub expected_version: Option<i64>,
 }
 
+/// A record whose unreadable values `Store::repair_records` cleared.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct RepairedRecord {
+    pub id: String,
+    /// The fields cleared (set to null).
+    pub fields: Vec<String>,
+}
+
 enum Change {
     Create(RecordInput),
     Update(RecordUpdate),
@@ -191,8 +199,8 @@ impl Store {
         if !row_errors.is_empty() {
             return Err(BatchFailure::Rows(row_errors));
         }
-        let now = self.now();
         let mut tx = self.db.begin().await?;
+        let now = self.now();
         let mut written = Vec::with_capacity(changes.len());
         for (index, (change, values)) in changes.into_iter().zip(parsed).enumerate() {
             match self
@@ -252,6 +260,10 @@ impl Store {
             Change::Create(_) => None,
             Change::Update(u) => Some(self.load_for_update(tx, ws, def, &u.id).await?),
         };
+        let now = match &existing {
+            Some(current) => self.change_time(tx, ws, &def.api_name, &current.id).await?,
+            None => now,
+        };
         if let (Change::Update(u), Some(current)) = (&change, &existing) {
             if u.expected_version.is_some_and(|v| v != current.version) {
                 return Err(StoreError::conflict(
@@ -276,10 +288,19 @@ impl Store {
                 .active_fields()
                 .map(|f| (f.api_name.clone(), Value::Null))
                 .collect(),
+            unreadable: Vec::new(),
         });
         for (name, value) in &parsed {
             record.values.insert(name.clone(), value.clone());
         }
+        // A field written now (and a formula, computed on every write) replaces whatever
+        // unreadable value it held.
+        record.unreadable.retain(|f| {
+            !parsed.contains_key(f)
+                && def
+                    .active_field(f)
+                    .is_some_and(|d| d.field_type != FieldType::Formula)
+        });
         if let Some(owner) = owner_in {
             record.owner_id = Some(owner.clone());
         }
@@ -323,8 +344,9 @@ impl Store {
             tx.for_update()
         );
         let row = tx
-            .fetch_optional(&sql, &[SqlParam::Text(id.to_string())], &kinds)
+            .fetch_records(&sql, &[SqlParam::Text(id.to_string())], &kinds)
             .await?
+            .pop()
             .ok_or_else(|| StoreError::not_found("record"))?;
         Ok(decode_record(def, &row))
     }
@@ -489,7 +511,9 @@ impl Store {
         for field in def.active_fields() {
             let before = old.get(&field.api_name);
             let after = record.get(&field.api_name);
-            if before == after {
+            let repaired = old.unreadable.contains(&field.api_name)
+                && !record.unreadable.contains(&field.api_name);
+            if before == after && !repaired {
                 continue;
             }
             for (column, param) in field_columns(field)
@@ -590,6 +614,60 @@ impl Store {
         .await
     }
 
+    /// Clears every unreadable stored value (see `decode_record`) of the live records of
+    /// `object` through the write path — each repair is a recorded change — and says which
+    /// fields of which records were cleared. Deleted records are repaired once restored.
+    pub async fn repair_records(
+        &self,
+        ctx: &WriteCtx<'_>,
+        schema: &WorkspaceSchema,
+        object: &str,
+    ) -> Result<Vec<RepairedRecord>, StoreError> {
+        let def = object_for(ctx.principal, schema, object, Action::Update)?;
+        let table = quote(&table_name(&ctx.principal.workspace_id, object));
+        let (select, kinds) = select_sql(def, &table);
+        let sql = format!(
+            "{select} WHERE \"deleted_at\" IS NULL AND \"id\" > {} ORDER BY \"id\" LIMIT 500",
+            placeholder(self.db.dialect(), 1)
+        );
+        let mut repaired = Vec::new();
+        let mut after = String::new();
+        loop {
+            let rows = self
+                .db
+                .fetch_records(&sql, &[SqlParam::Text(after.clone())], &kinds)
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.text(0);
+            for record in rows.iter().map(|r| decode_record(def, r)) {
+                if record.unreadable.is_empty() {
+                    continue;
+                }
+                let values = record
+                    .unreadable
+                    .iter()
+                    .filter(|f| {
+                        def.active_field(f)
+                            .is_some_and(|d| d.field_type != FieldType::Formula)
+                    })
+                    .map(|f| (f.clone(), Json::Null))
+                    .collect();
+                let update = RecordUpdate {
+                    id: record.id.clone(),
+                    values,
+                    owner_id: None,
+                    expected_version: Some(record.version),
+                };
+                self.update_record(ctx, schema, object, update).await?;
+                repaired.push(RepairedRecord {
+                    id: record.id,
+                    fields: record.unreadable,
+                });
+            }
+        }
+        Ok(repaired)
+    }
+
     /// Soft-deletes (`delete = true`) or restores a record; both are recorded in history.
     pub async fn set_record_deleted(
         &self,
@@ -601,14 +679,13 @@ impl Store {
     ) -> Result<Record, StoreError> {
         let def = object_for(ctx.principal, schema, object, Action::Delete)?;
         let ws = &ctx.principal.workspace_id;
-        let now = self.now();
         let mut tx = self.db.begin().await?;
         let dialect = tx.dialect();
         let table = quote(&table_name(ws, object));
         let (select, kinds) = select_sql(def, &table);
         let state = if delete { "IS NULL" } else { "IS NOT NULL" };
         let row = tx
-            .fetch_optional(
+            .fetch_records(
                 &format!(
                     "{select} WHERE \"id\" = {} AND \"deleted_at\" {state}{}",
                     placeholder(dialect, 1),
@@ -618,8 +695,10 @@ impl Store {
                 &kinds,
             )
             .await?
+            .pop()
             .ok_or_else(|| StoreError::not_found("record"))?;
         let mut record = decode_record(def, &row);
+        let now = self.change_time(&mut tx, ws, object, id).await?;
         record.version += 1;
         record.deleted_at = delete.then_some(now);
         record.updated_at = now;

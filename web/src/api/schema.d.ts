@@ -503,6 +503,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cdp/segments/{id}/recount": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Recounts the segment's behaviour counters from the stored events (a repair): the segment,
+         *     and any other sharing one of its behaviours, is `building` until the counters are filled
+         *     again, then evaluated; membership changes are recorded as usual. Answers at once (202).
+         */
+        post: operations["recount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cdp/segments/{id}/snapshots": {
         parameters: {
             query?: never;
@@ -726,6 +747,26 @@ export interface paths {
         put?: never;
         /** Issues a new write key; the old one stops working (on other nodes within 2 s). */
         post: operations["rotate_key"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cdp/sources/{id}/rotate-verification-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issues a new identity-verification secret; `context.userHash` values signed with the old
+         *     one stop verifying.
+         */
+        post: operations["rotate_verification_secret"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1734,6 +1775,12 @@ export interface components {
             undone_at?: string | null;
             undone_by?: string | null;
         };
+        /** @description One page of the merge log. */
+        MergePage: {
+            data: components["schemas"]["Merge"][];
+            /** @description Pass as `cursor` for the next (older) page; none after the last. */
+            next_cursor?: string | null;
+        };
         Metric: {
             /** @description The number field to sum (integer, decimal, percent or currency); none for `count`. */
             field?: string | null;
@@ -2146,6 +2193,13 @@ export interface components {
              */
             rate_limit?: number | null;
             schema_policy: components["schemas"]["SchemaPolicy"];
+            trust: components["schemas"]["Trust"];
+            /**
+             * @description The secret a company's server signs its logged-in users' ids with (identity
+             *     verification): an event whose `context.userHash` is the hex HMAC-SHA256 of its `userId`
+             *     under this secret is trusted even from a client source. Keep it on the server.
+             */
+            verification_secret?: string | null;
             workspace_id: string;
             write_key: string;
         };
@@ -2194,6 +2248,7 @@ export interface components {
              */
             rate_limit?: number | null;
             schema_policy?: null | components["schemas"]["SchemaPolicy"];
+            trust?: null | components["schemas"]["Trust"];
         };
         StoredEvent: {
             anonymous_id?: string | null;
@@ -2265,6 +2320,11 @@ export interface components {
             filled: number;
             trait: string;
         };
+        /**
+         * @description How far a source's events may speak for a person (docs/SECURITY.md, "Public write keys").
+         * @enum {string}
+         */
+        Trust: "client" | "server";
         UpdateRecord: {
             owner_id?: string | null;
             values?: Record<string, unknown>;
@@ -2859,7 +2919,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 1–1,000 (default 100). */
                 limit: number | null;
+                /** @description `next_cursor` of the previous page. */
+                cursor: string | null;
             };
             cookie?: never;
         };
@@ -2870,7 +2933,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Merge"][];
+                    "application/json": components["schemas"]["MergePage"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3379,6 +3450,43 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    recount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Segment"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3908,6 +4016,35 @@ export interface operations {
         };
     };
     rotate_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Source"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rotate_verification_secret: {
         parameters: {
             query?: never;
             header?: never;

@@ -1,7 +1,8 @@
 // Sources: the channels events arrive through (app, website, mini-program, POS, WeCom, …), each
-// with its own write key. Create and edit them (kind, schema policy, rate limit), copy the key
-// and a ready-to-paste snippet (curl, Segment's Python and Node libraries with `host` set to
-// this server), rotate the key, archive (the key stops working) and restore.
+// with its own write key. Create and edit them (kind, trust, schema policy, rate limit), copy the
+// key and a ready-to-paste snippet (curl, Segment's Python and Node libraries with `host` set to
+// this server), see and rotate the identity-verification secret of a client source, rotate the
+// key, archive (the key stops working) and restore.
 import { Alert, App, Button, Form, Input, InputNumber, Modal, Radio, Select, Space, Table, Tabs, Tag, Tooltip, Typography } from 'antd';
 import { EditOutlined, KeyOutlined, PlusOutlined, SyncOutlined } from '@ant-design/icons';
 import { useState } from 'react';
@@ -9,7 +10,7 @@ import { api, ApiError } from '../../api/client';
 import { useI18n } from '../../i18n/I18nProvider';
 import { PageError, errorMessage } from '../../app/PageState';
 import { SOURCE_KINDS, cdpPath, useInvalidateCdp, useSources, type Source, type SourceInput } from './api';
-import { codeLabel, snippets } from './model';
+import { codeLabel, snippets, verificationSnippet } from './model';
 import { kindVisual } from './visuals';
 
 export default function SourcesPage() {
@@ -30,7 +31,7 @@ export default function SourcesPage() {
       cancelText: t('common.cancel'),
       onOk: async () => {
         try {
-          const updated = await api.post<Source>(cdpPath(`/sources/${source.id}/rotate-key`));
+          const updated = await api.post<Source>(cdpPath(`/sources/${encodeURIComponent(source.id)}/rotate-key`));
           message.success(t('cdp.sources.rotated'));
           await invalidate();
           setShowing(updated);
@@ -97,6 +98,17 @@ export default function SourcesPage() {
               },
             },
             { key: 'kind', title: t('cdp.sources.kind'), render: (_, s) => <Tag>{codeLabel(t, 'cdp.kind', s.kind)}</Tag> },
+            {
+              key: 'trust',
+              title: t('cdp.sources.trust'),
+              render: (_, s) => (
+                <Tooltip title={t(`cdp.trust.${s.trust}Hint`)}>
+                  <Tag color={s.trust === 'server' ? 'blue' : 'default'} data-testid="source-trust">
+                    {t(`cdp.trust.${s.trust}`)}
+                  </Tag>
+                </Tooltip>
+              ),
+            },
             { key: 'policy', title: t('cdp.sources.policy'), render: (_, s) => t(`cdp.policy.${s.schema_policy}`) },
             { key: 'rate', title: t('cdp.sources.rateLimit'), render: (_, s) => (s.rate_limit ? t('cdp.sources.perSecond', { count: i18n.number(s.rate_limit) }) : t('cdp.sources.unlimited')) },
             {
@@ -157,8 +169,14 @@ export default function SourcesPage() {
 interface SourceForm {
   name: string;
   kind: string;
+  trust: 'client' | 'server';
   schema_policy: 'quarantine' | 'reject';
   rate_limit: number | null;
+}
+
+/** The trust a new source of `kind` gets unless the admin says otherwise (as the server does). */
+function defaultTrust(kind: string): 'client' | 'server' {
+  return ['app', 'web', 'mini_program'].includes(kind) ? 'client' : 'server';
 }
 
 function SourceModal({ source, onClose, onCreated }: { source: Source | null; onClose: () => void; onCreated: (s: Source) => void }) {
@@ -172,7 +190,13 @@ function SourceModal({ source, onClose, onCreated }: { source: Source | null; on
 
   const save = async () => {
     const values = await form.validateFields();
-    const body: SourceInput = { name: values.name.trim(), kind: values.kind, schema_policy: values.schema_policy, rate_limit: values.rate_limit ?? 0 };
+    const body: SourceInput = {
+      name: values.name.trim(),
+      kind: values.kind,
+      trust: values.trust,
+      schema_policy: values.schema_policy,
+      rate_limit: values.rate_limit ?? 0,
+    };
     setSaving(true);
     setFailure(null);
     try {
@@ -213,6 +237,7 @@ function SourceModal({ source, onClose, onCreated }: { source: Source | null; on
         initialValues={{
           name: source?.name ?? '',
           kind: source?.kind ?? 'app',
+          trust: source?.trust ?? defaultTrust('app'),
           schema_policy: source?.schema_policy ?? 'quarantine',
           rate_limit: source?.rate_limit ?? null,
         }}
@@ -222,7 +247,21 @@ function SourceModal({ source, onClose, onCreated }: { source: Source | null; on
           <Input autoFocus />
         </Form.Item>
         <Form.Item name="kind" label={t('cdp.sources.kind')}>
-          <Select options={SOURCE_KINDS.map((k) => ({ value: k, label: t(`cdp.kind.${k}`) }))} />
+          <Select
+            options={SOURCE_KINDS.map((k) => ({ value: k, label: t(`cdp.kind.${k}`) }))}
+            onChange={(kind: string) => {
+              if (!source) form.setFieldValue('trust', defaultTrust(kind));
+            }}
+          />
+        </Form.Item>
+        <Form.Item name="trust" label={t('cdp.sources.trust')} extra={t('cdp.sources.trustHint')}>
+          <Radio.Group
+            data-testid="source-trust-input"
+            options={[
+              { value: 'client', label: t('cdp.trust.client') },
+              { value: 'server', label: t('cdp.trust.server') },
+            ]}
+          />
         </Form.Item>
         <Form.Item name="schema_policy" label={t('cdp.sources.policy')} extra={t('cdp.sources.policyHint')}>
           <Radio.Group
@@ -241,8 +280,30 @@ function SourceModal({ source, onClose, onCreated }: { source: Source | null; on
 }
 
 function SnippetModal({ source, onClose }: { source: Source; onClose: () => void }) {
-  const { t } = useI18n();
+  const i18n = useI18n();
+  const { t } = i18n;
+  const { message, modal } = App.useApp();
+  const invalidate = useInvalidateCdp();
+  const [secret, setSecret] = useState(source.verification_secret ?? null);
   const code = snippets(window.location.origin, source.write_key);
+  const rotateSecret = () =>
+    modal.confirm({
+      title: t('cdp.sources.rotateSecretConfirm', { name: source.name }),
+      content: t('cdp.sources.rotateSecretHint'),
+      okButtonProps: { danger: true },
+      okText: t('cdp.sources.rotateSecret'),
+      cancelText: t('common.cancel'),
+      onOk: async () => {
+        try {
+          const updated = await api.post<Source>(cdpPath(`/sources/${encodeURIComponent(source.id)}/rotate-verification-secret`));
+          setSecret(updated.verification_secret ?? null);
+          message.success(t('cdp.sources.secretRotated'));
+          await invalidate();
+        } catch (error) {
+          message.error(errorMessage(i18n, error));
+        }
+      },
+    });
   const block = (text: string, testId: string) => (
     <Typography.Paragraph copyable={{ text, tooltips: [t('cdp.sources.copy'), t('cdp.sources.copied')] }} data-testid={testId}>
       <pre style={{ margin: 0, background: '#fafafa', padding: 12, borderRadius: 6, overflowX: 'auto', fontSize: 12 }}>{text}</pre>
@@ -260,6 +321,29 @@ function SnippetModal({ source, onClose }: { source: Source; onClose: () => void
           { key: 'curl', label: 'curl', children: block(code.curl, 'snippet-curl') },
           { key: 'python', label: 'Python', children: block(code.python, 'snippet-python') },
           { key: 'node', label: 'Node.js', children: block(code.node, 'snippet-node') },
+          {
+            key: 'verification',
+            label: t('cdp.sources.verification'),
+            children: (
+              <div data-testid="verification">
+                <Typography.Paragraph type="secondary">
+                  {t(source.trust === 'client' ? 'cdp.sources.verificationHint' : 'cdp.sources.verificationServer')}
+                </Typography.Paragraph>
+                <Typography.Text type="secondary">{t('cdp.sources.verificationSecret')}</Typography.Text>
+                {secret ? (
+                  <Typography.Paragraph copyable={{ text: secret, tooltips: [t('cdp.sources.copy'), t('cdp.sources.copied')] }} code style={{ wordBreak: 'break-all' }} data-testid="verification-secret">
+                    {secret}
+                  </Typography.Paragraph>
+                ) : (
+                  <Typography.Paragraph type="secondary">{t('cdp.sources.noSecret')}</Typography.Paragraph>
+                )}
+                {block(verificationSnippet(secret ?? 'vs_…'), 'snippet-verification')}
+                <Button icon={<SyncOutlined />} onClick={rotateSecret} data-testid="rotate-secret">
+                  {t(secret ? 'cdp.sources.rotateSecret' : 'cdp.sources.createSecret')}
+                </Button>
+              </div>
+            ),
+          },
         ]}
       />
     </Modal>

@@ -173,6 +173,18 @@ export function snippets(host: string, writeKey: string): { curl: string; python
   };
 }
 
+/** How a company's server signs a logged-in user's id for identity verification
+ * (`context.userHash` = hex HMAC-SHA256 of the userId under the source's secret). */
+export function verificationSnippet(secret: string): string {
+  return [
+    '# On your server, for the logged-in user (never in the browser or the app):',
+    'import hashlib, hmac',
+    `user_hash = hmac.new(b"${secret}", user_id.encode(), hashlib.sha256).hexdigest()`,
+    '# …and in the page or app, with every call for that user:',
+    "# analytics.identify(userId, traits, { context: { userHash } })",
+  ].join('\n');
+}
+
 /** The time of day of a date-time, in the viewer's zone ("14:05"). */
 export function formatTime(locale: Locale, value: string): string {
   const date = new Date(value);

@@ -1,7 +1,8 @@
 //! Demo behaviour for the customer data platform: four sources (app, mini-program, WeCom,
 //! website), registered event types, and 90 days of journeys for some of the demo contacts —
-//! anonymous browsing, sign-up (an identify with the contact's email, which links the profile
-//! to the CRM contact), product views of series A and B, orders and WeCom conversations — sent
+//! anonymous browsing, sign-up (an identify with the contact's email, signed with the app's
+//! identity-verification secret as the company's server would, which links the profile to the
+//! CRM contact), product views of series A and B, orders and WeCom conversations — sent
 //! through the real ingestion path (`Cdp::ingest`, Segment batches). A few events of an
 //! unregistered type land in quarantine and one shared email trips the merge guard, so the
 //! registry and data-health screens have something to show.
@@ -18,6 +19,17 @@ use serde_json::{json, Value as Json};
 use std::sync::Arc;
 
 const DAY_MS: i64 = 86_400_000;
+
+/// What the company's server sends with a logged-in user's events from an app: the hex
+/// HMAC-SHA256 of the user id under the source's verification secret.
+fn user_hash(secret: &str, user_id: &str) -> String {
+    use hmac::Mac;
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(user_id.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
 
 fn event_types() -> Vec<(&'static str, &'static str, Json)> {
     vec![
@@ -143,6 +155,7 @@ async fn segments(store: &Store, cdp: &Cdp, workspace_id: &str) -> Result<()> {
 
 async fn send(store: &Store, cdp: &Cdp, workspace_id: &str, customers: usize) -> Result<()> {
     let mut keys = Vec::new();
+    let mut secrets = Vec::new();
     for (name, kind) in [
         ("App 应用", "app"),
         ("微信小程序", "mini_program"),
@@ -160,6 +173,7 @@ async fn send(store: &Store, cdp: &Cdp, workspace_id: &str, customers: usize) ->
         )
         .await?;
         keys.push(source.write_key);
+        secrets.push(source.verification_secret.unwrap_or_default());
     }
     for (name, description, schema) in event_types() {
         registry::save(
@@ -222,7 +236,8 @@ async fn send(store: &Store, cdp: &Cdp, workspace_id: &str, customers: usize) ->
             0,
             signed_up,
             json!({"type": "identify", "anonymousId": anon, "userId": user,
-            "traits": {"email": email, "plan": if rng.gen_bool(0.3) { "会员" } else { "普通" }}}),
+            "traits": {"email": email, "plan": if rng.gen_bool(0.3) { "会员" } else { "普通" }},
+            "context": {"userHash": user_hash(&secrets[0], &user)}}),
             &mut events,
         );
         let mut t = signed_up;
@@ -285,13 +300,14 @@ async fn send(store: &Store, cdp: &Cdp, workspace_id: &str, customers: usize) ->
             sent += report.accepted;
         }
     }
-    // Two users who share a family email: the guard keeps them apart and says so.
+    // Two users who share a family email (sent by the WeCom integration, a server source, whose
+    // emails link): the guard keeps them apart and says so.
     let shared = json!({"batch": [
         {"type": "identify", "userId": "demo-family-1", "traits": {"email": "family@example.cn"}, "messageId": "demo-family-1"},
         {"type": "identify", "userId": "demo-family-2", "traits": {"email": "family@example.cn"}, "messageId": "demo-family-2"},
     ]})
     .to_string();
-    cdp.ingest(Some(keys[0].clone()), shared.as_bytes(), None, None)
+    cdp.ingest(Some(keys[2].clone()), shared.as_bytes(), None, None)
         .await?;
     println!(
         "Demo behaviour written: {sent} events for {} customers across {} sources.",

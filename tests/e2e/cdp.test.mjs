@@ -58,6 +58,10 @@ test('the admin logs in and creates a source; its write key and snippets are sho
   await form.getByLabel('名称').fill(SOURCE);
   await form.getByLabel('类型').click();
   await page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: /^网站$/ }).click();
+  // A website is a client source by default; this one stands for the company's own site
+  // backend, whose identifies may link the CRM contact by email.
+  assert.ok(await form.getByTestId('source-trust-input').getByLabel('客户端').isChecked());
+  await form.getByTestId('source-trust-input').getByText('服务端').click();
   await page.locator('.ant-modal:visible').getByRole('button', { name: /新\s*建/ }).click();
   await toast(`已创建数据源 ${SOURCE}`);
 
@@ -69,7 +73,9 @@ test('the admin logs in and creates a source; its write key and snippets are sho
   await page.getByRole('tab', { name: 'Python' }).click();
   assert.ok((await page.getByTestId('snippet-python').innerText()).includes(`analytics.host = "${server.base}"`));
   await page.locator('.ant-modal:visible').getByRole('button', { name: /关\s*闭/ }).first().click();
-  await page.getByTestId('sources').locator('.ant-table-row').filter({ hasText: SOURCE }).waitFor();
+  const row = page.getByTestId('sources').locator('.ant-table-row').filter({ hasText: SOURCE });
+  await row.waitFor();
+  assert.equal((await row.getByTestId('source-trust').innerText()).trim(), '服务端');
 });
 
 test('a Segment-style client sends a batch with the write key (HTTP Basic)', async () => {

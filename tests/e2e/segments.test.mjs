@@ -10,6 +10,7 @@
 // Chinese, where a trait and a contact field are added too.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { ADMIN, apiCall, launchBrowser, startServer } from './harness.mjs';
@@ -26,6 +27,7 @@ let browser;
 let page;
 let cookie;
 let writeKey;
+let verificationSecret;
 let expected;
 let segmentId;
 let contactId;
@@ -100,7 +102,9 @@ before(async () => {
   ({ cookie } = await apiCall(server.base, 'POST', '/api/v1/auth/login', ADMIN));
   await apiCall(server.base, 'PATCH', '/api/v1/auth/me', { locale: 'en' }, cookie);
   const sources = await get('/api/v1/cdp/sources');
-  writeKey = sources.find((s) => s.kind === 'app')?.write_key ?? sources[0].write_key;
+  const app = sources.find((s) => s.kind === 'app') ?? sources[0];
+  writeKey = app.write_key;
+  verificationSecret = app.verification_secret;
   const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, locale: 'en-US' });
   page = await context.newPage();
   page.setDefaultTimeout(20_000);
@@ -208,7 +212,9 @@ test('a customer whose events arrive through /v1/batch enters the segment', asyn
   const t = (daysAgo, minutes = 0) => new Date(Date.now() - daysAgo * DAY + minutes * 60_000).toISOString();
   await sendBatch([
     { type: 'track', userId: USER, event: 'Ad Clicked', timestamp: t(6), messageId: 'seg-e2e-1', properties: { campaign: '618 大促', channel: '抖音' } },
-    { type: 'identify', userId: USER, timestamp: t(5), messageId: 'seg-e2e-2', traits: { email: EMAIL, name: '段 测试' } },
+    // Signed by "the company's server" (identity verification): the app is a client source.
+    { type: 'identify', userId: USER, timestamp: t(5), messageId: 'seg-e2e-2', traits: { email: EMAIL, name: '段 测试' },
+      context: { userHash: createHmac('sha256', verificationSecret).update(USER).digest('hex') } },
     { type: 'track', userId: USER, event: 'Product Viewed', timestamp: t(4), messageId: 'seg-e2e-3', properties: { sku: 'A-100', series: 'A', price: 3299 } },
     ...[0, 1, 2, 3, 4].map((k) => ({
       type: 'track', userId: USER, event: 'WeCom Message', timestamp: t(3, k * 5), messageId: `seg-e2e-w${k}`, properties: { direction: k % 2 ? 'outbound' : 'inbound' },

@@ -16,6 +16,7 @@ use crate::identity::{normalize, profiles};
 use crate::settings::Settings;
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
 use rapport_core::{CoreError, Source};
+use rapport_store::outbox::{Consumer, Topic};
 use rapport_store::records::{RecordInput, RecordUpdate, WriteCtx};
 use rapport_store::{table_name, Store, StoreError};
 use serde_json::{json, Map, Value as Json};
@@ -23,7 +24,12 @@ use std::time::Duration;
 
 const LEASE_MS: i64 = 60_000;
 const MAX_ATTEMPTS: i64 = 5;
-const OUTBOX_CONSUMER: &str = "cdp.contact_profiles";
+/// Contacts created in the CRM, for their profiles.
+const CONTACT_PROFILES: Consumer = Consumer {
+    name: "cdp.contact_profiles",
+    topics: &[Topic::RecordCreated],
+    objects: &["contact"],
+};
 
 /// Rejected events are kept this long for inspection.
 const REJECTED_KEPT_MS: i64 = 7 * 24 * 3_600_000;
@@ -771,16 +777,10 @@ pub async fn consume_outbox(
     store: &Store,
     settings: &crate::SettingsCache,
 ) -> Result<usize, CdpError> {
-    let Some(claim) = OutboxClaim::take(
-        store,
-        OUTBOX_CONSUMER,
-        "topic = 'record.created' AND object = 'contact'",
-    )
-    .await?
-    else {
+    let Some(claim) = CONTACT_PROFILES.claim(store, 200).await? else {
         return Ok(0);
     };
-    for row in &claim.rows {
+    for row in &claim.entries {
         let cfg = settings.get(store, &row.workspace_id).await?;
         if let Err(e) =
             profile_for_contact(store, &cfg, &row.workspace_id, &row.record_id, &row.payload).await
@@ -788,126 +788,9 @@ pub async fn consume_outbox(
             tracing::warn!("profile for contact {}: {e}", row.record_id);
         }
     }
-    let n = claim.rows.len();
+    let n = claim.entries.len();
     claim.done(store).await?;
     Ok(n)
-}
-
-/// An outbox entry as a consumer reads it.
-pub struct OutboxEntry {
-    pub id: i64,
-    pub workspace_id: String,
-    pub object: String,
-    pub record_id: String,
-    pub payload: Json,
-}
-
-/// A consumer's leased batch of outbox entries: one reader per consumer at a time across
-/// nodes (the cursor row is leased); `done` moves the cursor past the batch.
-pub struct OutboxClaim {
-    consumer: &'static str,
-    position: i64,
-    pub rows: Vec<OutboxEntry>,
-}
-
-impl OutboxClaim {
-    /// Up to 200 entries after the consumer's cursor matching `filter` (a fixed SQL condition
-    /// on the outbox's columns), or None while another node holds the lease.
-    pub async fn take(
-        store: &Store,
-        consumer: &'static str,
-        filter: &str,
-    ) -> Result<Option<OutboxClaim>, CdpError> {
-        let now = store.now().timestamp_millis();
-        store
-            .db
-            .execute(
-                &format!(
-                    "INSERT INTO outbox_cursors (consumer, position) VALUES ({}, 0) ON CONFLICT (consumer) DO NOTHING",
-                    store.ph(1)
-                ),
-                &[SqlParam::Text(consumer.into())],
-            )
-            .await?;
-        let Some(position) = store
-            .db
-            .write_returning(
-                &format!(
-                    "UPDATE outbox_cursors SET leased_until = {} WHERE consumer = {} AND leased_until < {} RETURNING position",
-                    store.ph(1),
-                    store.ph(2),
-                    store.ph(3)
-                ),
-                &[
-                    SqlParam::Int(now + LEASE_MS),
-                    SqlParam::Text(consumer.into()),
-                    SqlParam::Int(now),
-                ],
-                &[ColumnKind::Int],
-            )
-            .await?
-            .first()
-            .map(|r| r.int(0))
-        else {
-            return Ok(None);
-        };
-        // On PostgreSQL an id can commit after a higher one: read only entries old enough to
-        // have settled. SQLite's single writer commits in id order.
-        let settle = match store.db.dialect() {
-            Dialect::Sqlite => store.now() + chrono::Duration::seconds(1),
-            Dialect::Postgres => store.now() - chrono::Duration::seconds(5),
-        };
-        let rows = store
-            .db
-            .fetch_all(
-                &format!(
-                    "SELECT id, workspace_id, object, record_id, payload FROM outbox WHERE id > {} AND created_at < {} \
-                     AND {filter} ORDER BY id LIMIT 200",
-                    store.ph(1),
-                    store.ph(2)
-                ),
-                &[SqlParam::Int(position), SqlParam::Timestamp(settle)],
-                &[
-                    ColumnKind::Int,
-                    ColumnKind::Text,
-                    ColumnKind::Text,
-                    ColumnKind::Text,
-                    ColumnKind::Json,
-                ],
-            )
-            .await?;
-        Ok(Some(OutboxClaim {
-            consumer,
-            position,
-            rows: rows
-                .iter()
-                .map(|r| OutboxEntry {
-                    id: r.int(0),
-                    workspace_id: r.text(1),
-                    object: r.text(2),
-                    record_id: r.text(3),
-                    payload: r.json(4),
-                })
-                .collect(),
-        }))
-    }
-
-    /// Moves the cursor past the batch and frees the lease.
-    pub async fn done(self, store: &Store) -> Result<(), CdpError> {
-        let last = self.rows.last().map_or(self.position, |r| r.id);
-        store
-            .db
-            .execute(
-                &format!(
-                    "UPDATE outbox_cursors SET position = {}, leased_until = 0 WHERE consumer = {}",
-                    store.ph(1),
-                    store.ph(2)
-                ),
-                &[SqlParam::Int(last), SqlParam::Text(self.consumer.into())],
-            )
-            .await?;
-        Ok(())
-    }
 }
 
 async fn profile_for_contact(

@@ -1,7 +1,7 @@
 //! Rapport's storage: the SQL seam (`db`), the global tables (`accounts`, `audit`), metadata
 //! with run-time DDL (`schema`), saved list and kanban views (`views`), and the one write path
 //! for records (`records`) that writes the row, its field history and an outbox entry in one
-//! transaction.
+//! transaction, and the outbox with its consumers (`outbox`).
 //!
 //! Nothing here speaks HTTP; nothing here keeps state that must be shared between nodes (the
 //! schema cache is keyed by the workspace's metadata version, read from the database).
@@ -11,6 +11,7 @@ pub mod audit;
 pub mod db;
 mod error;
 pub mod history;
+pub mod outbox;
 pub mod records;
 pub mod schema;
 pub mod views;

@@ -8,5 +8,6 @@
 mod store {
     mod basics;
     mod condition_agreement;
+    mod outbox;
     mod support;
 }

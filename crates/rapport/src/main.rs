@@ -7,6 +7,7 @@ mod bench;
 mod bench_ingest;
 mod bench_segments;
 mod demo;
+mod outbox_cli;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -88,6 +89,13 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// See and rewind the outbox consumers (operators).
+    Outbox {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[command(subcommand)]
+        command: outbox_cli::OutboxCommand,
     },
     /// Print the OpenAPI document.
     Openapi,
@@ -283,6 +291,10 @@ async fn main() -> Result<()> {
                 .await?;
             println!("{token}");
             Ok(())
+        }
+        Command::Outbox { storage, command } => {
+            let store = open_store(&storage).await?;
+            outbox_cli::run(&store, command).await
         }
         Command::Openapi => {
             print!("{}", rapport_server::openapi::document());

@@ -17,8 +17,8 @@ use super::membership::{self, Change};
 use super::Compiled;
 use crate::error::CdpError;
 use crate::identity::profiles::in_list;
-use crate::sync::OutboxClaim;
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
+use rapport_store::outbox::{Consumer, Topic};
 use rapport_store::{table_name, Store, Tx};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -26,6 +26,18 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use utoipa::ToSchema;
+
+/// Changes to CRM contacts and companies, for segments that test contact fields.
+const CRM_CHANGES: Consumer = Consumer {
+    name: "cdp.segments",
+    topics: &[
+        Topic::RecordCreated,
+        Topic::RecordUpdated,
+        Topic::RecordDeleted,
+        Topic::RecordRestored,
+    ],
+    objects: &["contact", "company"],
+};
 
 /// Timers handled per tick.
 const TIMERS_PER_TICK: i64 = 2_000;
@@ -303,17 +315,11 @@ impl Engine {
     /// Customers whose contact (or the contact's company) changed in the CRM are judged again,
     /// for segments that test contact fields. Reads the outbox with its own cursor.
     async fn crm_changes(&self) -> Result<(), CdpError> {
-        let Some(claim) = OutboxClaim::take(
-            &self.store,
-            "cdp.segments",
-            "object IN ('contact', 'company') AND topic LIKE 'record.%'",
-        )
-        .await?
-        else {
+        let Some(claim) = CRM_CHANGES.claim(&self.store, 200).await? else {
             return Ok(());
         };
         let mut by_ws: BTreeMap<&str, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
-        for e in &claim.rows {
+        for e in &claim.entries {
             let entry = by_ws.entry(e.workspace_id.as_str()).or_default();
             if e.object == "contact" {
                 entry.0.insert(e.record_id.clone());
@@ -377,7 +383,7 @@ impl Engine {
                 self.streaming(ws, chunk, None, "contact_changed").await?;
             }
         }
-        claim.done(&self.store).await
+        Ok(claim.done(&self.store).await?)
     }
 
     /// Evaluates one segment over every customer and writes the differences.

@@ -8,6 +8,7 @@ use crate::identity::profiles::in_list;
 use crate::{ph, row_marks, statement_chunks, time_of_ms};
 use chrono::{DateTime, Utc};
 use rapport_core::sql::{ColumnKind, SqlParam};
+use rapport_store::outbox::{self, Topic};
 use rapport_store::{Store, Tx};
 use serde::Serialize;
 use serde_json::{json, Value as Json};
@@ -207,8 +208,7 @@ pub async fn write_changes(
     for chunk in statement_chunks(changes) {
         let mut params = Vec::with_capacity(chunk.len() * 7);
         let mut values = Vec::with_capacity(chunk.len());
-        let mut outbox_params = Vec::with_capacity(chunk.len() * 6);
-        let mut outbox_values = Vec::with_capacity(chunk.len());
+        let mut entries = Vec::with_capacity(chunk.len());
         for c in chunk {
             let n = params.len();
             values.push(row_marks(tx, n, 7));
@@ -220,31 +220,24 @@ pub async fn write_changes(
             params.push(SqlParam::Int(now));
             params.push(SqlParam::Int(c.version));
             params.push(SqlParam::Text(cause_json.clone()));
-            let m = outbox_params.len();
-            outbox_values.push(format!(
-                "({}, {}, {}, {}, {}, {})",
-                ph(tx, m + 1),
-                ph(tx, m + 2),
-                ph(tx, m + 3),
-                ph(tx, m + 4),
-                crate::json_ph(tx, m + 5),
-                ph(tx, m + 6)
-            ));
-            outbox_params.push(SqlParam::Text(ws.to_string()));
-            outbox_params.push(SqlParam::Text(format!("segment.{change}")));
-            outbox_params.push(SqlParam::Text("segment".into()));
-            outbox_params.push(SqlParam::Text(c.segment_id.clone()));
-            outbox_params.push(SqlParam::Text(
-                json!({
+            entries.push(outbox::NewEntry {
+                workspace_id: ws.to_string(),
+                topic: if c.entered {
+                    Topic::SegmentEntered
+                } else {
+                    Topic::SegmentExited
+                },
+                object: "segment".into(),
+                record_id: c.segment_id.clone(),
+                payload: json!({
                     "segment_id": c.segment_id,
                     "profile_id": c.profile_id,
                     "version": c.version,
                     "at": time_of_ms(now),
                     "cause": cause,
-                })
-                .to_string(),
-            ));
-            outbox_params.push(SqlParam::Timestamp(time_of_ms(now)));
+                }),
+                at: time_of_ms(now),
+            });
         }
         tx.execute(
             &format!(
@@ -254,14 +247,7 @@ pub async fn write_changes(
             &params,
         )
         .await?;
-        tx.execute(
-            &format!(
-                "INSERT INTO outbox (workspace_id, topic, object, record_id, payload, created_at) VALUES {}",
-                outbox_values.join(", ")
-            ),
-            &outbox_params,
-        )
-        .await?;
+        outbox::append(tx, &entries).await?;
     }
     let mut delta: BTreeMap<&str, i64> = BTreeMap::new();
     for c in changes {

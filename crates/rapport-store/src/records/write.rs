@@ -6,6 +6,7 @@
 use super::{decode_record, object_for, select_sql};
 use crate::db::Tx;
 use crate::error::RowErrors;
+use crate::outbox::{self, Topic};
 use crate::schema::{field_of_unique_index, placeholder};
 use crate::{table_name, Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -490,8 +491,7 @@ impl Store {
             now,
         )
         .await?;
-        self.append_outbox(tx, ws, "record.created", def, &record.id, snapshot, now)
-            .await
+        append_outbox(tx, ws, Topic::RecordCreated, def, &record.id, snapshot, now).await
     }
 
     async fn update_row(
@@ -602,10 +602,10 @@ impl Store {
             )
             .await?;
         }
-        self.append_outbox(
+        append_outbox(
             tx,
             ws,
-            "record.updated",
+            Topic::RecordUpdated,
             def,
             &record.id,
             Json::Object(payload),
@@ -731,7 +731,11 @@ impl Store {
                 None => e,
             });
         }
-        let kind = if delete { "deleted" } else { "restored" };
+        let (kind, topic) = if delete {
+            ("deleted", Topic::RecordDeleted)
+        } else {
+            ("restored", Topic::RecordRestored)
+        };
         self.append_history(
             &mut tx,
             ctx,
@@ -744,16 +748,7 @@ impl Store {
             now,
         )
         .await?;
-        self.append_outbox(
-            &mut tx,
-            ws,
-            &format!("record.{kind}"),
-            def,
-            id,
-            Json::Null,
-            now,
-        )
-        .await?;
+        append_outbox(&mut tx, ws, topic, def, id, Json::Null, now).await?;
         tx.commit().await?;
         Ok(record)
     }
@@ -795,37 +790,31 @@ impl Store {
         .await?;
         Ok(())
     }
+}
 
-    #[allow(clippy::too_many_arguments)]
-    async fn append_outbox(
-        &self,
-        tx: &mut Tx,
-        ws: &str,
-        topic: &str,
-        def: &ObjectDef,
-        record_id: &str,
-        payload: Json,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let d = tx.dialect();
-        let marks: Vec<String> = (1..=6).map(|n| placeholder(d, n)).collect();
-        tx.execute(
-            &format!(
-                "INSERT INTO outbox (workspace_id, topic, object, record_id, payload, created_at) VALUES ({})",
-                marks.join(", ")
-            ),
-            &[
-                SqlParam::Text(ws.to_string()),
-                SqlParam::Text(topic.to_string()),
-                SqlParam::Text(def.api_name.clone()),
-                SqlParam::Text(record_id.to_string()),
-                SqlParam::Json(payload),
-                SqlParam::Timestamp(now),
-            ],
-        )
-        .await?;
-        Ok(())
-    }
+/// The record change's outbox entry, in the write's transaction.
+#[allow(clippy::too_many_arguments)]
+async fn append_outbox(
+    tx: &mut Tx,
+    ws: &str,
+    topic: Topic,
+    def: &ObjectDef,
+    record_id: &str,
+    payload: Json,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    outbox::append(
+        tx,
+        &[outbox::NewEntry {
+            workspace_id: ws.to_string(),
+            topic,
+            object: def.api_name.clone(),
+            record_id: record_id.to_string(),
+            payload,
+            at: now,
+        }],
+    )
+    .await
 }
 
 fn check_bulk_size(n: usize) -> Result<(), StoreError> {

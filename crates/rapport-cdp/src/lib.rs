@@ -25,6 +25,7 @@ pub mod sync;
 pub mod timeline;
 pub mod ttl_cache;
 pub mod wire;
+pub mod workers;
 pub mod writer;
 
 pub use error::CdpError;
@@ -99,7 +100,7 @@ impl Cdp {
         let identities = Arc::new(identity::resolve::IdentityCache::default());
         let metrics = Arc::new(health::Metrics::default());
         let settings = Arc::new(SettingsCache::default());
-        let (segments, engine_task) = segments::engine::Engine::start(store.clone());
+        let segments = segments::engine::Engine::new(store.clone());
         let (writer, writer_task) = writer::start(
             store.clone(),
             writer::Shared {
@@ -109,8 +110,7 @@ impl Cdp {
                 segments: segments.clone(),
             },
         );
-        let sync_task = tokio::spawn(sync::run(store.clone(), settings.clone()));
-        let statistics_task = tokio::spawn(statistics::run(store.clone()));
+
         Arc::new(Cdp {
             store,
             sources: sources::SourceCache::default(),
@@ -120,7 +120,7 @@ impl Cdp {
             metrics,
             segments,
             writer,
-            tasks: Mutex::new(vec![writer_task, engine_task, sync_task, statistics_task]),
+            tasks: Mutex::new(vec![writer_task]),
         })
     }
 

@@ -1,32 +1,18 @@
 //! Planner statistics of the CDP tables that grow fast (PostgreSQL). A table that was small at
 //! its last ANALYZE makes the identity lookup filter instead of probing the primary key, and
-//! autovacuum catches up only after a minute or more; so a background task refreshes them once
-//! enough rows changed. It runs beside ingestion, never on the acknowledgement path, and one
-//! node at a time (a transaction-scoped advisory lock taken without waiting).
+//! autovacuum catches up only after a minute or more; so a worker (`cdp.statistics`, every
+//! five seconds) refreshes them once enough rows changed. It runs beside ingestion, never on the
+//! acknowledgement path, and one node at a time (a transaction-scoped advisory lock taken
+//! without waiting).
 
 use crate::error::CdpError;
-use rapport_core::sql::{ColumnKind, Dialect};
+use rapport_core::sql::ColumnKind;
 use rapport_store::Store;
-use std::time::Duration;
 
 /// The advisory lock the refreshing node holds.
 const STATISTICS_LOCK: i64 = 0x0053_5441_5453_4344;
 /// The tables kept fresh.
 const TABLES: [&str; 3] = ["cdp_identities", "cdp_profiles", "cdp_events"];
-const EVERY: Duration = Duration::from_secs(5);
-
-/// Refreshes the statistics every few seconds while the process runs (PostgreSQL only).
-pub async fn run(store: Store) {
-    if store.db.dialect() != Dialect::Postgres {
-        return;
-    }
-    loop {
-        tokio::time::sleep(EVERY).await;
-        if let Err(e) = refresh(&store).await {
-            tracing::warn!("refreshing the CDP tables' statistics: {e}");
-        }
-    }
-}
 
 /// Analyzes each table whose rows changed by more than 2,000 and a fifth since its last
 /// analysis, unless another node is at it. Returns the tables analyzed.

@@ -1,4 +1,5 @@
-//! Profile ↔ CRM. Two background loops, both restartable from the database:
+//! Profile ↔ CRM. Two pieces of background work (run by the `cdp.sync_queue` and
+//! `cdp.contact_profiles` workers), both restartable from the database:
 //! - the sync queue (filled in the group commit): an identify's mapped traits create or update
 //!   the profile's contact, and a `group` call creates or updates the company, always through
 //!   the kernel's record write path with history source `cdp`;
@@ -20,7 +21,6 @@ use rapport_store::outbox::{Consumer, Topic};
 use rapport_store::records::{RecordInput, RecordUpdate, WriteCtx};
 use rapport_store::{table_name, Store, StoreError};
 use serde_json::{json, Map, Value as Json};
-use std::time::Duration;
 
 const LEASE_MS: i64 = 60_000;
 const MAX_ATTEMPTS: i64 = 5;
@@ -61,31 +61,6 @@ pub async fn prune(store: &Store) -> Result<(), CdpError> {
             .await?;
     }
     Ok(())
-}
-
-/// Runs both loops (and an hourly prune) until the process ends.
-pub async fn run(store: Store, settings: std::sync::Arc<crate::SettingsCache>) {
-    let mut pruned_at: Option<std::time::Instant> = None;
-    loop {
-        if pruned_at.is_none_or(|t| t.elapsed() > Duration::from_secs(3_600)) {
-            if let Err(e) = prune(&store).await {
-                tracing::warn!("cdp prune: {e}");
-            }
-            pruned_at = Some(std::time::Instant::now());
-        }
-        let mut busy = false;
-        match process_queue(&store, &settings).await {
-            Ok(n) => busy |= n > 0,
-            Err(e) => tracing::warn!("cdp sync queue: {e}"),
-        }
-        match consume_outbox(&store, &settings).await {
-            Ok(n) => busy |= n > 0,
-            Err(e) => tracing::warn!("cdp outbox consumer: {e}"),
-        }
-        if !busy {
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-    }
 }
 
 struct Entry {

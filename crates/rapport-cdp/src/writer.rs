@@ -16,7 +16,8 @@
 //! the same customers wait for each other instead of deadlocking: the behaviour keys' shared
 //! lock first, then per workspace (in id order) the identity graph's lock when it changes the
 //! graph, identities by (type, value), profile rows by id; then events by (source, messageId),
-//! behaviour counters by (key, profile) and health rows by (source, minute).
+//! behaviour counters by (key, profile), queued judgements by (workspace, profile) and health
+//! rows by (source, minute).
 
 use crate::error::CdpError;
 use crate::health;
@@ -117,18 +118,8 @@ async fn run(store: Store, shared: Shared, mut rx: mpsc::Receiver<Job>) {
         }
         let works: Vec<&Work> = jobs.iter().map(|j| &j.work).collect();
         let results = commit_isolated(&store, &shared, &works).await;
-        let mut touched: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for (work, result) in works.iter().zip(&results) {
-            if let Ok(outcome) = result {
-                touched
-                    .entry(work.source.workspace_id.as_str())
-                    .or_default()
-                    .extend(outcome.profiles.values().cloned());
-            }
-        }
-        for (ws, profiles) in touched {
-            shared.segments.touched(ws, profiles, "event");
-        }
+        // The commits queued their customers for judging; a worker on this node may start now.
+        shared.segments.pending.notify_one();
         for (job, result) in jobs.into_iter().zip(results) {
             let _ = job.reply.send(result);
         }
@@ -522,6 +513,7 @@ async fn commit(
         }
     }
     count_events(&mut tx, keys, &counted).await?;
+    queue_judgements(&mut tx, jobs, &outcomes, now).await?;
     hold(&mut tx, jobs).await?;
     for job in jobs {
         for id in &job.replayed {
@@ -579,6 +571,71 @@ async fn commit(
         cache.insert_all(&ws, &owners);
     }
     Ok((outcomes, counters))
+}
+
+/// Queues the customers of the committed events for a segment judgement (in workspaces that
+/// have segments), in the commit's transaction: `cdp_segment_pending`, drained by the segment
+/// engine's worker on any node. A customer already queued and being judged is cleared of its
+/// lease, so it is judged again with this commit's events.
+async fn queue_judgements(
+    tx: &mut Tx,
+    jobs: &[&Work],
+    outcomes: &[Outcome],
+    now: i64,
+) -> Result<(), CdpError> {
+    let mut touched: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for (job, outcome) in jobs.iter().zip(outcomes) {
+        touched
+            .entry(job.source.workspace_id.as_str())
+            .or_default()
+            .extend(outcome.profiles.values().map(String::as_str));
+    }
+    if touched.is_empty() {
+        return Ok(());
+    }
+    let marks: Vec<String> = (1..=touched.len()).map(|n| ph(tx, n)).collect();
+    let with_segments: HashSet<String> = tx
+        .fetch_all(
+            &format!(
+                "SELECT DISTINCT workspace_id FROM cdp_segments WHERE workspace_id IN ({}) \
+                 AND state IN ('live', 'building') AND archived_at IS NULL",
+                marks.join(", ")
+            ),
+            &touched
+                .keys()
+                .map(|w| SqlParam::Text((*w).to_string()))
+                .collect::<Vec<_>>(),
+            &[ColumnKind::Text],
+        )
+        .await?
+        .iter()
+        .map(|r| r.text(0))
+        .collect();
+    let rows: Vec<(&str, &str)> = touched
+        .iter()
+        .filter(|(ws, _)| with_segments.contains(**ws))
+        .flat_map(|(ws, profiles)| profiles.iter().map(move |p| (*ws, *p)))
+        .collect();
+    for chunk in crate::statement_chunks(&rows) {
+        let mut params = Vec::with_capacity(chunk.len() * 3);
+        let mut values = Vec::with_capacity(chunk.len());
+        for (ws, profile) in chunk {
+            values.push(crate::row_marks(tx, params.len(), 3));
+            params.push(SqlParam::Text((*ws).to_string()));
+            params.push(SqlParam::Text((*profile).to_string()));
+            params.push(SqlParam::Int(now));
+        }
+        tx.execute(
+            &format!(
+                "INSERT INTO cdp_segment_pending (workspace_id, profile_id, queued_at) VALUES {} \
+                 ON CONFLICT (workspace_id, profile_id) DO UPDATE SET lease = NULL, leased_until = 0",
+                values.join(", ")
+            ),
+            &params,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// A CRM sync the commit queues (see `sync`).

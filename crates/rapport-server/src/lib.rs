@@ -18,6 +18,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
 use extract::RequestId;
+use rapport_store::worker::Supervisor;
 use rapport_store::Store;
 use std::sync::Arc;
 use std::time::Instant;
@@ -49,9 +50,13 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     pub metrics: Arc<metrics::Metrics>,
     pub principals: Arc<principal_cache::PrincipalCache>,
+    /// The node's background workers, when it runs them (`run_workers`).
+    pub workers: Arc<Supervisor>,
 }
 
 impl AppState {
+    /// What a node that answers HTTP needs (ingestion's group commit included); background
+    /// work starts with [`AppState::run_workers`].
     pub fn new(store: Store, config: ServerConfig) -> Self {
         Self {
             cdp: rapport_cdp::Cdp::start(store.clone()),
@@ -59,6 +64,14 @@ impl AppState {
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),
             principals: Arc::new(principal_cache::PrincipalCache::default()),
+            workers: Arc::new(Supervisor::default()),
+        }
+    }
+
+    /// Starts every background worker on this node (a node of role `all` or `worker`).
+    pub fn run_workers(&self) {
+        for worker in rapport_cdp::workers::workers(&self.cdp) {
+            self.workers.spawn(worker);
         }
     }
 }
@@ -119,6 +132,22 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(assign_request_id))
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state)
+}
+
+/// Serves only `/healthz` and `/metrics` on `listener` until `shutdown` resolves: what a node
+/// of role `worker` (no API) answers, for its orchestrator and Prometheus.
+pub async fn serve_operations(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = Router::new()
+        .route("/healthz", axum::routing::get(routes::system::healthz))
+        .route("/metrics", axum::routing::get(routes::system::metrics))
+        .with_state(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Serves the API on `listener` until `shutdown` resolves.

@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod records;
 pub mod schema;
 pub mod views;
+pub mod worker;
 
 pub use db::{Db, Row, Tx};
 pub use error::{StoreError, Transience};

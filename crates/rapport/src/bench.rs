@@ -279,11 +279,13 @@ pub(crate) async fn api_token(store: &Store, user: &User) -> Result<(String, Str
     Ok((token, digest))
 }
 
-/// The real server, in this process, on a free loopback port.
+/// The real server, in this process, on a free loopback port: a node of role `all` (the API
+/// and its background workers).
 pub(crate) struct Server {
     pub(crate) base: String,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    workers: std::sync::Arc<rapport_store::worker::Supervisor>,
 }
 
 impl Server {
@@ -291,18 +293,23 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(rapport_server::serve(
-            listener,
-            AppState::new(store.clone(), ServerConfig::default()),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
-        Ok(Server { base, stop, task })
+        let state = AppState::new(store.clone(), ServerConfig::default());
+        state.run_workers();
+        let workers = state.workers.clone();
+        let task = tokio::spawn(rapport_server::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        Ok(Server {
+            base,
+            stop,
+            task,
+            workers,
+        })
     }
 
     /// Stops it gracefully (in-flight requests finish), waiting at most 10 s.
     pub(crate) async fn stop(self) {
+        self.workers.shutdown(Duration::from_secs(10)).await;
         let _ = self.stop.send(());
         match tokio::time::timeout(Duration::from_secs(10), self.task).await {
             Ok(Ok(Ok(()))) => {}

@@ -63,6 +63,17 @@ struct ServeArgs {
     /// Password of the admin created on first start (random and printed when absent).
     #[arg(long, env = "RAPPORT_ADMIN_PASSWORD", hide_env_values = true)]
     admin_password: Option<String>,
+    /// What this node does: `all` (the API and the background workers), `web` (the API and
+    /// ingestion only) or `worker` (the background workers, with /healthz and /metrics only).
+    #[arg(long, env = "RAPPORT_ROLE", value_enum, default_value_t = Role::All)]
+    role: Role,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Role {
+    All,
+    Web,
+    Worker,
 }
 
 #[derive(Subcommand)]
@@ -209,12 +220,25 @@ async fn serve(args: ServeArgs) -> Result<()> {
         secure_cookies: args.secure_cookies,
         ..ServerConfig::default()
     };
-    tracing::info!("Rapport listening on http://{}", listener.local_addr()?);
-    println!("Rapport is running at http://{}", listener.local_addr()?);
+    let state = AppState::new(store.clone(), config);
+    if args.role != Role::Web {
+        state.run_workers();
+    }
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    rapport_server::serve(listener, AppState::new(store.clone(), config), shutdown).await?;
+    let workers = state.workers.clone();
+    let address = listener.local_addr()?;
+    if args.role == Role::Worker {
+        tracing::info!("Rapport worker node; health and metrics on http://{address}");
+        println!("Rapport worker is running (health and metrics at http://{address})");
+        rapport_server::serve_operations(listener, state, shutdown).await?;
+    } else {
+        tracing::info!("Rapport listening on http://{address}");
+        println!("Rapport is running at http://{address}");
+        rapport_server::serve(listener, state, shutdown).await?;
+    }
+    workers.shutdown(std::time::Duration::from_secs(30)).await;
     store.db.close().await;
     Ok(())
 }

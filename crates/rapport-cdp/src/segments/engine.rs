@@ -1,9 +1,10 @@
-//! The segment engine: one task per node that keeps membership current. It takes, in order,
-//! the profiles each group commit touched (re-evaluating their customers in every live
-//! segment), due window timers (every 200 ms) and CRM changes to contacts and companies
-//! (every second, through the outbox), and full evaluations (after a segment is
-//! created or its condition changes, or on request). Filling a new behaviour key's counters
-//! from the stored events runs beside it, so streaming does not wait for a backfill.
+//! The segment engine: what keeps membership current, as methods the node's workers and the
+//! API call (`crate::workers` runs them; any number of nodes may). It judges the customers the
+//! group commits queued (`cdp_segment_pending`, written in the commit's transaction and drained
+//! with leases, so a crash loses none), due window timers, and CRM changes to contacts and
+//! companies (an outbox consumer); it builds new or changed segments (fills their behaviour
+//! counters, then evaluates them fully; a leased claim makes one node build a segment at a time)
+//! and evaluates a segment on request.
 //!
 //! On PostgreSQL each evaluation of a workspace holds an advisory lock on it from the first
 //! read to the commit, so two nodes evaluating the same customer cannot write a stale verdict
@@ -23,8 +24,8 @@ use rapport_store::{table_name, Store, Tx};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot};
+use std::time::Instant;
+use tokio::sync::Notify;
 use utoipa::ToSchema;
 
 /// Changes to CRM contacts and companies, for segments that test contact fields.
@@ -41,23 +42,12 @@ const CRM_CHANGES: Consumer = Consumer {
 
 /// Timers handled per tick.
 const TIMERS_PER_TICK: i64 = 2_000;
-const TICK: Duration = Duration::from_millis(200);
-
-enum Command {
-    Touched {
-        ws: String,
-        profiles: Vec<String>,
-        cause: &'static str,
-    },
-    Evaluate {
-        segment_id: String,
-        reply: Option<oneshot::Sender<Result<FullReport, CdpError>>>,
-    },
-    Archived {
-        segment_id: String,
-        ws: String,
-    },
-}
+/// Queued customers judged per tick.
+const PENDING_PER_TICK: i64 = 1_000;
+/// How long a node owns the pending rows it claimed, and a segment it builds (renewed while
+/// the build goes on).
+const PENDING_LEASE_MS: i64 = 60_000;
+const BUILD_LEASE_MS: i64 = 60_000;
 
 /// What a full evaluation did.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -72,40 +62,30 @@ pub struct FullReport {
 
 pub struct Engine {
     store: Store,
-    commands: mpsc::UnboundedSender<Command>,
     pub compiled: Arc<CompiledCache>,
     /// One lock per behaviour key being filled on this node.
     filling: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    /// Woken when this node's writer queued customers to judge.
+    pub pending: Arc<Notify>,
+    /// Woken when a segment on this node was created, changed or recounted.
+    pub builds: Arc<Notify>,
 }
 
 impl Engine {
-    pub fn start(store: Store) -> (Arc<Engine>, tokio::task::JoinHandle<()>) {
-        let (commands, rx) = mpsc::unbounded_channel();
-        let engine = Arc::new(Engine {
+    pub fn new(store: Store) -> Arc<Engine> {
+        Arc::new(Engine {
             store,
-            commands,
             compiled: Arc::new(CompiledCache::default()),
             filling: Arc::default(),
-        });
-        let task = tokio::spawn(run(engine.clone(), rx));
-        let resuming = engine.clone();
-        tokio::spawn(async move {
-            match definitions::building_rows(&resuming.store).await {
-                Ok(rows) => {
-                    for row in rows {
-                        resuming.build(&row.id);
-                    }
-                }
-                Err(e) => tracing::warn!("resuming segments that were building: {e}"),
-            }
-        });
-        (engine, task)
+            pending: Arc::new(Notify::new()),
+            builds: Arc::new(Notify::new()),
+        })
     }
 
     /// Recounts a segment's behaviour counters from the stored events: its keys start over,
     /// and every segment of the workspace that shares one of them rebuilds (state `building`
     /// meanwhile, then a full evaluation writes what changed).
-    pub async fn recount(self: &Arc<Self>, ws: &str, segment_id: &str) -> Result<(), CdpError> {
+    pub async fn recount(&self, ws: &str, segment_id: &str) -> Result<(), CdpError> {
         let Some(row) = definitions::row(&self.store, segment_id)
             .await?
             .filter(|r| r.workspace_id == ws)
@@ -126,55 +106,131 @@ impl Engine {
             }
         }
         behavior::reset(&self.store, &keys, &affected).await?;
-        for id in &affected {
-            self.build(id);
-        }
+        self.builds.notify_one();
         Ok(())
     }
 
-    /// Profiles whose events were just committed (or whose facts changed).
-    pub fn touched(&self, ws: &str, profiles: Vec<String>, cause: &'static str) {
-        if !profiles.is_empty() {
-            let _ = self.commands.send(Command::Touched {
-                ws: ws.to_string(),
-                profiles,
-                cause,
-            });
+    /// Judges the customers the group commits queued, a batch at a time: claims rows with a
+    /// lease token, judges their customers in every live segment, and deletes the rows still
+    /// carrying its token (a newer event cleared it: that profile is judged again). Returns
+    /// how many it judged.
+    pub async fn judge_pending(&self) -> Result<usize, CdpError> {
+        let now = self.store.now().timestamp_millis();
+        let token = uuid::Uuid::now_v7().to_string();
+        let skip_locked = match self.store.db.dialect() {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        };
+        let p = |n| self.store.ph(n);
+        let rows = self
+            .store
+            .db
+            .write_returning(
+                &format!(
+                    "UPDATE cdp_segment_pending SET lease = {}, leased_until = {} WHERE (workspace_id, profile_id) IN \
+                     (SELECT workspace_id, profile_id FROM cdp_segment_pending WHERE leased_until < {} \
+                      ORDER BY queued_at LIMIT {PENDING_PER_TICK}{skip_locked}) RETURNING workspace_id, profile_id",
+                    p(1),
+                    p(2),
+                    p(3)
+                ),
+                &[
+                    SqlParam::Text(token.clone()),
+                    SqlParam::Int(now + PENDING_LEASE_MS),
+                    SqlParam::Int(now),
+                ],
+                &[ColumnKind::Text, ColumnKind::Text],
+            )
+            .await?;
+        let mut by_ws: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for r in &rows {
+            by_ws.entry(r.text(0)).or_default().push(r.text(1));
+        }
+        for (ws, profiles) in &by_ws {
+            self.streaming(ws, profiles, None, "event").await?;
+        }
+        if !rows.is_empty() {
+            self.store
+                .db
+                .execute(
+                    &format!("DELETE FROM cdp_segment_pending WHERE lease = {}", p(1)),
+                    &[SqlParam::Text(token)],
+                )
+                .await?;
+        }
+        Ok(rows.len())
+    }
+
+    /// Builds one segment that is `building` and that no other node builds now: fills its
+    /// counters, then evaluates it fully. Returns whether there was one.
+    pub async fn build_next(&self) -> Result<bool, CdpError> {
+        let now = self.store.now().timestamp_millis();
+        let p = |n| self.store.ph(n);
+        let claimed = self
+            .store
+            .db
+            .write_returning(
+                &format!(
+                    "UPDATE cdp_segments SET build_leased_until = {} WHERE id = \
+                     (SELECT id FROM cdp_segments WHERE state = 'building' AND archived_at IS NULL \
+                      AND build_leased_until < {} ORDER BY updated_at LIMIT 1) AND build_leased_until < {} RETURNING id",
+                    p(1),
+                    p(2),
+                    p(3)
+                ),
+                &[
+                    SqlParam::Int(now + BUILD_LEASE_MS),
+                    SqlParam::Int(now),
+                    SqlParam::Int(now),
+                ],
+                &[ColumnKind::Text],
+            )
+            .await?;
+        let Some(id) = claimed.first().map(|r| r.text(0)) else {
+            return Ok(false);
+        };
+        let result = self.full(&id).await;
+        self.store
+            .db
+            .execute(
+                &format!(
+                    "UPDATE cdp_segments SET build_leased_until = 0 WHERE id = {}",
+                    p(1)
+                ),
+                &[SqlParam::Text(id.clone())],
+            )
+            .await?;
+        match result {
+            // Reset again while building: the next tick builds it anew.
+            Ok(_)
+            | Err(CdpError::Conflict {
+                code: "segment_building",
+                ..
+            }) => Ok(true),
+            Err(e) => Err(e),
         }
     }
 
-    /// Fills a new or changed segment's counters beside the engine, then evaluates it.
-    pub fn build(self: &Arc<Self>, segment_id: &str) {
-        let engine = self.clone();
-        let id = segment_id.to_string();
-        tokio::spawn(async move {
-            if let Err(e) = engine.fill(&id).await {
-                tracing::warn!("filling the counters of segment {id}: {e}");
-            }
-            let _ = engine.commands.send(Command::Evaluate {
-                segment_id: id,
-                reply: None,
-            });
-        });
+    /// Keeps this node's claim on a segment it builds.
+    async fn renew_build(&self, segment_id: &str) -> Result<(), CdpError> {
+        let until = self.store.now().timestamp_millis() + BUILD_LEASE_MS;
+        self.store
+            .db
+            .execute(
+                &format!(
+                    "UPDATE cdp_segments SET build_leased_until = {} WHERE id = {} AND build_leased_until > 0",
+                    self.store.ph(1),
+                    self.store.ph(2)
+                ),
+                &[SqlParam::Int(until), SqlParam::Text(segment_id.to_string())],
+            )
+            .await?;
+        Ok(())
     }
 
-    /// A full evaluation now (waits for it).
+    /// A full evaluation now (fills the counters first if they are not ready).
     pub async fn evaluate(&self, segment_id: &str) -> Result<FullReport, CdpError> {
-        let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(Command::Evaluate {
-                segment_id: segment_id.to_string(),
-                reply: Some(reply),
-            })
-            .map_err(|_| CdpError::Overloaded)?;
-        answer.await.map_err(|_| CdpError::Overloaded)?
-    }
-
-    pub fn archived(&self, ws: &str, segment_id: &str) {
-        let _ = self.commands.send(Command::Archived {
-            segment_id: segment_id.to_string(),
-            ws: ws.to_string(),
-        });
+        self.full(segment_id).await
     }
 
     /// Fills the segment's behaviour keys that are not ready; one filler per key per node.
@@ -194,6 +250,7 @@ impl Engine {
             let _guard = lock.lock().await;
             let key: Key = behavior::ensure_key(&self.store, &row.workspace_id, &b.spec).await?;
             counted += behavior::backfill(&self.store, &row.workspace_id, &key, &b.spec).await?;
+            self.renew_build(segment_id).await?;
         }
         Ok(counted)
     }
@@ -263,8 +320,8 @@ impl Engine {
         Ok(changes)
     }
 
-    /// Handles the window timers that are due.
-    async fn tick(&self) -> Result<usize, CdpError> {
+    /// Judges the customers whose window timers are due. Returns how many timers it read.
+    pub async fn tick_timers(&self) -> Result<usize, CdpError> {
         let now = self.store.now().timestamp_millis();
         let rows = self
             .store
@@ -313,11 +370,13 @@ impl Engine {
     }
 
     /// Customers whose contact (or the contact's company) changed in the CRM are judged again,
-    /// for segments that test contact fields. Reads the outbox with its own cursor.
-    async fn crm_changes(&self) -> Result<(), CdpError> {
+    /// for segments that test contact fields. Reads the outbox with its own cursor; returns how
+    /// many entries it read.
+    pub async fn crm_changes(&self) -> Result<usize, CdpError> {
         let Some(claim) = CRM_CHANGES.claim(&self.store, 200).await? else {
-            return Ok(());
+            return Ok(0);
         };
+        let read = claim.entries.len();
         let mut by_ws: BTreeMap<&str, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
         for e in &claim.entries {
             let entry = by_ws.entry(e.workspace_id.as_str()).or_default();
@@ -383,7 +442,8 @@ impl Engine {
                 self.streaming(ws, chunk, None, "contact_changed").await?;
             }
         }
-        Ok(claim.done(&self.store).await?)
+        claim.done(&self.store).await?;
+        Ok(read)
     }
 
     /// Evaluates one segment over every customer and writes the differences.
@@ -478,7 +538,7 @@ impl Engine {
     }
 
     /// Members of an archived segment leave it; its timers go.
-    async fn archive(&self, ws: &str, segment_id: &str) -> Result<(), CdpError> {
+    pub async fn archive(&self, ws: &str, segment_id: &str) -> Result<(), CdpError> {
         let current = membership::all_member_ids(&self.store, segment_id).await?;
         let version = definitions::get(&self.store, ws, segment_id).await?.version;
         let changes: Vec<Change> = current
@@ -645,82 +705,6 @@ impl WorkspaceLock {
         match self.0 {
             Some(tx) => Ok(tx),
             None => Ok(store.db.begin().await?),
-        }
-    }
-}
-
-async fn run(engine: Arc<Engine>, mut rx: mpsc::UnboundedReceiver<Command>) {
-    let mut ticker = tokio::time::interval(TICK);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut ticks = 0u64;
-    loop {
-        tokio::select! {
-            command = rx.recv() => {
-                let Some(first) = command else { return };
-                let mut batch = vec![first];
-                while let Ok(more) = rx.try_recv() {
-                    batch.push(more);
-                    if batch.len() >= 1_000 {
-                        break;
-                    }
-                }
-                handle(&engine, batch).await;
-            }
-            _ = ticker.tick() => {
-                if let Err(e) = engine.tick().await {
-                    tracing::warn!("segment timers: {e}");
-                }
-                ticks += 1;
-                if ticks.is_multiple_of(5) {
-                    if let Err(e) = engine.crm_changes().await {
-                        tracing::warn!("segments after CRM changes: {e}");
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Runs a batch of commands: touched profiles are merged per workspace and cause, then the
-/// other commands run in order.
-async fn handle(engine: &Engine, batch: Vec<Command>) {
-    let mut touched: BTreeMap<(String, &'static str), BTreeSet<String>> = BTreeMap::new();
-    let mut rest = Vec::new();
-    for command in batch {
-        match command {
-            Command::Touched {
-                ws,
-                profiles,
-                cause,
-            } => touched.entry((ws, cause)).or_default().extend(profiles),
-            other => rest.push(other),
-        }
-    }
-    for ((ws, cause), profiles) in touched {
-        let profiles: Vec<String> = profiles.into_iter().collect();
-        for chunk in profiles.chunks(1_000) {
-            if let Err(e) = engine.streaming(&ws, chunk, None, cause).await {
-                tracing::warn!("segment evaluation of {} profile(s): {e}", chunk.len());
-            }
-        }
-    }
-    for command in rest {
-        match command {
-            Command::Evaluate { segment_id, reply } => {
-                let result = engine.full(&segment_id).await;
-                if let Err(e) = &result {
-                    tracing::warn!("full evaluation of segment {segment_id}: {e}");
-                }
-                if let Some(reply) = reply {
-                    let _ = reply.send(result);
-                }
-            }
-            Command::Archived { segment_id, ws } => {
-                if let Err(e) = engine.archive(&ws, &segment_id).await {
-                    tracing::warn!("archiving segment {segment_id}: {e}");
-                }
-            }
-            Command::Touched { .. } => {}
         }
     }
 }

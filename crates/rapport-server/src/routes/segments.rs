@@ -52,7 +52,8 @@ pub async fn create(
     ctx.require_admin()?;
     let segment =
         definitions::create(&state.store, &ctx.principal.workspace_id, input, user(&ctx)).await?;
-    state.cdp.segments.build(&segment.id);
+    // A worker builds it (fills its counters, evaluates it); this node's at once.
+    state.cdp.segments.builds.notify_one();
     audit(
         &state,
         &ctx,
@@ -101,7 +102,7 @@ pub async fn update(
     )
     .await?;
     if rebuilt {
-        state.cdp.segments.build(&segment.id);
+        state.cdp.segments.builds.notify_one();
     }
     audit(
         &state,
@@ -127,7 +128,7 @@ pub async fn archive(
     ctx.require_admin()?;
     let ws = &ctx.principal.workspace_id;
     let segment = definitions::archive(&state.store, ws, &id).await?;
-    state.cdp.segments.archived(ws, &id);
+    state.cdp.segments.archive(ws, &id).await?;
     audit(
         &state,
         &ctx,

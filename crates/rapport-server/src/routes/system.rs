@@ -38,7 +38,7 @@ pub async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render() + &state.cdp.metrics.render(),
+        state.metrics.render() + &state.cdp.metrics.render() + &state.workers.render_metrics(),
     )
 }
 

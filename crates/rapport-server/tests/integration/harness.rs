@@ -155,8 +155,7 @@ pub struct TestServer {
     pub admin: User,
     pub config: ServerConfig,
     storage: Option<Storage>,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+    node: Option<Node>,
 }
 
 impl std::ops::Deref for TestServer {
@@ -167,20 +166,32 @@ impl std::ops::Deref for TestServer {
     }
 }
 
-async fn spawn(
-    store: Store,
-    config: ServerConfig,
-) -> (String, oneshot::Sender<()>, JoinHandle<std::io::Result<()>>) {
+/// A node of role `all`: the HTTP server and every background worker.
+struct Node {
+    base: String,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+    workers: Arc<rapport_store::worker::Supervisor>,
+}
+
+async fn spawn(store: Store, config: ServerConfig) -> Node {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
     let (tx, rx) = oneshot::channel::<()>();
     let state = AppState::new(store, config);
+    state.run_workers();
+    let workers = state.workers.clone();
     let task = tokio::spawn(rapport_server::serve(listener, state, async move {
         let _ = rx.await;
     }));
-    (format!("http://{addr}"), tx, task)
+    Node {
+        base: format!("http://{addr}"),
+        shutdown: tx,
+        task,
+        workers,
+    }
 }
 
 pub async fn hash(password: &str) -> String {
@@ -224,16 +235,15 @@ impl TestServer {
             .await
             .expect("create admin");
         let token = token_for(&store, &admin).await;
-        let (base, shutdown, task) = spawn(store.clone(), config.clone()).await;
+        let node = spawn(store.clone(), config.clone()).await;
         TestServer {
-            api: Api::new(&base, Auth::Bearer(token)),
+            api: Api::new(&node.base, Auth::Bearer(token)),
             store,
             workspace,
             admin,
             config,
             storage: Some(storage),
-            shutdown: Some(shutdown),
-            task: Some(task),
+            node: Some(node),
         }
     }
 
@@ -245,19 +255,17 @@ impl TestServer {
         let db = storage.open().await;
         db.migrate().await.expect("migrate again");
         let store = Store::new(db, Arc::new(SystemClock));
-        let (base, shutdown, task) = spawn(store.clone(), self.config.clone()).await;
-        self.api.base = base;
+        let node = spawn(store.clone(), self.config.clone()).await;
+        self.api.base = node.base.clone();
         self.store = store;
-        self.shutdown = Some(shutdown);
-        self.task = Some(task);
+        self.node = Some(node);
     }
 
     pub async fn stop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let result = tokio::time::timeout(Duration::from_secs(30), task)
+        if let Some(node) = self.node.take() {
+            node.workers.shutdown(Duration::from_secs(30)).await;
+            let _ = node.shutdown.send(());
+            let result = tokio::time::timeout(Duration::from_secs(30), node.task)
                 .await
                 .expect("server shuts down within 30 s")
                 .expect("server task");
@@ -326,11 +334,10 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.abort();
+        if let Some(node) = self.node.take() {
+            node.workers.abort();
+            let _ = node.shutdown.send(());
+            node.task.abort();
         }
     }
 }

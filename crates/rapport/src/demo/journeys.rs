@@ -87,10 +87,16 @@ pub async fn fill(store: &Store, workspace_id: &str, customers: usize) -> Result
         return Ok(());
     }
     let cdp: Arc<Cdp> = Cdp::start(store.clone());
+    // The CRM sync and the segments' workers link profiles to contacts and judge customers.
+    let workers = rapport_store::worker::Supervisor::default();
+    for worker in rapport_cdp::workers::workers(&cdp) {
+        workers.spawn(worker);
+    }
     let mut result = send(store, &cdp, workspace_id, customers).await;
     if result.is_ok() {
         result = segments(store, &cdp, workspace_id).await;
     }
+    workers.shutdown(std::time::Duration::from_secs(30)).await;
     cdp.stop();
     result
 }

@@ -5,6 +5,11 @@
 //! them. Afterwards **every** counter is compared with a recount of the stored events done here
 //! (not by Rapport's code), and every segment's members with a model computed from the events
 //! the test sent. No request may fail (a deadlock between the nodes is retried inside them).
+//!
+//! The same scenario runs over split roles: one `--role web` node takes every request while two
+//! `--role worker` nodes do the background work, and one of them is killed with SIGKILL in the
+//! middle; the other drains what it left (queued judgements, builds, CRM syncs), and every
+//! identified customer has exactly one CRM contact.
 
 use crate::server::{pg_admin_url, Admin, Server, TestDatabase};
 use rand::rngs::StdRng;
@@ -151,6 +156,18 @@ fn generate(seed: u64, now: i64) -> Vec<(Value, Sent)> {
             let at = chrono::DateTime::from_timestamp_millis(ts)
                 .unwrap()
                 .to_rfc3339();
+            if rng.gen_bool(0.03) {
+                // Traits for the CRM: the sync makes (or updates) the customer's contact.
+                let body = json!({"type": "identify", "userId": user, "timestamp": at, "messageId": id,
+                                  "traits": {"email": format!("{user}@example.com"), "name": format!("客户 {user}")}});
+                let sent = Sent {
+                    user,
+                    event: "identify",
+                    series: "",
+                    ts,
+                };
+                return (body, sent);
+            }
             let body = if rng.gen_bool(0.2) {
                 json!({"type": "track", "anonymousId": format!("anon-{user}"), "event": event,
                        "properties": {"series": series}, "timestamp": at, "messageId": id})
@@ -334,11 +351,25 @@ async fn members(admin: &Admin, id: &str) -> Option<BTreeSet<String>> {
     }
 }
 
-async fn scenario(seed: u64, storage: &[String], nodes: usize, db: &Db, logs: &Path) {
-    let first = Server::start(storage, logs.join(format!("{seed:x}-a.log"))).await;
-    let mut servers = vec![first];
-    for n in 1..nodes {
-        servers.push(Server::start(storage, logs.join(format!("{seed:x}-{n}.log"))).await);
+/// Which nodes run: each a `--role`; requests go to the nodes that answer the API. With
+/// `kill_worker`, the first `worker` node is killed (SIGKILL) halfway through the stream.
+struct Topology {
+    roles: &'static [&'static str],
+    kill_worker: bool,
+}
+
+async fn scenario(seed: u64, storage: &[String], topology: Topology, db: &Db, logs: &Path) {
+    let mut servers = Vec::new();
+    let mut workers = Vec::new();
+    for (n, role) in topology.roles.iter().enumerate() {
+        let mut flags = storage.to_vec();
+        flags.extend(["--role".to_string(), (*role).to_string()]);
+        let server = Server::start(&flags, logs.join(format!("{seed:x}-{n}-{role}.log"))).await;
+        if *role == "worker" {
+            workers.push(server);
+        } else {
+            servers.push(server);
+        }
     }
     let bases: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
     let admins = [
@@ -403,6 +434,17 @@ async fn scenario(seed: u64, storage: &[String], nodes: usize, db: &Db, logs: &P
             .unwrap()
             .push(body["id"].as_str().unwrap().to_string());
     }
+    if topology.kill_worker {
+        let started = Instant::now();
+        while acked.load(Ordering::SeqCst) < EVENTS / 2 {
+            assert!(
+                started.elapsed() < Duration::from_secs(600),
+                "ingest stalled"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        workers[0].kill9();
+    }
     let mut sent: Vec<Sent> = Vec::new();
     for s in senders {
         sent.extend(s.await.unwrap());
@@ -436,7 +478,8 @@ async fn scenario(seed: u64, storage: &[String], nodes: usize, db: &Db, logs: &P
             .collect();
         let started = Instant::now();
         let mut got = None;
-        while started.elapsed() < Duration::from_secs(120) {
+        // A killed worker's claims (queued judgements, a build) return after their leases.
+        while started.elapsed() < Duration::from_secs(240) {
             got = members(&admins[0], id).await;
             if got.as_ref() == Some(&want) {
                 break;
@@ -456,10 +499,60 @@ async fn scenario(seed: u64, storage: &[String], nodes: usize, db: &Db, logs: &P
         );
     }
     let checked = check_every_counter(db).await;
+    let contacts = check_contacts(&admins[0], &sent).await;
     println!(
-        "seed {seed:x}: {EVENTS} events over {nodes} node(s), {} segments, {checked} counters equal a recount",
+        "seed {seed:x}: {EVENTS} events over nodes {:?}, {} segments, {checked} counters equal a recount, {contacts} contacts made once each",
+        topology.roles,
         ids.len()
     );
+}
+
+/// Every customer that sent traits has exactly one CRM contact with their email, and no sync
+/// failed (a contact made twice would fail on the unique email).
+async fn check_contacts(admin: &Admin, sent: &[Sent]) -> usize {
+    let identified: BTreeSet<&String> = sent
+        .iter()
+        .filter(|s| s.event == "identify")
+        .map(|s| &s.user)
+        .collect();
+    let started = Instant::now();
+    loop {
+        let mut missing = Vec::new();
+        for user in &identified {
+            let filter =
+                json!({"field": "email", "op": "eq", "value": format!("{user}@example.com")});
+            let (status, page) = admin
+                .post(
+                    "/api/v1/objects/contact/records/query",
+                    json!({"filter": filter, "limit": 10}),
+                )
+                .await;
+            assert_eq!(status, 200, "{page}");
+            let n = page["data"].as_array().map_or(0, Vec::len);
+            assert!(n <= 1, "{n} contacts for {user}");
+            if n == 0 {
+                missing.push((*user).clone());
+            }
+        }
+        if missing.is_empty() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no contact for {missing:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let (status, health) = admin.get("/api/v1/cdp/health").await;
+    assert_eq!(status, 200, "{health}");
+    let failed: Vec<&Value> = health["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["code"] == "contact_sync_failed")
+        .collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    identified.len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -475,7 +568,11 @@ async fn segments_created_during_ingest_count_exactly_sqlite() {
         let server_first = Server::start(&storage, logs.path().join("init.log")).await;
         drop(server_first);
         let db = Db::open_sqlite(data.path()).await.unwrap();
-        scenario(seed, &storage, 1, &db, logs.path()).await;
+        let topology = Topology {
+            roles: &["all"],
+            kill_worker: false,
+        };
+        scenario(seed, &storage, topology, &db, logs.path()).await;
         db.close().await;
     }
 }
@@ -498,8 +595,58 @@ async fn segments_created_during_ingest_count_exactly_postgres_two_nodes() {
         // The first start creates the workspace; both nodes then serve it.
         drop(Server::start(&storage, logs.path().join("init.log")).await);
         let db = Db::open_postgres(&database.url).await.unwrap();
-        scenario(seed, &storage, 2, &db, logs.path()).await;
+        let topology = Topology {
+            roles: &["all", "all"],
+            kill_worker: false,
+        };
+        scenario(seed, &storage, topology, &db, logs.path()).await;
         db.close().await;
         database.drop_now().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_web_node_and_two_workers_one_killed_postgres() {
+    let Some(admin_url) = pg_admin_url() else {
+        return;
+    };
+    let database = TestDatabase::create(&admin_url, "roles").await;
+    let data = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let storage = vec![
+        "--database-url".to_string(),
+        database.url.clone(),
+        "--data-dir".to_string(),
+        data.path().to_string_lossy().into_owned(),
+    ];
+    drop(Server::start(&storage, logs.path().join("init.log")).await);
+    let db = Db::open_postgres(&database.url).await.unwrap();
+    let topology = Topology {
+        roles: &["web", "worker", "worker"],
+        kill_worker: true,
+    };
+    scenario(0x5e6_0005, &storage, topology, &db, logs.path()).await;
+    // Nothing left behind by the killed worker, once its leases ran out.
+    let started = Instant::now();
+    loop {
+        let pending = db
+            .fetch_all(
+                "SELECT COUNT(*) FROM cdp_segment_pending",
+                &[],
+                &[ColumnKind::Int],
+            )
+            .await
+            .unwrap();
+        if pending[0].int(0) == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(180),
+            "{} judgements still queued",
+            pending[0].int(0)
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    db.close().await;
+    database.drop_now().await;
 }

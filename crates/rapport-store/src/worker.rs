@@ -1,0 +1,289 @@
+//! Background work as supervised tick loops. A feature crate describes each of its background
+//! loops as a [`Worker`]: one `tick` does a bounded piece of work and says whether more is
+//! waiting. The node's [`Supervisor`] runs every worker in its own task: it ticks again at once
+//! while there is work, waits (or until woken) when idle, backs off exponentially when a tick
+//! fails, turns a panic into a logged failure, stops at shutdown between ticks, and keeps each
+//! worker's state for the metrics. Which workers run on a node is the binary's choice (its
+//! `--role`); everything a worker does is claimed from the database with leases, so any number
+//! of nodes may run the same workers.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{watch, Notify};
+
+/// What a tick says about the work left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tick {
+    /// More is waiting: tick again at once.
+    Busy,
+    /// Nothing to do: wait for the worker's idle interval or a wake-up.
+    Idle,
+}
+
+pub type TickError = Box<dyn std::error::Error + Send + Sync>;
+pub type TickFuture<'a> = Pin<Box<dyn Future<Output = Result<Tick, TickError>> + Send + 'a>>;
+
+/// One background loop.
+pub trait Worker: Send + Sync + 'static {
+    /// Stable: metrics and logs name the worker by it.
+    fn name(&self) -> &'static str;
+    /// How long to wait after an idle tick (unless woken).
+    fn idle(&self) -> Duration;
+    /// One bounded piece of work.
+    fn tick(&self) -> TickFuture<'_>;
+    /// Woken before its idle interval ends (e.g. the local writer just committed work for it).
+    fn wake(&self) -> Option<Arc<Notify>> {
+        None
+    }
+}
+
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// What the supervisor knows of a worker (for metrics).
+#[derive(Debug, Clone, Default)]
+pub struct WorkerState {
+    /// 0 idle, 1 busy, 2 failing.
+    pub state: u8,
+    pub ticks: u64,
+    pub failures: u64,
+    pub panics: u64,
+    /// Seconds since the last tick that did not fail.
+    pub last_ok: Option<Instant>,
+}
+
+/// Runs workers until shutdown.
+pub struct Supervisor {
+    stop: watch::Sender<bool>,
+    states: Arc<Mutex<BTreeMap<&'static str, WorkerState>>>,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl Default for Supervisor {
+    fn default() -> Self {
+        Self {
+            stop: watch::channel(false).0,
+            states: Arc::default(),
+            tasks: Mutex::default(),
+        }
+    }
+}
+
+impl Supervisor {
+    /// Starts `worker` in its own task (needs a Tokio runtime).
+    pub fn spawn(&self, worker: Arc<dyn Worker>) {
+        let states = self.states.clone();
+        let mut stop = self.stop.subscribe();
+        if let Ok(mut s) = states.lock() {
+            s.insert(worker.name(), WorkerState::default());
+        }
+        let task = tokio::spawn(async move {
+            let name = worker.name();
+            let wake = worker.wake();
+            let mut backoff = Duration::ZERO;
+            loop {
+                if *stop.borrow() {
+                    return;
+                }
+                let ticking = worker.clone();
+                let outcome = tokio::spawn(async move { ticking.tick().await }).await;
+                // 0 good, 1 failed, 2 panicked.
+                let fault = match &outcome {
+                    Ok(Ok(_)) => 0,
+                    Ok(Err(_)) => 1,
+                    Err(_) => 2,
+                };
+                let (state, wait) = match outcome {
+                    Ok(Ok(Tick::Busy)) => {
+                        backoff = Duration::ZERO;
+                        (1, Duration::ZERO)
+                    }
+                    Ok(Ok(Tick::Idle)) => {
+                        backoff = Duration::ZERO;
+                        (0, worker.idle())
+                    }
+                    Ok(Err(error)) => {
+                        backoff = (backoff * 2).clamp(Duration::from_millis(100), MAX_BACKOFF);
+                        tracing::warn!("worker {name} failed (retry in {backoff:?}): {error}");
+                        (2, backoff)
+                    }
+                    Err(join) => {
+                        backoff = (backoff * 2).clamp(Duration::from_millis(100), MAX_BACKOFF);
+                        tracing::error!("worker {name} panicked (retry in {backoff:?}): {join}");
+                        (2, backoff)
+                    }
+                };
+                if let Ok(mut s) = states.lock() {
+                    let entry = s.entry(name).or_default();
+                    entry.state = state;
+                    entry.ticks += 1;
+                    match fault {
+                        0 => entry.last_ok = Some(Instant::now()),
+                        1 => entry.failures += 1,
+                        _ => {
+                            entry.failures += 1;
+                            entry.panics += 1;
+                        }
+                    }
+                }
+                if wait.is_zero() {
+                    continue;
+                }
+                let woken = async {
+                    match &wake {
+                        Some(n) => n.notified().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = woken, if state == 0 => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        });
+        if let Ok(mut tasks) = self.tasks.lock() {
+            tasks.push(task);
+        }
+    }
+
+    /// Asks every worker to stop after its current tick and waits for them (at most `within`).
+    pub async fn shutdown(&self, within: Duration) {
+        let _ = self.stop.send(true);
+        let tasks: Vec<_> = match self.tasks.lock() {
+            Ok(mut t) => t.drain(..).collect(),
+            Err(_) => Vec::new(),
+        };
+        let all = async {
+            for t in tasks {
+                let _ = t.await;
+            }
+        };
+        let _ = tokio::time::timeout(within, all).await;
+    }
+
+    /// Stops the workers at once (their current tick is abandoned: everything they claim is
+    /// leased, so another node takes it over).
+    pub fn abort(&self) {
+        let _ = self.stop.send(true);
+        if let Ok(mut tasks) = self.tasks.lock() {
+            for t in tasks.drain(..) {
+                t.abort();
+            }
+        }
+    }
+
+    pub fn states(&self) -> BTreeMap<&'static str, WorkerState> {
+        self.states.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Prometheus text exposition: each worker's state, ticks, failures and panics, and the
+    /// seconds since its last good tick.
+    pub fn render_metrics(&self) -> String {
+        let mut out = String::new();
+        let states = self.states();
+        let mut family =
+            |metric: &str, kind: &str, help: &str, value: &dyn Fn(&WorkerState) -> String| {
+                let _ = writeln!(out, "# HELP {metric} {help}\n# TYPE {metric} {kind}");
+                for (name, s) in &states {
+                    let _ = writeln!(out, "{metric}{{worker=\"{name}\"}} {}", value(s));
+                }
+            };
+        family(
+            "rapport_worker_state",
+            "gauge",
+            "Background worker state: 0 idle, 1 busy, 2 failing.",
+            &|s| s.state.to_string(),
+        );
+        family(
+            "rapport_worker_ticks_total",
+            "counter",
+            "Ticks run by a background worker.",
+            &|s| s.ticks.to_string(),
+        );
+        family(
+            "rapport_worker_failures_total",
+            "counter",
+            "Ticks that failed or panicked.",
+            &|s| s.failures.to_string(),
+        );
+        family(
+            "rapport_worker_panics_total",
+            "counter",
+            "Ticks that panicked.",
+            &|s| s.panics.to_string(),
+        );
+        family(
+            "rapport_worker_seconds_since_success",
+            "gauge",
+            "Seconds since the worker's last tick that did not fail (its lag).",
+            &|s| {
+                s.last_ok.map_or_else(
+                    || "NaN".to_string(),
+                    |t| format!("{:.3}", t.elapsed().as_secs_f64()),
+                )
+            },
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    struct Flaky {
+        calls: AtomicU32,
+    }
+
+    impl Worker for Flaky {
+        fn name(&self) -> &'static str {
+            "flaky"
+        }
+        fn idle(&self) -> Duration {
+            Duration::from_millis(5)
+        }
+        fn tick(&self) -> TickFuture<'_> {
+            Box::pin(async move {
+                match self.calls.fetch_add(1, Ordering::SeqCst) {
+                    0 => panic!("a bug in a tick"),
+                    1 => Err("the database is away".into()),
+                    2 => Ok(Tick::Busy),
+                    _ => Ok(Tick::Idle),
+                }
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn panics_and_failures_are_survived_and_counted() {
+        let supervisor = Supervisor::default();
+        let worker = Arc::new(Flaky {
+            calls: AtomicU32::new(0),
+        });
+        supervisor.spawn(worker.clone());
+        for _ in 0..400 {
+            if worker.calls.load(Ordering::SeqCst) >= 5 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(worker.calls.load(Ordering::SeqCst) >= 5);
+        let state = supervisor.states()["flaky"].clone();
+        assert_eq!((state.failures, state.panics), (2, 1));
+        assert_eq!(state.state, 0);
+        let text = supervisor.render_metrics();
+        assert!(
+            text.contains("rapport_worker_panics_total{worker=\"flaky\"} 1"),
+            "{text}"
+        );
+        supervisor.shutdown(Duration::from_secs(5)).await;
+        let after = worker.calls.load(Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(worker.calls.load(Ordering::SeqCst), after, "stopped");
+    }
+}

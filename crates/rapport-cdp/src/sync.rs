@@ -19,7 +19,7 @@ use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
 use rapport_core::{CoreError, Source};
 use rapport_store::outbox::{Consumer, Topic};
 use rapport_store::records::{RecordInput, RecordUpdate, WriteCtx};
-use rapport_store::{table_name, Store, StoreError};
+use rapport_store::{table_name, Store, StoreError, Tx};
 use serde_json::{json, Map, Value as Json};
 
 const LEASE_MS: i64 = 60_000;
@@ -266,10 +266,11 @@ struct Writer<'a> {
     fill_only: bool,
 }
 
-/// Writes a record through the write path; fields the object rejects are dropped and the rest
-/// retried, so one malformed trait does not block the others.
+/// Writes a record through the write path inside `tx`; fields the object rejects are dropped
+/// and the rest retried, so one malformed trait does not block the others.
 async fn write_record(
     store: &Store,
+    tx: &mut Tx,
     writer: &Writer<'_>,
     object: &str,
     existing: Option<&str>,
@@ -307,7 +308,8 @@ async fn write_record(
         let result = match existing {
             Some(id) => {
                 store
-                    .update_record(
+                    .update_record_in(
+                        tx,
                         &ctx,
                         &schema,
                         object,
@@ -321,7 +323,8 @@ async fn write_record(
             }
             None => {
                 store
-                    .create_record(
+                    .create_record_in(
+                        tx,
                         &ctx,
                         &schema,
                         object,
@@ -370,18 +373,16 @@ async fn live_record(
     Ok(row.is_some())
 }
 
-async fn set_link(store: &Store, profile: &str, column: &str, id: &str) -> Result<(), CdpError> {
-    store
-        .db
-        .execute(
-            &format!(
-                "UPDATE cdp_profiles SET {column} = {} WHERE id = {}",
-                store.ph(1),
-                store.ph(2)
-            ),
-            &[SqlParam::Text(id.into()), SqlParam::Text(profile.into())],
-        )
-        .await?;
+async fn set_link(tx: &mut Tx, profile: &str, column: &str, id: &str) -> Result<(), CdpError> {
+    tx.execute(
+        &format!(
+            "UPDATE cdp_profiles SET {column} = {} WHERE id = {}",
+            crate::ph(tx, 1),
+            crate::ph(tx, 2)
+        ),
+        &[SqlParam::Text(id.into()), SqlParam::Text(profile.into())],
+    )
+    .await?;
     Ok(())
 }
 
@@ -477,11 +478,23 @@ async fn sync_contact(store: &Store, settings: &Settings, entry: &Entry) -> Resu
             None => return Ok(()),
         }
     }
-    if let Some(id) = write_record(store, &writer, "contact", contact.as_deref(), values).await? {
+    // The contact and the profile's link commit together: a crash between them could make a
+    // retry create the contact again.
+    let mut tx = store.db.begin().await?;
+    let written = write_record(
+        store,
+        &mut tx,
+        &writer,
+        "contact",
+        contact.as_deref(),
+        values,
+    );
+    if let Some(id) = written.await? {
         if profile.contact_id.as_deref() != Some(id.as_str()) {
-            set_link(store, &profile.id, "contact_id", &id).await?;
+            set_link(&mut tx, &profile.id, "contact_id", &id).await?;
         }
     }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -526,37 +539,46 @@ async fn sync_company(store: &Store, settings: &Settings, entry: &Entry) -> Resu
     if existing.is_none() && !values.contains_key("name") {
         values.insert("name".into(), Json::String(group_id.clone()));
     }
-    let Some(company) =
-        write_record(store, &writer, "company", existing.as_deref(), values).await?
-    else {
+    let profile = profiles::get(store, ws, &entry.profile_id).await?;
+    let contact = match &profile.contact_id {
+        Some(c) if live_record(store, ws, "contact", c).await? => Some(c.clone()),
+        _ => None,
+    };
+    // The company, its group mapping and both links commit together.
+    let mut tx = store.db.begin().await?;
+    let written = write_record(
+        store,
+        &mut tx,
+        &writer,
+        "company",
+        existing.as_deref(),
+        values,
+    );
+    let Some(company) = written.await? else {
         return Ok(());
     };
-    store
-        .db
-        .execute(
-            &format!(
-                "INSERT INTO cdp_groups (workspace_id, group_id, company_id) VALUES ({}, {}, {}) \
-                 ON CONFLICT (workspace_id, group_id) DO UPDATE SET company_id = excluded.company_id",
-                store.ph(1),
-                store.ph(2),
-                store.ph(3)
-            ),
-            &[
-                SqlParam::Text(ws.clone()),
-                SqlParam::Text(group_id),
-                SqlParam::Text(company.clone()),
-            ],
-        )
-        .await?;
-    let profile = profiles::get(store, ws, &entry.profile_id).await?;
-    set_link(store, &profile.id, "company_id", &company).await?;
-    if let Some(contact) = &profile.contact_id {
-        if live_record(store, ws, "contact", contact).await? {
-            let mut link = Map::new();
-            link.insert("company".into(), Json::String(company));
-            write_record(store, &writer, "contact", Some(contact), link).await?;
-        }
+    tx.execute(
+        &format!(
+            "INSERT INTO cdp_groups (workspace_id, group_id, company_id) VALUES ({}, {}, {}) \
+             ON CONFLICT (workspace_id, group_id) DO UPDATE SET company_id = excluded.company_id",
+            crate::ph(&tx, 1),
+            crate::ph(&tx, 2),
+            crate::ph(&tx, 3)
+        ),
+        &[
+            SqlParam::Text(ws.clone()),
+            SqlParam::Text(group_id),
+            SqlParam::Text(company.clone()),
+        ],
+    )
+    .await?;
+    set_link(&mut tx, &profile.id, "company_id", &company).await?;
+    if let Some(contact) = &contact {
+        let mut link = Map::new();
+        link.insert("company".into(), Json::String(company));
+        write_record(store, &mut tx, &writer, "contact", Some(contact), link).await?;
     }
+    tx.commit().await?;
     Ok(())
 }
 

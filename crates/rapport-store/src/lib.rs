@@ -34,6 +34,8 @@ pub struct Store {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     schemas: Arc<RwLock<SchemaCache>>,
+    /// Plugins of the record write path (see `records::hooks`).
+    pub hooks: Arc<records::hooks::Hooks>,
 }
 
 impl Store {
@@ -42,6 +44,7 @@ impl Store {
             db,
             clock,
             schemas: Arc::new(RwLock::new(HashMap::new())),
+            hooks: Arc::default(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Tests of the real `rapport` binary run as child processes: crash durability under kill -9
-//! (`crash`) and exact behaviour counting while segments are created during ingestion, on one
-//! node or two over one PostgreSQL database (`counting`).
+//! (`crash`), exact behaviour counting while segments are created during ingestion on one node,
+//! two, or a web node and two workers (`counting`), and a CRM sync killed between the contact
+//! and its profile link (`sync_crash`).
 
 // Test code: a failed expectation is a panic by design (clippy's allow-*-in-tests only covers
 // `#[test]` functions, not the async bodies and helpers they call).
@@ -13,3 +14,5 @@ mod server;
 mod counting;
 #[path = "process/crash.rs"]
 mod crash;
+#[path = "process/sync_crash.rs"]
+mod sync_crash;

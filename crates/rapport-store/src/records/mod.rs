@@ -4,6 +4,7 @@
 //! counts and exact sums per group in `aggregate`.
 
 mod aggregate;
+pub mod hooks;
 mod list;
 mod write;
 

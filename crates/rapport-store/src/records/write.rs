@@ -1,8 +1,11 @@
 //! The one write path. Every create, update, delete and restore of a record — from the UI, the
 //! API, an import, a workflow or the AI — goes through here: permission check, validation
-//! against the metadata, formulas, then the row, its field history and an outbox entry in one
-//! transaction. There is no other code that writes record tables.
+//! against the metadata, formulas, the registered hooks (`hooks`: access policy, before-save
+//! rules), then the row, its field history and an outbox entry in one transaction — the write's
+//! own, or the caller's (`create_record_in`, `update_record_in`). There is no other code that
+//! writes record tables.
 
+use super::hooks::ProposedWrite;
 use super::{decode_record, object_for, select_sql};
 use crate::db::Tx;
 use crate::error::RowErrors;
@@ -172,6 +175,40 @@ impl Store {
         .map_err(BatchFailure::batch)
     }
 
+    /// Creates a record inside the caller's transaction (the caller commits): the same path as
+    /// `create_record` — validation, hooks, row, history, outbox — for work that must commit
+    /// together with the record (a profile link, a job).
+    pub async fn create_record_in(
+        &self,
+        tx: &mut Tx,
+        ctx: &WriteCtx<'_>,
+        schema: &WorkspaceSchema,
+        object: &str,
+        input: RecordInput,
+    ) -> Result<Record, StoreError> {
+        let def = object_for(ctx.principal, schema, object, Action::Create)?;
+        let values = parse_values(def, &input.values).map_err(CoreError::Validation)?;
+        let now = self.now();
+        self.write_one(tx, ctx, schema, def, Change::Create(input), values, now)
+            .await
+    }
+
+    /// Updates a record inside the caller's transaction (see `create_record_in`).
+    pub async fn update_record_in(
+        &self,
+        tx: &mut Tx,
+        ctx: &WriteCtx<'_>,
+        schema: &WorkspaceSchema,
+        object: &str,
+        update: RecordUpdate,
+    ) -> Result<Record, StoreError> {
+        let def = object_for(ctx.principal, schema, object, Action::Update)?;
+        let values = parse_values(def, &update.values).map_err(CoreError::Validation)?;
+        let now = self.now();
+        self.write_one(tx, ctx, schema, def, Change::Update(update), values, now)
+            .await
+    }
+
     async fn write_batch(
         &self,
         ctx: &WriteCtx<'_>,
@@ -319,6 +356,24 @@ impl Store {
         }
         if !errors.is_empty() {
             return Err(CoreError::Validation(errors).into());
+        }
+        let hooks = self.hooks.all();
+        if !hooks.is_empty() {
+            let mut proposed = ProposedWrite {
+                ctx,
+                object: def,
+                before: existing.as_ref(),
+                record: &mut record,
+            };
+            for hook in &hooks {
+                hook.before_save(tx, &mut proposed).await?;
+            }
+            // What the hooks set counts like input: formulas again, required fields again.
+            apply_formulas(def, &mut record);
+            let errors = missing_required(def, &record);
+            if !errors.is_empty() {
+                return Err(CoreError::Validation(errors).into());
+            }
         }
         match existing {
             None => self.insert_row(tx, ctx, def, &mut record, now).await?,

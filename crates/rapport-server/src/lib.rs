@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod metrics;
 pub mod openapi;
 mod principal_cache;
@@ -112,13 +113,13 @@ async fn count(
 
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
-    routes::routes()
+    let app = routes::routes()
         .route_layer(middleware::from_fn_with_state(state.clone(), count))
         .fallback(web::fallback)
         .method_not_allowed_fallback(routes::system::method_not_allowed)
         .layer(middleware::from_fn(assign_request_id))
-        .layer(DefaultBodyLimit::max(max_body))
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(max_body));
+    headers::with_security_headers(app).with_state(state)
 }
 
 /// Serves the API on `listener` until `shutdown` resolves.

@@ -16,6 +16,7 @@ import { PageError, PageLoading } from '../../app/PageState';
 import { cdpKeys, cdpPath, type HealthReport, type HealthWarning, type SourceHealth } from './api';
 import { OUTCOMES, bucketLabels, codeLabel, bucketMinutes, formatQuantile, seriesBuckets, sumBuckets } from './model';
 import { kindVisual } from './visuals';
+import { tooltipLines } from '../../app/chartTooltip';
 
 echarts.use([BarChart, LineChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
@@ -313,7 +314,7 @@ function TraitsChart({ report }: { report: HealthReport }) {
       axisPointer: { type: 'shadow' },
       formatter: (params: { dataIndex: number }[]) => {
         const row = rows[params[0]?.dataIndex ?? 0];
-        return row ? `${row.trait}<br/>${pct(row.fill_rate)} (${t('cdp.health.filled', { count: i18n.number(row.filled) })})` : '';
+        return row ? tooltipLines([row.trait, `${pct(row.fill_rate)} (${t('cdp.health.filled', { count: i18n.number(row.filled) })})`]) : '';
       },
     },
     grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },

@@ -14,6 +14,7 @@ import type { AggregateResult, Money } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
 import { objectIcon } from '../../app/objectIcons';
 import { PageLoading } from '../../app/PageState';
+import { tooltipLines } from '../../app/chartTooltip';
 
 echarts.use([BarChart, GridComponent, TooltipComponent, CanvasRenderer]);
 
@@ -53,7 +54,7 @@ export default function DashboardPage() {
       trigger: 'axis',
       formatter: (params: { dataIndex: number }[]) => {
         const g = groups[params[0]?.dataIndex ?? 0];
-        return g ? `${g.label}<br/>${t('dashboard.deals')}: ${i18n.number(g.count)}<br/>${t('dashboard.amount')}: ${i18n.money(g.amount, g.currency)}` : '';
+        return g ? tooltipLines([g.label, `${t('dashboard.deals')}: ${i18n.number(g.count)}`, `${t('dashboard.amount')}: ${i18n.money(g.amount, g.currency)}`]) : '';
       },
     },
     grid: { left: 8, right: 16, top: 24, bottom: 8, containLabel: true },

@@ -3,11 +3,13 @@
 //! authenticate, parse, call one store service and shape the JSON.
 
 pub mod auth;
+pub mod client;
 pub mod error;
 pub mod extract;
 pub mod headers;
 pub mod metrics;
 pub mod openapi;
+pub mod passwords;
 mod principal_cache;
 mod records_json;
 pub mod routes;
@@ -28,8 +30,13 @@ pub struct ServerConfig {
     /// The largest request body accepted, in bytes (413 beyond).
     pub max_body_bytes: usize,
     pub session_ttl_hours: i64,
-    /// Mark the session cookie `Secure` (behind HTTPS).
+    /// Always mark the session cookie `Secure` (it is also marked when a proxy says the request
+    /// came over HTTPS).
     pub secure_cookies: bool,
+    /// Proxies whose `X-Forwarded-For` names the client (see `client`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Argon2 computations at once (see `passwords`); by default the number of cores.
+    pub hash_concurrency: usize,
 }
 
 impl Default for ServerConfig {
@@ -38,6 +45,8 @@ impl Default for ServerConfig {
             max_body_bytes: 8 * 1024 * 1024,
             session_ttl_hours: 24 * 14,
             secure_cookies: false,
+            trusted_proxies: Vec::new(),
+            hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
 }
@@ -50,12 +59,15 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     pub metrics: Arc<metrics::Metrics>,
     pub principals: Arc<principal_cache::PrincipalCache>,
+    /// Password hashing within bounded memory.
+    pub passwords: passwords::Hasher,
 }
 
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> Self {
         Self {
             cdp: rapport_cdp::Cdp::start(store.clone()),
+            passwords: passwords::Hasher::new(config.hash_concurrency),
             store,
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),

@@ -13,6 +13,7 @@ mod error;
 pub mod history;
 pub mod records;
 pub mod schema;
+pub mod throttle;
 pub mod views;
 
 pub use db::{Db, Row, Tx};

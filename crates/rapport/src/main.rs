@@ -46,9 +46,17 @@ struct ServeArgs {
     /// Largest request body in bytes.
     #[arg(long, env = "RAPPORT_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
     max_body_bytes: usize,
-    /// Mark the session cookie Secure (serve behind HTTPS).
+    /// Always mark the session cookie Secure (serve behind HTTPS). Without it the cookie is
+    /// still Secure when a proxy sends `X-Forwarded-Proto: https`.
     #[arg(long, env = "RAPPORT_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For names
+    /// the client; other peers are the client themselves.
+    #[arg(long, env = "RAPPORT_TRUSTED_PROXIES", default_value = "")]
+    trusted_proxies: String,
+    /// Password hashes computed at once (each needs 19 MiB); default: the number of cores.
+    #[arg(long, env = "RAPPORT_HASH_CONCURRENCY")]
+    hash_concurrency: Option<usize>,
     /// On first start, fill the new workspace with demo data.
     #[arg(long, env = "RAPPORT_DEMO")]
     demo: bool,
@@ -171,17 +179,28 @@ async fn bootstrap(store: &Store, args: &ServeArgs) -> Result<()> {
         return Ok(());
     }
     let workspace = store.create_workspace("Rapport", 480).await?;
-    let password = args
-        .admin_password
-        .clone()
-        .unwrap_or_else(auth::new_password);
+    let (password, shown) = match &args.admin_password {
+        Some(given) => {
+            auth::check_password_strength(given)
+                .map_err(|e| anyhow::anyhow!("--admin-password: {}", e.message))?;
+            // Never echoed: it is on the operator's command line or in their environment.
+            (
+                given.clone(),
+                "the password given with --admin-password".to_string(),
+            )
+        }
+        None => {
+            let generated = auth::new_password();
+            (generated.clone(), format!("password: {generated}"))
+        }
+    };
     let hash = auth::hash_password(&password).map_err(|e| anyhow::anyhow!(e.message))?;
     store
         .create_user(&workspace.id, &args.admin_email, "Admin", &hash, "admin")
         .await?;
     println!("Created workspace {} and its administrator.", workspace.id);
     println!(
-        "  Log in at http://{} as {} with password: {password}",
+        "  Log in at http://{} as {} with {shown}",
         args.listen, args.admin_email
     );
     if args.demo {
@@ -196,10 +215,14 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
+    let defaults = ServerConfig::default();
     let config = ServerConfig {
         max_body_bytes: args.max_body_bytes,
         secure_cookies: args.secure_cookies,
-        ..ServerConfig::default()
+        trusted_proxies: rapport_server::client::parse_networks(&args.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("--trusted-proxies: {e}"))?,
+        hash_concurrency: args.hash_concurrency.unwrap_or(defaults.hash_concurrency),
+        ..defaults
     };
     tracing::info!("Rapport listening on http://{}", listener.local_addr()?);
     println!("Rapport is running at http://{}", listener.local_addr()?);

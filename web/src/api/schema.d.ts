@@ -47,7 +47,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log in with email and password; sets the session cookie. */
+        /**
+         * Log in with email and password; sets the session cookie. A client that failed 10 times for
+         *     an account (or 100 times in all) within 15 minutes is refused with 429 for a while; other
+         *     clients, the account's owner among them, are not.
+         */
         post: operations["login"];
         delete?: never;
         options?: never;
@@ -86,7 +90,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change your own name, language or password. */
+        /**
+         * Change your own name, language or password. A new password ends every other session of
+         *     yours (API tokens stay) and is audited.
+         */
         patch: operations["update_me"];
         trace?: never;
     };
@@ -1209,7 +1216,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Users of the workspace. */
+        /** Users of the workspace (names for everyone, emails for administrators). */
         get: operations["list_users"];
         put?: never;
         /** Add a user (admins). */
@@ -1655,6 +1662,18 @@ export interface components {
             /** @description Sort keys, `-` for descending: `["-amount", "name"]`. */
             sort?: string[];
             total?: boolean;
+        };
+        /** @description A user as the user list shows them: the email only to administrators (and to the user). */
+        ListedUser: {
+            active: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Only administrators see other users' emails. */
+            email?: string | null;
+            id: string;
+            locale: string;
+            name: string;
+            role_id: string;
         };
         LoginRequest: {
             email: string;
@@ -2374,6 +2393,14 @@ export interface operations {
                 };
             };
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5017,7 +5044,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["User"][];
+                    "application/json": components["schemas"]["ListedUser"][];
                 };
             };
         };

@@ -295,6 +295,8 @@ export const en = {
   'error.conflict': 'This conflicts with existing data: {message}',
   'error.validation': 'Please correct the highlighted fields.',
   'error.server': 'The server could not do this: {message}',
+  'error.code.server_busy': 'The server is busy checking passwords. Try again in a moment.',
+  'error.code.weak_password': 'This password is too weak: use at least 8 characters, not a common password.',
 
   'fieldError.required': 'This field is required',
   'fieldError.invalid_type': 'Wrong kind of value',
@@ -997,6 +999,8 @@ export const zh: Record<MessageKey, string> = {
   'error.conflict': '与现有数据冲突:{message}',
   'error.validation': '请修正标出的字段。',
   'error.server': '服务器未能完成操作:{message}',
+  'error.code.server_busy': '服务器正忙于校验密码,请稍后再试。',
+  'error.code.weak_password': '密码太弱:至少 8 个字符,且不能是常见密码。',
 
   'fieldError.required': '此项为必填项',
   'fieldError.invalid_type': '值的类型不正确',

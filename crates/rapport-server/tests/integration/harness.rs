@@ -365,6 +365,20 @@ impl Api {
         }
     }
 
+    /// The same identity on connections from another loopback address (`127.0.0.2`, …), so
+    /// the server sees another client.
+    pub fn from_address(&self, ip: std::net::IpAddr) -> Api {
+        Api {
+            base: self.base.clone(),
+            auth: self.auth.clone(),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .local_address(ip)
+                .build()
+                .expect("client"),
+        }
+    }
+
     pub fn call(&self, method: Method, path: &str) -> Call {
         let mut rb = self
             .client

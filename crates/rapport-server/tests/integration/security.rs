@@ -3,10 +3,19 @@
 //! connection timeouts and caps, outbound requests to private addresses, cross-site requests,
 //! and the lower findings — each with the attack that used to work.
 
-use crate::harness::{Api, Auth, Backend, Resp, TestServer};
+use crate::harness::{
+    assert_error, unique_email, Api, Auth, Backend, Resp, TestServer, ADMIN_PASSWORD,
+};
+use rapport_server::ServerConfig;
 use reqwest::Method;
+use serde_json::json;
 
-crate::both_backends!(security_headers_on_every_response,);
+crate::both_backends!(
+    security_headers_on_every_response,
+    password_changes_end_other_sessions,
+    common_passwords_are_refused,
+    session_cookies_are_secure_behind_https,
+);
 
 const CSP_MUST: [&str; 6] = [
     "default-src 'self'",
@@ -82,4 +91,111 @@ async fn security_headers_on_every_response(b: Backend) {
         .await;
     assert_eq!(big.status, 413, "{}", big.text);
     assert_security_headers("an oversized body", &big);
+}
+
+async fn password_changes_end_other_sessions(b: Backend) {
+    let s = TestServer::start(b).await;
+    let (user, _) = s.user_with_role("sales").await;
+    let laptop = s.login(&user.email, ADMIN_PASSWORD).await;
+    let phone = s.login(&user.email, ADMIN_PASSWORD).await;
+    assert_eq!(phone.get("/api/v1/auth/me").await.0, 200);
+    // The user changes their password on the laptop: the phone's session ends, the laptop's
+    // stays.
+    let (status, body) = laptop
+        .patch(
+            "/api/v1/auth/me",
+            json!({"current_password": ADMIN_PASSWORD, "new_password": "a fresh passphrase 42"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_error(&phone.get("/api/v1/auth/me").await, 401, "unauthenticated");
+    assert_eq!(laptop.get("/api/v1/auth/me").await.0, 200);
+    let (_, changes) = s.get("/api/v1/audit?action=user.password_change").await;
+    let entry = &changes[0];
+    assert_eq!(entry["actor_id"], user.id.as_str(), "{changes}");
+    assert_eq!(entry["outcome"], "success", "{changes}");
+    assert_eq!(entry["details"]["other_sessions_ended"], 1, "{changes}");
+    assert!(!changes.to_string().contains("a fresh passphrase"));
+
+    // An administrator resets it: every session of the user ends, and the audit says a reset
+    // happened (not `{"active": null, "role": null}`).
+    let (status, body) = s
+        .patch(
+            &format!("/api/v1/users/{}", user.id),
+            json!({"password": "reset by the admin 7"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_error(&laptop.get("/api/v1/auth/me").await, 401, "unauthenticated");
+    let (_, updates) = s.get("/api/v1/audit?action=user.update").await;
+    assert_eq!(updates[0]["target"], user.id.as_str(), "{updates}");
+    assert_eq!(
+        updates[0]["details"],
+        json!({"password_reset": true, "sessions_ended": 1}),
+        "{updates}"
+    );
+    assert!(!updates.to_string().contains("reset by the admin"));
+    // A role change is audited as just that.
+    s.patch(
+        &format!("/api/v1/users/{}", user.id),
+        json!({"role_id": "read_only"}),
+    )
+    .await;
+    let (_, updates) = s.get("/api/v1/audit?action=user.update").await;
+    assert_eq!(updates[0]["details"], json!({"role": "read_only"}), "{updates}");
+}
+
+async fn common_passwords_are_refused(b: Backend) {
+    let s = TestServer::start(b).await;
+    for weak in ["12345678", "        ", "password1", "Iloveyou", "aaaaaaaaaaaa"] {
+        let got = s
+            .post(
+                "/api/v1/users",
+                json!({"email": unique_email("weak"), "name": "W", "password": weak, "role_id": "sales"}),
+            )
+            .await;
+        assert_error(&got, 422, "weak_password");
+        let got = s
+            .patch(
+                "/api/v1/auth/me",
+                json!({"current_password": ADMIN_PASSWORD, "new_password": weak}),
+            )
+            .await;
+        assert_error(&got, 422, "weak_password");
+    }
+}
+
+async fn session_cookies_are_secure_behind_https(b: Backend) {
+    let s = TestServer::start(b).await;
+    let login = |proto: Option<&'static str>| {
+        let mut call = s
+            .as_auth(Auth::None)
+            .call(Method::POST, "/api/v1/auth/login")
+            .json(&json!({"email": s.admin.email, "password": ADMIN_PASSWORD}));
+        if let Some(proto) = proto {
+            call = call.header("x-forwarded-proto", proto);
+        }
+        call.send()
+    };
+    let plain = login(None).await;
+    assert!(!plain.header("set-cookie").unwrap().contains("Secure"));
+    let proxied = login(Some("https")).await;
+    let cookie = proxied.header("set-cookie").unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+    let configured = TestServer::start_with(
+        b,
+        ServerConfig {
+            secure_cookies: true,
+            ..ServerConfig::default()
+        },
+    )
+    .await;
+    let r = configured
+        .as_auth(Auth::None)
+        .call(Method::POST, "/api/v1/auth/login")
+        .json(&json!({"email": configured.admin.email, "password": ADMIN_PASSWORD}))
+        .send()
+        .await;
+    assert!(r.header("set-cookie").unwrap().contains("; Secure"));
 }

@@ -15,6 +15,8 @@ crate::both_backends!(
     password_changes_end_other_sessions,
     common_passwords_are_refused,
     session_cookies_are_secure_behind_https,
+    filters_through_unreadable_objects_are_refused,
+    read_only_users_cannot_share_views,
 );
 
 const CSP_MUST: [&str; 6] = [
@@ -142,12 +144,22 @@ async fn password_changes_end_other_sessions(b: Backend) {
     )
     .await;
     let (_, updates) = s.get("/api/v1/audit?action=user.update").await;
-    assert_eq!(updates[0]["details"], json!({"role": "read_only"}), "{updates}");
+    assert_eq!(
+        updates[0]["details"],
+        json!({"role": "read_only"}),
+        "{updates}"
+    );
 }
 
 async fn common_passwords_are_refused(b: Backend) {
     let s = TestServer::start(b).await;
-    for weak in ["12345678", "        ", "password1", "Iloveyou", "aaaaaaaaaaaa"] {
+    for weak in [
+        "12345678",
+        "        ",
+        "password1",
+        "Iloveyou",
+        "aaaaaaaaaaaa",
+    ] {
         let got = s
             .post(
                 "/api/v1/users",
@@ -198,4 +210,161 @@ async fn session_cookies_are_secure_behind_https(b: Backend) {
         .send()
         .await;
     assert!(r.header("set-cookie").unwrap().contains("; Secure"));
+}
+
+async fn filters_through_unreadable_objects_are_refused(b: Backend) {
+    let s = TestServer::start(b).await;
+    let company = s
+        .create(
+            "company",
+            json!({"name": "Secret Co", "annual_revenue": "777000"}),
+        )
+        .await;
+    s.create(
+        "contact",
+        json!({"name": "Alice", "company": company["id"]}),
+    )
+    .await;
+    // A role that reads contacts but not companies.
+    let (status, role) = s
+        .call(Method::PUT, "/api/v1/roles/contacts_only")
+        .json(&json!({"name": "Contacts only", "permissions": {"*": "crud", "company": ""}}))
+        .send()
+        .await
+        .pair();
+    assert_eq!(status, 200, "{role}");
+    let (_, reader) = s.user_with_role("contacts_only").await;
+    assert_error(&reader.list("company", &[]).await, 403, "forbidden");
+
+    let leak = json!({"field": "company.annual_revenue", "op": "gte", "value": 777000});
+    let own = json!({"field": "name", "op": "eq", "value": "Alice"});
+    let records = "/api/v1/objects/contact/records";
+    // Lists (body and query string), totals, aggregates, exports, views and segment previews.
+    assert_error(
+        &reader
+            .post(
+                &format!("{records}/query"),
+                json!({"filter": leak, "total": true}),
+            )
+            .await,
+        403,
+        "forbidden",
+    );
+    assert_error(
+        &reader
+            .list(
+                "contact",
+                &[("filter", &leak.to_string()), ("total", "true")],
+            )
+            .await,
+        403,
+        "forbidden",
+    );
+    assert_error(
+        &reader
+            .post(&format!("{records}/aggregate"), json!({"filter": leak}))
+            .await,
+        403,
+        "forbidden",
+    );
+    let export = reader
+        .call(Method::POST, &format!("{records}/export"))
+        .json(&json!({"filter": leak}))
+        .send()
+        .await;
+    assert_error(&(export.status, export.body), 403, "forbidden");
+    assert_error(
+        &reader
+            .post(
+                "/api/v1/objects/contact/views",
+                json!({"name": "Rich", "kind": "list", "filter": leak}),
+            )
+            .await,
+        403,
+        "forbidden",
+    );
+    // Nested anywhere in the tree.
+    assert_error(
+        &reader
+            .post(
+                &format!("{records}/query"),
+                json!({"filter": {"any": [own, {"not": leak}]}}),
+            )
+            .await,
+        403,
+        "forbidden",
+    );
+    assert_error(
+        &reader
+            .post(
+                "/api/v1/cdp/segments/preview",
+                json!({"condition": {"field": "contact.company.annual_revenue", "op": "gte", "value": 777000}}),
+            )
+            .await,
+        403,
+        "forbidden",
+    );
+    // Their own fields still filter, and the administrator may use the path.
+    let (status, body) = reader
+        .post(
+            &format!("{records}/query"),
+            json!({"filter": own, "total": true}),
+        )
+        .await;
+    assert_eq!((status, &body["total"]), (200, &json!(1)), "{body}");
+    let (status, body) = s
+        .post(
+            &format!("{records}/query"),
+            json!({"filter": leak, "total": true}),
+        )
+        .await;
+    assert_eq!((status, &body["total"]), (200, &json!(1)), "{body}");
+    let (status, body) = s
+        .post(
+            "/api/v1/cdp/segments/preview",
+            json!({"condition": {"field": "contact.company.annual_revenue", "op": "gte", "value": 777000}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // The refusals are audited against the unreadable object.
+    let (_, denied) = s.get("/api/v1/audit?action=permission_denied").await;
+    assert!(
+        denied
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["target"] == "company" || e["target"] == "contact")
+            .count()
+            >= 4,
+        "{denied}"
+    );
+}
+
+async fn read_only_users_cannot_share_views(b: Backend) {
+    let s = TestServer::start(b).await;
+    let (_, reader) = s.user_with_role("read_only").await;
+    let view = |shared: bool| json!({"name": "Mine", "kind": "list", "shared": shared});
+    assert_error(
+        &reader
+            .post("/api/v1/objects/contact/views", view(true))
+            .await,
+        403,
+        "forbidden",
+    );
+    let (status, private) = reader
+        .post("/api/v1/objects/contact/views", view(false))
+        .await;
+    assert_eq!(status, 201, "{private}");
+    let id = private["id"].as_str().unwrap();
+    let made_shared = reader
+        .call(Method::PUT, &format!("/api/v1/objects/contact/views/{id}"))
+        .json(&view(true))
+        .send()
+        .await;
+    assert_error(&(made_shared.status, made_shared.body), 403, "forbidden");
+    let (_, sales) = s.user_with_role("sales").await;
+    let (status, shared) = sales
+        .post("/api/v1/objects/contact/views", view(true))
+        .await;
+    assert_eq!((status, &shared["shared"]), (201, &json!(true)), "{shared}");
 }

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod connections;
 pub mod error;
 pub mod extract;
 pub mod headers;
@@ -37,6 +38,10 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Argon2 computations at once (see `passwords`); by default the number of cores.
     pub hash_concurrency: usize,
+    /// Timeouts and connection caps (see `connections`).
+    pub limits: connections::Limits,
+    /// The bearer token `/metrics` requires; without one, `/metrics` is off (404).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -47,6 +52,8 @@ impl Default for ServerConfig {
             secure_cookies: false,
             trusted_proxies: Vec::new(),
             hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            limits: connections::Limits::default(),
+            metrics_token: None,
         }
     }
 }
@@ -130,18 +137,22 @@ pub fn router(state: AppState) -> Router {
         .fallback(web::fallback)
         .method_not_allowed_fallback(routes::system::method_not_allowed)
         .layer(middleware::from_fn(assign_request_id))
-        .layer(DefaultBodyLimit::max(max_body));
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            connections::body_deadline,
+        ));
     headers::with_security_headers(app).with_state(state)
 }
 
-/// Serves the API on `listener` until `shutdown` resolves.
+/// Serves the API on `listener` until `shutdown` resolves, within the configured timeouts
+/// and connection caps.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.config.limits.clone();
+    let trusted = state.config.trusted_proxies.clone();
+    connections::serve(listener, router(state), limits, trusted, shutdown).await
 }

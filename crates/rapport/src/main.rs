@@ -57,6 +57,26 @@ struct ServeArgs {
     /// Password hashes computed at once (each needs 19 MiB); default: the number of cores.
     #[arg(long, env = "RAPPORT_HASH_CONCURRENCY")]
     hash_concurrency: Option<usize>,
+    /// Seconds a request's head may take to arrive (also how long an idle connection stays).
+    #[arg(long, env = "RAPPORT_HEADER_TIMEOUT_SECS", default_value_t = 20)]
+    header_timeout_secs: u64,
+    /// Seconds a request's whole body may take to arrive.
+    #[arg(long, env = "RAPPORT_BODY_TIMEOUT_SECS", default_value_t = 60)]
+    body_timeout_secs: u64,
+    /// Open connections at most.
+    #[arg(long, env = "RAPPORT_MAX_CONNECTIONS", default_value_t = 4096)]
+    max_connections: usize,
+    /// Open connections from one client address at most (trusted proxies are exempt).
+    #[arg(
+        long,
+        env = "RAPPORT_MAX_CONNECTIONS_PER_CLIENT",
+        default_value_t = 256
+    )]
+    max_connections_per_client: usize,
+    /// Serve Prometheus metrics at /metrics to scrapers sending this bearer token (off
+    /// without it).
+    #[arg(long, env = "RAPPORT_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
     /// On first start, fill the new workspace with demo data.
     #[arg(long, env = "RAPPORT_DEMO")]
     demo: bool,
@@ -222,6 +242,13 @@ async fn serve(args: ServeArgs) -> Result<()> {
         trusted_proxies: rapport_server::client::parse_networks(&args.trusted_proxies)
             .map_err(|e| anyhow::anyhow!("--trusted-proxies: {e}"))?,
         hash_concurrency: args.hash_concurrency.unwrap_or(defaults.hash_concurrency),
+        limits: rapport_server::connections::Limits {
+            header_timeout: std::time::Duration::from_secs(args.header_timeout_secs.max(1)),
+            body_timeout: std::time::Duration::from_secs(args.body_timeout_secs.max(1)),
+            max_connections: args.max_connections,
+            max_connections_per_client: args.max_connections_per_client,
+        },
+        metrics_token: args.metrics_token.clone().filter(|t| !t.trim().is_empty()),
         ..defaults
     };
     tracing::info!("Rapport listening on http://{}", listener.local_addr()?);

@@ -1268,7 +1268,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics in the text exposition format. */
+        /**
+         * Prometheus metrics in the text exposition format. Off unless the server has a metrics
+         *     token (`RAPPORT_METRICS_TOKEN`); then scrapers send it as `Authorization: Bearer <token>`.
+         */
         get: operations["metrics"];
         put?: never;
         post?: never;
@@ -5147,6 +5150,22 @@ export interface operations {
                 };
                 content: {
                     "text/plain": string;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -146,6 +146,8 @@ pub fn unique_email(prefix: &str) -> String {
 }
 
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+/// The `/metrics` token of servers started with `TestServer::start`.
+pub const METRICS_TOKEN: &str = "test-metrics-token";
 
 /// A running server over its own database.
 pub struct TestServer {
@@ -192,7 +194,11 @@ pub async fn hash(password: &str) -> String {
 
 impl TestServer {
     pub async fn start(backend: Backend) -> TestServer {
-        Self::start_with(backend, ServerConfig::default()).await
+        let config = ServerConfig {
+            metrics_token: Some(METRICS_TOKEN.to_string()),
+            ..ServerConfig::default()
+        };
+        Self::start_with(backend, config).await
     }
 
     pub async fn start_with(backend: Backend, config: ServerConfig) -> TestServer {

@@ -6,9 +6,14 @@
 use crate::harness::{
     assert_error, unique_email, Api, Auth, Backend, Resp, TestServer, ADMIN_PASSWORD,
 };
+use rapport_server::connections::Limits;
 use rapport_server::ServerConfig;
 use reqwest::Method;
 use serde_json::json;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
 
 crate::both_backends!(
     security_headers_on_every_response,
@@ -17,6 +22,9 @@ crate::both_backends!(
     session_cookies_are_secure_behind_https,
     filters_through_unreadable_objects_are_refused,
     read_only_users_cannot_share_views,
+    slow_connections_are_closed,
+    connections_are_capped_per_client,
+    metrics_are_off_without_a_token,
 );
 
 const CSP_MUST: [&str; 6] = [
@@ -367,4 +375,159 @@ async fn read_only_users_cannot_share_views(b: Backend) {
         .post("/api/v1/objects/contact/views", view(true))
         .await;
     assert_eq!((status, &shared["shared"]), (201, &json!(true)), "{shared}");
+}
+
+/// A raw connection to the test server from a given loopback address.
+async fn connect_from(s: &TestServer, from: [u8; 4]) -> TcpStream {
+    let addr: SocketAddr = s.base.trim_start_matches("http://").parse().unwrap();
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::from((from, 0))).unwrap();
+    socket.connect(addr).await.unwrap()
+}
+
+/// Reads until the server closes the connection; returns what it sent. Waits at most 60 s so
+/// that a server that never closes fails the test instead of hanging it (the server's own
+/// timeouts in these tests are 1 s).
+async fn read_until_closed(stream: &mut (impl tokio::io::AsyncRead + Unpin), what: &str) -> String {
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(60), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "{what}: the server kept the connection open");
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+async fn slow_connections_are_closed(b: Backend) {
+    let s = TestServer::start_with(
+        b,
+        ServerConfig {
+            limits: Limits {
+                header_timeout: Duration::from_secs(1),
+                body_timeout: Duration::from_secs(1),
+                ..Limits::default()
+            },
+            ..ServerConfig::default()
+        },
+    )
+    .await;
+    // A connection that never sends a byte.
+    let mut idle = connect_from(&s, [127, 0, 0, 1]).await;
+    let sent = read_until_closed(&mut idle, "an idle connection").await;
+    assert!(!sent.contains("200 OK"), "{sent}");
+    // Half a request head, never finished.
+    let mut half = connect_from(&s, [127, 0, 0, 1]).await;
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: rapport\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let sent = read_until_closed(&mut half, "half-sent headers").await;
+    assert!(!sent.contains("200 OK"), "{sent}");
+    // A kept-alive connection, idle after its answer.
+    let mut kept = connect_from(&s, [127, 0, 0, 1]).await;
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: rapport\r\n\r\n")
+        .await
+        .unwrap();
+    let sent = read_until_closed(&mut kept, "an idle kept-alive connection").await;
+    assert!(sent.starts_with("HTTP/1.1 200 OK"), "{sent}");
+    // A body that trickles in a byte at a time, each well within any per-chunk timer.
+    let mut slow = connect_from(&s, [127, 0, 0, 1]).await;
+    slow.write_all(
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: rapport\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n{",
+    )
+    .await
+    .unwrap();
+    let (mut reader, mut writer) = slow.into_split();
+    let trickle = async {
+        for _ in 0..4000 {
+            if writer.write_all(b" ").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let (sent, ()) = tokio::join!(read_until_closed(&mut reader, "a trickling body"), trickle);
+    assert!(sent.starts_with("HTTP/1.1 408"), "{sent}");
+    assert!(sent.contains("\"code\":\"request_timeout\""), "{sent}");
+    // The server still answers.
+    assert_eq!(s.get("/healthz").await.0, 200);
+}
+
+async fn connections_are_capped_per_client(b: Backend) {
+    let s = TestServer::start_with(
+        b,
+        ServerConfig {
+            limits: Limits {
+                header_timeout: Duration::from_secs(300),
+                max_connections: 8,
+                max_connections_per_client: 4,
+                ..Limits::default()
+            },
+            ..ServerConfig::default()
+        },
+    )
+    .await;
+    let request = b"GET /healthz HTTP/1.1\r\nHost: rapport\r\n\r\n";
+    // One client holds its four connections idle…
+    let mut hogs = Vec::new();
+    for _ in 0..4 {
+        hogs.push(connect_from(&s, [127, 0, 0, 3]).await);
+    }
+    // …a fifth is closed without an answer…
+    let mut fifth = connect_from(&s, [127, 0, 0, 3]).await;
+    let _ = fifth.write_all(request).await;
+    let sent = read_until_closed(&mut fifth, "a connection over the per-client cap").await;
+    assert!(!sent.contains("200 OK"), "{sent}");
+    // …while other clients are served.
+    let mut other = connect_from(&s, [127, 0, 0, 4]).await;
+    other.write_all(request).await.unwrap();
+    let mut answer = [0u8; 64];
+    let n = other.read(&mut answer).await.unwrap();
+    assert!(
+        String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 200 OK"),
+        "another client was not served"
+    );
+    // The global cap: three more clients fill it (4 + 1 + 3 = 8); the next is closed.
+    for from in [5, 6, 7] {
+        hogs.push(connect_from(&s, [127, 0, 0, from]).await);
+    }
+    let mut late = connect_from(&s, [127, 0, 0, 8]).await;
+    let _ = late.write_all(request).await;
+    let sent = read_until_closed(&mut late, "a connection over the global cap").await;
+    assert!(!sent.contains("200 OK"), "{sent}");
+    // Closed connections give their places back.
+    drop(hogs);
+    let mut served = false;
+    for _ in 0..100 {
+        let mut again = connect_from(&s, [127, 0, 0, 3]).await;
+        let _ = again.write_all(request).await;
+        let mut answer = [0u8; 64];
+        if let Ok(n) = again.read(&mut answer).await {
+            if String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 200 OK") {
+                served = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        served,
+        "the places of closed connections were not given back"
+    );
+}
+
+async fn metrics_are_off_without_a_token(b: Backend) {
+    let s = TestServer::start_with(b, ServerConfig::default()).await;
+    assert_error(
+        &s.as_auth(Auth::None).get("/metrics").await,
+        404,
+        "not_found",
+    );
+    // Not even a user's own API token opens them.
+    assert_error(&s.get("/metrics").await, 404, "not_found");
 }

@@ -73,6 +73,10 @@ struct ServeArgs {
         default_value_t = 256
     )]
     max_connections_per_client: usize,
+    /// Intranet hosts outbound calls (webhooks) may reach besides public addresses:
+    /// comma-separated addresses, networks and host names (`erp.corp.local, 10.20.0.0/16`).
+    #[arg(long, env = "RAPPORT_OUTBOUND_ALLOW", default_value = "")]
+    outbound_allow: String,
     /// Serve Prometheus metrics at /metrics to scrapers sending this bearer token (off
     /// without it).
     #[arg(long, env = "RAPPORT_METRICS_TOKEN", hide_env_values = true)]
@@ -230,7 +234,9 @@ async fn bootstrap(store: &Store, args: &ServeArgs) -> Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
-    let store = open_store(&args.storage).await?;
+    let outbound = rapport_store::outbound::Outbound::allowing(&args.outbound_allow)
+        .map_err(|e| anyhow::anyhow!("--outbound-allow: {e}"))?;
+    let store = open_store(&args.storage).await?.with_outbound(outbound);
     bootstrap(&store, &args).await?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await

@@ -5,6 +5,7 @@
 use rapport_core::SystemClock;
 use rapport_server::{auth, AppState, ServerConfig};
 use rapport_store::accounts::{User, Workspace};
+use rapport_store::outbound::Outbound;
 use rapport_store::{Db, Store};
 use reqwest::header::HeaderMap;
 use reqwest::Method;
@@ -156,6 +157,7 @@ pub struct TestServer {
     pub workspace: Workspace,
     pub admin: User,
     pub config: ServerConfig,
+    outbound: Outbound,
     storage: Option<Storage>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
@@ -185,6 +187,12 @@ async fn spawn(
     (format!("http://{addr}"), tx, task)
 }
 
+/// The outbound allow-list of test servers: the webhook receivers the tests start on
+/// 127.0.0.1, as an operator would allow an intranet host (`RAPPORT_OUTBOUND_ALLOW`).
+pub fn loopback_receivers() -> Outbound {
+    Outbound::allowing("127.0.0.1").expect("allow-list")
+}
+
 pub async fn hash(password: &str) -> String {
     let password = password.to_string();
     tokio::task::spawn_blocking(move || auth::hash_password(&password).expect("hash"))
@@ -202,10 +210,20 @@ impl TestServer {
     }
 
     pub async fn start_with(backend: Backend, config: ServerConfig) -> TestServer {
+        Self::start_with_outbound(backend, config, loopback_receivers()).await
+    }
+
+    /// A server whose outbound calls follow `outbound` (the security suite uses the strict
+    /// default, as a real server has).
+    pub async fn start_with_outbound(
+        backend: Backend,
+        config: ServerConfig,
+        outbound: Outbound,
+    ) -> TestServer {
         let storage = Storage::create(backend).await;
         let db = storage.open().await;
         db.migrate().await.expect("migrate");
-        let store = Store::new(db, Arc::new(SystemClock));
+        let store = Store::new(db, Arc::new(SystemClock)).with_outbound(outbound.clone());
         let workspace = store
             .create_workspace("Test", 480)
             .await
@@ -228,6 +246,7 @@ impl TestServer {
             workspace,
             admin,
             config,
+            outbound,
             storage: Some(storage),
             shutdown: Some(shutdown),
             task: Some(task),
@@ -241,7 +260,7 @@ impl TestServer {
         let storage = self.storage.as_ref().expect("storage");
         let db = storage.open().await;
         db.migrate().await.expect("migrate again");
-        let store = Store::new(db, Arc::new(SystemClock));
+        let store = Store::new(db, Arc::new(SystemClock)).with_outbound(self.outbound.clone());
         let (base, shutdown, task) = spawn(store.clone(), self.config.clone()).await;
         self.api.base = base;
         self.store = store;

@@ -6,8 +6,10 @@
 use crate::harness::{
     assert_error, unique_email, Api, Auth, Backend, Resp, TestServer, ADMIN_PASSWORD,
 };
+use crate::snapshots;
 use rapport_server::connections::Limits;
 use rapport_server::ServerConfig;
+use rapport_store::outbound::Outbound;
 use reqwest::Method;
 use serde_json::json;
 use std::net::SocketAddr;
@@ -25,6 +27,7 @@ crate::both_backends!(
     slow_connections_are_closed,
     connections_are_capped_per_client,
     metrics_are_off_without_a_token,
+    outbound_calls_to_private_addresses_are_refused,
 );
 
 const CSP_MUST: [&str; 6] = [
@@ -530,4 +533,142 @@ async fn metrics_are_off_without_a_token(b: Backend) {
     );
     // Not even a user's own API token opens them.
     assert_error(&s.get("/metrics").await, 404, "not_found");
+}
+
+async fn outbound_calls_to_private_addresses_are_refused(b: Backend) {
+    // A server as deployed: no allow-list.
+    let s = TestServer::start_with_outbound(b, ServerConfig::default(), Outbound::strict()).await;
+    let app = snapshots::tracker(&s).await;
+    snapshots::batch(
+        &app,
+        vec![json!({"type": "identify", "userId": "u1", "traits": {"plan": "pro"}})],
+    )
+    .await;
+    let segment = snapshots::live_segment(
+        &s,
+        "Pro",
+        json!({"trait": "plan", "op": "eq", "value": "pro"}),
+    )
+    .await;
+    let snapshot = snapshots::take(&s, &segment, "Pro now").await;
+    let push = format!(
+        "/api/v1/cdp/snapshots/{}/push",
+        snapshot["id"].as_str().unwrap()
+    );
+    // A receiver on loopback that must never be called — standing in for Rapport's own API
+    // (the original attack POSTed to /api/v1/auth/logout), the database or an intranet host.
+    let (base, received, _task) = snapshots::receiver().await;
+    let port = base.rsplit(':').next().unwrap();
+    let own = s.base.rsplit(':').next().unwrap();
+    for target in [
+        format!("{base}/ok"),
+        format!("http://127.0.0.1:{own}/api/v1/auth/logout"),
+        format!("http://localhost:{port}/ok"),
+        format!("http://LocalHost.:{port}/ok"),
+        format!("http://127.1:{port}/ok"),
+        format!("http://0x7f000001:{port}/ok"),
+        format!("http://2130706433:{port}/ok"),
+        format!("http://0177.0.0.1:{port}/ok"),
+        format!("http://[::1]:{port}/ok"),
+        format!("http://[::ffff:127.0.0.1]:{port}/ok"),
+        format!("http://0.0.0.0:{port}/ok"),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        "http://100.100.100.200/latest/meta-data/".to_string(),
+        "http://10.0.0.1/hook".to_string(),
+        "http://192.168.1.1/hook".to_string(),
+        "http://[fd00:ec2::254]/hook".to_string(),
+    ] {
+        let got = s.post(&push, json!({ "url": target })).await;
+        assert_error(&got, 422, "url_not_allowed");
+        assert!(
+            !got.1["message"].as_str().unwrap().contains(port),
+            "{target}: {}",
+            got.1
+        );
+    }
+    // A name that resolves to loopback passes the URL check and is refused when connecting,
+    // with the same words as a port where nothing listens: no port scanning through it.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let loopback_name = std::fs::read_to_string("/etc/hosts")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            l.split_whitespace()
+                .collect::<Vec<_>>()
+                .split_first()
+                .map(|(ip, names)| {
+                    (
+                        ip.to_string(),
+                        names.iter().map(|n| n.to_string()).collect::<Vec<_>>(),
+                    )
+                })
+        })
+        .filter(|(ip, _)| ip.starts_with("127."))
+        .flat_map(|(_, names)| names)
+        .find(|n| !n.contains("localhost"))
+        .unwrap_or_else(|| "localhost.localdomain".to_string());
+    let blocked = s
+        .post(
+            &push,
+            json!({"url": format!("http://{loopback_name}:{port}/ok")}),
+        )
+        .await;
+    let allowed = TestServer::start_with_outbound(
+        b,
+        ServerConfig::default(),
+        Outbound::allowing("127.0.0.1").unwrap(),
+    )
+    .await;
+    let app = snapshots::tracker(&allowed).await;
+    snapshots::batch(
+        &app,
+        vec![json!({"type": "identify", "userId": "u1", "traits": {"plan": "pro"}})],
+    )
+    .await;
+    let seg = snapshots::live_segment(
+        &allowed,
+        "Pro",
+        json!({"trait": "plan", "op": "eq", "value": "pro"}),
+    )
+    .await;
+    let snap = snapshots::take(&allowed, &seg, "Pro now").await;
+    let allowed_push = format!(
+        "/api/v1/cdp/snapshots/{}/push",
+        snap["id"].as_str().unwrap()
+    );
+    let refused = allowed
+        .post(
+            &allowed_push,
+            json!({"url": format!("http://127.0.0.1:{closed}/hook")}),
+        )
+        .await;
+    assert_error(&refused, 409, "webhook_failed");
+    assert_error(&blocked, 409, "webhook_failed");
+    assert_eq!(
+        blocked.1["message"], refused.1["message"],
+        "a refused address ({loopback_name}) and a closed port must read the same"
+    );
+    assert!(
+        received.lock().unwrap().is_empty(),
+        "the loopback receiver was called"
+    );
+    // The operator's allow-list lets an intranet receiver in.
+    let (status, report) = allowed
+        .post(&allowed_push, json!({"url": format!("{base}/ok")}))
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(received.lock().unwrap().len(), 1);
+    // Refusals are audited.
+    let (_, pushes) = s.get("/api/v1/audit?action=cdp.snapshot.push").await;
+    assert!(
+        pushes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["outcome"] == "denied"),
+        "{pushes}"
+    );
 }

@@ -80,7 +80,8 @@ export async function launchBrowser() {
 export async function apiCall(base, method, path, body, cookie) {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+    // With a cookie, X-Requested-With too, as the web app sends (cross-site request check).
+    headers: { 'content-type': 'application/json', ...(cookie ? { cookie, 'x-requested-with': 'e2e' } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod client;
 pub mod connections;
+pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod headers;
@@ -136,6 +137,7 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), count))
         .fallback(web::fallback)
         .method_not_allowed_fallback(routes::system::method_not_allowed)
+        .layer(middleware::from_fn(csrf::check))
         .layer(middleware::from_fn(assign_request_id))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(

@@ -178,6 +178,7 @@ impl Admin {
             .client
             .post(format!("{}{path}", self.base))
             .header(reqwest::header::COOKIE, &self.cookie)
+            .header("x-requested-with", "rapport-crash-test")
             .json(&body)
             .send()
             .await

@@ -296,6 +296,11 @@ export const en = {
   'error.validation': 'Please correct the highlighted fields.',
   'error.server': 'The server could not do this: {message}',
   'error.code.server_busy': 'The server is busy checking passwords. Try again in a moment.',
+  'error.code.cross_site_request': 'This request was refused because it did not come from Rapport. Reload the page and try again.',
+  'error.code.request_timeout': 'The request took too long to arrive. Check your connection and try again.',
+  'error.code.url_not_allowed': 'Rapport does not call this address (loopback, private or reserved). Ask your administrator to allow the intranet host.',
+  'error.code.too_many_fields': 'This object has reached its limit of fields. Archive or purge fields you no longer need.',
+  'error.code.too_many_attempts': 'Too many failed attempts. Try again later.',
   'error.code.weak_password': 'This password is too weak: use at least 8 characters, not a common password.',
 
   'fieldError.required': 'This field is required',
@@ -1000,6 +1005,11 @@ export const zh: Record<MessageKey, string> = {
   'error.validation': '请修正标出的字段。',
   'error.server': '服务器未能完成操作:{message}',
   'error.code.server_busy': '服务器正忙于校验密码,请稍后再试。',
+  'error.code.cross_site_request': '请求未通过来源校验(并非来自 Rapport 页面),请刷新页面后重试。',
+  'error.code.request_timeout': '请求传输超时,请检查网络后重试。',
+  'error.code.url_not_allowed': 'Rapport 不会访问该地址(本机、内网或保留地址)。如需访问内网系统,请联系管理员加入允许列表。',
+  'error.code.too_many_fields': '该对象的字段数已达上限,请归档或清除不再需要的字段。',
+  'error.code.too_many_attempts': '失败次数过多,请稍后再试。',
   'error.code.weak_password': '密码太弱:至少 8 个字符,且不能是常见密码。',
 
   'fieldError.required': '此项为必填项',

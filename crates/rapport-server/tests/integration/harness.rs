@@ -411,7 +411,12 @@ impl Api {
         match &self.auth {
             Auth::None => {}
             Auth::Bearer(t) => rb = rb.bearer_auth(t),
-            Auth::Cookie(c) => rb = rb.header("cookie", format!("rapport_session={c}")),
+            // As the web app does: its requests say they are its own (see `csrf`).
+            Auth::Cookie(c) => {
+                rb = rb
+                    .header("cookie", format!("rapport_session={c}"))
+                    .header("x-requested-with", "XMLHttpRequest")
+            }
             Auth::Header(h) => rb = rb.header("authorization", h.clone()),
         }
         Call {

@@ -28,6 +28,7 @@ crate::both_backends!(
     connections_are_capped_per_client,
     metrics_are_off_without_a_token,
     outbound_calls_to_private_addresses_are_refused,
+    cross_site_requests_with_the_session_cookie_are_refused,
 );
 
 const CSP_MUST: [&str; 6] = [
@@ -671,4 +672,95 @@ async fn outbound_calls_to_private_addresses_are_refused(b: Backend) {
             .any(|e| e["outcome"] == "denied"),
         "{pushes}"
     );
+}
+
+async fn cross_site_requests_with_the_session_cookie_are_refused(b: Backend) {
+    let s = TestServer::start(b).await;
+    let login = s
+        .as_auth(Auth::None)
+        .call(Method::POST, "/api/v1/auth/login")
+        .json(&json!({"email": s.admin.email, "password": ADMIN_PASSWORD}))
+        .send()
+        .await;
+    let cookie = format!("rapport_session={}", login.session_cookie().unwrap());
+    let raw = s.as_auth(Auth::None);
+    let host = s.base.trim_start_matches("http://").to_string();
+    let (_, before) = s.get("/api/v1/cdp/signing-secret").await;
+    // What a page on another port of the same host can send: a text/plain form post and a
+    // body-less POST, with the browser's fetch metadata.
+    let attacks: [(&str, &str); 4] = [
+        ("/api/v1/cdp/signing-secret/rotate", "text/plain"),
+        ("/api/v1/auth/logout", ""),
+        (
+            "/api/v1/objects/contact/records",
+            "application/x-www-form-urlencoded",
+        ),
+        ("/api/v1/cdp/sources", "text/plain"),
+    ];
+    for (path, content_type) in attacks {
+        for (origin, fetch_site) in [
+            (Some("http://127.0.0.1:1"), Some("same-site")),
+            (Some("http://evil.example"), Some("cross-site")),
+            (None, None),
+        ] {
+            let mut call = raw
+                .call(Method::POST, path)
+                .header("cookie", &cookie)
+                .raw("{}", (!content_type.is_empty()).then_some(content_type));
+            if let Some(origin) = origin {
+                call = call.header("origin", origin);
+            }
+            if let Some(site) = fetch_site {
+                call = call.header("sec-fetch-site", site);
+            }
+            let r = call.send().await;
+            assert_error(&(r.status, r.body), 403, "cross_site_request");
+        }
+    }
+    let (_, after) = s.get("/api/v1/cdp/signing-secret").await;
+    assert_eq!(before, after, "the signing secret was rotated");
+    let session = raw
+        .call(Method::GET, "/api/v1/auth/me")
+        .header("cookie", &cookie);
+    assert_eq!(session.send().await.status, 200, "the session was ended");
+    // Rapport's own pages pass: X-Requested-With, same-origin fetch metadata, or its origin.
+    let own: [(&str, String); 3] = [
+        ("x-requested-with", "XMLHttpRequest".into()),
+        ("sec-fetch-site", "same-origin".into()),
+        ("origin", format!("http://{host}")),
+    ];
+    for (name, value) in own {
+        let r = raw
+            .call(Method::POST, "/api/v1/cdp/signing-secret/rotate")
+            .header("cookie", &cookie)
+            .header(name, &value)
+            .json(&json!({}))
+            .send()
+            .await;
+        assert_eq!(r.status, 200, "{name}: {}", r.text);
+    }
+    // Bearer-token clients and the tracking API do not need it.
+    let r = s
+        .call(Method::POST, "/api/v1/cdp/signing-secret/rotate")
+        .header("origin", "http://evil.example")
+        .json(&json!({}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let (status, source) = s
+        .post(
+            "/api/v1/cdp/sources",
+            json!({"name": "Shop", "kind": "web"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{source}");
+    let r = raw
+        .call(Method::POST, "/v1/track")
+        .header("cookie", &cookie)
+        .header("origin", "http://shop.example")
+        .header("sec-fetch-site", "cross-site")
+        .json(&json!({"writeKey": source["write_key"], "userId": "u1", "event": "Viewed"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
 }

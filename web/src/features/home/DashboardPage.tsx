@@ -8,7 +8,7 @@ import { GridComponent, TooltipComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
 import { useQueries, useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import { api } from '../../api/client';
+import { api, apiPath } from '../../api/client';
 import { useObjects } from '../../api/queries';
 import type { AggregateResult, Money } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
@@ -37,7 +37,7 @@ export default function DashboardPage() {
   const counts = useQueries({
     queries: shown.map((o) => ({
       queryKey: ['aggregate', o.api_name, 'count'],
-      queryFn: () => api.post<AggregateResult>(`/api/v1/objects/${o.api_name}/records/aggregate`, {}),
+      queryFn: () => api.post<AggregateResult>(apiPath`/api/v1/objects/${o.api_name}/records/aggregate`, {}),
     })),
   });
   if (objects.isLoading) return <PageLoading />;

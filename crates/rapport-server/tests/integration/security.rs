@@ -29,6 +29,8 @@ crate::both_backends!(
     metrics_are_off_without_a_token,
     outbound_calls_to_private_addresses_are_refused,
     cross_site_requests_with_the_session_cookie_are_refused,
+    fields_and_labels_are_capped,
+    exported_multi_select_values_are_neutralised,
 );
 
 const CSP_MUST: [&str; 6] = [
@@ -763,4 +765,109 @@ async fn cross_site_requests_with_the_session_cookie_are_refused(b: Backend) {
         .send()
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
+}
+
+async fn fields_and_labels_are_capped(b: Backend) {
+    let s = TestServer::start(b).await;
+    let field =
+        |i: usize| json!({"api_name": format!("f{i}"), "label": format!("F{i}"), "type": "text"});
+    // 501 fields in one object: 422, not a database error.
+    let too_many: Vec<_> = (1..=501).map(field).collect();
+    let got = s
+        .post(
+            "/api/v1/objects",
+            json!({"api_name": "wide", "label": "Wide", "plural_label": "Wides", "fields": too_many}),
+        )
+        .await;
+    assert_error(&got, 422, "too_many_fields");
+    // 499 and the name field make 500; the next one is refused, archived ones count.
+    let fields: Vec<_> = (1..=499).map(field).collect();
+    let (status, body) = s
+        .post(
+            "/api/v1/objects",
+            json!({"api_name": "wide", "label": "Wide", "plural_label": "Wides", "fields": fields}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let more = s.post("/api/v1/objects/wide/fields", field(500)).await;
+    assert_error(&more, 422, "too_many_fields");
+    assert_eq!(s.delete("/api/v1/objects/wide/fields/f1").await.0, 200);
+    let more = s.post("/api/v1/objects/wide/fields", field(501)).await;
+    assert_error(&more, 422, "too_many_fields");
+    // The object still works.
+    s.create("wide", json!({"name": "w", "f499": "x"})).await;
+
+    // Labels: 200 characters per language at most, on fields, options, objects.
+    let long = "标".repeat(201);
+    let got = s
+        .post(
+            "/api/v1/objects/contact/fields",
+            json!({"api_name": "nickname", "label": long, "type": "text"}),
+        )
+        .await;
+    assert_error(&got, 422, "invalid_label");
+    let got = s
+        .post(
+            "/api/v1/objects/contact/fields",
+            json!({"api_name": "tier", "label": "Tier", "type": "select",
+                   "config": {"options": [{"value": "a", "label": {"en": "A", "zh": long}}]}}),
+        )
+        .await;
+    assert_error(&got, 422, "invalid_label");
+    let got = s
+        .patch(
+            "/api/v1/objects/contact",
+            json!({"label": {"en": long, "zh": "联系人"}}),
+        )
+        .await;
+    assert_error(&got, 422, "invalid_label");
+    let ok = s
+        .post(
+            "/api/v1/objects/contact/fields",
+            json!({"api_name": "nickname", "label": "标".repeat(200), "type": "text"}),
+        )
+        .await;
+    assert_eq!(ok.0, 201, "{}", ok.1);
+}
+
+async fn exported_multi_select_values_are_neutralised(b: Backend) {
+    let s = TestServer::start(b).await;
+    let formula = "=HYPERLINK(\"http://evil.example\",\"x\")";
+    let (status, body) = s
+        .post(
+            "/api/v1/objects/contact/fields",
+            json!({"api_name": "tags", "label": "Tags", "type": "multi_select",
+                   "config": {"options": [{"value": formula, "label": "Formula"},
+                                          {"value": "@SUM(A1)", "label": "At"},
+                                          {"value": "plain", "label": "Plain"}]}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    s.create(
+        "contact",
+        json!({"name": "+1 formula", "tags": [formula, "plain"]}),
+    )
+    .await;
+    s.create("contact", json!({"name": "Second", "tags": ["@SUM(A1)"]}))
+        .await;
+    let csv = s
+        .call(Method::POST, "/api/v1/objects/contact/records/export")
+        .json(&json!({"fields": ["name", "tags"], "sort": ["name"]}))
+        .send()
+        .await;
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    let rows: Vec<&str> = csv.text.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{}", csv.text);
+    for row in rows {
+        for cell in row.split(',').skip(1) {
+            let cell = cell.trim_start_matches('"');
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@']),
+                "an exported cell starts a formula: {row}"
+            );
+        }
+    }
+    assert!(csv.text.contains("'@SUM(A1)"), "{}", csv.text);
+    assert!(csv.text.contains("'=HYPERLINK("), "{}", csv.text);
+    assert!(csv.text.contains("'+1 formula"), "{}", csv.text);
 }

@@ -319,7 +319,8 @@ function TraitsChart({ report }: { report: HealthReport }) {
     },
     grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
     xAxis: { type: 'value', max: 100, axisLabel: { formatter: (v: number) => i18n.percent(String(v)) } },
-    yAxis: { type: 'category', data: rows.map((r) => r.trait) },
+    // Long names are cut on the axis (the tooltip shows them whole), so the bars keep their room.
+    yAxis: { type: 'category', data: rows.map((r) => r.trait), axisLabel: { width: 160, overflow: 'truncate' } },
     series: [{ type: 'bar', name: t('cdp.health.fillRate'), data: rows.map((r) => Math.round(r.fill_rate * 1000) / 10), color: '#13a8a8', barMaxWidth: 20 }],
   };
   return <Chart option={option} empty={rows.length === 0} testId="chart-traits" />;

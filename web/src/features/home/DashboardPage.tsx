@@ -58,7 +58,7 @@ export default function DashboardPage() {
       },
     },
     grid: { left: 8, right: 16, top: 24, bottom: 8, containLabel: true },
-    xAxis: { type: 'category', data: groups.map((g) => g.label) },
+    xAxis: { type: 'category', data: groups.map((g) => g.label), axisLabel: { width: 120, overflow: 'truncate' } },
     yAxis: [{ type: 'value', axisLabel: { formatter: (v: number) => i18n.moneyCompact(String(v), groups[0]?.currency ?? 'CNY') } }],
     series: [
       {
@@ -77,7 +77,9 @@ export default function DashboardPage() {
         <Col xs={24} xl={14}>
           <Card title={t('dashboard.pipeline')}>
             {groups.some((g) => g.count > 0) ? (
-              <ReactEChartsCore echarts={echarts} option={chart} style={{ height: 320 }} notMerge lazyUpdate />
+              <div data-testid="dashboard-pipeline">
+                <ReactEChartsCore echarts={echarts} option={chart} style={{ height: 320 }} notMerge lazyUpdate />
+              </div>
             ) : (
               <Empty description={t('dashboard.noDeals')} />
             )}

@@ -196,7 +196,7 @@ async fn failed_logins_are_throttled(b: Backend) {
     let s = TestServer::start(b).await;
     let (victim, _) = s.user_with_role("sales").await;
     // The attacker guesses from 127.0.0.2; the victim logs in from 127.0.0.1.
-    let attacker = s.as_auth(Auth::None).from_address([127, 0, 0, 2].into());
+    let attacker = s.as_auth(Auth::None).on_address([127, 0, 0, 2].into());
     for attempt in 1..=10 {
         let got = attacker
             .post(

@@ -392,7 +392,7 @@ impl Api {
 
     /// The same identity on connections from another loopback address (`127.0.0.2`, …), so
     /// the server sees another client.
-    pub fn from_address(&self, ip: std::net::IpAddr) -> Api {
+    pub fn on_address(&self, ip: std::net::IpAddr) -> Api {
         Api {
             base: self.base.clone(),
             auth: self.auth.clone(),

@@ -6,7 +6,7 @@
 //!   connections, fresh or kept alive, are both closed after it (hyper's header read timer).
 //! - **Body deadline** (`body_timeout`, default 60 s): a request's whole body must arrive within
 //!   it from the request's start; a slower one is answered 408 `request_timeout` and the
-//!   connection closed (`deadline`, a body wrapper: tower-http's body timeout restarts with
+//!   connection closed (`DeadlineBody`, a body wrapper: tower-http's body timeout restarts with
 //!   every chunk, so a byte every few seconds would pass it).
 //! - **Connection caps**: at most `max_connections` open connections in all and
 //!   `max_connections_per_client` from one client address (an IPv6 client by its /64; trusted

@@ -165,7 +165,6 @@ pub struct Hasher {
 }
 
 struct Inner {
-    concurrency: usize,
     running: Arc<Semaphore>,
     admitted: Arc<Semaphore>,
     memory: Mutex<Vec<Vec<Block>>>,
@@ -177,17 +176,11 @@ impl Hasher {
         let concurrency = concurrency.max(1);
         Self {
             inner: Arc::new(Inner {
-                concurrency,
                 running: Arc::new(Semaphore::new(concurrency)),
                 admitted: Arc::new(Semaphore::new(concurrency * (1 + WAITING_PER_RUN))),
                 memory: Mutex::new(Vec::new()),
             }),
         }
-    }
-
-    /// How many computations may run at once.
-    pub fn concurrency(&self) -> usize {
-        self.inner.concurrency
     }
 
     /// Runs `work` with a block of work memory on the blocking pool when a turn is free; 503

@@ -228,16 +228,14 @@ pub struct OutboundClient {
 }
 
 impl OutboundClient {
-    /// A POST to `url`, or why it may not be made.
-    pub fn post(&self, url: &reqwest::Url) -> Result<reqwest::RequestBuilder, OutboundError> {
+    /// A request to `url`, or why it may not be made.
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        url: &reqwest::Url,
+    ) -> Result<reqwest::RequestBuilder, OutboundError> {
         self.policy.check_url(url)?;
-        Ok(self.client.post(url.clone()))
-    }
-
-    /// A GET of `url`, or why it may not be made.
-    pub fn get(&self, url: &reqwest::Url) -> Result<reqwest::RequestBuilder, OutboundError> {
-        self.policy.check_url(url)?;
-        Ok(self.client.get(url.clone()))
+        Ok(self.client.request(method, url.clone()))
     }
 }
 
@@ -362,7 +360,10 @@ mod tests {
         let client = Outbound::strict().client(Duration::from_secs(5)).unwrap();
         assert_eq!(
             client
-                .post(&url(&format!("http://127.0.0.1:{port}/")))
+                .request(
+                    reqwest::Method::POST,
+                    &url(&format!("http://127.0.0.1:{port}/"))
+                )
                 .err(),
             Some(OutboundError::NotAllowed)
         );

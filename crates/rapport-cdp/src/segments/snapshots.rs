@@ -769,7 +769,7 @@ pub async fn push(
         .to_string();
         let timestamp = store.now().timestamp();
         let answer = client
-            .post(&url)
+            .request(reqwest::Method::POST, &url)
             .map_err(not_allowed)?
             .header("content-type", "application/json")
             .header("x-rapport-timestamp", timestamp.to_string())

@@ -17,10 +17,18 @@ touch crates/rapport-server/src/web.rs
 if ! command -v cargo-nextest >/dev/null 2>&1 && ! cargo nextest --version >/dev/null 2>&1; then
     cargo install cargo-nextest --locked
 fi
+if ! command -v cargo-deny >/dev/null 2>&1 && ! cargo deny --version >/dev/null 2>&1; then
+    cargo install cargo-deny --locked
+fi
 
 echo "== format and lint"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+
+echo "== dependencies: licences, banned and duplicate crates, sources (deny.toml)"
+# Security advisories need the RustSec database from the network: `cargo deny check advisories`
+# where one is available (docs/SECURITY.md).
+cargo deny --locked check licenses bans sources
 
 echo "== PostgreSQL for the tests"
 RAPPORT_TEST_DATABASE_URL=$(./scripts/pg-test-cluster.sh start)

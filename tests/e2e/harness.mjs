@@ -32,7 +32,10 @@ export async function startServer() {
   const base = `http://127.0.0.1:${port}`;
   const child = spawn(
     binary,
-    ['serve', '--demo', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--admin-password', ADMIN.password],
+    // The tests' webhook receivers listen on 127.0.0.1: allowed as an operator allows an
+    // intranet host (outbound calls reach public addresses only by default).
+    ['serve', '--demo', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--admin-password', ADMIN.password,
+      '--outbound-allow', '127.0.0.1'],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RAPPORT_LOG: 'warn' } },
   );
   let output = '';
@@ -77,7 +80,8 @@ export async function launchBrowser() {
 export async function apiCall(base, method, path, body, cookie) {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+    // With a cookie, X-Requested-With too, as the web app sends (cross-site request check).
+    headers: { 'content-type': 'application/json', ...(cookie ? { cookie, 'x-requested-with': 'e2e' } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();

@@ -1,8 +1,12 @@
 //! Bilingual labels. Every user-visible name of an object, field or option has an English and a
 //! Simplified Chinese form; a plain string in input is used for both.
 
+use crate::CoreError;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
+
+/// The longest label, in characters per language.
+pub const MAX_LABEL_CHARS: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Label {
@@ -20,6 +24,24 @@ impl Label {
 
     pub fn is_blank(&self) -> bool {
         self.en.trim().is_empty() || self.zh.trim().is_empty()
+    }
+
+    /// Checks that both languages have a label of 1 to `MAX_LABEL_CHARS` characters
+    /// (422 `invalid_label`); `what` names the labelled thing in the message.
+    pub fn check(&self, what: &str) -> Result<(), CoreError> {
+        if self.is_blank() {
+            return Err(CoreError::definition(
+                "invalid_label",
+                format!("{what} needs a label"),
+            ));
+        }
+        if self.en.chars().count() > MAX_LABEL_CHARS || self.zh.chars().count() > MAX_LABEL_CHARS {
+            return Err(CoreError::definition(
+                "invalid_label",
+                format!("the label of {what} is longer than {MAX_LABEL_CHARS} characters"),
+            ));
+        }
+        Ok(())
     }
 }
 

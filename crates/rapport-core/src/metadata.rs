@@ -8,6 +8,19 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// Fields of one object at most, archived ones included (their columns stay): a currency
+/// takes two columns and PostgreSQL allows 1,600 per table.
+pub const MAX_FIELDS_PER_OBJECT: usize = 500;
+/// Options of one select or multi-select field at most.
+pub const MAX_OPTIONS: usize = 1_000;
+
+/// 422 `too_many_fields`.
+pub fn too_many_fields() -> CoreError {
+    CoreError::definition(
+        "too_many_fields",
+        format!("an object has at most {MAX_FIELDS_PER_OBJECT} fields, archived ones included"),
+    )
+}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldType {
@@ -206,11 +219,9 @@ impl FieldDef {
                 ),
             ));
         }
-        if self.label.is_blank() {
-            return Err(CoreError::definition(
-                "invalid_label",
-                format!("field {} needs a label", self.api_name),
-            ));
+        self.label.check(&format!("field {}", self.api_name))?;
+        if let Some(reverse) = &self.config.reverse_label {
+            reverse.check(&format!("the reverse list of {}", self.api_name))?;
         }
         let c = &self.config;
         let t = self.field_type;
@@ -311,8 +322,15 @@ impl FieldDef {
                         format!("select field {} needs at least one option", self.api_name),
                     ));
                 }
+                if c.options.len() > MAX_OPTIONS {
+                    return Err(CoreError::definition(
+                        "invalid_field_config",
+                        format!("a select field has at most {MAX_OPTIONS} options"),
+                    ));
+                }
                 let mut seen = std::collections::HashSet::new();
                 for option in &c.options {
+                    option.label.check(&format!("option {:?}", option.value))?;
                     if option.value.trim().is_empty() || option.value.chars().count() > 100 {
                         return Err(CoreError::definition(
                             "invalid_field_config",
@@ -399,6 +417,13 @@ impl ObjectDef {
         self.fields.iter().find(|f| f.api_name == api_name)
     }
 
+    /// Checks the object's label and plural label.
+    pub fn check_labels(&self) -> Result<(), CoreError> {
+        self.label.check(&format!("object {}", self.api_name))?;
+        self.plural_label
+            .check(&format!("the plural of object {}", self.api_name))
+    }
+
     /// A field that is not archived.
     pub fn active_field(&self, api_name: &str) -> Option<&FieldDef> {
         self.field(api_name).filter(|f| f.is_active())
@@ -410,11 +435,9 @@ impl ObjectDef {
 
     pub fn validate(&self) -> Result<(), CoreError> {
         validate_api_name(&self.api_name, "object")?;
-        if self.label.is_blank() || self.plural_label.is_blank() {
-            return Err(CoreError::definition(
-                "invalid_label",
-                format!("object {} needs a label and a plural label", self.api_name),
-            ));
+        self.check_labels()?;
+        if self.fields.len() > MAX_FIELDS_PER_OBJECT {
+            return Err(too_many_fields());
         }
         let mut seen = std::collections::HashSet::new();
         for field in &self.fields {

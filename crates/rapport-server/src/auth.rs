@@ -2,13 +2,11 @@
 //! API tokens sent as `Authorization: Bearer` (random, stored as SHA-256 digests, shown once),
 //! throttling of failed logins, and the `/auth` routes.
 
+use crate::client::{throttle_key, ClientAddr};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Ctx, RequestId};
+use crate::passwords::check_strength;
 use crate::AppState;
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
-use argon2::Argon2;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,11 +20,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+pub use crate::passwords::{
+    check_strength as check_password_strength, hash_password, verify_password,
+};
+
 pub const SESSION_COOKIE: &str = "rapport_session";
 pub const TOKEN_PREFIX: &str = "rpt_";
-const MAX_FAILED_LOGINS: i64 = 10;
+/// Failures of one client for one account within the window before that client is refused.
+pub const MAX_FAILED_LOGINS: i64 = 10;
+/// Failures of one client for all accounts together within the window (password spraying).
+pub const MAX_CLIENT_FAILURES: i64 = 100;
 const THROTTLE_MINUTES: i64 = 15;
-pub const MIN_PASSWORD_CHARS: usize = 8;
 
 pub fn digest(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
@@ -49,33 +53,11 @@ pub fn new_password() -> String {
     random_text(16)
 }
 
-pub fn hash_password(password: &str) -> Result<String, ApiError> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(ApiError::internal)
-}
-
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
-pub fn check_password_strength(password: &str) -> Result<(), ApiError> {
-    if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > 1024 {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "weak_password",
-            format!("a password has {MIN_PASSWORD_CHARS} to 1024 characters"),
-        ));
-    }
-    Ok(())
+/// The digest of the session the request came with, if it authenticated by session cookie.
+pub fn current_session(headers: &HeaderMap, ctx: &Ctx) -> Option<String> {
+    cookie_value(headers, SESSION_COOKIE)
+        .filter(|_| ctx.via_session)
+        .map(|s| digest(&s))
 }
 
 fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -160,8 +142,33 @@ pub struct MeResponse {
     pub workspace: rapport_store::accounts::Workspace,
 }
 
-fn session_cookie(state: &AppState, value: &str, max_age: i64) -> Result<HeaderValue, ApiError> {
-    let secure = if state.config.secure_cookies {
+/// Whether the request came over HTTPS as far as a proxy in front of Rapport says
+/// (`X-Forwarded-Proto: https` or `Forwarded: proto=https`). Trusting this from anyone is safe:
+/// it only ever makes the cookie stricter.
+fn forwarded_https(headers: &HeaderMap) -> bool {
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+    let forwarded = headers
+        .get_all("forwarded")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split([';', ',']))
+        .any(|pair| pair.trim().eq_ignore_ascii_case("proto=https"));
+    proto || forwarded
+}
+
+/// The session cookie: HttpOnly, SameSite=Lax, and Secure when the server is configured so or
+/// the request came through an HTTPS proxy.
+fn session_cookie(
+    state: &AppState,
+    headers: &HeaderMap,
+    value: &str,
+    max_age: i64,
+) -> Result<HeaderValue, ApiError> {
+    let secure = if state.config.secure_cookies || forwarded_https(headers) {
         "; Secure"
     } else {
         ""
@@ -185,52 +192,66 @@ async fn me_for(state: &AppState, principal: &Principal) -> ApiResult<MeResponse
     })
 }
 
-/// Log in with email and password; sets the session cookie.
+fn too_many_attempts() -> ApiError {
+    let mut error = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        "too many failed logins from here; try again later",
+    );
+    error.retry_after = Some(u64::try_from(THROTTLE_MINUTES * 60).unwrap_or(900));
+    error
+}
+
+/// Log in with email and password; sets the session cookie. A client that failed 10 times for
+/// an account (or 100 times in all) within 15 minutes is refused with 429 for a while; other
+/// clients, the account's owner among them, are not.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = MeResponse), (status = 401, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = MeResponse), (status = 401, body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     Extension(request_id): Extension<RequestId>,
+    ClientAddr(ip): ClientAddr,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
     let email = body.email.trim().to_lowercase();
     let store = &state.store;
+    let client = throttle_key(ip);
     let since = store.now() - Duration::minutes(THROTTLE_MINUTES);
-    if store.failed_logins_since(&email, since).await? >= MAX_FAILED_LOGINS {
-        let mut error = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            "too many failed logins for this account; try again later",
-        );
-        error.retry_after = Some(u64::try_from(THROTTLE_MINUTES * 60).unwrap_or(900));
-        return Err(error);
+    let failures = store.login_failures(&client, &email, since).await?;
+    if failures.account >= MAX_FAILED_LOGINS || failures.client >= MAX_CLIENT_FAILURES {
+        return Err(too_many_attempts());
     }
     let found = store.user_for_login(&email).await?;
-    let password = body.password.clone();
     let hash = found.as_ref().map(|(_, h)| h.clone());
-    let verified = tokio::task::spawn_blocking(move || match hash {
-        Some(hash) => verify_password(&password, &hash),
-        None => {
-            // Same work for unknown emails, so timing does not reveal which exist.
-            let _ = hash_password(&password);
-            false
-        }
-    })
-    .await
-    .map_err(ApiError::internal)?;
+    let verified = state.passwords.verify(body.password, hash).await?;
     let user = match found {
         Some((user, _)) if verified && user.active => user,
         other => {
-            store
-                .audit(AuditEvent {
-                    workspace_id: other.map(|(u, _)| u.workspace_id),
-                    action: "login".into(),
-                    target: Some(email),
-                    outcome: "failure",
-                    request_id: Some(request_id.0),
-                    ..Default::default()
-                })
-                .await?;
+            let count = store.record_login_failure(&client, &email, since).await?;
+            // One audit entry when a client starts failing for an account and one when it is
+            // locked out, not one per attempt; unknown emails belong to no workspace.
+            if let Some((user, _)) = other {
+                if count == 1 || count == MAX_FAILED_LOGINS {
+                    store
+                        .audit(AuditEvent {
+                            workspace_id: Some(user.workspace_id),
+                            action: "login".into(),
+                            target: Some(email),
+                            outcome: "failure",
+                            details: json!({
+                                "failures": count,
+                                "locked": count >= MAX_FAILED_LOGINS,
+                                "window_minutes": THROTTLE_MINUTES,
+                            }),
+                            ip: Some(ip.to_string()),
+                            request_id: Some(request_id.0),
+                            ..Default::default()
+                        })
+                        .await?;
+                }
+            }
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",
@@ -238,6 +259,7 @@ pub async fn login(
             ));
         }
     };
+    store.clear_login_failures(&client, &email).await?;
     let session = new_token();
     let ttl = state.config.session_ttl_hours;
     store
@@ -250,6 +272,7 @@ pub async fn login(
             action: "login".into(),
             target: Some(email),
             outcome: "success",
+            ip: Some(ip.to_string()),
             request_id: Some(request_id.0),
             ..Default::default()
         })
@@ -259,7 +282,7 @@ pub async fn login(
         .await?
         .ok_or_else(|| ApiError::internal("session vanished after login"))?;
     let me = me_for(&state, &found.0).await?;
-    let cookie = session_cookie(&state, &session, ttl * 3600)?;
+    let cookie = session_cookie(&state, &headers, &session, ttl * 3600)?;
     Ok(([(header::SET_COOKIE, cookie)], Json(me)).into_response())
 }
 
@@ -270,7 +293,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiRes
         state.store.delete_session(&digest(&session)).await?;
         state.principals.clear();
     }
-    let cookie = session_cookie(&state, "", 0)?;
+    let cookie = session_cookie(&state, &headers, "", 0)?;
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
 }
 
@@ -301,11 +324,13 @@ pub fn check_locale(locale: &str) -> Result<(), ApiError> {
     }
 }
 
-/// Change your own name, language or password.
+/// Change your own name, language or password. A new password ends every other session of
+/// yours (API tokens stay) and is audited.
 #[utoipa::path(patch, path = "/api/v1/auth/me", tag = "auth", request_body = MeUpdate, responses((status = 200, body = MeResponse)))]
 pub async fn update_me(
     State(state): State<AppState>,
     ctx: Ctx,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<MeUpdate>,
 ) -> ApiResult<Json<MeResponse>> {
     let mut change = UserChange {
@@ -316,34 +341,53 @@ pub async fn update_me(
     if let Some(locale) = &change.locale {
         check_locale(locale)?;
     }
+    let changes_password = body.new_password.is_some();
     if let Some(new_password) = body.new_password {
-        check_password_strength(&new_password)?;
+        check_strength(&new_password)?;
         let current = body.current_password.unwrap_or_default();
         let (_, hash) = state
             .store
             .user_for_login(&ctx.principal.email)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
-        let ok = tokio::task::spawn_blocking(move || verify_password(&current, &hash))
-            .await
-            .map_err(ApiError::internal)?;
-        if !ok {
+        if !state.passwords.verify(current, Some(hash)).await? {
+            audit(
+                &state,
+                &ctx,
+                "user.password_change",
+                Some(ctx.principal.user_id.clone()),
+                "failure",
+                json!({"reason": "wrong current password"}),
+            )
+            .await?;
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "invalid_credentials",
                 "the current password is wrong",
             ));
         }
-        change.password_hash = Some(
-            tokio::task::spawn_blocking(move || hash_password(&new_password))
-                .await
-                .map_err(ApiError::internal)??,
-        );
+        change.password_hash = Some(state.passwords.hash(new_password).await?);
     }
     state
         .store
         .update_user(&ctx.principal.workspace_id, &ctx.principal.user_id, change)
         .await?;
+    if changes_password {
+        let keep = current_session(&headers, &ctx);
+        let ended = state
+            .store
+            .end_sessions(&ctx.principal.user_id, keep.as_deref())
+            .await?;
+        audit(
+            &state,
+            &ctx,
+            "user.password_change",
+            Some(ctx.principal.user_id.clone()),
+            "success",
+            json!({"other_sessions_ended": ended}),
+        )
+        .await?;
+    }
     state.principals.clear();
     Ok(Json(me_for(&state, &ctx.principal).await?))
 }

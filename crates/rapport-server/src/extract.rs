@@ -77,7 +77,10 @@ pub struct Ctx {
     pub schema: Arc<WorkspaceSchema>,
     pub source: Source,
     pub request_id: String,
+    /// The client's address (see `client`).
     pub ip: Option<String>,
+    /// Whether the caller authenticated with the session cookie (not a bearer token).
+    pub via_session: bool,
 }
 
 impl Ctx {
@@ -128,16 +131,14 @@ impl FromRequestParts<AppState> for Ctx {
             _ if via_session => Source::Ui,
             _ => Source::Api,
         };
-        let ip = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+        let ip = crate::client::request_client(parts, &state.config.trusted_proxies).to_string();
         Ok(Ctx {
             principal,
             schema,
             source,
             request_id,
-            ip,
+            ip: Some(ip),
+            via_session,
         })
     }
 }

@@ -3,10 +3,15 @@
 //! authenticate, parse, call one store service and shape the JSON.
 
 pub mod auth;
+pub mod client;
+pub mod connections;
+pub mod csrf;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod metrics;
 pub mod openapi;
+pub mod passwords;
 mod principal_cache;
 mod records_json;
 pub mod routes;
@@ -28,8 +33,17 @@ pub struct ServerConfig {
     /// The largest request body accepted, in bytes (413 beyond).
     pub max_body_bytes: usize,
     pub session_ttl_hours: i64,
-    /// Mark the session cookie `Secure` (behind HTTPS).
+    /// Always mark the session cookie `Secure` (it is also marked when a proxy says the request
+    /// came over HTTPS).
     pub secure_cookies: bool,
+    /// Proxies whose `X-Forwarded-For` names the client (see `client`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Argon2 computations at once (see `passwords`); by default the number of cores.
+    pub hash_concurrency: usize,
+    /// Timeouts and connection caps (see `connections`).
+    pub limits: connections::Limits,
+    /// The bearer token `/metrics` requires; without one, `/metrics` is off (404).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -38,6 +52,10 @@ impl Default for ServerConfig {
             max_body_bytes: 8 * 1024 * 1024,
             session_ttl_hours: 24 * 14,
             secure_cookies: false,
+            trusted_proxies: Vec::new(),
+            hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            limits: connections::Limits::default(),
+            metrics_token: None,
         }
     }
 }
@@ -52,6 +70,8 @@ pub struct AppState {
     pub principals: Arc<principal_cache::PrincipalCache>,
     /// The node's background workers, when it runs them (`run_workers`).
     pub workers: Arc<Supervisor>,
+    /// Password hashing within bounded memory.
+    pub passwords: passwords::Hasher,
 }
 
 impl AppState {
@@ -60,6 +80,7 @@ impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> Self {
         Self {
             cdp: rapport_cdp::Cdp::start(store.clone()),
+            passwords: passwords::Hasher::new(config.hash_concurrency),
             store,
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),
@@ -125,13 +146,18 @@ async fn count(
 
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
-    routes::routes()
+    let app = routes::routes()
         .route_layer(middleware::from_fn_with_state(state.clone(), count))
         .fallback(web::fallback)
         .method_not_allowed_fallback(routes::system::method_not_allowed)
+        .layer(middleware::from_fn(csrf::check))
         .layer(middleware::from_fn(assign_request_id))
         .layer(DefaultBodyLimit::max(max_body))
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            connections::body_deadline,
+        ));
+    headers::with_security_headers(app).with_state(state)
 }
 
 /// Serves only `/healthz` and `/metrics` on `listener` until `shutdown` resolves: what a node
@@ -141,23 +167,23 @@ pub async fn serve_operations(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let limits = state.config.limits.clone();
+    let trusted = state.config.trusted_proxies.clone();
     let app = Router::new()
         .route("/healthz", axum::routing::get(routes::system::healthz))
-        .route("/metrics", axum::routing::get(routes::system::metrics))
-        .with_state(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+        .route("/metrics", axum::routing::get(routes::system::metrics));
+    let app = headers::with_security_headers(app).with_state(state);
+    connections::serve(listener, app, limits, trusted, shutdown).await
 }
 
-/// Serves the API on `listener` until `shutdown` resolves.
+/// Serves the API on `listener` until `shutdown` resolves, within the configured timeouts
+/// and connection caps.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.config.limits.clone();
+    let trusted = state.config.trusted_proxies.clone();
+    connections::serve(listener, router(state), limits, trusted, shutdown).await
 }

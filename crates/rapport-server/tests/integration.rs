@@ -38,6 +38,8 @@ mod records;
 mod restart;
 #[path = "integration/search.rs"]
 mod search;
+#[path = "integration/security.rs"]
+mod security;
 #[path = "integration/segments.rs"]
 mod segments;
 #[path = "integration/snapshots.rs"]

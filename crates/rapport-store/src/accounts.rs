@@ -531,6 +531,23 @@ impl Store {
         Ok(())
     }
 
+    /// Ends every session of a user but `keep` (a session digest); returns how many ended.
+    pub async fn end_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, StoreError> {
+        self.db
+            .execute(
+                &format!(
+                    "DELETE FROM sessions WHERE user_id = {} AND token_hash <> {}",
+                    self.ph(1),
+                    self.ph(2)
+                ),
+                &[
+                    SqlParam::Text(user_id.to_string()),
+                    SqlParam::Text(keep.unwrap_or_default().to_string()),
+                ],
+            )
+            .await
+    }
+
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
         self.db
             .execute(

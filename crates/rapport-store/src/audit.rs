@@ -117,26 +117,4 @@ impl Store {
             })
             .collect())
     }
-
-    /// Failed logins for an email since a moment (for throttling).
-    pub async fn failed_logins_since(
-        &self,
-        email: &str,
-        since: DateTime<Utc>,
-    ) -> Result<i64, StoreError> {
-        let d = self.db.dialect();
-        let row = self
-            .db
-            .fetch_optional(
-                &format!(
-                    "SELECT COUNT(*) FROM audit_log WHERE action = 'login' AND target = {} AND at > {} AND outcome = 'failure'",
-                    placeholder(d, 1),
-                    placeholder(d, 2)
-                ),
-                &[SqlParam::Text(email.to_string()), SqlParam::Timestamp(since)],
-                &[ColumnKind::Int],
-            )
-            .await?;
-        Ok(row.map_or(0, |r| r.int(0)))
-    }
 }

@@ -11,9 +11,11 @@ pub mod audit;
 pub mod db;
 mod error;
 pub mod history;
+pub mod outbound;
 pub mod outbox;
 pub mod records;
 pub mod schema;
+pub mod throttle;
 pub mod views;
 pub mod worker;
 
@@ -36,16 +38,30 @@ pub struct Store {
     schemas: Arc<RwLock<SchemaCache>>,
     /// Plugins of the record write path (see `records::hooks`).
     pub hooks: Arc<records::hooks::Hooks>,
+    outbound: outbound::Outbound,
 }
 
 impl Store {
+    /// A store whose outbound calls reach public addresses only (see `outbound`).
     pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
         Self {
             db,
             clock,
             schemas: Arc::new(RwLock::new(HashMap::new())),
             hooks: Arc::default(),
+            outbound: outbound::Outbound::strict(),
         }
+    }
+
+    /// The same store with another outbound policy (the operator's allow-list).
+    pub fn with_outbound(mut self, outbound: outbound::Outbound) -> Self {
+        self.outbound = outbound;
+        self
+    }
+
+    /// The policy every outbound HTTP call goes through.
+    pub fn outbound(&self) -> &outbound::Outbound {
+        &self.outbound
     }
 
     /// The clock's time at the microsecond precision both databases store.

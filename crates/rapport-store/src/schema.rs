@@ -6,7 +6,9 @@
 use crate::db::Tx;
 use crate::{table_name, Store, StoreError};
 use rapport_core::formula::apply_formulas;
-use rapport_core::metadata::{FieldDef, FieldType, ObjectDef, WorkspaceSchema};
+use rapport_core::metadata::{
+    too_many_fields, FieldDef, FieldType, ObjectDef, WorkspaceSchema, MAX_FIELDS_PER_OBJECT,
+};
 use rapport_core::names::quote;
 use rapport_core::sql::{field_columns, value_to_params, ColumnKind, Dialect, SqlParam};
 use rapport_core::CoreError;
@@ -332,6 +334,7 @@ impl Store {
                 if let Some(layout) = patch.layout {
                     object.layout = layout;
                 }
+                object.check_labels()?;
                 Ok(object)
             })
         })
@@ -432,6 +435,9 @@ impl Store {
                     return Err(archived("object"));
                 }
                 field.validate()?;
+                if object.fields.len() >= MAX_FIELDS_PER_OBJECT {
+                    return Err(too_many_fields().into());
+                }
                 if object.field(&field.api_name).is_some() {
                     return Err(StoreError::conflict(
                         "field_exists",

@@ -97,6 +97,14 @@ fn check_view(
     def: &ObjectDef,
     input: &ViewInput,
 ) -> Result<(), StoreError> {
+    // A shared view is shown to everyone: only roles that may change the object's records
+    // (and administrators) publish them; read-only roles keep their views private.
+    if input.shared && !principal.can(&def.api_name, Action::Update) {
+        return Err(StoreError::forbidden(format!(
+            "your role may not share views of {}; save it as a private view",
+            def.api_name
+        )));
+    }
     let dates = DateContext::new(store.now(), principal.utc_offset_minutes);
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > MAX_VIEW_NAME {
@@ -116,6 +124,9 @@ fn check_view(
         }
         _ => None,
     };
+    if let Some(filter) = &filter {
+        crate::records::check_condition_readable(principal, filter)?;
+    }
     // The list statement checks the sort keys exactly as a list request would.
     let query = ListQuery {
         filter,

@@ -47,9 +47,41 @@ struct ServeArgs {
     /// Largest request body in bytes.
     #[arg(long, env = "RAPPORT_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
     max_body_bytes: usize,
-    /// Mark the session cookie Secure (serve behind HTTPS).
+    /// Always mark the session cookie Secure (serve behind HTTPS). Without it the cookie is
+    /// still Secure when a proxy sends `X-Forwarded-Proto: https`.
     #[arg(long, env = "RAPPORT_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For names
+    /// the client; other peers are the client themselves.
+    #[arg(long, env = "RAPPORT_TRUSTED_PROXIES", default_value = "")]
+    trusted_proxies: String,
+    /// Password hashes computed at once (each needs 19 MiB); default: the number of cores.
+    #[arg(long, env = "RAPPORT_HASH_CONCURRENCY")]
+    hash_concurrency: Option<usize>,
+    /// Seconds a request's head may take to arrive (also how long an idle connection stays).
+    #[arg(long, env = "RAPPORT_HEADER_TIMEOUT_SECS", default_value_t = 20)]
+    header_timeout_secs: u64,
+    /// Seconds a request's whole body may take to arrive.
+    #[arg(long, env = "RAPPORT_BODY_TIMEOUT_SECS", default_value_t = 60)]
+    body_timeout_secs: u64,
+    /// Open connections at most.
+    #[arg(long, env = "RAPPORT_MAX_CONNECTIONS", default_value_t = 4096)]
+    max_connections: usize,
+    /// Open connections from one client address at most (trusted proxies are exempt).
+    #[arg(
+        long,
+        env = "RAPPORT_MAX_CONNECTIONS_PER_CLIENT",
+        default_value_t = 256
+    )]
+    max_connections_per_client: usize,
+    /// Intranet hosts outbound calls (webhooks) may reach besides public addresses:
+    /// comma-separated addresses, networks and host names (`erp.corp.local, 10.20.0.0/16`).
+    #[arg(long, env = "RAPPORT_OUTBOUND_ALLOW", default_value = "")]
+    outbound_allow: String,
+    /// Serve Prometheus metrics at /metrics to scrapers sending this bearer token (off
+    /// without it).
+    #[arg(long, env = "RAPPORT_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
     /// On first start, fill the new workspace with demo data.
     #[arg(long, env = "RAPPORT_DEMO")]
     demo: bool,
@@ -190,17 +222,28 @@ async fn bootstrap(store: &Store, args: &ServeArgs) -> Result<()> {
         return Ok(());
     }
     let workspace = store.create_workspace("Rapport", 480).await?;
-    let password = args
-        .admin_password
-        .clone()
-        .unwrap_or_else(auth::new_password);
+    let (password, shown) = match &args.admin_password {
+        Some(given) => {
+            auth::check_password_strength(given)
+                .map_err(|e| anyhow::anyhow!("--admin-password: {}", e.message))?;
+            // Never echoed: it is on the operator's command line or in their environment.
+            (
+                given.clone(),
+                "the password given with --admin-password".to_string(),
+            )
+        }
+        None => {
+            let generated = auth::new_password();
+            (generated.clone(), format!("password: {generated}"))
+        }
+    };
     let hash = auth::hash_password(&password).map_err(|e| anyhow::anyhow!(e.message))?;
     store
         .create_user(&workspace.id, &args.admin_email, "Admin", &hash, "admin")
         .await?;
     println!("Created workspace {} and its administrator.", workspace.id);
     println!(
-        "  Log in at http://{} as {} with password: {password}",
+        "  Log in at http://{} as {} with {shown}",
         args.listen, args.admin_email
     );
     if args.demo {
@@ -210,15 +253,28 @@ async fn bootstrap(store: &Store, args: &ServeArgs) -> Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
-    let store = open_store(&args.storage).await?;
+    let outbound = rapport_store::outbound::Outbound::allowing(&args.outbound_allow)
+        .map_err(|e| anyhow::anyhow!("--outbound-allow: {e}"))?;
+    let store = open_store(&args.storage).await?.with_outbound(outbound);
     bootstrap(&store, &args).await?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
+    let defaults = ServerConfig::default();
     let config = ServerConfig {
         max_body_bytes: args.max_body_bytes,
         secure_cookies: args.secure_cookies,
-        ..ServerConfig::default()
+        trusted_proxies: rapport_server::client::parse_networks(&args.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("--trusted-proxies: {e}"))?,
+        hash_concurrency: args.hash_concurrency.unwrap_or(defaults.hash_concurrency),
+        limits: rapport_server::connections::Limits {
+            header_timeout: std::time::Duration::from_secs(args.header_timeout_secs.max(1)),
+            body_timeout: std::time::Duration::from_secs(args.body_timeout_secs.max(1)),
+            max_connections: args.max_connections,
+            max_connections_per_client: args.max_connections_per_client,
+        },
+        metrics_token: args.metrics_token.clone().filter(|t| !t.trim().is_empty()),
+        ..defaults
     };
     let state = AppState::new(store.clone(), config);
     if args.role != Role::Web {

@@ -1,7 +1,8 @@
 //! Tests of the real `rapport` binary run as child processes: crash durability under kill -9
 //! (`crash`), exact behaviour counting while segments are created during ingestion on one node,
 //! two, or a web node and two workers (`counting`), and a CRM sync killed between the contact
-//! and its profile link (`sync_crash`).
+//! and its profile link (`sync_crash`), and the process's own security: memory under a login
+//! flood, no password echoed (`security`).
 
 // Test code: a failed expectation is a panic by design (clippy's allow-*-in-tests only covers
 // `#[test]` functions, not the async bodies and helpers they call).
@@ -14,5 +15,7 @@ mod server;
 mod counting;
 #[path = "process/crash.rs"]
 mod crash;
+#[path = "process/security.rs"]
+mod security;
 #[path = "process/sync_crash.rs"]
 mod sync_crash;

@@ -16,6 +16,7 @@ import argparse
 import datetime as dt
 import http.cookiejar
 import json
+import os
 import re
 import sys
 import urllib.error
@@ -39,9 +40,13 @@ class Api:
         if password is not None:
             self.call("POST", "/api/v1/auth/login", {"email": ADMIN, "password": password})
 
-    def call(self, method: str, path: str, body=None, expect=(200, 201)):
+    def call(self, method: str, path: str, body=None, expect=(200, 201), headers=None):
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(self.url + path, data=data, method=method)
+        for name, value in (headers or {}).items():
+            req.add_header(name, value)
+        # The session cookie's requests say they are not cross-site (the server's CSRF check).
+        req.add_header("x-requested-with", "rapport-e2e")
         if data is not None:
             req.add_header("content-type", "application/json")
         try:
@@ -134,7 +139,9 @@ def plan(a) -> int:
 
 
 def count_429(url: str) -> int:
-    text = Api(url).call("GET", "/metrics")
+    # /metrics needs the token run.sh gives the server (RAPPORT_METRICS_TOKEN).
+    token = os.environ["RAPPORT_METRICS_TOKEN"]
+    text = Api(url).call("GET", "/metrics", headers={"authorization": f"Bearer {token}"})
     total = 0
     for line in text.splitlines():
         m = re.match(r'rapport_http_requests_total\{(.*)\}\s+(\d+)', line)

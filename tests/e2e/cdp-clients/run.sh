@@ -169,6 +169,8 @@ run_backend() {
 }
 
 PASSWORD="e2e-$(free_port)-$RANDOM$RANDOM"
+# /metrics is off without a token; harness.py reads the 429 counters with this one.
+export RAPPORT_METRICS_TOKEN="metrics-$RANDOM$RANDOM"
 RUN="r$(date +%s)"
 
 # SQLite, and PostgreSQL beside it (each backend has its own server, run in the background).

@@ -42,6 +42,22 @@ export function setUnauthenticatedHandler(handler: () => void) {
   onUnauthenticated = handler;
 }
 
+/**
+ * One path segment from a value (an object name, a record id, a tag): URL-encoded, so that a
+ * value from the address bar or from data can never reach another API path (`../users`,
+ * `a/b`, `?x=1`). `.` and `..` are refused: URLs treat even their encoded forms as moves.
+ */
+export function pathSegment(value: string | number): string {
+  const text = String(value);
+  if (text === '' || text === '.' || text === '..') throw new ApiError(0, 'invalid_path', `not a path segment: "${text}"`, null);
+  return encodeURIComponent(text);
+}
+
+/** An API path whose interpolated values are path segments: apiPath`/api/v1/objects/${o}/records/${id}`. */
+export function apiPath(parts: TemplateStringsArray, ...values: (string | number)[]): string {
+  return parts.reduce((out, part, i) => out + part + (i < values.length ? pathSegment(values[i]) : ''), '');
+}
+
 function url(path: string, query?: Query): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query ?? {})) {
@@ -52,7 +68,9 @@ function url(path: string, query?: Query): string {
 }
 
 async function send(method: string, path: string, options: RequestOptions): Promise<Response> {
-  const headers: Record<string, string> = { 'X-Rapport-Source': 'ui', ...options.headers };
+  // X-Requested-With proves to the server that the request comes from this app and not from
+  // a form on another site (cross-site request forgery; see the server's `csrf` module).
+  const headers: Record<string, string> = { 'X-Rapport-Source': 'ui', 'X-Requested-With': 'XMLHttpRequest', ...options.headers };
   let body: BodyInit | undefined;
   if (options.body !== undefined) {
     headers['Content-Type'] = 'application/json';

@@ -2,7 +2,7 @@
 // fields), users, and the query keys every feature uses to refresh what a change touched.
 // The query options are shared with app/preload.ts, which fills the same cache entries early.
 import { queryOptions, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api } from './client';
+import { api, apiPath } from './client';
 import type { MeResponse, ObjectDef, SavedView, User } from './types';
 
 export const keys = {
@@ -38,7 +38,7 @@ export const usersQuery = queryOptions({
 export function viewsQuery(object: string) {
   return queryOptions({
     queryKey: keys.views(object),
-    queryFn: () => api.get<SavedView[]>(`/api/v1/objects/${object}/views`),
+    queryFn: () => api.get<SavedView[]>(apiPath`/api/v1/objects/${object}/views`),
     staleTime: 30_000,
   });
 }

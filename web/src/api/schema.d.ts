@@ -47,7 +47,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log in with email and password; sets the session cookie. */
+        /**
+         * Log in with email and password; sets the session cookie. A client that failed 10 times for
+         *     an account (or 100 times in all) within 15 minutes is refused with 429 for a while; other
+         *     clients, the account's owner among them, are not.
+         */
         post: operations["login"];
         delete?: never;
         options?: never;
@@ -86,7 +90,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change your own name, language or password. */
+        /**
+         * Change your own name, language or password. A new password ends every other session of
+         *     yours (API tokens stay) and is audited.
+         */
         patch: operations["update_me"];
         trace?: never;
     };
@@ -1270,7 +1277,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Users of the workspace. */
+        /** Users of the workspace (names for everyone, emails for administrators). */
         get: operations["list_users"];
         put?: never;
         /** Add a user (admins). */
@@ -1322,7 +1329,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics in the text exposition format. */
+        /**
+         * Prometheus metrics in the text exposition format. Off unless the server has a metrics
+         *     token (`RAPPORT_METRICS_TOKEN`); then scrapers send it as `Authorization: Bearer <token>`.
+         */
         get: operations["metrics"];
         put?: never;
         post?: never;
@@ -1716,6 +1726,18 @@ export interface components {
             /** @description Sort keys, `-` for descending: `["-amount", "name"]`. */
             sort?: string[];
             total?: boolean;
+        };
+        /** @description A user as the user list shows them: the email only to administrators (and to the user). */
+        ListedUser: {
+            active: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Only administrators see other users' emails. */
+            email?: string | null;
+            id: string;
+            locale: string;
+            name: string;
+            role_id: string;
         };
         LoginRequest: {
             email: string;
@@ -2469,6 +2491,14 @@ export interface operations {
                 };
             };
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5218,7 +5248,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["User"][];
+                    "application/json": components["schemas"]["ListedUser"][];
                 };
             };
         };
@@ -5321,6 +5351,22 @@ export interface operations {
                 };
                 content: {
                     "text/plain": string;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -20,7 +20,8 @@ export type HistoryEntry = Schemas['HistoryEntry'];
 export type RelatedList = Schemas['RelatedList'];
 export type SearchHit = Schemas['SearchHit'];
 export type MeResponse = Schemas['MeResponse'];
-export type User = Schemas['User'];
+/** A user as the user list shows them (emails only for administrators). */
+export type User = Schemas['ListedUser'];
 export type Role = Schemas['Role'];
 export type ApiToken = Schemas['ApiToken'];
 export type CreatedToken = Schemas['CreatedToken'];

@@ -1,7 +1,8 @@
 // Shared page states: loading, a server error with a retry, and the message for an API error.
 import { Button, Result, Spin } from 'antd';
 import { ApiError } from '../api/client';
-import { useI18n, type I18n } from '../i18n/I18nProvider';
+import { useI18n, type I18n, type MessageKey } from '../i18n/I18nProvider';
+import { en } from '../i18n/messages';
 
 export function PageLoading() {
   const { t } = useI18n();
@@ -17,6 +18,8 @@ export function errorMessage(i18n: I18n, error: unknown): string {
   const { t } = i18n;
   if (!(error instanceof ApiError)) return t('error.server', { message: String((error as Error)?.message ?? error) });
   if (error.code === 'network_error') return t('error.network');
+  const byCode = `error.code.${error.code}`;
+  if (byCode in en) return t(byCode as MessageKey);
   if (error.status === 403) return t('error.forbidden');
   if (error.status === 404) return t('error.notFound');
   if (error.code === 'validation_failed') return t('error.validation');

@@ -10,8 +10,12 @@
 //!
 //! A receiver that fails (a non-2xx answer, a timeout, no connection) stops the push with
 //! `Conflict { code: "webhook_failed" }` (409 over HTTP: the request was sound, the receiver
-//! was not; Rapport answers 5xx only for its own faults). Batches already delivered stay
-//! delivered; receivers de-duplicate on `(snapshot.id, batch)`.
+//! was not; Rapport answers 5xx only for its own faults), with the same words whatever went
+//! wrong on the way, so the answer cannot be used to scan ports. Pushes go through the store's
+//! outbound guard (`rapport_store::outbound`): a URL whose address is loopback, private,
+//! link-local or reserved, and not on the operator's allow-list, is refused with
+//! `url_not_allowed`. Batches already delivered stay delivered; receivers de-duplicate on
+//! `(snapshot.id, batch)`.
 //!
 //! This module reads the segment tables; it never writes current membership.
 
@@ -21,6 +25,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
+use rapport_store::outbound::OutboundError;
 use rapport_store::{Row, Store};
 use serde::Serialize;
 use serde_json::{json, Value as Json};
@@ -718,26 +723,6 @@ fn webhook_failed(message: String) -> CdpError {
     }
 }
 
-/// A transport error with its causes ("error sending request: connection refused").
-fn reason(error: reqwest::Error) -> String {
-    let error = error.without_url();
-    let mut text = if error.is_timeout() {
-        format!("no answer within {} s", PUSH_TIMEOUT.as_secs())
-    } else {
-        error.to_string()
-    };
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        let more = cause.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = cause.source();
-    }
-    text
-}
-
 /// POSTs the snapshot's members to `url` in signed batches of 1,000 (one empty batch when the
 /// snapshot has no members), stopping at the first failed batch.
 pub async fn push(
@@ -747,13 +732,17 @@ pub async fn push(
     url: &str,
 ) -> Result<PushReport, CdpError> {
     let url = valid_url(url)?;
+    let not_allowed = |e: OutboundError| match e {
+        OutboundError::NotAllowed => CdpError::invalid("url_not_allowed", e.to_string()),
+        OutboundError::BadUrl => CdpError::invalid("invalid_url", e.to_string()),
+    };
+    store.outbound().check_url(&url).map_err(not_allowed)?;
     let snapshot = get(store, workspace_id, snapshot_id).await?;
     let secret = signing_secret(store, workspace_id).await?;
-    let client = reqwest::Client::builder()
-        .timeout(PUSH_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("Rapport/", env!("CARGO_PKG_VERSION")))
-        .build()
+    // Through the outbound guard: every address is checked again when it is connected to.
+    let client = store
+        .outbound()
+        .client(PUSH_TIMEOUT)
         .map_err(|e| webhook_failed(format!("cannot start an HTTP client: {e}")))?;
     let batches = u32::try_from(((snapshot.member_count + PUSH_BATCH - 1) / PUSH_BATCH).max(1))
         .unwrap_or(u32::MAX);
@@ -780,7 +769,8 @@ pub async fn push(
         .to_string();
         let timestamp = store.now().timestamp();
         let answer = client
-            .post(url.clone())
+            .request(reqwest::Method::POST, &url)
+            .map_err(not_allowed)?
             .header("content-type", "application/json")
             .header("x-rapport-timestamp", timestamp.to_string())
             .header("x-rapport-signature", signature(&secret, timestamp, &body)?)
@@ -788,9 +778,11 @@ pub async fn push(
             .send()
             .await
             .map_err(|e| {
+                // The same words for a refused address, a closed port, a timeout or a TLS
+                // failure: the answer must not map the network. The cause goes to the log.
+                tracing::info!("snapshot push to {} failed: {}", url.host_str().unwrap_or(""), e.without_url());
                 webhook_failed(format!(
-                    "could not deliver batch {batch} of {batches}: {}; {delivered} members were delivered before",
-                    reason(e)
+                    "could not deliver batch {batch} of {batches}: the receiver could not be reached or did not answer; {delivered} members were delivered before"
                 ))
             })?;
         status = answer.status().as_u16();

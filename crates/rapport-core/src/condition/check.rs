@@ -27,11 +27,13 @@ pub(super) fn check(
         system: system_fields(),
         dates,
         relations: Vec::new(),
+        objects: Vec::new(),
     };
     let root = checker.node(&condition.root)?;
     Ok(CheckedCondition {
         root,
         relations: checker.relations,
+        objects: checker.objects,
     })
 }
 
@@ -148,6 +150,7 @@ struct Checker<'a> {
     system: Vec<FieldDef>,
     dates: &'a DateContext,
     relations: Vec<String>,
+    objects: Vec<String>,
 }
 
 impl Checker<'_> {
@@ -245,6 +248,9 @@ impl Checker<'_> {
         let relation = rel.api_name.clone();
         if !self.relations.contains(&relation) {
             self.relations.push(relation.clone());
+        }
+        if !self.objects.contains(&target.api_name) {
+            self.objects.push(target.api_name.clone());
         }
         Ok((
             Target::Related {

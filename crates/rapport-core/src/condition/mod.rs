@@ -293,6 +293,7 @@ impl DateContext {
 pub struct CheckedCondition {
     root: CNode,
     relations: Vec<String>,
+    objects: Vec<String>,
 }
 
 impl CheckedCondition {
@@ -317,6 +318,13 @@ impl CheckedCondition {
     /// duplicates (so callers can pre-fetch the related records).
     pub fn relation_fields(&self) -> Vec<String> {
         self.relations.clone()
+    }
+
+    /// The other objects whose fields the condition reads through relations (`company` for
+    /// `company.annual_revenue`), without duplicates. Whoever runs the condition must be
+    /// allowed to read each of them: its answer tells about their records.
+    pub fn related_objects(&self) -> &[String] {
+        &self.objects
     }
 }
 

@@ -1,11 +1,10 @@
 //! Administration routes: users and roles (admins), API tokens (your own; admins see and revoke
 //! all), and the audit log (admins). Token creation and revocation are audited.
 
-use crate::auth::{
-    audit, audit_denial, check_locale, check_password_strength, digest, hash_password, new_token,
-};
+use crate::auth::{audit, audit_denial, check_locale, current_session, digest, new_token};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Ctx};
+use crate::passwords::check_strength;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -15,16 +14,50 @@ use rapport_core::Role;
 use rapport_store::accounts::{ApiToken, User, UserChange};
 use rapport_store::audit::AuditEntry;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{json, Value};
 
 async fn admin_only(state: &AppState, ctx: &Ctx, what: &str) -> ApiResult<()> {
     audit_denial(state, ctx, what, ctx.require_admin()).await
 }
 
-/// Users of the workspace.
-#[utoipa::path(get, path = "/api/v1/users", tag = "admin", responses((status = 200, body = [User])))]
-pub async fn list_users(State(state): State<AppState>, ctx: Ctx) -> ApiResult<Json<Vec<User>>> {
-    Ok(Json(state.store.users(&ctx.principal.workspace_id).await?))
+/// A user as the user list shows them: the email only to administrators (and to the user).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ListedUser {
+    pub id: String,
+    pub name: String,
+    /// Only administrators see other users' emails.
+    pub email: Option<String>,
+    pub role_id: String,
+    pub locale: String,
+    pub active: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Users of the workspace (names for everyone, emails for administrators).
+#[utoipa::path(get, path = "/api/v1/users", tag = "admin", responses((status = 200, body = [ListedUser])))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> ApiResult<Json<Vec<ListedUser>>> {
+    let admin = ctx.principal.is_admin();
+    let users = state.store.users(&ctx.principal.workspace_id).await?;
+    Ok(Json(
+        users
+            .into_iter()
+            .map(|u| {
+                let email = (admin || u.id == ctx.principal.user_id).then_some(u.email);
+                ListedUser {
+                    id: u.id,
+                    name: u.name,
+                    email,
+                    role_id: u.role_id,
+                    locale: u.locale,
+                    active: u.active,
+                    created_at: u.created_at,
+                }
+            })
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -45,7 +78,7 @@ pub async fn create_user(
     ApiJson(body): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
     admin_only(&state, &ctx, "users").await?;
-    check_password_strength(&body.password)?;
+    check_strength(&body.password)?;
     let email = body.email.trim().to_lowercase();
     if !email.contains('@') || email.len() > 254 {
         return Err(ApiError::new(
@@ -54,10 +87,7 @@ pub async fn create_user(
             "not an email address",
         ));
     }
-    let password = body.password;
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(ApiError::internal)??;
+    let hash = state.passwords.hash(body.password).await?;
     let user = state
         .store
         .create_user(
@@ -96,6 +126,7 @@ pub struct UserUpdate {
 pub async fn update_user(
     State(state): State<AppState>,
     ctx: Ctx,
+    headers: axum::http::HeaderMap,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UserUpdate>,
 ) -> ApiResult<Json<User>> {
@@ -118,18 +149,28 @@ pub async fn update_user(
     }
     let password_hash = match body.password {
         Some(password) => {
-            check_password_strength(&password)?;
-            Some(
-                tokio::task::spawn_blocking(move || hash_password(&password))
-                    .await
-                    .map_err(ApiError::internal)??,
-            )
+            check_strength(&password)?;
+            Some(state.passwords.hash(password).await?)
         }
         None => None,
     };
+    let reset = password_hash.is_some();
+    // What changed, for the audit log: the fields sent, never the password itself.
+    let mut changed = serde_json::Map::new();
+    for (key, value) in [
+        ("name", body.name.clone().map(Value::from)),
+        ("role", body.role_id.clone().map(Value::from)),
+        ("locale", body.locale.clone().map(Value::from)),
+        ("active", body.active.map(Value::from)),
+        ("password_reset", reset.then_some(Value::Bool(true))),
+    ] {
+        if let Some(value) = value {
+            changed.insert(key.to_string(), value);
+        }
+    }
     let change = UserChange {
         name: body.name,
-        role_id: body.role_id.clone(),
+        role_id: body.role_id,
         locale: body.locale,
         active: body.active,
         password_hash,
@@ -138,6 +179,15 @@ pub async fn update_user(
         .store
         .update_user(&ctx.principal.workspace_id, &id, change)
         .await?;
+    if reset {
+        // A reset password ends the user's sessions: whoever knew the old one is logged out
+        // (an administrator resetting their own keeps the session they do it from).
+        let keep = (id == ctx.principal.user_id)
+            .then(|| current_session(&headers, &ctx))
+            .flatten();
+        let ended = state.store.end_sessions(&id, keep.as_deref()).await?;
+        changed.insert("sessions_ended".into(), Value::from(ended));
+    }
     state.principals.clear();
     audit(
         &state,
@@ -145,7 +195,7 @@ pub async fn update_user(
         "user.update",
         Some(id),
         "success",
-        json!({ "role": body.role_id, "active": body.active }),
+        Value::Object(changed),
     )
     .await?;
     Ok(Json(user))

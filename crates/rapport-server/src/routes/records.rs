@@ -13,6 +13,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
+use rapport_cdp::segments::snapshots::csv_cell as text_cell;
 use rapport_core::condition::{Condition, DateContext};
 use rapport_core::metadata::{FieldType, ObjectDef};
 use rapport_core::{Action, Record};
@@ -675,32 +676,33 @@ pub async fn related(
     Ok(Json(run_list(&state, &ctx, &related, req).await?))
 }
 
+/// One CSV cell of a value. Text — strings and the options of a multi-select, joined with
+/// `;` — goes through the formula guard (a leading `=`, `+`, `-`, `@`, tab or carriage return
+/// is neutralised with `'`, so a spreadsheet never runs it); every cell is quoted as needed.
 fn csv_cell(value: &Json_) -> String {
-    let text = match value {
+    let quoted = |text: String| {
+        if text.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", text.replace('"', "\"\""))
+        } else {
+            text
+        }
+    };
+    match value {
         Json_::Null => String::new(),
-        Json_::String(s) => s.clone(),
-        Json_::Object(map) if map.contains_key("amount") => format!(
+        Json_::String(s) => text_cell(s),
+        Json_::Array(items) => text_cell(
+            &items
+                .iter()
+                .filter_map(Json_::as_str)
+                .collect::<Vec<_>>()
+                .join(";"),
+        ),
+        Json_::Object(map) if map.contains_key("amount") => quoted(format!(
             "{} {}",
             map.get("amount").and_then(Json_::as_str).unwrap_or(""),
             map.get("currency").and_then(Json_::as_str).unwrap_or("")
-        ),
-        Json_::Array(items) => items
-            .iter()
-            .filter_map(Json_::as_str)
-            .collect::<Vec<_>>()
-            .join(";"),
-        other => other.to_string(),
-    };
-    // Cells starting with a formula character are neutralised (CSV injection).
-    let text = if text.starts_with(['=', '+', '-', '@']) && value.is_string() {
-        format!("'{text}")
-    } else {
-        text
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
+        )),
+        other => quoted(other.to_string()),
     }
 }
 

@@ -3,7 +3,7 @@
 //! a customer's memberships and tags, manual tags, and lineage. Reading follows the caller's
 //! permission to read contacts; defining segments is for administrators and audited.
 
-use crate::auth::audit;
+use crate::auth::{audit, audit_denial};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Ctx};
 use crate::routes::cdp::require_contact_read;
@@ -22,6 +22,7 @@ use rapport_cdp::segments::membership::{self, ChangePage, MemberPage, Membership
 use rapport_cdp::segments::snapshots::csv_cell;
 use rapport_cdp::segments::tags::{self, Tag};
 use rapport_cdp::segments::{self, Preview};
+use rapport_core::Action;
 use serde::Deserialize;
 use serde_json::{json, Value as Json_};
 use utoipa::{IntoParams, ToSchema};
@@ -160,6 +161,23 @@ pub async fn preview(
     ApiJson(req): ApiJson<PreviewRequest>,
 ) -> ApiResult<Json<Preview>> {
     require_contact_read(&ctx)?;
+    // The count and sample of a condition through `contact.company.*` tell about companies:
+    // the caller must be allowed to read every object the contact's field tests pass through.
+    let compiled =
+        definitions::compile(&state.store, &ctx.principal.workspace_id, &req.condition).await?;
+    let contact = ctx.schema.active_object("contact");
+    let unreadable = compiled.contact_relations.iter().find_map(|relation| {
+        contact
+            .and_then(|c| c.active_field(relation))
+            .and_then(|f| f.config.target.clone())
+            .filter(|object| !ctx.principal.can(object, Action::Read))
+    });
+    if let Some(object) = unreadable {
+        let denied: ApiResult<()> = Err(ApiError::forbidden(format!(
+            "your role may not read {object} records, which this condition reads"
+        )));
+        audit_denial(&state, &ctx, &object, denied).await?;
+    }
     Ok(Json(
         segments::preview(
             &state.store,

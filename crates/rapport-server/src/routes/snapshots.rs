@@ -260,6 +260,25 @@ pub async fn push_snapshot(
                 message,
             ))
         }
+        Err(rapport_cdp::CdpError::Invalid {
+            code: "url_not_allowed",
+            message,
+        }) => {
+            audit(
+                &state,
+                &ctx,
+                "cdp.snapshot.push",
+                Some(id),
+                "denied",
+                json!({"url": target, "error": "url_not_allowed"}),
+            )
+            .await?;
+            Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "url_not_allowed",
+                message,
+            ))
+        }
         Err(other) => Err(other.into()),
     }
 }

@@ -1,11 +1,12 @@
 //! Operational routes: health, Prometheus metrics, the OpenAPI document, global search, and
 //! the JSON 404 for unknown paths.
 
+use crate::auth::digest;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiQuery, Ctx};
 use crate::AppState;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use axum::Json;
 use rapport_store::records::SearchHit;
@@ -33,13 +34,30 @@ pub async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     ))
 }
 
-/// Prometheus metrics in the text exposition format.
-#[utoipa::path(get, path = "/metrics", tag = "system", responses((status = 200, content_type = "text/plain", body = String)))]
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
+/// Prometheus metrics in the text exposition format. Off unless the server has a metrics
+/// token (`RAPPORT_METRICS_TOKEN`); then scrapers send it as `Authorization: Bearer <token>`.
+#[utoipa::path(get, path = "/metrics", tag = "system", responses((status = 200, content_type = "text/plain", body = String),
+    (status = 401, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<impl IntoResponse> {
+    let Some(expected) = &state.config.metrics_token else {
+        return Err(ApiError::not_found("route"));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    // Digests are compared, so the comparison's time says nothing about the token.
+    if given.map(digest) != Some(digest(expected)) {
+        return Err(ApiError::unauthorized());
+    }
+    Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render() + &state.cdp.metrics.render() + &state.workers.render_metrics(),
-    )
+    ))
 }
 
 /// This API's OpenAPI 3 document.

@@ -195,9 +195,10 @@ async fn login_sessions_and_logout(b: Backend) {
 async fn failed_logins_are_throttled(b: Backend) {
     let s = TestServer::start(b).await;
     let (victim, _) = s.user_with_role("sales").await;
-    let anonymous = s.as_auth(Auth::None);
+    // The attacker guesses from 127.0.0.2; the victim logs in from 127.0.0.1.
+    let attacker = s.as_auth(Auth::None).on_address([127, 0, 0, 2].into());
     for attempt in 1..=10 {
-        let got = anonymous
+        let got = attacker
             .post(
                 "/api/v1/auth/login",
                 json!({"email": victim.email, "password": format!("guess {attempt}")}),
@@ -205,7 +206,7 @@ async fn failed_logins_are_throttled(b: Backend) {
             .await;
         assert_error(&got, 401, "invalid_credentials");
     }
-    let throttled = anonymous
+    let throttled = attacker
         .call(Method::POST, "/api/v1/auth/login")
         .json(&json!({"email": victim.email, "password": "guess 11"}))
         .send()
@@ -216,26 +217,35 @@ async fn failed_logins_are_throttled(b: Backend) {
         "too_many_attempts",
     );
     assert_eq!(throttled.header("retry-after").as_deref(), Some("900"));
-    // While throttled even the right password is refused…
-    let right = anonymous
-        .post(
-            "/api/v1/auth/login",
-            json!({"email": victim.email.to_uppercase(), "password": ADMIN_PASSWORD}),
-        )
+    // While throttled even the right password is refused from that client, whatever the case,
+    // whitespace or X-Forwarded-For it sends…
+    let right = attacker
+        .call(Method::POST, "/api/v1/auth/login")
+        .header("x-forwarded-for", "203.0.113.50")
+        .json(&json!({"email": format!(" {} ", victim.email.to_uppercase()), "password": ADMIN_PASSWORD}))
+        .send()
         .await;
-    assert_error(&right, 429, "too_many_attempts");
-    // …but other accounts are not affected.
+    assert_error(&(right.status, right.body), 429, "too_many_attempts");
+    // …but the account's owner, on another address, is not locked out,
+    let owner = s.login(&victim.email, ADMIN_PASSWORD).await;
+    assert_eq!(owner.get("/api/v1/auth/me").await.0, 200);
+    // and other accounts are not affected for anyone.
     let other = s.login(&s.admin.email, ADMIN_PASSWORD).await;
     assert_eq!(other.get("/api/v1/auth/me").await.0, 200);
-    // The failures are audited under the account's email.
+    // The failures are audited under the account's email, aggregated: one entry when the
+    // client started failing and one when it was locked out — not one per attempt.
     let (_, audit) = s.get("/api/v1/audit?action=login&limit=1000").await;
-    let failures = audit
+    let failures: Vec<&Value> = audit
         .as_array()
         .expect("audit")
         .iter()
         .filter(|e| e["target"] == victim.email.as_str() && e["outcome"] == "failure")
-        .count();
-    assert!(failures >= 10, "{audit}");
+        .collect();
+    assert_eq!(failures.len(), 2, "{audit}");
+    assert_eq!(failures[0]["details"]["failures"], 10, "{audit}");
+    assert_eq!(failures[0]["details"]["locked"], true, "{audit}");
+    assert_eq!(failures[1]["details"]["failures"], 1, "{audit}");
+    assert!(failures.iter().all(|e| e["ip"] == "127.0.0.2"), "{audit}");
 }
 
 async fn bearer_tokens(b: Backend) {
@@ -531,8 +541,21 @@ async fn roles_limit_what_users_do(b: Backend) {
         .iter()
         .any(|l| l["object"] == "contact"));
     assert!(company["values"]["name"] == "Viewer Co");
-    // Users are listed for everyone in the workspace; only admins change them.
-    assert_eq!(viewer.get("/api/v1/users").await.0, 200);
+    // Users are listed for everyone in the workspace, with emails for administrators only;
+    // only admins change them.
+    let (status, listed) = viewer.get("/api/v1/users").await;
+    assert_eq!(status, 200, "{listed}");
+    let listed = listed.as_array().expect("users");
+    assert!(listed
+        .iter()
+        .any(|u| u["id"] == s.admin.id.as_str() && u["email"].is_null()));
+    assert!(listed.iter().all(|u| u["name"].is_string()));
+    let (_, all) = s.get("/api/v1/users").await;
+    assert!(all
+        .as_array()
+        .expect("users")
+        .iter()
+        .all(|u| u["email"].as_str().is_some_and(|e| e.contains('@'))));
     let (_, roles) = s.get("/api/v1/roles").await;
     let ids: Vec<&str> = roles
         .as_array()

@@ -3,7 +3,7 @@
 //! registry with quarantine and replay, the identity graph (merges, the guard, unmerge),
 //! profile ↔ contact sync, the journey timeline and data health.
 
-use crate::harness::{Api, Auth, Backend, TestServer};
+use crate::harness::{Api, Auth, Backend, TestServer, METRICS_TOKEN};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::io::Write;
@@ -1070,7 +1070,7 @@ async fn health_reports_counts_delay_and_fill_rate(backend: Backend) {
     assert_eq!(fill("email"), Some(1.0));
     assert_eq!(fill("city"), Some(0.5));
     let metrics = server
-        .as_auth(Auth::None)
+        .as_auth(Auth::Header(format!("Bearer {METRICS_TOKEN}")))
         .call(Method::GET, "/metrics")
         .send()
         .await

@@ -5,6 +5,7 @@
 use rapport_core::{Clock, SystemClock};
 use rapport_server::{auth, AppState, ServerConfig};
 use rapport_store::accounts::{User, Workspace};
+use rapport_store::outbound::Outbound;
 use rapport_store::{Db, Store};
 use reqwest::header::HeaderMap;
 use reqwest::Method;
@@ -146,6 +147,8 @@ pub fn unique_email(prefix: &str) -> String {
 }
 
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+/// The `/metrics` token of servers started with `TestServer::start`.
+pub const METRICS_TOKEN: &str = "test-metrics-token";
 
 /// A running server over its own database.
 pub struct TestServer {
@@ -154,6 +157,7 @@ pub struct TestServer {
     pub workspace: Workspace,
     pub admin: User,
     pub config: ServerConfig,
+    outbound: Outbound,
     storage: Option<Storage>,
     node: Option<Node>,
 }
@@ -194,6 +198,12 @@ async fn spawn(store: Store, config: ServerConfig) -> Node {
     }
 }
 
+/// The outbound allow-list of test servers: the webhook receivers the tests start on
+/// 127.0.0.1, as an operator would allow an intranet host (`RAPPORT_OUTBOUND_ALLOW`).
+pub fn loopback_receivers() -> Outbound {
+    Outbound::allowing("127.0.0.1").expect("allow-list")
+}
+
 pub async fn hash(password: &str) -> String {
     let password = password.to_string();
     tokio::task::spawn_blocking(move || auth::hash_password(&password).expect("hash"))
@@ -203,11 +213,15 @@ pub async fn hash(password: &str) -> String {
 
 impl TestServer {
     pub async fn start(backend: Backend) -> TestServer {
-        Self::start_with(backend, ServerConfig::default()).await
+        let config = ServerConfig {
+            metrics_token: Some(METRICS_TOKEN.to_string()),
+            ..ServerConfig::default()
+        };
+        Self::start_with(backend, config).await
     }
 
     pub async fn start_with(backend: Backend, config: ServerConfig) -> TestServer {
-        Self::start_with_clock(backend, config, Arc::new(SystemClock)).await
+        Self::start_with_parts(backend, config, Arc::new(SystemClock), loopback_receivers()).await
     }
 
     /// A server whose store reads time from `clock` (a `ManualClock` stands still until told).
@@ -216,10 +230,29 @@ impl TestServer {
         config: ServerConfig,
         clock: Arc<dyn Clock>,
     ) -> TestServer {
+        Self::start_with_parts(backend, config, clock, loopback_receivers()).await
+    }
+
+    /// A server whose outbound calls follow `outbound` (the security suite uses the strict
+    /// default, as a real server has).
+    pub async fn start_with_outbound(
+        backend: Backend,
+        config: ServerConfig,
+        outbound: Outbound,
+    ) -> TestServer {
+        Self::start_with_parts(backend, config, Arc::new(SystemClock), outbound).await
+    }
+
+    async fn start_with_parts(
+        backend: Backend,
+        config: ServerConfig,
+        clock: Arc<dyn Clock>,
+        outbound: Outbound,
+    ) -> TestServer {
         let storage = Storage::create(backend).await;
         let db = storage.open().await;
         db.migrate().await.expect("migrate");
-        let store = Store::new(db, clock);
+        let store = Store::new(db, clock).with_outbound(outbound.clone());
         let workspace = store
             .create_workspace("Test", 480)
             .await
@@ -242,6 +275,7 @@ impl TestServer {
             workspace,
             admin,
             config,
+            outbound,
             storage: Some(storage),
             node: Some(node),
         }
@@ -254,7 +288,7 @@ impl TestServer {
         let storage = self.storage.as_ref().expect("storage");
         let db = storage.open().await;
         db.migrate().await.expect("migrate again");
-        let store = Store::new(db, Arc::new(SystemClock));
+        let store = Store::new(db, Arc::new(SystemClock)).with_outbound(self.outbound.clone());
         let node = spawn(store.clone(), self.config.clone()).await;
         self.api.base = node.base.clone();
         self.store = store;
@@ -381,6 +415,20 @@ impl Api {
         }
     }
 
+    /// The same identity on connections from another loopback address (`127.0.0.2`, …), so
+    /// the server sees another client.
+    pub fn on_address(&self, ip: std::net::IpAddr) -> Api {
+        Api {
+            base: self.base.clone(),
+            auth: self.auth.clone(),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .local_address(ip)
+                .build()
+                .expect("client"),
+        }
+    }
+
     pub fn call(&self, method: Method, path: &str) -> Call {
         let mut rb = self
             .client
@@ -388,7 +436,12 @@ impl Api {
         match &self.auth {
             Auth::None => {}
             Auth::Bearer(t) => rb = rb.bearer_auth(t),
-            Auth::Cookie(c) => rb = rb.header("cookie", format!("rapport_session={c}")),
+            // As the web app does: its requests say they are its own (see `csrf`).
+            Auth::Cookie(c) => {
+                rb = rb
+                    .header("cookie", format!("rapport_session={c}"))
+                    .header("x-requested-with", "XMLHttpRequest")
+            }
             Auth::Header(h) => rb = rb.header("authorization", h.clone()),
         }
         Call {

@@ -936,7 +936,15 @@ async fn a_deadlock_is_retried_and_counted_postgres() {
         profile_of(&server, "anonymous_id", "a1").await["id"],
         profile_of(&server, "user_id", "u1").await["id"]
     );
-    let metrics = server.call(Method::GET, "/metrics").send().await.text;
+    let metrics = server
+        .as_auth(crate::harness::Auth::Header(format!(
+            "Bearer {}",
+            crate::harness::METRICS_TOKEN
+        )))
+        .call(Method::GET, "/metrics")
+        .send()
+        .await
+        .text;
     let retried: u64 = metrics
         .lines()
         .find(|l| l.starts_with("rapport_cdp_commit_retries_total{reason=\"deadlock\"}"))

@@ -20,7 +20,7 @@ crate::both_backends!(
 );
 
 /// A source's tracking client.
-async fn tracker(server: &TestServer) -> Api {
+pub(crate) async fn tracker(server: &TestServer) -> Api {
     let (status, s) = server
         .post(
             "/api/v1/cdp/sources",
@@ -41,7 +41,7 @@ async fn register(server: &TestServer, name: &str) {
     assert_eq!(status, 200, "{body}");
 }
 
-async fn batch(tracker: &Api, events: Vec<Value>) {
+pub(crate) async fn batch(tracker: &Api, events: Vec<Value>) {
     for chunk in events.chunks(500) {
         let (status, body) = tracker.post("/v1/batch", json!({ "batch": chunk })).await;
         assert_eq!(status, 200, "{body}");
@@ -80,7 +80,7 @@ async fn profile_id(server: &TestServer, user_id: &str) -> String {
 }
 
 /// Creates a segment and waits until it is live; returns its id.
-async fn live_segment(server: &TestServer, name: &str, condition: Value) -> String {
+pub(crate) async fn live_segment(server: &TestServer, name: &str, condition: Value) -> String {
     let (status, segment) = server
         .post(
             "/api/v1/cdp/segments",
@@ -134,7 +134,7 @@ async fn wait_for_members(server: &TestServer, segment: &str, expected: &BTreeSe
     .await;
 }
 
-async fn take(server: &TestServer, segment: &str, name: &str) -> Value {
+pub(crate) async fn take(server: &TestServer, segment: &str, name: &str) -> Value {
     let (status, snapshot) = server
         .post(
             &format!("/api/v1/cdp/segments/{segment}/snapshots"),
@@ -478,7 +478,7 @@ async fn audited(server: &TestServer, action: &str) -> Vec<Value> {
 }
 
 /// What the test's webhook receiver got: headers and body of each request.
-type Received = Arc<Mutex<Vec<(HeaderMap, String)>>>;
+pub(crate) type Received = Arc<Mutex<Vec<(HeaderMap, String)>>>;
 
 async fn receive(State(received): State<Received>, headers: HeaderMap, body: String) -> StatusCode {
     received.lock().unwrap().push((headers, body));
@@ -491,7 +491,7 @@ async fn refuse(State(received): State<Received>, headers: HeaderMap, body: Stri
 }
 
 /// A webhook receiver on a loopback port: `/ok` answers 200, `/fail` 500.
-async fn receiver() -> (String, Received, tokio::task::JoinHandle<()>) {
+pub(crate) async fn receiver() -> (String, Received, tokio::task::JoinHandle<()>) {
     let received: Received = Arc::default();
     let app = axum::Router::new()
         .route("/ok", axum::routing::post(receive))

@@ -1,6 +1,6 @@
 //! Health, metrics, the OpenAPI document (served and committed), request ids.
 
-use crate::harness::{Auth, Backend, TestServer};
+use crate::harness::{assert_error, Auth, Backend, TestServer, METRICS_TOKEN};
 use reqwest::Method;
 use serde_json::Value;
 
@@ -42,7 +42,20 @@ async fn health_metrics_and_openapi(b: Backend) {
     // Some traffic, then the metrics.
     assert_eq!(s.get("/api/v1/objects/contact/records").await.0, 200);
     assert_eq!(s.get("/api/v1/objects/nope/records").await.0, 404);
-    let metrics = anonymous.call(Method::GET, "/metrics").send().await;
+    // Metrics need the scrape token; without it, or with a wrong one, they are refused.
+    assert_error(&anonymous.get("/metrics").await, 401, "unauthenticated");
+    assert_error(
+        &s.as_auth(Auth::Header("Bearer wrong-token".into()))
+            .get("/metrics")
+            .await,
+        401,
+        "unauthenticated",
+    );
+    let metrics = s
+        .as_auth(Auth::Header(format!("Bearer {METRICS_TOKEN}")))
+        .call(Method::GET, "/metrics")
+        .send()
+        .await;
     assert_eq!(metrics.status, 200);
     assert!(metrics
         .header("content-type")

@@ -186,6 +186,9 @@ impl Store {
         query: &AggregateQuery,
     ) -> Result<Vec<AggregateGroup>, StoreError> {
         let def = object_for(principal, schema, object, Action::Read)?;
+        if let Some(filter) = &query.filter {
+            super::check_condition_readable(principal, filter)?;
+        }
         if query.metrics.len() > MAX_METRICS {
             return Err(bad(
                 "invalid_metric",

@@ -237,6 +237,9 @@ impl Store {
         query: &ListQuery,
     ) -> Result<Page, StoreError> {
         let def = object_for(principal, schema, object, Action::Read)?;
+        if let Some(filter) = &query.filter {
+            super::check_condition_readable(principal, filter)?;
+        }
         let ws = &principal.workspace_id;
         let statement = list_statement(self.db.dialect(), ws, def, query)?;
         let mut rows = self

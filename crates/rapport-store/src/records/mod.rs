@@ -15,6 +15,7 @@ pub use write::{RecordInput, RecordUpdate, RepairedRecord, WriteCtx};
 use crate::db::Row;
 use crate::schema::placeholder;
 use crate::{table_name, Store, StoreError};
+use rapport_core::condition::CheckedCondition;
 use rapport_core::metadata::{ObjectDef, WorkspaceSchema};
 use rapport_core::names::{quote, SYSTEM_COLUMNS};
 use rapport_core::sql::{field_columns, value_from_columns, ColumnKind, SqlParam};
@@ -105,6 +106,25 @@ pub fn object_for<'a>(
         ));
     }
     Ok(def)
+}
+
+/// Refuses a condition that reads an object the principal may not read through a relation
+/// (`company.annual_revenue` for a role without companies): the records it selects, their
+/// count and their sums would tell that object's values bit by bit.
+pub fn check_condition_readable(
+    principal: &Principal,
+    condition: &CheckedCondition,
+) -> Result<(), StoreError> {
+    match condition
+        .related_objects()
+        .iter()
+        .find(|object| !principal.can(object, Action::Read))
+    {
+        Some(object) => Err(StoreError::forbidden(format!(
+            "your role may not read {object} records, which this condition reads"
+        ))),
+        None => Ok(()),
+    }
 }
 
 impl Store {

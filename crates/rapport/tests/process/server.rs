@@ -37,6 +37,11 @@ impl Server {
     /// Starts `rapport serve` on a free loopback port with `storage` flags and waits until
     /// `/healthz` answers 200.
     pub async fn start(storage: &[String], log: PathBuf) -> Server {
+        Server::start_with(storage, &[], log).await
+    }
+
+    /// `start` with more flags.
+    pub async fn start_with(storage: &[String], extra: &[&str], log: PathBuf) -> Server {
         let port = free_port();
         let out = File::create(&log).expect("create server log");
         let err = out.try_clone().expect("clone server log handle");
@@ -53,6 +58,7 @@ impl Server {
             .args(storage)
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(["--admin-password", ADMIN_PASSWORD])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err));
@@ -107,10 +113,28 @@ impl Server {
         );
     }
 
-    fn log_text(&self) -> String {
+    pub fn log_text(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(60)..].join("\n")
+    }
+}
+
+impl Server {
+    /// A line of the process's /proc status, in bytes (`VmHWM`: the peak resident set).
+    pub fn status_bytes(&self, key: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("read /proc status");
+        let line = status
+            .lines()
+            .find(|l| l.starts_with(&format!("{key}:")))
+            .unwrap_or_else(|| panic!("no {key} in /proc status"));
+        let kib: u64 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|n| n.parse().ok())
+            .expect("a number of kB");
+        kib * 1024
     }
 }
 
@@ -165,6 +189,7 @@ impl Admin {
             .client
             .post(format!("{}{path}", self.base))
             .header(reqwest::header::COOKIE, &self.cookie)
+            .header("x-requested-with", "rapport-process-test")
             .json(&body)
             .send()
             .await

@@ -16,6 +16,7 @@ import { PageError, PageLoading } from '../../app/PageState';
 import { cdpKeys, cdpPath, type HealthReport, type HealthWarning, type SourceHealth } from './api';
 import { OUTCOMES, bucketLabels, codeLabel, bucketMinutes, formatQuantile, seriesBuckets, sumBuckets } from './model';
 import { kindVisual } from './visuals';
+import { tooltipLines } from '../../app/chartTooltip';
 
 echarts.use([BarChart, LineChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
@@ -313,12 +314,13 @@ function TraitsChart({ report }: { report: HealthReport }) {
       axisPointer: { type: 'shadow' },
       formatter: (params: { dataIndex: number }[]) => {
         const row = rows[params[0]?.dataIndex ?? 0];
-        return row ? `${row.trait}<br/>${pct(row.fill_rate)} (${t('cdp.health.filled', { count: i18n.number(row.filled) })})` : '';
+        return row ? tooltipLines([row.trait, `${pct(row.fill_rate)} (${t('cdp.health.filled', { count: i18n.number(row.filled) })})`]) : '';
       },
     },
     grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
     xAxis: { type: 'value', max: 100, axisLabel: { formatter: (v: number) => i18n.percent(String(v)) } },
-    yAxis: { type: 'category', data: rows.map((r) => r.trait) },
+    // Long names are cut on the axis (the tooltip shows them whole), so the bars keep their room.
+    yAxis: { type: 'category', data: rows.map((r) => r.trait), axisLabel: { width: 160, overflow: 'truncate' } },
     series: [{ type: 'bar', name: t('cdp.health.fillRate'), data: rows.map((r) => Math.round(r.fill_rate * 1000) / 10), color: '#13a8a8', barMaxWidth: 20 }],
   };
   return <Chart option={option} empty={rows.length === 0} testId="chart-traits" />;

@@ -6,7 +6,7 @@ import { Button, Empty, Select, Space, Tag, Timeline, Tooltip, Typography } from
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useMemo, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
-import { api } from '../../api/client';
+import { api, apiPath } from '../../api/client';
 import { useObjects, useUsers } from '../../api/queries';
 import type { FieldDef, ObjectDef } from '../../api/types';
 import { useI18n, type MessageKey } from '../../i18n/I18nProvider';
@@ -32,7 +32,7 @@ export default function JourneyTimeline({ contactId, profileId }: JourneyTimelin
   const sources = useSources();
   const [sourceFilter, setSourceFilter] = useState<string[]>([]);
   const [typeFilter, setTypeFilter] = useState<string[]>([]);
-  const path = contactId ? cdpPath(`/contacts/${contactId}/journey`) : cdpPath(`/profiles/${profileId}/timeline`);
+  const path = contactId ? cdpPath(apiPath`/contacts/${contactId}/journey`) : cdpPath(apiPath`/profiles/${String(profileId)}/timeline`);
   const journey = useInfiniteQuery({
     queryKey: [...cdpKeys.journey, path, sourceFilter, typeFilter],
     initialPageParam: undefined as string | undefined,

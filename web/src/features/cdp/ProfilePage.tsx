@@ -5,7 +5,7 @@ import { App, Button, Card, Col, Descriptions, Empty, Row, Space, Table, Tag, Ty
 import { RollbackOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
-import { api } from '../../api/client';
+import { api, apiPath } from '../../api/client';
 import { useI18n } from '../../i18n/I18nProvider';
 import { PageError, PageLoading, errorMessage } from '../../app/PageState';
 import JourneyTimeline from './JourneyTimeline';
@@ -20,7 +20,7 @@ export default function ProfilePage() {
   const { isAdmin } = useCdpAccess();
   const invalidate = useInvalidateCdp();
   const identifierLabel = useIdentifierLabel();
-  const profile = useQuery({ queryKey: cdpKeys.profile(id), queryFn: () => api.get<Profile>(cdpPath(`/profiles/${id}`)) });
+  const profile = useQuery({ queryKey: cdpKeys.profile(id), queryFn: () => api.get<Profile>(cdpPath(apiPath`/profiles/${id}`)) });
   const settings = useQuery({ queryKey: cdpKeys.settings, enabled: isAdmin, queryFn: () => api.get<CdpSettings>(cdpPath('/settings')) });
 
   if (profile.isLoading) return <PageLoading />;
@@ -38,7 +38,7 @@ export default function ProfilePage() {
       cancelText: t('common.cancel'),
       onOk: async () => {
         try {
-          await api.post<Merge>(cdpPath(`/merges/${merge.id}/undo`));
+          await api.post<Merge>(cdpPath(apiPath`/merges/${merge.id}/undo`));
           message.success(t('cdp.profiles.undone'));
           await invalidate();
         } catch (error) {

@@ -6,7 +6,7 @@
 import { Alert, App, Button, Form, Input, InputNumber, Modal, Radio, Select, Space, Table, Tabs, Tag, Tooltip, Typography } from 'antd';
 import { EditOutlined, KeyOutlined, PlusOutlined, SyncOutlined } from '@ant-design/icons';
 import { useState } from 'react';
-import { api, ApiError } from '../../api/client';
+import { api, ApiError, apiPath } from '../../api/client';
 import { useI18n } from '../../i18n/I18nProvider';
 import { PageError, errorMessage } from '../../app/PageState';
 import { SOURCE_KINDS, cdpPath, useInvalidateCdp, useSources, type Source, type SourceInput } from './api';
@@ -31,7 +31,7 @@ export default function SourcesPage() {
       cancelText: t('common.cancel'),
       onOk: async () => {
         try {
-          const updated = await api.post<Source>(cdpPath(`/sources/${encodeURIComponent(source.id)}/rotate-key`));
+          const updated = await api.post<Source>(cdpPath(apiPath`/sources/${source.id}/rotate-key`));
           message.success(t('cdp.sources.rotated'));
           await invalidate();
           setShowing(updated);
@@ -43,7 +43,7 @@ export default function SourcesPage() {
 
   const setArchived = async (source: Source, archived: boolean) => {
     try {
-      await api.patch<Source>(cdpPath(`/sources/${source.id}`), { archived } satisfies SourceInput);
+      await api.patch<Source>(cdpPath(apiPath`/sources/${source.id}`), { archived } satisfies SourceInput);
       message.success(t(archived ? 'cdp.sources.archived' : 'cdp.sources.restored'));
       await invalidate();
     } catch (error) {
@@ -201,7 +201,7 @@ function SourceModal({ source, onClose, onCreated }: { source: Source | null; on
     setFailure(null);
     try {
       if (source) {
-        await api.patch<Source>(cdpPath(`/sources/${source.id}`), body);
+        await api.patch<Source>(cdpPath(apiPath`/sources/${source.id}`), body);
         message.success(t('common.saved'));
         await invalidate();
         onClose();
@@ -295,7 +295,7 @@ function SnippetModal({ source, onClose }: { source: Source; onClose: () => void
       cancelText: t('common.cancel'),
       onOk: async () => {
         try {
-          const updated = await api.post<Source>(cdpPath(`/sources/${encodeURIComponent(source.id)}/rotate-verification-secret`));
+          const updated = await api.post<Source>(cdpPath(apiPath`/sources/${source.id}/rotate-verification-secret`));
           setSecret(updated.verification_secret ?? null);
           message.success(t('cdp.sources.secretRotated'));
           await invalidate();

@@ -8,12 +8,13 @@ import { GridComponent, TooltipComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
 import { useQueries, useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import { api } from '../../api/client';
+import { api, apiPath } from '../../api/client';
 import { useObjects } from '../../api/queries';
 import type { AggregateResult, Money } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
 import { objectIcon } from '../../app/objectIcons';
 import { PageLoading } from '../../app/PageState';
+import { tooltipLines } from '../../app/chartTooltip';
 
 echarts.use([BarChart, GridComponent, TooltipComponent, CanvasRenderer]);
 
@@ -36,7 +37,7 @@ export default function DashboardPage() {
   const counts = useQueries({
     queries: shown.map((o) => ({
       queryKey: ['aggregate', o.api_name, 'count'],
-      queryFn: () => api.post<AggregateResult>(`/api/v1/objects/${o.api_name}/records/aggregate`, {}),
+      queryFn: () => api.post<AggregateResult>(apiPath`/api/v1/objects/${o.api_name}/records/aggregate`, {}),
     })),
   });
   if (objects.isLoading) return <PageLoading />;
@@ -53,11 +54,11 @@ export default function DashboardPage() {
       trigger: 'axis',
       formatter: (params: { dataIndex: number }[]) => {
         const g = groups[params[0]?.dataIndex ?? 0];
-        return g ? `${g.label}<br/>${t('dashboard.deals')}: ${i18n.number(g.count)}<br/>${t('dashboard.amount')}: ${i18n.money(g.amount, g.currency)}` : '';
+        return g ? tooltipLines([g.label, `${t('dashboard.deals')}: ${i18n.number(g.count)}`, `${t('dashboard.amount')}: ${i18n.money(g.amount, g.currency)}`]) : '';
       },
     },
     grid: { left: 8, right: 16, top: 24, bottom: 8, containLabel: true },
-    xAxis: { type: 'category', data: groups.map((g) => g.label) },
+    xAxis: { type: 'category', data: groups.map((g) => g.label), axisLabel: { width: 120, overflow: 'truncate' } },
     yAxis: [{ type: 'value', axisLabel: { formatter: (v: number) => i18n.moneyCompact(String(v), groups[0]?.currency ?? 'CNY') } }],
     series: [
       {
@@ -76,7 +77,9 @@ export default function DashboardPage() {
         <Col xs={24} xl={14}>
           <Card title={t('dashboard.pipeline')}>
             {groups.some((g) => g.count > 0) ? (
-              <ReactEChartsCore echarts={echarts} option={chart} style={{ height: 320 }} notMerge lazyUpdate />
+              <div data-testid="dashboard-pipeline">
+                <ReactEChartsCore echarts={echarts} option={chart} style={{ height: 320 }} notMerge lazyUpdate />
+              </div>
             ) : (
               <Empty description={t('dashboard.noDeals')} />
             )}

@@ -12,7 +12,7 @@ import {
 import { useMemo, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useInfiniteQuery, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
-import { api } from '../../api/client';
+import { api, apiPath } from '../../api/client';
 import { keys, useInvalidateRecords, useObject, useUsers } from '../../api/queries';
 import type { AggregateResult, FieldDef, Money, ObjectDef, RecordBody, RecordList, SelectOption, User } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
@@ -64,7 +64,7 @@ function Board({ object }: { object: ObjectDef }) {
     queryKey: totalsKey,
     enabled: Boolean(field),
     queryFn: () =>
-      api.post<AggregateResult>(`/api/v1/objects/${object.api_name}/records/aggregate`, {
+      api.post<AggregateResult>(apiPath`/api/v1/objects/${object.api_name}/records/aggregate`, {
         group_by: groupBy,
         metrics: money ? [{ op: 'sum', field: money.api_name }] : [],
       }),
@@ -105,7 +105,7 @@ function Board({ object }: { object: ObjectDef }) {
       result && moveInTotals(result, from === NONE ? null : from, newValue, amount),
     );
     try {
-      await api.patch(`/api/v1/objects/${object.api_name}/records/${record.id}`, {
+      await api.patch(apiPath`/api/v1/objects/${object.api_name}/records/${record.id}`, {
         values: { [groupBy]: newValue },
         version: record.version,
       });
@@ -199,7 +199,7 @@ function KanbanColumn({ value, title, color, count, total, queryKey, object, gro
   const cards = useInfiniteQuery({
     queryKey,
     queryFn: ({ pageParam, signal }) =>
-      api.get<RecordList>(`/api/v1/objects/${object.api_name}/records`, {
+      api.get<RecordList>(apiPath`/api/v1/objects/${object.api_name}/records`, {
         filter: JSON.stringify(columnFilter(groupBy, value)),
         sort: '-updated_at',
         limit: COLUMN_LIMIT,

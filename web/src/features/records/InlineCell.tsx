@@ -4,7 +4,7 @@
 import { App, Button, Space } from 'antd';
 import { CheckOutlined, CloseOutlined, EditOutlined } from '@ant-design/icons';
 import { useState, type KeyboardEvent } from 'react';
-import { api, ApiError } from '../../api/client';
+import { api, ApiError, apiPath } from '../../api/client';
 import { useInvalidateRecords } from '../../api/queries';
 import type { FieldDef, RecordBody, User } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
@@ -38,7 +38,7 @@ export function InlineCell({ object, field, record, users }: Props) {
   const save = async () => {
     setBusy(true);
     try {
-      await api.patch(`/api/v1/objects/${object}/records/${record.id}`, {
+      await api.patch(apiPath`/api/v1/objects/${object}/records/${record.id}`, {
         values: { [field.api_name]: draft === '' ? null : draft },
         version: record.version,
       });

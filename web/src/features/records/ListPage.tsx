@@ -11,7 +11,7 @@ import {
 import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, requestBlob } from '../../api/client';
+import { api, requestBlob, apiPath } from '../../api/client';
 import { keys, useInvalidateRecords, useObject, useUsers, viewsQuery } from '../../api/queries';
 import type { FieldDef, ObjectDef, RecordBody, SavedView } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
@@ -140,7 +140,7 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
 
   const exportCsv = async () => {
     try {
-      const blob = await requestBlob('POST', `/api/v1/objects/${object.api_name}/records/export`, {
+      const blob = await requestBlob('POST', apiPath`/api/v1/objects/${object.api_name}/records/export`, {
         body: { filter: condition, sort: state.sort, fields: state.columns.filter((c) => !isSystemColumn(c)) },
       });
       const href = URL.createObjectURL(blob);
@@ -163,7 +163,7 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
       cancelText: t('common.cancel'),
       onOk: async () => {
         try {
-          await Promise.all(selected.map((id) => api.delete(`/api/v1/objects/${object.api_name}/records/${id}`)));
+          await Promise.all(selected.map((id) => api.delete(apiPath`/api/v1/objects/${object.api_name}/records/${id}`)));
           message.success(t('list.bulkDeleted', { count: selected.length }));
           setSelected([]);
           await invalidate(object.api_name);
@@ -180,7 +180,7 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
       okText: t('common.delete'),
       cancelText: t('common.cancel'),
       onOk: async () => {
-        await api.delete(`/api/v1/objects/${object.api_name}/views/${view.id}`);
+        await api.delete(apiPath`/api/v1/objects/${object.api_name}/views/${view.id}`);
         message.success(t('views.deleted'));
         setParams({});
         await client.invalidateQueries({ queryKey: keys.views(object.api_name) });
@@ -408,8 +408,8 @@ function SaveViewModal({
       const body = viewInputOf(state, values.name, values.shared, 'list');
       const view =
         current && !asNew
-          ? await api.put<SavedView>(`/api/v1/objects/${object.api_name}/views/${current.id}`, body)
-          : await api.post<SavedView>(`/api/v1/objects/${object.api_name}/views`, body);
+          ? await api.put<SavedView>(apiPath`/api/v1/objects/${object.api_name}/views/${current.id}`, body)
+          : await api.post<SavedView>(apiPath`/api/v1/objects/${object.api_name}/views`, body);
       await client.invalidateQueries({ queryKey: keys.views(object.api_name) });
       message.success(t('views.saved'));
       onSaved(view);
@@ -459,7 +459,7 @@ function BulkEditModal({ object, ids, open, onClose, onDone }: { object: ObjectD
     if (!field) return;
     setBusy(true);
     try {
-      await api.post(`/api/v1/objects/${object.api_name}/records/batch/update`, {
+      await api.post(apiPath`/api/v1/objects/${object.api_name}/records/batch/update`, {
         records: ids.map((id) => ({ id, values: { [field.api_name]: value === '' ? null : value } })),
       });
       message.success(t('list.bulkEdited', { count: ids.length }));

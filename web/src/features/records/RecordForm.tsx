@@ -3,7 +3,7 @@
 // and the server's validation errors shown on the fields they concern.
 import { App, Button, Col, Drawer, Form, Row, Space, Typography } from 'antd';
 import { useEffect, useState } from 'react';
-import { api, ApiError } from '../../api/client';
+import { api, ApiError, apiPath } from '../../api/client';
 import { useInvalidateRecords } from '../../api/queries';
 import type { FieldDef, ObjectDef, RecordBody } from '../../api/types';
 import { useI18n, type MessageKey } from '../../i18n/I18nProvider';
@@ -82,14 +82,14 @@ export function RecordForm({ object, open, onClose, record, initialValues, onSav
           const after = empty(value) ? null : value;
           if (JSON.stringify(empty(before) ? null : before) !== JSON.stringify(after)) changed[key] = after;
         }
-        saved = await api.patch<RecordBody>(`/api/v1/objects/${object.api_name}/records/${record.id}`, {
+        saved = await api.patch<RecordBody>(apiPath`/api/v1/objects/${object.api_name}/records/${record.id}`, {
           values: changed,
           version: record.version,
         });
         message.success(t('record.updated'));
       } else {
         const clean = Object.fromEntries(Object.entries(values).filter(([, v]) => !empty(v)));
-        saved = await api.post<RecordBody>(`/api/v1/objects/${object.api_name}/records`, { values: clean });
+        saved = await api.post<RecordBody>(apiPath`/api/v1/objects/${object.api_name}/records`, { values: clean });
         message.success(t('record.created', { object: label(object.label) }));
       }
       await invalidate(object.api_name);

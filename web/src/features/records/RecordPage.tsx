@@ -10,7 +10,7 @@ import {
 import { lazy, Suspense, useState, type ReactElement } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
-import { api } from '../../api/client';
+import { api, apiPath } from '../../api/client';
 import { keys, useInvalidateRecords, useObject, useUsers } from '../../api/queries';
 import type { FieldDef, HistoryEntry, ObjectDef, RecordBody, RecordList, RelatedList, User } from '../../api/types';
 import { useI18n, type I18n, type MessageKey } from '../../i18n/I18nProvider';
@@ -45,14 +45,14 @@ function RecordView({ object, objects, id }: { object: ObjectDef; objects: Objec
   const invalidate = useInvalidateRecords();
   const [editOpen, setEditOpen] = useState(false);
   const [logging, setLogging] = useState<{ object: ObjectDef; values: Record<string, unknown>; title: string } | null>(null);
-  const base = `/api/v1/objects/${object.api_name}/records/${id}`;
+  const base = apiPath`/api/v1/objects/${object.api_name}/records/${id}`;
   const record = useQuery({
     queryKey: keys.record(object.api_name, id),
     queryFn: () => api.get<RecordBody>(base, { expand: relationFields(object).join(',') || undefined }),
   });
   const related = useQuery({
     queryKey: ['related', object.api_name],
-    queryFn: () => api.get<RelatedList[]>(`/api/v1/objects/${object.api_name}/related`),
+    queryFn: () => api.get<RelatedList[]>(apiPath`/api/v1/objects/${object.api_name}/related`),
     staleTime: 60_000,
   });
 

@@ -7,7 +7,7 @@ import { ArrowLeftOutlined, UndoOutlined } from '@ant-design/icons';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { api } from '../../api/client';
+import { api, apiPath } from '../../api/client';
 import { keys, useInvalidateRecords, useObject, useUsers } from '../../api/queries';
 import type { ObjectDef, RecordBody, RecordList } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
@@ -33,7 +33,7 @@ function RecycleBin({ object }: { object: ObjectDef }) {
   const deleted = useInfiniteQuery({
     queryKey: [...keys.records(object.api_name), 'deleted'],
     queryFn: ({ pageParam, signal }) =>
-      api.get<RecordList>(`/api/v1/objects/${object.api_name}/records`, {
+      api.get<RecordList>(apiPath`/api/v1/objects/${object.api_name}/records`, {
         deleted: true,
         sort: '-updated_at',
         limit: PAGE_SIZE,
@@ -49,7 +49,7 @@ function RecycleBin({ object }: { object: ObjectDef }) {
   const restore = async (ids: string[]) => {
     setRestoring(ids);
     try {
-      await Promise.all(ids.map((id) => api.post(`/api/v1/objects/${object.api_name}/records/${id}/restore`)));
+      await Promise.all(ids.map((id) => api.post(apiPath`/api/v1/objects/${object.api_name}/records/${id}/restore`)));
       const only = ids.length === 1 ? records.find((r) => r.id === ids[0]) : undefined;
       message.success(only ? t('bin.restored', { name: only.name ?? only.id.slice(0, 8) }) : t('bin.restoredMany', { count: ids.length }));
       setSelected((s) => s.filter((id) => !ids.includes(id)));

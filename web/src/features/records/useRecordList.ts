@@ -3,7 +3,7 @@
 // Keeps showing the previous page while the next one loads. The query options are shared with
 // app/preload.ts, which asks for the first page before React renders.
 import { keepPreviousData, queryOptions, useQuery } from '@tanstack/react-query';
-import { api } from '../../api/client';
+import { api, apiPath } from '../../api/client';
 import { keys } from '../../api/queries';
 import type { ObjectDef, RecordList } from '../../api/types';
 import type { Condition } from './filter/conditionModel';
@@ -20,7 +20,7 @@ export function listPageQuery(object: ObjectDef, filter: Condition | null, sort:
   return queryOptions({
     queryKey: [...keys.records(object.api_name), 'page', { filter, sort, expand, cursor }],
     queryFn: ({ signal }) =>
-      api.get<RecordList>(`/api/v1/objects/${object.api_name}/records`, {
+      api.get<RecordList>(apiPath`/api/v1/objects/${object.api_name}/records`, {
         filter: filter ? JSON.stringify(filter) : undefined,
         sort: sort.join(',') || undefined,
         limit: PAGE_SIZE,
@@ -36,7 +36,7 @@ export function listTotalQuery(object: ObjectDef, filter: Condition | null) {
   return queryOptions({
     queryKey: [...keys.records(object.api_name), 'total', { filter }],
     queryFn: ({ signal }) =>
-      api.get<RecordList>(`/api/v1/objects/${object.api_name}/records`, {
+      api.get<RecordList>(apiPath`/api/v1/objects/${object.api_name}/records`, {
         filter: filter ? JSON.stringify(filter) : undefined,
         limit: 1,
         total: true,

@@ -7,7 +7,7 @@ import { ApartmentOutlined, PlusOutlined, TagsOutlined } from '@ant-design/icons
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { api } from '../../api/client';
+import { api, apiPath } from '../../api/client';
 import { useI18n } from '../../i18n/I18nProvider';
 import { PageError, errorMessage } from '../../app/PageState';
 import { cdpPath } from '../cdp/api';
@@ -26,18 +26,18 @@ export default function ContactSegmentsPanel({ contactId }: { contactId: string 
   const profile = useQuery({
     queryKey: ['segments', 'contact-profile', contactId],
     // The journey's first page names the contact's customer profile.
-    queryFn: () => api.get<{ profile_id?: string | null }>(cdpPath(`/contacts/${contactId}/journey`), { limit: 1 }),
+    queryFn: () => api.get<{ profile_id?: string | null }>(cdpPath(apiPath`/contacts/${contactId}/journey`), { limit: 1 }),
     staleTime: 60_000,
   });
   const profileId = profile.data?.profile_id ?? null;
   const tags = useQuery({
     queryKey: segmentKeys.contactTags(contactId),
-    queryFn: () => api.get<CustomerTag[]>(cdpPath(`/contacts/${contactId}/tags`)),
+    queryFn: () => api.get<CustomerTag[]>(cdpPath(apiPath`/contacts/${contactId}/tags`)),
   });
   const memberships = useQuery({
     queryKey: segmentKeys.memberships(profileId ?? ''),
     enabled: Boolean(profileId),
-    queryFn: () => api.get<Membership[]>(cdpPath(`/profiles/${profileId}/segments`)),
+    queryFn: () => api.get<Membership[]>(cdpPath(apiPath`/profiles/${String(profileId)}/segments`)),
   });
 
   const refresh = () => client.invalidateQueries({ queryKey: segmentKeys.contactTags(contactId) });
@@ -46,7 +46,7 @@ export default function ContactSegmentsPanel({ contactId }: { contactId: string 
     if (!tag) return;
     setBusy(true);
     try {
-      await api.post(cdpPath(`/contacts/${contactId}/tags`), { tag });
+      await api.post(cdpPath(apiPath`/contacts/${contactId}/tags`), { tag });
       setDraft('');
       await refresh();
     } catch (error) {
@@ -57,7 +57,7 @@ export default function ContactSegmentsPanel({ contactId }: { contactId: string 
   };
   const remove = async (tag: string) => {
     try {
-      await api.delete(cdpPath(`/contacts/${contactId}/tags/${encodeURIComponent(tag)}`));
+      await api.delete(cdpPath(apiPath`/contacts/${contactId}/tags/${tag}`));
       await refresh();
     } catch (error) {
       message.error(errorMessage(i18n, error));

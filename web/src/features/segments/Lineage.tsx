@@ -5,7 +5,7 @@ import { Empty, Space, Tag, Tooltip, Typography } from 'antd';
 import { CheckCircleTwoTone, CloseCircleTwoTone } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
 import { Fragment } from 'react';
-import { api } from '../../api/client';
+import { api, apiPath } from '../../api/client';
 import { useI18n } from '../../i18n/I18nProvider';
 import { PageError, PageLoading } from '../../app/PageState';
 import { cdpPath } from '../cdp/api';
@@ -20,7 +20,7 @@ export function Lineage({ profileId, segmentId }: { profileId: string; segmentId
   const fieldLabel = useContactFieldLabel();
   const lineage = useQuery({
     queryKey: segmentKeys.lineage(profileId, segmentId),
-    queryFn: () => api.get<LineageData>(cdpPath(`/profiles/${profileId}/lineage/${segmentId}`)),
+    queryFn: () => api.get<LineageData>(cdpPath(apiPath`/profiles/${profileId}/lineage/${segmentId}`)),
   });
   if (lineage.isLoading) return <PageLoading />;
   if (lineage.error || !lineage.data) return <PageError error={lineage.error} onRetry={() => lineage.refetch()} />;

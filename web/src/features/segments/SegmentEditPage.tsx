@@ -7,7 +7,7 @@ import { SaveOutlined } from '@ant-design/icons';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { api, ApiError, request } from '../../api/client';
+import { api, ApiError, request, apiPath } from '../../api/client';
 import { useObjects } from '../../api/queries';
 import { useI18n, type I18n } from '../../i18n/I18nProvider';
 import { PageError, PageLoading, errorMessage } from '../../app/PageState';
@@ -50,7 +50,7 @@ export default function SegmentEditPage() {
   const segment = useQuery({
     queryKey: segmentKeys.one(id ?? ''),
     enabled: Boolean(id) && isAdmin,
-    queryFn: () => api.get<Segment>(segmentPath(`/${id}`)),
+    queryFn: () => api.get<Segment>(segmentPath(apiPath`/${String(id)}`)),
   });
   if (!isAdmin) return <Result status="403" title="403" subTitle={t('cdp.adminOnly')} />;
   if (id && segment.isLoading) return <PageLoading />;
@@ -147,7 +147,7 @@ function Editor({ segment }: { segment?: Segment }) {
         if (tag !== (segment.tag ?? '')) patch.tag = tag;
         const before = initial.unreadable ? segment.condition : toCondition(fromCondition(segment.condition)).condition;
         if (JSON.stringify(before) !== key) patch.condition = built.condition as Record<string, unknown>;
-        saved = await api.patch<Segment>(segmentPath(`/${segment.id}`), patch);
+        saved = await api.patch<Segment>(segmentPath(apiPath`/${segment.id}`), patch);
       } else {
         const input: SegmentInput = { name, description, condition: built.condition as Record<string, unknown> };
         if (tag) input.tag = tag;

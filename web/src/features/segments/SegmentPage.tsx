@@ -6,7 +6,7 @@ import { DeleteOutlined, DownloadOutlined, EditOutlined, SyncOutlined } from '@a
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { api } from '../../api/client';
+import { api, apiPath } from '../../api/client';
 import { useI18n } from '../../i18n/I18nProvider';
 import { PageError, PageLoading, errorMessage } from '../../app/PageState';
 import { useCdpAccess } from '../cdp/api';
@@ -31,7 +31,7 @@ export default function SegmentPage() {
   const invalidate = useInvalidateSegments();
   const fieldLabel = useContactFieldLabel();
   // Membership moves as events arrive: the counts refresh on their own.
-  const segment = useQuery({ queryKey: segmentKeys.one(id), queryFn: () => api.get<Segment>(segmentPath(`/${id}`)), refetchInterval: 15_000 });
+  const segment = useQuery({ queryKey: segmentKeys.one(id), queryFn: () => api.get<Segment>(segmentPath(apiPath`/${id}`)), refetchInterval: 15_000 });
   const [evaluating, setEvaluating] = useState(false);
   const [evaluation, setEvaluation] = useState<Evaluation | null>(null);
 
@@ -43,7 +43,7 @@ export default function SegmentPage() {
   const evaluate = async () => {
     setEvaluating(true);
     try {
-      const result = await api.post<Evaluation>(segmentPath(`/${id}/evaluate`));
+      const result = await api.post<Evaluation>(segmentPath(apiPath`/${id}/evaluate`));
       setEvaluation(result);
       await invalidate();
     } catch (error) {
@@ -62,7 +62,7 @@ export default function SegmentPage() {
       cancelText: t('common.cancel'),
       onOk: async () => {
         try {
-          await api.delete(segmentPath(`/${id}`));
+          await api.delete(segmentPath(apiPath`/${id}`));
           message.success(t('segments.archived'));
           await invalidate();
           navigate('/cdp/segments');
@@ -93,7 +93,7 @@ export default function SegmentPage() {
                 {t('segments.evaluate')}
               </Button>
             )}
-            <Button icon={<DownloadOutlined />} href={segmentPath(`/${id}/members.csv`)} download data-testid="segment-csv">
+            <Button icon={<DownloadOutlined />} href={segmentPath(apiPath`/${id}/members.csv`)} download data-testid="segment-csv">
               {t('segments.downloadCsv')}
             </Button>
             {isAdmin && !archived && (
@@ -158,7 +158,7 @@ function MembersTable({ id }: { id: string }) {
   const members = useInfiniteQuery({
     queryKey: segmentKeys.members(id),
     initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam, signal }) => api.get<MemberPage>(segmentPath(`/${id}/members`), { limit: PAGE_SIZE, cursor: pageParam }, signal),
+    queryFn: ({ pageParam, signal }) => api.get<MemberPage>(segmentPath(apiPath`/${id}/members`), { limit: PAGE_SIZE, cursor: pageParam }, signal),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
   const rows = members.data?.pages.flatMap((p) => p.items) ?? [];
@@ -193,7 +193,7 @@ function ChangesTable({ id }: { id: string }) {
   const changes = useInfiniteQuery({
     queryKey: segmentKeys.changes(id),
     initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam, signal }) => api.get<ChangePage>(segmentPath(`/${id}/changes`), { limit: PAGE_SIZE, cursor: pageParam }, signal),
+    queryFn: ({ pageParam, signal }) => api.get<ChangePage>(segmentPath(apiPath`/${id}/changes`), { limit: PAGE_SIZE, cursor: pageParam }, signal),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
   const rows = changes.data?.pages.flatMap((p) => p.items) ?? [];
@@ -244,7 +244,7 @@ function VersionsTable({ id }: { id: string }) {
   const i18n = useI18n();
   const { t } = i18n;
   const fieldLabel = useContactFieldLabel();
-  const versions = useQuery({ queryKey: segmentKeys.versions(id), queryFn: () => api.get<Version[]>(segmentPath(`/${id}/versions`)) });
+  const versions = useQuery({ queryKey: segmentKeys.versions(id), queryFn: () => api.get<Version[]>(segmentPath(apiPath`/${id}/versions`)) });
   if (versions.error) return <PageError error={versions.error} onRetry={() => versions.refetch()} />;
   return (
     <Table<Version>

@@ -5,7 +5,7 @@ import { Alert, App, Button, Col, Form, Input, Modal, Row, Select, Space, Statis
 import { CameraOutlined, DiffOutlined, DownloadOutlined, SendOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api } from '../../api/client';
+import { api, apiPath } from '../../api/client';
 import { useI18n } from '../../i18n/I18nProvider';
 import { PageError, errorMessage } from '../../app/PageState';
 import { useCdpAccess } from '../cdp/api';
@@ -24,14 +24,14 @@ export function SnapshotsPanel({ segment }: { segment: Segment }) {
   const [compare, setCompare] = useState<{ from?: string; to?: string }>({});
   const snapshots = useQuery({
     queryKey: segmentKeys.snapshots(segment.id),
-    queryFn: () => api.get<Snapshot[]>(segmentPath(`/${segment.id}/snapshots`)),
+    queryFn: () => api.get<Snapshot[]>(segmentPath(apiPath`/${segment.id}/snapshots`)),
   });
   const list = [...(snapshots.data ?? [])].sort((a, b) => b.taken_at.localeCompare(a.taken_at));
 
   const take = async ({ name }: { name: string }) => {
     setTaking(true);
     try {
-      const snapshot = await api.post<Snapshot>(segmentPath(`/${segment.id}/snapshots`), { name: name.trim() });
+      const snapshot = await api.post<Snapshot>(segmentPath(apiPath`/${segment.id}/snapshots`), { name: name.trim() });
       message.success(t('segments.snapshots.taken', { name: snapshot.name, count: i18n.number(snapshot.member_count) }));
       form.resetFields();
       await invalidate();
@@ -85,7 +85,7 @@ export function SnapshotsPanel({ segment }: { segment: Segment }) {
               title: t('common.actions'),
               render: (_, s) => (
                 <Space>
-                  <Button size="small" icon={<DownloadOutlined />} href={snapshotPath(`/${s.id}/members.csv`)} download data-testid="snapshot-csv">
+                  <Button size="small" icon={<DownloadOutlined />} href={snapshotPath(apiPath`/${s.id}/members.csv`)} download data-testid="snapshot-csv">
                     CSV
                   </Button>
                   {isAdmin && (
@@ -138,7 +138,7 @@ function DiffView({ from, to }: { from: string; to: string }) {
   const { t } = i18n;
   const diff = useQuery({
     queryKey: segmentKeys.diff(from, to),
-    queryFn: () => api.get<SnapshotDiff>(snapshotPath(`/${from}/diff/${to}`), { limit: 20 }),
+    queryFn: () => api.get<SnapshotDiff>(snapshotPath(apiPath`/${from}/diff/${to}`), { limit: 20 }),
   });
   if (diff.error) return <PageError error={diff.error} onRetry={() => diff.refetch()} />;
   if (!diff.data) return null;
@@ -179,7 +179,7 @@ function PushModal({ snapshot, onClose }: { snapshot: Snapshot; onClose: () => v
     setBusy(true);
     setFailure(null);
     try {
-      const report = await api.post<PushReport>(snapshotPath(`/${snapshot.id}/push`), { url: url.trim() });
+      const report = await api.post<PushReport>(snapshotPath(apiPath`/${snapshot.id}/push`), { url: url.trim() });
       message.success(t('segments.snapshots.pushed', { count: i18n.number(report.members), batches: report.batches, status: report.status }));
       onClose();
     } catch (error) {

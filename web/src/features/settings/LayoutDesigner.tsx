@@ -11,7 +11,7 @@ import { CSS } from '@dnd-kit/utilities';
 import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
-import { api } from '../../api/client';
+import { api, apiPath } from '../../api/client';
 import { keys, useObject } from '../../api/queries';
 import type { LayoutSection, ObjectDef } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
@@ -85,7 +85,7 @@ function Designer({ object }: { object: ObjectDef }) {
     setBusy(true);
     try {
       const layout: LayoutSection[] = state.sections.map((s) => ({ label: s.label, fields: s.fields }));
-      await api.patch(`/api/v1/objects/${object.api_name}`, { layout });
+      await api.patch(apiPath`/api/v1/objects/${object.api_name}`, { layout });
       await client.invalidateQueries({ queryKey: keys.objects });
       message.success(t('settings.layoutSaved'));
     } catch (error) {

@@ -6,7 +6,7 @@ import { LayoutOutlined, MinusCircleOutlined, PlusOutlined, UnorderedListOutline
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
-import { api } from '../../api/client';
+import { api, apiPath } from '../../api/client';
 import { keys, useObject } from '../../api/queries';
 import type { FieldDef, FieldType, ObjectDef } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
@@ -38,7 +38,7 @@ export default function ObjectFields() {
       cancelText: t('common.cancel'),
       onOk: async () => {
         try {
-          await api.delete(`/api/v1/objects/${object.api_name}/fields/${field.api_name}`);
+          await api.delete(apiPath`/api/v1/objects/${object.api_name}/fields/${field.api_name}`);
           await client.invalidateQueries({ queryKey: keys.objects });
         } catch (error) {
           message.error(errorMessage(i18n, error));
@@ -47,7 +47,7 @@ export default function ObjectFields() {
     });
   const restore = async (field: FieldDef) => {
     try {
-      await api.post(`/api/v1/objects/${object.api_name}/fields/${field.api_name}/restore`);
+      await api.post(apiPath`/api/v1/objects/${object.api_name}/fields/${field.api_name}/restore`);
       await client.invalidateQueries({ queryKey: keys.objects });
     } catch (error) {
       message.error(errorMessage(i18n, error));
@@ -154,7 +154,7 @@ function NewFieldModal({ object, objects, open, onClose }: { object: ObjectDef; 
     }
     setBusy(true);
     try {
-      await api.post(`/api/v1/objects/${object.api_name}/fields`, {
+      await api.post(apiPath`/api/v1/objects/${object.api_name}/fields`, {
         api_name: values.api_name,
         label: values.label,
         type: values.type,

@@ -4,7 +4,7 @@ import { App, Button, Checkbox, Input, Modal, Table, Tag, Typography } from 'ant
 import { PlusOutlined } from '@ant-design/icons';
 import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { api } from '../../api/client';
+import { api, apiPath } from '../../api/client';
 import { useObjects } from '../../api/queries';
 import type { Role } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
@@ -25,7 +25,7 @@ export default function RolesPage() {
   const save = async () => {
     if (!editing) return;
     try {
-      await api.put(`/api/v1/roles/${editing.id || suggestApiName(editing.name)}`, { name: editing.name, permissions: editing.permissions });
+      await api.put(apiPath`/api/v1/roles/${editing.id || suggestApiName(editing.name)}`, { name: editing.name, permissions: editing.permissions });
       await client.invalidateQueries({ queryKey: ['roles'] });
       setEditing(null);
     } catch (error) {

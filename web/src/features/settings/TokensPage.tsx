@@ -4,7 +4,7 @@ import { Alert, App, Button, Input, Modal, Space, Table, Tag, Typography } from 
 import { PlusOutlined } from '@ant-design/icons';
 import { useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { api } from '../../api/client';
+import { api, apiPath } from '../../api/client';
 import type { ApiToken, CreatedToken } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
 import { errorMessage } from '../../app/PageState';
@@ -28,7 +28,7 @@ export default function TokensPage() {
   };
   const revoke = async (token: ApiToken) => {
     try {
-      await api.delete(`/api/v1/tokens/${token.id}`);
+      await api.delete(apiPath`/api/v1/tokens/${token.id}`);
       await client.invalidateQueries({ queryKey: ['tokens'] });
     } catch (error) {
       message.error(errorMessage(i18n, error));

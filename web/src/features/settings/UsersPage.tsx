@@ -4,7 +4,7 @@ import { App, Button, Form, Input, Modal, Select, Switch, Table, Typography } fr
 import { PlusOutlined } from '@ant-design/icons';
 import { useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { api } from '../../api/client';
+import { api, apiPath } from '../../api/client';
 import { keys, useUsers } from '../../api/queries';
 import type { Role, User } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
@@ -26,7 +26,7 @@ export default function UsersPage() {
   const [form] = Form.useForm();
   const update = async (user: User, change: Partial<Pick<User, 'role_id' | 'active'>>) => {
     try {
-      await api.patch(`/api/v1/users/${user.id}`, change);
+      await api.patch(apiPath`/api/v1/users/${user.id}`, change);
       await client.invalidateQueries({ queryKey: keys.users });
     } catch (error) {
       message.error(errorMessage(i18n, error));

@@ -3,7 +3,7 @@
 import { Select, Spin } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api } from '../../../api/client';
+import { api, apiPath } from '../../../api/client';
 import { useObject } from '../../../api/queries';
 import type { RecordBody, RecordList } from '../../../api/types';
 
@@ -26,7 +26,7 @@ export function RelationSelect({ target, value, onChange, multiple, ...rest }: P
     enabled: Boolean(object),
     queryFn: ({ signal }) =>
       api.get<RecordList>(
-        `/api/v1/objects/${target}/records`,
+        apiPath`/api/v1/objects/${target}/records`,
         {
           limit: 20,
           fields: nameField,
@@ -42,7 +42,7 @@ export function RelationSelect({ target, value, onChange, multiple, ...rest }: P
     queryKey: ['lookup-current', target, ids.join(',')],
     enabled: ids.length > 0,
     queryFn: () =>
-      api.get<RecordList>(`/api/v1/objects/${target}/records`, {
+      api.get<RecordList>(apiPath`/api/v1/objects/${target}/records`, {
         limit: ids.length,
         fields: nameField,
         filter: JSON.stringify({ field: 'id', op: 'in', value: ids }),

@@ -24,6 +24,7 @@ use crate::time_of_ms;
 use chrono::{DateTime, SecondsFormat, Utc};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
+use rapport_core::codes::ErrorCode;
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
 use rapport_store::outbound::OutboundError;
 use rapport_store::{Row, Store};
@@ -172,7 +173,7 @@ fn valid_name(name: &str) -> Result<String, CdpError> {
     let chars = trimmed.chars().count();
     if chars == 0 || chars > MAX_NAME_CHARS {
         return Err(CdpError::invalid(
-            "invalid_name",
+            ErrorCode::InvalidName,
             format!("a snapshot's name has 1 to {MAX_NAME_CHARS} characters"),
         ));
     }
@@ -218,14 +219,14 @@ pub async fn take(
         .ok_or(CdpError::NotFound { what: "segment" })?;
     if segment.opt_int(4).is_some() {
         return Err(CdpError::Conflict {
-            code: "segment_archived",
+            code: ErrorCode::SegmentArchived,
             message: "the segment is archived; restore it before taking a snapshot".into(),
         });
     }
     let state = segment.text(3);
     if state != "live" {
         return Err(CdpError::Conflict {
-            code: "segment_not_ready",
+            code: ErrorCode::SegmentNotReady,
             message: format!(
                 "the segment is {state}; a snapshot can be taken once it is live (evaluated)"
             ),
@@ -595,7 +596,7 @@ pub async fn diff(
     let second = get(store, workspace_id, b).await?;
     if first.segment_id != second.segment_id {
         return Err(CdpError::invalid(
-            "different_segments",
+            ErrorCode::DifferentSegments,
             "only snapshots of the same segment can be compared",
         ));
     }
@@ -688,8 +689,9 @@ pub async fn rotate_signing_secret(store: &Store, workspace_id: &str) -> Result<
 /// `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`, the value of
 /// `X-Rapport-Signature`.
 pub fn signature(secret: &str, timestamp: i64, body: &str) -> Result<String, CdpError> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
-        .map_err(|_| CdpError::invalid("invalid_secret", "the signing secret is unusable"))?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).map_err(|_| {
+        CdpError::invalid(ErrorCode::InvalidSecret, "the signing secret is unusable")
+    })?;
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
@@ -701,7 +703,8 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> Result<String, Cdp
 
 /// Checks a push target: http or https, with a host, at most 2,000 characters.
 pub fn valid_url(url: &str) -> Result<reqwest::Url, CdpError> {
-    let bad = |why: &str| CdpError::invalid("invalid_url", format!("the webhook URL {why}"));
+    let bad =
+        |why: &str| CdpError::invalid(ErrorCode::InvalidUrl, format!("the webhook URL {why}"));
     let url = url.trim();
     if url.chars().count() > MAX_URL_CHARS {
         return Err(bad("is longer than 2000 characters"));
@@ -718,7 +721,7 @@ pub fn valid_url(url: &str) -> Result<reqwest::Url, CdpError> {
 
 fn webhook_failed(message: String) -> CdpError {
     CdpError::Conflict {
-        code: "webhook_failed",
+        code: ErrorCode::WebhookFailed,
         message,
     }
 }
@@ -733,8 +736,8 @@ pub async fn push(
 ) -> Result<PushReport, CdpError> {
     let url = valid_url(url)?;
     let not_allowed = |e: OutboundError| match e {
-        OutboundError::NotAllowed => CdpError::invalid("url_not_allowed", e.to_string()),
-        OutboundError::BadUrl => CdpError::invalid("invalid_url", e.to_string()),
+        OutboundError::NotAllowed => CdpError::invalid(ErrorCode::UrlNotAllowed, e.to_string()),
+        OutboundError::BadUrl => CdpError::invalid(ErrorCode::InvalidUrl, e.to_string()),
     };
     store.outbound().check_url(&url).map_err(not_allowed)?;
     let snapshot = get(store, workspace_id, snapshot_id).await?;
@@ -847,7 +850,7 @@ mod tests {
                 matches!(
                     valid_url(bad),
                     Err(CdpError::Invalid {
-                        code: "invalid_url",
+                        code: ErrorCode::InvalidUrl,
                         ..
                     })
                 ),
@@ -1098,7 +1101,7 @@ mod tests {
             assert!(matches!(
                 take(store, "w1", "s1", " ", None).await,
                 Err(CdpError::Invalid {
-                    code: "invalid_name",
+                    code: ErrorCode::InvalidName,
                     ..
                 })
             ));
@@ -1106,7 +1109,7 @@ mod tests {
             assert!(matches!(
                 take(store, "w1", "s3", "x", None).await,
                 Err(CdpError::Conflict {
-                    code: "segment_not_ready",
+                    code: ErrorCode::SegmentNotReady,
                     ..
                 })
             ));
@@ -1114,7 +1117,7 @@ mod tests {
             assert!(matches!(
                 take(store, "w1", "s4", "x", None).await,
                 Err(CdpError::Conflict {
-                    code: "segment_archived",
+                    code: ErrorCode::SegmentArchived,
                     ..
                 })
             ));
@@ -1122,7 +1125,7 @@ mod tests {
             assert!(matches!(
                 diff(store, "w1", &snap.id, &of_s2.id, None).await,
                 Err(CdpError::Invalid {
-                    code: "different_segments",
+                    code: ErrorCode::DifferentSegments,
                     ..
                 })
             ));

@@ -1,7 +1,7 @@
 //! Administration routes: users and roles (admins), API tokens (your own; admins see and revoke
 //! all), and the audit log (admins). Token creation and revocation are audited.
 
-use crate::auth::{audit, audit_denial, check_locale, current_session, digest, new_token};
+use crate::auth::{audit, check_locale, current_session, digest, new_token};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Ctx};
 use crate::passwords::check_strength;
@@ -10,15 +10,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use rapport_core::access::Permissions;
+use rapport_core::ErrorCode;
 use rapport_core::Role;
 use rapport_store::accounts::{ApiToken, User, UserChange};
 use rapport_store::audit::AuditEntry;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-
-async fn admin_only(state: &AppState, ctx: &Ctx, what: &str) -> ApiResult<()> {
-    audit_denial(state, ctx, what, ctx.require_admin()).await
-}
 
 /// A user as the user list shows them: the email only to administrators (and to the user).
 #[derive(Serialize, utoipa::ToSchema)]
@@ -77,13 +74,12 @@ pub async fn create_user(
     ctx: Ctx,
     ApiJson(body): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    admin_only(&state, &ctx, "users").await?;
+    ctx.require_admin("users")?;
     check_strength(&body.password)?;
     let email = body.email.trim().to_lowercase();
     if !email.contains('@') || email.len() > 254 {
         return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_email",
+            ErrorCode::InvalidEmail,
             "not an email address",
         ));
     }
@@ -130,7 +126,7 @@ pub async fn update_user(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UserUpdate>,
 ) -> ApiResult<Json<User>> {
-    admin_only(&state, &ctx, "users").await?;
+    ctx.require_admin("users")?;
     if let Some(locale) = &body.locale {
         check_locale(locale)?;
     }
@@ -142,8 +138,7 @@ pub async fn update_user(
                 .is_some_and(|r| r != ctx.principal.role.id))
     {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "self_lockout",
+            ErrorCode::SelfLockout,
             "you cannot deactivate yourself or change your own role",
         ));
     }
@@ -227,7 +222,7 @@ pub async fn save_role(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RoleBody>,
 ) -> ApiResult<Json<Role>> {
-    admin_only(&state, &ctx, "roles").await?;
+    ctx.require_admin("roles")?;
     rapport_core::names::validate_api_name(&id, "role")?;
     let role = Role {
         id: id.clone(),
@@ -268,7 +263,7 @@ pub async fn list_tokens(
 ) -> ApiResult<Json<Vec<ApiToken>>> {
     let all = params.all.unwrap_or(false);
     if all {
-        admin_only(&state, &ctx, "tokens").await?;
+        ctx.require_admin("tokens")?;
     }
     let user = (!all).then_some(ctx.principal.user_id.as_str());
     Ok(Json(
@@ -303,8 +298,7 @@ pub async fn create_token(
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_name",
+            ErrorCode::InvalidName,
             "a token needs a name of 1 to 100 characters",
         ));
     }
@@ -363,7 +357,7 @@ pub async fn list_audit(
     ctx: Ctx,
     ApiQuery(params): ApiQuery<AuditParams>,
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
-    admin_only(&state, &ctx, "audit").await?;
+    ctx.require_admin("audit")?;
     Ok(Json(
         state
             .store

@@ -25,7 +25,7 @@ pub(crate) fn require_contact_read(ctx: &Ctx) -> ApiResult<()> {
     if ctx.principal.can("contact", Action::Read) {
         Ok(())
     } else {
-        Err(ApiError::forbidden("you may not read contacts"))
+        Err(ApiError::forbidden("contact", "you may not read contacts"))
     }
 }
 
@@ -33,7 +33,7 @@ pub(crate) fn require_contact_read(ctx: &Ctx) -> ApiResult<()> {
 
 #[utoipa::path(get, path = "/api/v1/cdp/sources", tag = "cdp", responses((status = 200, body = [Source])))]
 pub async fn list_sources(State(state): State<AppState>, ctx: Ctx) -> ApiResult<Json<Vec<Source>>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.sources")?;
     Ok(Json(
         sources::list(&state.store, &ctx.principal.workspace_id).await?,
     ))
@@ -46,7 +46,7 @@ pub async fn create_source(
     ctx: Ctx,
     ApiJson(input): ApiJson<SourceInput>,
 ) -> ApiResult<(StatusCode, Json<Source>)> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.sources")?;
     let source = sources::create(&state.store, &ctx.principal.workspace_id, input).await?;
     audit(
         &state,
@@ -67,7 +67,7 @@ pub async fn get_source(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Source>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.sources")?;
     Ok(Json(
         sources::get(&state.store, &ctx.principal.workspace_id, &id).await?,
     ))
@@ -81,7 +81,7 @@ pub async fn update_source(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<SourceInput>,
 ) -> ApiResult<Json<Source>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.sources")?;
     let source = sources::update(
         &state.store,
         &ctx.principal.workspace_id,
@@ -111,7 +111,7 @@ pub async fn rotate_key(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Source>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.sources")?;
     rotate(
         state,
         ctx,
@@ -154,7 +154,7 @@ async fn rotate(
     what: sources::Rotate,
     action: &str,
 ) -> ApiResult<Json<Source>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.sources")?;
     let source = sources::update(
         &state.store,
         &ctx.principal.workspace_id,
@@ -172,7 +172,7 @@ async fn rotate(
 
 #[utoipa::path(get, path = "/api/v1/cdp/settings", tag = "cdp", responses((status = 200, body = Settings)))]
 pub async fn get_settings(State(state): State<AppState>, ctx: Ctx) -> ApiResult<Json<Settings>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.settings")?;
     Ok(Json(
         settings::load(&state.store, &ctx.principal.workspace_id).await?,
     ))
@@ -185,7 +185,7 @@ pub async fn save_settings(
     ctx: Ctx,
     ApiJson(input): ApiJson<Settings>,
 ) -> ApiResult<Json<Settings>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.settings")?;
     input.validate(&ctx.schema)?;
     settings::save(&state.store, &ctx.principal.workspace_id, &input).await?;
     state.cdp.settings.forget(&ctx.principal.workspace_id);
@@ -208,7 +208,7 @@ pub async fn list_event_types(
     State(state): State<AppState>,
     ctx: Ctx,
 ) -> ApiResult<Json<Vec<EventType>>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.event_types")?;
     Ok(Json(
         registry::list(&state.store, &ctx.principal.workspace_id).await?,
     ))
@@ -222,7 +222,7 @@ pub async fn save_event_type(
     ctx: Ctx,
     ApiJson(input): ApiJson<EventTypeInput>,
 ) -> ApiResult<Json<EventType>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.event_types")?;
     let name = input.name.clone();
     let saved = registry::save(&state.store, &ctx.principal.workspace_id, input).await?;
     state.cdp.registry.forget(&ctx.principal.workspace_id);
@@ -251,7 +251,7 @@ pub async fn delete_event_type(
     ctx: Ctx,
     ApiQuery(q): ApiQuery<NameParam>,
 ) -> ApiResult<StatusCode> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.event_types")?;
     registry::delete(&state.store, &ctx.principal.workspace_id, &q.name).await?;
     state.cdp.registry.forget(&ctx.principal.workspace_id);
     audit(
@@ -270,7 +270,7 @@ pub async fn delete_event_type(
 /// that would register it.
 #[utoipa::path(get, path = "/api/v1/cdp/event-types/observed", tag = "cdp", responses((status = 200, body = [Observed])))]
 pub async fn observed(State(state): State<AppState>, ctx: Ctx) -> ApiResult<Json<Vec<Observed>>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.event_types")?;
     Ok(Json(
         registry::observed(&state.store, &ctx.principal.workspace_id).await?,
     ))
@@ -284,7 +284,7 @@ pub async fn register_observed(
     ctx: Ctx,
     ApiJson(input): ApiJson<RegisterObserved>,
 ) -> ApiResult<Json<EventType>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.event_types")?;
     let saved =
         registry::register_observed(&state.store, &ctx.principal.workspace_id, &input.name).await?;
     state.cdp.registry.forget(&ctx.principal.workspace_id);
@@ -315,7 +315,7 @@ pub async fn list_held(
     ctx: Ctx,
     ApiQuery(q): ApiQuery<held::HeldQuery>,
 ) -> ApiResult<Json<Vec<held::HeldEvent>>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.held")?;
     Ok(Json(
         held::list(&state.cdp, &ctx.principal.workspace_id, &q).await?,
     ))
@@ -329,7 +329,7 @@ pub async fn replay(
     ctx: Ctx,
     ApiJson(input): ApiJson<held::ReplayRequest>,
 ) -> ApiResult<Json<held::ReplayReport>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.held")?;
     let report = held::replay(&state.cdp, &ctx.principal.workspace_id, &input).await?;
     audit(
         &state,
@@ -496,7 +496,7 @@ pub async fn undo_merge(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> ApiResult<Json<profiles::Merge>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.merges")?;
     let settings = state
         .cdp
         .settings
@@ -532,7 +532,7 @@ pub async fn list_events(
     ctx: Ctx,
     ApiQuery(q): ApiQuery<events::EventQuery>,
 ) -> ApiResult<Json<Vec<events::StoredEvent>>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.events")?;
     Ok(Json(
         events::list(&state.store, &ctx.principal.workspace_id, &q).await?,
     ))
@@ -554,7 +554,7 @@ pub async fn data_health(
     ctx: Ctx,
     ApiQuery(q): ApiQuery<HealthQuery>,
 ) -> ApiResult<Json<health::Report>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.health")?;
     Ok(Json(
         health::report(
             &state.store,

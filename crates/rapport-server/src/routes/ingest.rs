@@ -14,6 +14,7 @@ use axum::response::Response;
 use axum::Json;
 use rapport_cdp::wire::Kind;
 use rapport_cdp::IngestReport;
+use rapport_core::ErrorCode;
 
 /// The write key from `Authorization: Basic base64(key:)`.
 fn basic_user(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -22,8 +23,7 @@ fn basic_user(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     };
     let bad = || {
         ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_authorization",
+            ErrorCode::InvalidAuthorization,
             "send the write key as HTTP Basic auth: base64(writeKey + \":\")",
         )
     };
@@ -69,12 +69,12 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
 fn read_body(body: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
     body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::bad_request(
-                "request_too_large",
+            ApiError::new(
+                ErrorCode::RequestTooLarge,
                 "a request may carry at most 500 KB of JSON",
             )
         } else {
-            ApiError::bad_request("invalid_body", rejection.body_text())
+            ApiError::new(ErrorCode::InvalidBody, rejection.body_text())
         }
     })
 }

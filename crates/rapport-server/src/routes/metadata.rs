@@ -87,10 +87,6 @@ async fn changed(
     Ok(Json(object))
 }
 
-async fn admin(state: &AppState, ctx: &Ctx, target: &str) -> ApiResult<()> {
-    crate::auth::audit_denial(state, ctx, target, ctx.require_admin()).await
-}
-
 /// Create a custom object (admins). Its table exists when this returns.
 #[utoipa::path(post, path = "/api/v1/objects", tag = "metadata", request_body = NewObject,
     responses((status = 201, body = ObjectDef), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
@@ -99,7 +95,7 @@ pub async fn create_object(
     ctx: Ctx,
     ApiJson(body): ApiJson<NewObject>,
 ) -> ApiResult<(StatusCode, Json<ObjectDef>)> {
-    admin(&state, &ctx, "metadata").await?;
+    ctx.require_admin("metadata")?;
     let name_field = body.name_field.unwrap_or_else(|| "name".to_string());
     let mut fields = body.fields;
     if !fields.iter().any(|f| f.api_name == name_field) {
@@ -154,7 +150,7 @@ pub async fn update_object(
     Path(object): Path<String>,
     ApiJson(patch): ApiJson<ObjectPatch>,
 ) -> ApiResult<Json<ObjectDef>> {
-    admin(&state, &ctx, "metadata").await?;
+    ctx.require_admin("metadata")?;
     let result = state
         .store
         .update_object(&ctx.principal.workspace_id, &object, patch)
@@ -169,7 +165,7 @@ pub async fn archive_object(
     ctx: Ctx,
     Path(object): Path<String>,
 ) -> ApiResult<Json<ObjectDef>> {
-    admin(&state, &ctx, "metadata").await?;
+    ctx.require_admin("metadata")?;
     let result = state
         .store
         .set_object_archived(&ctx.principal.workspace_id, &object, true)
@@ -184,7 +180,7 @@ pub async fn restore_object(
     ctx: Ctx,
     Path(object): Path<String>,
 ) -> ApiResult<Json<ObjectDef>> {
-    admin(&state, &ctx, "metadata").await?;
+    ctx.require_admin("metadata")?;
     let result = state
         .store
         .set_object_archived(&ctx.principal.workspace_id, &object, false)
@@ -199,7 +195,7 @@ pub async fn purge_object(
     ctx: Ctx,
     Path(object): Path<String>,
 ) -> ApiResult<StatusCode> {
-    admin(&state, &ctx, "metadata").await?;
+    ctx.require_admin("metadata")?;
     state
         .store
         .purge_object(&ctx.principal.workspace_id, &object)
@@ -226,7 +222,7 @@ pub async fn add_field(
     Path(object): Path<String>,
     ApiJson(field): ApiJson<FieldDef>,
 ) -> ApiResult<(StatusCode, Json<ObjectDef>)> {
-    admin(&state, &ctx, "metadata").await?;
+    ctx.require_admin("metadata")?;
     let target = format!("{object}.{}", field.api_name);
     let result = state
         .store
@@ -245,7 +241,7 @@ pub async fn update_field(
     Path((object, field)): Path<(String, String)>,
     ApiJson(patch): ApiJson<FieldPatch>,
 ) -> ApiResult<Json<ObjectDef>> {
-    admin(&state, &ctx, "metadata").await?;
+    ctx.require_admin("metadata")?;
     let result = state
         .store
         .update_field(&ctx.principal.workspace_id, &object, &field, patch)
@@ -268,7 +264,7 @@ pub async fn archive_field(
     ctx: Ctx,
     Path((object, field)): Path<(String, String)>,
 ) -> ApiResult<Json<ObjectDef>> {
-    admin(&state, &ctx, "metadata").await?;
+    ctx.require_admin("metadata")?;
     let result = state
         .store
         .set_field_archived(&ctx.principal.workspace_id, &object, &field, true)
@@ -291,7 +287,7 @@ pub async fn restore_field(
     ctx: Ctx,
     Path((object, field)): Path<(String, String)>,
 ) -> ApiResult<Json<ObjectDef>> {
-    admin(&state, &ctx, "metadata").await?;
+    ctx.require_admin("metadata")?;
     let result = state
         .store
         .set_field_archived(&ctx.principal.workspace_id, &object, &field, false)
@@ -314,7 +310,7 @@ pub async fn purge_field(
     ctx: Ctx,
     Path((object, field)): Path<(String, String)>,
 ) -> ApiResult<Json<ObjectDef>> {
-    admin(&state, &ctx, "metadata").await?;
+    ctx.require_admin("metadata")?;
     let result = state
         .store
         .purge_field(&ctx.principal.workspace_id, &object, &field)

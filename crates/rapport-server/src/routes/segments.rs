@@ -3,7 +3,7 @@
 //! a customer's memberships and tags, manual tags, and lineage. Reading follows the caller's
 //! permission to read contacts; defining segments is for administrators and audited.
 
-use crate::auth::{audit, audit_denial};
+use crate::auth::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Ctx};
 use crate::routes::cdp::require_contact_read;
@@ -23,6 +23,7 @@ use rapport_cdp::segments::snapshots::csv_cell;
 use rapport_cdp::segments::tags::{self, Tag};
 use rapport_cdp::segments::{self, Preview};
 use rapport_core::Action;
+use rapport_core::ErrorCode;
 use serde::Deserialize;
 use serde_json::{json, Value as Json_};
 use utoipa::{IntoParams, ToSchema};
@@ -50,7 +51,7 @@ pub async fn create(
     ctx: Ctx,
     ApiJson(input): ApiJson<SegmentInput>,
 ) -> ApiResult<(StatusCode, Json<Segment>)> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.segments")?;
     let segment =
         definitions::create(&state.store, &ctx.principal.workspace_id, input, user(&ctx)).await?;
     // A worker builds it (fills its counters, evaluates it); this node's at once.
@@ -93,7 +94,7 @@ pub async fn update(
     Path(id): Path<String>,
     ApiJson(patch): ApiJson<SegmentPatch>,
 ) -> ApiResult<Json<Segment>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.segments")?;
     let (segment, rebuilt) = definitions::update(
         &state.store,
         &ctx.principal.workspace_id,
@@ -126,7 +127,7 @@ pub async fn archive(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Segment>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.segments")?;
     let ws = &ctx.principal.workspace_id;
     let segment = definitions::archive(&state.store, ws, &id).await?;
     state.cdp.segments.archive(ws, &id).await?;
@@ -173,10 +174,10 @@ pub async fn preview(
             .filter(|object| !ctx.principal.can(object, Action::Read))
     });
     if let Some(object) = unreadable {
-        let denied: ApiResult<()> = Err(ApiError::forbidden(format!(
-            "your role may not read {object} records, which this condition reads"
-        )));
-        audit_denial(&state, &ctx, &object, denied).await?;
+        return Err(ApiError::forbidden(
+            &object,
+            format!("your role may not read {object} records, which this condition reads"),
+        ));
     }
     Ok(Json(
         segments::preview(
@@ -198,12 +199,11 @@ pub async fn evaluate(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> ApiResult<Json<FullReport>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.segments")?;
     let segment = definitions::get(&state.store, &ctx.principal.workspace_id, &id).await?;
     if segment.state == "archived" {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "segment_archived",
+            ErrorCode::SegmentArchived,
             "the segment is archived",
         ));
     }
@@ -222,13 +222,12 @@ pub async fn recount(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<Segment>)> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.segments")?;
     let ws = ctx.principal.workspace_id.clone();
     let segment = definitions::get(&state.store, &ws, &id).await?;
     if segment.state == "archived" {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "segment_archived",
+            ErrorCode::SegmentArchived,
             "the segment is archived",
         ));
     }
@@ -262,8 +261,8 @@ fn limit(p: &PageParams) -> ApiResult<usize> {
     match p.limit {
         None => Ok(100),
         Some(n) if (1..=1000).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::bad_request(
-            "invalid_limit",
+        Some(_) => Err(ApiError::new(
+            ErrorCode::InvalidLimit,
             "limit is from 1 to 1000",
         )),
     }
@@ -497,6 +496,6 @@ fn require_contact_edit(ctx: &Ctx) -> ApiResult<()> {
     {
         Ok(())
     } else {
-        Err(ApiError::forbidden("you may not edit contacts"))
+        Err(ApiError::forbidden("contact", "you may not edit contacts"))
     }
 }

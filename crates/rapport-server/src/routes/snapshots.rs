@@ -7,7 +7,7 @@
 //! A receiver that fails a push answers `409 webhook_failed`: the request was sound but the
 //! receiver was not, and a 5xx from Rapport is kept for Rapport's own faults.
 
-use crate::auth::{audit, audit_denial};
+use crate::auth::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Ctx};
 use crate::routes::cdp::require_contact_read;
@@ -18,6 +18,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rapport_cdp::segments::snapshots::{self, CsvExport, Diff, PushReport, Snapshot, SnapshotPage};
+use rapport_core::ErrorCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -41,7 +42,7 @@ pub async fn take_snapshot(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<TakeSnapshot>,
 ) -> ApiResult<(StatusCode, Json<Snapshot>)> {
-    audit_denial(&state, &ctx, "cdp.snapshot.take", ctx.require_admin()).await?;
+    ctx.require_admin("cdp.snapshot.take")?;
     let snapshot = snapshots::take(
         &state.store,
         &ctx.principal.workspace_id,
@@ -72,7 +73,7 @@ pub async fn list_snapshots(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<Snapshot>>> {
-    audit_denial(&state, &ctx, "cdp.snapshot", require_contact_read(&ctx)).await?;
+    require_contact_read(&ctx)?;
     Ok(Json(
         snapshots::list(&state.store, &ctx.principal.workspace_id, &id).await?,
     ))
@@ -86,7 +87,7 @@ pub async fn get_snapshot(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Snapshot>> {
-    audit_denial(&state, &ctx, "cdp.snapshot", require_contact_read(&ctx)).await?;
+    require_contact_read(&ctx)?;
     Ok(Json(
         snapshots::get(&state.store, &ctx.principal.workspace_id, &id).await?,
     ))
@@ -111,7 +112,7 @@ pub async fn snapshot_members(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<MembersQuery>,
 ) -> ApiResult<Json<SnapshotPage>> {
-    audit_denial(&state, &ctx, "cdp.snapshot", require_contact_read(&ctx)).await?;
+    require_contact_read(&ctx)?;
     Ok(Json(
         snapshots::members(
             &state.store,
@@ -149,7 +150,7 @@ pub async fn snapshot_csv(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    audit_denial(&state, &ctx, "cdp.snapshot", require_contact_read(&ctx)).await?;
+    require_contact_read(&ctx)?;
     let ws = &ctx.principal.workspace_id;
     let snapshot = snapshots::get(&state.store, ws, &id).await?;
     let export = snapshots::csv_export(&state.store, ws, &id).await?;
@@ -217,7 +218,7 @@ pub async fn push_snapshot(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<PushRequest>,
 ) -> ApiResult<Json<PushReport>> {
-    audit_denial(&state, &ctx, "cdp.snapshot.push", ctx.require_admin()).await?;
+    ctx.require_admin("cdp.snapshot.push")?;
     let ws = &ctx.principal.workspace_id;
     let url = snapshots::valid_url(&input.url)?;
     // Never record a URL's credentials or query (tokens often travel there).
@@ -242,7 +243,7 @@ pub async fn push_snapshot(
             Ok(Json(report))
         }
         Err(rapport_cdp::CdpError::Conflict {
-            code: "webhook_failed",
+            code: ErrorCode::WebhookFailed,
             message,
         }) => {
             audit(
@@ -254,14 +255,10 @@ pub async fn push_snapshot(
                 json!({"url": target, "error": message}),
             )
             .await?;
-            Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "webhook_failed",
-                message,
-            ))
+            Err(ApiError::new(ErrorCode::WebhookFailed, message))
         }
         Err(rapport_cdp::CdpError::Invalid {
-            code: "url_not_allowed",
+            code: ErrorCode::UrlNotAllowed,
             message,
         }) => {
             audit(
@@ -273,11 +270,7 @@ pub async fn push_snapshot(
                 json!({"url": target, "error": "url_not_allowed"}),
             )
             .await?;
-            Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "url_not_allowed",
-                message,
-            ))
+            Err(ApiError::new(ErrorCode::UrlNotAllowed, message))
         }
         Err(other) => Err(other.into()),
     }
@@ -302,7 +295,7 @@ pub async fn diff_snapshots(
     Path((id, other)): Path<(String, String)>,
     ApiQuery(q): ApiQuery<DiffQuery>,
 ) -> ApiResult<Json<Diff>> {
-    audit_denial(&state, &ctx, "cdp.snapshot", require_contact_read(&ctx)).await?;
+    require_contact_read(&ctx)?;
     Ok(Json(
         snapshots::diff(
             &state.store,
@@ -328,7 +321,7 @@ pub async fn get_signing_secret(
     State(state): State<AppState>,
     ctx: Ctx,
 ) -> ApiResult<Json<SigningSecret>> {
-    audit_denial(&state, &ctx, "cdp.signing_secret", ctx.require_admin()).await?;
+    ctx.require_admin("cdp.signing_secret")?;
     Ok(Json(SigningSecret {
         secret: snapshots::signing_secret(&state.store, &ctx.principal.workspace_id).await?,
     }))
@@ -341,7 +334,7 @@ pub async fn rotate_signing_secret(
     State(state): State<AppState>,
     ctx: Ctx,
 ) -> ApiResult<Json<SigningSecret>> {
-    audit_denial(&state, &ctx, "cdp.signing_secret", ctx.require_admin()).await?;
+    ctx.require_admin("cdp.signing_secret")?;
     let secret =
         snapshots::rotate_signing_secret(&state.store, &ctx.principal.workspace_id).await?;
     audit(

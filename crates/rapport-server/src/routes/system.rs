@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use axum::Json;
+use rapport_core::ErrorCode;
 use rapport_store::records::SearchHit;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -24,8 +25,7 @@ pub async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         .map_err(|e| {
             tracing::warn!("health check failed: {e}");
             ApiError::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "database_unavailable",
+                ErrorCode::DatabaseUnavailable,
                 "the database does not answer",
             )
         })?;
@@ -85,8 +85,8 @@ pub async fn search(
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> ApiResult<Json<Vec<SearchHit>>> {
     if params.q.chars().count() > 200 {
-        return Err(ApiError::bad_request(
-            "invalid_query",
+        return Err(ApiError::new(
+            ErrorCode::InvalidQuery,
             "search text is at most 200 characters",
         ));
     }
@@ -109,8 +109,7 @@ pub async fn not_found() -> ApiError {
 
 pub async fn method_not_allowed() -> ApiError {
     ApiError::new(
-        axum::http::StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         "this path does not take that method",
     )
 }

@@ -1,7 +1,6 @@
 //! Saved view routes: list, create, read, replace and delete the list and kanban views of an
 //! object. The store checks each view against the metadata (filter, sort, columns, group-by).
 
-use crate::auth::audit_denial;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, Ctx};
 use crate::AppState;
@@ -18,13 +17,11 @@ pub async fn list_views(
     ctx: Ctx,
     Path(object): Path<String>,
 ) -> ApiResult<Json<Vec<SavedView>>> {
-    let result = state
+    let views = state
         .store
         .views(&ctx.principal, &ctx.schema, &object)
-        .await;
-    audit_denial(&state, &ctx, &object, result.map_err(Into::into))
-        .await
-        .map(Json)
+        .await?;
+    Ok(Json(views))
 }
 
 /// Save a new view (private unless `shared`).
@@ -37,13 +34,11 @@ pub async fn create_view(
     Path(object): Path<String>,
     ApiJson(body): ApiJson<ViewInput>,
 ) -> ApiResult<(StatusCode, Json<SavedView>)> {
-    let result = state
+    let view = state
         .store
         .create_view(&ctx.principal, &ctx.schema, &object, &body)
-        .await;
-    audit_denial(&state, &ctx, &object, result.map_err(Into::into))
-        .await
-        .map(|view| (StatusCode::CREATED, Json(view)))
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 /// Read one view.
@@ -55,13 +50,11 @@ pub async fn get_view(
     ctx: Ctx,
     Path((object, id)): Path<(String, String)>,
 ) -> ApiResult<Json<SavedView>> {
-    let result = state
+    let view = state
         .store
         .view(&ctx.principal, &ctx.schema, &object, &id)
-        .await;
-    audit_denial(&state, &ctx, &object, result.map_err(Into::into))
-        .await
-        .map(Json)
+        .await?;
+    Ok(Json(view))
 }
 
 /// Replace a view (its owner, or an administrator for a shared view).
@@ -74,13 +67,11 @@ pub async fn update_view(
     Path((object, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<ViewInput>,
 ) -> ApiResult<Json<SavedView>> {
-    let result = state
+    let view = state
         .store
         .update_view(&ctx.principal, &ctx.schema, &object, &id, &body)
-        .await;
-    audit_denial(&state, &ctx, &object, result.map_err(Into::into))
-        .await
-        .map(Json)
+        .await?;
+    Ok(Json(view))
 }
 
 /// Delete a view (its owner, or an administrator for a shared view).
@@ -92,11 +83,9 @@ pub async fn delete_view(
     ctx: Ctx,
     Path((object, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let result = state
+    state
         .store
         .delete_view(&ctx.principal, &ctx.schema, &object, &id)
-        .await;
-    audit_denial(&state, &ctx, &object, result.map_err(Into::into))
-        .await
-        .map(|()| StatusCode::NO_CONTENT)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

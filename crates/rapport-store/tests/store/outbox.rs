@@ -4,6 +4,7 @@
 //! least once); a rewind to an id or a time replays; topics and objects filter; entries written
 //! in a rolled-back transaction never appear.
 
+use rapport_core::codes::ErrorCode;
 use super::support::{open_store, postgres_url, PgDatabase};
 use chrono::Duration;
 use rapport_core::ManualClock;
@@ -113,7 +114,7 @@ async fn scenario(a: Store, b: Store, clock: Arc<ManualClock>) {
         matches!(
             busy,
             Err(rapport_store::StoreError::Conflict {
-                code: "consumer_busy",
+                code: ErrorCode::ConsumerBusy,
                 ..
             })
         ),

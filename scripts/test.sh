@@ -4,6 +4,8 @@
 # tests and the browser tests (Debian's chromium driven by playwright-core) against the binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# One clean build: incremental state would only double the target directory.
+export CARGO_INCREMENTAL=0
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod cache;
 pub mod db;
 mod error;
 pub mod history;
@@ -24,18 +25,18 @@ pub use error::{StoreError, Transience};
 
 use rapport_core::metadata::WorkspaceSchema;
 use rapport_core::Clock;
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
-/// Workspace id → (metadata version, schema).
-type SchemaCache = HashMap<String, (i64, Arc<WorkspaceSchema>)>;
+/// Workspace id → (metadata version, schema): a schema is current while the workspace's metadata
+/// version is.
+type SchemaCache = cache::Cache<String, (i64, Arc<WorkspaceSchema>)>;
 
 /// The storage handle every service shares: a database and the clock.
 #[derive(Debug, Clone)]
 pub struct Store {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
-    schemas: Arc<RwLock<SchemaCache>>,
+    schemas: Arc<SchemaCache>,
     /// Plugins of the record write path (see `records::hooks`).
     pub hooks: Arc<records::hooks::Hooks>,
     outbound: outbound::Outbound,
@@ -47,7 +48,7 @@ impl Store {
         Self {
             db,
             clock,
-            schemas: Arc::new(RwLock::new(HashMap::new())),
+            schemas: Arc::new(cache::Cache::bounded(10_000)),
             hooks: Arc::default(),
             outbound: outbound::Outbound::strict(),
         }

@@ -1,7 +1,8 @@
 //! Rapport's storage: the SQL seam (`db`), the global tables (`accounts`, `audit`), metadata
 //! with run-time DDL (`schema`), saved list and kanban views (`views`), and the one write path
 //! for records (`records`) that writes the row, its field history and an outbox entry in one
-//! transaction, and the outbox with its consumers (`outbox`).
+//! transaction, the outbox with its consumers (`outbox`), and durable jobs with their runner
+//! (`jobs`).
 //!
 //! Nothing here speaks HTTP; nothing here keeps state that must be shared between nodes (the
 //! schema cache is keyed by the workspace's metadata version, read from the database).
@@ -11,6 +12,7 @@ pub mod audit;
 pub mod db;
 mod error;
 pub mod history;
+pub mod jobs;
 pub mod outbox;
 pub mod records;
 pub mod schema;
@@ -33,6 +35,8 @@ pub struct Store {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     schemas: Arc<RwLock<SchemaCache>>,
+    /// Bumped after jobs are committed on this node, so its runners look at once.
+    jobs_wake: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Store {
@@ -41,6 +45,7 @@ impl Store {
             db,
             clock,
             schemas: Arc::new(RwLock::new(HashMap::new())),
+            jobs_wake: Arc::new(tokio::sync::watch::Sender::new(0)),
         }
     }
 

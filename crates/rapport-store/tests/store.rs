@@ -8,6 +8,7 @@
 mod store {
     mod basics;
     mod condition_agreement;
+    mod jobs;
     mod outbox;
     mod support;
 }

@@ -33,7 +33,12 @@ fn entry(store: &Store, i: usize) -> NewEntry {
         } else {
             Topic::RecordCreated
         },
-        object: if i.is_multiple_of(2) { "deal" } else { "contact" }.into(),
+        object: if i.is_multiple_of(2) {
+            "deal"
+        } else {
+            "contact"
+        }
+        .into(),
         record_id: format!("r{i}"),
         payload: json!({ "n": i }),
         at: store.now(),

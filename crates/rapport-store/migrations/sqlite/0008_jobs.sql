@@ -24,7 +24,7 @@ CREATE TABLE jobs (
     finished_at BIGINT
 );
 -- Claims: the ready jobs of a queue, most urgent first.
-CREATE INDEX jobs_ready ON jobs (queue, priority DESC, run_at) WHERE state IN ('pending', 'failed');
+CREATE INDEX jobs_ready ON jobs (queue, priority DESC, run_at, id) WHERE state IN ('pending', 'failed');
 -- Leases that ran out (their node died).
 CREATE INDEX jobs_leases ON jobs (leased_until) WHERE state = 'running';
 -- An idempotency key names one job per queue for as long as the job is kept.

@@ -27,6 +27,18 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch, Notify};
 
+/// Settlements `run` lets proceed at once.
+const SETTLERS: usize = 4;
+
+/// Logs a background settlement that failed: its attempts' leases run out and they run again.
+fn report(settled: Result<Result<Tick, StoreError>, tokio::task::JoinError>) {
+    match settled {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!("jobs: settling attempts failed (they will run again): {e}"),
+        Err(e) => tracing::warn!("jobs: a settlement stopped (its attempts will run again): {e}"),
+    }
+}
+
 /// How long a claim holds a job unless its node heart-beats (every third of it).
 pub const DEFAULT_LEASE: chrono::Duration = chrono::Duration::seconds(30);
 
@@ -399,6 +411,7 @@ impl Runner {
         beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut pruned_at: Option<DateTime<Utc>> = None;
         let mut stopping = *shutdown.borrow();
+        let mut settling = tokio::task::JoinSet::new();
         loop {
             let mut busy = false;
             if !stopping {
@@ -411,6 +424,9 @@ impl Runner {
                 }
             }
             if stopping && flights.is_empty() {
+                while let Some(settled) = settling.join_next().await {
+                    report(settled);
+                }
                 return;
             }
             let mut finished = Vec::new();
@@ -439,9 +455,22 @@ impl Runner {
                 }
             }
             if !finished.is_empty() {
-                if let Err(e) = self.settle(finished, &mut flights).await {
-                    tracing::warn!("jobs: settling attempts failed (their leases will run out and they run again): {e}");
+                // Settled in the background, so claiming goes on meanwhile (a few at a time).
+                for f in &finished {
+                    flights.remove(&f.job.id);
                 }
+                while settling.len() >= SETTLERS {
+                    settling.join_next().await;
+                }
+                settling.spawn(settle(
+                    self.store.clone(),
+                    self.node.clone(),
+                    self.backoffs(),
+                    finished,
+                ));
+            }
+            while let Some(settled) = settling.try_join_next() {
+                report(settled);
             }
         }
     }
@@ -589,34 +618,54 @@ impl Runner {
         finished: Vec<Finished>,
         flights: &mut HashMap<String, Flight>,
     ) -> Result<Tick, StoreError> {
-        let mut tick = Tick::default();
-        let mut done = Vec::new();
         for f in &finished {
             flights.remove(&f.job.id);
         }
-        for f in finished {
-            match f.ending {
-                Ending::Done { completed: true } => tick.done += 1,
-                Ending::Done { completed: false } => done.push((f.job.id, f.job.attempt)),
-                Ending::Failed(error) => {
-                    let backoff = self.queues[f.queue].backoff;
-                    match fail(&self.store, &self.node, &f.job, &error, backoff).await? {
-                        Some(crate::jobs::JobState::Dead) => tick.dead += 1,
-                        Some(crate::jobs::JobState::Cancelled) => tick.cancelled += 1,
-                        Some(_) => tick.failed += 1,
-                        None => {}
-                    }
+        settle(
+            self.store.clone(),
+            self.node.clone(),
+            self.backoffs(),
+            finished,
+        )
+        .await
+    }
+
+    fn backoffs(&self) -> Vec<Backoff> {
+        self.queues.iter().map(|q| q.backoff).collect()
+    }
+}
+
+/// Writes down how each attempt ended: failures one by one, successes in batches.
+async fn settle(
+    store: Store,
+    node: String,
+    backoffs: Vec<Backoff>,
+    finished: Vec<Finished>,
+) -> Result<Tick, StoreError> {
+    let mut tick = Tick::default();
+    let mut done = Vec::new();
+    for f in finished {
+        match f.ending {
+            Ending::Done { completed: true } => tick.done += 1,
+            Ending::Done { completed: false } => done.push((f.job.id, f.job.attempt)),
+            Ending::Failed(error) => {
+                let backoff = backoffs.get(f.queue).copied().unwrap_or_default();
+                match fail(&store, &node, &f.job, &error, backoff).await? {
+                    Some(crate::jobs::JobState::Dead) => tick.dead += 1,
+                    Some(crate::jobs::JobState::Cancelled) => tick.cancelled += 1,
+                    Some(_) => tick.failed += 1,
+                    None => {}
                 }
             }
         }
-        let now = self.store.now().timestamp_millis();
-        for chunk in done.chunks(super::CHUNK) {
-            let mut tx = self.store.db.begin().await?;
-            tick.done += finish(&mut tx, now, chunk).await?.len();
-            tx.commit().await?;
-        }
-        Ok(tick)
     }
+    let now = store.now().timestamp_millis();
+    for chunk in done.chunks(super::CHUNK) {
+        let mut tx = store.db.begin().await?;
+        tick.done += finish(&mut tx, now, chunk).await?.len();
+        tx.commit().await?;
+    }
+    Ok(tick)
 }
 
 /// `(?, ?), …` for `(id, attempt)` pairs, their parameters appended to `params`.

@@ -444,7 +444,7 @@ async fn concurrency_cap(store: &Store) {
                 async move {
                     let running = now.fetch_add(1, Ordering::SeqCst) + 1;
                     most.fetch_max(running, Ordering::SeqCst);
-                    tokio::time::sleep(std::time::Duration::from_millis(15)).await;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     now.fetch_sub(1, Ordering::SeqCst);
                     Ok(())
                 }

@@ -37,8 +37,8 @@ async fn open(target: &str) -> Store {
     Store::new(db, Arc::new(SystemClock))
 }
 
-/// Records that the job started (its own statement, so a killed attempt leaves it), waits a
-/// little, then writes the effect and completes the job in one transaction.
+/// Records that the job started (its own statement, so a killed attempt leaves it), waits
+/// 300 ms, then writes the effect and completes the job in one transaction.
 async fn handler(ctx: JobCtx, node: &'static str) -> Result<(), JobError> {
     let store = ctx.store().clone();
     store
@@ -55,7 +55,7 @@ async fn handler(ctx: JobCtx, node: &'static str) -> Result<(), JobError> {
             ],
         )
         .await?;
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let mut tx = ctx.begin().await?;
     tx.execute(
         &format!("INSERT INTO job_effects (job_id) VALUES ({})", store.ph(1)),
@@ -147,8 +147,14 @@ async fn scenario(target: String) {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let done = count(&store, "SELECT COUNT(*) FROM job_effects").await;
-        let running = count(&store, "SELECT COUNT(*) FROM jobs WHERE state = 'running'").await;
-        if done >= 20 && running > 0 {
+        // A leased job whose handler has started (and sleeps 300 ms before it completes).
+        let started = count(
+            &store,
+            "SELECT COUNT(*) FROM jobs j WHERE j.state = 'running' \
+             AND EXISTS (SELECT 1 FROM job_starts s WHERE s.job_id = j.id)",
+        )
+        .await;
+        if done >= 20 && started > 0 {
             break;
         }
         assert!(

@@ -1,7 +1,8 @@
 //! Rapport's storage: the SQL seam (`db`), the global tables (`accounts`, `audit`), metadata
 //! with run-time DDL (`schema`), saved list and kanban views (`views`), and the one write path
 //! for records (`records`) that writes the row, its field history and an outbox entry in one
-//! transaction, and the outbox with its consumers (`outbox`).
+//! transaction, the outbox with its consumers (`outbox`), and durable jobs with their runner
+//! (`jobs`).
 //!
 //! Nothing here speaks HTTP; nothing here keeps state that must be shared between nodes (the
 //! schema cache is keyed by the workspace's metadata version, read from the database).
@@ -12,6 +13,7 @@ pub mod cache;
 pub mod db;
 mod error;
 pub mod history;
+pub mod jobs;
 pub mod outbound;
 pub mod outbox;
 pub mod records;
@@ -40,6 +42,8 @@ pub struct Store {
     /// Plugins of the record write path (see `records::hooks`).
     pub hooks: Arc<records::hooks::Hooks>,
     outbound: outbound::Outbound,
+    /// Bumped after jobs are committed on this node, so its runners look at once.
+    jobs_wake: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Store {
@@ -51,6 +55,7 @@ impl Store {
             schemas: Arc::new(cache::Cache::bounded(10_000)),
             hooks: Arc::default(),
             outbound: outbound::Outbound::strict(),
+            jobs_wake: Arc::new(tokio::sync::watch::Sender::new(0)),
         }
     }
 

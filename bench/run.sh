@@ -3,6 +3,8 @@
 # PostgreSQL, and writes their sections into bench/RESULTS.md:
 #   crm      `rapport bench`: the CRM API (get, list, create, update) against bare SQL
 #   ingest   `rapport bench-ingest`: event ingestion (`POST /v1/batch`) against bare inserts
+#   jobs     `rapport bench-jobs`: the durable job queue against a bare INSERT + SKIP LOCKED/DELETE
+#            queue (SQLite: the single writer's DELETE … RETURNING) on the same database
 #   segments `rapport bench-segments`: segment evaluation against DuckDB (from PyPI) over the same
 #            events, membership delay while events stream in, and the server's memory; not run
 #            by default (a large fill: ~0.5 GB of disk per million events on each backend)
@@ -12,7 +14,7 @@
 # hand-written sections) stays. A missing file is created with the header below.
 #
 # Environment overrides:
-#   BENCH_SUITES        "crm ingest" (default), or any of crm, ingest and segments
+#   BENCH_SUITES        "crm ingest" (default), or any of crm, ingest, jobs and segments
 #   BENCH_BACKENDS      "sqlite postgres" (default), or one of them
 #   BENCH_OUT           the results file (default bench/RESULTS.md)
 #   BENCH_NOTE          a remark added under each section's heading
@@ -31,6 +33,13 @@
 #   BENCH_INGEST_BATCH        events per request (default 100)
 #   BENCH_INGEST_SQLITE_DIR   SQLite data directory, emptied before every run
 #                             (default /tmp/rapport-bench-ingest-sqlite)
+# The jobs suite:
+#   BENCH_JOBS_N              jobs of each saturated run (default 100000)
+#   BENCH_JOBS_BATCH          jobs per enqueueing transaction (default 100)
+#   BENCH_JOBS_CONCURRENCY    jobs the runner runs at once (default 256)
+#   BENCH_JOBS_PACED_SECS     seconds of each paced (latency) run (default 10)
+#   BENCH_JOBS_SQLITE_DIR     SQLite data directory, emptied before every run
+#                             (default /tmp/rapport-bench-jobs-sqlite)
 # The segments suite (the SQLite directory and the PostgreSQL cluster's files are deleted after
 # its run, as is DuckDB's working directory, so the two backends never hold the data at once):
 #   BENCH_SEG_PROFILES        profiles (default 1000000)
@@ -64,6 +73,11 @@ INGEST_USERS="${BENCH_INGEST_USERS:-1000000}"
 INGEST_CONCURRENCY="${BENCH_INGEST_CONCURRENCY:-32}"
 INGEST_BATCH="${BENCH_INGEST_BATCH:-100}"
 INGEST_SQLITE_DIR="${BENCH_INGEST_SQLITE_DIR:-/tmp/rapport-bench-ingest-sqlite}"
+JOBS_N="${BENCH_JOBS_N:-100000}"
+JOBS_BATCH="${BENCH_JOBS_BATCH:-100}"
+JOBS_CONCURRENCY="${BENCH_JOBS_CONCURRENCY:-256}"
+JOBS_PACED_SECS="${BENCH_JOBS_PACED_SECS:-10}"
+JOBS_SQLITE_DIR="${BENCH_JOBS_SQLITE_DIR:-/tmp/rapport-bench-jobs-sqlite}"
 SEG_PROFILES="${BENCH_SEG_PROFILES:-1000000}"
 SEG_EVENTS="${BENCH_SEG_EVENTS:-50000000}"
 SEG_SAMPLES="${BENCH_SEG_SAMPLES:-300}"
@@ -78,9 +92,9 @@ export RAPPORT_LOG="${RAPPORT_LOG:-warn,sqlx=error}"
 
 for suite in $SUITES; do
     case "$suite" in
-    crm | ingest | segments) ;;
+    crm | ingest | jobs | segments) ;;
     *)
-        echo "unknown suite $suite (crm, ingest or segments)" >&2
+        echo "unknown suite $suite (crm, ingest, jobs or segments)" >&2
         exit 2
         ;;
     esac
@@ -110,6 +124,8 @@ if [ -n "${BENCH_NOTE:-}" ]; then note=(--note "$BENCH_NOTE"); fi
 crm=(--duration-secs "$DURATION" --concurrency "$CONCURRENCY" --fill "$FILL" "${note[@]}")
 ingest=(--duration-secs "$INGEST_DURATION" --users "$INGEST_USERS"
     --concurrency "$INGEST_CONCURRENCY" --batch "$INGEST_BATCH" "${note[@]}")
+jobs=(--jobs "$JOBS_N" --batch "$JOBS_BATCH" --concurrency "$JOBS_CONCURRENCY"
+    --paced-secs "$JOBS_PACED_SECS" "${note[@]}")
 segments=(--profiles "$SEG_PROFILES" --events "$SEG_EVENTS" --samples "$SEG_SAMPLES"
     --stream-rate "$SEG_STREAM_RATE" --work-dir "$SEG_WORK_DIR" --python "$SEG_VENV/bin/python"
     --duckdb-script bench/segments/duckdb_eval.py "${note[@]}")
@@ -133,7 +149,8 @@ cat >"$work/header" <<EOF
 Produced by \`make bench\` (\`./bench/run.sh\`), which builds the release binary and runs two
 suites on each backend (SQLite, PostgreSQL): \`crm\` (\`rapport bench\`: the CRM API against bare
 SQL) and \`ingest\` (\`rapport bench-ingest\`: event ingestion through \`POST /v1/batch\` against
-bare inserts into \`cdp_events\`); a third suite, \`segments\` (\`rapport bench-segments\`: segment
+bare inserts into \`cdp_events\`); \`jobs\` (\`rapport bench-jobs\`: the durable job queue against a
+bare \`INSERT\` + \`SELECT … FOR UPDATE SKIP LOCKED\` / \`DELETE\` queue, \`BENCH_SUITES=jobs\`); a third suite, \`segments\` (\`rapport bench-segments\`: segment
 evaluation against DuckDB over the same events, membership delay while events stream in, the
 server's memory), runs when asked (\`BENCH_SUITES=segments make bench\`; \`BENCH_SEG_PROFILES\`,
 \`BENCH_SEG_EVENTS\`, default 1,000,000 profiles and 50,000,000 events). Each section below is one
@@ -241,6 +258,19 @@ for suite in $SUITES; do
             pg_running=1
             url=$(./scripts/pg-test-cluster.sh start)
             "$BIN" bench-ingest --database-url "$url" --out "$part" "${ingest[@]}"
+            ./scripts/pg-test-cluster.sh stop
+            pg_running=
+            ;;
+        jobs:sqlite)
+            echo "== jobs, SQLite ($JOBS_SQLITE_DIR, emptied first)"
+            rm -rf "$JOBS_SQLITE_DIR"
+            "$BIN" bench-jobs --data-dir "$JOBS_SQLITE_DIR" --out "$part" "${jobs[@]}"
+            ;;
+        jobs:postgres)
+            echo "== jobs, PostgreSQL ($RAPPORT_PG_DIR, port $RAPPORT_PG_PORT)"
+            pg_running=1
+            url=$(./scripts/pg-test-cluster.sh start)
+            "$BIN" bench-jobs --database-url "$url" --out "$part" "${jobs[@]}"
             ./scripts/pg-test-cluster.sh stop
             pg_running=
             ;;

@@ -4,6 +4,8 @@
 # tests and the browser tests (Debian's chromium driven by playwright-core) against the binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# One clean build: incremental state would only double the target directory.
+export CARGO_INCREMENTAL=0
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -43,9 +45,10 @@ cargo build -p rapport
 tests/e2e/cdp-clients/run.sh
 
 echo "== browser tests (Playwright, chromium)"
-# Chinese fonts too, or the screenshots show empty boxes.
-if [ ! -x /usr/bin/chromium ] || [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
-    as_root apt-get install -y chromium fonts-noto-cjk || { as_root apt-get update && as_root apt-get install -y chromium fonts-noto-cjk; }
+# Chinese fonts too, or the screenshots show empty boxes; sqlite3 for the jobs test, which
+# writes jobs into the server's database (the binary runs no job workers yet).
+if [ ! -x /usr/bin/chromium ] || [ -z "$(fc-list :lang=zh 2>/dev/null)" ] || ! command -v sqlite3 >/dev/null; then
+    as_root apt-get install -y chromium fonts-noto-cjk sqlite3 || { as_root apt-get update && as_root apt-get install -y chromium fonts-noto-cjk sqlite3; }
 fi
 cargo build -p rapport
 (cd tests/e2e && npm ci --no-audit --no-fund && npm test)

@@ -55,6 +55,8 @@ export async function startServer() {
   }
   return {
     base,
+    /** The server's SQLite directory (rapport.db), for tests that prepare rows no API makes. */
+    dataDir,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));

@@ -24,7 +24,6 @@ pub mod sources;
 pub mod statistics;
 pub mod sync;
 pub mod timeline;
-pub mod ttl_cache;
 pub mod wire;
 pub mod workers;
 pub mod writer;
@@ -38,7 +37,6 @@ use sources::{SchemaPolicy, Source};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
-use ttl_cache::TtlCache;
 use utoipa::ToSchema;
 use wire::{Kind, Rejection};
 use writer::{Held, Job, Work};
@@ -59,11 +57,14 @@ pub struct IngestReport {
 }
 
 /// Workspace → settings, re-read every 2 s (other nodes' changes).
-pub struct SettingsCache(TtlCache<Arc<Settings>>);
+pub struct SettingsCache(rapport_store::cache::Cache<String, Arc<Settings>>);
 
 impl Default for SettingsCache {
     fn default() -> Self {
-        Self(TtlCache::new(Duration::from_secs(2), 10_000))
+        Self(rapport_store::cache::Cache::with_ttl(
+            Duration::from_secs(2),
+            10_000,
+        ))
     }
 }
 
@@ -73,7 +74,7 @@ impl SettingsCache {
             return Ok(s);
         }
         let loaded = Arc::new(settings::load(store, workspace_id).await?);
-        self.0.insert(workspace_id, loaded.clone());
+        self.0.insert(workspace_id.to_string(), loaded.clone());
         Ok(loaded)
     }
 

@@ -7,11 +7,11 @@
 
 use crate::error::CdpError;
 use crate::json_schema::{self, Schema};
-use crate::ttl_cache::TtlCache;
 use crate::wire::Incoming;
 use chrono::{DateTime, Utc};
 use rapport_core::codes::{ErrorCode, EventCode};
 use rapport_core::sql::{ColumnKind, SqlParam};
+use rapport_store::cache::Cache;
 use rapport_store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -100,11 +100,11 @@ impl Compiled {
 }
 
 /// Workspace → compiled schemas, re-read every 2 s (other nodes' changes).
-pub struct RegistryCache(TtlCache<Arc<Compiled>>);
+pub struct RegistryCache(Cache<String, Arc<Compiled>>);
 
 impl Default for RegistryCache {
     fn default() -> Self {
-        Self(TtlCache::new(Duration::from_secs(2), 10_000))
+        Self(Cache::with_ttl(Duration::from_secs(2), 10_000))
     }
 }
 
@@ -124,7 +124,7 @@ impl RegistryCache {
             }
         }
         let compiled = Arc::new(compiled);
-        self.0.insert(workspace_id, compiled.clone());
+        self.0.insert(workspace_id.to_string(), compiled.clone());
         Ok(compiled)
     }
 

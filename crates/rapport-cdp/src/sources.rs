@@ -3,11 +3,11 @@
 //! cache, and each source's rate is enforced per node with a token bucket.
 
 use crate::error::CdpError;
-use crate::ttl_cache::TtlCache;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use rapport_core::codes::ErrorCode;
 use rapport_core::sql::{ColumnKind, SqlParam};
+use rapport_store::cache::Cache;
 use rapport_store::{Row, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -413,14 +413,14 @@ pub async fn update(
 /// working on other nodes for at most the key cache's 2 s (the node that changed it forgets at
 /// once).
 pub struct SourceCache {
-    keys: TtlCache<Option<Source>>,
+    keys: Cache<String, Option<Source>>,
     buckets: Mutex<HashMap<String, Bucket>>,
 }
 
 impl Default for SourceCache {
     fn default() -> Self {
         Self {
-            keys: TtlCache::new(Duration::from_secs(2), 10_000),
+            keys: Cache::with_ttl(Duration::from_secs(2), 10_000),
             buckets: Mutex::new(HashMap::new()),
         }
     }
@@ -449,7 +449,7 @@ impl SourceCache {
                     )
                     .await?;
                 let source = row.as_ref().map(decode);
-                self.keys.insert(write_key, source.clone());
+                self.keys.insert(write_key.to_string(), source.clone());
                 source
             }
         };

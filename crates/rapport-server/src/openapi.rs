@@ -2,7 +2,7 @@
 //! `openapi.json` at the repository root must equal `document()`; a test checks it.
 
 use crate::routes::{
-    admin, aggregate, cdp, ingest, metadata, records, segments, snapshots, system, views,
+    admin, aggregate, cdp, ingest, jobs, metadata, records, segments, snapshots, system, views,
 };
 use crate::{auth, error, records_json};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -34,6 +34,7 @@ impl Modify for Security {
         auth::login, auth::logout, auth::me, auth::update_me,
         admin::list_users, admin::create_user, admin::update_user, admin::list_roles, admin::save_role,
         admin::list_tokens, admin::create_token, admin::revoke_token, admin::list_audit,
+        jobs::list_queues, jobs::list_jobs, jobs::get_job, jobs::retry_job, jobs::cancel_job, jobs::discard_job,
         metadata::list_objects, metadata::get_object, metadata::create_object, metadata::update_object,
         metadata::archive_object, metadata::restore_object, metadata::purge_object,
         metadata::add_field, metadata::update_field, metadata::archive_field, metadata::restore_field, metadata::purge_field,

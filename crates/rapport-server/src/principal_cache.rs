@@ -4,42 +4,30 @@
 //! users, roles, metadata). Another node sees such a change within two seconds.
 
 use rapport_core::Principal;
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use rapport_store::cache::Cache;
+use std::time::Duration;
 
 const TTL: Duration = Duration::from_secs(2);
-const MAX_ENTRIES: usize = 10_000;
+const MAX_ENTRIES: u64 = 10_000;
 
-#[derive(Default)]
-pub struct PrincipalCache {
-    entries: Mutex<HashMap<String, (Instant, Principal)>>,
+pub struct PrincipalCache(Cache<String, Principal>);
+
+impl Default for PrincipalCache {
+    fn default() -> Self {
+        Self(Cache::with_ttl(TTL, MAX_ENTRIES))
+    }
 }
 
 impl PrincipalCache {
     pub fn get(&self, key: &str) -> Option<Principal> {
-        let entries = self.entries.lock().ok()?;
-        entries
-            .get(key)
-            .filter(|(at, _)| at.elapsed() < TTL)
-            .map(|(_, p)| p.clone())
+        self.0.get(key)
     }
 
     pub fn put(&self, key: String, principal: Principal) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= MAX_ENTRIES {
-                entries.retain(|_, (at, _)| at.elapsed() < TTL);
-                if entries.len() >= MAX_ENTRIES {
-                    entries.clear();
-                }
-            }
-            entries.insert(key, (Instant::now(), principal));
-        }
+        self.0.insert(key, principal);
     }
 
     pub fn clear(&self) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.clear();
-        }
+        self.0.clear();
     }
 }

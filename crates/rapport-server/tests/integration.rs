@@ -26,6 +26,8 @@ mod ingest_safety;
 mod input;
 #[path = "integration/isolation.rs"]
 mod isolation;
+#[path = "integration/jobs.rs"]
+mod jobs;
 #[path = "integration/kernel.rs"]
 mod kernel;
 #[path = "integration/lists.rs"]

@@ -1,16 +1,19 @@
 //! Rapport's storage: the SQL seam (`db`), the global tables (`accounts`, `audit`), metadata
 //! with run-time DDL (`schema`), saved list and kanban views (`views`), and the one write path
 //! for records (`records`) that writes the row, its field history and an outbox entry in one
-//! transaction, and the outbox with its consumers (`outbox`).
+//! transaction, the outbox with its consumers (`outbox`), and durable jobs with their runner
+//! (`jobs`).
 //!
 //! Nothing here speaks HTTP; nothing here keeps state that must be shared between nodes (the
 //! schema cache is keyed by the workspace's metadata version, read from the database).
 
 pub mod accounts;
 pub mod audit;
+pub mod cache;
 pub mod db;
 mod error;
 pub mod history;
+pub mod jobs;
 pub mod outbound;
 pub mod outbox;
 pub mod records;
@@ -24,21 +27,23 @@ pub use error::{StoreError, Transience};
 
 use rapport_core::metadata::WorkspaceSchema;
 use rapport_core::Clock;
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
-/// Workspace id → (metadata version, schema).
-type SchemaCache = HashMap<String, (i64, Arc<WorkspaceSchema>)>;
+/// Workspace id → (metadata version, schema): a schema is current while the workspace's metadata
+/// version is.
+type SchemaCache = cache::Cache<String, (i64, Arc<WorkspaceSchema>)>;
 
 /// The storage handle every service shares: a database and the clock.
 #[derive(Debug, Clone)]
 pub struct Store {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
-    schemas: Arc<RwLock<SchemaCache>>,
+    schemas: Arc<SchemaCache>,
     /// Plugins of the record write path (see `records::hooks`).
     pub hooks: Arc<records::hooks::Hooks>,
     outbound: outbound::Outbound,
+    /// Bumped after jobs are committed on this node, so its runners look at once.
+    jobs_wake: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Store {
@@ -47,9 +52,10 @@ impl Store {
         Self {
             db,
             clock,
-            schemas: Arc::new(RwLock::new(HashMap::new())),
+            schemas: Arc::new(cache::Cache::bounded(10_000)),
             hooks: Arc::default(),
             outbound: outbound::Outbound::strict(),
+            jobs_wake: Arc::new(tokio::sync::watch::Sender::new(0)),
         }
     }
 

@@ -137,17 +137,14 @@ impl Store {
         workspace_id: &str,
         version: i64,
     ) -> Result<Arc<WorkspaceSchema>, StoreError> {
-        if let Ok(cache) = self.schemas.read() {
-            if let Some((cached_version, schema)) = cache.get(workspace_id) {
-                if *cached_version == version {
-                    return Ok(schema.clone());
-                }
+        if let Some((cached_version, schema)) = self.schemas.get(workspace_id) {
+            if cached_version == version {
+                return Ok(schema);
             }
         }
         let schema = Arc::new(self.load_schema(workspace_id).await?);
-        if let Ok(mut cache) = self.schemas.write() {
-            cache.insert(workspace_id.to_string(), (version, schema.clone()));
-        }
+        self.schemas
+            .insert(workspace_id.to_string(), (version, schema.clone()));
         Ok(schema)
     }
 

@@ -9,6 +9,7 @@ mod store {
     mod basics;
     mod condition_agreement;
     mod hooks;
+    mod jobs;
     mod outbox;
     mod support;
 }

@@ -1,10 +1,11 @@
 //! The `rapport` binary: `serve` (the default), `demo`, `user create`, `token create`,
-//! `openapi`, `bench`, `bench-ingest` and `bench-segments`. Configuration comes from defaults,
-//! then `RAPPORT_*` environment variables, then flags; `--database-url` (or
+//! `openapi`, `bench`, `bench-ingest`, `bench-jobs` and `bench-segments`. Configuration comes
+//! from defaults, then `RAPPORT_*` environment variables, then flags; `--database-url` (or
 //! `RAPPORT_DATABASE_URL`) selects PostgreSQL, otherwise SQLite under `--data-dir`.
 
 mod bench;
 mod bench_ingest;
+mod bench_jobs;
 mod bench_segments;
 mod demo;
 mod outbox_cli;
@@ -151,6 +152,11 @@ enum Command {
     BenchIngest {
         #[command(flatten)]
         args: bench_ingest::IngestArgs,
+    },
+    /// Measure the durable job queue against a bare queue on the same database (Markdown).
+    BenchJobs {
+        #[command(flatten)]
+        args: bench_jobs::JobsArgs,
     },
     /// Measure segment evaluation against DuckDB, streaming membership and memory (Markdown).
     BenchSegments {
@@ -382,6 +388,7 @@ async fn main() -> Result<()> {
         }
         Command::Bench { args } => bench::run(args).await,
         Command::BenchIngest { args } => bench_ingest::run(args).await,
+        Command::BenchJobs { args } => bench_jobs::run(args).await,
         Command::BenchSegments { args } => bench_segments::run(args).await,
     }
 }

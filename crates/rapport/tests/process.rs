@@ -1,8 +1,8 @@
 //! Tests of the real `rapport` binary run as child processes: crash durability under kill -9
 //! (`crash`), exact behaviour counting while segments are created during ingestion on one node,
-//! two, or a web node and two workers (`counting`), and a CRM sync killed between the contact
-//! and its profile link (`sync_crash`), and the process's own security: memory under a login
-//! flood, no password echoed (`security`).
+//! two, or a web node and two workers (`counting`), a CRM sync killed between the contact and its
+//! profile link (`sync_crash`), job runners killed mid-work (`jobs`), and the process's own
+//! security: memory under a login flood, no password echoed (`security`).
 
 // Test code: a failed expectation is a panic by design (clippy's allow-*-in-tests only covers
 // `#[test]` functions, not the async bodies and helpers they call).
@@ -15,6 +15,8 @@ mod server;
 mod counting;
 #[path = "process/crash.rs"]
 mod crash;
+#[path = "process/jobs.rs"]
+mod jobs;
 #[path = "process/security.rs"]
 mod security;
 #[path = "process/sync_crash.rs"]

@@ -780,6 +780,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace's jobs, newest first (admins). */
+        get: operations["list_jobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace's queues with their jobs counted by state (admins). */
+        get: operations["list_queues"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One job with every attempt it made and their errors (admins). */
+        get: operations["get_job"];
+        put?: never;
+        post?: never;
+        /** Deletes a dead or cancelled job with its attempts (admins). */
+        delete: operations["discard_job"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancels a pending or failed job; asks a running one to stop (admins). */
+        post: operations["cancel_job"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Runs a failed or dead job again now; a dead one gets one more attempt (admins). */
+        post: operations["retry_job"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/objects": {
         parameters: {
             query?: never;
@@ -1425,6 +1511,22 @@ export interface components {
             revoked_at?: string | null;
             user_id: string;
         };
+        /** @description One attempt of a job. */
+        Attempt: {
+            /**
+             * Format: int32
+             * @description 1 for the first.
+             */
+            attempt: number;
+            error?: string | null;
+            /** Format: date-time */
+            finished_at: string;
+            node?: string | null;
+            /** @description `done`, `failed`, `lost` (its node stopped heart-beating, e.g. killed) or `cancelled`. */
+            outcome: string;
+            /** Format: date-time */
+            started_at?: string | null;
+        };
         AuditEntry: {
             action: string;
             actor_id?: string | null;
@@ -1670,6 +1772,66 @@ export interface components {
             rejected: components["schemas"]["Rejection"][];
             success: boolean;
         };
+        /** @description A job as the admin sees it. */
+        Job: {
+            /**
+             * Format: int32
+             * @description Attempts started so far.
+             */
+            attempts: number;
+            /** @description An admin asked a running job to stop. */
+            cancel_requested: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            finished_at?: string | null;
+            id: string;
+            idempotency_key?: string | null;
+            kind: string;
+            last_error?: string | null;
+            /**
+             * Format: date-time
+             * @description While running: until when its node's lease holds.
+             */
+            leased_until?: string | null;
+            /** Format: int32 */
+            max_attempts: number;
+            /** @description The node of the latest attempt. */
+            node?: string | null;
+            payload: Record<string, unknown>;
+            /** Format: int32 */
+            priority: number;
+            queue: string;
+            /**
+             * Format: date-time
+             * @description When it runs (next), or ran last.
+             */
+            run_at: string;
+            /**
+             * Format: date-time
+             * @description When its latest attempt started.
+             */
+            started_at?: string | null;
+            state: components["schemas"]["JobState"];
+            /** @description None for a system job. */
+            workspace_id?: string | null;
+        };
+        /** @description A job with every attempt it made. */
+        JobDetail: components["schemas"]["Job"] & {
+            /** @description Oldest first. */
+            history: components["schemas"]["Attempt"][];
+        };
+        /** @description A page of jobs, newest first. */
+        JobPage: {
+            jobs: components["schemas"]["Job"][];
+            /** @description Pass as `before` for the next page; None on the last. */
+            next?: string | null;
+        };
+        /**
+         * @description Where a job is in its life.
+         * @enum {string}
+         */
+        JobState: "pending" | "running" | "failed" | "done" | "dead" | "cancelled";
         Label: {
             en: string;
             zh: string;
@@ -1936,6 +2098,22 @@ export interface components {
         PushRequest: {
             /** @description The receiver: http or https, at most 2000 characters. */
             url: string;
+        };
+        /** @description Jobs of one queue, counted by state. */
+        QueueCounts: {
+            /** Format: int64 */
+            cancelled: number;
+            /** Format: int64 */
+            dead: number;
+            /** Format: int64 */
+            done: number;
+            /** Format: int64 */
+            failed: number;
+            /** Format: int64 */
+            pending: number;
+            queue: string;
+            /** Format: int64 */
+            running: number;
         };
         Reason: {
             code: string;
@@ -4094,6 +4272,215 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_jobs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Only this queue. */
+                queue: string | null;
+                /** @description Only jobs in this state. */
+                state: null | components["schemas"]["JobState"];
+                /** @description The previous page's `next`. */
+                before: string | null;
+                /** @description 1 to 200 (default 50). */
+                limit: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPage"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_queues: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueCounts"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_job: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDetail"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    discard_job: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    cancel_job: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDetail"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    retry_job: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDetail"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -19,24 +19,18 @@ use crate::settings::Settings;
 use crate::{json_ph, ph};
 use rapport_core::codes::{ErrorCode, WarningCode};
 use rapport_core::sql::{ColumnKind, SqlParam};
+use rapport_store::cache::Cache;
 use rapport_store::Tx;
 use serde_json::{json, Map, Value as Json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
 
-/// Identifier → owning profile, shared by the node's group commits. Two generations bound the
-/// memory: when the young one fills, it becomes the old one.
-pub struct IdentityCache {
-    inner: Mutex<(HashMap<String, String>, HashMap<String, String>)>,
-    capacity: usize,
-}
+/// Identifier → owning profile, shared by the node's group commits (an owner never changes, so
+/// entries never go stale; the cache is bounded).
+pub struct IdentityCache(Cache<String, String>);
 
 impl Default for IdentityCache {
     fn default() -> Self {
-        Self {
-            inner: Mutex::new((HashMap::new(), HashMap::new())),
-            capacity: 250_000,
-        }
+        Self(Cache::bounded(500_000))
     }
 }
 
@@ -46,30 +40,18 @@ fn cache_key(ws: &str, ident: &Ident) -> String {
 
 impl IdentityCache {
     fn get(&self, ws: &str, ident: &Ident) -> Option<String> {
-        let key = cache_key(ws, ident);
-        let guard = self.inner.lock().ok()?;
-        guard.0.get(&key).or_else(|| guard.1.get(&key)).cloned()
+        self.0.get(&cache_key(ws, ident))
     }
 
     pub fn insert_all(&self, ws: &str, owners: &[(Ident, String)]) {
-        let Ok(mut guard) = self.inner.lock() else {
-            return;
-        };
         for (ident, owner) in owners {
-            if guard.0.len() >= self.capacity {
-                let young = std::mem::take(&mut guard.0);
-                guard.1 = young;
-            }
-            guard.0.insert(cache_key(ws, ident), owner.clone());
+            self.0.insert(cache_key(ws, ident), owner.clone());
         }
     }
 
     /// Forgets everything (after an erasure or a failed commit).
     pub fn clear(&self) {
-        if let Ok(mut guard) = self.inner.lock() {
-            guard.0.clear();
-            guard.1.clear();
-        }
+        self.0.clear();
     }
 }
 

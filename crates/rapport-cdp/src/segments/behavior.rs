@@ -26,12 +26,13 @@ use crate::error::CdpError;
 use crate::{ph, placeholder, row_marks, statement_chunks};
 use rapport_core::codes::ErrorCode;
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
+use rapport_store::cache::Cache;
 use rapport_store::{Store, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// The advisory lock writers share and a backfill takes alone for an instant (PostgreSQL).
 const KEYS_LOCK: i64 = 0x0053_4547_4d45_4e54;
@@ -398,21 +399,21 @@ impl Counts {
 }
 
 /// Key id → spec, for the writer (keys never change).
-#[derive(Default)]
-pub struct KeyCache(Mutex<HashMap<String, Arc<KeySpec>>>);
+pub struct KeyCache(Cache<String, Arc<KeySpec>>);
+
+impl Default for KeyCache {
+    fn default() -> Self {
+        Self(Cache::bounded(100_000))
+    }
+}
 
 impl KeyCache {
     fn get(&self, id: &str) -> Option<Arc<KeySpec>> {
-        self.0.lock().ok()?.get(id).cloned()
+        self.0.get(id)
     }
 
     fn put(&self, id: &str, spec: Arc<KeySpec>) {
-        if let Ok(mut map) = self.0.lock() {
-            if map.len() > 100_000 {
-                map.clear();
-            }
-            map.insert(id.to_string(), spec);
-        }
+        self.0.insert(id.to_string(), spec);
     }
 }
 

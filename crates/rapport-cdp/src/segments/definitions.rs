@@ -10,11 +10,12 @@ use chrono::{DateTime, Utc};
 use rapport_core::codes::ErrorCode;
 use rapport_core::condition::DateContext;
 use rapport_core::sql::{ColumnKind, SqlParam};
+use rapport_store::cache::Cache;
 use rapport_store::{Row, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 /// Most segments per workspace (live and building).
@@ -484,8 +485,13 @@ pub async fn archive(store: &Store, ws: &str, id: &str) -> Result<Segment, CdpEr
 }
 
 /// Compiled segments by (id, version): a version never changes.
-#[derive(Default)]
-pub struct CompiledCache(Mutex<HashMap<(String, i64), Arc<Compiled>>>);
+pub struct CompiledCache(Cache<(String, i64), Arc<Compiled>>);
+
+impl Default for CompiledCache {
+    fn default() -> Self {
+        Self(Cache::bounded(10_000))
+    }
+}
 
 impl CompiledCache {
     /// The compiled form of a segment, with its behaviour keys created (not necessarily
@@ -496,7 +502,7 @@ impl CompiledCache {
         segment: &SegmentRow,
     ) -> Result<Arc<Compiled>, CdpError> {
         let cache_key = (segment.id.clone(), segment.version);
-        if let Some(c) = self.0.lock().ok().and_then(|m| m.get(&cache_key).cloned()) {
+        if let Some(c) = self.0.get(&cache_key) {
             return Ok(c);
         }
         let condition = compile(store, &segment.workspace_id, &segment.definition).await?;
@@ -516,12 +522,7 @@ impl CompiledCache {
             condition,
             keys,
         });
-        if let Ok(mut m) = self.0.lock() {
-            if m.len() > 10_000 {
-                m.clear();
-            }
-            m.insert(cache_key, compiled.clone());
-        }
+        self.0.insert(cache_key, compiled.clone());
         Ok(compiled)
     }
 }

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod aggregate;
 pub mod cdp;
 pub mod ingest;
+pub mod jobs;
 pub mod metadata;
 pub mod records;
 pub mod segments;
@@ -41,6 +42,14 @@ pub fn routes() -> Router<AppState> {
             axum::routing::delete(admin::revoke_token),
         )
         .route("/api/v1/audit", get(admin::list_audit))
+        .route("/api/v1/jobs", get(jobs::list_jobs))
+        .route("/api/v1/jobs/queues", get(jobs::list_queues))
+        .route(
+            "/api/v1/jobs/{id}",
+            get(jobs::get_job).delete(jobs::discard_job),
+        )
+        .route("/api/v1/jobs/{id}/retry", post(jobs::retry_job))
+        .route("/api/v1/jobs/{id}/cancel", post(jobs::cancel_job))
         .route(
             "/api/v1/objects",
             get(metadata::list_objects).post(metadata::create_object),

@@ -1,8 +1,8 @@
-// Administration: the object manager (objects, fields, layouts), users, roles, API tokens and
-// the audit log, each a sub-page. Only administrators get here from the menu; the server
-// refuses everyone else anyway.
+// Administration: the object manager (objects, fields, layouts), users, roles, API tokens, the
+// audit log and the job queue, each a sub-page. Only administrators get here from the menu;
+// the server refuses everyone else anyway.
 import { Menu, Result } from 'antd';
-import { ApartmentOutlined, AuditOutlined, KeyOutlined, SafetyOutlined, TeamOutlined } from '@ant-design/icons';
+import { ApartmentOutlined, AuditOutlined, KeyOutlined, SafetyOutlined, ScheduleOutlined, TeamOutlined } from '@ant-design/icons';
 import { lazy, Suspense } from 'react';
 import { Navigate, Route, Routes, useLocation, useNavigate } from 'react-router';
 import { useMe } from '../../api/queries';
@@ -16,6 +16,7 @@ const UsersPage = lazy(() => import('./UsersPage'));
 const RolesPage = lazy(() => import('./RolesPage'));
 const TokensPage = lazy(() => import('./TokensPage'));
 const AuditPage = lazy(() => import('./AuditPage'));
+const JobsPage = lazy(() => import('./jobs/JobsPage'));
 
 export default function SettingsPage() {
   const { t } = useI18n();
@@ -38,6 +39,7 @@ export default function SettingsPage() {
           { key: 'roles', icon: <SafetyOutlined />, label: t('settings.roles') },
           { key: 'tokens', icon: <KeyOutlined />, label: t('settings.tokens') },
           { key: 'audit', icon: <AuditOutlined />, label: t('settings.audit') },
+          { key: 'jobs', icon: <ScheduleOutlined />, label: t('settings.jobs') },
         ]}
       />
       <div style={{ flex: 1, minWidth: 320 }}>
@@ -51,6 +53,7 @@ export default function SettingsPage() {
             <Route path="roles" element={<RolesPage />} />
             <Route path="tokens" element={<TokensPage />} />
             <Route path="audit" element={<AuditPage />} />
+            <Route path="jobs" element={<JobsPage />} />
           </Routes>
         </Suspense>
       </div>

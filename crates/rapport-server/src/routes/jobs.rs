@@ -3,7 +3,7 @@
 //! and discard — each audited. System jobs (no workspace) are never shown here: they are no
 //! workspace's business (operators see them through the store, e.g. a future `rapport jobs`).
 
-use crate::auth::{audit, audit_denial};
+use crate::auth::audit;
 use crate::error::ApiResult;
 use crate::extract::{ApiQuery, Ctx};
 use crate::AppState;
@@ -15,8 +15,8 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
 
-async fn admin_only(state: &AppState, ctx: &Ctx) -> ApiResult<()> {
-    audit_denial(state, ctx, "jobs", ctx.require_admin()).await
+fn admin_only(ctx: &Ctx) -> ApiResult<()> {
+    ctx.require_admin("jobs")
 }
 
 fn scope(ctx: &Ctx) -> Scope<'_> {
@@ -30,7 +30,7 @@ pub async fn list_queues(
     State(state): State<AppState>,
     ctx: Ctx,
 ) -> ApiResult<Json<Vec<QueueCounts>>> {
-    admin_only(&state, &ctx).await?;
+    admin_only(&ctx)?;
     Ok(Json(jobs::queues(&state.store, scope(&ctx)).await?))
 }
 
@@ -56,7 +56,7 @@ pub async fn list_jobs(
     ctx: Ctx,
     ApiQuery(params): ApiQuery<JobListParams>,
 ) -> ApiResult<Json<JobPage>> {
-    admin_only(&state, &ctx).await?;
+    admin_only(&ctx)?;
     let filter = JobFilter {
         queue: params.queue,
         state: params.state,
@@ -74,7 +74,7 @@ pub async fn get_job(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> ApiResult<Json<JobDetail>> {
-    admin_only(&state, &ctx).await?;
+    admin_only(&ctx)?;
     Ok(Json(jobs::get(&state.store, scope(&ctx), &id).await?))
 }
 
@@ -99,7 +99,7 @@ pub async fn retry_job(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> ApiResult<Json<JobDetail>> {
-    admin_only(&state, &ctx).await?;
+    admin_only(&ctx)?;
     let job = jobs::retry(&state.store, scope(&ctx), &id).await?;
     jobs::wake(&state.store);
     audited(&state, &ctx, "job.retry", &job).await?;
@@ -115,7 +115,7 @@ pub async fn cancel_job(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> ApiResult<Json<JobDetail>> {
-    admin_only(&state, &ctx).await?;
+    admin_only(&ctx)?;
     let job = jobs::cancel(&state.store, scope(&ctx), &id).await?;
     audited(&state, &ctx, "job.cancel", &job).await?;
     Ok(Json(job))
@@ -130,7 +130,7 @@ pub async fn discard_job(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    admin_only(&state, &ctx).await?;
+    admin_only(&ctx)?;
     let job = jobs::get(&state.store, scope(&ctx), &id).await?;
     jobs::discard(&state.store, scope(&ctx), &id).await?;
     audited(&state, &ctx, "job.discard", &job).await?;

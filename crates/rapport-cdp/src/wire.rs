@@ -26,8 +26,9 @@ pub const MAX_FUTURE_MS: i64 = 3_600_000;
 pub const MIN_EVENT_MS: i64 = 946_684_800_000;
 
 /// The six Segment calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = TrackingCall)]
 pub enum Kind {
     Identify,
     Track,

@@ -134,6 +134,7 @@ error_codes! {
     ErrorCode {
         InvalidJson = ("invalid_json", 400, "The body is not valid JSON."),
         InvalidBody = ("invalid_body", 400, "The JSON body does not have the expected shape: a property is missing, unknown or of the wrong type."),
+        InvalidPath = ("invalid_path", 400, "A path segment is not valid UTF-8 or not of the expected form."),
         InvalidQuery = ("invalid_query", 400, "A query-string parameter is missing, unknown or of the wrong type."),
         InvalidGzip = ("invalid_gzip", 400, "A gzip-encoded tracking request could not be decompressed."),
         UnsupportedEncoding = ("unsupported_encoding", 400, "A tracking request's Content-Encoding is neither gzip nor absent."),

@@ -204,7 +204,7 @@ fn too_many_attempts() -> ApiError {
 /// Log in with email and password; sets the session cookie. A client that failed 10 times for
 /// an account (or 100 times in all) within 15 minutes is refused with 429 for a while; other
 /// clients, the account's owner among them, are not.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(()), request_body = LoginRequest,
     responses((status = 200, body = MeResponse), (status = 401, body = crate::error::ErrorBody),
         (status = 429, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn login(
@@ -285,7 +285,7 @@ pub async fn login(
 }
 
 /// End the session and clear the cookie.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(()), responses((status = 204)))]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     if let Some(session) = cookie_value(&headers, SESSION_COOKIE) {
         state.store.delete_session(&digest(&session)).await?;

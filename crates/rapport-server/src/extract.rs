@@ -1,4 +1,4 @@
-//! Request extractors: JSON bodies and query strings whose failures become `ApiError`s with
+//! Request extractors: JSON bodies, query strings and path parameters whose failures become `ApiError`s with
 //! stable codes, the request id, and `Ctx` — the authenticated principal of a request with its
 //! workspace schema, change source and request id.
 
@@ -6,7 +6,7 @@ use crate::auth::authenticate;
 use crate::denials::{Caller, CallerInfo};
 use crate::error::ApiError;
 use crate::AppState;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -65,6 +65,30 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
 fn query_rejection(rejection: QueryRejection) -> ApiError {
     ApiError::new(ErrorCode::InvalidQuery, rejection.body_text())
+}
+
+/// Path parameters; a segment that is not valid UTF-8 or not of the expected type is 400
+/// `invalid_path` (axum's own rejection would be plain text).
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(path_rejection(rejection)),
+        }
+    }
+}
+
+fn path_rejection(rejection: PathRejection) -> ApiError {
+    match rejection {
+        PathRejection::FailedToDeserializePathParams(e) => {
+            ApiError::new(ErrorCode::InvalidPath, e.body_text())
+        }
+        other => ApiError::internal(other.body_text()),
+    }
 }
 
 /// The id of the request: the caller's `X-Request-Id` when it is sane, else a new one.

@@ -3,10 +3,10 @@
 
 use crate::auth::{audit, check_locale, current_session, digest, new_token};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiQuery, Ctx};
+use crate::extract::{ApiPath, ApiJson, ApiQuery, Ctx};
 use crate::passwords::check_strength;
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use rapport_core::access::Permissions;
@@ -123,7 +123,7 @@ pub async fn update_user(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: axum::http::HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UserUpdate>,
 ) -> ApiResult<Json<User>> {
     ctx.require_admin("users")?;
@@ -219,7 +219,7 @@ pub struct RoleBody {
 pub async fn save_role(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RoleBody>,
 ) -> ApiResult<Json<Role>> {
     ctx.require_admin("roles")?;
@@ -328,7 +328,7 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     let only = (!ctx.principal.is_admin()).then_some(ctx.principal.user_id.as_str());
     state

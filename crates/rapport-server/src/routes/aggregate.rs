@@ -2,9 +2,9 @@
 //! one field — kanban column totals and report figures.
 
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, Ctx};
+use crate::extract::{ApiPath, ApiJson, Ctx};
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use rapport_core::condition::{Condition, DateContext};
 use rapport_core::Action;
@@ -39,7 +39,7 @@ pub struct AggregateResult {
 pub async fn aggregate(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
     ApiJson(body): ApiJson<AggregateRequest>,
 ) -> ApiResult<Json<AggregateResult>> {
     object_for(&ctx.principal, &ctx.schema, &object, Action::Read)?;

@@ -6,9 +6,9 @@
 
 use crate::auth::audit;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiQuery, Ctx};
+use crate::extract::{ApiPath, ApiJson, ApiQuery, Ctx};
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use rapport_cdp::identity::{normalize, profiles};
@@ -65,7 +65,7 @@ pub async fn create_source(
 pub async fn get_source(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Source>> {
     ctx.require_admin("cdp.sources")?;
     Ok(Json(
@@ -78,7 +78,7 @@ pub async fn get_source(
 pub async fn update_source(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<SourceInput>,
 ) -> ApiResult<Json<Source>> {
     ctx.require_admin("cdp.sources")?;
@@ -109,7 +109,7 @@ pub async fn update_source(
 pub async fn rotate_key(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Source>> {
     ctx.require_admin("cdp.sources")?;
     rotate(
@@ -132,7 +132,7 @@ pub async fn rotate_key(
 pub async fn rotate_verification_secret(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Source>> {
     rotate(
         state,
@@ -400,7 +400,7 @@ pub async fn list_profiles(
 pub async fn get_profile(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<profiles::Profile>> {
     require_contact_read(&ctx)?;
     Ok(Json(
@@ -414,7 +414,7 @@ pub async fn get_profile(
 pub async fn profile_timeline(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<timeline::TimelineQuery>,
 ) -> ApiResult<Json<timeline::Page>> {
     require_contact_read(&ctx)?;
@@ -439,7 +439,7 @@ pub async fn profile_timeline(
 pub async fn contact_journey(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<timeline::TimelineQuery>,
 ) -> ApiResult<Json<timeline::Page>> {
     state
@@ -494,7 +494,7 @@ pub async fn list_merges(
 pub async fn undo_merge(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<profiles::Merge>> {
     ctx.require_admin("cdp.merges")?;
     let settings = state

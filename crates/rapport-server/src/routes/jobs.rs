@@ -5,9 +5,9 @@
 
 use crate::auth::audit;
 use crate::error::ApiResult;
-use crate::extract::{ApiQuery, Ctx};
+use crate::extract::{ApiPath, ApiQuery, Ctx};
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use rapport_store::jobs::{self, JobDetail, JobFilter, JobPage, JobState, QueueCounts, Scope};
@@ -72,7 +72,7 @@ pub async fn list_jobs(
 pub async fn get_job(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<JobDetail>> {
     admin_only(&ctx)?;
     Ok(Json(jobs::get(&state.store, scope(&ctx), &id).await?))
@@ -97,7 +97,7 @@ async fn audited(state: &AppState, ctx: &Ctx, action: &str, job: &JobDetail) -> 
 pub async fn retry_job(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<JobDetail>> {
     admin_only(&ctx)?;
     let job = jobs::retry(&state.store, scope(&ctx), &id).await?;
@@ -113,7 +113,7 @@ pub async fn retry_job(
 pub async fn cancel_job(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<JobDetail>> {
     admin_only(&ctx)?;
     let job = jobs::cancel(&state.store, scope(&ctx), &id).await?;
@@ -128,7 +128,7 @@ pub async fn cancel_job(
 pub async fn discard_job(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     admin_only(&ctx)?;
     let job = jobs::get(&state.store, scope(&ctx), &id).await?;

@@ -3,9 +3,9 @@
 
 use crate::auth::audit;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiQuery, Ctx};
+use crate::extract::{ApiPath, ApiJson, ApiQuery, Ctx};
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use rapport_core::metadata::{FieldDef, LayoutSection, ObjectDef};
@@ -50,7 +50,7 @@ fn without_archived_fields(object: &ObjectDef, keep: bool) -> ObjectDef {
 /// One object with its fields (archived fields too, for admins).
 #[utoipa::path(get, path = "/api/v1/objects/{object}", tag = "metadata", params(("object" = String, Path)),
     responses((status = 200, body = ObjectDef), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn get_object(ctx: Ctx, Path(object): Path<String>) -> ApiResult<Json<ObjectDef>> {
+pub async fn get_object(ctx: Ctx, ApiPath(object): ApiPath<String>) -> ApiResult<Json<ObjectDef>> {
     let admin = ctx.principal.is_admin();
     let def = ctx
         .schema
@@ -147,7 +147,7 @@ pub async fn create_object(
 pub async fn update_object(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
     ApiJson(patch): ApiJson<ObjectPatch>,
 ) -> ApiResult<Json<ObjectDef>> {
     ctx.require_admin("metadata")?;
@@ -163,7 +163,7 @@ pub async fn update_object(
 pub async fn archive_object(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
 ) -> ApiResult<Json<ObjectDef>> {
     ctx.require_admin("metadata")?;
     let result = state
@@ -178,7 +178,7 @@ pub async fn archive_object(
 pub async fn restore_object(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
 ) -> ApiResult<Json<ObjectDef>> {
     ctx.require_admin("metadata")?;
     let result = state
@@ -193,7 +193,7 @@ pub async fn restore_object(
 pub async fn purge_object(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     ctx.require_admin("metadata")?;
     state
@@ -219,7 +219,7 @@ pub async fn purge_object(
 pub async fn add_field(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
     ApiJson(field): ApiJson<FieldDef>,
 ) -> ApiResult<(StatusCode, Json<ObjectDef>)> {
     ctx.require_admin("metadata")?;
@@ -238,7 +238,7 @@ pub async fn add_field(
 pub async fn update_field(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, field)): Path<(String, String)>,
+    ApiPath((object, field)): ApiPath<(String, String)>,
     ApiJson(patch): ApiJson<FieldPatch>,
 ) -> ApiResult<Json<ObjectDef>> {
     ctx.require_admin("metadata")?;
@@ -262,7 +262,7 @@ pub async fn update_field(
 pub async fn archive_field(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, field)): Path<(String, String)>,
+    ApiPath((object, field)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<ObjectDef>> {
     ctx.require_admin("metadata")?;
     let result = state
@@ -285,7 +285,7 @@ pub async fn archive_field(
 pub async fn restore_field(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, field)): Path<(String, String)>,
+    ApiPath((object, field)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<ObjectDef>> {
     ctx.require_admin("metadata")?;
     let result = state
@@ -308,7 +308,7 @@ pub async fn restore_field(
 pub async fn purge_field(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, field)): Path<(String, String)>,
+    ApiPath((object, field)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<ObjectDef>> {
     ctx.require_admin("metadata")?;
     let result = state

@@ -5,10 +5,10 @@
 
 use crate::auth::audit;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiQuery, Ctx};
+use crate::extract::{ApiPath, ApiJson, ApiQuery, Ctx};
 use crate::records_json::{record_body, RecordBody};
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -267,7 +267,7 @@ async fn run_list(
 pub async fn list(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult<Json<RecordList>> {
     run_list(&state, &ctx, &object, params.try_into()?)
@@ -281,7 +281,7 @@ pub async fn list(
 pub async fn query(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
     ApiJson(req): ApiJson<ListRequest>,
 ) -> ApiResult<Json<RecordList>> {
     run_list(&state, &ctx, &object, req).await.map(Json)
@@ -293,7 +293,7 @@ pub async fn query(
 pub async fn create(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
     ApiJson(body): ApiJson<CreateRecord>,
 ) -> ApiResult<(StatusCode, Json<RecordBody>)> {
     let input = RecordInput {
@@ -324,7 +324,7 @@ fn written(ctx: &Ctx, object: &str, records: &[Record]) -> ApiResult<RecordList>
 pub async fn batch_create(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
     ApiJson(body): ApiJson<BatchCreate>,
 ) -> ApiResult<(StatusCode, Json<RecordList>)> {
     let inputs = body
@@ -348,7 +348,7 @@ pub async fn batch_create(
 pub async fn batch_update(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
     ApiJson(body): ApiJson<BatchUpdate>,
 ) -> ApiResult<Json<RecordList>> {
     let updates = body
@@ -389,7 +389,7 @@ fn with_etag(body: RecordBody) -> Response {
 pub async fn get(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, id)): Path<(String, String)>,
+    ApiPath((object, id)): ApiPath<(String, String)>,
     ApiQuery(params): ApiQuery<GetParams>,
 ) -> ApiResult<Response> {
     let record = state
@@ -445,7 +445,7 @@ fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
 pub async fn update(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, id)): Path<(String, String)>,
+    ApiPath((object, id)): ApiPath<(String, String)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<UpdateRecord>,
 ) -> ApiResult<Response> {
@@ -481,7 +481,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, id)): Path<(String, String)>,
+    ApiPath((object, id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     state
         .store
@@ -497,7 +497,7 @@ pub async fn delete(
 pub async fn undelete(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, id)): Path<(String, String)>,
+    ApiPath((object, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<RecordBody>> {
     let record = state
         .store
@@ -524,7 +524,7 @@ pub struct HistoryParams {
 pub async fn history(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, id)): Path<(String, String)>,
+    ApiPath((object, id)): ApiPath<(String, String)>,
     ApiQuery(params): ApiQuery<HistoryParams>,
 ) -> ApiResult<Json<Vec<HistoryEntry>>> {
     state
@@ -557,7 +557,7 @@ pub struct RestoreRequest {
 pub async fn restore_history(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, id)): Path<(String, String)>,
+    ApiPath((object, id)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<RestoreRequest>,
 ) -> ApiResult<Json<RecordBody>> {
     let w = ctx.write();
@@ -600,7 +600,7 @@ pub struct RelatedList {
     params(("object" = String, Path)), responses((status = 200, body = [RelatedList])))]
 pub async fn related_lists(
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
 ) -> ApiResult<Json<Vec<RelatedList>>> {
     def(&ctx, &object, Action::Read)?;
     Ok(Json(
@@ -627,7 +627,7 @@ pub async fn related_lists(
 pub async fn related(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, id, related, field)): Path<(String, String, String, String)>,
+    ApiPath((object, id, related, field)): ApiPath<(String, String, String, String)>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult<Json<RecordList>> {
     state
@@ -686,7 +686,7 @@ fn csv_cell(value: &Json_) -> String {
 pub async fn export(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
     ApiJson(mut req): ApiJson<ListRequest>,
 ) -> ApiResult<Response> {
     let d = def(&ctx, &object, Action::Read)?.clone();
@@ -755,7 +755,7 @@ pub struct RepairResult {
 pub async fn repair(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
 ) -> ApiResult<Json<RepairResult>> {
     ctx.require_admin(&object)?;
     let repaired = state

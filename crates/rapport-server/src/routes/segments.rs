@@ -5,10 +5,10 @@
 
 use crate::auth::audit;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiQuery, Ctx};
+use crate::extract::{ApiPath, ApiJson, ApiQuery, Ctx};
 use crate::routes::cdp::require_contact_read;
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -74,7 +74,7 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Segment>> {
     require_contact_read(&ctx)?;
     Ok(Json(
@@ -91,7 +91,7 @@ pub async fn get(
 pub async fn update(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(patch): ApiJson<SegmentPatch>,
 ) -> ApiResult<Json<Segment>> {
     ctx.require_admin("cdp.segments")?;
@@ -125,7 +125,7 @@ pub async fn update(
 pub async fn archive(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Segment>> {
     ctx.require_admin("cdp.segments")?;
     let ws = &ctx.principal.workspace_id;
@@ -197,7 +197,7 @@ pub async fn preview(
 pub async fn evaluate(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<FullReport>> {
     ctx.require_admin("cdp.segments")?;
     let segment = definitions::get(&state.store, &ctx.principal.workspace_id, &id).await?;
@@ -220,7 +220,7 @@ pub async fn evaluate(
 pub async fn recount(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<(StatusCode, Json<Segment>)> {
     ctx.require_admin("cdp.segments")?;
     let ws = ctx.principal.workspace_id.clone();
@@ -274,7 +274,7 @@ fn limit(p: &PageParams) -> ApiResult<usize> {
 pub async fn members(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(p): ApiQuery<PageParams>,
 ) -> ApiResult<Json<MemberPage>> {
     require_contact_read(&ctx)?;
@@ -299,7 +299,7 @@ pub async fn members(
 pub async fn members_csv(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     require_contact_read(&ctx)?;
     let ws = &ctx.principal.workspace_id;
@@ -358,7 +358,7 @@ pub async fn members_csv(
 pub async fn changes(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(p): ApiQuery<PageParams>,
 ) -> ApiResult<Json<ChangePage>> {
     require_contact_read(&ctx)?;
@@ -381,7 +381,7 @@ pub async fn changes(
 pub async fn versions(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Vec<SegmentVersion>>> {
     require_contact_read(&ctx)?;
     Ok(Json(
@@ -413,7 +413,7 @@ async fn customer_of_contact(state: &AppState, ctx: &Ctx, contact: &str) -> ApiR
 pub async fn profile_segments(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Vec<Membership>>> {
     require_contact_read(&ctx)?;
     let root = customer(&state, &ctx, &id).await?;
@@ -428,7 +428,7 @@ pub async fn profile_segments(
 pub async fn lineage(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((id, segment_id)): Path<(String, String)>,
+    ApiPath((id, segment_id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Lineage>> {
     require_contact_read(&ctx)?;
     Ok(Json(
@@ -442,7 +442,7 @@ pub async fn lineage(
 pub async fn contact_tags(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Vec<Tag>>> {
     let root = customer_of_contact(&state, &ctx, &id).await?;
     Ok(Json(
@@ -464,7 +464,7 @@ pub struct TagInput {
 pub async fn add_tag(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<TagInput>,
 ) -> ApiResult<Json<Vec<Tag>>> {
     require_contact_edit(&ctx)?;
@@ -480,7 +480,7 @@ pub async fn add_tag(
 pub async fn remove_tag(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((id, tag)): Path<(String, String)>,
+    ApiPath((id, tag)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Vec<Tag>>> {
     require_contact_edit(&ctx)?;
     let root = customer_of_contact(&state, &ctx, &id).await?;

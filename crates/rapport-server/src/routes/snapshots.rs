@@ -9,11 +9,11 @@
 
 use crate::auth::audit;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiQuery, Ctx};
+use crate::extract::{ApiPath, ApiJson, ApiQuery, Ctx};
 use crate::routes::cdp::require_contact_read;
 use crate::AppState;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -39,7 +39,7 @@ pub struct TakeSnapshot {
 pub async fn take_snapshot(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<TakeSnapshot>,
 ) -> ApiResult<(StatusCode, Json<Snapshot>)> {
     ctx.require_admin("cdp.snapshot.take")?;
@@ -71,7 +71,7 @@ pub async fn take_snapshot(
 pub async fn list_snapshots(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Vec<Snapshot>>> {
     require_contact_read(&ctx)?;
     Ok(Json(
@@ -85,7 +85,7 @@ pub async fn list_snapshots(
 pub async fn get_snapshot(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Snapshot>> {
     require_contact_read(&ctx)?;
     Ok(Json(
@@ -109,7 +109,7 @@ pub struct MembersQuery {
 pub async fn snapshot_members(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<MembersQuery>,
 ) -> ApiResult<Json<SnapshotPage>> {
     require_contact_read(&ctx)?;
@@ -148,7 +148,7 @@ fn percent_encode(text: &str) -> String {
 pub async fn snapshot_csv(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     require_contact_read(&ctx)?;
     let ws = &ctx.principal.workspace_id;
@@ -215,7 +215,7 @@ pub struct PushRequest {
 pub async fn push_snapshot(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<PushRequest>,
 ) -> ApiResult<Json<PushReport>> {
     ctx.require_admin("cdp.snapshot.push")?;
@@ -292,7 +292,7 @@ pub struct DiffQuery {
 pub async fn diff_snapshots(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((id, other)): Path<(String, String)>,
+    ApiPath((id, other)): ApiPath<(String, String)>,
     ApiQuery(q): ApiQuery<DiffQuery>,
 ) -> ApiResult<Json<Diff>> {
     require_contact_read(&ctx)?;

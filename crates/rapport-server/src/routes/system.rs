@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// Liveness and database reachability.
-#[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200, body = Object), (status = 503, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/healthz", tag = "system", security(()), responses((status = 200, body = Object), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     state
         .store
@@ -36,7 +36,7 @@ pub async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
 
 /// Prometheus metrics in the text exposition format. Off unless the server has a metrics
 /// token (`RAPPORT_METRICS_TOKEN`); then scrapers send it as `Authorization: Bearer <token>`.
-#[utoipa::path(get, path = "/metrics", tag = "system", responses((status = 200, content_type = "text/plain", body = String),
+#[utoipa::path(get, path = "/metrics", tag = "system", security(("metrics_token" = [])), responses((status = 200, content_type = "text/plain", body = String),
     (status = 401, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn metrics(
     State(state): State<AppState>,
@@ -61,7 +61,7 @@ pub async fn metrics(
 }
 
 /// This API's OpenAPI 3 document.
-#[utoipa::path(get, path = "/api/openapi.json", tag = "system", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/openapi.json", tag = "system", security(()), responses((status = 200, body = Object)))]
 pub async fn openapi() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],

@@ -2,9 +2,9 @@
 //! object. The store checks each view against the metadata (filter, sort, columns, group-by).
 
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, Ctx};
+use crate::extract::{ApiPath, ApiJson, Ctx};
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use rapport_store::views::{SavedView, ViewInput};
@@ -15,7 +15,7 @@ use rapport_store::views::{SavedView, ViewInput};
 pub async fn list_views(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
 ) -> ApiResult<Json<Vec<SavedView>>> {
     let views = state
         .store
@@ -31,7 +31,7 @@ pub async fn list_views(
 pub async fn create_view(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
     ApiJson(body): ApiJson<ViewInput>,
 ) -> ApiResult<(StatusCode, Json<SavedView>)> {
     let view = state
@@ -48,7 +48,7 @@ pub async fn create_view(
 pub async fn get_view(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, id)): Path<(String, String)>,
+    ApiPath((object, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<SavedView>> {
     let view = state
         .store
@@ -64,7 +64,7 @@ pub async fn get_view(
 pub async fn update_view(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, id)): Path<(String, String)>,
+    ApiPath((object, id)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<ViewInput>,
 ) -> ApiResult<Json<SavedView>> {
     let view = state
@@ -81,7 +81,7 @@ pub async fn update_view(
 pub async fn delete_view(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, id)): Path<(String, String)>,
+    ApiPath((object, id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     state
         .store

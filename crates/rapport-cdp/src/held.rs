@@ -33,6 +33,7 @@ pub struct HeldEvent {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HeldQuery {
     pub source_id: Option<String>,

@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineQuery {
     /// Comma-separated source ids, and/or `crm` for the CRM's own entries.

@@ -3,7 +3,7 @@
 
 use crate::auth::{audit, check_locale, current_session, digest, new_token};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiPath, ApiJson, ApiQuery, Ctx};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx};
 use crate::passwords::check_strength;
 use crate::AppState;
 use axum::extract::State;
@@ -248,6 +248,7 @@ pub async fn save_role(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TokenListParams {
     /// Every user's tokens (admins).
@@ -341,6 +342,7 @@ pub async fn revoke_token(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
     /// Only this action, e.g. `login`, `export`, `permission_denied`, `field.create`.

@@ -2,7 +2,7 @@
 //! one field — kanban column totals and report figures.
 
 use crate::error::ApiResult;
-use crate::extract::{ApiPath, ApiJson, Ctx};
+use crate::extract::{ApiJson, ApiPath, Ctx};
 use crate::AppState;
 use axum::extract::State;
 use axum::Json;

@@ -6,7 +6,7 @@
 
 use crate::auth::audit;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiPath, ApiJson, ApiQuery, Ctx};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -239,6 +239,7 @@ pub async fn save_event_type(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct NameParam {
     pub name: String,
@@ -346,6 +347,7 @@ pub async fn replay(
 // ---- profiles and merges
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileQuery {
     /// With `identifier`: find the profile carrying it (email, phone, user_id, ...).
@@ -460,6 +462,7 @@ pub async fn contact_journey(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MergeLogParams {
     /// 1–1,000 (default 100).
@@ -541,6 +544,7 @@ pub async fn list_events(
 // ---- data health
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HealthQuery {
     /// The window, in minutes (default 60, at most 7 days).

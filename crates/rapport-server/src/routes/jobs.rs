@@ -35,6 +35,7 @@ pub async fn list_queues(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct JobListParams {
     /// Only this queue.

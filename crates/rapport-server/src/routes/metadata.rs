@@ -3,7 +3,7 @@
 
 use crate::auth::audit;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiPath, ApiJson, ApiQuery, Ctx};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ObjectListParams {
     /// Include archived objects (admins).

@@ -5,7 +5,7 @@
 
 use crate::auth::audit;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiPath, ApiJson, ApiQuery, Ctx};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx};
 use crate::records_json::{record_body, RecordBody};
 use crate::AppState;
 use axum::extract::State;
@@ -107,6 +107,7 @@ pub struct ListRequest {
 
 /// A list request, as query parameters (comma-separated lists; `filter` as JSON).
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     pub filter: Option<String>,
@@ -369,6 +370,7 @@ pub async fn batch_update(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct GetParams {
     /// Comma-separated relation fields to expand.
@@ -511,6 +513,7 @@ pub async fn undelete(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryParams {
     /// Entries older than this entry id.

@@ -5,7 +5,7 @@
 
 use crate::auth::audit;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiPath, ApiJson, ApiQuery, Ctx};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx};
 use crate::routes::cdp::require_contact_read;
 use crate::AppState;
 use axum::extract::State;
@@ -248,6 +248,7 @@ pub async fn recount(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageParams {
     /// 1–1000, default 100.

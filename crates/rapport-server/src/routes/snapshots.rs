@@ -9,7 +9,7 @@
 
 use crate::auth::audit;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiPath, ApiJson, ApiQuery, Ctx};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx};
 use crate::routes::cdp::require_contact_read;
 use crate::AppState;
 use axum::body::Body;
@@ -94,6 +94,7 @@ pub async fn get_snapshot(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MembersQuery {
     /// Members per page, 1–1000 (default 100).
@@ -277,6 +278,7 @@ pub async fn push_snapshot(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DiffQuery {
     /// Members in each sample, 0–1000 (default 100).

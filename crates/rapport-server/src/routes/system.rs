@@ -70,6 +70,7 @@ pub async fn openapi() -> impl IntoResponse {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchParams {
     pub q: String,

@@ -2,7 +2,7 @@
 //! object. The store checks each view against the metadata (filter, sort, columns, group-by).
 
 use crate::error::ApiResult;
-use crate::extract::{ApiPath, ApiJson, Ctx};
+use crate::extract::{ApiJson, ApiPath, Ctx};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -4,9 +4,9 @@
 //! least once); a rewind to an id or a time replays; topics and objects filter; entries written
 //! in a rolled-back transaction never appear.
 
-use rapport_core::codes::ErrorCode;
 use super::support::{open_store, postgres_url, PgDatabase};
 use chrono::Duration;
+use rapport_core::codes::ErrorCode;
 use rapport_core::ManualClock;
 use rapport_store::outbox::{self, Consumer, NewEntry, Rewind, Topic};
 use rapport_store::{Db, Store};

@@ -136,6 +136,7 @@ error_codes! {
         InvalidBody = ("invalid_body", 400, "The JSON body does not have the expected shape: a property is missing, unknown or of the wrong type."),
         InvalidPath = ("invalid_path", 400, "A path segment is not valid UTF-8 or not of the expected form."),
         InvalidQuery = ("invalid_query", 400, "A query-string parameter is missing, unknown or of the wrong type."),
+        NulCharacter = ("nul_character", 400, "A text in the request (an id, a name, a cursor, …) holds a NUL character (`\\u0000`), which Rapport neither stores nor looks up."),
         InvalidGzip = ("invalid_gzip", 400, "A gzip-encoded tracking request could not be decompressed."),
         UnsupportedEncoding = ("unsupported_encoding", 400, "A tracking request's Content-Encoding is neither gzip nor absent."),
         RequestTooLarge = ("request_too_large", 400, "A tracking request carries more than 500 KB of JSON."),

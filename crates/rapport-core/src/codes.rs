@@ -4,9 +4,9 @@
 //! event was rejected or held ([`EventCode`]), and a data-health warning ([`WarningCode`]).
 //!
 //! Everything that produces one of these codes names a variant here, never a string; the
-//! tables in docs/API.md and the web app's `error-codes.json` are rendered from these lists
-//! (`rapport error-codes`), and tests fail when the committed copies disagree. A code string
-//! never changes once published: clients switch on it.
+//! tables in docs/API.md and the web app's `web/src/api/errorCodes.ts` are rendered from these
+//! lists (`rapport error-codes`, `make error-codes`), and a test fails when a committed copy
+//! disagrees. A code string never changes once published: clients switch on it.
 
 use serde::Serialize;
 use serde_json::{json, Value as Json};
@@ -91,7 +91,7 @@ macro_rules! code_kind {
                     .schema_type(utoipa::openapi::schema::Type::String)
                     .enum_values(Some(codes))
                     .description(Some(concat!(
-                        "One of the catalogue's codes (docs/API.md, error-codes.json): ",
+                        "One of the catalogue's codes (docs/API.md): ",
                         stringify!($name),
                         "."
                     )))
@@ -313,8 +313,7 @@ code_kind! {
     }
 }
 
-/// The catalogue as JSON (`error-codes.json`): every kind with its codes, meanings and, for
-/// errors, statuses.
+/// The catalogue as JSON: every kind with its codes, meanings and, for errors, statuses.
 pub fn catalogue_json() -> Json {
     fn plain<T: Described>(all: &[T]) -> Json {
         all.iter()
@@ -330,6 +329,21 @@ pub fn catalogue_json() -> Json {
         "events": plain(EventCode::ALL),
         "warnings": plain(WarningCode::ALL),
     })
+}
+
+/// The web app's module `web/src/api/errorCodes.ts`: the catalogue as a constant and a type
+/// per kind, so its translations must name every code (the type checker says which is missing).
+pub fn typescript() -> String {
+    let catalogue = serde_json::to_string_pretty(&catalogue_json()).unwrap_or_default();
+    format!(
+        "// Generated from crates/rapport-core/src/codes.rs by `make error-codes`; do not edit.\n\
+         // Every code the server can answer with, by kind, with its status (errors) and meaning.\n\n\
+         export const catalogue = {catalogue} as const;\n\n\
+         export type ErrorCode = (typeof catalogue.errors)[number]['code'];\n\
+         export type FieldCode = (typeof catalogue.fields)[number]['code'];\n\
+         export type EventCode = (typeof catalogue.events)[number]['code'];\n\
+         export type WarningCode = (typeof catalogue.warnings)[number]['code'];\n"
+    )
 }
 
 /// Where the generated tables sit in docs/API.md.

@@ -26,7 +26,7 @@ pub struct ApiError {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
-    /// Stable machine-readable code from the catalogue (docs/API.md, `error-codes.json`).
+    /// Stable machine-readable code from the catalogue (docs/API.md).
     pub code: ErrorCode,
     pub message: String,
     /// More about the error, e.g. `fields` of `validation_failed`; `{}` when there is none.

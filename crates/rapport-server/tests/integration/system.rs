@@ -227,3 +227,22 @@ fn openapi_document_is_committed() {
         "openapi.json at the repository root is missing or out of date: run `make openapi`"
     );
 }
+
+/// docs/API.md's tables of codes and the web app's catalogue must be what the catalogue in
+/// `rapport_core::codes` renders.
+#[test]
+fn error_catalogue_is_committed() {
+    use rapport_core::codes;
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let doc = std::fs::read_to_string(format!("{root}/docs/API.md")).unwrap_or_default();
+    assert!(
+        codes::splice_markdown(&doc).is_some_and(|spliced| spliced == doc),
+        "docs/API.md's tables of error codes are missing or out of date: run `make error-codes`"
+    );
+    let web =
+        std::fs::read_to_string(format!("{root}/web/src/api/errorCodes.ts")).unwrap_or_default();
+    assert!(
+        web == codes::typescript(),
+        "web/src/api/errorCodes.ts is missing or out of date: run `make error-codes`"
+    );
+}

@@ -160,7 +160,7 @@ error_codes! {
         UnknownEventType = ("unknown_event_type", 400, "A segment condition names an event type that is not registered; `details.path` says where."),
         UnknownProperty = ("unknown_property", 400, "A segment condition names a property its event type's schema does not declare; `details.path` says where."),
         InvalidWindow = ("invalid_window", 400, "A segment condition's time window is outside 1 minute to 366 days; `details.path` says where."),
-        InvalidCount = ("invalid_count", 400, "A segment condition's count is not a whole number in range; `details.path` says where."),
+        InvalidCount = ("invalid_count", 400, "A segment condition's count is not a whole number from 0 to 1,000, or compares with 0 so that the test is always true or always false; `details.path` says where."),
         SegmentMatchesEverything = ("segment_matches_everything", 400, "A segment condition would match every customer; add at least one test."),
         PreviewTooExpensive = ("preview_too_expensive", 400, "A segment preview would take too long to count; save the segment and let it be evaluated."),
         Unauthenticated = ("unauthenticated", 401, "No valid session cookie or API token was sent, or it has ended."),

@@ -145,7 +145,7 @@ export const catalogue = {
     },
     {
       "code": "invalid_count",
-      "meaning": "A segment condition's count is not a whole number in range; `details.path` says where.",
+      "meaning": "A segment condition's count is not a whole number from 0 to 1,000, or compares with 0 so that the test is always true or always false; `details.path` says where.",
       "status": 400
     },
     {

@@ -14,6 +14,7 @@ pub mod db;
 mod error;
 pub mod history;
 pub mod jobs;
+pub mod metrics;
 pub mod outbound;
 pub mod outbox;
 pub mod records;
@@ -44,6 +45,8 @@ pub struct Store {
     outbound: outbound::Outbound,
     /// Bumped after jobs are committed on this node, so its runners look at once.
     jobs_wake: Arc<tokio::sync::watch::Sender<u64>>,
+    /// The node's metrics (see `metrics`).
+    metrics: prometheus::Registry,
 }
 
 impl Store {
@@ -56,6 +59,7 @@ impl Store {
             hooks: Arc::default(),
             outbound: outbound::Outbound::strict(),
             jobs_wake: Arc::new(tokio::sync::watch::Sender::new(0)),
+            metrics: prometheus::Registry::new(),
         }
     }
 
@@ -71,6 +75,11 @@ impl Store {
         };
         db.migrate().await?;
         Ok(Self::new(db, Arc::new(rapport_core::SystemClock)))
+    }
+
+    /// The node's one metrics registry.
+    pub fn metrics(&self) -> &prometheus::Registry {
+        &self.metrics
     }
 
     /// The same store with another outbound policy (the operator's allow-list).

@@ -400,8 +400,13 @@ async fn restore_sqlite_file(args: &RestoreArgs) -> Result<()> {
     let _ = std::fs::remove_file(&shm);
     std::fs::rename(&incoming, &target)?;
     File::open(dir)?.sync_all()?;
+    let upgrade = if version < latest {
+        format!("; `rapport serve` upgrades it from migration {version} to {latest} on start")
+    } else {
+        String::new()
+    };
     println!(
-        "restored {} into {} (migration {version}; `rapport serve` upgrades it to {latest} on start)",
+        "restored {} into {}{upgrade}",
         args.input.display(),
         target.display()
     );

@@ -23,6 +23,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
 use extract::RequestId;
+use rapport_store::jobs::Runner;
 use rapport_store::worker::Supervisor;
 use rapport_store::Store;
 use std::sync::Arc;
@@ -94,7 +95,26 @@ impl AppState {
         for worker in rapport_cdp::workers::workers(&self.cdp) {
             self.workers.spawn(worker);
         }
+        // The job runner: it reaps the leases of dead nodes and prunes finished jobs; the
+        // queues and handlers of feature crates join it here (none of today's crates has one).
+        let runner = Arc::new(Runner::new(self.store.clone(), node_name()));
+        self.workers.spawn_service("jobs", move |stop| {
+            let runner = runner.clone();
+            Box::pin(async move { runner.run(stop).await })
+        });
     }
+}
+
+/// This node's name in job attempts: host and process id.
+fn node_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        // No name to be had: the process id alone still tells this node's attempts apart.
+        .unwrap_or_else(|| "node".to_string());
+    format!("{host}:{}", std::process::id())
 }
 
 fn sane_request_id(value: &HeaderValue) -> Option<String> {

@@ -30,6 +30,8 @@ use rapport_core::value::{format_datetime, parse_datetime};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, Read, Write};
+use std::path::Path;
+use std::time::Duration;
 
 /// The `format` of an export's header line.
 pub const FORMAT: &str = "rapport-workspace";
@@ -1405,4 +1407,123 @@ pub async fn import_workspace(
         return Err(bad(importer.line + 1, "data after the end line"));
     }
     importer.finish().await
+}
+
+/// The store of an existing database, not migrated: a backup copies what is there, so one
+/// taken before an upgrade holds the old schema. A missing SQLite file is an error, not a new
+/// database.
+pub async fn open_existing(
+    database_url: Option<&str>,
+    data_dir: &Path,
+) -> Result<Store, StoreError> {
+    let db = match database_url {
+        Some(url) => crate::Db::open_postgres(url).await?,
+        None => {
+            let file = data_dir.join("rapport.db");
+            if !file.exists() {
+                return Err(StoreError::Config(format!(
+                    "no database at {} (wrong --data-dir?)",
+                    file.display()
+                )));
+            }
+            crate::Db::open_sqlite(data_dir).await?
+        }
+    };
+    Ok(Store::new(
+        db,
+        std::sync::Arc::new(rapport_core::SystemClock),
+    ))
+}
+
+/// The newest SQLite migration this binary knows.
+pub fn latest_sqlite_migration() -> i64 {
+    crate::Db::latest_migration_for(Dialect::Sqlite)
+}
+
+/// What a SQLite database file holds, as far as a restore needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqliteFile {
+    /// The newest migration applied to it.
+    pub migration: i64,
+    pub has_workspace: bool,
+}
+
+/// Opens a SQLite file read-only, checks it (`quick_check`) and says what it holds; `None` when
+/// it is a SQLite database but not Rapport's.
+pub async fn inspect_sqlite_file(path: &Path) -> Result<Option<SqliteFile>, StoreError> {
+    use sqlx::sqlite::SqliteConnectOptions;
+    use sqlx::{ConnectOptions, Connection, Row as _};
+    let mut conn = SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .busy_timeout(Duration::from_secs(5))
+        .connect()
+        .await?;
+    let check: String = sqlx::query_scalar("PRAGMA quick_check")
+        .fetch_one(&mut conn)
+        .await?;
+    if check != "ok" {
+        return Err(StoreError::Corrupt(format!(
+            "{} is damaged: {check}",
+            path.display()
+        )));
+    }
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .fetch_all(&mut conn)
+            .await?;
+    if !tables.iter().any(|t| t == "_sqlx_migrations") || !tables.iter().any(|t| t == "workspaces")
+    {
+        conn.close().await?;
+        return Ok(None);
+    }
+    let row = sqlx::query(
+        "SELECT COALESCE(MAX(version), 0), COUNT(*) FILTER (WHERE NOT success) FROM _sqlx_migrations",
+    )
+    .fetch_one(&mut conn)
+    .await?;
+    let (migration, failed): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+    if failed > 0 {
+        return Err(StoreError::Corrupt(format!(
+            "{}: a migration failed half-way in it",
+            path.display()
+        )));
+    }
+    let workspaces: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workspaces")
+        .fetch_one(&mut conn)
+        .await?;
+    conn.close().await?;
+    Ok(Some(SqliteFile {
+        migration,
+        has_workspace: workspaces > 0,
+    }))
+}
+
+/// Fails when another process (a running server) has the SQLite file open; otherwise folds its
+/// WAL into the file, so the file can be moved whole.
+pub async fn claim_sqlite_file(path: &Path) -> Result<(), StoreError> {
+    use sqlx::sqlite::SqliteConnectOptions;
+    use sqlx::{ConnectOptions, Connection};
+    let mut conn = SqliteConnectOptions::new()
+        .filename(path)
+        .pragma("locking_mode", "EXCLUSIVE")
+        .busy_timeout(Duration::from_millis(200))
+        .connect()
+        .await?;
+    if sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut conn)
+        .await
+        .is_err()
+    {
+        return Err(StoreError::Config(format!(
+            "{} is in use (is `rapport serve` running on this data dir?); stop it first",
+            path.display()
+        )));
+    }
+    sqlx::query("COMMIT").execute(&mut conn).await?;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut conn)
+        .await?;
+    conn.close().await?;
+    Ok(())
 }

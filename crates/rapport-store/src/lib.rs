@@ -60,6 +60,20 @@ impl Store {
         }
     }
 
+    /// Opens PostgreSQL at `database_url` when one is given, otherwise SQLite under `data_dir`,
+    /// and brings its schema up to date; the clock is the system's.
+    pub async fn open(
+        database_url: Option<&str>,
+        data_dir: &std::path::Path,
+    ) -> Result<Self, StoreError> {
+        let db = match database_url {
+            Some(url) => Db::open_postgres(url).await?,
+            None => Db::open_sqlite(data_dir).await?,
+        };
+        db.migrate().await?;
+        Ok(Self::new(db, Arc::new(rapport_core::SystemClock)))
+    }
+
     /// The same store with another outbound policy (the operator's allow-list).
     pub fn with_outbound(mut self, outbound: outbound::Outbound) -> Self {
         self.outbound = outbound;

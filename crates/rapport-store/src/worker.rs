@@ -26,6 +26,8 @@ pub enum Tick {
 
 pub type TickError = Box<dyn std::error::Error + Send + Sync>;
 pub type TickFuture<'a> = Pin<Box<dyn Future<Output = Result<Tick, TickError>> + Send + 'a>>;
+/// A service's run: returns once the stop signal it was given turns true.
+pub type ServiceFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// One background loop.
 pub trait Worker: Send + Sync + 'static {
@@ -150,6 +152,61 @@ impl Supervisor {
         }
     }
 
+    /// Starts a long-running `service` (a loop that watches the stop signal itself, such as the
+    /// job runner) in its own task. While it runs its state is busy; if it returns before
+    /// shutdown or panics, that is counted as a failure and it is started again after a backoff.
+    pub fn spawn_service<F>(&self, name: &'static str, service: F)
+    where
+        F: Fn(watch::Receiver<bool>) -> ServiceFuture + Send + Sync + 'static,
+    {
+        let states = self.states.clone();
+        let mut stop = self.stop.subscribe();
+        let set = move |update: &dyn Fn(&mut WorkerState)| {
+            if let Ok(mut s) = states.lock() {
+                update(s.entry(name).or_default());
+            }
+        };
+        set(&|_| {});
+        let task = tokio::spawn(async move {
+            let mut backoff = Duration::ZERO;
+            loop {
+                if *stop.borrow() {
+                    return;
+                }
+                set(&|s| {
+                    s.state = 1;
+                    s.ticks += 1;
+                    s.last_ok = Some(Instant::now());
+                });
+                let outcome = tokio::spawn(service(stop.clone())).await;
+                if *stop.borrow() {
+                    set(&|s| s.state = 0);
+                    return;
+                }
+                backoff = (backoff * 2).clamp(Duration::from_millis(100), MAX_BACKOFF);
+                let panicked = outcome.is_err();
+                match outcome {
+                    Ok(()) => tracing::warn!("service {name} ended (restart in {backoff:?})"),
+                    Err(e) => {
+                        tracing::error!("service {name} panicked (restart in {backoff:?}): {e}")
+                    }
+                }
+                set(&|s| {
+                    s.state = 2;
+                    s.failures += 1;
+                    s.panics += u64::from(panicked);
+                });
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        });
+        if let Ok(mut tasks) = self.tasks.lock() {
+            tasks.push(task);
+        }
+    }
+
     /// Asks every worker to stop after its current tick and waits for them (at most `within`).
     pub async fn shutdown(&self, within: Duration) {
         let _ = self.stop.send(true);
@@ -257,6 +314,42 @@ mod tests {
                 }
             })
         }
+    }
+
+    #[tokio::test]
+    async fn services_are_restarted_after_a_panic_and_stop_when_told() {
+        let supervisor = Supervisor::default();
+        let starts = Arc::new(AtomicU32::new(0));
+        let stopped = Arc::new(AtomicU32::new(0));
+        {
+            let (starts, stopped) = (starts.clone(), stopped.clone());
+            supervisor.spawn_service("svc", move |mut stop| {
+                let (starts, stopped) = (starts.clone(), stopped.clone());
+                Box::pin(async move {
+                    if starts.fetch_add(1, Ordering::SeqCst) == 0 {
+                        panic!("a bug in the service");
+                    }
+                    while !*stop.borrow() {
+                        if stop.changed().await.is_err() {
+                            break;
+                        }
+                    }
+                    stopped.fetch_add(1, Ordering::SeqCst);
+                })
+            });
+        }
+        for _ in 0..400 {
+            if starts.load(Ordering::SeqCst) >= 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(starts.load(Ordering::SeqCst), 2);
+        let state = supervisor.states()["svc"].clone();
+        assert_eq!((state.state, state.failures, state.panics), (1, 1, 1));
+        supervisor.shutdown(Duration::from_secs(5)).await;
+        assert_eq!(stopped.load(Ordering::SeqCst), 1);
+        assert_eq!(supervisor.states()["svc"].state, 0);
     }
 
     #[tokio::test]

@@ -6,15 +6,13 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use rapport_core::SystemClock;
 use rapport_store::backup;
 use rapport_store::{Db, Store};
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::StorageArgs;
 
@@ -58,24 +56,6 @@ pub struct RestoreArgs {
 }
 
 const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
-
-/// The database of `storage` without running migrations: a backup copies what is there.
-async fn open_unmigrated(storage: &StorageArgs) -> Result<Db> {
-    match &storage.database_url {
-        Some(url) => Db::open_postgres(url)
-            .await
-            .context("connecting to PostgreSQL"),
-        None => {
-            let file = storage.data_dir.join("rapport.db");
-            if !file.exists() {
-                bail!("no database at {} (wrong --data-dir?)", file.display());
-            }
-            Db::open_sqlite(&storage.data_dir)
-                .await
-                .context("opening SQLite")
-        }
-    }
-}
 
 /// A new file beside `out`, private to its owner (a backup holds password hashes and every
 /// customer's data), renamed to `out` once complete.
@@ -124,7 +104,9 @@ fn size_of(path: &Path) -> String {
 
 pub async fn backup(args: BackupArgs) -> Result<()> {
     let started = Instant::now();
-    let db = open_unmigrated(&args.storage).await?;
+    let store = backup::open_existing(args.storage.database_url.as_deref(), &args.storage.data_dir)
+        .await
+        .context("opening the database")?;
     let postgres = args.storage.database_url.is_some();
     let format = match (args.format, postgres) {
         (Some(f), _) => f,
@@ -140,10 +122,10 @@ pub async fn backup(args: BackupArgs) -> Result<()> {
             "--format sqlite copies a SQLite database; on PostgreSQL use pg_dump (README) or \
              --format ndjson"
         )),
-        Format::Sqlite => sqlite_file(&db, &args).await,
-        Format::Ndjson => ndjson(db.clone(), &args).await,
+        Format::Sqlite => sqlite_file(&store.db, &args).await,
+        Format::Ndjson => ndjson(&store, &args).await,
     };
-    db.close().await;
+    store.db.close().await;
     result?;
     println!(
         "backup written to {} ({}, {:.2} s)",
@@ -192,12 +174,11 @@ fn set_private(path: &Path) -> Result<()> {
         .with_context(|| format!("making {} private", path.display()))
 }
 
-async fn ndjson(db: Db, args: &BackupArgs) -> Result<()> {
-    let store = Store::new(db, Arc::new(SystemClock));
-    let workspace = crate::workspace_id(&store, args.workspace.clone()).await?;
+async fn ndjson(store: &Store, args: &BackupArgs) -> Result<()> {
+    let workspace = crate::workspace_id(store, args.workspace.clone()).await?;
     let (partial, file) = partial_file(&args.out, args.force)?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
-    let summary = match backup::export_workspace(&store, &workspace, &mut out).await {
+    let summary = match backup::export_workspace(store, &workspace, &mut out).await {
         Ok(summary) => summary,
         Err(e) => {
             drop(out);
@@ -277,86 +258,20 @@ async fn restore_ndjson(args: &RestoreArgs) -> Result<()> {
     Ok(())
 }
 
-/// Opens a SQLite file read-only and says what it is: its newest migration and whether it
-/// holds a workspace (None: not a Rapport database).
-async fn inspect_sqlite(path: &Path) -> Result<Option<(i64, bool)>> {
-    use sqlx::sqlite::SqliteConnectOptions;
-    use sqlx::{ConnectOptions, Connection, Row};
-    let options = SqliteConnectOptions::new()
-        .filename(path)
-        .read_only(true)
-        .busy_timeout(Duration::from_secs(5));
-    let mut conn = options
-        .connect()
-        .await
-        .with_context(|| format!("opening {}", path.display()))?;
-    let check: String = sqlx::query_scalar("PRAGMA quick_check")
-        .fetch_one(&mut conn)
-        .await
-        .with_context(|| format!("checking {}", path.display()))?;
-    if check != "ok" {
-        bail!("{} is damaged: {check}", path.display());
-    }
-    let tables: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
-            .fetch_all(&mut conn)
-            .await?;
-    if !tables.iter().any(|t| t == "_sqlx_migrations") || !tables.iter().any(|t| t == "workspaces")
-    {
-        conn.close().await?;
-        return Ok(None);
-    }
-    let row = sqlx::query(
-        "SELECT COALESCE(MAX(version), 0), COUNT(*) FILTER (WHERE NOT success) FROM _sqlx_migrations",
-    )
-    .fetch_one(&mut conn)
-    .await?;
-    let (version, failed): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
-    if failed > 0 {
-        bail!("{}: a migration failed half-way in it", path.display());
-    }
-    let workspaces: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workspaces")
-        .fetch_one(&mut conn)
-        .await?;
-    conn.close().await?;
-    Ok(Some((version, workspaces > 0)))
-}
-
-/// Fails when another process (a running server) has the database open.
-async fn ensure_unused(path: &Path) -> Result<()> {
-    use sqlx::sqlite::SqliteConnectOptions;
-    use sqlx::{ConnectOptions, Connection};
-    let mut conn = SqliteConnectOptions::new()
-        .filename(path)
-        .pragma("locking_mode", "EXCLUSIVE")
-        .busy_timeout(Duration::from_millis(200))
-        .connect()
-        .await
-        .with_context(|| format!("opening {}", path.display()))?;
-    let locked = sqlx::query("BEGIN EXCLUSIVE").execute(&mut conn).await;
-    if locked.is_err() {
-        bail!(
-            "{} is in use (is `rapport serve` running on this data dir?); stop it first",
-            path.display()
-        );
-    }
-    // A checkpoint folds the WAL into the file, so it can be moved aside whole.
-    sqlx::query("COMMIT").execute(&mut conn).await?;
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&mut conn)
-        .await?;
-    conn.close().await?;
-    Ok(())
-}
-
 async fn restore_sqlite_file(args: &RestoreArgs) -> Result<()> {
-    let latest = Db::latest_migration_for(rapport_core::sql::Dialect::Sqlite);
-    let (version, has_workspace) = inspect_sqlite(&args.input).await?.with_context(|| {
-        format!(
-            "{} is a SQLite database but not Rapport's",
-            args.input.display()
-        )
-    })?;
+    let latest = backup::latest_sqlite_migration();
+    let backup::SqliteFile {
+        migration: version,
+        has_workspace,
+    } = backup::inspect_sqlite_file(&args.input)
+        .await
+        .with_context(|| format!("reading {}", args.input.display()))?
+        .with_context(|| {
+            format!(
+                "{} is a SQLite database but not Rapport's",
+                args.input.display()
+            )
+        })?;
     if version > latest {
         bail!(
             "{} comes from a newer Rapport (migration {version}; this one knows up to {latest})",
@@ -372,8 +287,10 @@ async fn restore_sqlite_file(args: &RestoreArgs) -> Result<()> {
     let wal = dir.join("rapport.db-wal");
     let shm = dir.join("rapport.db-shm");
     if target.exists() {
-        ensure_unused(&target).await?;
-        let holds_data = inspect_sqlite(&target).await?.is_none_or(|(_, data)| data);
+        backup::claim_sqlite_file(&target).await?;
+        let holds_data = backup::inspect_sqlite_file(&target)
+            .await?
+            .is_none_or(|f| f.has_workspace);
         if holds_data && !args.force {
             bail!(
                 "{} already holds data; add --force to replace it (it is kept as \

@@ -87,6 +87,12 @@ async fn health_metrics_and_openapi(b: Backend) {
         "{text}"
     );
     assert!(text.lines().any(|l| l.contains("status=\"404\"")), "{text}");
+    // The job runner runs on this node (role all) as a supervised service.
+    assert!(
+        text.lines()
+            .any(|l| l == "rapport_worker_state{worker=\"jobs\"} 1"),
+        "{text}"
+    );
 
     // The OpenAPI document, served.
     let doc = anonymous

@@ -1331,7 +1331,7 @@ mod tests {
             let c = contact_data(&mut rng, &format!("c{i}"));
             assert!(STAGES.iter().any(|(s, _)| *s == c.stage));
             assert_eq!(
-                rapport_core::value::normalize_phone(&c.phone, None).as_deref(),
+                rapport_core::normalize::phone(&c.phone, None).as_deref(),
                 Some(c.phone_e164.as_str())
             );
             assert!(c.email.contains(&format!(".c{i}@")));

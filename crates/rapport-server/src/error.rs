@@ -163,6 +163,7 @@ impl From<rapport_cdp::CdpError> for ApiError {
                     .with_details(json!({ "path": path }))
             }
             CdpError::Store(store) => store.into(),
+            CdpError::Internal(message) => ApiError::internal(message),
         }
     }
 }

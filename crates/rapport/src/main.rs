@@ -323,6 +323,8 @@ async fn main() -> Result<()> {
                     workspace,
                 },
         } => {
+            let email = rapport_core::normalize::email(&email)
+                .with_context(|| format!("{email:?} is not an email address"))?;
             let store = open_store(&storage).await?;
             let ws = workspace_id(&store, workspace).await?;
             auth::check_password_strength(&password).map_err(|e| anyhow::anyhow!(e.message))?;

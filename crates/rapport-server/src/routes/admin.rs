@@ -79,14 +79,13 @@ pub async fn create_user(
 ) -> ApiResult<(StatusCode, Json<User>)> {
     admin_only(&state, &ctx, "users").await?;
     check_strength(&body.password)?;
-    let email = body.email.trim().to_lowercase();
-    if !email.contains('@') || email.len() > 254 {
+    let Some(email) = rapport_core::normalize::email(&body.email) else {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_email",
             "not an email address",
         ));
-    }
+    };
     let hash = state.passwords.hash(body.password).await?;
     let user = state
         .store

@@ -1,8 +1,10 @@
 //! The `rapport` binary: `serve` (the default), `demo`, `user create`, `token create`,
-//! `outbox` and `openapi` (the benchmarks are the `rapport-bench` binary). Configuration comes
-//! from defaults, then `RAPPORT_*` environment variables, then flags; `--database-url` (or
-//! `RAPPORT_DATABASE_URL`) selects PostgreSQL, otherwise SQLite under `--data-dir`.
+//! `backup`, `restore`, `outbox` and `openapi` (the benchmarks are the `rapport-bench` binary).
+//! Configuration comes from defaults, then `RAPPORT_*` environment variables, then flags;
+//! `--database-url` (or `RAPPORT_DATABASE_URL`) selects PostgreSQL, otherwise SQLite under
+//! `--data-dir`.
 
+mod backup_cli;
 mod outbox_cli;
 
 use anyhow::{bail, Context, Result};
@@ -133,6 +135,16 @@ enum Command {
         storage: StorageArgs,
         #[command(subcommand)]
         command: outbox_cli::OutboxCommand,
+    },
+    /// Back up: a copy of the SQLite database file, or one workspace as NDJSON (either backend).
+    Backup {
+        #[command(flatten)]
+        args: backup_cli::BackupArgs,
+    },
+    /// Restore a backup: a SQLite file into a data dir, an NDJSON export into either backend.
+    Restore {
+        #[command(flatten)]
+        args: backup_cli::RestoreArgs,
     },
     /// Print the OpenAPI document.
     Openapi,
@@ -350,6 +362,8 @@ async fn main() -> Result<()> {
             let store = open_store(&storage).await?;
             outbox_cli::run(&store, command).await
         }
+        Command::Backup { args } => backup_cli::backup(args).await,
+        Command::Restore { args } => backup_cli::restore(args).await,
         Command::Openapi => {
             print!("{}", rapport_server::openapi::document());
             Ok(())

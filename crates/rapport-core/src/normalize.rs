@@ -137,26 +137,32 @@ fn by_metadata(
             .iter()
             .filter(|metadata| region.is_none_or(|r| r == metadata.id()))
             .any(|metadata| {
-                let d = metadata.descriptors();
-                d.general().is_match(&national)
-                    && [
-                        d.fixed_line(),
-                        d.mobile(),
-                        d.toll_free(),
-                        d.premium_rate(),
-                        d.shared_cost(),
-                        d.personal_number(),
-                        d.voip(),
-                        d.pager(),
-                        d.uan(),
-                        d.voicemail(),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .any(|kind| kind.is_match(&national))
+                metadata.descriptors().general().is_match(&national)
+                    && number_kinds(metadata).any(|kind| kind.is_match(&national))
             })
             .then(|| format!("+{code}{national}"))
     })
+}
+
+/// The number types a region's metadata describes (fixed line, mobile, toll free, …).
+pub fn number_kinds(
+    metadata: &phonenumber::Metadata,
+) -> impl Iterator<Item = &phonenumber::metadata::Descriptor> {
+    let d = metadata.descriptors();
+    [
+        d.fixed_line(),
+        d.mobile(),
+        d.toll_free(),
+        d.premium_rate(),
+        d.shared_cost(),
+        d.personal_number(),
+        d.voip(),
+        d.pager(),
+        d.uan(),
+        d.voicemail(),
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// A web URL as it is kept (trimmed), or why it is not one.

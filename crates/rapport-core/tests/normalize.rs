@@ -3,7 +3,7 @@
 //! libphonenumber's published metadata (the copy the `phonenumber` crate embeds), written three
 //! ways; and web URLs.
 
-use rapport_core::normalize::{email, phone, url, UrlProblem};
+use rapport_core::normalize::{email, number_kinds, phone, url, UrlProblem};
 
 #[test]
 fn valid_emails_are_kept_with_ascii_letters_lower_cased() {
@@ -109,20 +109,7 @@ fn invalid_emails_are_refused() {
 fn example_numbers() -> Vec<(String, u16, String)> {
     let mut numbers = Vec::new();
     for metadata in phonenumber::metadata::DATABASE.iter() {
-        let d = metadata.descriptors();
-        let kinds = [
-            d.fixed_line(),
-            d.mobile(),
-            d.toll_free(),
-            d.premium_rate(),
-            d.shared_cost(),
-            d.personal_number(),
-            d.voip(),
-            d.pager(),
-            d.uan(),
-            d.voicemail(),
-        ];
-        for example in kinds.into_iter().flatten().filter_map(|k| k.example()) {
+        for example in number_kinds(metadata).filter_map(|k| k.example()) {
             numbers.push((
                 metadata.id().to_string(),
                 metadata.country_code(),

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Rapport's benchmark (`make bench`): builds the release binary, runs the suites on SQLite and on
 # PostgreSQL, and writes their sections into bench/RESULTS.md:
-#   crm      `rapport bench`: the CRM API (get, list, create, update) against bare SQL
-#   ingest   `rapport bench-ingest`: event ingestion (`POST /v1/batch`) against bare inserts
-#   jobs     `rapport bench-jobs`: the durable job queue against a bare INSERT + SKIP LOCKED/DELETE
+#   crm      `rapport-bench crm`: the CRM API (get, list, create, update) against bare SQL
+#   ingest   `rapport-bench ingest`: event ingestion (`POST /v1/batch`) against bare inserts
+#   jobs     `rapport-bench jobs`: the durable job queue against a bare INSERT + SKIP LOCKED/DELETE
 #            queue (SQLite: the single writer's DELETE … RETURNING) on the same database
-#   segments `rapport bench-segments`: segment evaluation against DuckDB (from PyPI) over the same
+#   segments `rapport-bench segments`: segment evaluation against DuckDB (from PyPI) over the same
 #            events, membership delay while events stream in, and the server's memory; not run
 #            by default (a large fill: ~0.5 GB of disk per million events on each backend)
 # In the results file each suite stands between `<!-- suite:NAME -->` and `<!-- /suite:NAME -->`,
@@ -117,7 +117,7 @@ case " $SUITES " in
     ;;
 esac
 
-cargo build --release -p rapport
+cargo build --release -p rapport -p rapport-bench
 
 note=()
 if [ -n "${BENCH_NOTE:-}" ]; then note=(--note "$BENCH_NOTE"); fi
@@ -137,20 +137,20 @@ cleanup() {
     if [ -n "$pg_running" ]; then ./scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
-# The bench runs a copy of the binary, so a build elsewhere during the run cannot replace it
-# (bench-segments starts the server from its own executable).
-cp ./target/release/rapport "$work/rapport"
-BIN="$work/rapport"
+# The bench runs copies of the binaries, so a build elsewhere during the run cannot replace them
+# (the segments suite starts the `rapport` beside `rapport-bench`).
+cp ./target/release/rapport ./target/release/rapport-bench "$work/"
+BIN="$work/rapport-bench"
 
 # The header of a new results file (an existing file keeps its own).
 cat >"$work/header" <<EOF
 # Rapport benchmark results
 
 Produced by \`make bench\` (\`./bench/run.sh\`), which builds the release binary and runs two
-suites on each backend (SQLite, PostgreSQL): \`crm\` (\`rapport bench\`: the CRM API against bare
-SQL) and \`ingest\` (\`rapport bench-ingest\`: event ingestion through \`POST /v1/batch\` against
-bare inserts into \`cdp_events\`); \`jobs\` (\`rapport bench-jobs\`: the durable job queue against a
-bare \`INSERT\` + \`SELECT … FOR UPDATE SKIP LOCKED\` / \`DELETE\` queue, \`BENCH_SUITES=jobs\`); a third suite, \`segments\` (\`rapport bench-segments\`: segment
+suites on each backend (SQLite, PostgreSQL): \`crm\` (\`rapport-bench crm\`: the CRM API against bare
+SQL) and \`ingest\` (\`rapport-bench ingest\`: event ingestion through \`POST /v1/batch\` against
+bare inserts into \`cdp_events\`); \`jobs\` (\`rapport-bench jobs\`: the durable job queue against a
+bare \`INSERT\` + \`SELECT … FOR UPDATE SKIP LOCKED\` / \`DELETE\` queue, \`BENCH_SUITES=jobs\`); a third suite, \`segments\` (\`rapport-bench segments\`: segment
 evaluation against DuckDB over the same events, membership delay while events stream in, the
 server's memory), runs when asked (\`BENCH_SUITES=segments make bench\`; \`BENCH_SEG_PROFILES\`,
 \`BENCH_SEG_EVENTS\`, default 1,000,000 profiles and 50,000,000 events). Each section below is one
@@ -164,8 +164,8 @@ for the CRM suite (1,000,000 contacts, 10 s per scenario, 64 connections, demo d
 \`BENCH_INGEST_BATCH\` for the ingestion suite (20 s, 1,000,000 users, 32 connections, 100
 events per request). One backend by hand:
 
-    ./target/release/rapport bench --data-dir /tmp/rapport-bench-sqlite --contacts 1000000 --out bench/RESULTS.md
-    ./target/release/rapport bench-ingest --database-url postgres://… --out bench/RESULTS.md
+    ./target/release/rapport-bench crm --data-dir /tmp/rapport-bench-sqlite --contacts 1000000 --out bench/RESULTS.md
+    ./target/release/rapport-bench ingest --database-url postgres://… --out bench/RESULTS.md
 
 How the CRM suite measures: the server runs in the same process as the load generator (one
 reqwest client, HTTP/1.1 keep-alive, 64 connections over loopback), so both share the machine's
@@ -238,39 +238,39 @@ for suite in $SUITES; do
         case "$suite:$backend" in
         crm:sqlite)
             echo "== crm, SQLite ($SQLITE_DIR)"
-            "$BIN" bench --data-dir "$SQLITE_DIR" --contacts "$CONTACTS" --out "$part" "${crm[@]}"
+            "$BIN" crm --data-dir "$SQLITE_DIR" --contacts "$CONTACTS" --out "$part" "${crm[@]}"
             ;;
         crm:postgres)
             echo "== crm, PostgreSQL ($RAPPORT_PG_DIR, port $RAPPORT_PG_PORT)"
             pg_running=1
             url=$(./scripts/pg-test-cluster.sh start)
-            "$BIN" bench --database-url "$url" --contacts "$PG_CONTACTS" --out "$part" "${crm[@]}"
+            "$BIN" crm --database-url "$url" --contacts "$PG_CONTACTS" --out "$part" "${crm[@]}"
             ./scripts/pg-test-cluster.sh stop
             pg_running=
             ;;
         ingest:sqlite)
             echo "== ingest, SQLite ($INGEST_SQLITE_DIR, emptied first)"
             rm -rf "$INGEST_SQLITE_DIR"
-            "$BIN" bench-ingest --data-dir "$INGEST_SQLITE_DIR" --out "$part" "${ingest[@]}"
+            "$BIN" ingest --data-dir "$INGEST_SQLITE_DIR" --out "$part" "${ingest[@]}"
             ;;
         ingest:postgres)
             echo "== ingest, PostgreSQL ($RAPPORT_PG_DIR, port $RAPPORT_PG_PORT)"
             pg_running=1
             url=$(./scripts/pg-test-cluster.sh start)
-            "$BIN" bench-ingest --database-url "$url" --out "$part" "${ingest[@]}"
+            "$BIN" ingest --database-url "$url" --out "$part" "${ingest[@]}"
             ./scripts/pg-test-cluster.sh stop
             pg_running=
             ;;
         jobs:sqlite)
             echo "== jobs, SQLite ($JOBS_SQLITE_DIR, emptied first)"
             rm -rf "$JOBS_SQLITE_DIR"
-            "$BIN" bench-jobs --data-dir "$JOBS_SQLITE_DIR" --out "$part" "${jobs[@]}"
+            "$BIN" jobs --data-dir "$JOBS_SQLITE_DIR" --out "$part" "${jobs[@]}"
             ;;
         jobs:postgres)
             echo "== jobs, PostgreSQL ($RAPPORT_PG_DIR, port $RAPPORT_PG_PORT)"
             pg_running=1
             url=$(./scripts/pg-test-cluster.sh start)
-            "$BIN" bench-jobs --database-url "$url" --out "$part" "${jobs[@]}"
+            "$BIN" jobs --database-url "$url" --out "$part" "${jobs[@]}"
             ./scripts/pg-test-cluster.sh stop
             pg_running=
             ;;
@@ -279,14 +279,14 @@ for suite in $SUITES; do
             # differ from DuckDB's); the script stops after merging it.
             echo "== segments, SQLite ($SEG_SQLITE_DIR, emptied first, deleted after)"
             rm -rf "$SEG_SQLITE_DIR"
-            "$BIN" bench-segments --data-dir "$SEG_SQLITE_DIR" --out "$part" "${segments[@]}" || status=$?
+            "$BIN" segments --data-dir "$SEG_SQLITE_DIR" --out "$part" "${segments[@]}" || status=$?
             rm -rf "$SEG_SQLITE_DIR" "$SEG_WORK_DIR"
             ;;
         segments:postgres)
             echo "== segments, PostgreSQL ($RAPPORT_PG_DIR, port $RAPPORT_PG_PORT, deleted after)"
             pg_running=1
             url=$(./scripts/pg-test-cluster.sh start)
-            "$BIN" bench-segments --database-url "$url" --out "$part" "${segments[@]}" || status=$?
+            "$BIN" segments --database-url "$url" --out "$part" "${segments[@]}" || status=$?
             ./scripts/pg-test-cluster.sh stop
             pg_running=
             rm -rf "$RAPPORT_PG_DIR" "$SEG_WORK_DIR"

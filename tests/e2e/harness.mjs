@@ -45,8 +45,10 @@ export async function startServer() {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`rapport exited early:\n${output}`);
     try {
+      // Our child's own word that it listens there, not only some server on the port (a port
+      // picked free may be taken by another process before the child binds it).
       const res = await fetch(`${base}/healthz`);
-      if (res.ok) break;
+      if (res.ok && output.includes(`running at ${base}`)) break;
     } catch {
       // not listening yet
     }

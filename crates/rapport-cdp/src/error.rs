@@ -38,6 +38,9 @@ pub enum CdpError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A fault of Rapport itself, not of the request (500).
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<rapport_core::CoreError> for CdpError {

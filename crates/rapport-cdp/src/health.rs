@@ -8,13 +8,14 @@ use crate::error::CdpError;
 use crate::sources::Source;
 use crate::time_of_ms;
 use chrono::{DateTime, Utc};
+use prometheus::{HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry};
 use rapport_core::codes::WarningCode;
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
+use rapport_store::metrics::register;
 use rapport_store::{Store, Tx};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::sync::Mutex;
 use utoipa::ToSchema;
 
 /// Upper bounds (ms) of the delay buckets; the last bucket is everything above.
@@ -525,30 +526,108 @@ async fn trait_fill(store: &Store, workspace_id: &str) -> Result<(i64, Vec<Trait
     Ok((total, traits))
 }
 
-/// This node's ingestion counters, for `/metrics`.
-#[derive(Default)]
-pub struct Metrics {
-    inner: Mutex<MetricsInner>,
-}
+/// This node's ingestion series, in the node's registry (`rapport_store::metrics`); None only
+/// if the (constant) definitions were refused, which is logged.
+pub struct Metrics(Option<Series>);
 
-#[derive(Default)]
-struct MetricsInner {
-    /// (source id, outcome) → events.
-    events: BTreeMap<(String, String), u64>,
-    /// source id → delay bucket counts.
-    delays: BTreeMap<String, [u64; BUCKETS]>,
-    merge_refused: BTreeMap<String, u64>,
-    /// reason → group commits tried again.
-    retries: BTreeMap<&'static str, u64>,
-    /// Group commits that failed on their data and were split up.
-    isolations: u64,
+struct Series {
+    events: IntCounterVec,
+    merge_refused: IntCounterVec,
+    retries: IntCounterVec,
+    isolations: IntCounter,
+    /// Observed at each bucket's upper bound (the writer keeps delays bucketed), so `_sum` is an
+    /// upper estimate; the buckets and `_count` are exact.
+    delays: HistogramVec,
 }
 
 impl Metrics {
+    /// The ingestion series, registered in `registry`.
+    pub fn new(registry: &Registry) -> Self {
+        Self(
+            Series::new(registry)
+                .map_err(|e| tracing::error!("ingestion metrics unavailable: {e}"))
+                .ok(),
+        )
+    }
+
     pub fn record(&self, counters: &Counters) {
-        let Ok(mut m) = self.inner.lock() else {
-            return;
-        };
+        if let Some(series) = &self.0 {
+            series.record(counters);
+        }
+    }
+
+    /// A group commit tried again after a transient failure (`deadlock`, `serialization`,
+    /// `identity_race`, `busy`).
+    pub fn record_retry(&self, reason: &'static str) {
+        if let Some(series) = &self.0 {
+            series.retries.with_label_values(&[reason]).inc();
+        }
+    }
+
+    /// A group commit that failed on its data and was split up.
+    pub fn record_isolation(&self) {
+        if let Some(series) = &self.0 {
+            series.isolations.inc();
+        }
+    }
+}
+
+impl Series {
+    fn new(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let bounds: Vec<f64> = DELAY_BOUNDS_MS
+            .iter()
+            .map(|ms| *ms as f64 / 1000.0)
+            .collect();
+        Ok(Self {
+            events: register(
+                registry,
+                IntCounterVec::new(
+                    Opts::new("rapport_cdp_events_total", "Events by source and outcome."),
+                    &["source", "outcome"],
+                )?,
+            ),
+            merge_refused: register(
+                registry,
+                IntCounterVec::new(
+                    Opts::new(
+                        "rapport_cdp_merge_refused_total",
+                        "Merges refused by the identity guard.",
+                    ),
+                    &["source"],
+                )?,
+            ),
+            retries: register(
+                registry,
+                IntCounterVec::new(
+                    Opts::new(
+                        "rapport_cdp_commit_retries_total",
+                        "Group commits tried again after a transient failure.",
+                    ),
+                    &["reason"],
+                )?,
+            ),
+            isolations: register(
+                registry,
+                IntCounter::new(
+                    "rapport_cdp_commit_isolations_total",
+                    "Group commits split up after one of their events failed.",
+                )?,
+            ),
+            delays: register(
+                registry,
+                HistogramVec::new(
+                    HistogramOpts::new(
+                        "rapport_cdp_ingestion_delay_seconds",
+                        "Received time minus event time.",
+                    )
+                    .buckets(bounds),
+                    &["source"],
+                )?,
+            ),
+        })
+    }
+
+    fn record(&self, counters: &Counters) {
         for ((source, _), c) in counters.iter() {
             for (outcome, n) in [
                 ("accepted", c.accepted),
@@ -556,85 +635,25 @@ impl Metrics {
                 ("quarantined", c.quarantined),
                 ("duplicate", c.duplicates),
             ] {
-                *m.events
-                    .entry((source.clone(), outcome.to_string()))
-                    .or_insert(0) += u64::try_from(n).unwrap_or(0);
+                self.events
+                    .with_label_values(&[source.as_str(), outcome])
+                    .inc_by(u64::try_from(n).unwrap_or(0));
             }
-            let d = m.delays.entry(source.clone()).or_insert([0; BUCKETS]);
+            let delays = self.delays.with_label_values(&[source.as_str()]);
             for (i, n) in c.delays.iter().enumerate() {
-                d[i] += u64::try_from(*n).unwrap_or(0);
-            }
-            *m.merge_refused.entry(source.clone()).or_insert(0) +=
-                u64::try_from(c.merge_refused).unwrap_or(0);
-        }
-    }
-
-    /// A group commit tried again after a transient failure (`deadlock`, `serialization`,
-    /// `identity_race`, `busy`).
-    pub fn record_retry(&self, reason: &'static str) {
-        if let Ok(mut m) = self.inner.lock() {
-            *m.retries.entry(reason).or_insert(0) += 1;
-        }
-    }
-
-    /// A group commit that failed on its data and was split up.
-    pub fn record_isolation(&self) {
-        if let Ok(mut m) = self.inner.lock() {
-            m.isolations += 1;
-        }
-    }
-
-    /// Prometheus text exposition of the counters.
-    pub fn render(&self) -> String {
-        let Ok(m) = self.inner.lock() else {
-            return String::new();
-        };
-        let mut out = String::new();
-        out.push_str("# HELP rapport_cdp_events_total Events by source and outcome.\n# TYPE rapport_cdp_events_total counter\n");
-        for ((source, outcome), n) in &m.events {
-            let _ = writeln!(
-                out,
-                "rapport_cdp_events_total{{source=\"{source}\",outcome=\"{outcome}\"}} {n}"
-            );
-        }
-        out.push_str("# HELP rapport_cdp_merge_refused_total Merges refused by the identity guard.\n# TYPE rapport_cdp_merge_refused_total counter\n");
-        for (source, n) in &m.merge_refused {
-            let _ = writeln!(
-                out,
-                "rapport_cdp_merge_refused_total{{source=\"{source}\"}} {n}"
-            );
-        }
-        out.push_str("# HELP rapport_cdp_commit_retries_total Group commits tried again after a transient failure.\n# TYPE rapport_cdp_commit_retries_total counter\n");
-        for (reason, n) in &m.retries {
-            let _ = writeln!(
-                out,
-                "rapport_cdp_commit_retries_total{{reason=\"{reason}\"}} {n}"
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP rapport_cdp_commit_isolations_total Group commits split up after one of their events failed.\n# TYPE rapport_cdp_commit_isolations_total counter\nrapport_cdp_commit_isolations_total {}",
-            m.isolations
-        );
-        out.push_str("# HELP rapport_cdp_ingestion_delay_seconds Received time minus event time.\n# TYPE rapport_cdp_ingestion_delay_seconds histogram\n");
-        for (source, buckets) in &m.delays {
-            let mut cumulative = 0;
-            for (i, n) in buckets.iter().enumerate() {
-                cumulative += n;
-                let le = DELAY_BOUNDS_MS
-                    .get(i)
-                    .map_or_else(|| "+Inf".to_string(), |b| format!("{}", *b as f64 / 1000.0));
-                let _ = writeln!(
-                    out,
-                    "rapport_cdp_ingestion_delay_seconds_bucket{{source=\"{source}\",le=\"{le}\"}} {cumulative}"
+                // The open last bucket is observed just past the last bound.
+                let at = DELAY_BOUNDS_MS.get(i).map_or(
+                    DELAY_BOUNDS_MS[DELAY_BOUNDS_MS.len() - 1] as f64 / 500.0,
+                    |ms| *ms as f64 / 1000.0,
                 );
+                for _ in 0..u64::try_from(*n).unwrap_or(0) {
+                    delays.observe(at);
+                }
             }
-            let _ = writeln!(
-                out,
-                "rapport_cdp_ingestion_delay_seconds_count{{source=\"{source}\"}} {cumulative}"
-            );
+            self.merge_refused
+                .with_label_values(&[source.as_str()])
+                .inc_by(u64::try_from(c.merge_refused).unwrap_or(0));
         }
-        out
     }
 }
 

@@ -350,7 +350,7 @@ impl Format {
         match self {
             Format::DateTime => is_date_time(s),
             Format::Date => is_date(s),
-            Format::Email => is_email(s),
+            Format::Email => rapport_core::normalize::email(s).is_some(),
             Format::Uri => is_uri(s),
         }
     }
@@ -922,33 +922,6 @@ fn is_date(s: &str) -> bool {
             .is_some(),
         _ => false,
     }
-}
-
-/// A practical mailbox check: a dot-atom local part and a dotted domain name (letters beyond
-/// ASCII are accepted, as real-world addresses use them).
-fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.rsplit_once('@') else {
-        return false;
-    };
-    let local_ok = !local.is_empty()
-        && local.len() <= 64
-        && !local.starts_with('.')
-        && !local.ends_with('.')
-        && !local.contains("..")
-        && local
-            .chars()
-            .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
-    let labels: Vec<&str> = domain.split('.').collect();
-    let domain_ok = domain.len() <= 253
-        && labels.len() >= 2
-        && labels.iter().all(|label| {
-            !label.is_empty()
-                && label.chars().count() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
-        });
-    local_ok && domain_ok
 }
 
 /// An absolute URI per RFC 3986: a scheme, then only URI characters with valid

@@ -100,7 +100,7 @@ impl Cdp {
     /// Tokio runtime).
     pub fn start(store: Store) -> Arc<Cdp> {
         let identities = Arc::new(identity::resolve::IdentityCache::default());
-        let metrics = Arc::new(health::Metrics::default());
+        let metrics = Arc::new(health::Metrics::new(store.metrics()));
         let settings = Arc::new(SettingsCache::default());
         let segments = segments::engine::Engine::new(store.clone());
         let (writer, writer_task) = writer::start(

@@ -5,6 +5,7 @@ use crate::codes::FieldCode;
 
 use crate::decimal::Decimal;
 use crate::metadata::{FieldDef, FieldType};
+use crate::normalize;
 use crate::FieldError;
 use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Utc};
 use serde_json::{json, Value as Json};
@@ -96,54 +97,6 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .ok()
         .filter(|d| YEARS.contains(&d.year()))
-}
-
-/// Reads a phone number into E.164, using the field's default region (CN unless set) for
-/// numbers written without a country code.
-pub fn normalize_phone(text: &str, default_region: Option<&str>) -> Option<String> {
-    let region = default_region
-        .unwrap_or("CN")
-        .parse::<phonenumber::country::Id>()
-        .ok();
-    let number = phonenumber::parse(region, text.trim()).ok()?;
-    if !phonenumber::is_valid(&number) {
-        return None;
-    }
-    Some(number.format().mode(phonenumber::Mode::E164).to_string())
-}
-
-/// An email address in its one stored form: trimmed, ASCII letters lower-cased (other
-/// characters are kept as sent, so no address folds into a different one), and checked; None
-/// when it is not an address.
-pub fn normalize_email(text: &str) -> Option<String> {
-    let lower = text.trim().to_ascii_lowercase();
-    is_email(&lower).then_some(lower)
-}
-
-fn is_email(text: &str) -> bool {
-    let Some((local, domain)) = text.rsplit_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && local.len() <= 64
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
-        && !domain.contains("..")
-}
-
-fn is_url(text: &str) -> bool {
-    let rest = text
-        .strip_prefix("https://")
-        .or_else(|| text.strip_prefix("http://"));
-    match rest {
-        Some(rest) => {
-            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-            !host.is_empty() && !text.chars().any(|c| c.is_whitespace() || c.is_control())
-        }
-        None => false,
-    }
 }
 
 /// Turns a JSON input into the value of `field`, or says precisely what is wrong with it.
@@ -318,7 +271,7 @@ fn parse_text(field: &FieldDef, text: String) -> Result<Value, FieldError> {
     let name = field.api_name.as_str();
     let err = |code: FieldCode, message: String| Err(FieldError::new(name, code, message));
     let text = match field.field_type {
-        FieldType::Email => match normalize_email(&text) {
+        FieldType::Email => match normalize::email(&text) {
             Some(email) => email,
             None => {
                 return err(
@@ -327,7 +280,7 @@ fn parse_text(field: &FieldDef, text: String) -> Result<Value, FieldError> {
                 )
             }
         },
-        FieldType::Phone => match normalize_phone(&text, field.config.default_region.as_deref()) {
+        FieldType::Phone => match normalize::phone(&text, field.config.default_region.as_deref()) {
             Some(e164) => e164,
             None => {
                 return err(
@@ -336,15 +289,10 @@ fn parse_text(field: &FieldDef, text: String) -> Result<Value, FieldError> {
                 )
             }
         },
-        FieldType::Url => {
-            if !is_url(&text) {
-                return err(
-                    FieldCode::InvalidUrl,
-                    format!("{text:?} is not an http(s) URL"),
-                );
-            }
-            text
-        }
+        FieldType::Url => match normalize::url(&text) {
+            Ok(url) => url,
+            Err(problem) => return err(FieldCode::InvalidUrl, format!("{text:?} {problem}")),
+        },
         FieldType::Select => {
             if field.option(&text).is_none() {
                 return err(

@@ -214,7 +214,7 @@ pub async fn login(
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
-    let email = body.email.trim().to_lowercase();
+    let email = body.email.trim().to_ascii_lowercase();
     let store = &state.store;
     let client = throttle_key(ip);
     let since = store.now() - Duration::minutes(THROTTLE_MINUTES);

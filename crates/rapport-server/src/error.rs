@@ -159,6 +159,7 @@ impl From<rapport_cdp::CdpError> for ApiError {
                 ApiError::new(code, error.to_string()).with_detail("path", path)
             }
             CdpError::Store(store) => store.into(),
+            CdpError::Internal(message) => ApiError::internal(message),
         }
     }
 }

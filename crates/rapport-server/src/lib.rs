@@ -83,11 +83,11 @@ impl AppState {
         Self {
             cdp: rapport_cdp::Cdp::start(store.clone()),
             passwords: passwords::Hasher::new(config.hash_concurrency),
-            store,
             config: Arc::new(config),
-            metrics: Arc::new(metrics::Metrics::default()),
+            metrics: Arc::new(metrics::Metrics::new(store.metrics())),
             principals: Arc::new(principal_cache::PrincipalCache::default()),
-            workers: Arc::new(Supervisor::default()),
+            workers: Arc::new(Supervisor::new(store.metrics())),
+            store,
         }
     }
 

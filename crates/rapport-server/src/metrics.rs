@@ -1,95 +1,63 @@
-//! Prometheus metrics: requests by method, route and status, and a latency histogram per route,
-//! rendered in the text exposition format at `/metrics`. Per node, in memory: Prometheus scrapes
-//! every node and sums.
+//! HTTP metrics: requests by method, route and status, and a latency histogram per route, in
+//! the node's registry (`rapport_store::metrics`), exported with everything else at `/metrics`.
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
+use rapport_store::metrics::register;
 use std::time::Duration;
 
 const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
-}
-
-#[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
-}
-
-fn escape(label: &str) -> String {
-    label
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    requests: Option<IntCounterVec>,
+    latency: Option<HistogramVec>,
 }
 
 impl Metrics {
-    pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        if let Ok(mut requests) = self.requests.lock() {
-            *requests
-                .entry((method.to_string(), route.to_string(), status))
-                .or_default() += 1;
-        }
-        if let Ok(mut latency) = self.latency.lock() {
-            let h = latency.entry(route.to_string()).or_default();
-            let seconds = elapsed.as_secs_f64();
-            for (i, bound) in BUCKETS.iter().enumerate() {
-                if seconds <= *bound {
-                    h.counts[i] += 1;
-                }
-            }
-            h.count += 1;
-            h.sum += seconds;
+    /// The HTTP series, registered in `registry`; a definition refused (never, they are
+    /// constants) is logged and that series not kept.
+    pub fn new(registry: &Registry) -> Self {
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "rapport_http_requests_total",
+                "HTTP requests by method, route and status.",
+            ),
+            &["method", "route", "status"],
+        );
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "rapport_http_request_duration_seconds",
+                "Request latency by route.",
+            )
+            .buckets(BUCKETS.to_vec()),
+            &["route"],
+        );
+        let keep = |what: &str, e: prometheus::Error| {
+            tracing::error!("metric {what} unavailable: {e}");
+        };
+        Self {
+            requests: requests
+                .map_err(|e| keep("rapport_http_requests_total", e))
+                .ok()
+                .map(|c| register(registry, c)),
+            latency: latency
+                .map_err(|e| keep("rapport_http_request_duration_seconds", e))
+                .ok()
+                .map(|h| register(registry, h)),
         }
     }
 
-    pub fn render(&self) -> String {
-        let mut out = String::new();
-        out.push_str(
-            "# HELP rapport_http_requests_total HTTP requests by method, route and status.\n",
-        );
-        out.push_str("# TYPE rapport_http_requests_total counter\n");
-        if let Ok(requests) = self.requests.lock() {
-            for ((method, route, status), n) in requests.iter() {
-                out.push_str(&format!(
-                    "rapport_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}\n",
-                    escape(method),
-                    escape(route)
-                ));
-            }
+    pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        if let Some(requests) = &self.requests {
+            requests
+                .with_label_values(&[method, route, &status.to_string()])
+                .inc();
         }
-        out.push_str("# HELP rapport_http_request_duration_seconds Request latency by route.\n");
-        out.push_str("# TYPE rapport_http_request_duration_seconds histogram\n");
-        if let Ok(latency) = self.latency.lock() {
-            for (route, h) in latency.iter() {
-                let route = escape(route);
-                for (i, bound) in BUCKETS.iter().enumerate() {
-                    out.push_str(&format!(
-                        "rapport_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {}\n",
-                        h.counts[i]
-                    ));
-                }
-                out.push_str(&format!(
-                    "rapport_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}\n",
-                    h.count
-                ));
-                out.push_str(&format!(
-                    "rapport_http_request_duration_seconds_sum{{route=\"{route}\"}} {}\n",
-                    h.sum
-                ));
-                out.push_str(&format!(
-                    "rapport_http_request_duration_seconds_count{{route=\"{route}\"}} {}\n",
-                    h.count
-                ));
-            }
+        if let Some(latency) = &self.latency {
+            latency
+                .with_label_values(&[route])
+                .observe(elapsed.as_secs_f64());
         }
-        out
     }
 }

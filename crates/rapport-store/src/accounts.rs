@@ -371,7 +371,7 @@ impl Store {
                 &[
                     SqlParam::Text(id.clone()),
                     SqlParam::Text(workspace_id.to_string()),
-                    SqlParam::Text(email.to_lowercase()),
+                    SqlParam::Text(email.trim().to_ascii_lowercase()),
                     SqlParam::Text(name.to_string()),
                     SqlParam::Text(password_hash.to_string()),
                     SqlParam::Text(role_id.to_string()),
@@ -429,7 +429,7 @@ impl Store {
                     "SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = {}",
                     self.ph(1)
                 ),
-                &[SqlParam::Text(email.trim().to_lowercase())],
+                &[SqlParam::Text(email.trim().to_ascii_lowercase())],
                 &kinds,
             )
             .await?;

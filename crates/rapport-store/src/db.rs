@@ -174,6 +174,87 @@ impl Db {
         .map_err(|e| StoreError::Config(format!("migration failed: {e}")))
     }
 
+    /// The newest migration this binary knows for the backend.
+    pub fn latest_migration(&self) -> i64 {
+        Db::latest_migration_for(self.dialect())
+    }
+
+    /// The newest migration this binary knows for a backend.
+    pub fn latest_migration_for(dialect: Dialect) -> i64 {
+        let migrator = match dialect {
+            Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Dialect::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        migrator.iter().map(|m| m.version).max().unwrap_or_default()
+    }
+
+    /// The newest migration applied to the database (0 for an empty one).
+    pub async fn applied_migration(&self) -> Result<i64, StoreError> {
+        let exists = match self {
+            Db::Sqlite { .. } => {
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+            }
+            Db::Postgres(_) => "SELECT COUNT(*) FROM pg_tables WHERE tablename = '_sqlx_migrations'",
+        };
+        let found = self
+            .fetch_optional(exists, &[], &[ColumnKind::Int])
+            .await?
+            .is_some_and(|r| r.int(0) > 0);
+        if !found {
+            return Ok(0);
+        }
+        let row = self
+            .fetch_optional(
+                "SELECT MAX(version), COUNT(*) FILTER (WHERE NOT success) FROM _sqlx_migrations",
+                &[],
+                &[ColumnKind::Int, ColumnKind::Int],
+            )
+            .await?;
+        match row {
+            Some(r) if r.int(1) > 0 => Err(StoreError::Config(
+                "a migration of this database failed half-way; repair it before using it".into(),
+            )),
+            Some(r) => Ok(r.int(0)),
+            None => Ok(0),
+        }
+    }
+
+    /// A read-only transaction that sees one consistent snapshot for as long as it lasts: on
+    /// SQLite a reader connection (WAL), so writers go on; on PostgreSQL `REPEATABLE READ`.
+    pub async fn begin_snapshot(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite { readers, .. } => Tx::Sqlite(readers.begin().await?),
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .execute(&mut *tx)
+                    .await?;
+                Tx::Postgres(tx)
+            }
+        })
+    }
+
+    /// SQLite only: writes a consistent copy of the whole database to `out` (`VACUUM INTO`,
+    /// on a reader connection, so the server may go on writing meanwhile). `out` must not
+    /// exist.
+    pub async fn sqlite_snapshot(&self, out: &Path) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite { readers, .. } => {
+                let path = out.to_str().ok_or_else(|| {
+                    StoreError::Config(format!("{} is not a UTF-8 path", out.display()))
+                })?;
+                sqlx::query("VACUUM INTO ?1")
+                    .bind(path)
+                    .execute(readers)
+                    .await?;
+                Ok(())
+            }
+            Db::Postgres(_) => Err(StoreError::Config(
+                "a file copy is a SQLite backup; on PostgreSQL use pg_dump".into(),
+            )),
+        }
+    }
+
     /// Starts a write transaction (on SQLite, on the single writer connection).
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {

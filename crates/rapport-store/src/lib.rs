@@ -9,11 +9,13 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod backup;
 pub mod cache;
 pub mod db;
 mod error;
 pub mod history;
 pub mod jobs;
+pub mod metrics;
 pub mod outbound;
 pub mod outbox;
 pub mod records;
@@ -44,6 +46,8 @@ pub struct Store {
     outbound: outbound::Outbound,
     /// Bumped after jobs are committed on this node, so its runners look at once.
     jobs_wake: Arc<tokio::sync::watch::Sender<u64>>,
+    /// The node's metrics (see `metrics`).
+    metrics: prometheus::Registry,
 }
 
 impl Store {
@@ -56,7 +60,27 @@ impl Store {
             hooks: Arc::default(),
             outbound: outbound::Outbound::strict(),
             jobs_wake: Arc::new(tokio::sync::watch::Sender::new(0)),
+            metrics: prometheus::Registry::new(),
         }
+    }
+
+    /// Opens PostgreSQL at `database_url` when one is given, otherwise SQLite under `data_dir`,
+    /// and brings its schema up to date; the clock is the system's.
+    pub async fn open(
+        database_url: Option<&str>,
+        data_dir: &std::path::Path,
+    ) -> Result<Self, StoreError> {
+        let db = match database_url {
+            Some(url) => Db::open_postgres(url).await?,
+            None => Db::open_sqlite(data_dir).await?,
+        };
+        db.migrate().await?;
+        Ok(Self::new(db, Arc::new(rapport_core::SystemClock)))
+    }
+
+    /// The node's one metrics registry.
+    pub fn metrics(&self) -> &prometheus::Registry {
+        &self.metrics
     }
 
     /// The same store with another outbound policy (the operator's allow-list).

@@ -204,63 +204,27 @@ impl Store {
                 rapport_core::formula::Formula::compile(field, &object)?;
             }
         }
-        let dialect = tx.dialect();
-        let table = table_name(workspace_id, &object.api_name);
-        let mut columns = vec![
-            "\"id\" TEXT PRIMARY KEY".to_string(),
-            format!(
-                "\"version\" {} NOT NULL",
-                dialect.column_type(ColumnKind::Int)
-            ),
-            format!("\"created_at\" {} NOT NULL", ts_type(dialect)),
-            format!("\"updated_at\" {} NOT NULL", ts_type(dialect)),
-            "\"created_by\" TEXT".to_string(),
-            "\"updated_by\" TEXT".to_string(),
-            "\"owner_id\" TEXT".to_string(),
-            format!("\"deleted_at\" {}", ts_type(dialect)),
-        ];
-        for field in &object.fields {
-            columns.extend(column_ddl(dialect, field));
-        }
-        tx.execute(
-            &format!("CREATE TABLE {} ({})", quote(&table), columns.join(", ")),
-            &[],
-        )
-        .await?;
-        for system in ["created_at", "updated_at", "owner_id"] {
-            let name = index_name(workspace_id, &object.api_name, system, false);
-            tx.execute(
-                &format!(
-                    "CREATE INDEX {} ON {} ({})",
-                    quote(&name),
-                    quote(&table),
-                    quote(system)
-                ),
-                &[],
-            )
-            .await?;
-        }
-        for field in &object.fields {
-            create_field_indexes(tx, workspace_id, &object, field).await?;
-        }
+        create_object_table(tx, workspace_id, &object).await?;
         let now = self.now();
-        let p = |n| placeholder(dialect, n);
-        tx.execute(
-            &format!(
-                "INSERT INTO objects (workspace_id, api_name, table_name, definition, created_at, updated_at) VALUES ({}, {}, {}, {}, {}, {})",
-                p(1), p(2), p(3), p(4), p(5), p(6)
-            ),
-            &[
-                SqlParam::Text(workspace_id.to_string()),
-                SqlParam::Text(object.api_name.clone()),
-                SqlParam::Text(table),
-                SqlParam::Json(to_json(&object)?),
-                SqlParam::Timestamp(now),
-                SqlParam::Timestamp(now),
-            ],
-        )
-        .await?;
+        insert_object_row(tx, workspace_id, &object, now, now).await?;
         Ok(object)
+    }
+
+    /// Recreates an object exactly as a backup describes it (archived fields and all), with
+    /// the same DDL as `create_object_tx`, inside the restore's transaction. The definition is
+    /// checked on its own; relation targets are not, since the backup's objects arrive one by
+    /// one and were consistent where they came from.
+    pub async fn restore_object_tx(
+        &self,
+        tx: &mut Tx,
+        workspace_id: &str,
+        object: &ObjectDef,
+        created_at: chrono::DateTime<chrono::Utc>,
+        updated_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        object.validate()?;
+        create_object_table(tx, workspace_id, object).await?;
+        insert_object_row(tx, workspace_id, object, created_at, updated_at).await
     }
 
     /// Applies `change` to an object's definition, with the DDL it needs, in one transaction.
@@ -698,6 +662,82 @@ pub struct FieldPatch {
     pub required: Option<bool>,
     pub unique: Option<bool>,
     pub config: Option<rapport_core::FieldConfig>,
+}
+
+/// The table of a new object: system columns, one column (two for a currency) per field, and
+/// the indexes every record table and its fields get.
+async fn create_object_table(
+    tx: &mut Tx,
+    workspace_id: &str,
+    object: &ObjectDef,
+) -> Result<(), StoreError> {
+    let dialect = tx.dialect();
+    let table = table_name(workspace_id, &object.api_name);
+    let mut columns = vec![
+        "\"id\" TEXT PRIMARY KEY".to_string(),
+        format!(
+            "\"version\" {} NOT NULL",
+            dialect.column_type(ColumnKind::Int)
+        ),
+        format!("\"created_at\" {} NOT NULL", ts_type(dialect)),
+        format!("\"updated_at\" {} NOT NULL", ts_type(dialect)),
+        "\"created_by\" TEXT".to_string(),
+        "\"updated_by\" TEXT".to_string(),
+        "\"owner_id\" TEXT".to_string(),
+        format!("\"deleted_at\" {}", ts_type(dialect)),
+    ];
+    for field in &object.fields {
+        columns.extend(column_ddl(dialect, field));
+    }
+    tx.execute(
+        &format!("CREATE TABLE {} ({})", quote(&table), columns.join(", ")),
+        &[],
+    )
+    .await?;
+    for system in ["created_at", "updated_at", "owner_id"] {
+        let name = index_name(workspace_id, &object.api_name, system, false);
+        tx.execute(
+            &format!(
+                "CREATE INDEX {} ON {} ({})",
+                quote(&name),
+                quote(&table),
+                quote(system)
+            ),
+            &[],
+        )
+        .await?;
+    }
+    for field in &object.fields {
+        create_field_indexes(tx, workspace_id, object, field).await?;
+    }
+    Ok(())
+}
+
+async fn insert_object_row(
+    tx: &mut Tx,
+    workspace_id: &str,
+    object: &ObjectDef,
+    created_at: chrono::DateTime<chrono::Utc>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StoreError> {
+    let p = |n| placeholder(tx.dialect(), n);
+    let sql = format!(
+        "INSERT INTO objects (workspace_id, api_name, table_name, definition, created_at, updated_at) VALUES ({}, {}, {}, {}, {}, {})",
+        p(1), p(2), p(3), p(4), p(5), p(6)
+    );
+    tx.execute(
+        &sql,
+        &[
+            SqlParam::Text(workspace_id.to_string()),
+            SqlParam::Text(object.api_name.clone()),
+            SqlParam::Text(table_name(workspace_id, &object.api_name)),
+            SqlParam::Json(to_json(object)?),
+            SqlParam::Timestamp(created_at),
+            SqlParam::Timestamp(updated_at),
+        ],
+    )
+    .await?;
+    Ok(())
 }
 
 fn archived(what: &str) -> StoreError {

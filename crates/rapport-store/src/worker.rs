@@ -7,8 +7,9 @@
 //! `--role`); everything a worker does is claimed from the database with leases, so any number
 //! of nodes may run the same workers.
 
+use crate::metrics::register;
+use prometheus::{GaugeVec, IntCounterVec, IntGaugeVec, Opts, Registry};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -62,19 +63,96 @@ pub struct Supervisor {
     stop: watch::Sender<bool>,
     states: Arc<Mutex<BTreeMap<&'static str, WorkerState>>>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// None only if the (constant) metric definitions were refused, which is logged.
+    metrics: Option<WorkerMetrics>,
+}
+
+/// The workers' series in the node's registry, brought up to date from their states at each
+/// scrape (`publish`).
+struct WorkerMetrics {
+    state: IntGaugeVec,
+    ticks: IntCounterVec,
+    failures: IntCounterVec,
+    panics: IntCounterVec,
+    lag: GaugeVec,
+}
+
+impl WorkerMetrics {
+    fn new(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let by_worker = |name: &str, help: &str| Opts::new(name, help);
+        Ok(Self {
+            state: register(
+                registry,
+                IntGaugeVec::new(
+                    by_worker(
+                        "rapport_worker_state",
+                        "Background worker state: 0 idle, 1 busy, 2 failing.",
+                    ),
+                    &["worker"],
+                )?,
+            ),
+            ticks: register(
+                registry,
+                IntCounterVec::new(
+                    by_worker(
+                        "rapport_worker_ticks_total",
+                        "Ticks run by a background worker.",
+                    ),
+                    &["worker"],
+                )?,
+            ),
+            failures: register(
+                registry,
+                IntCounterVec::new(
+                    by_worker(
+                        "rapport_worker_failures_total",
+                        "Ticks that failed or panicked.",
+                    ),
+                    &["worker"],
+                )?,
+            ),
+            panics: register(
+                registry,
+                IntCounterVec::new(
+                    by_worker("rapport_worker_panics_total", "Ticks that panicked."),
+                    &["worker"],
+                )?,
+            ),
+            lag: register(
+                registry,
+                GaugeVec::new(
+                    by_worker(
+                        "rapport_worker_seconds_since_success",
+                        "Seconds since the worker's last tick that did not fail (its lag).",
+                    ),
+                    &["worker"],
+                )?,
+            ),
+        })
+    }
 }
 
 impl Default for Supervisor {
+    /// A supervisor whose metrics go to a registry of its own (tools and tests).
     fn default() -> Self {
-        Self {
-            stop: watch::channel(false).0,
-            states: Arc::default(),
-            tasks: Mutex::default(),
-        }
+        Self::new(&Registry::new())
     }
 }
 
 impl Supervisor {
+    /// A supervisor publishing its workers' metrics in `registry` (the store's).
+    pub fn new(registry: &Registry) -> Self {
+        let metrics = WorkerMetrics::new(registry)
+            .map_err(|e| tracing::error!("worker metrics unavailable: {e}"))
+            .ok();
+        Self {
+            stop: watch::channel(false).0,
+            states: Arc::default(),
+            tasks: Mutex::default(),
+            metrics,
+        }
+    }
+
     /// Starts `worker` in its own task (needs a Tokio runtime).
     pub fn spawn(&self, worker: Arc<dyn Worker>) {
         let states = self.states.clone();
@@ -237,54 +315,27 @@ impl Supervisor {
         self.states.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
-    /// Prometheus text exposition: each worker's state, ticks, failures and panics, and the
-    /// seconds since its last good tick.
-    pub fn render_metrics(&self) -> String {
-        let mut out = String::new();
-        let states = self.states();
-        let mut family =
-            |metric: &str, kind: &str, help: &str, value: &dyn Fn(&WorkerState) -> String| {
-                let _ = writeln!(out, "# HELP {metric} {help}\n# TYPE {metric} {kind}");
-                for (name, s) in &states {
-                    let _ = writeln!(out, "{metric}{{worker=\"{name}\"}} {}", value(s));
-                }
-            };
-        family(
-            "rapport_worker_state",
-            "gauge",
-            "Background worker state: 0 idle, 1 busy, 2 failing.",
-            &|s| s.state.to_string(),
-        );
-        family(
-            "rapport_worker_ticks_total",
-            "counter",
-            "Ticks run by a background worker.",
-            &|s| s.ticks.to_string(),
-        );
-        family(
-            "rapport_worker_failures_total",
-            "counter",
-            "Ticks that failed or panicked.",
-            &|s| s.failures.to_string(),
-        );
-        family(
-            "rapport_worker_panics_total",
-            "counter",
-            "Ticks that panicked.",
-            &|s| s.panics.to_string(),
-        );
-        family(
-            "rapport_worker_seconds_since_success",
-            "gauge",
-            "Seconds since the worker's last tick that did not fail (its lag).",
-            &|s| {
-                s.last_ok.map_or_else(
-                    || "NaN".to_string(),
-                    |t| format!("{:.3}", t.elapsed().as_secs_f64()),
-                )
-            },
-        );
-        out
+    /// Brings the workers' series in the registry up to date (call before each scrape): each
+    /// worker's state, ticks, failures and panics, and the seconds since its last good tick.
+    pub fn publish(&self) {
+        let Some(m) = &self.metrics else {
+            return;
+        };
+        for (name, s) in self.states() {
+            let labels = [name];
+            m.state.with_label_values(&labels).set(i64::from(s.state));
+            for (counter, value) in [
+                (&m.ticks, s.ticks),
+                (&m.failures, s.failures),
+                (&m.panics, s.panics),
+            ] {
+                let series = counter.with_label_values(&labels);
+                series.inc_by(value.saturating_sub(series.get()));
+            }
+            m.lag
+                .with_label_values(&labels)
+                .set(s.last_ok.map_or(f64::NAN, |t| t.elapsed().as_secs_f64()));
+        }
     }
 }
 
@@ -369,7 +420,12 @@ mod tests {
         let state = supervisor.states()["flaky"].clone();
         assert_eq!((state.failures, state.panics), (2, 1));
         assert_eq!(state.state, 0);
-        let text = supervisor.render_metrics();
+        let registry = Registry::new();
+        let published = Supervisor::new(&registry);
+        *published.states.lock().unwrap() = supervisor.states();
+        published.publish();
+        published.publish();
+        let text = crate::metrics::render(&registry);
         assert!(
             text.contains("rapport_worker_panics_total{worker=\"flaky\"} 1"),
             "{text}"

@@ -6,6 +6,7 @@
 // allow-{unwrap,expect,panic}-in-tests settings.
 #[cfg(test)]
 mod store {
+    mod backup;
     mod basics;
     mod condition_agreement;
     mod hooks;

@@ -1,22 +1,17 @@
 //! The `rapport` binary: `serve` (the default), `demo`, `user create`, `token create`,
-//! `openapi`, `bench`, `bench-ingest`, `bench-jobs` and `bench-segments`. Configuration comes
-//! from defaults, then `RAPPORT_*` environment variables, then flags; `--database-url` (or
-//! `RAPPORT_DATABASE_URL`) selects PostgreSQL, otherwise SQLite under `--data-dir`.
+//! `backup`, `restore`, `outbox` and `openapi` (the benchmarks are the `rapport-bench` binary).
+//! Configuration comes from defaults, then `RAPPORT_*` environment variables, then flags;
+//! `--database-url` (or `RAPPORT_DATABASE_URL`) selects PostgreSQL, otherwise SQLite under
+//! `--data-dir`.
 
-mod bench;
-mod bench_ingest;
-mod bench_jobs;
-mod bench_segments;
-mod demo;
+mod backup_cli;
 mod outbox_cli;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use rapport_core::SystemClock;
 use rapport_server::{auth, AppState, ServerConfig};
-use rapport_store::{Db, Store};
+use rapport_store::Store;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -141,6 +136,16 @@ enum Command {
         #[command(subcommand)]
         command: outbox_cli::OutboxCommand,
     },
+    /// Back up: a copy of the SQLite database file, or one workspace as NDJSON (either backend).
+    Backup {
+        #[command(flatten)]
+        args: backup_cli::BackupArgs,
+    },
+    /// Restore a backup: a SQLite file into a data dir, an NDJSON export into either backend.
+    Restore {
+        #[command(flatten)]
+        args: backup_cli::RestoreArgs,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Print the catalogue of codes as docs/API.md's tables (or the web app's module), or
@@ -153,26 +158,6 @@ enum Command {
         /// this file instead of printing them.
         #[arg(long)]
         splice: Option<std::path::PathBuf>,
-    },
-    /// Measure the API against bare SQL on the same database (Markdown results).
-    Bench {
-        #[command(flatten)]
-        args: bench::BenchArgs,
-    },
-    /// Measure event ingestion (`/v1/batch`) against bare inserts (Markdown results).
-    BenchIngest {
-        #[command(flatten)]
-        args: bench_ingest::IngestArgs,
-    },
-    /// Measure the durable job queue against a bare queue on the same database (Markdown).
-    BenchJobs {
-        #[command(flatten)]
-        args: bench_jobs::JobsArgs,
-    },
-    /// Measure segment evaluation against DuckDB, streaming membership and memory (Markdown).
-    BenchSegments {
-        #[command(flatten)]
-        args: bench_segments::SegmentsArgs,
     },
 }
 
@@ -210,16 +195,9 @@ enum TokenCommand {
 }
 
 async fn open_store(storage: &StorageArgs) -> Result<Store> {
-    let db = match &storage.database_url {
-        Some(url) => Db::open_postgres(url)
-            .await
-            .context("connecting to PostgreSQL")?,
-        None => Db::open_sqlite(&storage.data_dir)
-            .await
-            .context("opening SQLite")?,
-    };
-    db.migrate().await.context("migrating the database")?;
-    Ok(Store::new(db, Arc::new(SystemClock)))
+    Store::open(storage.database_url.as_deref(), &storage.data_dir)
+        .await
+        .context("opening the database")
 }
 
 async fn workspace_id(store: &Store, given: Option<String>) -> Result<String> {
@@ -264,7 +242,7 @@ async fn bootstrap(store: &Store, args: &ServeArgs) -> Result<()> {
         args.listen, args.admin_email
     );
     if args.demo {
-        demo::fill(store, &workspace.id, 200).await?;
+        rapport_demo::fill(store, &workspace.id, 200).await?;
     }
     Ok(())
 }
@@ -343,7 +321,7 @@ async fn main() -> Result<()> {
             }
             let store = open_store(&storage).await?;
             let ws = workspace_id(&store, workspace).await?;
-            demo::fill(&store, &ws, scale).await
+            rapport_demo::fill(&store, &ws, scale).await
         }
         Command::User {
             command:
@@ -356,6 +334,8 @@ async fn main() -> Result<()> {
                     workspace,
                 },
         } => {
+            let email = rapport_core::normalize::email(&email)
+                .with_context(|| format!("{email:?} is not an email address"))?;
             let store = open_store(&storage).await?;
             let ws = workspace_id(&store, workspace).await?;
             auth::check_password_strength(&password).map_err(|e| anyhow::anyhow!(e.message))?;
@@ -393,15 +373,13 @@ async fn main() -> Result<()> {
             let store = open_store(&storage).await?;
             outbox_cli::run(&store, command).await
         }
+        Command::Backup { args } => backup_cli::backup(args).await,
+        Command::Restore { args } => backup_cli::restore(args).await,
         Command::Openapi => {
             print!("{}", rapport_server::openapi::document());
             Ok(())
         }
         Command::ErrorCodes { typescript, splice } => error_codes(typescript, splice),
-        Command::Bench { args } => bench::run(args).await,
-        Command::BenchIngest { args } => bench_ingest::run(args).await,
-        Command::BenchJobs { args } => bench_jobs::run(args).await,
-        Command::BenchSegments { args } => bench_segments::run(args).await,
     }
 }
 

@@ -2,7 +2,9 @@
 //! (`crash`), exact behaviour counting while segments are created during ingestion on one node,
 //! two, or a web node and two workers (`counting`), a CRM sync killed between the contact and its
 //! profile link (`sync_crash`), job runners killed mid-work (`jobs`), and the process's own
-//! security: memory under a login flood, no password echoed (`security`).
+//! security: memory under a login flood, no password echoed (`security`), backups taken under
+//! write load and restored (`backup`), and upgrades from the previous release's database
+//! (`upgrade`).
 
 // Test code: a failed expectation is a panic by design (clippy's allow-*-in-tests only covers
 // `#[test]` functions, not the async bodies and helpers they call).
@@ -11,6 +13,8 @@
 #[path = "process/server.rs"]
 mod server;
 
+#[path = "process/backup.rs"]
+mod backup;
 #[path = "process/counting.rs"]
 mod counting;
 #[path = "process/crash.rs"]
@@ -21,3 +25,5 @@ mod jobs;
 mod security;
 #[path = "process/sync_crash.rs"]
 mod sync_crash;
+#[path = "process/upgrade.rs"]
+mod upgrade;

@@ -124,6 +124,11 @@ export const catalogue = {
       "status": 400
     },
     {
+      "code": "invalid_backup",
+      "meaning": "`rapport restore`: the file is not a Rapport backup, or is damaged at the line named.",
+      "status": 400
+    },
+    {
       "code": "invalid_limit",
       "meaning": "`limit` is outside its allowed range.",
       "status": 400
@@ -351,6 +356,11 @@ export const catalogue = {
     {
       "code": "job_not_discardable",
       "meaning": "Only a dead or cancelled job can be discarded.",
+      "status": 409
+    },
+    {
+      "code": "workspace_exists",
+      "meaning": "`rapport restore`: the backup's workspace already exists in this database; restore into a fresh one.",
       "status": 409
     },
     {

@@ -44,8 +44,8 @@ pub fn normalize(id_type: &str, raw: &str, settings: &Settings) -> Option<String
         return None;
     }
     let value = match id_type {
-        "email" => rapport_core::value::normalize_email(trimmed)?,
-        "phone" => rapport_core::value::normalize_phone(trimmed, Some(&settings.phone_region))?,
+        "email" => rapport_core::normalize::email(trimmed)?,
+        "phone" => rapport_core::normalize::phone(trimmed, Some(&settings.phone_region))?,
         _ => trimmed.to_string(),
     };
     (!settings.is_blocked(&value)).then_some(value)

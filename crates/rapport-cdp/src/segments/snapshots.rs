@@ -25,6 +25,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use rapport_core::codes::ErrorCode;
+use rapport_core::spreadsheet::{Cell, CsvRows};
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
 use rapport_store::outbound::OutboundError;
 use rapport_store::{Row, Store};
@@ -39,7 +40,6 @@ pub const PUSH_BATCH: i64 = 1_000;
 /// How long one webhook request may take.
 pub const PUSH_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_NAME_CHARS: usize = 200;
-pub const MAX_URL_CHARS: usize = 2_000;
 /// The CSV header row (without line break).
 pub const CSV_HEADER: &str = "profile_id,contact_id,user_id,email,phone,entered_at";
 /// Rows read from the database per CSV chunk.
@@ -435,34 +435,19 @@ pub async fn members(
     Ok(SnapshotPage { items, next_cursor })
 }
 
-/// One CSV cell: neutralised when a spreadsheet would read it as a formula, quoted per RFC 4180
-/// when it holds a comma, a quote or a line break.
-pub fn csv_cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
-fn csv_row(member: &SnapshotMember, out: &mut String) {
-    let cells = [
-        csv_cell(&member.profile_id),
-        csv_cell(member.contact_id.as_deref().unwrap_or("")),
-        csv_cell(member.user_id.as_deref().unwrap_or("")),
-        csv_cell(member.email.as_deref().unwrap_or("")),
-        csv_cell(member.phone.as_deref().unwrap_or("")),
-        member
-            .entered_at
-            .to_rfc3339_opts(SecondsFormat::Millis, true),
-    ];
-    out.push_str(&cells.join(","));
-    out.push_str("\r\n");
+fn csv_row(member: &SnapshotMember, rows: &mut CsvRows) -> Result<(), CdpError> {
+    let entered_at = member
+        .entered_at
+        .to_rfc3339_opts(SecondsFormat::Millis, true);
+    rows.row([
+        Cell::Value(&member.profile_id),
+        Cell::Value(member.contact_id.as_deref().unwrap_or("")),
+        Cell::Text(member.user_id.as_deref().unwrap_or("")),
+        Cell::Text(member.email.as_deref().unwrap_or("")),
+        Cell::Text(member.phone.as_deref().unwrap_or("")),
+        Cell::Value(&entered_at),
+    ])
+    .map_err(|e| CdpError::Internal(e.to_string()))
 }
 
 /// A snapshot's members as CSV, produced chunk by chunk (the header, then a few thousand rows
@@ -506,12 +491,14 @@ impl CsvExport {
         if rows.is_empty() {
             return Ok(None);
         }
-        let mut out = String::with_capacity(rows.len() * 120);
+        let mut out = CsvRows::default();
         for member in &rows {
-            csv_row(member, &mut out);
+            csv_row(member, &mut out)?;
         }
         self.after = rows.last().map(|m| m.profile_id.clone());
-        Ok(Some(out))
+        Ok(Some(
+            out.take().map_err(|e| CdpError::Internal(e.to_string()))?,
+        ))
     }
 }
 
@@ -701,22 +688,13 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> Result<String, Cdp
     ))
 }
 
-/// Checks a push target: http or https, with a host, at most 2,000 characters.
+/// Checks a push target with the one URL normaliser (`rapport_core::normalize::url`).
 pub fn valid_url(url: &str) -> Result<reqwest::Url, CdpError> {
-    let bad =
-        |why: &str| CdpError::invalid(ErrorCode::InvalidUrl, format!("the webhook URL {why}"));
-    let url = url.trim();
-    if url.chars().count() > MAX_URL_CHARS {
-        return Err(bad("is longer than 2000 characters"));
-    }
-    let parsed = reqwest::Url::parse(url).map_err(|e| bad(&format!("is not a URL ({e})")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(bad("must start with http:// or https://"));
-    }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(bad("has no host"));
-    }
-    Ok(parsed)
+    let bad = |why: &dyn std::fmt::Display| {
+        CdpError::invalid(ErrorCode::InvalidUrl, format!("the webhook URL {why}"))
+    };
+    let url = rapport_core::normalize::url(url).map_err(|problem| bad(&problem))?;
+    reqwest::Url::parse(&url).map_err(|e| bad(&format!("is not a URL ({e})")))
 }
 
 fn webhook_failed(message: String) -> CdpError {
@@ -807,24 +785,6 @@ pub async fn push(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cells_are_quoted_and_neutralised() {
-        assert_eq!(csv_cell("plain"), "plain");
-        assert_eq!(csv_cell(""), "");
-        assert_eq!(csv_cell("a,b"), "\"a,b\"");
-        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_cell("two\nlines"), "\"two\nlines\"");
-        assert_eq!(csv_cell("=1+1"), "'=1+1");
-        assert_eq!(csv_cell("+8613800138000"), "'+8613800138000");
-        assert_eq!(csv_cell("-2"), "'-2");
-        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(
-            csv_cell("=HYPERLINK(\"x\",\"y\")"),
-            "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\""
-        );
-        assert_eq!(csv_cell("王小明@例子.中国"), "王小明@例子.中国");
-    }
 
     #[test]
     fn signature_is_hmac_sha256_of_timestamp_dot_body() {

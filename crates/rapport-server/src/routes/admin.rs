@@ -76,13 +76,12 @@ pub async fn create_user(
 ) -> ApiResult<(StatusCode, Json<User>)> {
     ctx.require_admin("users")?;
     check_strength(&body.password)?;
-    let email = body.email.trim().to_lowercase();
-    if !email.contains('@') || email.len() > 254 {
+    let Some(email) = rapport_core::normalize::email(&body.email) else {
         return Err(ApiError::new(
             ErrorCode::InvalidEmail,
             "not an email address",
         ));
-    }
+    };
     let hash = state.passwords.hash(body.password).await?;
     let user = state
         .store

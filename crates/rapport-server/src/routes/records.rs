@@ -13,9 +13,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
-use rapport_cdp::segments::snapshots::csv_cell as text_cell;
 use rapport_core::condition::{Condition, DateContext};
 use rapport_core::metadata::{FieldType, ObjectDef};
+use rapport_core::spreadsheet::{Cell, CsvRows};
 use rapport_core::ErrorCode;
 use rapport_core::{Action, Record};
 use rapport_store::history::HistoryEntry;
@@ -653,33 +653,29 @@ pub async fn related(
     Ok(Json(run_list(&state, &ctx, &related, req).await?))
 }
 
-/// One CSV cell of a value. Text — strings and the options of a multi-select, joined with
-/// `;` — goes through the formula guard (a leading `=`, `+`, `-`, `@`, tab or carriage return
-/// is neutralised with `'`, so a spreadsheet never runs it); every cell is quoted as needed.
-fn csv_cell(value: &Json_) -> String {
-    let quoted = |text: String| {
-        if text.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", text.replace('"', "\"\""))
-        } else {
-            text
-        }
-    };
+/// One CSV cell of a value: text (strings, and the options of a multi-select joined with `;`)
+/// is guarded against formulas; numbers, booleans and amounts are written as they are.
+fn csv_cell(value: &Json_) -> (String, bool) {
     match value {
-        Json_::Null => String::new(),
-        Json_::String(s) => text_cell(s),
-        Json_::Array(items) => text_cell(
-            &items
+        Json_::Null => (String::new(), false),
+        Json_::String(s) => (s.clone(), true),
+        Json_::Array(items) => (
+            items
                 .iter()
                 .filter_map(Json_::as_str)
                 .collect::<Vec<_>>()
                 .join(";"),
+            true,
         ),
-        Json_::Object(map) if map.contains_key("amount") => quoted(format!(
-            "{} {}",
-            map.get("amount").and_then(Json_::as_str).unwrap_or(""),
-            map.get("currency").and_then(Json_::as_str).unwrap_or("")
-        )),
-        other => quoted(other.to_string()),
+        Json_::Object(map) if map.contains_key("amount") => (
+            format!(
+                "{} {}",
+                map.get("amount").and_then(Json_::as_str).unwrap_or(""),
+                map.get("currency").and_then(Json_::as_str).unwrap_or("")
+            ),
+            false,
+        ),
+        other => (other.to_string(), false),
     }
 }
 
@@ -697,29 +693,35 @@ pub async fn export(
         Some(fields) => fields.clone(),
         None => d.active_fields().map(|f| f.api_name.clone()).collect(),
     };
-    let mut out = String::from("\u{feff}id,");
-    out.push_str(
-        &columns
-            .iter()
-            .map(|c| csv_cell(&Json_::String(c.clone())))
-            .collect::<Vec<_>>()
-            .join(","),
-    );
-    out.push('\n');
+    let mut out = String::from("\u{feff}");
+    let mut csv = CsvRows::default();
+    csv.row(std::iter::once(Cell::Value("id")).chain(columns.iter().map(|c| Cell::Value(c))))
+        .map_err(ApiError::internal)?;
     req.limit = Some(1000);
     req.expand.clear();
     let mut rows = 0usize;
     loop {
         let page = run_list(&state, &ctx, &object, req.clone()).await?;
         for record in &page.data {
-            out.push_str(&csv_cell(&Json_::String(record.id.clone())));
-            for column in &columns {
-                out.push(',');
-                out.push_str(&csv_cell(record.values.get(column).unwrap_or(&Json_::Null)));
-            }
-            out.push('\n');
+            let cells: Vec<(String, bool)> = columns
+                .iter()
+                .map(|column| csv_cell(record.values.get(column).unwrap_or(&Json_::Null)))
+                .collect();
+            csv.row(
+                std::iter::once(Cell::Value(&record.id)).chain(cells.iter().map(
+                    |(text, guarded)| {
+                        if *guarded {
+                            Cell::Text(text)
+                        } else {
+                            Cell::Value(text)
+                        }
+                    },
+                )),
+            )
+            .map_err(ApiError::internal)?;
             rows += 1;
         }
+        out.push_str(&csv.take().map_err(ApiError::internal)?);
         match page.next_cursor {
             Some(next) if rows < MAX_EXPORT_ROWS => req.cursor = Some(next),
             _ => break,

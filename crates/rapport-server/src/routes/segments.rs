@@ -19,9 +19,9 @@ use rapport_cdp::segments::definitions::{
 use rapport_cdp::segments::engine::FullReport;
 use rapport_cdp::segments::lineage::{self, Lineage};
 use rapport_cdp::segments::membership::{self, ChangePage, MemberPage, Membership};
-use rapport_cdp::segments::snapshots::csv_cell;
 use rapport_cdp::segments::tags::{self, Tag};
 use rapport_cdp::segments::{self, Preview};
+use rapport_core::spreadsheet::{Cell, CsvRows};
 use rapport_core::Action;
 use rapport_core::ErrorCode;
 use serde::Deserialize;
@@ -304,28 +304,40 @@ pub async fn members_csv(
 ) -> ApiResult<Response> {
     require_contact_read(&ctx)?;
     let ws = &ctx.principal.workspace_id;
-    let mut out = String::from(
-        "\u{feff}profile_id,contact_id,contact_name,email,phone,user_id,entered_at\r\n",
-    );
+    let mut out = String::from("\u{feff}");
+    let mut csv = CsvRows::default();
+    csv.row(
+        [
+            "profile_id",
+            "contact_id",
+            "contact_name",
+            "email",
+            "phone",
+            "user_id",
+            "entered_at",
+        ]
+        .map(Cell::Value),
+    )
+    .map_err(ApiError::internal)?;
     let mut cursor: Option<String> = None;
     let mut rows = 0usize;
     loop {
         let page = membership::members(&state.store, ws, &id, 1000, cursor.as_deref()).await?;
         for m in &page.items {
             rows += 1;
-            let cells = [
-                m.profile_id.clone(),
-                m.contact_id.clone().unwrap_or_default(),
-                m.contact_name.clone().unwrap_or_default(),
-                m.email.clone().unwrap_or_default(),
-                m.phone.clone().unwrap_or_default(),
-                m.user_id.clone().unwrap_or_default(),
-                m.entered_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            ];
-            let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-            out.push_str(&line.join(","));
-            out.push_str("\r\n");
+            let entered_at = m.entered_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+            csv.row([
+                Cell::Value(&m.profile_id),
+                Cell::Value(m.contact_id.as_deref().unwrap_or("")),
+                Cell::Text(m.contact_name.as_deref().unwrap_or("")),
+                Cell::Text(m.email.as_deref().unwrap_or("")),
+                Cell::Text(m.phone.as_deref().unwrap_or("")),
+                Cell::Text(m.user_id.as_deref().unwrap_or("")),
+                Cell::Value(&entered_at),
+            ])
+            .map_err(ApiError::internal)?;
         }
+        out.push_str(&csv.take().map_err(ApiError::internal)?);
         match page.next_cursor {
             Some(c) => cursor = Some(c),
             None => break,

@@ -54,9 +54,10 @@ pub async fn metrics(
     if given.map(digest) != Some(digest(expected)) {
         return Err(ApiError::unauthorized());
     }
+    state.workers.publish();
     Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render() + &state.cdp.metrics.render() + &state.workers.render_metrics(),
+        rapport_store::metrics::render(state.store.metrics()),
     ))
 }
 

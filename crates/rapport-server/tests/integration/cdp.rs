@@ -1077,12 +1077,19 @@ async fn health_reports_counts_delay_and_fill_rate(backend: Backend) {
         .text;
     assert!(
         metrics.contains(&format!(
-            "rapport_cdp_events_total{{source=\"{}\",outcome=\"accepted\"}} 4",
+            "rapport_cdp_events_total{{outcome=\"accepted\",source=\"{}\"}} 4",
             src.id
         )),
         "{metrics}"
     );
     assert!(metrics.contains("rapport_cdp_ingestion_delay_seconds_bucket"));
+    assert!(
+        metrics.contains(&format!(
+            "rapport_cdp_ingestion_delay_seconds_count{{source=\"{}\"}} 4",
+            src.id
+        )),
+        "{metrics}"
+    );
 }
 
 async fn admins_configure_identifier_types_and_mappings(backend: Backend) {

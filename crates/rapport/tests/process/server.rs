@@ -145,6 +145,49 @@ impl Drop for Server {
     }
 }
 
+/// Runs a one-shot `rapport` command (backup, restore, …) with only the given flags (no
+/// `RAPPORT_*` from the environment) and returns its output.
+pub fn rapport(args: &[String]) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rapport"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("RAPPORT_") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run rapport")
+}
+
+/// Every live record of `object` through the list API (pages of 200): id → its JSON.
+impl Admin {
+    pub async fn all_records(&self, object: &str) -> HashMap<String, Value> {
+        let mut records = HashMap::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/api/v1/objects/{object}/records?limit=200");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let (status, page) = self.get(&path).await;
+            assert_eq!(status, 200, "GET {path}: {page}");
+            for record in page["data"].as_array().expect("data") {
+                let id = record["id"].as_str().expect("id").to_string();
+                assert!(
+                    records.insert(id.clone(), record.clone()).is_none(),
+                    "record {id} listed twice"
+                );
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => return records,
+            }
+        }
+    }
+}
+
 /// A port that was free a moment ago (the listener is dropped before the server binds it).
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");

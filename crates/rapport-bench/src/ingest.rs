@@ -1,4 +1,4 @@
-//! `rapport bench-ingest`: measures event ingestion (`POST /v1/batch`) against the same rows
+//! `rapport-bench ingest`: measures event ingestion (`POST /v1/batch`) against the same rows
 //! inserted by the bare driver (sqlx) into `cdp_events` on the same database in the same run.
 //!
 //! It opens the store, makes sure there is a workspace and an administrator, starts the real
@@ -11,7 +11,7 @@
 //! commits), then transactions of the group size the server achieved. Results are a Markdown
 //! section printed and appended to `--out`.
 
-use crate::bench::{self, Bare, Call, Stats};
+use crate::common::{self as bench, Bare, Call, Stats};
 use crate::StorageArgs;
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -661,7 +661,7 @@ pub async fn run(args: IngestArgs) -> Result<()> {
     if args.batch == 0 || args.batch > CHUNK {
         bail!("--batch goes from 1 to {CHUNK}");
     }
-    let store = crate::open_store(&args.storage).await?;
+    let store = args.storage.open().await?;
     let backend = match store.db.dialect() {
         Dialect::Sqlite => "SQLite",
         Dialect::Postgres => "PostgreSQL",

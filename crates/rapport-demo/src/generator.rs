@@ -16,7 +16,7 @@ use chrono::{
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rapport_core::value::normalize_phone;
+use rapport_core::normalize;
 use rapport_store::records::RecordInput;
 use serde_json::{json, Map, Value as Json};
 
@@ -284,7 +284,7 @@ impl Gen {
         }
         (0..8)
             .map(|_| make(self))
-            .find(|phone| normalize_phone(phone, None).is_some())
+            .find(|phone| normalize::phone(phone, None).is_some())
     }
 
     fn raw_mobile(&mut self, dial: Dial) -> String {
@@ -1097,7 +1097,7 @@ mod tests {
             for _ in 0..150 {
                 for phone in [g.mobile(city.dial), g.landline(city.dial)] {
                     let phone = phone.unwrap_or_else(|| panic!("{}: no valid phone", city.name));
-                    assert!(normalize_phone(&phone, None).is_some(), "{phone}");
+                    assert!(normalize::phone(&phone, None).is_some(), "{phone}");
                 }
             }
         }

@@ -1,4 +1,4 @@
-//! `rapport bench-segments`: measures segments on a large data set: the full evaluation of the
+//! `rapport-bench segments`: measures segments on a large data set: the full evaluation of the
 //! example segment against DuckDB running the same SQL over the same events in the same run, the
 //! delay from an event's acknowledgement to the membership change while events stream in, and
 //! the server's memory.
@@ -24,7 +24,7 @@
 //! `GAP_MS` of the fill sees the same 30-day window as DuckDB's fixed cutoff. Results are a
 //! Markdown section printed and appended to `--out`.
 
-use crate::bench::{self, Bare};
+use crate::common::{self as bench, Bare};
 use crate::StorageArgs;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
@@ -1109,13 +1109,30 @@ struct Memory {
     rss_kib: u64,
 }
 
+/// The `rapport` binary built beside this one (`target/release/rapport` next to
+/// `target/release/rapport-bench`), or the one `RAPPORT_BIN` names.
+fn rapport_binary() -> Result<PathBuf> {
+    if let Some(given) = std::env::var_os("RAPPORT_BIN") {
+        return Ok(PathBuf::from(given));
+    }
+    let here = std::env::current_exe()?;
+    let beside = here.with_file_name("rapport");
+    if !beside.is_file() {
+        bail!(
+            "no `rapport` binary beside {} (build it with `cargo build --release -p rapport`, or set RAPPORT_BIN)",
+            here.display()
+        );
+    }
+    Ok(beside)
+}
+
 impl ServerProcess {
     async fn start(storage: &StorageArgs) -> Result<ServerProcess> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
         let listen = format!("127.0.0.1:{port}");
-        let mut command = Command::new(std::env::current_exe()?);
+        let mut command = Command::new(rapport_binary()?);
         command.arg("serve").arg("--listen").arg(&listen);
         match &storage.database_url {
             Some(url) => command.arg("--database-url").arg(url),
@@ -1737,7 +1754,7 @@ pub async fn run(args: SegmentsArgs) -> Result<()> {
     if args.profiles > u64::from(u32::MAX) || args.events > 0xffff_ffff {
         bail!("--profiles and --events go up to 4,294,967,295");
     }
-    let store = crate::open_store(&args.storage).await?;
+    let store = args.storage.open().await?;
     let backend = match store.db.dialect() {
         Dialect::Sqlite => "SQLite",
         Dialect::Postgres => "PostgreSQL",

@@ -1,4 +1,4 @@
-//! `rapport bench-jobs`: measures the durable job queue (`rapport_store::jobs`) against a bare
+//! `rapport-bench jobs`: measures the durable job queue (`rapport_store::jobs`) against a bare
 //! queue on the same database in the same run.
 //!
 //! Rapport: one `Runner` (a node) with one queue of `--concurrency` slots runs no-op jobs while
@@ -13,7 +13,7 @@
 //! commit to the handler's start. Results are a Markdown section printed and appended to
 //! `--out`.
 
-use crate::bench;
+use crate::common as bench;
 use crate::StorageArgs;
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -372,7 +372,7 @@ pub async fn run(args: JobsArgs) -> Result<()> {
     if args.batch > 1_000 {
         bail!("--batch goes up to 1,000");
     }
-    let store = crate::open_store(&args.storage).await?;
+    let store = args.storage.open().await?;
     let d = store.db.dialect();
     let backend = match d {
         Dialect::Sqlite => "SQLite",

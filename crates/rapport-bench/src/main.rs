@@ -1,0 +1,76 @@
+//! `rapport-bench`: Rapport's benchmarks, run by `make bench` (`bench/run.sh`). Each suite
+//! measures the real server (or the real store) and, in the same run on the same database, a
+//! bare baseline, so the ratio holds on a noisy machine; results are Markdown sections.
+//! - `crm`: the CRM API (get, list, create, update) against the same SQL through sqlx;
+//! - `ingest`: event ingestion (`POST /v1/batch`) against bare multi-row inserts;
+//! - `jobs`: the durable job queue against a bare `INSERT` + `SKIP LOCKED` / `DELETE` queue;
+//! - `segments`: segment evaluation against DuckDB, membership delay while events stream in, and
+//!   the server's memory (it runs the `rapport` binary built beside this one).
+//!
+//! What each suite writes through the real write path and what it bypasses is said at the top
+//! of its module.
+
+mod common;
+mod crm;
+mod ingest;
+mod jobs;
+mod segments;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use rapport_store::Store;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "rapport-bench", version, about = "Rapport's benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    suite: Suite,
+}
+
+/// The database a suite runs on.
+#[derive(Args, Clone)]
+struct StorageArgs {
+    /// Directory of the embedded SQLite database (ignored with --database-url).
+    #[arg(long, env = "RAPPORT_DATA_DIR", default_value = "./rapport-data")]
+    data_dir: PathBuf,
+    /// postgres://… to run on PostgreSQL instead of SQLite.
+    #[arg(long, env = "RAPPORT_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+}
+
+impl StorageArgs {
+    async fn open(&self) -> Result<Store> {
+        Store::open(self.database_url.as_deref(), &self.data_dir)
+            .await
+            .context("opening the database")
+    }
+}
+
+#[derive(Subcommand)]
+enum Suite {
+    /// Measure the API against bare SQL on the same database.
+    Crm(crm::BenchArgs),
+    /// Measure event ingestion (`/v1/batch`) against bare inserts.
+    Ingest(ingest::IngestArgs),
+    /// Measure the durable job queue against a bare queue on the same database.
+    Jobs(jobs::JobsArgs),
+    /// Measure segment evaluation against DuckDB, streaming membership and memory.
+    Segments(segments::SegmentsArgs),
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RAPPORT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    match Cli::parse().suite {
+        Suite::Crm(args) => crm::run(args).await,
+        Suite::Ingest(args) => ingest::run(args).await,
+        Suite::Jobs(args) => jobs::run(args).await,
+        Suite::Segments(args) => segments::run(args).await,
+    }
+}

@@ -3,7 +3,7 @@
 CARGO ?= cargo
 DATA_DIR ?= ./rapport-data
 
-.PHONY: run web test lint fmt openapi bench pg-start pg-stop
+.PHONY: run web test lint fmt openapi error-codes bench pg-start pg-stop
 
 run: web
 	$(CARGO) build --release -p rapport
@@ -29,6 +29,12 @@ fmt:
 openapi:
 	$(CARGO) run -q -p rapport -- openapi > openapi.json
 	cd web && npm run gen:api
+
+# Rewrites docs/API.md's tables of codes and the web app's catalogue from
+# crates/rapport-core/src/codes.rs.
+error-codes:
+	$(CARGO) run -q -p rapport -- error-codes --splice docs/API.md
+	$(CARGO) run -q -p rapport -- error-codes --typescript > web/src/api/errorCodes.ts
 
 bench:
 	./bench/run.sh

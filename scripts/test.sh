@@ -44,6 +44,9 @@ echo "== tracking API with the real Segment / RudderStack client libraries"
 cargo build -p rapport
 tests/e2e/cdp-clients/run.sh
 
+echo "== every endpoint fuzzed against openapi.json (schemathesis, both backends)"
+tests/conformance/run.sh
+
 echo "== browser tests (Playwright, chromium)"
 # Chinese fonts too, or the screenshots show empty boxes; sqlite3 for the jobs test, which
 # writes jobs into the server's database (the binary runs no job workers yet).

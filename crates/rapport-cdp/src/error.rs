@@ -2,16 +2,17 @@
 //! (400 for bad requests, 401 for a bad write key, 429 with a retry delay, 503 when the writer is
 //! saturated); everything else wraps the store's error.
 
+use rapport_core::ErrorCode;
 use rapport_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CdpError {
     /// The request as a whole is unusable (invalid JSON, too large, truncated gzip, ...).
     #[error("{message}")]
-    BadRequest { code: &'static str, message: String },
+    BadRequest { code: ErrorCode, message: String },
     /// A missing, unknown or archived write key.
     #[error("{message}")]
-    Unauthorized { code: &'static str, message: String },
+    Unauthorized { code: ErrorCode, message: String },
     /// The source is over its configured rate; retry after the given seconds.
     #[error("source {source_name} is over its rate of {rate} events per second")]
     RateLimited {
@@ -25,13 +26,13 @@ pub enum CdpError {
     #[error("{what} not found")]
     NotFound { what: &'static str },
     #[error("{message}")]
-    Invalid { code: &'static str, message: String },
+    Invalid { code: ErrorCode, message: String },
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { code: ErrorCode, message: String },
     /// A segment condition that cannot be accepted; `path` is a JSON pointer into it.
     #[error("invalid condition at {path}: {message}")]
     Condition {
-        code: &'static str,
+        code: ErrorCode,
         path: String,
         message: String,
     },
@@ -49,14 +50,14 @@ impl From<rapport_core::CoreError> for CdpError {
 }
 
 impl CdpError {
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         CdpError::BadRequest {
             code,
             message: message.into(),
         }
     }
 
-    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid(code: ErrorCode, message: impl Into<String>) -> Self {
         CdpError::Invalid {
             code,
             message: message.into(),

@@ -66,6 +66,7 @@ pub fn decode(r: &Row) -> StoredEvent {
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventQuery {
     pub source_id: Option<String>,

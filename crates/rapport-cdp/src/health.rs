@@ -9,6 +9,7 @@ use crate::sources::Source;
 use crate::time_of_ms;
 use chrono::{DateTime, Utc};
 use prometheus::{HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry};
+use rapport_core::codes::WarningCode;
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
 use rapport_store::metrics::register;
 use rapport_store::{Store, Tx};
@@ -176,7 +177,7 @@ pub async fn record_warning(
     workspace_id: &str,
     source_id: Option<&str>,
     at: i64,
-    code: &str,
+    code: WarningCode,
     message: &str,
     details: &serde_json::Value,
 ) -> Result<(), CdpError> {
@@ -194,7 +195,7 @@ pub async fn record_warning(
             SqlParam::Text(workspace_id.into()),
             source_id.map_or(SqlParam::NullOf(ColumnKind::Text), |s| SqlParam::Text(s.into())),
             SqlParam::Int(at),
-            SqlParam::Text(code.into()),
+            SqlParam::Text(code.as_str().into()),
             SqlParam::Text(message.into()),
             SqlParam::Text(details.to_string()),
         ],

@@ -8,6 +8,7 @@ use crate::wire::{self, Kind};
 use crate::writer::{Held, Work};
 use crate::Cdp;
 use chrono::{DateTime, Utc};
+use rapport_core::codes::{ErrorCode, EventCode};
 use rapport_core::sql::{ColumnKind, SqlParam};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -32,6 +33,7 @@ pub struct HeldEvent {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HeldQuery {
     pub source_id: Option<String>,
@@ -160,7 +162,7 @@ pub async fn replay(
         }
         _ => {
             return Err(CdpError::invalid(
-                "invalid_replay",
+                ErrorCode::InvalidReplay,
                 "name 1 to 5,000 held event `ids`, or an event type `name`",
             ))
         }
@@ -183,11 +185,11 @@ pub async fn replay(
         let parsed = wire::parse_request(&bytes, kind, held.received_at.timestamp_millis())
             .ok()
             .and_then(|r| r.events.into_iter().next());
-        let mut still = |code: &str, message: String| {
+        let mut still = |code: EventCode, message: String| {
             report.still_held.push(wire::Rejection {
                 index: i,
                 message_id: held.message_id.clone(),
-                code: code.into(),
+                code,
                 message,
             });
         };
@@ -208,7 +210,7 @@ pub async fn replay(
                         wire::Rejection {
                             index: i,
                             message_id: held.message_id.clone(),
-                            code: code.into(),
+                            code,
                             message,
                         },
                         None,
@@ -231,8 +233,11 @@ pub async fn replay(
                 }
                 Some(misfit) => still(misfit.code, misfit.message),
             },
-            Some(Err((rejection, _))) => still(&rejection.code, rejection.message),
-            None => still("invalid_event", "the held payload cannot be read".into()),
+            Some(Err((rejection, _))) => still(rejection.code, rejection.message),
+            None => still(
+                EventCode::InvalidEvent,
+                "the held payload cannot be read".into(),
+            ),
         }
     }
     for (source_id, (events, ids)) in by_source {

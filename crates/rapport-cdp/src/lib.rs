@@ -10,6 +10,7 @@
 //! identifier owners) are accelerators with short lifetimes or immutable contents; the
 //! database stays the only source of truth, so several nodes can ingest side by side.
 
+use rapport_core::codes::ErrorCode;
 pub mod error;
 pub mod events;
 pub mod health;
@@ -149,7 +150,7 @@ impl Cdp {
         let write_key = match (header_key, request.write_key) {
             (Some(h), Some(b)) if h != b => {
                 return Err(CdpError::Unauthorized {
-                    code: "write_key_mismatch",
+                    code: ErrorCode::WriteKeyMismatch,
                     message: "the write key in the Authorization header and in the body differ"
                         .into(),
                 })
@@ -157,7 +158,7 @@ impl Cdp {
             (Some(k), _) | (None, Some(k)) => k,
             (None, None) => {
                 return Err(CdpError::Unauthorized {
-                    code: "missing_write_key",
+                    code: ErrorCode::MissingWriteKey,
                     message: "send the source's write key as the Basic auth user or as `writeKey`"
                         .into(),
                 })
@@ -189,7 +190,7 @@ impl Cdp {
                         Rejection {
                             index: event.index,
                             message_id: Some(event.message_id.clone()),
-                            code: code.into(),
+                            code,
                             message,
                         },
                         Some(serde_json::Value::Object(event.body)),
@@ -207,7 +208,7 @@ impl Cdp {
                         let rejection = Rejection {
                             index: event.index,
                             message_id: Some(event.message_id.clone()),
-                            code: misfit.code.to_string(),
+                            code: misfit.code,
                             message: misfit.message.clone(),
                         };
                         let disposition = match source.schema_policy {
@@ -216,7 +217,7 @@ impl Cdp {
                         };
                         held.push(Held {
                             disposition,
-                            code: misfit.code.to_string(),
+                            code: misfit.code,
                             reason: misfit.message,
                             kind: Some(event.kind.as_str().into()),
                             name: event.type_name(),
@@ -238,7 +239,7 @@ impl Cdp {
                         .map(str::to_string);
                     held.push(Held {
                         disposition: "rejected",
-                        code: rejection.code.clone(),
+                        code: rejection.code,
                         reason: rejection.message.clone(),
                         kind,
                         name: None,

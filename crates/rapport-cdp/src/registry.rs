@@ -9,6 +9,7 @@ use crate::error::CdpError;
 use crate::json_schema::{self, Schema};
 use crate::wire::Incoming;
 use chrono::{DateTime, Utc};
+use rapport_core::codes::{ErrorCode, EventCode};
 use rapport_core::sql::{ColumnKind, SqlParam};
 use rapport_store::cache::Cache;
 use rapport_store::Store;
@@ -45,7 +46,7 @@ pub struct EventTypeInput {
 /// Why an event does not fit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Misfit {
-    pub code: &'static str,
+    pub code: EventCode,
     pub message: String,
 }
 
@@ -64,7 +65,7 @@ impl Compiled {
                 return None;
             }
             return Some(Misfit {
-                code: "unregistered_event_type",
+                code: EventCode::UnregisteredEventType,
                 message: format!("the event type `{name}` is not registered"),
             });
         };
@@ -77,10 +78,13 @@ impl Compiled {
         if violations.is_empty() {
             return None;
         }
-        let code = if violations.iter().all(|v| v.code == "unknown_property") {
-            "unregistered_property"
+        let code = if violations
+            .iter()
+            .all(|v| v.code == crate::json_schema::code::UNKNOWN_PROPERTY)
+        {
+            EventCode::UnregisteredProperty
         } else {
-            "schema_violation"
+            EventCode::SchemaViolation
         };
         let message = violations
             .iter()
@@ -197,7 +201,7 @@ fn check_name(name: &str) -> Result<(), CdpError> {
         Ok(())
     } else {
         Err(CdpError::invalid(
-            "invalid_event_type",
+            ErrorCode::InvalidEventType,
             format!(
                 "an event type is named by 1 to 255 printable characters; names starting with $ are reserved for {}",
                 BUILT_IN.join(", ")
@@ -215,18 +219,18 @@ pub async fn save(
     check_name(&input.name)?;
     if input.description.chars().count() > 2_000 {
         return Err(CdpError::invalid(
-            "invalid_event_type",
+            ErrorCode::InvalidEventType,
             "a description may be at most 2,000 characters",
         ));
     }
     if serde_json::to_vec(&input.schema).map_or(0, |v| v.len()) > 256 * 1024 {
         return Err(CdpError::invalid(
-            "invalid_schema",
+            ErrorCode::InvalidSchema,
             "a schema may be at most 256 KB",
         ));
     }
     Schema::compile(&input.schema)
-        .map_err(|e| CdpError::invalid("invalid_schema", e.to_string()))?;
+        .map_err(|e| CdpError::invalid(ErrorCode::InvalidSchema, e.to_string()))?;
     let now = store.now();
     store
         .db
@@ -304,11 +308,17 @@ pub async fn observed(store: &Store, workspace_id: &str) -> Result<Vec<Observed>
         .fetch_all(
             &format!(
                 "SELECT name, COUNT(*), MAX(received_at) FROM cdp_held WHERE workspace_id = {} AND name IS NOT NULL \
-                 AND replayed_at IS NULL AND reason_code IN ('unregistered_event_type', 'unregistered_property') \
+                 AND replayed_at IS NULL AND reason_code IN ({}, {}) \
                  GROUP BY name ORDER BY MAX(received_at) DESC LIMIT 200",
-                store.ph(1)
+                store.ph(1),
+                store.ph(2),
+                store.ph(3)
             ),
-            &[SqlParam::Text(workspace_id.into())],
+            &[
+                SqlParam::Text(workspace_id.into()),
+                SqlParam::Text(EventCode::UnregisteredEventType.to_string()),
+                SqlParam::Text(EventCode::UnregisteredProperty.to_string()),
+            ],
             &[ColumnKind::Text, ColumnKind::Int, ColumnKind::Int],
         )
         .await?;

@@ -3,6 +3,7 @@
 //! JSON document per workspace; the defaults apply until an admin saves their own.
 
 use crate::error::CdpError;
+use rapport_core::codes::ErrorCode;
 use rapport_core::metadata::WorkspaceSchema;
 use rapport_store::Store;
 use serde::{Deserialize, Serialize};
@@ -116,7 +117,7 @@ impl Settings {
         for required in ["user_id", "anonymous_id"] {
             if self.identifier(required).is_none() {
                 return Err(CdpError::invalid(
-                    "invalid_settings",
+                    ErrorCode::InvalidSettings,
                     format!("the identifier type `{required}` cannot be removed"),
                 ));
             }
@@ -124,17 +125,17 @@ impl Settings {
         let mut seen = std::collections::BTreeSet::new();
         for t in &self.identifier_types {
             rapport_core::names::validate_api_name(&t.name, "identifier type")
-                .map_err(|e| CdpError::invalid("invalid_settings", e.to_string()))?;
+                .map_err(|e| CdpError::invalid(ErrorCode::InvalidSettings, e.to_string()))?;
             if !seen.insert(t.name.as_str()) {
                 return Err(CdpError::invalid(
-                    "invalid_settings",
+                    ErrorCode::InvalidSettings,
                     format!("identifier type `{}` is listed twice", t.name),
                 ));
             }
         }
         if !(1..=1_000_000).contains(&self.max_merges_per_identifier) {
             return Err(CdpError::invalid(
-                "invalid_settings",
+                ErrorCode::InvalidSettings,
                 "max_merges_per_identifier must be between 1 and 1,000,000",
             ));
         }
@@ -144,7 +145,7 @@ impl Settings {
             .is_err()
         {
             return Err(CdpError::invalid(
-                "invalid_settings",
+                ErrorCode::InvalidSettings,
                 format!("`{}` is not a region code", self.phone_region),
             ));
         }
@@ -158,7 +159,7 @@ impl Settings {
             for field in mapping.values() {
                 if def.active_field(field).is_none() {
                     return Err(CdpError::invalid(
-                        "invalid_settings",
+                        ErrorCode::InvalidSettings,
                         format!("{object} has no field `{field}`"),
                     ));
                 }
@@ -190,7 +191,7 @@ pub async fn load(store: &Store, workspace_id: &str) -> Result<Settings, CdpErro
 pub async fn save(store: &Store, workspace_id: &str, settings: &Settings) -> Result<(), CdpError> {
     use rapport_core::sql::SqlParam;
     let json = serde_json::to_value(settings)
-        .map_err(|e| CdpError::invalid("invalid_settings", e.to_string()))?;
+        .map_err(|e| CdpError::invalid(ErrorCode::InvalidSettings, e.to_string()))?;
     store
         .db
         .execute(

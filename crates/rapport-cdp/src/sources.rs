@@ -5,6 +5,7 @@
 use crate::error::CdpError;
 use chrono::{DateTime, Utc};
 use rand::Rng;
+use rapport_core::codes::ErrorCode;
 use rapport_core::sql::{ColumnKind, SqlParam};
 use rapport_store::cache::Cache;
 use rapport_store::{Row, Store};
@@ -220,7 +221,7 @@ fn check_input(input: &SourceInput) -> Result<(), CdpError> {
         let n = name.trim().chars().count();
         if n == 0 || n > 100 {
             return Err(CdpError::invalid(
-                "invalid_source",
+                ErrorCode::InvalidSource,
                 "a source needs a name of 1 to 100 characters",
             ));
         }
@@ -228,7 +229,7 @@ fn check_input(input: &SourceInput) -> Result<(), CdpError> {
     if let Some(kind) = &input.kind {
         if !KINDS.contains(&kind.as_str()) {
             return Err(CdpError::invalid(
-                "invalid_source",
+                ErrorCode::InvalidSource,
                 format!("kind must be one of {}", KINDS.join(", ")),
             ));
         }
@@ -236,7 +237,7 @@ fn check_input(input: &SourceInput) -> Result<(), CdpError> {
     if let Some(Some(rate)) = input.rate_limit {
         if !(0..=10_000_000).contains(&rate) {
             return Err(CdpError::invalid(
-                "invalid_source",
+                ErrorCode::InvalidSource,
                 "rate_limit must be between 0 and 10,000,000 events per second",
             ));
         }
@@ -289,7 +290,7 @@ pub async fn create(
     let name = input
         .name
         .map(|n| n.trim().to_string())
-        .ok_or_else(|| CdpError::invalid("invalid_source", "a source needs a name"))?;
+        .ok_or_else(|| CdpError::invalid(ErrorCode::InvalidSource, "a source needs a name"))?;
     let id = uuid::Uuid::now_v7().to_string();
     let rate = input.rate_limit.flatten().filter(|r| *r > 0);
     let kind = input.kind.unwrap_or_else(|| "other".into());
@@ -455,7 +456,7 @@ impl SourceCache {
         match source {
             Some(s) if s.archived_at.is_none() => Ok(s),
             _ => Err(CdpError::Unauthorized {
-                code: "invalid_write_key",
+                code: ErrorCode::InvalidWriteKey,
                 message: "the write key is unknown or its source is archived".into(),
             }),
         }

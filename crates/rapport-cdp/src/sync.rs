@@ -15,6 +15,7 @@
 use crate::error::CdpError;
 use crate::identity::{normalize, profiles};
 use crate::settings::Settings;
+use rapport_core::codes::{ErrorCode, WarningCode};
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
 use rapport_core::{CoreError, Source};
 use rapport_store::outbox::{Consumer, Topic};
@@ -149,11 +150,11 @@ pub async fn process_queue(
                     .await?;
             }
             Err(error @ CdpError::Conflict { .. }) => {
-                give_up(store, &entry, &error.to_string()).await?;
+                give_up(store, &entry, &error).await?;
             }
             Err(error) if entry.attempts >= MAX_ATTEMPTS => {
                 tracing::warn!("giving up on cdp sync {}: {error}", entry.id);
-                give_up(store, &entry, &error.to_string()).await?;
+                give_up(store, &entry, &error).await?;
             }
             Err(error) => {
                 store
@@ -220,11 +221,18 @@ fn coalesce(entries: Vec<Entry>) -> Vec<Entry> {
     out
 }
 
-async fn give_up(store: &Store, entry: &Entry, error: &str) -> Result<(), CdpError> {
+async fn give_up(store: &Store, entry: &Entry, error: &CdpError) -> Result<(), CdpError> {
     let mut tx = store.db.begin().await?;
-    let code = match entry.kind.as_str() {
-        "company" => "company_sync_failed",
-        _ => "contact_sync_failed",
+    let code = match (error, entry.kind.as_str()) {
+        (
+            CdpError::Conflict {
+                code: ErrorCode::ContactUnverified,
+                ..
+            },
+            _,
+        ) => WarningCode::ContactUnverified,
+        (_, "company") => WarningCode::CompanySyncFailed,
+        _ => WarningCode::ContactSyncFailed,
     };
     crate::health::record_warning(
         &mut tx,
@@ -436,7 +444,7 @@ async fn sync_contact(store: &Store, settings: &Settings, entry: &Entry) -> Resu
             if !entry.trusted {
                 // An email typed on a device proves nothing: the CRM's contact stays its own.
                 return Err(CdpError::Conflict {
-                    code: "contact_unverified",
+                    code: ErrorCode::ContactUnverified,
                     message: format!(
                         "contact {found} has this email, but the event came from a client source without identity verification"
                     ),
@@ -447,7 +455,7 @@ async fn sync_contact(store: &Store, settings: &Settings, entry: &Entry) -> Resu
                     // The contact belongs to another customer (the guard kept them apart):
                     // do not fold them together in the CRM either.
                     return Err(CdpError::Conflict {
-                        code: "contact_taken",
+                        code: ErrorCode::ContactTaken,
                         message: format!(
                             "contact {found} with this email is linked to profile {other}"
                         ),

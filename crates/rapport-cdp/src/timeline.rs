@@ -10,6 +10,7 @@ use crate::identity::profiles;
 use crate::time_of_ms;
 use chrono::{DateTime, Utc};
 use rapport_core::access::Action;
+use rapport_core::codes::ErrorCode;
 use rapport_core::metadata::WorkspaceSchema;
 use rapport_core::sql::{ColumnKind, SqlParam};
 use rapport_core::Principal;
@@ -21,6 +22,7 @@ use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineQuery {
     /// Comma-separated source ids, and/or `crm` for the CRM's own entries.
@@ -71,7 +73,12 @@ fn encode_cursor(at: DateTime<Utc>, key: &str) -> String {
 }
 
 fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, String), CdpError> {
-    let bad = || CdpError::bad_request("invalid_cursor", "the cursor is not one this API gave out");
+    let bad = || {
+        CdpError::bad_request(
+            ErrorCode::InvalidCursor,
+            "the cursor is not one this API gave out",
+        )
+    };
     let bytes = hex::decode(cursor).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
     let (at, key) = text.split_once('|').ok_or_else(bad)?;

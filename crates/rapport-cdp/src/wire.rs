@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use flate2::read::GzDecoder;
+use rapport_core::codes::{ErrorCode, EventCode};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value as Json};
@@ -25,8 +26,9 @@ pub const MAX_FUTURE_MS: i64 = 3_600_000;
 pub const MIN_EVENT_MS: i64 = 946_684_800_000;
 
 /// The six Segment calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = TrackingCall)]
 pub enum Kind {
     Identify,
     Track,
@@ -144,7 +146,7 @@ pub struct Rejection {
     pub index: usize,
     #[serde(rename = "messageId", skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
-    pub code: String,
+    pub code: EventCode,
     pub message: String,
 }
 
@@ -152,13 +154,13 @@ impl Rejection {
     fn new(
         index: usize,
         message_id: Option<String>,
-        code: &str,
+        code: EventCode,
         message: impl Into<String>,
     ) -> Self {
         Self {
             index,
             message_id,
-            code: code.to_string(),
+            code,
             message: message.into(),
         }
     }
@@ -198,7 +200,7 @@ pub(crate) fn without_nul(value: Json) -> Json {
 pub fn decode_body(body: &[u8], encoding: Option<&str>) -> Result<Vec<u8>, CdpError> {
     let too_large = || {
         CdpError::bad_request(
-            "request_too_large",
+            ErrorCode::RequestTooLarge,
             format!("a request may carry at most {MAX_REQUEST_BYTES} bytes of JSON"),
         )
     };
@@ -216,7 +218,7 @@ pub fn decode_body(body: &[u8], encoding: Option<&str>) -> Result<Vec<u8>, CdpEr
                 .read_to_end(&mut out)
                 .map_err(|e| {
                     CdpError::bad_request(
-                        "invalid_gzip",
+                        ErrorCode::InvalidGzip,
                         format!("the gzip body could not be decompressed: {e}"),
                     )
                 })?;
@@ -227,7 +229,7 @@ pub fn decode_body(body: &[u8], encoding: Option<&str>) -> Result<Vec<u8>, CdpEr
         }
         Some(other) => {
             return Err(CdpError::bad_request(
-                "unsupported_encoding",
+                ErrorCode::UnsupportedEncoding,
                 format!("Content-Encoding {other} is not supported; send gzip or nothing"),
             ))
         }
@@ -263,17 +265,21 @@ pub fn parse_request(
         Ok(text) => (std::borrow::Cow::Borrowed(text), false),
         Err(_) => (String::from_utf8_lossy(raw), true),
     };
-    let invalid_json =
-        |e: serde_json::Error| CdpError::bad_request("invalid_json", format!("invalid JSON: {e}"));
+    let invalid_json = |e: serde_json::Error| {
+        CdpError::bad_request(ErrorCode::InvalidJson, format!("invalid JSON: {e}"))
+    };
     match kind {
         None => {
             let envelope: BatchEnvelope = serde_json::from_str(&text).map_err(invalid_json)?;
             let batch = envelope.batch.ok_or_else(|| {
-                CdpError::bad_request("invalid_batch", "a batch request needs a `batch` array")
+                CdpError::bad_request(
+                    ErrorCode::InvalidBatch,
+                    "a batch request needs a `batch` array",
+                )
             })?;
             if batch.len() > MAX_BATCH_EVENTS {
                 return Err(CdpError::bad_request(
-                    "batch_too_large",
+                    ErrorCode::BatchTooLarge,
                     format!(
                         "a batch may hold at most {MAX_BATCH_EVENTS} events, this one has {}",
                         batch.len()
@@ -362,14 +368,14 @@ fn parse_event(
     received_at: i64,
     lossy: bool,
 ) -> Parsed {
-    let reject = |id: Option<String>, code: &str, msg: String, body: Option<Json>| {
+    let reject = |id: Option<String>, code: EventCode, msg: String, body: Option<Json>| {
         Err((Rejection::new(index, id, code, msg), body))
     };
     let text = raw.get();
     if text.len() > MAX_EVENT_BYTES {
         return reject(
             None,
-            "event_too_large",
+            EventCode::EventTooLarge,
             format!(
                 "an event may be at most {MAX_EVENT_BYTES} bytes, this one is {}",
                 text.len()
@@ -382,18 +388,25 @@ fn parse_event(
         Err(e) if e.to_string().contains("recursion limit") => {
             return reject(
                 None,
-                "nesting_too_deep",
+                EventCode::NestingTooDeep,
                 format!("an event may nest at most {MAX_DEPTH} levels"),
                 None,
             )
         }
-        Err(e) => return reject(None, "invalid_event", format!("invalid event: {e}"), None),
+        Err(e) => {
+            return reject(
+                None,
+                EventCode::InvalidEvent,
+                format!("invalid event: {e}"),
+                None,
+            )
+        }
     };
     let too_deep = depth(&value) > MAX_DEPTH;
     let Json::Object(mut body) = value else {
         return reject(
             None,
-            "invalid_event",
+            EventCode::InvalidEvent,
             "an event must be a JSON object".into(),
             None,
         );
@@ -403,7 +416,7 @@ fn parse_event(
     if lossy && text.contains('\u{FFFD}') {
         return reject(
             message_id,
-            "invalid_utf8",
+            EventCode::InvalidUtf8,
             "the event contains bytes that are not valid UTF-8".into(),
             None,
         );
@@ -411,7 +424,7 @@ fn parse_event(
     if too_deep {
         return reject(
             message_id,
-            "nesting_too_deep",
+            EventCode::NestingTooDeep,
             format!("an event may nest at most {MAX_DEPTH} levels"),
             None,
         );
@@ -427,7 +440,7 @@ fn parse_event(
             None => {
                 return reject(
                     message_id,
-                    "invalid_type",
+                    EventCode::InvalidType,
                     "`type` must be identify, track, page, screen, group or alias".into(),
                     keep(&body),
                 )
@@ -445,7 +458,7 @@ fn parse_event(
         let shown = without_nul(Json::Object(body));
         return reject(
             message_id.map(|m| m.replace('\0', "\u{FFFD}")),
-            "nul_character",
+            EventCode::NulCharacter,
             "the event contains a NUL character (\\u0000), which no field may hold".into(),
             Some(shown),
         );
@@ -467,7 +480,7 @@ fn parse_event(
                 Some(_) => {
                     return reject(
                         message_id,
-                        "value_too_long",
+                        EventCode::ValueTooLong,
                         format!("`{key}` may be at most {MAX_ID_CHARS} characters"),
                         keep(&body),
                     )
@@ -475,7 +488,7 @@ fn parse_event(
                 None => {
                     return reject(
                         message_id,
-                        "invalid_field",
+                        EventCode::InvalidField,
                         format!("`{key}` must be a string"),
                         keep(&body),
                     )
@@ -493,7 +506,7 @@ fn parse_event(
     if user_id.is_none() && anonymous_id.is_none() {
         return reject(
             message_id,
-            "missing_identity",
+            EventCode::MissingIdentity,
             "every call needs a `userId` or an `anonymousId`".into(),
             keep(&body),
         );
@@ -504,7 +517,7 @@ fn parse_event(
             None => {
                 return reject(
                     message_id,
-                    "missing_event",
+                    EventCode::MissingEvent,
                     "a track call needs an `event` name".into(),
                     keep(&body),
                 )
@@ -518,7 +531,7 @@ fn parse_event(
             if non_empty("groupId").is_none() {
                 return reject(
                     message_id,
-                    "missing_group_id",
+                    EventCode::MissingGroupId,
                     "a group call needs a `groupId`".into(),
                     keep(&body),
                 );
@@ -529,7 +542,7 @@ fn parse_event(
             if non_empty("previousId").is_none() || user_id.is_none() {
                 return reject(
                     message_id,
-                    "missing_previous_id",
+                    EventCode::MissingPreviousId,
                     "an alias call needs a `previousId` and a `userId`".into(),
                     keep(&body),
                 );
@@ -543,7 +556,7 @@ fn parse_event(
             if !v.is_object() && !v.is_null() {
                 return reject(
                     message_id,
-                    "invalid_field",
+                    EventCode::InvalidField,
                     format!("`{key}` must be an object"),
                     keep(&body),
                 );
@@ -595,12 +608,12 @@ fn event_time(
     body: &Map<String, Json>,
     batch_sent_at: Option<DateTime<Utc>>,
     received_at: i64,
-) -> Result<i64, (&'static str, String)> {
-    let field = |key: &str| -> Result<Option<DateTime<Utc>>, (&'static str, String)> {
+) -> Result<i64, (EventCode, String)> {
+    let field = |key: &str| -> Result<Option<DateTime<Utc>>, (EventCode, String)> {
         match body.get(key) {
             None | Some(Json::Null) => Ok(None),
             Some(v) => parse_time(v).map(Some).ok_or((
-                "invalid_timestamp",
+                EventCode::InvalidTimestamp,
                 format!("`{key}` must be an ISO-8601 date-time"),
             )),
         }
@@ -619,13 +632,13 @@ fn event_time(
     };
     if ts > received_at + MAX_FUTURE_MS {
         return Err((
-            "timestamp_in_future",
+            EventCode::TimestampInFuture,
             "the event's time is more than an hour after it arrived".into(),
         ));
     }
     if ts < MIN_EVENT_MS {
         return Err((
-            "timestamp_too_old",
+            EventCode::TimestampTooOld,
             "the event's time is before 2000-01-01".into(),
         ));
     }
@@ -645,7 +658,7 @@ mod tests {
         req.events.remove(0)
     }
 
-    fn code(parsed: Parsed) -> String {
+    fn code(parsed: Parsed) -> EventCode {
         parsed.unwrap_err().0.code
     }
 
@@ -760,7 +773,7 @@ mod tests {
         assert!(matches!(
             decode_body(truncated, Some("gzip")),
             Err(CdpError::BadRequest {
-                code: "invalid_gzip",
+                code: ErrorCode::InvalidGzip,
                 ..
             })
         ));
@@ -770,7 +783,7 @@ mod tests {
         assert!(matches!(
             decode_body(&enc.finish().unwrap(), Some("gzip")),
             Err(CdpError::BadRequest {
-                code: "request_too_large",
+                code: ErrorCode::RequestTooLarge,
                 ..
             })
         ));
@@ -783,14 +796,14 @@ mod tests {
         assert!(matches!(
             parse_request(&body, None, NOW),
             Err(CdpError::BadRequest {
-                code: "batch_too_large",
+                code: ErrorCode::BatchTooLarge,
                 ..
             })
         ));
         assert!(matches!(
             parse_request(b"{not json", None, NOW),
             Err(CdpError::BadRequest {
-                code: "invalid_json",
+                code: ErrorCode::InvalidJson,
                 ..
             })
         ));

@@ -30,6 +30,7 @@ use crate::sources::Source;
 use crate::wire::{Incoming, Kind, Rejection};
 use crate::{json_ph, ph};
 use rand::Rng;
+use rapport_core::codes::{ErrorCode, EventCode, WarningCode};
 use rapport_core::sql::{ColumnKind, SqlParam};
 use rapport_store::{Store, Transience, Tx};
 use serde_json::{Map, Value as Json};
@@ -42,7 +43,7 @@ use tokio::sync::{mpsc, oneshot};
 #[derive(Debug, Clone)]
 pub struct Held {
     pub disposition: &'static str,
-    pub code: String,
+    pub code: EventCode,
     pub reason: String,
     pub kind: Option<String>,
     pub name: Option<String>,
@@ -139,7 +140,7 @@ enum Failure {
 fn classify(error: &CdpError) -> Failure {
     match error {
         CdpError::Conflict {
-            code: "identity_race",
+            code: ErrorCode::IdentityRace,
             ..
         } => Failure::Transient("identity_race"),
         CdpError::Store(e) => match e.transience() {
@@ -266,7 +267,7 @@ async fn commit_each(store: &Store, shared: &Shared, work: &Work) -> Result<Outc
                 outcome.rejected.push(Rejection {
                     index: event.index,
                     message_id: Some(event.message_id.clone()),
-                    code: "event_not_stored".into(),
+                    code: EventCode::EventNotStored,
                     message: "the event could not be stored; it was logged for the operators"
                         .into(),
                 });
@@ -474,13 +475,18 @@ async fn commit(
                 c.rejected += 1;
             }
             *c.reasons
-                .entry((held.disposition, held.code.clone()))
+                .entry((held.disposition, held.code.to_string()))
                 .or_insert(0) += 1;
         }
     }
     for (ws, w) in &warnings {
         let c = counters.by_source_id(&w.source_id, ws, now / 60_000);
-        if w.code.starts_with("merge_refused") {
+        if matches!(
+            w.code,
+            WarningCode::MergeRefusedUserIds
+                | WarningCode::MergeRefusedIdentifierLimit
+                | WarningCode::MergeRefusedTooManyCustomers
+        ) {
             c.merge_refused += 1;
         }
         *c.reasons
@@ -689,7 +695,7 @@ async fn hold(tx: &mut Tx, jobs: &[&Work]) -> Result<(), CdpError> {
             params.push(SqlParam::Text(job.source.workspace_id.clone()));
             params.push(SqlParam::Text(job.source.id.clone()));
             params.push(SqlParam::Text(held.disposition.into()));
-            params.push(SqlParam::Text(held.code.clone()));
+            params.push(SqlParam::Text(held.code.to_string()));
             params.push(SqlParam::Text(held.reason.replace('\0', "\u{FFFD}")));
             params.push(text_or_null(shown(&held.kind)));
             params.push(text_or_null(shown(&held.name)));

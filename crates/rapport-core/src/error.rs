@@ -1,18 +1,19 @@
 //! The domain error type. Every variant carries a stable snake_case code that the API layer
 //! passes through to clients unchanged.
 
+use crate::codes::{ErrorCode, FieldCode};
 use serde::Serialize;
 
 /// One problem with one field of a record or a definition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     pub field: String,
-    pub code: &'static str,
+    pub code: FieldCode,
     pub message: String,
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, code: FieldCode, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),
             code,
@@ -31,18 +32,18 @@ pub enum CoreError {
     InvalidCondition { path: String, message: String },
     /// An object or field definition that cannot be accepted (422, code given).
     #[error("{message}")]
-    InvalidDefinition { code: &'static str, message: String },
+    InvalidDefinition { code: ErrorCode, message: String },
     /// A formula that does not parse or type-check (422 `invalid_formula`).
     #[error("invalid formula: {0}")]
     InvalidFormula(String),
 }
 
 impl CoreError {
-    pub fn field(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn field(field: impl Into<String>, code: FieldCode, message: impl Into<String>) -> Self {
         CoreError::Validation(vec![FieldError::new(field, code, message)])
     }
 
-    pub fn definition(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn definition(code: ErrorCode, message: impl Into<String>) -> Self {
         CoreError::InvalidDefinition {
             code,
             message: message.into(),

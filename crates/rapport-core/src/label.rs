@@ -1,6 +1,7 @@
 //! Bilingual labels. Every user-visible name of an object, field or option has an English and a
 //! Simplified Chinese form; a plain string in input is used for both.
 
+use crate::codes::ErrorCode;
 use crate::CoreError;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
@@ -31,13 +32,13 @@ impl Label {
     pub fn check(&self, what: &str) -> Result<(), CoreError> {
         if self.is_blank() {
             return Err(CoreError::definition(
-                "invalid_label",
+                ErrorCode::InvalidLabel,
                 format!("{what} needs a label"),
             ));
         }
         if self.en.chars().count() > MAX_LABEL_CHARS || self.zh.chars().count() > MAX_LABEL_CHARS {
             return Err(CoreError::definition(
-                "invalid_label",
+                ErrorCode::InvalidLabel,
                 format!("the label of {what} is longer than {MAX_LABEL_CHARS} characters"),
             ));
         }

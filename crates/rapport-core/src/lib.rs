@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod clock;
+pub mod codes;
 pub mod condition;
 pub mod decimal;
 pub mod error;
@@ -22,6 +23,7 @@ pub mod value;
 
 pub use access::{Action, Principal, Role, Source};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use codes::{ErrorCode, EventCode, FieldCode, WarningCode};
 pub use decimal::Decimal;
 pub use error::{CoreError, FieldError};
 pub use label::Label;

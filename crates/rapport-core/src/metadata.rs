@@ -1,6 +1,7 @@
 //! Object and field metadata. An object is a real table, a field a typed column (two for a
 //! currency). Definitions are validated here; the store turns them into DDL.
 
+use crate::codes::ErrorCode;
 use crate::decimal::{Decimal, MAX_SCALE};
 use crate::names::{validate_api_name, SYSTEM_COLUMNS};
 use crate::{CoreError, Label};
@@ -17,7 +18,7 @@ pub const MAX_OPTIONS: usize = 1_000;
 /// 422 `too_many_fields`.
 pub fn too_many_fields() -> CoreError {
     CoreError::definition(
-        "too_many_fields",
+        ErrorCode::TooManyFields,
         format!("an object has at most {MAX_FIELDS_PER_OBJECT} fields, archived ones included"),
     )
 }
@@ -212,7 +213,7 @@ impl FieldDef {
         validate_api_name(&self.api_name, "field")?;
         if SYSTEM_COLUMNS.contains(&self.api_name.as_str()) {
             return Err(CoreError::definition(
-                "reserved_name",
+                ErrorCode::ReservedName,
                 format!(
                     "{:?} is a system column and cannot be a field name",
                     self.api_name
@@ -227,7 +228,7 @@ impl FieldDef {
         let t = self.field_type;
         let bad = |setting: &str| {
             Err(CoreError::definition(
-                "invalid_field_config",
+                ErrorCode::InvalidFieldConfig,
                 format!(
                     "{setting} does not apply to a {t:?} field ({})",
                     self.api_name
@@ -242,7 +243,7 @@ impl FieldDef {
         if let (Some(min), Some(max)) = (c.min_length, c.max_length) {
             if min > max {
                 return Err(CoreError::definition(
-                    "invalid_field_config",
+                    ErrorCode::InvalidFieldConfig,
                     "min_length is greater than max_length",
                 ));
             }
@@ -250,13 +251,13 @@ impl FieldDef {
         if let Some(pattern) = &c.pattern {
             if pattern.len() > 1000 {
                 return Err(CoreError::definition(
-                    "invalid_field_config",
+                    ErrorCode::InvalidFieldConfig,
                     "pattern is longer than 1000 characters",
                 ));
             }
             regex::Regex::new(pattern).map_err(|e| {
                 CoreError::definition(
-                    "invalid_field_config",
+                    ErrorCode::InvalidFieldConfig,
                     format!("pattern does not compile: {e}"),
                 )
             })?;
@@ -271,7 +272,7 @@ impl FieldDef {
         }
         if c.scale.is_some_and(|s| s > MAX_SCALE) {
             return Err(CoreError::definition(
-                "invalid_field_config",
+                ErrorCode::InvalidFieldConfig,
                 format!("scale must be between 0 and {MAX_SCALE}"),
             ));
         }
@@ -284,7 +285,7 @@ impl FieldDef {
                     for bound in [&c.min, &c.max].into_iter().flatten() {
                         Decimal::parse(bound, self.scale()).map_err(|e| {
                             CoreError::definition(
-                                "invalid_field_config",
+                                ErrorCode::InvalidFieldConfig,
                                 format!("bound {bound:?}: {e}"),
                             )
                         })?;
@@ -294,7 +295,7 @@ impl FieldDef {
                     for bound in [&c.min, &c.max].into_iter().flatten() {
                         chrono::NaiveDate::parse_from_str(bound, "%Y-%m-%d").map_err(|_| {
                             CoreError::definition(
-                                "invalid_field_config",
+                                ErrorCode::InvalidFieldConfig,
                                 format!("date bound {bound:?} is not YYYY-MM-DD"),
                             )
                         })?;
@@ -309,7 +310,7 @@ impl FieldDef {
         if let Some(code) = &c.default_currency {
             if !crate::value::is_currency_code(code) {
                 return Err(CoreError::definition(
-                    "invalid_field_config",
+                    ErrorCode::InvalidFieldConfig,
                     format!("{code:?} is not an ISO 4217 currency code"),
                 ));
             }
@@ -318,13 +319,13 @@ impl FieldDef {
             FieldType::Select | FieldType::MultiSelect => {
                 if c.options.is_empty() {
                     return Err(CoreError::definition(
-                        "invalid_field_config",
+                        ErrorCode::InvalidFieldConfig,
                         format!("select field {} needs at least one option", self.api_name),
                     ));
                 }
                 if c.options.len() > MAX_OPTIONS {
                     return Err(CoreError::definition(
-                        "invalid_field_config",
+                        ErrorCode::InvalidFieldConfig,
                         format!("a select field has at most {MAX_OPTIONS} options"),
                     ));
                 }
@@ -333,19 +334,19 @@ impl FieldDef {
                     option.label.check(&format!("option {:?}", option.value))?;
                     if option.value.trim().is_empty() || option.value.chars().count() > 100 {
                         return Err(CoreError::definition(
-                            "invalid_field_config",
+                            ErrorCode::InvalidFieldConfig,
                             "option values must be 1 to 100 characters",
                         ));
                     }
                     if !seen.insert(option.value.as_str()) {
                         return Err(CoreError::definition(
-                            "invalid_field_config",
+                            ErrorCode::InvalidFieldConfig,
                             format!("option {:?} appears twice", option.value),
                         ));
                     }
                     if option.probability.is_some_and(|p| p > 100) {
                         return Err(CoreError::definition(
-                            "invalid_field_config",
+                            ErrorCode::InvalidFieldConfig,
                             "probability is a percentage from 0 to 100",
                         ));
                     }
@@ -358,7 +359,7 @@ impl FieldDef {
             FieldType::Relation => {
                 let Some(target) = &c.target else {
                     return Err(CoreError::definition(
-                        "invalid_field_config",
+                        ErrorCode::InvalidFieldConfig,
                         format!("relation field {} needs a target object", self.api_name),
                     ));
                 };
@@ -373,7 +374,7 @@ impl FieldDef {
         if let Some(region) = &c.default_region {
             if region.parse::<phonenumber::country::Id>().is_err() {
                 return Err(CoreError::definition(
-                    "invalid_field_config",
+                    ErrorCode::InvalidFieldConfig,
                     format!("{region:?} is not a region code"),
                 ));
             }
@@ -382,13 +383,13 @@ impl FieldDef {
             FieldType::Formula => {
                 if c.expression.as_deref().is_none_or(|e| e.trim().is_empty()) {
                     return Err(CoreError::definition(
-                        "invalid_field_config",
+                        ErrorCode::InvalidFieldConfig,
                         format!("formula field {} needs an expression", self.api_name),
                     ));
                 }
                 if self.required || self.unique {
                     return Err(CoreError::definition(
-                        "invalid_field_config",
+                        ErrorCode::InvalidFieldConfig,
                         "a formula field is computed and cannot be required or unique",
                     ));
                 }
@@ -444,7 +445,7 @@ impl ObjectDef {
             field.validate()?;
             if !seen.insert(field.api_name.as_str()) {
                 return Err(CoreError::definition(
-                    "duplicate_field",
+                    ErrorCode::DuplicateField,
                     format!("field {} appears twice", field.api_name),
                 ));
             }
@@ -457,7 +458,7 @@ impl ObjectDef {
                 ) => {}
             _ => {
                 return Err(CoreError::definition(
-                    "invalid_name_field",
+                    ErrorCode::InvalidNameField,
                     format!(
                         "name field {:?} must be a text field of object {}",
                         self.name_field, self.api_name
@@ -469,7 +470,7 @@ impl ObjectDef {
             for name in &section.fields {
                 if self.field(name).is_none() {
                     return Err(CoreError::definition(
-                        "invalid_layout",
+                        ErrorCode::InvalidLayout,
                         format!("layout names unknown field {name:?}"),
                     ));
                 }

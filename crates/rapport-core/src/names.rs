@@ -1,6 +1,7 @@
 //! API names of objects and fields: the identifiers that become table and column names, so they
 //! are restricted to a safe alphabet and may never collide with system columns.
 
+use crate::codes::ErrorCode;
 use crate::CoreError;
 
 /// Columns every record table has; no field may take these names.
@@ -32,7 +33,7 @@ pub fn validate_api_name(name: &str, what: &str) -> Result<(), CoreError> {
         || name.ends_with('_')
     {
         return Err(CoreError::definition(
-            "invalid_api_name",
+            ErrorCode::InvalidApiName,
             format!(
                 "{what} api name {name:?} must be lower snake case ([a-z][a-z0-9_]*), at most {MAX_NAME_LEN} characters"
             ),

@@ -1,6 +1,7 @@
 //! Record values: the typed form of a field's content, how JSON input becomes a value
 //! (normalisation and validation: E.164 phones, exact decimals, ISO currencies, known select
 //! options) and how a value is written back as JSON.
+use crate::codes::FieldCode;
 
 use crate::decimal::Decimal;
 use crate::metadata::{FieldDef, FieldType};
@@ -103,13 +104,13 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
 /// the caller, who knows whether the record is being created or updated.
 pub fn parse_input(field: &FieldDef, input: &Json) -> Result<Value, FieldError> {
     let name = field.api_name.as_str();
-    let err = |code: &'static str, message: String| Err(FieldError::new(name, code, message));
+    let err = |code: FieldCode, message: String| Err(FieldError::new(name, code, message));
     if input.is_null() {
         return Ok(Value::Null);
     }
     match field.field_type {
         FieldType::Formula => err(
-            "read_only_field",
+            FieldCode::ReadOnlyField,
             format!("{name} is a formula field and is computed, not written"),
         ),
         FieldType::Text
@@ -121,16 +122,16 @@ pub fn parse_input(field: &FieldDef, input: &Json) -> Result<Value, FieldError> 
         | FieldType::Relation
         | FieldType::User => {
             let Json::String(raw) = input else {
-                return err("invalid_type", format!("{name} expects a string"));
+                return err(FieldCode::InvalidType, format!("{name} expects a string"));
             };
             if raw.len() > MAX_TEXT_BYTES {
                 return err(
-                    "too_long",
+                    FieldCode::TooLong,
                     format!("{name} is longer than {MAX_TEXT_BYTES} bytes"),
                 );
             }
             if raw.chars().any(|c| c == '\0') {
-                return err("invalid_value", format!("{name} contains a NUL character"));
+                return err(FieldCode::InvalidValue, format!("{name} contains a NUL character"));
             }
             let text = if field.field_type == FieldType::LongText {
                 raw.clone()
@@ -144,23 +145,23 @@ pub fn parse_input(field: &FieldDef, input: &Json) -> Result<Value, FieldError> 
         }
         FieldType::Integer => match input.as_i64() {
             Some(i) => check_range(field, Value::Integer(i), Decimal::new(i, 0)),
-            None => err("invalid_type", format!("{name} expects a whole number")),
+            None => err(FieldCode::InvalidType, format!("{name} expects a whole number")),
         },
         FieldType::Decimal | FieldType::Percent => match Decimal::from_json(input, field.scale()) {
             Ok(d) => check_range(field, Value::Decimal(d.units), d),
-            Err(e) => err("invalid_number", format!("{name}: {e}")),
+            Err(e) => err(FieldCode::InvalidNumber, format!("{name}: {e}")),
         },
         FieldType::Currency => {
             let (amount, code) = match input {
                 Json::Object(map) => {
                     if map.keys().any(|k| k != "amount" && k != "currency") {
                         return err(
-                            "invalid_type",
+                            FieldCode::InvalidType,
                             format!("{name} expects {{\"amount\", \"currency\"}}"),
                         );
                     }
                     let Some(amount) = map.get("amount") else {
-                        return err("invalid_type", format!("{name} needs an amount"));
+                        return err(FieldCode::InvalidType, format!("{name} needs an amount"));
                     };
                     if amount.is_null() {
                         return Ok(Value::Null);
@@ -169,7 +170,7 @@ pub fn parse_input(field: &FieldDef, input: &Json) -> Result<Value, FieldError> 
                         Some(Json::String(c)) => c.trim().to_ascii_uppercase(),
                         None | Some(Json::Null) => field.default_currency().to_string(),
                         Some(_) => {
-                            return err("invalid_type", format!("{name}.currency must be a string"))
+                            return err(FieldCode::InvalidType, format!("{name}.currency must be a string"))
                         }
                     };
                     (amount, code)
@@ -178,7 +179,7 @@ pub fn parse_input(field: &FieldDef, input: &Json) -> Result<Value, FieldError> 
             };
             if !is_currency_code(&code) {
                 return err(
-                    "invalid_currency",
+                    FieldCode::InvalidCurrency,
                     format!("{code:?} is not an ISO 4217 currency code"),
                 );
             }
@@ -191,12 +192,12 @@ pub fn parse_input(field: &FieldDef, input: &Json) -> Result<Value, FieldError> 
                     },
                     d,
                 ),
-                Err(e) => err("invalid_number", format!("{name}: {e}")),
+                Err(e) => err(FieldCode::InvalidNumber, format!("{name}: {e}")),
             }
         }
         FieldType::Boolean => match input {
             Json::Bool(b) => Ok(Value::Boolean(*b)),
-            _ => err("invalid_type", format!("{name} expects true or false")),
+            _ => err(FieldCode::InvalidType, format!("{name} expects true or false")),
         },
         FieldType::Date => match input.as_str().and_then(parse_date) {
             Some(d) => {
@@ -205,51 +206,51 @@ pub fn parse_input(field: &FieldDef, input: &Json) -> Result<Value, FieldError> 
                 let above = c.max.as_deref().and_then(parse_date).is_some_and(|m| d > m);
                 if below || above {
                     return err(
-                        "out_of_range",
+                        FieldCode::OutOfRange,
                         format!("{name} is outside its allowed range"),
                     );
                 }
                 Ok(Value::Date(d))
             }
             None => err(
-                "invalid_date",
+                FieldCode::InvalidDate,
                 format!("{name} expects a date as YYYY-MM-DD, from 0001-01-01 to 9999-12-31"),
             ),
         },
         FieldType::Datetime => match input.as_str().map(read_datetime) {
             Some(Ok(d)) => Ok(Value::DateTime(d)),
             Some(Err(DateTimeError::OutOfRange)) => err(
-                "out_of_range",
+                FieldCode::OutOfRange,
                 format!(
                     "{name} must lie between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z once converted to UTC"
                 ),
             ),
             Some(Err(DateTimeError::Malformed)) | None => err(
-                "invalid_datetime",
+                FieldCode::InvalidDatetime,
                 format!("{name} expects an RFC 3339 date-time such as 2026-01-31T09:30:00+08:00"),
             ),
         },
         FieldType::MultiSelect => {
             let Json::Array(items) = input else {
                 return err(
-                    "invalid_type",
+                    FieldCode::InvalidType,
                     format!("{name} expects a list of option values"),
                 );
             };
             if items.len() > MAX_MULTI_SELECT {
                 return err(
-                    "too_many_values",
+                    FieldCode::TooManyValues,
                     format!("{name} takes at most {MAX_MULTI_SELECT} values"),
                 );
             }
             let mut values: Vec<String> = Vec::with_capacity(items.len());
             for item in items {
                 let Some(v) = item.as_str() else {
-                    return err("invalid_type", format!("{name} expects a list of strings"));
+                    return err(FieldCode::InvalidType, format!("{name} expects a list of strings"));
                 };
                 if field.option(v).is_none() {
                     return err(
-                        "invalid_option",
+                        FieldCode::InvalidOption,
                         format!("{v:?} is not an option of {name}"),
                     );
                 }
@@ -268,29 +269,34 @@ pub fn parse_input(field: &FieldDef, input: &Json) -> Result<Value, FieldError> 
 
 fn parse_text(field: &FieldDef, text: String) -> Result<Value, FieldError> {
     let name = field.api_name.as_str();
-    let err = |code: &'static str, message: String| Err(FieldError::new(name, code, message));
+    let err = |code: FieldCode, message: String| Err(FieldError::new(name, code, message));
     let text = match field.field_type {
         FieldType::Email => match normalize::email(&text) {
             Some(email) => email,
-            None => return err("invalid_email", format!("{text:?} is not an email address")),
+            None => {
+                return err(
+                    FieldCode::InvalidEmail,
+                    format!("{text:?} is not an email address"),
+                )
+            }
         },
         FieldType::Phone => match normalize::phone(&text, field.config.default_region.as_deref()) {
             Some(e164) => e164,
             None => {
                 return err(
-                    "invalid_phone",
+                    FieldCode::InvalidPhone,
                     format!("{text:?} is not a valid phone number"),
                 )
             }
         },
         FieldType::Url => match normalize::url(&text) {
             Ok(url) => url,
-            Err(problem) => return err("invalid_url", format!("{text:?} {problem}")),
+            Err(problem) => return err(FieldCode::InvalidUrl, format!("{text:?} {problem}")),
         },
         FieldType::Select => {
             if field.option(&text).is_none() {
                 return err(
-                    "invalid_option",
+                    FieldCode::InvalidOption,
                     format!("{text:?} is not an option of {name}"),
                 );
             }
@@ -308,13 +314,13 @@ fn parse_text(field: &FieldDef, text: String) -> Result<Value, FieldError> {
     });
     if chars > max as usize {
         return err(
-            "too_long",
+            FieldCode::TooLong,
             format!("{name} is longer than {max} characters"),
         );
     }
     if c.min_length.is_some_and(|min| chars < min as usize) {
         return err(
-            "too_short",
+            FieldCode::TooShort,
             format!(
                 "{name} is shorter than {} characters",
                 c.min_length.unwrap_or(0)
@@ -327,7 +333,7 @@ fn parse_text(field: &FieldDef, text: String) -> Result<Value, FieldError> {
             Ok(re) if re.is_match(&text) => {}
             _ => {
                 return err(
-                    "pattern_mismatch",
+                    FieldCode::PatternMismatch,
                     format!("{name} does not match its pattern"),
                 )
             }
@@ -350,7 +356,7 @@ fn check_range(field: &FieldDef, value: Value, number: Decimal) -> Result<Value,
         );
         return Err(FieldError::new(
             &field.api_name,
-            "out_of_range",
+            FieldCode::OutOfRange,
             format!("{} must be within {range}", field.api_name),
         ));
     }

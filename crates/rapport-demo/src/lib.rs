@@ -34,6 +34,7 @@
 //! - Progress goes to stderr (one line per object, redrawn at most 10 times a second); a
 //!   summary to stdout.
 
+use rapport_core::codes::ErrorCode;
 mod generator;
 mod journeys;
 mod words;
@@ -246,7 +247,7 @@ async fn add_team(
         {
             Ok(_) => added += 1,
             Err(StoreError::Conflict {
-                code: "email_taken",
+                code: ErrorCode::EmailTaken,
                 ..
             }) => {}
             Err(e) => return Err(e).with_context(|| format!("creating demo user {email}")),

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use chrono::Duration;
 use rand::Rng;
+use rapport_core::ErrorCode;
 use rapport_core::Principal;
 use rapport_store::accounts::{Credential, User, UserChange};
 use rapport_store::audit::AuditEvent;
@@ -193,19 +194,17 @@ async fn me_for(state: &AppState, principal: &Principal) -> ApiResult<MeResponse
 }
 
 fn too_many_attempts() -> ApiError {
-    let mut error = ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too_many_attempts",
+    ApiError::new(
+        ErrorCode::TooManyAttempts,
         "too many failed logins from here; try again later",
-    );
-    error.retry_after = Some(u64::try_from(THROTTLE_MINUTES * 60).unwrap_or(900));
-    error
+    )
+    .retry_after(u64::try_from(THROTTLE_MINUTES * 60).unwrap_or(900))
 }
 
 /// Log in with email and password; sets the session cookie. A client that failed 10 times for
 /// an account (or 100 times in all) within 15 minutes is refused with 429 for a while; other
 /// clients, the account's owner among them, are not.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(()), request_body = LoginRequest,
     responses((status = 200, body = MeResponse), (status = 401, body = crate::error::ErrorBody),
         (status = 429, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn login(
@@ -253,8 +252,7 @@ pub async fn login(
                 }
             }
             return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_credentials",
+                ErrorCode::InvalidCredentials,
                 "wrong email or password",
             ));
         }
@@ -287,7 +285,7 @@ pub async fn login(
 }
 
 /// End the session and clear the cookie.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(()), responses((status = 204)))]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     if let Some(session) = cookie_value(&headers, SESSION_COOKIE) {
         state.store.delete_session(&digest(&session)).await?;
@@ -317,8 +315,8 @@ pub fn check_locale(locale: &str) -> Result<(), ApiError> {
     if matches!(locale, "zh-CN" | "en") {
         Ok(())
     } else {
-        Err(ApiError::bad_request(
-            "invalid_locale",
+        Err(ApiError::new(
+            ErrorCode::InvalidLocale,
             "locale is zh-CN or en",
         ))
     }
@@ -361,8 +359,7 @@ pub async fn update_me(
             )
             .await?;
             return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "invalid_credentials",
+                ErrorCode::WrongCurrentPassword,
                 "the current password is wrong",
             ));
         }
@@ -415,27 +412,4 @@ pub async fn audit(
         })
         .await?;
     Ok(())
-}
-
-/// Runs `result`; a permission denial is written to the audit log before it is returned.
-pub async fn audit_denial<T>(
-    state: &AppState,
-    ctx: &Ctx,
-    what: &str,
-    result: ApiResult<T>,
-) -> ApiResult<T> {
-    if let Err(error) = &result {
-        if error.status == StatusCode::FORBIDDEN {
-            audit(
-                state,
-                ctx,
-                "permission_denied",
-                Some(what.to_string()),
-                "denied",
-                json!({ "message": error.message }),
-            )
-            .await?;
-        }
-    }
-    result
 }

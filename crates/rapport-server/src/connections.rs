@@ -21,13 +21,14 @@ use crate::error::ApiError;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use hyper::body::{Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use ipnet::IpNet;
+use rapport_core::ErrorCode;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
@@ -240,8 +241,7 @@ pub async fn body_deadline(
         return response;
     }
     let mut response = ApiError::new(
-        StatusCode::REQUEST_TIMEOUT,
-        "request_timeout",
+        ErrorCode::RequestTimeout,
         format!(
             "the request body must arrive within {} s",
             timeout.as_secs()

@@ -18,9 +18,10 @@
 use crate::auth::SESSION_COOKIE;
 use crate::error::ApiError;
 use axum::extract::Request;
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use rapport_core::ErrorCode;
 
 /// The header the web app sends to prove a request is its own.
 pub const REQUEST_HEADER: &str = "x-requested-with";
@@ -63,8 +64,7 @@ pub async fn check(request: Request, next: Next) -> Response {
         && has_session_cookie(headers);
     if exposed && !same_origin(headers) {
         return ApiError::new(
-            StatusCode::FORBIDDEN,
-            "cross_site_request",
+            ErrorCode::CrossSiteRequest,
             "this request came from another site; Rapport's pages send X-Requested-With",
         )
         .into_response();

@@ -1,77 +1,97 @@
-//! The API's one error type: `{"code": "snake_case", "message": …, "details": …}` with the
-//! right HTTP status. Every failure a client can see goes through `ApiError`; codes are stable
-//! and documented in docs/API.md.
+//! The API's one error type: `{"code": "snake_case", "message": …, "details": {…}}`. The code
+//! is a variant of the catalogue (`rapport_core::codes::ErrorCode`), which also fixes the HTTP
+//! status; `details` is always an object (`{}` when there is nothing to add). Every failure a
+//! client can see goes through `ApiError`.
+//!
+//! A 403 carries what was refused; the `audit` middleware writes it to the audit log, so no
+//! handler audits a denial itself.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use rapport_core::CoreError;
+use rapport_core::{CoreError, ErrorCode};
 use rapport_store::StoreError;
 use serde::Serialize;
-use serde_json::{json, Value as Json};
+use serde_json::{json, Map, Value as Json};
 
 #[derive(Debug)]
 pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
-    pub details: Json,
+    pub details: Map<String, Json>,
     pub retry_after: Option<u64>,
+    /// For a 403: what the caller was refused (an object's name, `metadata`, `users`, …), the
+    /// target of the audit entry.
+    pub denied: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
-    /// Stable machine-readable code, e.g. `validation_failed`.
-    pub code: String,
+    /// Stable machine-readable code from the catalogue (docs/API.md).
+    pub code: ErrorCode,
     pub message: String,
+    /// More about the error, e.g. `fields` of `validation_failed`; `{}` when there is none.
     #[schema(value_type = Object)]
-    pub details: Json,
+    pub details: Map<String, Json>,
+}
+
+/// What a 403 response tells the `audit` middleware (a response extension).
+#[derive(Debug, Clone)]
+pub struct Denial {
+    pub code: ErrorCode,
+    pub message: String,
+    pub target: Option<String>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            status,
             code,
             message: message.into(),
-            details: Json::Null,
+            details: Map::new(),
             retry_after: None,
+            denied: None,
         }
     }
 
-    pub fn with_details(mut self, details: Json) -> Self {
-        self.details = details;
+    /// The HTTP status, which belongs to the code.
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// Adds one entry to `details`.
+    pub fn with_detail(mut self, key: &str, value: impl Serialize) -> Self {
+        self.details.insert(key.to_string(), json!(value));
         self
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
+    /// Asks the client to wait this many seconds (`Retry-After`).
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     pub fn unauthorized() -> Self {
         Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
+            ErrorCode::Unauthenticated,
             "log in or send an API token as `Authorization: Bearer …`",
         )
     }
 
-    pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    /// 403 `forbidden`: the caller may not do this to `target` (audited by the middleware).
+    pub fn forbidden(target: impl Into<String>, message: impl Into<String>) -> Self {
+        let mut error = Self::new(ErrorCode::Forbidden, message);
+        error.denied = Some(target.into());
+        error
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{what} not found"),
-        )
+        Self::new(ErrorCode::NotFound, format!("{what} not found"))
     }
 
     pub fn internal(message: impl std::fmt::Display) -> Self {
         tracing::error!("internal error: {message}");
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
+            ErrorCode::InternalError,
             "something went wrong on our side; it has been logged",
         )
     }
@@ -81,25 +101,20 @@ impl From<CoreError> for ApiError {
     fn from(error: CoreError) -> Self {
         match error {
             CoreError::Validation(errors) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
+                ErrorCode::ValidationFailed,
                 match errors.as_slice() {
                     [one] => one.message.clone(),
                     _ => format!("{} fields failed validation", errors.len()),
                 },
             )
-            .with_details(json!({ "fields": errors })),
-            CoreError::InvalidCondition { path, message } => ApiError::bad_request(
-                "invalid_condition",
+            .with_detail("fields", errors),
+            CoreError::InvalidCondition { path, message } => ApiError::new(
+                ErrorCode::InvalidCondition,
                 format!("invalid condition at {path}: {message}"),
             )
-            .with_details(json!({ "path": path })),
-            CoreError::InvalidDefinition { code, message } => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
-            }
-            CoreError::InvalidFormula(message) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_formula", message)
-            }
+            .with_detail("path", path),
+            CoreError::InvalidDefinition { code, message } => ApiError::new(code, message),
+            CoreError::InvalidFormula(message) => ApiError::new(ErrorCode::InvalidFormula, message),
         }
     }
 }
@@ -108,18 +123,16 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound { what } => ApiError::not_found(what),
-            StoreError::Conflict { code, message } => {
-                ApiError::new(StatusCode::CONFLICT, code, message)
+            StoreError::Conflict { code, message } | StoreError::BadRequest { code, message } => {
+                ApiError::new(code, message)
             }
-            StoreError::Forbidden { message } => ApiError::forbidden(message),
-            StoreError::BadRequest { code, message } => ApiError::bad_request(code, message),
+            StoreError::Forbidden { object, message } => ApiError::forbidden(object, message),
             StoreError::Core(core) => core.into(),
             StoreError::Bulk(rows) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "batch_validation_failed",
+                ErrorCode::BatchValidationFailed,
                 format!("{} record(s) failed; nothing was written", rows.len()),
             )
-            .with_details(json!({ "records": rows })),
+            .with_detail("records", rows),
             other => ApiError::internal(other),
         }
     }
@@ -129,38 +142,21 @@ impl From<rapport_cdp::CdpError> for ApiError {
     fn from(error: rapport_cdp::CdpError) -> Self {
         use rapport_cdp::CdpError;
         match error {
-            CdpError::BadRequest { code, message } => ApiError::bad_request(code, message),
-            CdpError::Unauthorized { code, message } => {
-                ApiError::new(StatusCode::UNAUTHORIZED, code, message)
-            }
+            CdpError::BadRequest { code, message }
+            | CdpError::Unauthorized { code, message }
+            | CdpError::Invalid { code, message }
+            | CdpError::Conflict { code, message } => ApiError::new(code, message),
             CdpError::RateLimited { retry_after, .. } => {
-                let mut e = ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
-                    error.to_string(),
-                );
-                e.retry_after = Some(retry_after);
-                e
+                ApiError::new(ErrorCode::RateLimited, error.to_string()).retry_after(retry_after)
             }
-            CdpError::Overloaded => {
-                let mut e = ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "ingest_overloaded",
-                    "ingestion is saturated; retry shortly",
-                );
-                e.retry_after = Some(1);
-                e
-            }
+            CdpError::Overloaded => ApiError::new(
+                ErrorCode::IngestOverloaded,
+                "ingestion is saturated; retry shortly",
+            )
+            .retry_after(1),
             CdpError::NotFound { what } => ApiError::not_found(what),
-            CdpError::Invalid { code, message } => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
-            }
-            CdpError::Conflict { code, message } => {
-                ApiError::new(StatusCode::CONFLICT, code, message)
-            }
             CdpError::Condition { code, ref path, .. } => {
-                ApiError::new(StatusCode::BAD_REQUEST, code, error.to_string())
-                    .with_details(json!({ "path": path }))
+                ApiError::new(code, error.to_string()).with_detail("path", path)
             }
             CdpError::Store(store) => store.into(),
             CdpError::Internal(message) => ApiError::internal(message),
@@ -170,12 +166,21 @@ impl From<rapport_cdp::CdpError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let status = self.status();
+        let denial = (status == StatusCode::FORBIDDEN).then(|| Denial {
+            code: self.code,
+            message: self.message.clone(),
+            target: self.denied,
+        });
         let body = ErrorBody {
-            code: self.code.to_string(),
+            code: self.code,
             message: self.message,
             details: self.details,
         };
-        let mut response = (self.status, axum::Json(body)).into_response();
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Some(denial) = denial {
+            response.extensions_mut().insert(denial);
+        }
         if let Some(seconds) = self.retry_after {
             if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);

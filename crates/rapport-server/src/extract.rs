@@ -1,15 +1,17 @@
-//! Request extractors: JSON bodies and query strings whose failures become `ApiError`s with
+//! Request extractors: JSON bodies, query strings and path parameters whose failures become `ApiError`s with
 //! stable codes, the request id, and `Ctx` — the authenticated principal of a request with its
 //! workspace schema, change source and request id.
 
 use crate::auth::authenticate;
+use crate::denials::{Caller, CallerInfo};
 use crate::error::ApiError;
 use crate::AppState;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use rapport_core::metadata::WorkspaceSchema;
+use rapport_core::ErrorCode;
 use rapport_core::{Principal, Source};
 use rapport_store::records::WriteCtx;
 use serde::de::DeserializeOwned;
@@ -33,19 +35,17 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     let status = rejection.status();
     let text = rejection.body_text();
     match rejection {
-        JsonRejection::JsonDataError(_) => ApiError::bad_request("invalid_body", text),
-        JsonRejection::JsonSyntaxError(_) => ApiError::bad_request("invalid_json", text),
+        JsonRejection::JsonDataError(_) => ApiError::new(ErrorCode::InvalidBody, text),
+        JsonRejection::JsonSyntaxError(_) => ApiError::new(ErrorCode::InvalidJson, text),
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send the body as Content-Type: application/json",
         ),
         _ if status == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "the request body is larger than this server accepts",
         ),
-        _ => ApiError::bad_request("invalid_body", text),
+        _ => ApiError::new(ErrorCode::InvalidBody, text),
     }
 }
 
@@ -64,7 +64,31 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 }
 
 fn query_rejection(rejection: QueryRejection) -> ApiError {
-    ApiError::bad_request("invalid_query", rejection.body_text())
+    ApiError::new(ErrorCode::InvalidQuery, rejection.body_text())
+}
+
+/// Path parameters; a segment that is not valid UTF-8 or not of the expected type is 400
+/// `invalid_path` (axum's own rejection would be plain text).
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(path_rejection(rejection)),
+        }
+    }
+}
+
+fn path_rejection(rejection: PathRejection) -> ApiError {
+    match rejection {
+        PathRejection::FailedToDeserializePathParams(e) => {
+            ApiError::new(ErrorCode::InvalidPath, e.body_text())
+        }
+        other => ApiError::internal(other.body_text()),
+    }
 }
 
 /// The id of the request: the caller's `X-Request-Id` when it is sane, else a new one.
@@ -92,11 +116,15 @@ impl Ctx {
         }
     }
 
-    pub fn require_admin(&self) -> Result<(), ApiError> {
+    /// Refuses (403, audited against `target`) a caller who is not an administrator.
+    pub fn require_admin(&self, target: &str) -> Result<(), ApiError> {
         if self.principal.is_admin() {
             Ok(())
         } else {
-            Err(ApiError::forbidden("only administrators may do this"))
+            Err(ApiError::forbidden(
+                target,
+                "only administrators may do this",
+            ))
         }
     }
 }
@@ -132,6 +160,14 @@ impl FromRequestParts<AppState> for Ctx {
             _ => Source::Api,
         };
         let ip = crate::client::request_client(parts, &state.config.trusted_proxies).to_string();
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            caller.identify(CallerInfo {
+                workspace_id: principal.workspace_id.clone(),
+                user_id: principal.user_id.clone(),
+                ip: Some(ip.clone()),
+                request_id: request_id.clone(),
+            });
+        }
         Ok(Ctx {
             principal,
             schema,

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod client;
 pub mod connections;
 pub mod csrf;
+pub mod denials;
 pub mod error;
 pub mod extract;
 pub mod headers;
@@ -167,6 +168,10 @@ async fn count(
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     let app = routes::routes()
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            denials::audit,
+        ))
         .route_layer(middleware::from_fn_with_state(state.clone(), count))
         .fallback(web::fallback)
         .method_not_allowed_fallback(routes::system::method_not_allowed)

@@ -1,11 +1,16 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations. The committed
 //! `openapi.json` at the repository root must equal `document()`; a test checks it.
+//!
+//! Every operation answers its documented statuses and, for anything else, an error body
+//! (`default`: `{code, message, details}`); tests/conformance fuzzes a running server against
+//! this document.
 
 use crate::routes::{
     admin, aggregate, cdp, ingest, jobs, metadata, records, segments, snapshots, system, views,
 };
 use crate::{auth, error, records_json};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 struct Security;
@@ -18,16 +23,81 @@ impl Modify for Security {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
         components.add_security_scheme(
+            "write_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "A source's write key as the user, with an empty password (or `writeKey` in the body).",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "metrics_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The server's `RAPPORT_METRICS_TOKEN`."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(auth::SESSION_COOKIE))),
         );
     }
 }
 
+/// The `Error` response (an `ErrorBody`) as every operation's `default`: any status an
+/// operation does not list is an error with a catalogue code. The statuses an operation does
+/// list keep their own description.
+struct ErrorResponses;
+
+impl Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.responses.insert(
+            "Error".to_string(),
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(
+                        "An error: `{code, message, details}` with a code of the catalogue \
+                         (docs/API.md); the code decides the status.",
+                    )
+                    .content(
+                        "application/json",
+                        Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+                    )
+                    .build(),
+            ),
+        );
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+                &mut item.head,
+                &mut item.options,
+                &mut item.trace,
+            ];
+            for operation in operations.into_iter().flatten() {
+                operation
+                    .responses
+                    .responses
+                    .entry("default".to_string())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Error")));
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Rapport API", description = "Rapport: CRM and customer data platform. Errors are `{code, message, details}` with stable codes (docs/API.md)."),
-    modifiers(&Security),
+    modifiers(&Security, &ErrorResponses),
     security(("bearer" = []), ("session" = [])),
     paths(
         system::healthz, system::metrics, system::openapi, system::search,
@@ -57,7 +127,7 @@ impl Modify for Security {
         snapshots::snapshot_members, snapshots::snapshot_csv, snapshots::push_snapshot,
         snapshots::diff_snapshots, snapshots::get_signing_secret, snapshots::rotate_signing_secret,
     ),
-    components(schemas(error::ErrorBody, records_json::RecordBody))
+    components(schemas(error::ErrorBody, records_json::RecordBody, rapport_cdp::wire::Kind))
 )]
 struct ApiDoc;
 

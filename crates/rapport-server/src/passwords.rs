@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use axum::http::StatusCode;
+use rapport_core::ErrorCode;
 use std::collections::HashSet;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 use tokio::sync::Semaphore;
@@ -39,7 +39,7 @@ static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
 });
 
 fn weak(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "weak_password", message)
+    ApiError::new(ErrorCode::WeakPassword, message)
 }
 
 /// Checks a new password against the policy (422 `weak_password`).
@@ -69,13 +69,11 @@ fn params() -> Params {
 }
 
 fn busy() -> ApiError {
-    let mut error = ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "server_busy",
+    ApiError::new(
+        ErrorCode::ServerBusy,
         "too many password checks at once; retry in a moment",
-    );
-    error.retry_after = Some(1);
-    error
+    )
+    .retry_after(1)
 }
 
 /// Hashes `password` into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) using
@@ -320,7 +318,7 @@ mod tests {
             match attempt.await.unwrap() {
                 Ok(matched) => assert!(!matched),
                 Err(e) => {
-                    assert_eq!((e.status.as_u16(), e.code), (503, "server_busy"));
+                    assert_eq!((e.status().as_u16(), e.code), (503, ErrorCode::ServerBusy));
                     assert_eq!(e.retry_after, Some(1));
                     busy += 1;
                 }

@@ -6,9 +6,10 @@ use crate::schema::{bump_metadata_version, load_schema_tx, placeholder};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use rapport_core::access::{validate_permissions, Permissions};
+use rapport_core::codes::ErrorCode;
 use rapport_core::sql::{ColumnKind, SqlParam};
 use rapport_core::standard::standard_objects;
-use rapport_core::{Principal, Role};
+use rapport_core::{CoreError, Principal, Role};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -174,7 +175,7 @@ impl Store {
         )
         .await
         .map_err(|e| match e.unique_violation() {
-            Some(_) => StoreError::conflict("role_exists", format!("a role named {name:?} already exists")),
+            Some(_) => StoreError::conflict(ErrorCode::RoleExists, format!("a role named {name:?} already exists")),
             None => e,
         })?;
         Ok(())
@@ -284,12 +285,13 @@ impl Store {
     /// Creates or replaces a role's name and permissions.
     pub async fn save_role(&self, workspace_id: &str, role: &Role) -> Result<Role, StoreError> {
         validate_permissions(&role.permissions)
-            .map_err(|m| StoreError::bad_request("invalid_permissions", m))?;
+            .map_err(|m| StoreError::bad_request(ErrorCode::InvalidPermissions, m))?;
         if role.name.trim().is_empty() || role.name.chars().count() > 100 {
-            return Err(StoreError::bad_request(
-                "invalid_name",
+            return Err(CoreError::definition(
+                ErrorCode::InvalidName,
                 "a role needs a name of 1 to 100 characters",
-            ));
+            )
+            .into());
         }
         let exists = self
             .roles(workspace_id)
@@ -299,7 +301,7 @@ impl Store {
         if exists {
             if role.id == "admin" && !role.is_admin {
                 return Err(StoreError::conflict(
-                    "admin_role",
+                    ErrorCode::AdminRole,
                     "the admin role stays an admin role",
                 ));
             }
@@ -319,7 +321,7 @@ impl Store {
                 )
                 .await
                 .map_err(|e| match e.unique_violation() {
-                    Some(_) => StoreError::conflict("role_exists", "a role with that name already exists"),
+                    Some(_) => StoreError::conflict(ErrorCode::RoleExists, "a role with that name already exists"),
                     None => e,
                 })?;
         } else {
@@ -354,7 +356,7 @@ impl Store {
             .any(|r| r.id == role_id)
         {
             return Err(StoreError::bad_request(
-                "unknown_role",
+                ErrorCode::UnknownRole,
                 format!("no role {role_id:?} in this workspace"),
             ));
         }
@@ -378,7 +380,7 @@ impl Store {
             )
             .await
             .map_err(|e| match e.unique_violation() {
-                Some(_) => StoreError::conflict("email_taken", "a user with this email already exists"),
+                Some(_) => StoreError::conflict(ErrorCode::EmailTaken, "a user with this email already exists"),
                 None => e,
             })?;
         self.user(workspace_id, &id).await
@@ -449,7 +451,7 @@ impl Store {
                 .any(|r| &r.id == role)
             {
                 return Err(StoreError::bad_request(
-                    "unknown_role",
+                    ErrorCode::UnknownRole,
                     format!("no role {role:?} in this workspace"),
                 ));
             }

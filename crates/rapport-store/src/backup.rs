@@ -27,6 +27,7 @@ use rapport_core::metadata::ObjectDef;
 use rapport_core::names::{quote, SYSTEM_COLUMNS};
 use rapport_core::sql::{field_columns, ColumnKind, Dialect, SqlParam};
 use rapport_core::value::{format_datetime, parse_datetime};
+use rapport_core::ErrorCode;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, Read, Write};
@@ -909,7 +910,7 @@ pub async fn export_workspace(
 /// A problem with the file being restored, with its line number.
 fn bad(line: u64, message: impl std::fmt::Display) -> StoreError {
     StoreError::BadRequest {
-        code: "invalid_backup",
+        code: ErrorCode::InvalidBackup,
         message: format!("line {line}: {message}"),
     }
 }
@@ -1147,7 +1148,7 @@ impl Importer<'_> {
             .is_some();
         if exists {
             return Err(StoreError::conflict(
-                "workspace_exists",
+                ErrorCode::WorkspaceExists,
                 format!(
                     "workspace {id} already exists in this database; restore into a fresh \
                      database (nothing was changed)"

@@ -7,6 +7,7 @@ use crate::StoreError;
 use chrono::{DateTime, Utc};
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
 use rapport_core::value::{format_datetime, parse_datetime};
+use rapport_core::ErrorCode;
 use sqlx::postgres::{PgArguments, PgPoolOptions, PgRow, PgValueFormat};
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
@@ -452,7 +453,40 @@ impl Tx {
 type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
 type PgQuery<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
 
+/// Whether `value` holds a NUL character in a string or a key.
+fn json_has_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(json_has_nul),
+        serde_json::Value::Object(map) => {
+            map.iter().any(|(k, v)| k.contains('\0') || json_has_nul(v))
+        }
+        _ => false,
+    }
+}
+
+/// Neither backend is given a NUL character: PostgreSQL holds none in text or JSONB (it would
+/// fail the statement), and SQLite must behave the same. Input checked earlier says so in its
+/// own terms (a field's `invalid_value`, an event's `nul_character`); anything else a client
+/// sent with a NUL — an id in a path, a cursor, a name — is refused here, on both backends.
+fn refuse_nul(params: &[SqlParam]) -> Result<(), StoreError> {
+    let nul = params.iter().any(|p| match p {
+        SqlParam::Text(t) => t.contains('\0'),
+        SqlParam::Json(j) => json_has_nul(j),
+        _ => false,
+    });
+    if nul {
+        Err(StoreError::bad_request(
+            ErrorCode::NulCharacter,
+            "a text in the request holds a NUL character (\\u0000), which Rapport does not store or look up",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 fn sqlite_query<'q>(sql: &'q str, params: &[SqlParam]) -> Result<SqliteQuery<'q>, StoreError> {
+    refuse_nul(params)?;
     let mut args = SqliteArguments::default();
     for p in params {
         let added = match p {
@@ -470,6 +504,7 @@ fn sqlite_query<'q>(sql: &'q str, params: &[SqlParam]) -> Result<SqliteQuery<'q>
 }
 
 fn pg_query<'q>(sql: &'q str, params: &[SqlParam]) -> Result<PgQuery<'q>, StoreError> {
+    refuse_nul(params)?;
     let mut args = PgArguments::default();
     for p in params {
         let added = match p {

@@ -1,6 +1,6 @@
 //! The storage layer's one error type.
 
-use rapport_core::{CoreError, FieldError};
+use rapport_core::{CoreError, ErrorCode, FieldError};
 
 /// Field errors of one row of a bulk request.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -23,11 +23,12 @@ pub enum StoreError {
     #[error("{what} not found")]
     NotFound { what: &'static str },
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { code: ErrorCode, message: String },
+    /// The caller's role may not do this to `object` (403 `forbidden`, audited).
     #[error("{message}")]
-    Forbidden { message: String },
+    Forbidden { object: String, message: String },
     #[error("{message}")]
-    BadRequest { code: &'static str, message: String },
+    BadRequest { code: ErrorCode, message: String },
     #[error(transparent)]
     Core(#[from] CoreError),
     #[error("{} row(s) failed validation", .0.len())]
@@ -45,20 +46,21 @@ impl StoreError {
         StoreError::NotFound { what }
     }
 
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
         StoreError::Conflict {
             code,
             message: message.into(),
         }
     }
 
-    pub fn forbidden(message: impl Into<String>) -> Self {
+    pub fn forbidden(object: impl Into<String>, message: impl Into<String>) -> Self {
         StoreError::Forbidden {
+            object: object.into(),
             message: message.into(),
         }
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         StoreError::BadRequest {
             code,
             message: message.into(),

@@ -8,6 +8,7 @@ use crate::records::{object_for, RecordUpdate, WriteCtx};
 use crate::schema::placeholder;
 use crate::{table_name, Store, StoreError};
 use chrono::{DateTime, Utc};
+use rapport_core::codes::ErrorCode;
 use rapport_core::metadata::{FieldType, WorkspaceSchema};
 use rapport_core::names::quote;
 use rapport_core::sql::{ColumnKind, SqlParam};
@@ -196,7 +197,10 @@ impl Store {
             }
         }
         state.ok_or_else(|| {
-            StoreError::bad_request("before_creation", "the record did not exist at that time")
+            StoreError::bad_request(
+                ErrorCode::BeforeCreation,
+                "the record did not exist at that time",
+            )
         })
     }
 

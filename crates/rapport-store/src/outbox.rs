@@ -11,6 +11,7 @@
 use crate::schema::placeholder;
 use crate::{Store, StoreError, Tx};
 use chrono::{DateTime, Utc};
+use rapport_core::codes::ErrorCode;
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -379,7 +380,7 @@ pub async fn rewind(store: &Store, consumer: &str, to: Rewind) -> Result<Positio
             .any(|p| p.consumer == consumer);
         return Err(if exists {
             StoreError::conflict(
-                "consumer_busy",
+                ErrorCode::ConsumerBusy,
                 "a node is reading with this consumer now; try again in a minute",
             )
         } else {

@@ -5,6 +5,7 @@
 
 use crate::db::Tx;
 use crate::{table_name, Store, StoreError};
+use rapport_core::codes::ErrorCode;
 use rapport_core::formula::apply_formulas;
 use rapport_core::metadata::{
     too_many_fields, FieldDef, FieldType, ObjectDef, WorkspaceSchema, MAX_FIELDS_PER_OBJECT,
@@ -79,7 +80,7 @@ async fn create_field_indexes(
         .await
         .map_err(|e| match e.unique_violation() {
             Some(_) => StoreError::conflict(
-                "duplicate_values_exist",
+                ErrorCode::DuplicateValuesExist,
                 format!(
                     "{} already holds duplicate values; it cannot be made unique",
                     field.api_name
@@ -193,7 +194,7 @@ impl Store {
         object.validate()?;
         if schema.object(&object.api_name).is_some() {
             return Err(StoreError::conflict(
-                "object_exists",
+                ErrorCode::ObjectExists,
                 format!("an object named {} already exists", object.api_name),
             ));
         }
@@ -316,7 +317,7 @@ impl Store {
                 if archive {
                     if object.is_standard {
                         return Err(StoreError::conflict(
-                            "standard_object",
+                            ErrorCode::StandardObject,
                             "standard objects cannot be archived",
                         ));
                     }
@@ -327,7 +328,7 @@ impl Store {
                         .collect();
                     if !users.is_empty() {
                         return Err(StoreError::conflict(
-                            "object_in_use",
+                            ErrorCode::ObjectInUse,
                             format!("relation fields point at this object: {}", users.join(", ")),
                         ));
                     }
@@ -355,7 +356,7 @@ impl Store {
             .ok_or_else(|| StoreError::not_found("object"))?;
         if object.archived_at.is_none() {
             return Err(StoreError::conflict(
-                "not_archived",
+                ErrorCode::NotArchived,
                 "archive the object before purging it",
             ));
         }
@@ -401,7 +402,7 @@ impl Store {
                 }
                 if object.field(&field.api_name).is_some() {
                     return Err(StoreError::conflict(
-                        "field_exists",
+                        ErrorCode::FieldExists,
                         format!(
                             "a field named {} already exists (perhaps archived)",
                             field.api_name
@@ -468,13 +469,13 @@ impl Store {
                 if let Some(config) = patch.config {
                     if config.target != old.config.target {
                         return Err(StoreError::conflict(
-                            "type_change_unsupported",
+                            ErrorCode::TypeChangeUnsupported,
                             "the target of a relation cannot change",
                         ));
                     }
                     if config.scale.unwrap_or(2) != old.config.scale.unwrap_or(2) {
                         return Err(StoreError::conflict(
-                            "type_change_unsupported",
+                            ErrorCode::TypeChangeUnsupported,
                             "the scale of a number field cannot change once created",
                         ));
                     }
@@ -528,19 +529,19 @@ impl Store {
                 if archive {
                     if field.is_standard {
                         return Err(StoreError::conflict(
-                            "standard_field",
+                            ErrorCode::StandardField,
                             "standard fields cannot be archived",
                         ));
                     }
                     if field.api_name == name_field {
                         return Err(StoreError::conflict(
-                            "name_field",
+                            ErrorCode::NameField,
                             "the name field cannot be archived",
                         ));
                     }
                     if !readers.is_empty() {
                         return Err(StoreError::conflict(
-                            "field_in_use",
+                            ErrorCode::FieldInUse,
                             format!("formula fields read this field: {}", readers.join(", ")),
                         ));
                     }
@@ -573,7 +574,7 @@ impl Store {
                 let field = object.fields.remove(position);
                 if field.archived_at.is_none() {
                     return Err(StoreError::conflict(
-                        "not_archived",
+                        ErrorCode::NotArchived,
                         "archive the field before purging it",
                     ));
                 }
@@ -741,7 +742,7 @@ async fn insert_object_row(
 
 fn archived(what: &str) -> StoreError {
     StoreError::conflict(
-        "archived",
+        ErrorCode::Archived,
         format!("the {what} is archived; restore it first"),
     )
 }
@@ -769,7 +770,7 @@ fn check_relation_target(
     let exists = target == object.api_name || schema.active_object(target).is_some();
     if !exists {
         return Err(CoreError::definition(
-            "unknown_target",
+            ErrorCode::UnknownTarget,
             format!(
                 "relation {} points at unknown object {target:?}",
                 field.api_name

@@ -7,6 +7,7 @@
 use crate::records::{list_statement, object_for, ListQuery, SortKey};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
+use rapport_core::codes::ErrorCode;
 use rapport_core::condition::{Condition, DateContext};
 use rapport_core::metadata::{FieldType, ObjectDef, WorkspaceSchema};
 use rapport_core::record::system_fields;
@@ -82,7 +83,7 @@ pub struct SavedView {
 }
 
 fn invalid(message: impl Into<String>) -> StoreError {
-    StoreError::Core(CoreError::definition("invalid_view", message))
+    StoreError::Core(CoreError::definition(ErrorCode::InvalidView, message))
 }
 
 fn is_column(def: &ObjectDef, name: &str) -> bool {
@@ -100,10 +101,13 @@ fn check_view(
     // A shared view is shown to everyone: only roles that may change the object's records
     // (and administrators) publish them; read-only roles keep their views private.
     if input.shared && !principal.can(&def.api_name, Action::Update) {
-        return Err(StoreError::forbidden(format!(
-            "your role may not share views of {}; save it as a private view",
-            def.api_name
-        )));
+        return Err(StoreError::forbidden(
+            &def.api_name,
+            format!(
+                "your role may not share views of {}; save it as a private view",
+                def.api_name
+            ),
+        ));
     }
     let dates = DateContext::new(store.now(), principal.utc_offset_minutes);
     let name = input.name.trim();
@@ -306,6 +310,7 @@ impl Store {
         let view = self.view(principal, schema, object, id).await?;
         if view.owner_id != principal.user_id && !principal.is_admin() {
             return Err(StoreError::forbidden(
+                object,
                 "only its owner or an administrator may change a shared view",
             ));
         }

@@ -148,6 +148,17 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Print the catalogue of codes as docs/API.md's tables (or the web app's module), or
+    /// rewrite the tables of a Markdown file in place (`make error-codes`).
+    ErrorCodes {
+        /// Print the web app's TypeScript module (web/src/api/errorCodes.ts) instead.
+        #[arg(long, conflicts_with = "splice")]
+        typescript: bool,
+        /// Rewrite the tables between `<!-- errors:begin -->` and `<!-- errors:end -->` in
+        /// this file instead of printing them.
+        #[arg(long)]
+        splice: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -368,5 +379,29 @@ async fn main() -> Result<()> {
             print!("{}", rapport_server::openapi::document());
             Ok(())
         }
+        Command::ErrorCodes { typescript, splice } => error_codes(typescript, splice),
     }
+}
+
+fn error_codes(typescript: bool, splice: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    use rapport_core::codes;
+    match splice {
+        Some(path) => {
+            let doc = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let spliced = codes::splice_markdown(&doc).with_context(|| {
+                format!(
+                    "{} has no `{}` … `{}` markers",
+                    path.display(),
+                    codes::DOC_BEGIN,
+                    codes::DOC_END
+                )
+            })?;
+            std::fs::write(&path, spliced)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        None if typescript => print!("{}", codes::typescript()),
+        None => print!("{}", codes::markdown()),
+    }
+    Ok(())
 }

@@ -1614,11 +1614,22 @@ export interface components {
             type: string;
         };
         ErrorBody: {
-            /** @description Stable machine-readable code, e.g. `validation_failed`. */
-            code: string;
+            /** @description Stable machine-readable code from the catalogue (docs/API.md). */
+            code: components["schemas"]["ErrorCode"];
+            /** @description More about the error, e.g. `fields` of `validation_failed`; `{}` when there is none. */
             details: Record<string, unknown>;
             message: string;
         };
+        /**
+         * @description One of the catalogue's codes (docs/API.md): ErrorCode.
+         * @enum {string}
+         */
+        ErrorCode: "invalid_json" | "invalid_body" | "invalid_path" | "invalid_query" | "nul_character" | "invalid_gzip" | "unsupported_encoding" | "request_too_large" | "batch_too_large" | "invalid_batch" | "invalid_condition" | "invalid_sort" | "invalid_cursor" | "invalid_fields" | "invalid_expand" | "invalid_batch_size" | "invalid_if_match" | "invalid_permissions" | "unknown_role" | "invalid_locale" | "before_creation" | "invalid_group_by" | "invalid_metric" | "invalid_job" | "invalid_backup" | "invalid_limit" | "unknown_event_type" | "unknown_property" | "invalid_window" | "invalid_count" | "segment_matches_everything" | "preview_too_expensive" | "unauthenticated" | "invalid_credentials" | "missing_write_key" | "invalid_write_key" | "write_key_mismatch" | "invalid_authorization" | "forbidden" | "cross_site_request" | "not_found" | "method_not_allowed" | "request_timeout" | "version_conflict" | "duplicate_value" | "duplicate_values_exist" | "object_exists" | "field_exists" | "archived" | "not_archived" | "standard_object" | "standard_field" | "object_in_use" | "field_in_use" | "name_field" | "type_change_unsupported" | "email_taken" | "role_exists" | "admin_role" | "self_lockout" | "merge_already_undone" | "too_many_segments" | "segment_archived" | "segment_not_ready" | "segment_building" | "too_many_tags" | "webhook_failed" | "job_not_retryable" | "job_finished" | "job_not_discardable" | "workspace_exists" | "identity_race" | "contact_unverified" | "contact_taken" | "consumer_busy" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "batch_validation_failed" | "invalid_api_name" | "reserved_name" | "invalid_label" | "invalid_field_config" | "duplicate_field" | "invalid_name_field" | "invalid_layout" | "unknown_target" | "invalid_formula" | "too_many_fields" | "weak_password" | "invalid_email" | "invalid_name" | "invalid_source" | "invalid_settings" | "invalid_event_type" | "invalid_schema" | "invalid_replay" | "invalid_view" | "invalid_tag" | "invalid_description" | "invalid_url" | "url_not_allowed" | "invalid_secret" | "different_segments" | "too_many_attempts" | "rate_limited" | "internal_error" | "identity_loop" | "database_unavailable" | "ingest_overloaded" | "server_busy";
+        /**
+         * @description One of the catalogue's codes (docs/API.md): EventCode.
+         * @enum {string}
+         */
+        EventCode: "missing_identity" | "missing_event" | "missing_group_id" | "missing_previous_id" | "invalid_type" | "invalid_field" | "invalid_event" | "invalid_timestamp" | "timestamp_in_future" | "timestamp_too_old" | "event_too_large" | "nesting_too_deep" | "value_too_long" | "invalid_utf8" | "nul_character" | "too_many_identifiers" | "event_not_stored" | "unregistered_event_type" | "unregistered_property" | "schema_violation";
         EventType: {
             /** Format: date-time */
             created_at: string;
@@ -2163,7 +2174,7 @@ export interface components {
         };
         /** @description Why one event of a request was not accepted. */
         Rejection: {
-            code: string;
+            code: components["schemas"]["EventCode"];
             index: number;
             message: string;
             messageId?: string | null;
@@ -2513,6 +2524,11 @@ export interface components {
             /** @description A trait's value. */
             value?: Record<string, unknown> | null;
         };
+        /**
+         * @description The six Segment calls.
+         * @enum {string}
+         */
+        TrackingCall: "identify" | "track" | "page" | "screen" | "group" | "alias";
         TraitFill: {
             /** Format: double */
             fill_rate: number;
@@ -2587,7 +2603,17 @@ export interface components {
             utc_offset_minutes: number;
         };
     };
-    responses: never;
+    responses: {
+        /** @description An error: `{code, message, details}` with a code of the catalogue (docs/API.md); the code decides the status. */
+        Error: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -2612,19 +2638,20 @@ export interface operations {
                     "application/json": Record<string, unknown>;
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     list_audit: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Only this action, e.g. `login`, `export`, `permission_denied`, `field.create`. */
-                action: string | null;
+                action?: string;
                 /** @description Entries older than this id. */
-                before: number | null;
-                limit: number | null;
+                before?: number;
+                limit?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -2637,6 +2664,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditEntry"][];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     login: {
@@ -2684,6 +2712,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     logout: {
@@ -2701,6 +2730,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            default: components["responses"]["Error"];
         };
     };
     me: {
@@ -2728,6 +2758,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     update_me: {
@@ -2751,25 +2782,27 @@ export interface operations {
                     "application/json": components["schemas"]["MeResponse"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     contact_journey: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
+            query?: {
                 /** @description Comma-separated source ids, and/or `crm` for the CRM's own entries. */
-                sources: string | null;
+                sources?: string;
                 /**
                  * @description Comma-separated types: track, page, screen, identify, group, alias, field_change, or an
                  *     object name (activity, note, task, ticket, deal, ...).
                  */
-                types: string | null;
+                types?: string;
                 /** @description Entries per page, 1–200 (default 50). */
-                limit: number | null;
+                limit?: number;
                 /** @description The `next_cursor` of the previous page. */
-                cursor: string | null;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
             };
             cookie?: never;
         };
@@ -2791,6 +2824,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     contact_tags: {
@@ -2820,6 +2854,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     add_tag: {
@@ -2853,6 +2888,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     remove_tag: {
@@ -2883,6 +2919,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     list_event_types: {
@@ -2902,6 +2939,7 @@ export interface operations {
                     "application/json": components["schemas"]["EventType"][];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     save_event_type: {
@@ -2933,15 +2971,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     delete_event_type: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query: {
                 name: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -2960,6 +2999,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     observed: {
@@ -2979,6 +3019,7 @@ export interface operations {
                     "application/json": components["schemas"]["Observed"][];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     register_observed: {
@@ -3010,21 +3051,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     list_events: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                source_id: string | null;
+            query?: {
+                source_id?: string;
                 /** @description Events whose `messageId` is this. */
-                message_id: string | null;
+                message_id?: string;
                 /** @description 1–1,000 (default 100). */
-                limit: number | null;
+                limit?: number;
                 /** @description Page backwards from this `seq`. */
-                before: number | null;
+                before?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -3037,16 +3079,17 @@ export interface operations {
                     "application/json": components["schemas"]["StoredEvent"][];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     data_health: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description The window, in minutes (default 60, at most 7 days). */
-                minutes: number | null;
+                minutes?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -3059,24 +3102,25 @@ export interface operations {
                     "application/json": components["schemas"]["Report"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     list_held: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                source_id: string | null;
+            query?: {
+                source_id?: string;
                 /** @description `quarantined` or `rejected`. */
-                disposition: string | null;
+                disposition?: string;
                 /** @description Event type name (`Order Completed`, `$identify`, ...). */
-                name: string | null;
+                name?: string;
                 /** @description Include events already replayed. */
-                include_replayed: boolean | null;
-                limit: number | null;
+                include_replayed?: boolean;
+                limit?: number;
                 /** @description Page backwards from this held event id. */
-                before: string | null;
+                before?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -3089,6 +3133,7 @@ export interface operations {
                     "application/json": components["schemas"]["HeldEvent"][];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     replay: {
@@ -3120,18 +3165,19 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     list_merges: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description 1–1,000 (default 100). */
-                limit: number | null;
+                limit?: number;
                 /** @description `next_cursor` of the previous page. */
-                cursor: string | null;
+                cursor?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -3152,6 +3198,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     undo_merge: {
@@ -3189,20 +3236,21 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     list_profiles: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description With `identifier`: find the profile carrying it (email, phone, user_id, ...). */
-                identifier_type: string | null;
-                identifier: string | null;
-                limit: number | null;
+                identifier_type?: string;
+                identifier?: string;
+                limit?: number;
                 /** @description Page backwards from this profile id. */
-                before: string | null;
+                before?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -3223,6 +3271,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     get_profile: {
@@ -3252,6 +3301,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     lineage: {
@@ -3282,6 +3332,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     profile_segments: {
@@ -3311,25 +3362,27 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     profile_timeline: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
+            query?: {
                 /** @description Comma-separated source ids, and/or `crm` for the CRM's own entries. */
-                sources: string | null;
+                sources?: string;
                 /**
                  * @description Comma-separated types: track, page, screen, identify, group, alias, field_change, or an
                  *     object name (activity, note, task, ticket, deal, ...).
                  */
-                types: string | null;
+                types?: string;
                 /** @description Entries per page, 1–200 (default 50). */
-                limit: number | null;
+                limit?: number;
                 /** @description The `next_cursor` of the previous page. */
-                cursor: string | null;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
             };
             cookie?: never;
         };
@@ -3351,6 +3404,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     list: {
@@ -3370,6 +3424,7 @@ export interface operations {
                     "application/json": components["schemas"]["Segment"][];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     create: {
@@ -3409,6 +3464,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     preview: {
@@ -3440,6 +3496,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     get: {
@@ -3469,6 +3526,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     archive: {
@@ -3498,6 +3556,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     update: {
@@ -3539,19 +3598,21 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     changes: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 1–1000, default 100. */
+                limit?: number;
+                cursor?: string;
+                /** @description Only this customer's history (changes). */
+                profile_id?: string;
+            };
             header?: never;
             path: {
                 id: string;
-                /** @description 1–1000, default 100. */
-                limit: number | null;
-                cursor: string | null;
-                /** @description Only this customer's history (changes). */
-                profile_id: string | null;
             };
             cookie?: never;
         };
@@ -3573,6 +3634,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     evaluate: {
@@ -3602,19 +3664,21 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     members: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 1–1000, default 100. */
+                limit?: number;
+                cursor?: string;
+                /** @description Only this customer's history (changes). */
+                profile_id?: string;
+            };
             header?: never;
             path: {
                 id: string;
-                /** @description 1–1000, default 100. */
-                limit: number | null;
-                cursor: string | null;
-                /** @description Only this customer's history (changes). */
-                profile_id: string | null;
             };
             cookie?: never;
         };
@@ -3636,6 +3700,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     members_csv: {
@@ -3665,6 +3730,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     recount: {
@@ -3702,6 +3768,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     list_snapshots: {
@@ -3731,6 +3798,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     take_snapshot: {
@@ -3788,6 +3856,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     versions: {
@@ -3817,6 +3886,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     get_settings: {
@@ -3836,6 +3906,7 @@ export interface operations {
                     "application/json": components["schemas"]["Settings"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     save_settings: {
@@ -3867,6 +3938,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     get_signing_secret: {
@@ -3894,6 +3966,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     rotate_signing_secret: {
@@ -3921,6 +3994,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     get_snapshot: {
@@ -3950,17 +4024,19 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     diff_snapshots: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Members in each sample, 0–1000 (default 100). */
+                limit?: number;
+            };
             header?: never;
             path: {
                 id: string;
                 other: string;
-                /** @description Members in each sample, 0–1000 (default 100). */
-                limit: number | null;
             };
             cookie?: never;
         };
@@ -3990,18 +4066,20 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     snapshot_members: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Members per page, 1–1000 (default 100). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 id: string;
-                /** @description Members per page, 1–1000 (default 100). */
-                limit: number | null;
-                /** @description The `next_cursor` of the previous page. */
-                cursor: string | null;
             };
             cookie?: never;
         };
@@ -4023,6 +4101,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     snapshot_csv: {
@@ -4052,6 +4131,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     push_snapshot: {
@@ -4109,6 +4189,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     list_sources: {
@@ -4128,6 +4209,7 @@ export interface operations {
                     "application/json": components["schemas"]["Source"][];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     create_source: {
@@ -4159,6 +4241,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     get_source: {
@@ -4188,6 +4271,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     update_source: {
@@ -4221,6 +4305,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     rotate_key: {
@@ -4250,6 +4335,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     rotate_verification_secret: {
@@ -4279,22 +4365,23 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     list_jobs: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Only this queue. */
-                queue: string | null;
+                queue?: string;
                 /** @description Only jobs in this state. */
-                state: null | components["schemas"]["JobState"];
+                state?: components["schemas"]["JobState"];
                 /** @description The previous page's `next`. */
-                before: string | null;
+                before?: string;
                 /** @description 1 to 200 (default 50). */
-                limit: number | null;
+                limit?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -4323,6 +4410,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     list_queues: {
@@ -4350,6 +4438,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     get_job: {
@@ -4379,6 +4468,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     discard_job: {
@@ -4414,6 +4504,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     cancel_job: {
@@ -4451,6 +4542,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     retry_job: {
@@ -4488,16 +4580,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     list_objects: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Include archived objects (admins). */
-                archived: boolean | null;
+                archived?: boolean;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -4510,6 +4603,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectDef"][];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     create_object: {
@@ -4549,6 +4643,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     get_object: {
@@ -4578,6 +4673,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     archive_object: {
@@ -4599,6 +4695,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectDef"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     update_object: {
@@ -4624,6 +4721,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectDef"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     add_field: {
@@ -4665,6 +4763,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     archive_field: {
@@ -4687,6 +4786,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectDef"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     update_field: {
@@ -4713,6 +4813,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectDef"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     purge_field: {
@@ -4735,6 +4836,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectDef"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     restore_field: {
@@ -4757,6 +4859,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectDef"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     purge_object: {
@@ -4776,22 +4879,24 @@ export interface operations {
                 };
                 content?: never;
             };
+            default: components["responses"]["Error"];
         };
     };
     list: {
         parameters: {
-            query?: never;
+            query?: {
+                filter?: string;
+                sort?: string;
+                limit?: number;
+                cursor?: string;
+                fields?: string;
+                expand?: string;
+                deleted?: boolean;
+                total?: boolean;
+            };
             header?: never;
             path: {
                 object: string;
-                filter: string | null;
-                sort: string | null;
-                limit: number | null;
-                cursor: string | null;
-                fields: string | null;
-                expand: string | null;
-                deleted: boolean | null;
-                total: boolean | null;
             };
             cookie?: never;
         };
@@ -4813,6 +4918,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     create: {
@@ -4846,6 +4952,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     aggregate: {
@@ -4879,6 +4986,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     batch_create: {
@@ -4912,6 +5020,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     batch_update: {
@@ -4945,6 +5054,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     export: {
@@ -4970,6 +5080,7 @@ export interface operations {
                     "text/csv": string;
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     query: {
@@ -5003,6 +5114,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     repair: {
@@ -5032,19 +5144,21 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Comma-separated relation fields to expand. */
+                expand?: string;
+                /** @description Also find a deleted record. */
+                deleted?: boolean;
+            };
             header?: never;
             path: {
                 object: string;
                 id: string;
-                /** @description Comma-separated relation fields to expand. */
-                expand: string | null;
-                /** @description Also find a deleted record. */
-                deleted: boolean | null;
             };
             cookie?: never;
         };
@@ -5066,6 +5180,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     delete: {
@@ -5094,6 +5209,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     update: {
@@ -5139,18 +5255,20 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     history: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Entries older than this entry id. */
+                before?: number;
+                limit?: number;
+            };
             header?: never;
             path: {
                 object: string;
                 id: string;
-                /** @description Entries older than this entry id. */
-                before: number | null;
-                limit: number | null;
             };
             cookie?: never;
         };
@@ -5164,6 +5282,7 @@ export interface operations {
                     "application/json": components["schemas"]["HistoryEntry"][];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     restore_history: {
@@ -5198,25 +5317,27 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     related: {
         parameters: {
-            query?: never;
+            query?: {
+                filter?: string;
+                sort?: string;
+                limit?: number;
+                cursor?: string;
+                fields?: string;
+                expand?: string;
+                deleted?: boolean;
+                total?: boolean;
+            };
             header?: never;
             path: {
                 object: string;
                 id: string;
                 related: string;
                 field: string;
-                filter: string | null;
-                sort: string | null;
-                limit: number | null;
-                cursor: string | null;
-                fields: string | null;
-                expand: string | null;
-                deleted: boolean | null;
-                total: boolean | null;
             };
             cookie?: never;
         };
@@ -5230,6 +5351,7 @@ export interface operations {
                     "application/json": components["schemas"]["RecordList"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     undelete: {
@@ -5260,6 +5382,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     related_lists: {
@@ -5281,6 +5404,7 @@ export interface operations {
                     "application/json": components["schemas"]["RelatedList"][];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     restore_object: {
@@ -5302,6 +5426,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectDef"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     list_views: {
@@ -5331,6 +5456,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     create_view: {
@@ -5372,6 +5498,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     get_view: {
@@ -5402,6 +5529,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     update_view: {
@@ -5444,6 +5572,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     delete_view: {
@@ -5480,6 +5609,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     list_roles: {
@@ -5499,6 +5629,7 @@ export interface operations {
                     "application/json": components["schemas"]["Role"][];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     save_role: {
@@ -5524,17 +5655,18 @@ export interface operations {
                     "application/json": components["schemas"]["Role"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     search: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query: {
                 q: string;
                 /** @description Hits per object (default 5, at most 50). */
-                limit: number | null;
+                limit?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -5547,16 +5679,17 @@ export interface operations {
                     "application/json": components["schemas"]["SearchHit"][];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     list_tokens: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Every user's tokens (admins). */
-                all: boolean | null;
+                all?: boolean;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -5569,6 +5702,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiToken"][];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     create_token: {
@@ -5592,6 +5726,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedToken"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     revoke_token: {
@@ -5619,6 +5754,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     list_users: {
@@ -5638,6 +5774,7 @@ export interface operations {
                     "application/json": components["schemas"]["ListedUser"][];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     create_user: {
@@ -5669,6 +5806,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     update_user: {
@@ -5694,6 +5832,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     healthz: {
@@ -5721,6 +5860,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     metrics: {
@@ -5756,6 +5896,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     batch: {
@@ -5812,6 +5953,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     call: {
@@ -5819,8 +5961,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description identify, track, page, screen, group or alias */
-                call: string;
+                /** @description The call (`/v1/import` is `/v1/batch`). */
+                call: components["schemas"]["TrackingCall"];
             };
             cookie?: never;
         };
@@ -5871,6 +6013,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
 }

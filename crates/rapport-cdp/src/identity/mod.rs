@@ -10,6 +10,7 @@ pub mod resolve;
 
 use crate::settings::Settings;
 use crate::wire::{scalar_text, Incoming};
+use rapport_core::codes::EventCode;
 use serde_json::Value as Json;
 
 /// One identifier of an event, normalised.
@@ -62,7 +63,7 @@ pub fn previous_id(event: &Incoming, settings: &Settings) -> Option<String> {
 /// id) and an alias's `previousId` must be usable, and it may not carry more than
 /// [`MAX_IDENTIFIERS_PER_EVENT`] identifiers. Checked per event before the commit, so one
 /// unusable event is rejected alone. Returns the rejection's code and message.
-pub fn admissible(event: &Incoming, settings: &Settings) -> Result<(), (&'static str, String)> {
+pub fn admissible(event: &Incoming, settings: &Settings) -> Result<(), (EventCode, String)> {
     let usable = |raw: &Option<String>, id_type: &str| {
         raw.as_deref()
             .and_then(|r| normalize(id_type, r, settings))
@@ -70,13 +71,13 @@ pub fn admissible(event: &Incoming, settings: &Settings) -> Result<(), (&'static
     };
     if !usable(&event.user_id, "user_id") && !usable(&event.anonymous_id, "anonymous_id") {
         return Err((
-            "missing_identity",
+            EventCode::MissingIdentity,
             "the event's userId and anonymousId are missing or not usable (empty or a blocked value such as \"null\")".into(),
         ));
     }
     if event.kind == crate::wire::Kind::Alias && previous_id(event, settings).is_none() {
         return Err((
-            "missing_previous_id",
+            EventCode::MissingPreviousId,
             "the alias's previousId is not usable (empty or a blocked value such as \"null\")"
                 .into(),
         ));
@@ -84,7 +85,7 @@ pub fn admissible(event: &Incoming, settings: &Settings) -> Result<(), (&'static
     let n = identifiers(event, settings).len();
     if n > MAX_IDENTIFIERS_PER_EVENT {
         return Err((
-            "too_many_identifiers",
+            EventCode::TooManyIdentifiers,
             format!("an event may carry at most {MAX_IDENTIFIERS_PER_EVENT} identifiers, this one carries {n}"),
         ));
     }

@@ -7,6 +7,7 @@ use crate::error::CdpError;
 use crate::settings::Settings;
 use crate::time_of_ms;
 use chrono::{DateTime, Utc};
+use rapport_core::codes::ErrorCode;
 use rapport_core::sql::{ColumnKind, SqlParam};
 use rapport_store::Store;
 use serde::Serialize;
@@ -79,7 +80,7 @@ pub async fn root(store: &Store, workspace_id: &str, profile_id: &str) -> Result
         }
     }
     Err(CdpError::invalid(
-        "identity_loop",
+        ErrorCode::IdentityLoop,
         "the merge chain does not end",
     ))
 }
@@ -358,7 +359,10 @@ pub async fn merge_log(
             .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id)))
             .filter(|(_, id)| !id.is_empty())
             .ok_or_else(|| {
-                CdpError::bad_request("invalid_cursor", "the cursor is not one this list gave")
+                CdpError::bad_request(
+                    ErrorCode::InvalidCursor,
+                    "the cursor is not one this list gave",
+                )
             })?;
         params.push(SqlParam::Int(at));
         params.push(SqlParam::Text(id.to_string()));
@@ -426,7 +430,7 @@ pub async fn unmerge(
     let merge = decode_merge(&row);
     if merge.undone_at.is_some() {
         return Err(CdpError::Conflict {
-            code: "merge_already_undone",
+            code: ErrorCode::MergeAlreadyUndone,
             message: "this merge was already undone".into(),
         });
     }

@@ -17,6 +17,7 @@ use super::Ident;
 use crate::error::CdpError;
 use crate::settings::Settings;
 use crate::{json_ph, ph};
+use rapport_core::codes::{ErrorCode, WarningCode};
 use rapport_core::sql::{ColumnKind, SqlParam};
 use rapport_store::cache::Cache;
 use rapport_store::Tx;
@@ -58,7 +59,7 @@ impl IdentityCache {
 #[derive(Debug, Clone)]
 pub struct Warning {
     pub source_id: String,
-    pub code: &'static str,
+    pub code: WarningCode,
     pub message: String,
     pub details: Json,
 }
@@ -254,7 +255,7 @@ impl<'a> Resolver<'a> {
             }
         }
         Err(CdpError::invalid(
-            "identity_loop",
+            ErrorCode::IdentityLoop,
             format!("the merge chain of profile {profile} does not end"),
         ))
     }
@@ -347,7 +348,7 @@ impl<'a> Resolver<'a> {
         if !explicit && !ids_a.is_empty() && !ids_b.is_empty() && ids_a.is_disjoint(&ids_b) {
             self.warnings.push(Warning {
                 source_id: event.source_id.to_string(),
-                code: "merge_refused_user_ids",
+                code: WarningCode::MergeRefusedUserIds,
                 message: format!(
                     "refused to merge two profiles with different user ids ({} and {}) linked by {} {}",
                     ids_a.iter().next().cloned().unwrap_or_default(),
@@ -368,7 +369,7 @@ impl<'a> Resolver<'a> {
         if caused >= self.settings.max_merges_per_identifier {
             self.warnings.push(Warning {
                 source_id: event.source_id.to_string(),
-                code: "merge_refused_identifier_limit",
+                code: WarningCode::MergeRefusedIdentifierLimit,
                 message: format!(
                     "refused to merge: {} {} has already linked {caused} profiles",
                     cause.id_type, cause.value
@@ -442,8 +443,9 @@ impl<'a> Resolver<'a> {
             }
         }
         let Some(primary) = idents.first().cloned() else {
+            // `admissible` refused such events before the commit.
             return Err(CdpError::invalid(
-                "missing_identity",
+                ErrorCode::InternalError,
                 "the event carries no usable identifier",
             ));
         };
@@ -497,7 +499,7 @@ impl<'a> Resolver<'a> {
         if customers.len() + 1 > MAX_CUSTOMERS_PER_EVENT {
             self.warnings.push(Warning {
                 source_id: event.source_id.to_string(),
-                code: "merge_refused_too_many_customers",
+                code: WarningCode::MergeRefusedTooManyCustomers,
                 message: format!(
                     "refused to merge: one event named {} customers (at most {MAX_CUSTOMERS_PER_EVENT} may be joined by one event)",
                     customers.len() + 1
@@ -622,7 +624,7 @@ impl<'a> Resolver<'a> {
             if usize::try_from(inserted).unwrap_or(0) < chunk.len() {
                 // Another node claimed one of these identifiers first: resolve the group again.
                 return Err(CdpError::Conflict {
-                    code: "identity_race",
+                    code: ErrorCode::IdentityRace,
                     message: "an identifier was claimed concurrently".into(),
                 });
             }

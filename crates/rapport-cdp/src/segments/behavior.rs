@@ -24,6 +24,7 @@
 
 use crate::error::CdpError;
 use crate::{ph, placeholder, row_marks, statement_chunks};
+use rapport_core::codes::ErrorCode;
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
 use rapport_store::cache::Cache;
 use rapport_store::{Store, Tx};
@@ -907,7 +908,7 @@ pub async fn scan_events(
     loop {
         if deadline.is_some_and(|d| std::time::Instant::now() > d) {
             return Err(CdpError::Condition {
-                code: "preview_too_expensive",
+                code: ErrorCode::PreviewTooExpensive,
                 path: "/".into(),
                 message: "counting this condition over the stored events takes too long for a \
                           preview; save the segment to build its counters once"

@@ -8,6 +8,7 @@
 use super::behavior::{Behavior, CountOp, CountTest, JsonOp, JsonTest, PropertyFilter, Window};
 use crate::error::CdpError;
 use crate::json_schema::Schema;
+use rapport_core::codes::ErrorCode;
 use rapport_core::condition::{parse_tree, CheckedCondition, Condition, DateContext, Tree};
 use rapport_core::metadata::WorkspaceSchema;
 use rapport_core::record::Record;
@@ -76,7 +77,7 @@ pub struct CheckContext<'a> {
 
 fn err(path: &str, message: impl Into<String>) -> CdpError {
     CdpError::Condition {
-        code: "invalid_condition",
+        code: ErrorCode::InvalidCondition,
         path: path.to_string(),
         message: message.into(),
     }
@@ -106,7 +107,7 @@ impl SegmentCondition {
         let root = parse_tree(json, &mut |map, path| compiler.leaf(map, path))?;
         if is_trivially_true(&root) {
             return Err(CdpError::Condition {
-                code: "segment_matches_everything",
+                code: ErrorCode::SegmentMatchesEverything,
                 path: "/".into(),
                 message: "the condition matches every customer; add at least one test".into(),
             });
@@ -398,7 +399,7 @@ impl Compiler<'_, '_> {
             None if crate::registry::BUILT_IN.contains(&event.as_str()) => None,
             None => {
                 return Err(CdpError::Condition {
-                    code: "unknown_event_type",
+                    code: ErrorCode::UnknownEventType,
                     path: event_path,
                     message: format!("the event type {event:?} is not registered"),
                 })
@@ -463,7 +464,7 @@ impl Compiler<'_, '_> {
             if let Some(declared) = &declared {
                 if !declared.is_empty() && !declared.iter().any(|d| d == top) {
                     return Err(CdpError::Condition {
-                        code: "unknown_property",
+                        code: ErrorCode::UnknownProperty,
                         path: child(&at, "property"),
                         message: format!(
                             "the event type does not declare the property {top:?}; declared: {}",
@@ -562,7 +563,7 @@ impl Window {
             let ms = n.saturating_mul(unit_ms);
             if n <= 0 || !(MIN_WINDOW_MS..=MAX_WINDOW_MS).contains(&ms) {
                 return Err(CdpError::Condition {
-                    code: "invalid_window",
+                    code: ErrorCode::InvalidWindow,
                     path: child(path, "last"),
                     message: "a window lasts from 1 minute to 366 days".into(),
                 });
@@ -585,7 +586,7 @@ impl Window {
         let to = instant("to")?;
         if to <= from {
             return Err(CdpError::Condition {
-                code: "invalid_window",
+                code: ErrorCode::InvalidWindow,
                 path: child(path, "to"),
                 message: "the window ends after it starts".into(),
             });
@@ -625,14 +626,14 @@ impl CountTest {
             .and_then(Json::as_u64)
             .filter(|v| *v <= u64::from(MAX_COUNT))
             .ok_or_else(|| CdpError::Condition {
-                code: "invalid_count",
+                code: ErrorCode::InvalidCount,
                 path: child(path, "value"),
                 message: format!("a count is a whole number from 0 to {MAX_COUNT}"),
             })?;
         let value = u32::try_from(value).unwrap_or(MAX_COUNT);
         if value == 0 && matches!(op, CountOp::Lt | CountOp::Gte) {
             return Err(CdpError::Condition {
-                code: "invalid_count",
+                code: ErrorCode::InvalidCount,
                 path: child(path, "value"),
                 message: "this comparison with 0 is always false or always true".into(),
             });

@@ -7,6 +7,7 @@ use crate::error::CdpError;
 use crate::json_schema::Schema;
 use crate::time_of_ms;
 use chrono::{DateTime, Utc};
+use rapport_core::codes::ErrorCode;
 use rapport_core::condition::DateContext;
 use rapport_core::sql::{ColumnKind, SqlParam};
 use rapport_store::cache::Cache;
@@ -244,7 +245,7 @@ fn clean_name(name: &str) -> Result<String, CdpError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(CdpError::invalid(
-            "invalid_name",
+            ErrorCode::InvalidName,
             "a segment's name has 1 to 200 characters",
         ));
     }
@@ -255,7 +256,7 @@ pub(crate) fn clean_tag(tag: Option<&str>) -> Result<Option<String>, CdpError> {
     match tag.map(str::trim) {
         None | Some("") => Ok(None),
         Some(t) if t.chars().count() > 50 || t.contains(',') => Err(CdpError::invalid(
-            "invalid_tag",
+            ErrorCode::InvalidTag,
             "a tag has at most 50 characters and no comma",
         )),
         Some(t) => Ok(Some(t.to_string())),
@@ -265,7 +266,7 @@ pub(crate) fn clean_tag(tag: Option<&str>) -> Result<Option<String>, CdpError> {
 fn clean_description(d: &str) -> Result<String, CdpError> {
     if d.chars().count() > 2_000 {
         return Err(CdpError::invalid(
-            "invalid_description",
+            ErrorCode::InvalidDescription,
             "a description has at most 2000 characters",
         ));
     }
@@ -297,7 +298,7 @@ pub async fn create(
         .map_or(0, |r| r.int(0));
     if count >= MAX_SEGMENTS {
         return Err(CdpError::Conflict {
-            code: "too_many_segments",
+            code: ErrorCode::TooManySegments,
             message: format!("a workspace has at most {MAX_SEGMENTS} segments; archive some"),
         });
     }
@@ -386,7 +387,7 @@ pub async fn update(
     let current = get(store, ws, id).await?;
     if current.state == "archived" {
         return Err(CdpError::Conflict {
-            code: "segment_archived",
+            code: ErrorCode::SegmentArchived,
             message: "the segment is archived".into(),
         });
     }

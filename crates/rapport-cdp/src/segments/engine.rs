@@ -18,6 +18,7 @@ use super::membership::{self, Change};
 use super::Compiled;
 use crate::error::CdpError;
 use crate::identity::profiles::in_list;
+use rapport_core::codes::ErrorCode;
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
 use rapport_store::outbox::{Consumer, Topic};
 use rapport_store::{table_name, Store, Tx};
@@ -204,7 +205,7 @@ impl Engine {
             // Reset again while building: the next tick builds it anew.
             Ok(_)
             | Err(CdpError::Conflict {
-                code: "segment_building",
+                code: ErrorCode::SegmentBuilding,
                 ..
             }) => Ok(true),
             Err(e) => Err(e),
@@ -495,7 +496,7 @@ impl Engine {
             // transaction rolls it back.)
             drop(tx);
             return Err(CdpError::Conflict {
-                code: "segment_building",
+                code: ErrorCode::SegmentBuilding,
                 message: "the segment's counters are being recounted; try again when it is live"
                     .into(),
             });

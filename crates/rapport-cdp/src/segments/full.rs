@@ -8,6 +8,7 @@ use super::condition::{Facts, SegmentCondition};
 use super::evaluate::{customers, empty_record};
 use super::Compiled;
 use crate::error::CdpError;
+use rapport_core::codes::ErrorCode;
 use rapport_core::record::Record;
 use rapport_core::sql::{ColumnKind, SqlParam};
 use rapport_store::Store;
@@ -200,7 +201,7 @@ async fn tally(
 fn check_deadline(deadline: Option<Instant>) -> Result<(), CdpError> {
     if deadline.is_some_and(|d| Instant::now() > d) {
         return Err(CdpError::Condition {
-            code: "preview_too_expensive",
+            code: ErrorCode::PreviewTooExpensive,
             path: "/".into(),
             message: "this condition takes too long to count for a preview; save the segment \
                       to evaluate it in the background"

@@ -7,6 +7,7 @@ use crate::error::CdpError;
 use crate::identity::profiles::in_list;
 use crate::{ph, row_marks, statement_chunks, time_of_ms};
 use chrono::{DateTime, Utc};
+use rapport_core::codes::ErrorCode;
 use rapport_core::sql::{ColumnKind, SqlParam};
 use rapport_store::outbox::{self, Topic};
 use rapport_store::{Store, Tx};
@@ -507,9 +508,9 @@ pub async fn changes(
 ) -> Result<ChangePage, CdpError> {
     super::definitions::get(store, ws, segment_id).await?;
     let before = match cursor {
-        Some(c) => c
-            .parse::<i64>()
-            .map_err(|_| CdpError::bad_request("invalid_cursor", "the cursor is not valid"))?,
+        Some(c) => c.parse::<i64>().map_err(|_| {
+            CdpError::bad_request(ErrorCode::InvalidCursor, "the cursor is not valid")
+        })?,
         None => i64::MAX,
     };
     let mut params = vec![

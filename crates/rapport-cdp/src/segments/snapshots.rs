@@ -24,6 +24,7 @@ use crate::time_of_ms;
 use chrono::{DateTime, SecondsFormat, Utc};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
+use rapport_core::codes::ErrorCode;
 use rapport_core::spreadsheet::{Cell, CsvRows};
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
 use rapport_store::outbound::OutboundError;
@@ -172,7 +173,7 @@ fn valid_name(name: &str) -> Result<String, CdpError> {
     let chars = trimmed.chars().count();
     if chars == 0 || chars > MAX_NAME_CHARS {
         return Err(CdpError::invalid(
-            "invalid_name",
+            ErrorCode::InvalidName,
             format!("a snapshot's name has 1 to {MAX_NAME_CHARS} characters"),
         ));
     }
@@ -218,14 +219,14 @@ pub async fn take(
         .ok_or(CdpError::NotFound { what: "segment" })?;
     if segment.opt_int(4).is_some() {
         return Err(CdpError::Conflict {
-            code: "segment_archived",
+            code: ErrorCode::SegmentArchived,
             message: "the segment is archived; restore it before taking a snapshot".into(),
         });
     }
     let state = segment.text(3);
     if state != "live" {
         return Err(CdpError::Conflict {
-            code: "segment_not_ready",
+            code: ErrorCode::SegmentNotReady,
             message: format!(
                 "the segment is {state}; a snapshot can be taken once it is live (evaluated)"
             ),
@@ -582,7 +583,7 @@ pub async fn diff(
     let second = get(store, workspace_id, b).await?;
     if first.segment_id != second.segment_id {
         return Err(CdpError::invalid(
-            "different_segments",
+            ErrorCode::DifferentSegments,
             "only snapshots of the same segment can be compared",
         ));
     }
@@ -675,8 +676,9 @@ pub async fn rotate_signing_secret(store: &Store, workspace_id: &str) -> Result<
 /// `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`, the value of
 /// `X-Rapport-Signature`.
 pub fn signature(secret: &str, timestamp: i64, body: &str) -> Result<String, CdpError> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
-        .map_err(|_| CdpError::invalid("invalid_secret", "the signing secret is unusable"))?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).map_err(|_| {
+        CdpError::invalid(ErrorCode::InvalidSecret, "the signing secret is unusable")
+    })?;
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
@@ -689,7 +691,7 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> Result<String, Cdp
 /// Checks a push target with the one URL normaliser (`rapport_core::normalize::url`).
 pub fn valid_url(url: &str) -> Result<reqwest::Url, CdpError> {
     let bad = |why: &dyn std::fmt::Display| {
-        CdpError::invalid("invalid_url", format!("the webhook URL {why}"))
+        CdpError::invalid(ErrorCode::InvalidUrl, format!("the webhook URL {why}"))
     };
     let url = rapport_core::normalize::url(url).map_err(|problem| bad(&problem))?;
     reqwest::Url::parse(&url).map_err(|e| bad(&format!("is not a URL ({e})")))
@@ -697,7 +699,7 @@ pub fn valid_url(url: &str) -> Result<reqwest::Url, CdpError> {
 
 fn webhook_failed(message: String) -> CdpError {
     CdpError::Conflict {
-        code: "webhook_failed",
+        code: ErrorCode::WebhookFailed,
         message,
     }
 }
@@ -712,8 +714,8 @@ pub async fn push(
 ) -> Result<PushReport, CdpError> {
     let url = valid_url(url)?;
     let not_allowed = |e: OutboundError| match e {
-        OutboundError::NotAllowed => CdpError::invalid("url_not_allowed", e.to_string()),
-        OutboundError::BadUrl => CdpError::invalid("invalid_url", e.to_string()),
+        OutboundError::NotAllowed => CdpError::invalid(ErrorCode::UrlNotAllowed, e.to_string()),
+        OutboundError::BadUrl => CdpError::invalid(ErrorCode::InvalidUrl, e.to_string()),
     };
     store.outbound().check_url(&url).map_err(not_allowed)?;
     let snapshot = get(store, workspace_id, snapshot_id).await?;
@@ -808,7 +810,7 @@ mod tests {
                 matches!(
                     valid_url(bad),
                     Err(CdpError::Invalid {
-                        code: "invalid_url",
+                        code: ErrorCode::InvalidUrl,
                         ..
                     })
                 ),
@@ -1059,7 +1061,7 @@ mod tests {
             assert!(matches!(
                 take(store, "w1", "s1", " ", None).await,
                 Err(CdpError::Invalid {
-                    code: "invalid_name",
+                    code: ErrorCode::InvalidName,
                     ..
                 })
             ));
@@ -1067,7 +1069,7 @@ mod tests {
             assert!(matches!(
                 take(store, "w1", "s3", "x", None).await,
                 Err(CdpError::Conflict {
-                    code: "segment_not_ready",
+                    code: ErrorCode::SegmentNotReady,
                     ..
                 })
             ));
@@ -1075,7 +1077,7 @@ mod tests {
             assert!(matches!(
                 take(store, "w1", "s4", "x", None).await,
                 Err(CdpError::Conflict {
-                    code: "segment_archived",
+                    code: ErrorCode::SegmentArchived,
                     ..
                 })
             ));
@@ -1083,7 +1085,7 @@ mod tests {
             assert!(matches!(
                 diff(store, "w1", &snap.id, &of_s2.id, None).await,
                 Err(CdpError::Invalid {
-                    code: "different_segments",
+                    code: ErrorCode::DifferentSegments,
                     ..
                 })
             ));

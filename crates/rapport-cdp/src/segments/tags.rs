@@ -5,6 +5,7 @@ use super::membership;
 use crate::error::CdpError;
 use crate::time_of_ms;
 use chrono::{DateTime, Utc};
+use rapport_core::codes::ErrorCode;
 use rapport_core::sql::{ColumnKind, SqlParam};
 use rapport_store::Store;
 use serde::Serialize;
@@ -73,7 +74,10 @@ pub async fn add(
     by: Option<&str>,
 ) -> Result<(), CdpError> {
     let Some(tag) = super::definitions::clean_tag(Some(tag))? else {
-        return Err(CdpError::invalid("invalid_tag", "a tag is not empty"));
+        return Err(CdpError::invalid(
+            ErrorCode::InvalidTag,
+            "a tag is not empty",
+        ));
     };
     let count = store
         .db
@@ -93,7 +97,7 @@ pub async fn add(
         .map_or(0, |r| r.int(0));
     if count >= MAX_MANUAL_TAGS {
         return Err(CdpError::Conflict {
-            code: "too_many_tags",
+            code: ErrorCode::TooManyTags,
             message: format!("a customer has at most {MAX_MANUAL_TAGS} manual tags"),
         });
     }

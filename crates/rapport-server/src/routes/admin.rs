@@ -1,24 +1,21 @@
 //! Administration routes: users and roles (admins), API tokens (your own; admins see and revoke
 //! all), and the audit log (admins). Token creation and revocation are audited.
 
-use crate::auth::{audit, audit_denial, check_locale, current_session, digest, new_token};
+use crate::auth::{audit, check_locale, current_session, digest, new_token};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiQuery, Ctx};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx};
 use crate::passwords::check_strength;
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use rapport_core::access::Permissions;
+use rapport_core::ErrorCode;
 use rapport_core::Role;
 use rapport_store::accounts::{ApiToken, User, UserChange};
 use rapport_store::audit::AuditEntry;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-
-async fn admin_only(state: &AppState, ctx: &Ctx, what: &str) -> ApiResult<()> {
-    audit_denial(state, ctx, what, ctx.require_admin()).await
-}
 
 /// A user as the user list shows them: the email only to administrators (and to the user).
 #[derive(Serialize, utoipa::ToSchema)]
@@ -77,12 +74,11 @@ pub async fn create_user(
     ctx: Ctx,
     ApiJson(body): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    admin_only(&state, &ctx, "users").await?;
+    ctx.require_admin("users")?;
     check_strength(&body.password)?;
     let Some(email) = rapport_core::normalize::email(&body.email) else {
         return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_email",
+            ErrorCode::InvalidEmail,
             "not an email address",
         ));
     };
@@ -126,10 +122,10 @@ pub async fn update_user(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: axum::http::HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UserUpdate>,
 ) -> ApiResult<Json<User>> {
-    admin_only(&state, &ctx, "users").await?;
+    ctx.require_admin("users")?;
     if let Some(locale) = &body.locale {
         check_locale(locale)?;
     }
@@ -141,8 +137,7 @@ pub async fn update_user(
                 .is_some_and(|r| r != ctx.principal.role.id))
     {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "self_lockout",
+            ErrorCode::SelfLockout,
             "you cannot deactivate yourself or change your own role",
         ));
     }
@@ -223,10 +218,10 @@ pub struct RoleBody {
 pub async fn save_role(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RoleBody>,
 ) -> ApiResult<Json<Role>> {
-    admin_only(&state, &ctx, "roles").await?;
+    ctx.require_admin("roles")?;
     rapport_core::names::validate_api_name(&id, "role")?;
     let role = Role {
         id: id.clone(),
@@ -252,6 +247,7 @@ pub async fn save_role(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TokenListParams {
     /// Every user's tokens (admins).
@@ -267,7 +263,7 @@ pub async fn list_tokens(
 ) -> ApiResult<Json<Vec<ApiToken>>> {
     let all = params.all.unwrap_or(false);
     if all {
-        admin_only(&state, &ctx, "tokens").await?;
+        ctx.require_admin("tokens")?;
     }
     let user = (!all).then_some(ctx.principal.user_id.as_str());
     Ok(Json(
@@ -302,8 +298,7 @@ pub async fn create_token(
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_name",
+            ErrorCode::InvalidName,
             "a token needs a name of 1 to 100 characters",
         ));
     }
@@ -333,7 +328,7 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     let only = (!ctx.principal.is_admin()).then_some(ctx.principal.user_id.as_str());
     state
@@ -346,6 +341,7 @@ pub async fn revoke_token(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
     /// Only this action, e.g. `login`, `export`, `permission_denied`, `field.create`.
@@ -362,7 +358,7 @@ pub async fn list_audit(
     ctx: Ctx,
     ApiQuery(params): ApiQuery<AuditParams>,
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
-    admin_only(&state, &ctx, "audit").await?;
+    ctx.require_admin("audit")?;
     Ok(Json(
         state
             .store

@@ -1,11 +1,10 @@
 //! The aggregate route: counts and exact sums of the records a condition selects, grouped by
 //! one field — kanban column totals and report figures.
 
-use crate::auth::audit_denial;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, Ctx};
+use crate::extract::{ApiJson, ApiPath, Ctx};
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use rapport_core::condition::{Condition, DateContext};
 use rapport_core::Action;
@@ -40,29 +39,25 @@ pub struct AggregateResult {
 pub async fn aggregate(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
     ApiJson(body): ApiJson<AggregateRequest>,
 ) -> ApiResult<Json<AggregateResult>> {
-    let result = async {
-        object_for(&ctx.principal, &ctx.schema, &object, Action::Read)?;
-        let dates = DateContext::new(state.store.now(), ctx.principal.utc_offset_minutes);
-        let filter = match &body.filter {
-            Some(json) if !json.is_null() => {
-                Some(Condition::parse(json)?.check(&ctx.schema, &object, &dates)?)
-            }
-            _ => None,
-        };
-        let query = AggregateQuery {
-            filter,
-            group_by: body.group_by,
-            metrics: body.metrics,
-        };
-        let groups = state
-            .store
-            .aggregate_records(&ctx.principal, &ctx.schema, &object, &query)
-            .await?;
-        Ok(AggregateResult { groups })
-    }
-    .await;
-    audit_denial(&state, &ctx, &object, result).await.map(Json)
+    object_for(&ctx.principal, &ctx.schema, &object, Action::Read)?;
+    let dates = DateContext::new(state.store.now(), ctx.principal.utc_offset_minutes);
+    let filter = match &body.filter {
+        Some(json) if !json.is_null() => {
+            Some(Condition::parse(json)?.check(&ctx.schema, &object, &dates)?)
+        }
+        _ => None,
+    };
+    let query = AggregateQuery {
+        filter,
+        group_by: body.group_by,
+        metrics: body.metrics,
+    };
+    let groups = state
+        .store
+        .aggregate_records(&ctx.principal, &ctx.schema, &object, &query)
+        .await?;
+    Ok(Json(AggregateResult { groups }))
 }

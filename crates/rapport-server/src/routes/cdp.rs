@@ -6,9 +6,9 @@
 
 use crate::auth::audit;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiQuery, Ctx};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx};
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use rapport_cdp::identity::{normalize, profiles};
@@ -25,7 +25,7 @@ pub(crate) fn require_contact_read(ctx: &Ctx) -> ApiResult<()> {
     if ctx.principal.can("contact", Action::Read) {
         Ok(())
     } else {
-        Err(ApiError::forbidden("you may not read contacts"))
+        Err(ApiError::forbidden("contact", "you may not read contacts"))
     }
 }
 
@@ -33,7 +33,7 @@ pub(crate) fn require_contact_read(ctx: &Ctx) -> ApiResult<()> {
 
 #[utoipa::path(get, path = "/api/v1/cdp/sources", tag = "cdp", responses((status = 200, body = [Source])))]
 pub async fn list_sources(State(state): State<AppState>, ctx: Ctx) -> ApiResult<Json<Vec<Source>>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.sources")?;
     Ok(Json(
         sources::list(&state.store, &ctx.principal.workspace_id).await?,
     ))
@@ -46,7 +46,7 @@ pub async fn create_source(
     ctx: Ctx,
     ApiJson(input): ApiJson<SourceInput>,
 ) -> ApiResult<(StatusCode, Json<Source>)> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.sources")?;
     let source = sources::create(&state.store, &ctx.principal.workspace_id, input).await?;
     audit(
         &state,
@@ -65,9 +65,9 @@ pub async fn create_source(
 pub async fn get_source(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Source>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.sources")?;
     Ok(Json(
         sources::get(&state.store, &ctx.principal.workspace_id, &id).await?,
     ))
@@ -78,10 +78,10 @@ pub async fn get_source(
 pub async fn update_source(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<SourceInput>,
 ) -> ApiResult<Json<Source>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.sources")?;
     let source = sources::update(
         &state.store,
         &ctx.principal.workspace_id,
@@ -109,9 +109,9 @@ pub async fn update_source(
 pub async fn rotate_key(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Source>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.sources")?;
     rotate(
         state,
         ctx,
@@ -132,7 +132,7 @@ pub async fn rotate_key(
 pub async fn rotate_verification_secret(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Source>> {
     rotate(
         state,
@@ -154,7 +154,7 @@ async fn rotate(
     what: sources::Rotate,
     action: &str,
 ) -> ApiResult<Json<Source>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.sources")?;
     let source = sources::update(
         &state.store,
         &ctx.principal.workspace_id,
@@ -172,7 +172,7 @@ async fn rotate(
 
 #[utoipa::path(get, path = "/api/v1/cdp/settings", tag = "cdp", responses((status = 200, body = Settings)))]
 pub async fn get_settings(State(state): State<AppState>, ctx: Ctx) -> ApiResult<Json<Settings>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.settings")?;
     Ok(Json(
         settings::load(&state.store, &ctx.principal.workspace_id).await?,
     ))
@@ -185,7 +185,7 @@ pub async fn save_settings(
     ctx: Ctx,
     ApiJson(input): ApiJson<Settings>,
 ) -> ApiResult<Json<Settings>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.settings")?;
     input.validate(&ctx.schema)?;
     settings::save(&state.store, &ctx.principal.workspace_id, &input).await?;
     state.cdp.settings.forget(&ctx.principal.workspace_id);
@@ -208,7 +208,7 @@ pub async fn list_event_types(
     State(state): State<AppState>,
     ctx: Ctx,
 ) -> ApiResult<Json<Vec<EventType>>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.event_types")?;
     Ok(Json(
         registry::list(&state.store, &ctx.principal.workspace_id).await?,
     ))
@@ -222,7 +222,7 @@ pub async fn save_event_type(
     ctx: Ctx,
     ApiJson(input): ApiJson<EventTypeInput>,
 ) -> ApiResult<Json<EventType>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.event_types")?;
     let name = input.name.clone();
     let saved = registry::save(&state.store, &ctx.principal.workspace_id, input).await?;
     state.cdp.registry.forget(&ctx.principal.workspace_id);
@@ -239,6 +239,7 @@ pub async fn save_event_type(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct NameParam {
     pub name: String,
@@ -251,7 +252,7 @@ pub async fn delete_event_type(
     ctx: Ctx,
     ApiQuery(q): ApiQuery<NameParam>,
 ) -> ApiResult<StatusCode> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.event_types")?;
     registry::delete(&state.store, &ctx.principal.workspace_id, &q.name).await?;
     state.cdp.registry.forget(&ctx.principal.workspace_id);
     audit(
@@ -270,7 +271,7 @@ pub async fn delete_event_type(
 /// that would register it.
 #[utoipa::path(get, path = "/api/v1/cdp/event-types/observed", tag = "cdp", responses((status = 200, body = [Observed])))]
 pub async fn observed(State(state): State<AppState>, ctx: Ctx) -> ApiResult<Json<Vec<Observed>>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.event_types")?;
     Ok(Json(
         registry::observed(&state.store, &ctx.principal.workspace_id).await?,
     ))
@@ -284,7 +285,7 @@ pub async fn register_observed(
     ctx: Ctx,
     ApiJson(input): ApiJson<RegisterObserved>,
 ) -> ApiResult<Json<EventType>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.event_types")?;
     let saved =
         registry::register_observed(&state.store, &ctx.principal.workspace_id, &input.name).await?;
     state.cdp.registry.forget(&ctx.principal.workspace_id);
@@ -315,7 +316,7 @@ pub async fn list_held(
     ctx: Ctx,
     ApiQuery(q): ApiQuery<held::HeldQuery>,
 ) -> ApiResult<Json<Vec<held::HeldEvent>>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.held")?;
     Ok(Json(
         held::list(&state.cdp, &ctx.principal.workspace_id, &q).await?,
     ))
@@ -329,7 +330,7 @@ pub async fn replay(
     ctx: Ctx,
     ApiJson(input): ApiJson<held::ReplayRequest>,
 ) -> ApiResult<Json<held::ReplayReport>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.held")?;
     let report = held::replay(&state.cdp, &ctx.principal.workspace_id, &input).await?;
     audit(
         &state,
@@ -346,6 +347,7 @@ pub async fn replay(
 // ---- profiles and merges
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileQuery {
     /// With `identifier`: find the profile carrying it (email, phone, user_id, ...).
@@ -400,7 +402,7 @@ pub async fn list_profiles(
 pub async fn get_profile(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<profiles::Profile>> {
     require_contact_read(&ctx)?;
     Ok(Json(
@@ -414,7 +416,7 @@ pub async fn get_profile(
 pub async fn profile_timeline(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<timeline::TimelineQuery>,
 ) -> ApiResult<Json<timeline::Page>> {
     require_contact_read(&ctx)?;
@@ -439,7 +441,7 @@ pub async fn profile_timeline(
 pub async fn contact_journey(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<timeline::TimelineQuery>,
 ) -> ApiResult<Json<timeline::Page>> {
     state
@@ -460,6 +462,7 @@ pub async fn contact_journey(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MergeLogParams {
     /// 1–1,000 (default 100).
@@ -494,9 +497,9 @@ pub async fn list_merges(
 pub async fn undo_merge(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<profiles::Merge>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.merges")?;
     let settings = state
         .cdp
         .settings
@@ -532,7 +535,7 @@ pub async fn list_events(
     ctx: Ctx,
     ApiQuery(q): ApiQuery<events::EventQuery>,
 ) -> ApiResult<Json<Vec<events::StoredEvent>>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.events")?;
     Ok(Json(
         events::list(&state.store, &ctx.principal.workspace_id, &q).await?,
     ))
@@ -541,6 +544,7 @@ pub async fn list_events(
 // ---- data health
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HealthQuery {
     /// The window, in minutes (default 60, at most 7 days).
@@ -554,7 +558,7 @@ pub async fn data_health(
     ctx: Ctx,
     ApiQuery(q): ApiQuery<HealthQuery>,
 ) -> ApiResult<Json<health::Report>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.health")?;
     Ok(Json(
         health::report(
             &state.store,

@@ -4,16 +4,18 @@
 //! analytics.js does. A 200 is sent only once the events are committed.
 
 use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiPath;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::Json;
 use rapport_cdp::wire::Kind;
 use rapport_cdp::IngestReport;
+use rapport_core::ErrorCode;
 
 /// The write key from `Authorization: Basic base64(key:)`.
 fn basic_user(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -22,8 +24,7 @@ fn basic_user(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     };
     let bad = || {
         ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_authorization",
+            ErrorCode::InvalidAuthorization,
             "send the write key as HTTP Basic auth: base64(writeKey + \":\")",
         )
     };
@@ -69,12 +70,12 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
 fn read_body(body: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
     body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::bad_request(
-                "request_too_large",
+            ApiError::new(
+                ErrorCode::RequestTooLarge,
                 "a request may carry at most 500 KB of JSON",
             )
         } else {
-            ApiError::bad_request("invalid_body", rejection.body_text())
+            ApiError::new(ErrorCode::InvalidBody, rejection.body_text())
         }
     })
 }
@@ -95,15 +96,15 @@ async fn ingest(
 }
 
 /// One call: identify, track, page, screen, group or alias (Segment HTTP API).
-#[utoipa::path(post, path = "/v1/{call}", tag = "tracking",
-    params(("call" = String, Path, description = "identify, track, page, screen, group or alias")),
+#[utoipa::path(post, path = "/v1/{call}", tag = "tracking", security(("write_key" = []), ()),
+    params(("call" = rapport_cdp::wire::Kind, Path, description = "The call (`/v1/import` is `/v1/batch`).")),
     request_body(content = Object, description = "A Segment call; gzip accepted"),
     responses((status = 200, body = IngestReport), (status = 400, body = crate::error::ErrorBody),
         (status = 401, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody),
         (status = 503, body = crate::error::ErrorBody)))]
 pub async fn call(
     State(state): State<AppState>,
-    Path(call): Path<String>,
+    ApiPath(call): ApiPath<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<IngestReport>> {
@@ -115,7 +116,7 @@ pub async fn call(
 }
 
 /// Up to 2,500 calls in one request (Segment's `/v1/batch`; `/v1/import` is an alias).
-#[utoipa::path(post, path = "/v1/batch", tag = "tracking",
+#[utoipa::path(post, path = "/v1/batch", tag = "tracking", security(("write_key" = []), ()),
     request_body(content = Object, description = "{batch: [...], sentAt?, writeKey?, context?}; gzip accepted"),
     responses((status = 200, body = IngestReport), (status = 400, body = crate::error::ErrorBody),
         (status = 401, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody),

@@ -3,11 +3,11 @@
 //! and discard — each audited. System jobs (no workspace) are never shown here: they are no
 //! workspace's business (operators see them through the store, e.g. a future `rapport jobs`).
 
-use crate::auth::{audit, audit_denial};
+use crate::auth::audit;
 use crate::error::ApiResult;
-use crate::extract::{ApiQuery, Ctx};
+use crate::extract::{ApiPath, ApiQuery, Ctx};
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use rapport_store::jobs::{self, JobDetail, JobFilter, JobPage, JobState, QueueCounts, Scope};
@@ -15,8 +15,8 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
 
-async fn admin_only(state: &AppState, ctx: &Ctx) -> ApiResult<()> {
-    audit_denial(state, ctx, "jobs", ctx.require_admin()).await
+fn admin_only(ctx: &Ctx) -> ApiResult<()> {
+    ctx.require_admin("jobs")
 }
 
 fn scope(ctx: &Ctx) -> Scope<'_> {
@@ -30,11 +30,12 @@ pub async fn list_queues(
     State(state): State<AppState>,
     ctx: Ctx,
 ) -> ApiResult<Json<Vec<QueueCounts>>> {
-    admin_only(&state, &ctx).await?;
+    admin_only(&ctx)?;
     Ok(Json(jobs::queues(&state.store, scope(&ctx)).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct JobListParams {
     /// Only this queue.
@@ -56,7 +57,7 @@ pub async fn list_jobs(
     ctx: Ctx,
     ApiQuery(params): ApiQuery<JobListParams>,
 ) -> ApiResult<Json<JobPage>> {
-    admin_only(&state, &ctx).await?;
+    admin_only(&ctx)?;
     let filter = JobFilter {
         queue: params.queue,
         state: params.state,
@@ -72,9 +73,9 @@ pub async fn list_jobs(
 pub async fn get_job(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<JobDetail>> {
-    admin_only(&state, &ctx).await?;
+    admin_only(&ctx)?;
     Ok(Json(jobs::get(&state.store, scope(&ctx), &id).await?))
 }
 
@@ -97,9 +98,9 @@ async fn audited(state: &AppState, ctx: &Ctx, action: &str, job: &JobDetail) -> 
 pub async fn retry_job(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<JobDetail>> {
-    admin_only(&state, &ctx).await?;
+    admin_only(&ctx)?;
     let job = jobs::retry(&state.store, scope(&ctx), &id).await?;
     jobs::wake(&state.store);
     audited(&state, &ctx, "job.retry", &job).await?;
@@ -113,9 +114,9 @@ pub async fn retry_job(
 pub async fn cancel_job(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<JobDetail>> {
-    admin_only(&state, &ctx).await?;
+    admin_only(&ctx)?;
     let job = jobs::cancel(&state.store, scope(&ctx), &id).await?;
     audited(&state, &ctx, "job.cancel", &job).await?;
     Ok(Json(job))
@@ -128,9 +129,9 @@ pub async fn cancel_job(
 pub async fn discard_job(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    admin_only(&state, &ctx).await?;
+    admin_only(&ctx)?;
     let job = jobs::get(&state.store, scope(&ctx), &id).await?;
     jobs::discard(&state.store, scope(&ctx), &id).await?;
     audited(&state, &ctx, "job.discard", &job).await?;

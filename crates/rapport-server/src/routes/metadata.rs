@@ -3,9 +3,9 @@
 
 use crate::auth::audit;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiQuery, Ctx};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx};
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use rapport_core::metadata::{FieldDef, LayoutSection, ObjectDef};
@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ObjectListParams {
     /// Include archived objects (admins).
@@ -50,7 +51,7 @@ fn without_archived_fields(object: &ObjectDef, keep: bool) -> ObjectDef {
 /// One object with its fields (archived fields too, for admins).
 #[utoipa::path(get, path = "/api/v1/objects/{object}", tag = "metadata", params(("object" = String, Path)),
     responses((status = 200, body = ObjectDef), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn get_object(ctx: Ctx, Path(object): Path<String>) -> ApiResult<Json<ObjectDef>> {
+pub async fn get_object(ctx: Ctx, ApiPath(object): ApiPath<String>) -> ApiResult<Json<ObjectDef>> {
     let admin = ctx.principal.is_admin();
     let def = ctx
         .schema
@@ -87,10 +88,6 @@ async fn changed(
     Ok(Json(object))
 }
 
-async fn admin(state: &AppState, ctx: &Ctx, target: &str) -> ApiResult<()> {
-    crate::auth::audit_denial(state, ctx, target, ctx.require_admin()).await
-}
-
 /// Create a custom object (admins). Its table exists when this returns.
 #[utoipa::path(post, path = "/api/v1/objects", tag = "metadata", request_body = NewObject,
     responses((status = 201, body = ObjectDef), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
@@ -99,7 +96,7 @@ pub async fn create_object(
     ctx: Ctx,
     ApiJson(body): ApiJson<NewObject>,
 ) -> ApiResult<(StatusCode, Json<ObjectDef>)> {
-    admin(&state, &ctx, "metadata").await?;
+    ctx.require_admin("metadata")?;
     let name_field = body.name_field.unwrap_or_else(|| "name".to_string());
     let mut fields = body.fields;
     if !fields.iter().any(|f| f.api_name == name_field) {
@@ -151,10 +148,10 @@ pub async fn create_object(
 pub async fn update_object(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
     ApiJson(patch): ApiJson<ObjectPatch>,
 ) -> ApiResult<Json<ObjectDef>> {
-    admin(&state, &ctx, "metadata").await?;
+    ctx.require_admin("metadata")?;
     let result = state
         .store
         .update_object(&ctx.principal.workspace_id, &object, patch)
@@ -167,9 +164,9 @@ pub async fn update_object(
 pub async fn archive_object(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
 ) -> ApiResult<Json<ObjectDef>> {
-    admin(&state, &ctx, "metadata").await?;
+    ctx.require_admin("metadata")?;
     let result = state
         .store
         .set_object_archived(&ctx.principal.workspace_id, &object, true)
@@ -182,9 +179,9 @@ pub async fn archive_object(
 pub async fn restore_object(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
 ) -> ApiResult<Json<ObjectDef>> {
-    admin(&state, &ctx, "metadata").await?;
+    ctx.require_admin("metadata")?;
     let result = state
         .store
         .set_object_archived(&ctx.principal.workspace_id, &object, false)
@@ -197,9 +194,9 @@ pub async fn restore_object(
 pub async fn purge_object(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    admin(&state, &ctx, "metadata").await?;
+    ctx.require_admin("metadata")?;
     state
         .store
         .purge_object(&ctx.principal.workspace_id, &object)
@@ -223,10 +220,10 @@ pub async fn purge_object(
 pub async fn add_field(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
     ApiJson(field): ApiJson<FieldDef>,
 ) -> ApiResult<(StatusCode, Json<ObjectDef>)> {
-    admin(&state, &ctx, "metadata").await?;
+    ctx.require_admin("metadata")?;
     let target = format!("{object}.{}", field.api_name);
     let result = state
         .store
@@ -242,10 +239,10 @@ pub async fn add_field(
 pub async fn update_field(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, field)): Path<(String, String)>,
+    ApiPath((object, field)): ApiPath<(String, String)>,
     ApiJson(patch): ApiJson<FieldPatch>,
 ) -> ApiResult<Json<ObjectDef>> {
-    admin(&state, &ctx, "metadata").await?;
+    ctx.require_admin("metadata")?;
     let result = state
         .store
         .update_field(&ctx.principal.workspace_id, &object, &field, patch)
@@ -266,9 +263,9 @@ pub async fn update_field(
 pub async fn archive_field(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, field)): Path<(String, String)>,
+    ApiPath((object, field)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<ObjectDef>> {
-    admin(&state, &ctx, "metadata").await?;
+    ctx.require_admin("metadata")?;
     let result = state
         .store
         .set_field_archived(&ctx.principal.workspace_id, &object, &field, true)
@@ -289,9 +286,9 @@ pub async fn archive_field(
 pub async fn restore_field(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, field)): Path<(String, String)>,
+    ApiPath((object, field)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<ObjectDef>> {
-    admin(&state, &ctx, "metadata").await?;
+    ctx.require_admin("metadata")?;
     let result = state
         .store
         .set_field_archived(&ctx.principal.workspace_id, &object, &field, false)
@@ -312,9 +309,9 @@ pub async fn restore_field(
 pub async fn purge_field(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, field)): Path<(String, String)>,
+    ApiPath((object, field)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<ObjectDef>> {
-    admin(&state, &ctx, "metadata").await?;
+    ctx.require_admin("metadata")?;
     let result = state
         .store
         .purge_field(&ctx.principal.workspace_id, &object, &field)

@@ -3,12 +3,12 @@
 //! relation expansion, related lists, CSV export, history and point-in-time restore, and the
 //! admins' repair of stored values that cannot be read.
 
-use crate::auth::{audit, audit_denial};
+use crate::auth::audit;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiQuery, Ctx};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx};
 use crate::records_json::{record_body, RecordBody};
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use rapport_core::condition::{Condition, DateContext};
 use rapport_core::metadata::{FieldType, ObjectDef};
 use rapport_core::spreadsheet::{Cell, CsvRows};
+use rapport_core::ErrorCode;
 use rapport_core::{Action, Record};
 use rapport_store::history::HistoryEntry;
 use rapport_store::records::{
@@ -106,6 +107,7 @@ pub struct ListRequest {
 
 /// A list request, as query parameters (comma-separated lists; `filter` as JSON).
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     pub filter: Option<String>,
@@ -135,7 +137,10 @@ impl TryFrom<ListParams> for ListRequest {
     fn try_from(p: ListParams) -> Result<Self, ApiError> {
         let filter = match p.filter {
             Some(text) => Some(serde_json::from_str(&text).map_err(|e| {
-                ApiError::bad_request("invalid_condition", format!("filter is not JSON: {e}"))
+                ApiError::new(
+                    ErrorCode::InvalidCondition,
+                    format!("filter is not JSON: {e}"),
+                )
             })?),
             None => None,
         };
@@ -174,8 +179,8 @@ async fn expand(
             .active_field(name)
             .filter(|f| f.field_type == FieldType::Relation)
             .ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_expand",
+                ApiError::new(
+                    ErrorCode::InvalidExpand,
                     format!("{name:?} is not a relation field"),
                 )
             })?;
@@ -226,8 +231,8 @@ async fn run_list(
     };
     if let Some(fields) = &req.fields {
         if let Some(unknown) = fields.iter().find(|f| d.active_field(f).is_none()) {
-            return Err(ApiError::bad_request(
-                "invalid_fields",
+            return Err(ApiError::new(
+                ErrorCode::InvalidFields,
                 format!("unknown field {unknown:?}"),
             ));
         }
@@ -263,11 +268,12 @@ async fn run_list(
 pub async fn list(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult<Json<RecordList>> {
-    let result = run_list(&state, &ctx, &object, params.try_into()?).await;
-    audit_denial(&state, &ctx, &object, result).await.map(Json)
+    run_list(&state, &ctx, &object, params.try_into()?)
+        .await
+        .map(Json)
 }
 
 /// List records with a JSON body (for long conditions).
@@ -276,11 +282,10 @@ pub async fn list(
 pub async fn query(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
     ApiJson(req): ApiJson<ListRequest>,
 ) -> ApiResult<Json<RecordList>> {
-    let result = run_list(&state, &ctx, &object, req).await;
-    audit_denial(&state, &ctx, &object, result).await.map(Json)
+    run_list(&state, &ctx, &object, req).await.map(Json)
 }
 
 /// Create a record.
@@ -289,23 +294,19 @@ pub async fn query(
 pub async fn create(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
     ApiJson(body): ApiJson<CreateRecord>,
 ) -> ApiResult<(StatusCode, Json<RecordBody>)> {
-    let result = async {
-        let input = RecordInput {
-            values: body.values,
-            owner_id: body.owner_id,
-        };
-        let record = state
-            .store
-            .create_record(&ctx.write(), &ctx.schema, &object, input)
-            .await?;
-        let d = def(&ctx, &object, Action::Read)?;
-        Ok((StatusCode::CREATED, Json(record_body(d, &record, None))))
-    }
-    .await;
-    audit_denial(&state, &ctx, &object, result).await
+    let input = RecordInput {
+        values: body.values,
+        owner_id: body.owner_id,
+    };
+    let record = state
+        .store
+        .create_record(&ctx.write(), &ctx.schema, &object, input)
+        .await?;
+    let d = def(&ctx, &object, Action::Read)?;
+    Ok((StatusCode::CREATED, Json(record_body(d, &record, None))))
 }
 
 /// The records a batch wrote, as one page.
@@ -324,26 +325,22 @@ fn written(ctx: &Ctx, object: &str, records: &[Record]) -> ApiResult<RecordList>
 pub async fn batch_create(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
     ApiJson(body): ApiJson<BatchCreate>,
 ) -> ApiResult<(StatusCode, Json<RecordList>)> {
-    let result = async {
-        let inputs = body
-            .records
-            .into_iter()
-            .map(|r| RecordInput {
-                values: r.values,
-                owner_id: r.owner_id,
-            })
-            .collect();
-        let records = state
-            .store
-            .create_records(&ctx.write(), &ctx.schema, &object, inputs)
-            .await?;
-        Ok((StatusCode::CREATED, Json(written(&ctx, &object, &records)?)))
-    }
-    .await;
-    audit_denial(&state, &ctx, &object, result).await
+    let inputs = body
+        .records
+        .into_iter()
+        .map(|r| RecordInput {
+            values: r.values,
+            owner_id: r.owner_id,
+        })
+        .collect();
+    let records = state
+        .store
+        .create_records(&ctx.write(), &ctx.schema, &object, inputs)
+        .await?;
+    Ok((StatusCode::CREATED, Json(written(&ctx, &object, &records)?)))
 }
 
 /// Update up to 1,000 records; all or nothing.
@@ -352,31 +349,28 @@ pub async fn batch_create(
 pub async fn batch_update(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
     ApiJson(body): ApiJson<BatchUpdate>,
 ) -> ApiResult<Json<RecordList>> {
-    let result = async {
-        let updates = body
-            .records
-            .into_iter()
-            .map(|r| RecordUpdate {
-                id: r.id,
-                values: r.values,
-                owner_id: r.owner_id,
-                expected_version: r.version,
-            })
-            .collect();
-        let records = state
-            .store
-            .update_records(&ctx.write(), &ctx.schema, &object, updates)
-            .await?;
-        Ok(Json(written(&ctx, &object, &records)?))
-    }
-    .await;
-    audit_denial(&state, &ctx, &object, result).await
+    let updates = body
+        .records
+        .into_iter()
+        .map(|r| RecordUpdate {
+            id: r.id,
+            values: r.values,
+            owner_id: r.owner_id,
+            expected_version: r.version,
+        })
+        .collect();
+    let records = state
+        .store
+        .update_records(&ctx.write(), &ctx.schema, &object, updates)
+        .await?;
+    Ok(Json(written(&ctx, &object, &records)?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct GetParams {
     /// Comma-separated relation fields to expand.
@@ -397,38 +391,34 @@ fn with_etag(body: RecordBody) -> Response {
 pub async fn get(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, id)): Path<(String, String)>,
+    ApiPath((object, id)): ApiPath<(String, String)>,
     ApiQuery(params): ApiQuery<GetParams>,
 ) -> ApiResult<Response> {
-    let result = async {
-        let record = state
-            .store
-            .get_record(
-                &ctx.principal,
-                &ctx.schema,
-                &object,
-                &id,
-                params.deleted.unwrap_or(false),
-            )
-            .await?;
-        let d = def(&ctx, &object, Action::Read)?;
-        let mut bodies = vec![record_body(d, &record, None)];
-        expand(
-            &state,
-            &ctx,
-            d,
-            &split(params.expand),
-            std::slice::from_ref(&record),
-            &mut bodies,
+    let record = state
+        .store
+        .get_record(
+            &ctx.principal,
+            &ctx.schema,
+            &object,
+            &id,
+            params.deleted.unwrap_or(false),
         )
         .await?;
-        bodies
-            .pop()
-            .map(with_etag)
-            .ok_or_else(|| ApiError::internal("no body"))
-    }
-    .await;
-    audit_denial(&state, &ctx, &object, result).await
+    let d = def(&ctx, &object, Action::Read)?;
+    let mut bodies = vec![record_body(d, &record, None)];
+    expand(
+        &state,
+        &ctx,
+        d,
+        &split(params.expand),
+        std::slice::from_ref(&record),
+        &mut bodies,
+    )
+    .await?;
+    bodies
+        .pop()
+        .map(with_etag)
+        .ok_or_else(|| ApiError::internal("no body"))
 }
 
 fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
@@ -441,8 +431,8 @@ fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
             .and_then(|v| v.parse().ok())
             .map(Some)
             .ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_if_match",
+                ApiError::new(
+                    ErrorCode::InvalidIfMatch,
                     "If-Match takes the record's version, e.g. \"3\"",
                 )
             }),
@@ -457,38 +447,34 @@ fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
 pub async fn update(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, id)): Path<(String, String)>,
+    ApiPath((object, id)): ApiPath<(String, String)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<UpdateRecord>,
 ) -> ApiResult<Response> {
-    let result = async {
-        let expected_version = match (if_match(&headers)?, body.version) {
-            (Some(a), Some(b)) if a != b => {
-                return Err(ApiError::bad_request(
-                    "invalid_if_match",
-                    "If-Match and version disagree",
-                ))
-            }
-            (a, b) => a.or(b),
-        };
-        let update = RecordUpdate {
-            id,
-            values: body.values,
-            owner_id: body.owner_id,
-            expected_version,
-        };
-        let record = state
-            .store
-            .update_record(&ctx.write(), &ctx.schema, &object, update)
-            .await?;
-        Ok(with_etag(record_body(
-            def(&ctx, &object, Action::Read)?,
-            &record,
-            None,
-        )))
-    }
-    .await;
-    audit_denial(&state, &ctx, &object, result).await
+    let expected_version = match (if_match(&headers)?, body.version) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidIfMatch,
+                "If-Match and version disagree",
+            ))
+        }
+        (a, b) => a.or(b),
+    };
+    let update = RecordUpdate {
+        id,
+        values: body.values,
+        owner_id: body.owner_id,
+        expected_version,
+    };
+    let record = state
+        .store
+        .update_record(&ctx.write(), &ctx.schema, &object, update)
+        .await?;
+    Ok(with_etag(record_body(
+        def(&ctx, &object, Action::Read)?,
+        &record,
+        None,
+    )))
 }
 
 /// Move a record to the recycle bin (restorable).
@@ -497,15 +483,14 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, id)): Path<(String, String)>,
+    ApiPath((object, id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let result = state
+    state
         .store
         .set_record_deleted(&ctx.write(), &ctx.schema, &object, &id, true)
         .await
         .map(|_| StatusCode::NO_CONTENT)
-        .map_err(ApiError::from);
-    audit_denial(&state, &ctx, &object, result).await
+        .map_err(ApiError::from)
 }
 
 /// Bring a deleted record back.
@@ -514,24 +499,21 @@ pub async fn delete(
 pub async fn undelete(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, id)): Path<(String, String)>,
+    ApiPath((object, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<RecordBody>> {
-    let result = async {
-        let record = state
-            .store
-            .set_record_deleted(&ctx.write(), &ctx.schema, &object, &id, false)
-            .await?;
-        Ok(Json(record_body(
-            def(&ctx, &object, Action::Read)?,
-            &record,
-            None,
-        )))
-    }
-    .await;
-    audit_denial(&state, &ctx, &object, result).await
+    let record = state
+        .store
+        .set_record_deleted(&ctx.write(), &ctx.schema, &object, &id, false)
+        .await?;
+    Ok(Json(record_body(
+        def(&ctx, &object, Action::Read)?,
+        &record,
+        None,
+    )))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryParams {
     /// Entries older than this entry id.
@@ -545,10 +527,10 @@ pub struct HistoryParams {
 pub async fn history(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, id)): Path<(String, String)>,
+    ApiPath((object, id)): ApiPath<(String, String)>,
     ApiQuery(params): ApiQuery<HistoryParams>,
 ) -> ApiResult<Json<Vec<HistoryEntry>>> {
-    let result = state
+    state
         .store
         .history(
             &ctx.principal,
@@ -560,8 +542,7 @@ pub async fn history(
         )
         .await
         .map(Json)
-        .map_err(ApiError::from);
-    audit_denial(&state, &ctx, &object, result).await
+        .map_err(ApiError::from)
 }
 
 /// What to restore: the whole record as it was at a moment, or one recorded change.
@@ -579,39 +560,35 @@ pub struct RestoreRequest {
 pub async fn restore_history(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, id)): Path<(String, String)>,
+    ApiPath((object, id)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<RestoreRequest>,
 ) -> ApiResult<Json<RecordBody>> {
-    let result = async {
-        let w = ctx.write();
-        let record = match (body.at, body.change_id) {
-            (Some(at), None) => {
-                state
-                    .store
-                    .restore_record_to(&w, &ctx.schema, &object, &id, at)
-                    .await?
-            }
-            (None, Some(change)) => {
-                state
-                    .store
-                    .revert_change(&w, &ctx.schema, &object, &id, change)
-                    .await?
-            }
-            _ => {
-                return Err(ApiError::bad_request(
-                    "invalid_body",
-                    "send exactly one of `at` or `change_id`",
-                ))
-            }
-        };
-        Ok(Json(record_body(
-            def(&ctx, &object, Action::Read)?,
-            &record,
-            None,
-        )))
-    }
-    .await;
-    audit_denial(&state, &ctx, &object, result).await
+    let w = ctx.write();
+    let record = match (body.at, body.change_id) {
+        (Some(at), None) => {
+            state
+                .store
+                .restore_record_to(&w, &ctx.schema, &object, &id, at)
+                .await?
+        }
+        (None, Some(change)) => {
+            state
+                .store
+                .revert_change(&w, &ctx.schema, &object, &id, change)
+                .await?
+        }
+        _ => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidBody,
+                "send exactly one of `at` or `change_id`",
+            ))
+        }
+    };
+    Ok(Json(record_body(
+        def(&ctx, &object, Action::Read)?,
+        &record,
+        None,
+    )))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -626,7 +603,7 @@ pub struct RelatedList {
     params(("object" = String, Path)), responses((status = 200, body = [RelatedList])))]
 pub async fn related_lists(
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
 ) -> ApiResult<Json<Vec<RelatedList>>> {
     def(&ctx, &object, Action::Read)?;
     Ok(Json(
@@ -653,7 +630,7 @@ pub async fn related_lists(
 pub async fn related(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, id, related, field)): Path<(String, String, String, String)>,
+    ApiPath((object, id, related, field)): ApiPath<(String, String, String, String)>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult<Json<RecordList>> {
     state
@@ -708,12 +685,10 @@ fn csv_cell(value: &Json_) -> (String, bool) {
 pub async fn export(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
     ApiJson(mut req): ApiJson<ListRequest>,
 ) -> ApiResult<Response> {
-    let d = audit_denial(&state, &ctx, &object, def(&ctx, &object, Action::Read))
-        .await?
-        .clone();
+    let d = def(&ctx, &object, Action::Read)?.clone();
     let columns: Vec<String> = match &req.fields {
         Some(fields) => fields.clone(),
         None => d.active_fields().map(|f| f.api_name.clone()).collect(),
@@ -785,9 +760,9 @@ pub struct RepairResult {
 pub async fn repair(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
 ) -> ApiResult<Json<RepairResult>> {
-    audit_denial(&state, &ctx, &object, ctx.require_admin()).await?;
+    ctx.require_admin(&object)?;
     let repaired = state
         .store
         .repair_records(&ctx.write(), &ctx.schema, &object)

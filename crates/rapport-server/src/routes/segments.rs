@@ -3,12 +3,12 @@
 //! a customer's memberships and tags, manual tags, and lineage. Reading follows the caller's
 //! permission to read contacts; defining segments is for administrators and audited.
 
-use crate::auth::{audit, audit_denial};
+use crate::auth::audit;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiQuery, Ctx};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx};
 use crate::routes::cdp::require_contact_read;
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -23,6 +23,7 @@ use rapport_cdp::segments::tags::{self, Tag};
 use rapport_cdp::segments::{self, Preview};
 use rapport_core::spreadsheet::{Cell, CsvRows};
 use rapport_core::Action;
+use rapport_core::ErrorCode;
 use serde::Deserialize;
 use serde_json::{json, Value as Json_};
 use utoipa::{IntoParams, ToSchema};
@@ -50,7 +51,7 @@ pub async fn create(
     ctx: Ctx,
     ApiJson(input): ApiJson<SegmentInput>,
 ) -> ApiResult<(StatusCode, Json<Segment>)> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.segments")?;
     let segment =
         definitions::create(&state.store, &ctx.principal.workspace_id, input, user(&ctx)).await?;
     // A worker builds it (fills its counters, evaluates it); this node's at once.
@@ -73,7 +74,7 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Segment>> {
     require_contact_read(&ctx)?;
     Ok(Json(
@@ -90,10 +91,10 @@ pub async fn get(
 pub async fn update(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(patch): ApiJson<SegmentPatch>,
 ) -> ApiResult<Json<Segment>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.segments")?;
     let (segment, rebuilt) = definitions::update(
         &state.store,
         &ctx.principal.workspace_id,
@@ -124,9 +125,9 @@ pub async fn update(
 pub async fn archive(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Segment>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.segments")?;
     let ws = &ctx.principal.workspace_id;
     let segment = definitions::archive(&state.store, ws, &id).await?;
     state.cdp.segments.archive(ws, &id).await?;
@@ -173,10 +174,10 @@ pub async fn preview(
             .filter(|object| !ctx.principal.can(object, Action::Read))
     });
     if let Some(object) = unreadable {
-        let denied: ApiResult<()> = Err(ApiError::forbidden(format!(
-            "your role may not read {object} records, which this condition reads"
-        )));
-        audit_denial(&state, &ctx, &object, denied).await?;
+        return Err(ApiError::forbidden(
+            &object,
+            format!("your role may not read {object} records, which this condition reads"),
+        ));
     }
     Ok(Json(
         segments::preview(
@@ -196,14 +197,13 @@ pub async fn preview(
 pub async fn evaluate(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<FullReport>> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.segments")?;
     let segment = definitions::get(&state.store, &ctx.principal.workspace_id, &id).await?;
     if segment.state == "archived" {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "segment_archived",
+            ErrorCode::SegmentArchived,
             "the segment is archived",
         ));
     }
@@ -220,15 +220,14 @@ pub async fn evaluate(
 pub async fn recount(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<(StatusCode, Json<Segment>)> {
-    ctx.require_admin()?;
+    ctx.require_admin("cdp.segments")?;
     let ws = ctx.principal.workspace_id.clone();
     let segment = definitions::get(&state.store, &ws, &id).await?;
     if segment.state == "archived" {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "segment_archived",
+            ErrorCode::SegmentArchived,
             "the segment is archived",
         ));
     }
@@ -249,6 +248,7 @@ pub async fn recount(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageParams {
     /// 1–1000, default 100.
@@ -262,8 +262,8 @@ fn limit(p: &PageParams) -> ApiResult<usize> {
     match p.limit {
         None => Ok(100),
         Some(n) if (1..=1000).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::bad_request(
-            "invalid_limit",
+        Some(_) => Err(ApiError::new(
+            ErrorCode::InvalidLimit,
             "limit is from 1 to 1000",
         )),
     }
@@ -275,7 +275,7 @@ fn limit(p: &PageParams) -> ApiResult<usize> {
 pub async fn members(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(p): ApiQuery<PageParams>,
 ) -> ApiResult<Json<MemberPage>> {
     require_contact_read(&ctx)?;
@@ -300,7 +300,7 @@ pub async fn members(
 pub async fn members_csv(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     require_contact_read(&ctx)?;
     let ws = &ctx.principal.workspace_id;
@@ -371,7 +371,7 @@ pub async fn members_csv(
 pub async fn changes(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(p): ApiQuery<PageParams>,
 ) -> ApiResult<Json<ChangePage>> {
     require_contact_read(&ctx)?;
@@ -394,7 +394,7 @@ pub async fn changes(
 pub async fn versions(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Vec<SegmentVersion>>> {
     require_contact_read(&ctx)?;
     Ok(Json(
@@ -426,7 +426,7 @@ async fn customer_of_contact(state: &AppState, ctx: &Ctx, contact: &str) -> ApiR
 pub async fn profile_segments(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Vec<Membership>>> {
     require_contact_read(&ctx)?;
     let root = customer(&state, &ctx, &id).await?;
@@ -441,7 +441,7 @@ pub async fn profile_segments(
 pub async fn lineage(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((id, segment_id)): Path<(String, String)>,
+    ApiPath((id, segment_id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Lineage>> {
     require_contact_read(&ctx)?;
     Ok(Json(
@@ -455,7 +455,7 @@ pub async fn lineage(
 pub async fn contact_tags(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Vec<Tag>>> {
     let root = customer_of_contact(&state, &ctx, &id).await?;
     Ok(Json(
@@ -477,7 +477,7 @@ pub struct TagInput {
 pub async fn add_tag(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<TagInput>,
 ) -> ApiResult<Json<Vec<Tag>>> {
     require_contact_edit(&ctx)?;
@@ -493,7 +493,7 @@ pub async fn add_tag(
 pub async fn remove_tag(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((id, tag)): Path<(String, String)>,
+    ApiPath((id, tag)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Vec<Tag>>> {
     require_contact_edit(&ctx)?;
     let root = customer_of_contact(&state, &ctx, &id).await?;
@@ -509,6 +509,6 @@ fn require_contact_edit(ctx: &Ctx) -> ApiResult<()> {
     {
         Ok(())
     } else {
-        Err(ApiError::forbidden("you may not edit contacts"))
+        Err(ApiError::forbidden("contact", "you may not edit contacts"))
     }
 }

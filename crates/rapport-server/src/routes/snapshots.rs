@@ -7,17 +7,18 @@
 //! A receiver that fails a push answers `409 webhook_failed`: the request was sound but the
 //! receiver was not, and a 5xx from Rapport is kept for Rapport's own faults.
 
-use crate::auth::{audit, audit_denial};
+use crate::auth::audit;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiQuery, Ctx};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx};
 use crate::routes::cdp::require_contact_read;
 use crate::AppState;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rapport_cdp::segments::snapshots::{self, CsvExport, Diff, PushReport, Snapshot, SnapshotPage};
+use rapport_core::ErrorCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -38,10 +39,10 @@ pub struct TakeSnapshot {
 pub async fn take_snapshot(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<TakeSnapshot>,
 ) -> ApiResult<(StatusCode, Json<Snapshot>)> {
-    audit_denial(&state, &ctx, "cdp.snapshot.take", ctx.require_admin()).await?;
+    ctx.require_admin("cdp.snapshot.take")?;
     let snapshot = snapshots::take(
         &state.store,
         &ctx.principal.workspace_id,
@@ -70,9 +71,9 @@ pub async fn take_snapshot(
 pub async fn list_snapshots(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Vec<Snapshot>>> {
-    audit_denial(&state, &ctx, "cdp.snapshot", require_contact_read(&ctx)).await?;
+    require_contact_read(&ctx)?;
     Ok(Json(
         snapshots::list(&state.store, &ctx.principal.workspace_id, &id).await?,
     ))
@@ -84,15 +85,16 @@ pub async fn list_snapshots(
 pub async fn get_snapshot(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Snapshot>> {
-    audit_denial(&state, &ctx, "cdp.snapshot", require_contact_read(&ctx)).await?;
+    require_contact_read(&ctx)?;
     Ok(Json(
         snapshots::get(&state.store, &ctx.principal.workspace_id, &id).await?,
     ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MembersQuery {
     /// Members per page, 1–1000 (default 100).
@@ -108,10 +110,10 @@ pub struct MembersQuery {
 pub async fn snapshot_members(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<MembersQuery>,
 ) -> ApiResult<Json<SnapshotPage>> {
-    audit_denial(&state, &ctx, "cdp.snapshot", require_contact_read(&ctx)).await?;
+    require_contact_read(&ctx)?;
     Ok(Json(
         snapshots::members(
             &state.store,
@@ -147,9 +149,9 @@ fn percent_encode(text: &str) -> String {
 pub async fn snapshot_csv(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
-    audit_denial(&state, &ctx, "cdp.snapshot", require_contact_read(&ctx)).await?;
+    require_contact_read(&ctx)?;
     let ws = &ctx.principal.workspace_id;
     let snapshot = snapshots::get(&state.store, ws, &id).await?;
     let export = snapshots::csv_export(&state.store, ws, &id).await?;
@@ -214,10 +216,10 @@ pub struct PushRequest {
 pub async fn push_snapshot(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<PushRequest>,
 ) -> ApiResult<Json<PushReport>> {
-    audit_denial(&state, &ctx, "cdp.snapshot.push", ctx.require_admin()).await?;
+    ctx.require_admin("cdp.snapshot.push")?;
     let ws = &ctx.principal.workspace_id;
     let url = snapshots::valid_url(&input.url)?;
     // Never record a URL's credentials or query (tokens often travel there).
@@ -242,7 +244,7 @@ pub async fn push_snapshot(
             Ok(Json(report))
         }
         Err(rapport_cdp::CdpError::Conflict {
-            code: "webhook_failed",
+            code: ErrorCode::WebhookFailed,
             message,
         }) => {
             audit(
@@ -254,14 +256,10 @@ pub async fn push_snapshot(
                 json!({"url": target, "error": message}),
             )
             .await?;
-            Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "webhook_failed",
-                message,
-            ))
+            Err(ApiError::new(ErrorCode::WebhookFailed, message))
         }
         Err(rapport_cdp::CdpError::Invalid {
-            code: "url_not_allowed",
+            code: ErrorCode::UrlNotAllowed,
             message,
         }) => {
             audit(
@@ -273,17 +271,14 @@ pub async fn push_snapshot(
                 json!({"url": target, "error": "url_not_allowed"}),
             )
             .await?;
-            Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "url_not_allowed",
-                message,
-            ))
+            Err(ApiError::new(ErrorCode::UrlNotAllowed, message))
         }
         Err(other) => Err(other.into()),
     }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DiffQuery {
     /// Members in each sample, 0–1000 (default 100).
@@ -299,10 +294,10 @@ pub struct DiffQuery {
 pub async fn diff_snapshots(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((id, other)): Path<(String, String)>,
+    ApiPath((id, other)): ApiPath<(String, String)>,
     ApiQuery(q): ApiQuery<DiffQuery>,
 ) -> ApiResult<Json<Diff>> {
-    audit_denial(&state, &ctx, "cdp.snapshot", require_contact_read(&ctx)).await?;
+    require_contact_read(&ctx)?;
     Ok(Json(
         snapshots::diff(
             &state.store,
@@ -328,7 +323,7 @@ pub async fn get_signing_secret(
     State(state): State<AppState>,
     ctx: Ctx,
 ) -> ApiResult<Json<SigningSecret>> {
-    audit_denial(&state, &ctx, "cdp.signing_secret", ctx.require_admin()).await?;
+    ctx.require_admin("cdp.signing_secret")?;
     Ok(Json(SigningSecret {
         secret: snapshots::signing_secret(&state.store, &ctx.principal.workspace_id).await?,
     }))
@@ -341,7 +336,7 @@ pub async fn rotate_signing_secret(
     State(state): State<AppState>,
     ctx: Ctx,
 ) -> ApiResult<Json<SigningSecret>> {
-    audit_denial(&state, &ctx, "cdp.signing_secret", ctx.require_admin()).await?;
+    ctx.require_admin("cdp.signing_secret")?;
     let secret =
         snapshots::rotate_signing_secret(&state.store, &ctx.principal.workspace_id).await?;
     audit(

@@ -9,12 +9,13 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use axum::Json;
+use rapport_core::ErrorCode;
 use rapport_store::records::SearchHit;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// Liveness and database reachability.
-#[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200, body = Object), (status = 503, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/healthz", tag = "system", security(()), responses((status = 200, body = Object), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     state
         .store
@@ -24,8 +25,7 @@ pub async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         .map_err(|e| {
             tracing::warn!("health check failed: {e}");
             ApiError::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "database_unavailable",
+                ErrorCode::DatabaseUnavailable,
                 "the database does not answer",
             )
         })?;
@@ -36,7 +36,7 @@ pub async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
 
 /// Prometheus metrics in the text exposition format. Off unless the server has a metrics
 /// token (`RAPPORT_METRICS_TOKEN`); then scrapers send it as `Authorization: Bearer <token>`.
-#[utoipa::path(get, path = "/metrics", tag = "system", responses((status = 200, content_type = "text/plain", body = String),
+#[utoipa::path(get, path = "/metrics", tag = "system", security(("metrics_token" = [])), responses((status = 200, content_type = "text/plain", body = String),
     (status = 401, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn metrics(
     State(state): State<AppState>,
@@ -62,7 +62,7 @@ pub async fn metrics(
 }
 
 /// This API's OpenAPI 3 document.
-#[utoipa::path(get, path = "/api/openapi.json", tag = "system", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/openapi.json", tag = "system", security(()), responses((status = 200, body = Object)))]
 pub async fn openapi() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],
@@ -71,6 +71,7 @@ pub async fn openapi() -> impl IntoResponse {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchParams {
     pub q: String,
@@ -86,8 +87,8 @@ pub async fn search(
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> ApiResult<Json<Vec<SearchHit>>> {
     if params.q.chars().count() > 200 {
-        return Err(ApiError::bad_request(
-            "invalid_query",
+        return Err(ApiError::new(
+            ErrorCode::InvalidQuery,
             "search text is at most 200 characters",
         ));
     }
@@ -110,8 +111,7 @@ pub async fn not_found() -> ApiError {
 
 pub async fn method_not_allowed() -> ApiError {
     ApiError::new(
-        axum::http::StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         "this path does not take that method",
     )
 }

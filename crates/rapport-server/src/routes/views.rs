@@ -1,11 +1,10 @@
 //! Saved view routes: list, create, read, replace and delete the list and kanban views of an
 //! object. The store checks each view against the metadata (filter, sort, columns, group-by).
 
-use crate::auth::audit_denial;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, Ctx};
+use crate::extract::{ApiJson, ApiPath, Ctx};
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use rapport_store::views::{SavedView, ViewInput};
@@ -16,15 +15,13 @@ use rapport_store::views::{SavedView, ViewInput};
 pub async fn list_views(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
 ) -> ApiResult<Json<Vec<SavedView>>> {
-    let result = state
+    let views = state
         .store
         .views(&ctx.principal, &ctx.schema, &object)
-        .await;
-    audit_denial(&state, &ctx, &object, result.map_err(Into::into))
-        .await
-        .map(Json)
+        .await?;
+    Ok(Json(views))
 }
 
 /// Save a new view (private unless `shared`).
@@ -34,16 +31,14 @@ pub async fn list_views(
 pub async fn create_view(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(object): Path<String>,
+    ApiPath(object): ApiPath<String>,
     ApiJson(body): ApiJson<ViewInput>,
 ) -> ApiResult<(StatusCode, Json<SavedView>)> {
-    let result = state
+    let view = state
         .store
         .create_view(&ctx.principal, &ctx.schema, &object, &body)
-        .await;
-    audit_denial(&state, &ctx, &object, result.map_err(Into::into))
-        .await
-        .map(|view| (StatusCode::CREATED, Json(view)))
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 /// Read one view.
@@ -53,15 +48,13 @@ pub async fn create_view(
 pub async fn get_view(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, id)): Path<(String, String)>,
+    ApiPath((object, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<SavedView>> {
-    let result = state
+    let view = state
         .store
         .view(&ctx.principal, &ctx.schema, &object, &id)
-        .await;
-    audit_denial(&state, &ctx, &object, result.map_err(Into::into))
-        .await
-        .map(Json)
+        .await?;
+    Ok(Json(view))
 }
 
 /// Replace a view (its owner, or an administrator for a shared view).
@@ -71,16 +64,14 @@ pub async fn get_view(
 pub async fn update_view(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, id)): Path<(String, String)>,
+    ApiPath((object, id)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<ViewInput>,
 ) -> ApiResult<Json<SavedView>> {
-    let result = state
+    let view = state
         .store
         .update_view(&ctx.principal, &ctx.schema, &object, &id, &body)
-        .await;
-    audit_denial(&state, &ctx, &object, result.map_err(Into::into))
-        .await
-        .map(Json)
+        .await?;
+    Ok(Json(view))
 }
 
 /// Delete a view (its owner, or an administrator for a shared view).
@@ -90,13 +81,11 @@ pub async fn update_view(
 pub async fn delete_view(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((object, id)): Path<(String, String)>,
+    ApiPath((object, id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let result = state
+    state
         .store
         .delete_view(&ctx.principal, &ctx.schema, &object, &id)
-        .await;
-    audit_denial(&state, &ctx, &object, result.map_err(Into::into))
-        .await
-        .map(|()| StatusCode::NO_CONTENT)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -635,8 +635,8 @@ pub fn assert_error(got: &(u16, Value), status: u16, code: &str) {
         "error without message: {body}"
     );
     assert!(
-        body.get("details").is_some(),
-        "error without details: {body}"
+        body["details"].is_object(),
+        "error without a details object: {body}"
     );
 }
 

@@ -14,6 +14,7 @@ crate::both_backends!(
     sql_in_field_names_is_refused,
     conditions_have_limits,
     unknown_routes_are_json_404,
+    nul_characters_outside_values_are_refused_alike,
 );
 
 const CONTACTS: &str = "/api/v1/objects/contact/records";
@@ -521,4 +522,41 @@ async fn unknown_routes_are_json_404(b: Backend) {
         404,
         "not_found",
     );
+}
+
+/// A NUL character (which PostgreSQL cannot hold) in an id, a cursor or a name is the same 400
+/// `nul_character` on both backends — before, PostgreSQL answered 500; in a record value it
+/// stays the field's `invalid_value`.
+async fn nul_characters_outside_values_are_refused_alike(b: Backend) {
+    let s = TestServer::start(b).await;
+    let nul = "nul_character";
+    assert_error(&s.get(&format!("{CONTACTS}/a%00b")).await, 400, nul);
+    assert_error(&s.get("/api/v1/cdp/segments/%00").await, 400, nul);
+    assert_error(&s.get("/api/v1/cdp/events?message_id=m%00").await, 400, nul);
+    assert_error(
+        &s.post(
+            &format!("{CONTACTS}/batch/update"),
+            json!({"records": [{"id": "x\u{0}", "values": {"name": "A"}}]}),
+        )
+        .await,
+        400,
+        nul,
+    );
+    assert_error(
+        &s.post(
+            "/api/v1/cdp/sources",
+            json!({"name": "Web\u{0}", "kind": "web"}),
+        )
+        .await,
+        400,
+        nul,
+    );
+    let value = s
+        .post(CONTACTS, json!({"values": {"name": "A\u{0}"}}))
+        .await;
+    assert_eq!(
+        crate::harness::field_errors(&value),
+        [crate::harness::pair("name", "invalid_value")]
+    );
+    assert_eq!(s.count("contact").await, 0);
 }

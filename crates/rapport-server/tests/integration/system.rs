@@ -155,6 +155,64 @@ async fn every_response_has_a_request_id_and_a_json_error(b: Backend) {
             wrong.header("x-request-id")
         ));
     }
+    // A path segment that is not UTF-8: a JSON 400 like any other refusal, not axum's text.
+    for path in [
+        "/api/v1/objects/%FF/records",
+        "/api/v1/objects/contact/records/%C0%AF",
+        "/api/v1/cdp/segments/%FF",
+    ] {
+        let bad = s.call(Method::GET, path).send().await;
+        if !(bad.status == 400
+            && bad.body["code"] == "invalid_path"
+            && bad.body["details"].is_object()
+            && bad
+                .header("content-type")
+                .is_some_and(|c| c.starts_with("application/json")))
+        {
+            problems.push(format!(
+                "{path} answered {} {:?}: {}",
+                bad.status,
+                bad.header("content-type"),
+                bad.text
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// Every parameter the document puts in a path is in that path's template and every
+/// `{name}` of a template is documented (utoipa puts the fields of `IntoParams` in the path
+/// unless told otherwise, which sent clients' query strings nowhere).
+#[test]
+fn openapi_parameters_are_where_the_paths_say() {
+    let doc: Value = serde_json::from_str(&rapport_server::openapi::document()).unwrap();
+    let mut problems = Vec::new();
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        let named: Vec<&str> = template
+            .split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+            .collect();
+        for (method, operation) in item.as_object().unwrap() {
+            let in_path: Vec<&str> = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "path")
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            for name in &in_path {
+                if !named.contains(name) {
+                    problems.push(format!("{method} {template}: `{name}` is not in the path"));
+                }
+            }
+            for name in &named {
+                if !in_path.contains(name) {
+                    problems.push(format!("{method} {template}: `{name}` is not documented"));
+                }
+            }
+        }
+    }
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
@@ -167,5 +225,24 @@ fn openapi_document_is_committed() {
     assert!(
         committed == generated,
         "openapi.json at the repository root is missing or out of date: run `make openapi`"
+    );
+}
+
+/// docs/API.md's tables of codes and the web app's catalogue must be what the catalogue in
+/// `rapport_core::codes` renders.
+#[test]
+fn error_catalogue_is_committed() {
+    use rapport_core::codes;
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let doc = std::fs::read_to_string(format!("{root}/docs/API.md")).unwrap_or_default();
+    assert!(
+        codes::splice_markdown(&doc).is_some_and(|spliced| spliced == doc),
+        "docs/API.md's tables of error codes are missing or out of date: run `make error-codes`"
+    );
+    let web =
+        std::fs::read_to_string(format!("{root}/web/src/api/errorCodes.ts")).unwrap_or_default();
+    assert!(
+        web == codes::typescript(),
+        "web/src/api/errorCodes.ts is missing or out of date: run `make error-codes`"
     );
 }

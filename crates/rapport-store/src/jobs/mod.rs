@@ -22,6 +22,7 @@ pub use runner::{Backoff, ClaimedJob, JobCtx, JobError, QueueConfig, Runner, Tic
 use crate::{Store, StoreError, Tx};
 use chrono::{DateTime, Utc};
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
+use rapport_core::ErrorCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use utoipa::ToSchema;
@@ -162,7 +163,7 @@ fn check_name(name: &str, what: &'static str) -> Result<(), StoreError> {
         Ok(())
     } else {
         Err(StoreError::bad_request(
-            "invalid_job",
+            ErrorCode::InvalidJob,
             format!("a job's {what} is 1 to 100 characters of a-z, 0-9, '.', '_' and '-'"),
         ))
     }
@@ -173,7 +174,7 @@ fn check(job: &NewJob) -> Result<(), StoreError> {
     check_name(&job.kind, "kind")?;
     if !(1..=100).contains(&job.max_attempts) {
         return Err(StoreError::bad_request(
-            "invalid_job",
+            ErrorCode::InvalidJob,
             "max_attempts is between 1 and 100",
         ));
     }
@@ -183,7 +184,7 @@ fn check(job: &NewJob) -> Result<(), StoreError> {
         .is_some_and(|k| k.is_empty() || k.len() > 200)
     {
         return Err(StoreError::bad_request(
-            "invalid_job",
+            ErrorCode::InvalidJob,
             "an idempotency key is 1 to 200 bytes",
         ));
     }
@@ -647,7 +648,7 @@ async fn act(
     id: &str,
     sql: impl Fn(&str) -> String,
     mut params: Vec<SqlParam>,
-    code: &'static str,
+    code: ErrorCode,
     message: &'static str,
 ) -> Result<JobDetail, StoreError> {
     let d = store.db.dialect();
@@ -686,7 +687,7 @@ pub async fn retry(store: &Store, scope: Scope<'_>, id: &str) -> Result<JobDetai
             )
         },
         vec![SqlParam::Int(now)],
-        "job_not_retryable",
+        ErrorCode::JobNotRetryable,
         "only a failed or dead job can be retried",
     )
     .await
@@ -713,7 +714,7 @@ pub async fn cancel(store: &Store, scope: Scope<'_>, id: &str) -> Result<JobDeta
             )
         },
         vec![SqlParam::Bool(true), SqlParam::Int(now)],
-        "job_finished",
+        ErrorCode::JobFinished,
         "the job has already finished",
     )
     .await
@@ -738,7 +739,7 @@ pub async fn discard(store: &Store, scope: Scope<'_>, id: &str) -> Result<(), St
     if deleted.is_empty() {
         get(store, scope, id).await?;
         return Err(StoreError::conflict(
-            "job_not_discardable",
+            ErrorCode::JobNotDiscardable,
             "only a dead or cancelled job can be discarded",
         ));
     }

@@ -8,6 +8,7 @@
 use super::list::push_filter;
 use super::{object_for, ListQuery};
 use crate::{table_name, Store, StoreError};
+use rapport_core::codes::ErrorCode;
 use rapport_core::condition::CheckedCondition;
 use rapport_core::metadata::{FieldDef, FieldType, ObjectDef, WorkspaceSchema};
 use rapport_core::names::quote;
@@ -93,7 +94,7 @@ impl GroupColumn<'_> {
     }
 }
 
-fn bad(code: &'static str, message: String) -> StoreError {
+fn bad(code: ErrorCode, message: String) -> StoreError {
     StoreError::bad_request(code, message)
 }
 
@@ -103,7 +104,7 @@ fn group_column<'a>(def: &'a ObjectDef, name: &str) -> Result<GroupColumn<'a>, S
     }
     let field = def
         .active_field(name)
-        .ok_or_else(|| bad("invalid_group_by", format!("unknown field {name:?}")))?;
+        .ok_or_else(|| bad(ErrorCode::InvalidGroupBy, format!("unknown field {name:?}")))?;
     match field.value_type() {
         FieldType::Text
         | FieldType::Email
@@ -116,7 +117,7 @@ fn group_column<'a>(def: &'a ObjectDef, name: &str) -> Result<GroupColumn<'a>, S
         | FieldType::Relation
         | FieldType::User => Ok(GroupColumn::Field(field)),
         _ => Err(bad(
-            "invalid_group_by",
+            ErrorCode::InvalidGroupBy,
             format!("cannot group by {name}: its type has no groups"),
         )),
     }
@@ -124,9 +125,12 @@ fn group_column<'a>(def: &'a ObjectDef, name: &str) -> Result<GroupColumn<'a>, S
 
 fn sum_field<'a>(def: &'a ObjectDef, metric: &Metric) -> Result<&'a FieldDef, StoreError> {
     let name = metric.field.as_deref().unwrap_or_default();
-    let field = def
-        .active_field(name)
-        .ok_or_else(|| bad("invalid_metric", format!("unknown field {name:?} to sum")))?;
+    let field = def.active_field(name).ok_or_else(|| {
+        bad(
+            ErrorCode::InvalidMetric,
+            format!("unknown field {name:?} to sum"),
+        )
+    })?;
     if matches!(
         field.value_type(),
         FieldType::Integer | FieldType::Decimal | FieldType::Percent | FieldType::Currency
@@ -134,7 +138,7 @@ fn sum_field<'a>(def: &'a ObjectDef, metric: &Metric) -> Result<&'a FieldDef, St
         Ok(field)
     } else {
         Err(bad(
-            "invalid_metric",
+            ErrorCode::InvalidMetric,
             format!("cannot sum {name}: it is not a number"),
         ))
     }
@@ -191,7 +195,7 @@ impl Store {
         }
         if query.metrics.len() > MAX_METRICS {
             return Err(bad(
-                "invalid_metric",
+                ErrorCode::InvalidMetric,
                 format!("at most {MAX_METRICS} metrics"),
             ));
         }

@@ -5,6 +5,7 @@
 use super::{decode_record, object_for, select_columns};
 use crate::{table_name, Store, StoreError};
 use chrono::DateTime;
+use rapport_core::codes::ErrorCode;
 use rapport_core::condition::CheckedCondition;
 use rapport_core::metadata::{FieldType, ObjectDef, WorkspaceSchema};
 use rapport_core::names::quote;
@@ -115,7 +116,7 @@ fn field_sort_column(object: &ObjectDef, field: &str) -> Result<Column, StoreErr
     }
     let def = object.active_field(field).ok_or_else(|| {
         StoreError::bad_request(
-            "invalid_sort",
+            ErrorCode::InvalidSort,
             format!("cannot sort by unknown field {field:?}"),
         )
     })?;
@@ -124,14 +125,14 @@ fn field_sort_column(object: &ObjectDef, field: &str) -> Result<Column, StoreErr
         FieldType::MultiSelect | FieldType::LongText
     ) {
         return Err(StoreError::bad_request(
-            "invalid_sort",
+            ErrorCode::InvalidSort,
             format!("cannot sort by {field}: its type has no order"),
         ));
     }
     field_columns(def)
         .into_iter()
         .next()
-        .ok_or_else(|| StoreError::bad_request("invalid_sort", "field has no column"))
+        .ok_or_else(|| StoreError::bad_request(ErrorCode::InvalidSort, "field has no column"))
 }
 
 /// A sort value as the cursor keeps it; instants as epoch microseconds, so a stored value
@@ -200,8 +201,12 @@ fn decode_cursor(
     kinds: &[ColumnKind],
     dialect: Dialect,
 ) -> Result<Vec<SqlParam>, StoreError> {
-    let invalid =
-        || StoreError::bad_request("invalid_cursor", "the cursor is not valid for this query");
+    let invalid = || {
+        StoreError::bad_request(
+            ErrorCode::InvalidCursor,
+            "the cursor is not valid for this query",
+        )
+    };
     if cursor.len() > 8192 {
         return Err(invalid());
     }
@@ -211,7 +216,7 @@ fn decode_cursor(
     };
     if map.get("b").and_then(Json::as_str) != Some(binding) {
         return Err(StoreError::bad_request(
-            "invalid_cursor",
+            ErrorCode::InvalidCursor,
             "the cursor belongs to a list with another sort, filter or recycle-bin setting",
         ));
     }
@@ -387,7 +392,7 @@ pub fn list_statement(
 ) -> Result<ListStatement, StoreError> {
     if query.sort.len() > MAX_SORT_KEYS {
         return Err(StoreError::bad_request(
-            "invalid_sort",
+            ErrorCode::InvalidSort,
             format!("at most {MAX_SORT_KEYS} sort keys"),
         ));
     }

@@ -102,6 +102,7 @@ pub fn object_for<'a>(
         .ok_or_else(|| StoreError::not_found("object"))?;
     if !principal.can(object, action) {
         return Err(StoreError::forbidden(
+            object,
             format!("your role may not {action:?} {object} records").to_lowercase(),
         ));
     }
@@ -120,9 +121,10 @@ pub fn check_condition_readable(
         .iter()
         .find(|object| !principal.can(object, Action::Read))
     {
-        Some(object) => Err(StoreError::forbidden(format!(
-            "your role may not read {object} records, which this condition reads"
-        ))),
+        Some(object) => Err(StoreError::forbidden(
+            object.as_str(),
+            format!("your role may not read {object} records, which this condition reads"),
+        )),
         None => Ok(()),
     }
 }

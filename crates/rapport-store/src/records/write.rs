@@ -13,6 +13,7 @@ use crate::outbox::{self, Topic};
 use crate::schema::{field_of_unique_index, placeholder};
 use crate::{table_name, Store, StoreError};
 use chrono::{DateTime, Utc};
+use rapport_core::codes::{ErrorCode, FieldCode};
 use rapport_core::formula::apply_formulas;
 use rapport_core::metadata::{FieldType, ObjectDef, WorkspaceSchema};
 use rapport_core::names::{quote, SYSTEM_COLUMNS};
@@ -72,7 +73,7 @@ fn parse_values(
         match object.active_field(name) {
             None => errors.push(FieldError::new(
                 name.as_str(),
-                "unknown_field",
+                FieldCode::UnknownField,
                 format!("{} has no field {name:?}", object.api_name),
             )),
             Some(field) => match parse_input(field, json) {
@@ -97,7 +98,7 @@ fn missing_required(object: &ObjectDef, record: &Record) -> Vec<FieldError> {
         .map(|f| {
             FieldError::new(
                 f.api_name.as_str(),
-                "required",
+                FieldCode::Required,
                 format!("{} is required", f.api_name),
             )
         })
@@ -256,7 +257,7 @@ impl Store {
                             index,
                             errors: vec![FieldError::new(
                                 field.as_str(),
-                                "duplicate_value",
+                                FieldCode::DuplicateValue,
                                 format!("another record already has this {field}"),
                             )],
                         });
@@ -305,7 +306,7 @@ impl Store {
         if let (Change::Update(u), Some(current)) = (&change, &existing) {
             if u.expected_version.is_some_and(|v| v != current.version) {
                 return Err(StoreError::conflict(
-                    "version_conflict",
+                    ErrorCode::VersionConflict,
                     format!(
                         "the record changed since you read it (now at version {})",
                         current.version
@@ -349,7 +350,7 @@ impl Store {
             if !self.user_exists(tx, ws, owner).await? {
                 errors.push(FieldError::new(
                     "owner_id",
-                    "unknown_user",
+                    FieldCode::UnknownUser,
                     "no such user in this workspace",
                 ));
             }
@@ -441,7 +442,7 @@ impl Store {
                     if !live {
                         errors.push(FieldError::new(
                             name.as_str(),
-                            "unknown_reference",
+                            FieldCode::UnknownReference,
                             format!("no {target} record with id {id:?}"),
                         ));
                     }
@@ -449,7 +450,7 @@ impl Store {
                 FieldType::User if !self.user_exists(tx, ws, id).await? => {
                     errors.push(FieldError::new(
                         name.as_str(),
-                        "unknown_user",
+                        FieldCode::UnknownUser,
                         "no such user in this workspace",
                     ));
                 }
@@ -637,7 +638,7 @@ impl Store {
         );
         if tx.execute(&sql, &params).await? == 0 {
             return Err(StoreError::conflict(
-                "version_conflict",
+                ErrorCode::VersionConflict,
                 "the record was changed by someone else at the same moment",
             ));
         }
@@ -777,7 +778,7 @@ impl Store {
         if let Err(e) = result {
             return Err(match e.unique_violation() {
                 Some(index) => StoreError::conflict(
-                    "duplicate_value",
+                    ErrorCode::DuplicateValue,
                     format!(
                         "another live record already has this {}; change it before restoring",
                         field_of_unique_index(&index)
@@ -875,7 +876,7 @@ async fn append_outbox(
 fn check_bulk_size(n: usize) -> Result<(), StoreError> {
     if n == 0 || n > MAX_BULK {
         return Err(StoreError::bad_request(
-            "invalid_batch_size",
+            ErrorCode::InvalidBatchSize,
             format!("a batch holds 1 to {MAX_BULK} records, not {n}"),
         ));
     }
@@ -904,7 +905,7 @@ impl BatchFailure {
                 let errors = rows.pop().map(|r| r.errors).unwrap_or_default();
                 match errors.iter().find(|e| e.code == "duplicate_value") {
                     Some(dup) => StoreError::Conflict {
-                        code: "duplicate_value",
+                        code: ErrorCode::DuplicateValue,
                         message: format!("{}: {}", dup.field, dup.message),
                     },
                     None => StoreError::Core(CoreError::Validation(errors)),
@@ -925,7 +926,7 @@ impl BatchFailure {
                 index,
                 errors: vec![FieldError::new(
                     "id",
-                    "record_not_found",
+                    FieldCode::RecordNotFound,
                     format!("{what} not found"),
                 )],
             }]),

@@ -73,7 +73,7 @@ impl WriteHook for ClosedDealsPolicy {
                 .before
                 .is_some_and(|b| b.get("name") == Value::Text("closed".into()))
             {
-                return Err(StoreError::forbidden("closed deals are frozen"));
+                return Err(StoreError::forbidden("deal", "closed deals are frozen"));
             }
             Ok(())
         })

@@ -8,7 +8,7 @@
 
 use super::support::{open_store, postgres_url, PgDatabase};
 use chrono::Duration;
-use rapport_core::ManualClock;
+use rapport_core::{ErrorCode, ManualClock};
 use rapport_store::jobs::{
     self, Backoff, Enqueued, JobCtx, JobError, JobFilter, JobState, NewJob, QueueConfig, Runner,
     Scope,
@@ -162,7 +162,7 @@ async fn retries_backoff_and_dead_letter(store: &Store, clock: &ManualClock) {
         matches!(
             again,
             Err(StoreError::Conflict {
-                code: "job_not_retryable",
+                code: ErrorCode::JobNotRetryable,
                 ..
             })
         ),
@@ -178,7 +178,7 @@ async fn retries_backoff_and_dead_letter(store: &Store, clock: &ManualClock) {
     assert!(matches!(
         discard_done,
         Err(StoreError::Conflict {
-            code: "job_not_discardable",
+            code: ErrorCode::JobNotDiscardable,
             ..
         })
     ));
@@ -255,7 +255,7 @@ async fn idempotency_and_rollback(store: &Store) {
             matches!(
                 refused,
                 Err(StoreError::BadRequest {
-                    code: "invalid_job",
+                    code: ErrorCode::InvalidJob,
                     ..
                 })
             ),
@@ -393,7 +393,7 @@ async fn cancellation(store: &Store) {
     assert!(matches!(
         twice,
         Err(StoreError::Conflict {
-            code: "job_finished",
+            code: ErrorCode::JobFinished,
             ..
         })
     ));

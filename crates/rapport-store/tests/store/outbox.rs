@@ -6,6 +6,7 @@
 
 use super::support::{open_store, postgres_url, PgDatabase};
 use chrono::Duration;
+use rapport_core::codes::ErrorCode;
 use rapport_core::ManualClock;
 use rapport_store::outbox::{self, Consumer, NewEntry, Rewind, Topic};
 use rapport_store::{Db, Store};
@@ -113,7 +114,7 @@ async fn scenario(a: Store, b: Store, clock: Arc<ManualClock>) {
         matches!(
             busy,
             Err(rapport_store::StoreError::Conflict {
-                code: "consumer_busy",
+                code: ErrorCode::ConsumerBusy,
                 ..
             })
         ),

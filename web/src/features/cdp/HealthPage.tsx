@@ -11,6 +11,7 @@ import { CanvasRenderer } from 'echarts/renderers';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { api } from '../../api/client';
+import { eventCodeText } from '../../i18n/codes';
 import { useI18n, type I18n } from '../../i18n/I18nProvider';
 import { PageError, PageLoading } from '../../app/PageState';
 import { cdpKeys, cdpPath, type HealthReport, type HealthWarning, type SourceHealth } from './api';
@@ -157,7 +158,7 @@ function HealthView({ report, sourceId, setSourceId }: { report: HealthReport; s
           data-testid="health-warnings"
           columns={[
             { key: 'at', title: t('cdp.health.at'), render: (_, w) => i18n.dateTime(w.at) },
-            { key: 'code', title: t('cdp.health.code'), render: (_, w) => <Tag color="gold">{codeLabel(t, 'cdp.code', w.code)}</Tag> },
+            { key: 'code', title: t('cdp.health.code'), render: (_, w) => <Tag color="gold">{eventCodeText(i18n.locale, w.code)}</Tag> },
             { key: 'source', title: t('cdp.health.source'), render: (_, w) => (w.source_id ? names.get(w.source_id) ?? w.source_id : t('common.none')) },
             { key: 'message', title: t('cdp.health.message'), dataIndex: 'message' },
           ]}
@@ -290,7 +291,7 @@ function ReasonsChart({ sources }: { sources: SourceHealth[] }) {
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v: number) => i18n.number(v) },
     grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
     xAxis: { type: 'value', axisLabel: { formatter: (v: number) => i18n.number(v) } },
-    yAxis: { type: 'category', data: rows.map((r) => `${t(`cdp.health.${r.outcome}` as 'cdp.health.rejected')} · ${codeLabel(t, 'cdp.code', r.code)}`) },
+    yAxis: { type: 'category', data: rows.map((r) => `${t(`cdp.health.${r.outcome}` as 'cdp.health.rejected')} · ${eventCodeText(i18n.locale, r.code)}`) },
     series: [
       {
         type: 'bar',

@@ -5,7 +5,7 @@ import { Alert, App, Button, Card, Form, Input, InputNumber, Select, Space, Swit
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { api, ApiError } from '../../api/client';
+import { api } from '../../api/client';
 import { useObjects } from '../../api/queries';
 import type { ObjectDef } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
@@ -51,7 +51,7 @@ function SettingsForm({ initial }: { initial: CdpSettings }) {
       client.setQueryData(cdpKeys.settings, saved);
       message.success(t('common.saved'));
     } catch (error) {
-      setFailure(error instanceof ApiError && error.status === 422 ? error.message : errorMessage(i18n, error));
+      setFailure(errorMessage(i18n, error));
     } finally {
       setSaving(false);
     }

@@ -7,6 +7,7 @@ import { DeleteOutlined, EditOutlined, PlusOutlined, RedoOutlined } from '@ant-d
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, ApiError } from '../../api/client';
+import { eventCodeText } from '../../i18n/codes';
 import { useI18n } from '../../i18n/I18nProvider';
 import { PageError, errorMessage } from '../../app/PageState';
 import {
@@ -135,8 +136,8 @@ function EventTypeModal({ type, onClose }: { type: EventType | null; onClose: ()
       await invalidate();
       onClose();
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'invalid_schema') form.setFields([{ name: 'schema', errors: [error.message] }]);
-      else if (error instanceof ApiError && error.code === 'invalid_event_type') form.setFields([{ name: 'name', errors: [error.message] }]);
+      if (error instanceof ApiError && error.code === 'invalid_schema') form.setFields([{ name: 'schema', errors: [errorMessage(i18n, error)] }]);
+      else if (error instanceof ApiError && error.code === 'invalid_event_type') form.setFields([{ name: 'name', errors: [errorMessage(i18n, error)] }]);
       else setFailure(errorMessage(i18n, error));
     } finally {
       setSaving(false);
@@ -322,7 +323,7 @@ function useReplay() {
                 renderItem={(r) => (
                   <List.Item>
                     <Space orientation="vertical" size={0}>
-                      <Tag color="orange">{codeLabel(t, 'cdp.code', r.code)}</Tag>
+                      <Tag color="orange">{eventCodeText(i18n.locale, r.code)}</Tag>
                       <Typography.Text type="secondary">{r.message}</Typography.Text>
                     </Space>
                   </List.Item>
@@ -423,7 +424,7 @@ function HeldCard() {
               title: t('cdp.registry.reason'),
               render: (_, e) => (
                 <Space orientation="vertical" size={0} style={{ maxWidth: 360 }}>
-                  <Tag color={e.disposition === 'rejected' ? 'red' : 'orange'}>{codeLabel(t, 'cdp.code', e.reason_code)}</Tag>
+                  <Tag color={e.disposition === 'rejected' ? 'red' : 'orange'}>{eventCodeText(i18n.locale, e.reason_code)}</Tag>
                   <Typography.Text type="secondary" style={{ fontSize: 12 }}>{e.reason}</Typography.Text>
                 </Space>
               ),

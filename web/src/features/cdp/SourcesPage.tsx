@@ -6,7 +6,7 @@
 import { Alert, App, Button, Form, Input, InputNumber, Modal, Radio, Select, Space, Table, Tabs, Tag, Tooltip, Typography } from 'antd';
 import { EditOutlined, KeyOutlined, PlusOutlined, SyncOutlined } from '@ant-design/icons';
 import { useState } from 'react';
-import { api, ApiError, apiPath } from '../../api/client';
+import { api, apiPath } from '../../api/client';
 import { useI18n } from '../../i18n/I18nProvider';
 import { PageError, errorMessage } from '../../app/PageState';
 import { SOURCE_KINDS, cdpPath, useInvalidateCdp, useSources, type Source, type SourceInput } from './api';
@@ -212,8 +212,7 @@ function SourceModal({ source, onClose, onCreated }: { source: Source | null; on
         onCreated(created);
       }
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'invalid_source') setFailure(error.message);
-      else setFailure(errorMessage(i18n, error));
+      setFailure(errorMessage(i18n, error));
     } finally {
       setSaving(false);
     }

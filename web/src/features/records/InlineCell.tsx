@@ -46,7 +46,7 @@ export function InlineCell({ object, field, record, users }: Props) {
       await invalidate(object);
     } catch (error) {
       const fieldError = error instanceof ApiError ? [...error.fieldErrors, ...duplicateField(error)][0] : undefined;
-      message.error(fieldError ? translateFieldError(i18n.t, fieldError.code, fieldError.message) : errorMessage(i18n, error));
+      message.error(fieldError ? translateFieldError(i18n, fieldError.code, fieldError.message) : errorMessage(i18n, error));
     } finally {
       setBusy(false);
     }

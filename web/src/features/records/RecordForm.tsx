@@ -101,10 +101,10 @@ export function RecordForm({ object, open, onClose, record, initialValues, onSav
         form.setFields(
           fieldErrors.map((e) => ({
             name: e.field,
-            errors: [translateFieldError(i18n.t, e.code, e.message)],
+            errors: [translateFieldError(i18n, e.code, e.message)],
           })),
         );
-        message.error(t('error.validation'));
+        message.error(errorMessage(i18n, error));
       } else if (error instanceof ApiError && error.code === 'version_conflict') {
         message.warning(t('record.versionConflict'));
         await invalidate(object.api_name);

@@ -1,7 +1,8 @@
 // Field errors from the server for forms and inline edit: a duplicate value's field read from
 // the 409 message, and an error code in the user's language.
 import type { ApiError, FieldErrorDetail } from '../../api/client';
-import type { MessageKey } from '../../i18n/I18nProvider';
+import type { I18n } from '../../i18n/I18nProvider';
+import { fieldCodeText } from '../../i18n/codes';
 
 /** A 409 `duplicate_value` names its field at the start of the message ("serial_number: …"). */
 export function duplicateField(error: ApiError): FieldErrorDetail[] {
@@ -9,9 +10,10 @@ export function duplicateField(error: ApiError): FieldErrorDetail[] {
   return field ? [{ field, code: 'duplicate_value', message: error.message }] : [];
 }
 
-/** A field error from the server in the user's language (the server's text when unknown). */
-export function translateFieldError(t: (key: MessageKey) => string, code: string, fallback: string): string {
-  const key = `fieldError.${code}` as MessageKey;
-  const text = t(key);
-  return text === key ? fallback : text;
+/**
+ * A field error from the server in the user's language, by its code; the server's text only
+ * for a code this build does not know, and only in the English interface.
+ */
+export function translateFieldError(i18n: I18n, code: string, fallback: string): string {
+  return fieldCodeText(i18n.locale, code) ?? (i18n.locale === 'en' ? fallback : i18n.t('error.unknownCode', { code }));
 }

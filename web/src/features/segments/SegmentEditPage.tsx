@@ -11,6 +11,8 @@ import { api, ApiError, request, apiPath } from '../../api/client';
 import { useObjects } from '../../api/queries';
 import { useI18n, type I18n } from '../../i18n/I18nProvider';
 import { PageError, PageLoading, errorMessage } from '../../app/PageState';
+import { errorCodeText } from '../../i18n/codes';
+import { translateFieldError } from '../records/fieldErrors';
 import { filterFields } from '../records/filter/conditionModel';
 import { cdpKeys, cdpPath, useCdpAccess, type EventType, type HealthReport } from '../cdp/api';
 import { SegmentBuilder } from './SegmentBuilder';
@@ -38,9 +40,14 @@ export function errorPointer(error: unknown): string | null {
   return typeof path === 'string' ? path : null;
 }
 
-/** An error's message without the pointer the block already shows. */
-function shortMessage(error: ApiError): string {
-  return error.message.replace(/^invalid condition at \S*: /, '');
+/**
+ * A condition error for its block, in the user's language; the English interface adds the
+ * server's detail without the pointer the block already shows.
+ */
+function blockMessage(i18n: I18n, error: ApiError): string {
+  const text = errorCodeText(i18n.locale, error.code, error.status);
+  if (!text) return errorMessage(i18n, error);
+  return i18n.locale === 'en' ? `${text} (${error.message.replace(/^invalid condition at \S*: /, '')})` : text;
 }
 
 export default function SegmentEditPage() {
@@ -119,8 +126,8 @@ function Editor({ segment }: { segment?: Segment }) {
         return;
       }
       const block = blockForPointer(built.pointers, errorPointer(error));
-      if (block && !map.has(block)) map.set(block, shortMessage(error));
-      else if (!block) rest.push(errorText(i18n, error));
+      if (block && !map.has(block)) map.set(block, blockMessage(i18n, error));
+      else if (!block) rest.push(errorMessage(i18n, error));
     };
     if (saveError && saveError.key === key) add(saveError.error);
     if (preview.error && debouncedKey === key) add(preview.error);
@@ -160,7 +167,7 @@ function Editor({ segment }: { segment?: Segment }) {
       setSaveError({ key, error });
       if (error instanceof ApiError) {
         const fieldErrors = error.fieldErrors.filter((f) => ['name', 'tag', 'description'].includes(f.field));
-        if (fieldErrors.length) form.setFields(fieldErrors.map((f) => ({ name: f.field as 'name', errors: [f.message] })));
+        if (fieldErrors.length) form.setFields(fieldErrors.map((f) => ({ name: f.field as 'name', errors: [translateFieldError(i18n, f.code, f.message)] })));
       }
       message.error(errorMessage(i18n, error));
     } finally {
@@ -243,11 +250,6 @@ function Editor({ segment }: { segment?: Segment }) {
       </Row>
     </div>
   );
-}
-
-function errorText(i18n: I18n, error: ApiError): string {
-  if (error.status === 400 || error.status === 422) return error.message;
-  return errorMessage(i18n, error);
 }
 
 function PreviewCard({ preview, loading, empty, failed }: { preview?: Preview; loading: boolean; empty: boolean; failed: boolean }) {

@@ -166,7 +166,7 @@ function NewFieldModal({ object, objects, open, onClose }: { object: ObjectDef; 
       message.success(t('settings.fieldCreated', { name: label(values.label) }));
       onClose();
     } catch (error) {
-      if (!showOnField(form, error)) message.error(errorMessage(i18n, error));
+      if (!showOnField(form, error, i18n)) message.error(errorMessage(i18n, error));
     } finally {
       setBusy(false);
     }

@@ -84,7 +84,7 @@ function NewObjectModal({ open, onClose }: { open: boolean; onClose: () => void 
       onClose();
       navigate(`/settings/objects/${created.api_name}`);
     } catch (error) {
-      if (!showOnField(form, error)) message.error(errorMessage(i18n, error));
+      if (!showOnField(form, error, i18n)) message.error(errorMessage(i18n, error));
     } finally {
       setBusy(false);
     }

@@ -40,7 +40,7 @@ export default function UsersPage() {
       setOpen(false);
       form.resetFields();
     } catch (error) {
-      if (!showOnField(form, error)) message.error(errorMessage(i18n, error));
+      if (!showOnField(form, error, i18n)) message.error(errorMessage(i18n, error));
     }
   };
   const roleOptions = (roles.data ?? []).map((r) => ({ value: r.id, label: r.name }));

@@ -1,7 +1,10 @@
-// Puts a metadata error from the server on the form field it concerns (422 codes of
-// docs/API.md); returns false when no field fits, so the caller shows a message instead.
+// Puts a metadata error from the server, in the user's language, on the form field it
+// concerns (422 codes of docs/API.md); returns false when no field fits, so the caller shows a
+// message instead.
 import type { FormInstance } from 'antd';
 import { ApiError } from '../../api/client';
+import { errorMessage } from '../../app/PageState';
+import type { I18n } from '../../i18n/I18nProvider';
 
 const FIELD_OF_CODE: Record<string, (string | number)[]> = {
   invalid_api_name: ['api_name'],
@@ -18,10 +21,10 @@ const FIELD_OF_CODE: Record<string, (string | number)[]> = {
   invalid_name: ['name'],
 };
 
-export function showOnField(form: FormInstance, error: unknown): boolean {
+export function showOnField(form: FormInstance, error: unknown, i18n: I18n): boolean {
   if (!(error instanceof ApiError)) return false;
   const name = FIELD_OF_CODE[error.code];
   if (!name) return false;
-  form.setFields([{ name, errors: [error.message] }]);
+  form.setFields([{ name, errors: [errorMessage(i18n, error)] }]);
   return true;
 }

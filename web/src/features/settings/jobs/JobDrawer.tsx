@@ -1,12 +1,11 @@
 // One job: what it is, its payload (shown as text), every attempt with its node, times and
 // error, and the actions its state allows (retry, cancel, discard), each a mutation.
 import { Alert, App, Button, Descriptions, Drawer, Popconfirm, Space, Table, Tag, Typography } from 'antd';
-import { ApiError } from '../../../api/client';
 import { errorMessage } from '../../../app/PageState';
 import { useI18n } from '../../../i18n/I18nProvider';
 import type { MessageKey } from '../../../i18n/messages';
 import { useJob, useJobAction, type Attempt } from './api';
-import { ACTION_ERRORS, canCancel, canDiscard, canRetry, payloadText, STATE_COLOR, stateLabel } from './model';
+import { canCancel, canDiscard, canRetry, payloadText, STATE_COLOR, stateLabel } from './model';
 
 const OUTCOME_COLOR: Record<string, string> = { done: 'green', failed: 'orange', lost: 'volcano', cancelled: 'default' };
 
@@ -18,10 +17,7 @@ export default function JobDrawer({ id, onClose }: { id: string | null; onClose:
   const retry = useJobAction('retry');
   const cancel = useJobAction('cancel');
   const discard = useJobAction('discard');
-  const failed = (error: unknown) => {
-    const key = error instanceof ApiError ? ACTION_ERRORS[error.code] : undefined;
-    message.error(key ? t(key) : errorMessage(i18n, error));
-  };
+  const failed = (error: unknown) => message.error(errorMessage(i18n, error));
   const when = (value?: string | null) => (value ? i18n.dateTime(value) : t('common.none'));
   const detail = job.data;
   const busy = retry.isPending || cancel.isPending || discard.isPending;

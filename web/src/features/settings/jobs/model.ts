@@ -26,10 +26,3 @@ export const canDiscard = (state: JobState) => state === 'dead' || state === 'ca
 export function payloadText(payload: unknown): string {
   return JSON.stringify(payload ?? null, null, 2);
 }
-
-/** Error codes of the job actions that the page explains in its own words. */
-export const ACTION_ERRORS: Record<string, MessageKey> = {
-  job_not_retryable: 'jobs.error.notRetryable',
-  job_finished: 'jobs.error.finished',
-  job_not_discardable: 'jobs.error.notDiscardable',
-};

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make test`: lint, check the committed OpenAPI document, and run every test on SQLite and on
-# a throw-away PostgreSQL cluster started here (and stopped on exit); then the web app's unit
-# tests and the browser tests (Debian's chromium driven by playwright-core) against the binary.
+# a throw-away PostgreSQL cluster started here (and stopped on exit); then the real tracking
+# clients, the schemathesis fuzz of every endpoint against openapi.json (tests/conformance), the
+# web app's unit tests and the browser tests (Debian's chromium driven by playwright-core)
+# against the binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # One clean build: incremental state would only double the target directory.

@@ -35,6 +35,7 @@ pub struct EventType {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Coupon Redeemed", "description": "A coupon was used at checkout", "schema": {"type": "object", "properties": {"code": {"type": "string"}, "amount": {"type": "number"}}, "required": ["code"]}}))]
 pub struct EventTypeInput {
     pub name: String,
     #[serde(default)]
@@ -221,6 +222,12 @@ pub async fn save(
         return Err(CdpError::invalid(
             ErrorCode::InvalidEventType,
             "a description may be at most 2,000 characters",
+        ));
+    }
+    if !input.schema.is_object() {
+        return Err(CdpError::invalid(
+            ErrorCode::InvalidSchema,
+            "a schema is a JSON object (`{}` lets every event through)",
         ));
     }
     if serde_json::to_vec(&input.schema).map_or(0, |v| v.len()) > 256 * 1024 {

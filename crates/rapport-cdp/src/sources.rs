@@ -145,6 +145,7 @@ pub const KINDS: [&str; 10] = [
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Mini program", "kind": "mini_program", "rate_limit": 200}))]
 pub struct SourceInput {
     pub name: Option<String>,
     pub kind: Option<String>,

@@ -46,6 +46,7 @@ impl ViewKind {
 /// What a caller sends to create or replace a view.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Shanghai contacts", "kind": "list", "columns": ["name", "email"], "filter": {"field": "name", "op": "contains", "value": "Li"}}))]
 pub struct ViewInput {
     pub name: String,
     pub kind: ViewKind,

@@ -1483,6 +1483,16 @@ export interface components {
              */
             metrics: components["schemas"]["Value"][];
         };
+        /**
+         * @example {
+         *       "group_by": "owner_id",
+         *       "metrics": [
+         *         {
+         *           "op": "count"
+         *         }
+         *       ]
+         *     }
+         */
         AggregateRequest: {
             /** @description A condition tree, as for lists. */
             filter?: Record<string, unknown> | null;
@@ -1569,6 +1579,14 @@ export interface components {
             items: components["schemas"]["ChangeEntry"][];
             next_cursor?: string | null;
         };
+        /**
+         * @example {
+         *       "values": {
+         *         "email": "li.wei@example.com",
+         *         "name": "Li Wei"
+         *       }
+         *     }
+         */
         CreateRecord: {
             owner_id?: string | null;
             values: Record<string, unknown>;
@@ -1641,6 +1659,26 @@ export interface components {
             /** Format: int64 */
             version: number;
         };
+        /**
+         * @example {
+         *       "description": "A coupon was used at checkout",
+         *       "name": "Coupon Redeemed",
+         *       "schema": {
+         *         "properties": {
+         *           "amount": {
+         *             "type": "number"
+         *           },
+         *           "code": {
+         *             "type": "string"
+         *           }
+         *         },
+         *         "required": [
+         *           "code"
+         *         ],
+         *         "type": "object"
+         *       }
+         *     }
+         */
         EventTypeInput: {
             description?: string;
             name: string;
@@ -1881,7 +1919,20 @@ export interface components {
             /** Format: date-time */
             ts: string;
         };
-        /** @description A list request, as a POST body (`/records/query`). */
+        /**
+         * @description A list request, as a POST body (`/records/query`).
+         * @example {
+         *       "filter": {
+         *         "field": "name",
+         *         "op": "contains",
+         *         "value": "Li"
+         *       },
+         *       "limit": 20,
+         *       "sort": [
+         *         "-created_at"
+         *       ]
+         *     }
+         */
         ListRequest: {
             cursor?: string | null;
             /** @description The recycle bin: deleted records instead of live ones. */
@@ -2006,6 +2057,11 @@ export interface components {
             name_field?: string | null;
             plural_label: components["schemas"]["Label"];
         };
+        /**
+         * @example {
+         *       "name": "ERP integration"
+         *     }
+         */
         NewToken: {
             name: string;
         };
@@ -2067,6 +2123,24 @@ export interface components {
             /** Format: int64 */
             took_ms: number;
         };
+        /**
+         * @example {
+         *       "condition": {
+         *         "behavior": {
+         *           "count": {
+         *             "op": "gte",
+         *             "value": 1
+         *           },
+         *           "event": "Order Completed",
+         *           "window": {
+         *             "last": 30,
+         *             "unit": "days"
+         *           }
+         *         }
+         *       },
+         *       "sample": 5
+         *     }
+         */
         PreviewRequest: {
             condition: Record<string, unknown>;
             /** @description Members to show (0–50, default 10). */
@@ -2290,6 +2364,25 @@ export interface components {
             /** Format: int64 */
             version: number;
         };
+        /**
+         * @example {
+         *       "condition": {
+         *         "behavior": {
+         *           "count": {
+         *             "op": "gte",
+         *             "value": 1
+         *           },
+         *           "event": "Order Completed",
+         *           "window": {
+         *             "last": 30,
+         *             "unit": "days"
+         *           }
+         *         }
+         *       },
+         *       "name": "Recent buyers",
+         *       "tag": "buyers"
+         *     }
+         */
         SegmentInput: {
             condition: Record<string, unknown>;
             description?: string;
@@ -2448,6 +2541,13 @@ export interface components {
             series: components["schemas"]["MinutePoint"][];
             source_id: string;
         };
+        /**
+         * @example {
+         *       "kind": "mini_program",
+         *       "name": "Mini program",
+         *       "rate_limit": 200
+         *     }
+         */
         SourceInput: {
             /** @description true archives the source (its write key stops working), false restores it. */
             archived?: boolean | null;
@@ -2497,10 +2597,20 @@ export interface components {
             source: string;
             tag: string;
         };
+        /**
+         * @example {
+         *       "tag": "vip"
+         *     }
+         */
         TagInput: {
             /** @description 1–50 characters, no comma. */
             tag: string;
         };
+        /**
+         * @example {
+         *       "name": "Campaign audience"
+         *     }
+         */
         TakeSnapshot: {
             /** @description 1–200 characters (trimmed). */
             name: string;
@@ -2541,6 +2651,13 @@ export interface components {
          * @enum {string}
          */
         Trust: "client" | "server";
+        /**
+         * @example {
+         *       "values": {
+         *         "name": "Li Wei (Shanghai)"
+         *       }
+         *     }
+         */
         UpdateRecord: {
             owner_id?: string | null;
             values?: Record<string, unknown>;
@@ -2569,7 +2686,22 @@ export interface components {
             role_id?: string | null;
         };
         Value: unknown;
-        /** @description What a caller sends to create or replace a view. */
+        /**
+         * @description What a caller sends to create or replace a view.
+         * @example {
+         *       "columns": [
+         *         "name",
+         *         "email"
+         *       ],
+         *       "filter": {
+         *         "field": "name",
+         *         "op": "contains",
+         *         "value": "Li"
+         *       },
+         *       "kind": "list",
+         *       "name": "Shanghai contacts"
+         *     }
+         */
         ViewInput: {
             /** @description Field api names shown as columns (list) or on the cards (kanban), in order. */
             columns?: string[];

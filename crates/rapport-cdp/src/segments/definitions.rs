@@ -42,6 +42,7 @@ pub struct Segment {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Recent buyers", "tag": "buyers", "condition": {"behavior": {"event": "Order Completed", "window": {"last": 30, "unit": "days"}, "count": {"op": "gte", "value": 1}}}}))]
 pub struct SegmentInput {
     pub name: String,
     #[serde(default)]

@@ -276,6 +276,7 @@ pub async fn list_tokens(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "ERP integration"}))]
 pub struct NewToken {
     pub name: String,
 }

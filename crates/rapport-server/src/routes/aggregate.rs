@@ -14,6 +14,7 @@ use serde_json::Value as Json_;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"group_by": "owner_id", "metrics": [{"op": "count"}]}))]
 pub struct AggregateRequest {
     /// A condition tree, as for lists.
     #[schema(value_type = Option<Object>)]

@@ -31,6 +31,7 @@ const MAX_EXPORT_ROWS: usize = 100_000;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"values": {"name": "Li Wei", "email": "li.wei@example.com"}}))]
 pub struct CreateRecord {
     #[schema(value_type = Object)]
     pub values: Map<String, Json_>,
@@ -39,6 +40,7 @@ pub struct CreateRecord {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"values": {"name": "Li Wei (Shanghai)"}}))]
 pub struct UpdateRecord {
     #[serde(default)]
     #[schema(value_type = Object)]
@@ -83,6 +85,7 @@ pub struct RecordList {
 /// A list request, as a POST body (`/records/query`).
 #[derive(Deserialize, Default, Clone, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"filter": {"field": "name", "op": "contains", "value": "Li"}, "sort": ["-created_at"], "limit": 20}))]
 pub struct ListRequest {
     /// A condition tree: `{"all": [...]}`, `{"any": [...]}`, `{"not": …}` or a leaf
     /// `{"field": "amount", "op": "gt", "value": 1000}`.

@@ -145,6 +145,7 @@ pub async fn archive(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"condition": {"behavior": {"event": "Order Completed", "window": {"last": 30, "unit": "days"}, "count": {"op": "gte", "value": 1}}}, "sample": 5}))]
 pub struct PreviewRequest {
     #[schema(value_type = Object)]
     pub condition: Json_,
@@ -465,6 +466,7 @@ pub async fn contact_tags(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"tag": "vip"}))]
 pub struct TagInput {
     /// 1–50 characters, no comma.
     pub tag: String,

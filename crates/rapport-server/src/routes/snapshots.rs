@@ -25,6 +25,7 @@ use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Campaign audience"}))]
 pub struct TakeSnapshot {
     /// 1–200 characters (trimmed).
     pub name: String,

@@ -567,6 +567,31 @@ async fn registry_quarantines_rejects_and_replays(backend: Backend) {
         (status, body["code"].as_str()),
         (422, Some("invalid_schema"))
     );
+    // A schema is an object, as the document says: the boolean schemas `true` and `false`
+    // (valid JSON Schema) are refused, and nothing is registered (found by the conformance
+    // fuzz: `false` was stored and listed where the document promises an object).
+    for schema in [json!(false), json!(true)] {
+        let (status, body) = server
+            .post(
+                "/api/v1/cdp/event-types",
+                json!({"name": "Boolean", "schema": schema}),
+            )
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (422, Some("invalid_schema")),
+            "{body}"
+        );
+    }
+    let (_, types) = server.get("/api/v1/cdp/event-types").await;
+    assert!(
+        types
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["name"] != "Boolean"),
+        "{types}"
+    );
     let (status, body) = server
         .post(
             "/api/v1/cdp/event-types",

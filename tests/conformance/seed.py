@@ -122,7 +122,16 @@ def seed(api: Api) -> dict[str, str]:
     first = api.call("POST", f"/api/v1/cdp/segments/{segment['id']}/snapshots", {"name": "First"})
     second = api.call("POST", f"/api/v1/cdp/segments/{segment['id']}/snapshots", {"name": "Second"})
     ids["snapshot"], ids["snapshot_other"] = first["id"], second["id"]
-    api.call("POST", f"/api/v1/cdp/contacts/{contact['id']}/tags", {"tag": "vip"})
+    # The contact's customer profile is made by a worker (the contact-profiles outbox consumer)
+    # shortly after the contact: until then tagging answers 404.
+    tag_path = f"/api/v1/cdp/contacts/{contact['id']}/tags"
+    for _ in range(100):
+        tagged = api.call("POST", tag_path, {"tag": "vip"}, expect=(200, 201, 204, 404))
+        if not (isinstance(tagged, dict) and tagged.get("code") == "not_found"):
+            break
+        time.sleep(0.2)
+    else:
+        raise SystemExit("seed: the contact had no customer profile within 20 seconds")
 
     roles = api.call("GET", "/api/v1/roles")
     sales = next(r for r in roles if not r["is_admin"])

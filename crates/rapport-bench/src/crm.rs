@@ -216,7 +216,7 @@ async fn count_contacts(store: &Store, ws: &str) -> Result<usize> {
         .fetch_optional(&sql, &[], &[rapport_core::sql::ColumnKind::Int])
         .await?
         .context("COUNT(*) returned no row")?;
-    Ok(usize::try_from(row.int(0)).unwrap_or(0))
+    Ok(usize::try_from(row.int(0)?).unwrap_or(0))
 }
 
 /// Creates contacts through the one write path (row, history and outbox) in batches of 1,000
@@ -863,6 +863,7 @@ async fn list_plan(bare: &Bare, s: &Statements) -> String {
 }
 
 /// Row counts of the main tables, e.g. `1000000 contacts, 5000 companies, …`.
+/// What the database holds, for the report's header; a count that cannot be read is left out.
 async fn data_summary(store: &Store, ws: &str) -> String {
     let mut parts = Vec::new();
     for (object, label) in [
@@ -880,7 +881,7 @@ async fn data_summary(store: &Store, ws: &str) -> String {
             let n = if object == OBJECT {
                 count_contacts(store, ws).await.unwrap_or(0)
             } else {
-                usize::try_from(row.int(0)).unwrap_or(0)
+                row.int(0).map_or(0, |n| usize::try_from(n).unwrap_or(0))
             };
             parts.push(format!("{n} {label}"));
         }
@@ -892,7 +893,9 @@ async fn data_summary(store: &Store, ws: &str) -> String {
             .fetch_optional(&sql, &[], &[rapport_core::sql::ColumnKind::Int])
             .await
         {
-            parts.push(format!("{} {table} rows", row.int(0)));
+            if let Ok(n) = row.int(0) {
+                parts.push(format!("{n} {table} rows"));
+            }
         }
     }
     parts.join(", ")

@@ -439,8 +439,8 @@ async fn pg_event_commits(store: &Store, source_id: &str, pattern: &str) -> Resu
         .await?
         .context("COUNT returned no row")?;
     Ok((
-        u64::try_from(row.int(0)).unwrap_or(0),
-        u64::try_from(row.int(1)).unwrap_or(0),
+        u64::try_from(row.int(0)?).unwrap_or(0),
+        u64::try_from(row.int(1)?).unwrap_or(0),
     ))
 }
 
@@ -588,7 +588,7 @@ async fn count(store: &Store, sql: &str, param: &str) -> Result<u64> {
         .fetch_optional(sql, &[SqlParam::Text(param.into())], &[ColumnKind::Int])
         .await?
         .context("COUNT returned no row")?;
-    Ok(u64::try_from(row.int(0)).unwrap_or(0))
+    Ok(u64::try_from(row.int(0)?).unwrap_or(0))
 }
 
 /// Waits (at most `DRAIN_LIMIT`) until the workspace's CRM sync queue is empty, so the sync

@@ -233,7 +233,7 @@ async fn rapport_run(store: &Store, args: &JobsArgs, n: usize, pace: Pace) -> Re
                     &[ColumnKind::Int],
                 )
                 .await?
-                .map_or(0, |r| r.int(0));
+                .map_or(Ok(0), |r| r.int(0))?;
             Ok(open == 0)
         }
     })
@@ -249,7 +249,7 @@ async fn rapport_run(store: &Store, args: &JobsArgs, n: usize, pace: Pace) -> Re
             &[ColumnKind::Int],
         )
         .await?
-        .map_or(0, |r| r.int(0));
+        .map_or(Ok(0), |r| r.int(0))?;
     if failed > 0 {
         bail!("{failed} bench jobs did not end done");
     }
@@ -323,10 +323,11 @@ async fn bare_run(store: &Store, args: &JobsArgs, n: usize, pace: Pace) -> Resul
 
 /// Claims and deletes up to `n` rows of the bare queue; returns their payloads' `i`.
 async fn bare_claim(store: &Store, n: usize) -> Result<Vec<u64>> {
-    let index =
-        |r: &rapport_store::Row, column: usize| r.json(column).get("i").and_then(|i| i.as_u64());
+    let index = |r: &rapport_store::Row, column: usize| -> Result<Option<u64>> {
+        Ok(r.json(column)?.get("i").and_then(|i| i.as_u64()))
+    };
     match store.db.dialect() {
-        Dialect::Sqlite => Ok(store
+        Dialect::Sqlite => store
             .db
             .write_returning(
                 &format!(
@@ -337,8 +338,8 @@ async fn bare_claim(store: &Store, n: usize) -> Result<Vec<u64>> {
             )
             .await?
             .iter()
-            .filter_map(|r| index(r, 0))
-            .collect()),
+            .filter_map(|r| index(r, 0).transpose())
+            .collect(),
         Dialect::Postgres => {
             let mut tx = store.db.begin().await?;
             let rows = tx
@@ -351,7 +352,10 @@ async fn bare_claim(store: &Store, n: usize) -> Result<Vec<u64>> {
                 )
                 .await?;
             if !rows.is_empty() {
-                let ids: Vec<SqlParam> = rows.iter().map(|r| SqlParam::Int(r.int(0))).collect();
+                let ids: Vec<SqlParam> = rows
+                    .iter()
+                    .map(|r| r.int(0).map(SqlParam::Int))
+                    .collect::<Result<_, _>>()?;
                 let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
                 tx.execute(
                     &format!("DELETE FROM {BARE} WHERE id IN ({})", marks.join(", ")),
@@ -360,7 +364,9 @@ async fn bare_claim(store: &Store, n: usize) -> Result<Vec<u64>> {
                 .await?;
             }
             tx.commit().await?;
-            Ok(rows.iter().filter_map(|r| index(r, 1)).collect())
+            rows.iter()
+                .filter_map(|r| index(r, 1).transpose())
+                .collect()
         }
     }
 }

@@ -2,7 +2,6 @@
 //! and the journey timeline).
 
 use crate::error::CdpError;
-use crate::time_of_ms;
 use chrono::{DateTime, Utc};
 use rapport_core::sql::{ColumnKind, SqlParam};
 use rapport_store::{Row, Store};
@@ -49,20 +48,20 @@ pub struct StoredEvent {
     pub body: Json,
 }
 
-pub fn decode(r: &Row) -> StoredEvent {
-    StoredEvent {
-        seq: r.int(0),
-        source_id: r.text(1),
-        message_id: r.text(2),
-        kind: r.text(3),
-        name: r.opt_text(4),
-        profile_id: r.text(5),
-        user_id: r.opt_text(6),
-        anonymous_id: r.opt_text(7),
-        timestamp: time_of_ms(r.int(8)),
-        received_at: time_of_ms(r.int(9)),
-        body: r.json(10),
-    }
+pub fn decode(r: &Row) -> Result<StoredEvent, rapport_store::StoreError> {
+    Ok(StoredEvent {
+        seq: r.int("seq")?,
+        source_id: r.text("source_id")?,
+        message_id: r.text("message_id")?,
+        kind: r.text("kind")?,
+        name: r.opt_text("name")?,
+        profile_id: r.text("profile_id")?,
+        user_id: r.opt_text("user_id")?,
+        anonymous_id: r.opt_text("anonymous_id")?,
+        timestamp: r.millis("ts")?,
+        received_at: r.millis("received_at")?,
+        body: r.json("body")?,
+    })
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -106,5 +105,5 @@ pub async fn list(
         q.limit.unwrap_or(100).clamp(1, 1000)
     ));
     let rows = store.db.fetch_all(&sql, &params, &KINDS).await?;
-    Ok(rows.iter().map(decode).collect())
+    Ok(rows.iter().map(decode).collect::<Result<_, _>>()?)
 }

@@ -12,6 +12,7 @@ use prometheus::{HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, R
 use rapport_core::codes::WarningCode;
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
 use rapport_store::metrics::register;
+use rapport_store::StoreError;
 use rapport_store::{Store, Tx};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -328,32 +329,36 @@ pub async fn report(store: &Store, workspace_id: &str, minutes: i64) -> Result<R
         .map(|(i, s)| (s.source_id.clone(), i))
         .collect();
     for r in &rows {
-        let Some(s) = index.get(&r.text(0)).and_then(|i| out.get_mut(*i)) else {
+        let Some(s) = index
+            .get(&r.text("source_id")?)
+            .and_then(|i| out.get_mut(*i))
+        else {
             continue;
         };
-        s.received += r.int(2);
-        s.accepted += r.int(3);
-        s.rejected += r.int(4);
-        s.quarantined += r.int(5);
-        s.duplicates += r.int(6);
-        s.merge_refused += r.int(7);
-        s.series.push(MinutePoint {
-            minute: time_of_ms(r.int(1) * 60_000),
-            received: r.int(2),
-            accepted: r.int(3),
-            rejected: r.int(4),
-            quarantined: r.int(5),
-            duplicates: r.int(6),
-        });
-        if r.int(3) > 0 {
-            s.last_event_at = Some(time_of_ms(r.int(1) * 60_000));
+        let point = MinutePoint {
+            minute: time_of_ms(r.int("minute")? * 60_000)?,
+            received: r.int("received")?,
+            accepted: r.int("accepted")?,
+            rejected: r.int("rejected")?,
+            quarantined: r.int("quarantined")?,
+            duplicates: r.int("duplicates")?,
+        };
+        s.received += point.received;
+        s.accepted += point.accepted;
+        s.rejected += point.rejected;
+        s.quarantined += point.quarantined;
+        s.duplicates += point.duplicates;
+        s.merge_refused += r.int("merge_refused")?;
+        if point.accepted > 0 {
+            s.last_event_at = Some(point.minute);
         }
+        s.series.push(point);
     }
     let delays = store
         .db
         .fetch_all(
             &format!(
-                "SELECT d.source_id, d.bucket, CAST(SUM(d.count) AS BIGINT) FROM cdp_health_delay d JOIN cdp_sources s ON s.id = d.source_id \
+                "SELECT d.source_id, d.bucket, CAST(SUM(d.count) AS BIGINT) AS count FROM cdp_health_delay d JOIN cdp_sources s ON s.id = d.source_id \
                  WHERE s.workspace_id = {} AND d.minute >= {} GROUP BY d.source_id, d.bucket",
                 ph(1),
                 ph(2)
@@ -363,20 +368,24 @@ pub async fn report(store: &Store, workspace_id: &str, minutes: i64) -> Result<R
         )
         .await?;
     for r in &delays {
-        if let Some(s) = index.get(&r.text(0)).and_then(|i| out.get_mut(*i)) {
-            if let Some(slot) = usize::try_from(r.int(1))
-                .ok()
-                .and_then(|b| s.delay_buckets.get_mut(b))
-            {
-                *slot += r.int(2);
-            }
-        }
+        let Some(s) = index
+            .get(&r.text("source_id")?)
+            .and_then(|i| out.get_mut(*i))
+        else {
+            continue;
+        };
+        let bucket = r.int("bucket")?;
+        let slot = usize::try_from(bucket)
+            .ok()
+            .and_then(|b| s.delay_buckets.get_mut(b))
+            .ok_or_else(|| StoreError::Corrupt(format!("delay bucket {bucket} is out of range")))?;
+        *slot += r.int("count")?;
     }
     let reasons = store
         .db
         .fetch_all(
             &format!(
-                "SELECT r.source_id, r.outcome, r.reason, CAST(SUM(r.count) AS BIGINT) FROM cdp_health_reasons r JOIN cdp_sources s ON s.id = r.source_id \
+                "SELECT r.source_id, r.outcome, r.reason, CAST(SUM(r.count) AS BIGINT) AS count FROM cdp_health_reasons r JOIN cdp_sources s ON s.id = r.source_id \
                  WHERE s.workspace_id = {} AND r.minute >= {} GROUP BY r.source_id, r.outcome, r.reason ORDER BY SUM(r.count) DESC",
                 ph(1),
                 ph(2)
@@ -386,11 +395,14 @@ pub async fn report(store: &Store, workspace_id: &str, minutes: i64) -> Result<R
         )
         .await?;
     for r in &reasons {
-        if let Some(s) = index.get(&r.text(0)).and_then(|i| out.get_mut(*i)) {
+        if let Some(s) = index
+            .get(&r.text("source_id")?)
+            .and_then(|i| out.get_mut(*i))
+        {
             s.reasons.push(Reason {
-                outcome: r.text(1),
-                code: r.text(2),
-                count: r.int(3),
+                outcome: r.text("outcome")?,
+                code: r.text("reason")?,
+                count: r.int("count")?,
             });
         }
     }
@@ -423,15 +435,17 @@ pub async fn report(store: &Store, workspace_id: &str, minutes: i64) -> Result<R
         )
         .await?
         .iter()
-        .map(|r| Warning {
-            id: r.int(0),
-            source_id: r.opt_text(1),
-            at: time_of_ms(r.int(2)),
-            code: r.text(3),
-            message: r.text(4),
-            details: r.json(5),
+        .map(|r| {
+            Ok(Warning {
+                id: r.int("id")?,
+                source_id: r.opt_text("source_id")?,
+                at: r.millis("at")?,
+                code: r.text("code")?,
+                message: r.text("message")?,
+                details: r.json("details")?,
+            })
         })
-        .collect();
+        .collect::<Result<_, StoreError>>()?;
     Ok(Report {
         window_minutes: minutes,
         delay_bucket_bounds_ms: DELAY_BOUNDS_MS.to_vec(),
@@ -458,7 +472,7 @@ async fn trait_fill(store: &Store, workspace_id: &str) -> Result<(i64, Vec<Trait
         .await?;
     let mut keys: BTreeMap<String, ()> = BTreeMap::new();
     for row in &sample {
-        if let serde_json::Value::Object(m) = row.json(0) {
+        if let serde_json::Value::Object(m) = row.json("traits")? {
             for k in m.keys() {
                 if keys.len() < 50 {
                     keys.insert(k.clone(), ());
@@ -506,13 +520,13 @@ async fn trait_fill(store: &Store, workspace_id: &str) -> Result<(i64, Vec<Trait
     let Some(row) = row else {
         return Ok((0, Vec::new()));
     };
-    let total = row.int(0);
+    let total = row.int(0)?;
     let traits = keys
         .iter()
         .enumerate()
         .map(|(i, k)| {
-            let filled = row.int(i + 1);
-            TraitFill {
+            let filled = row.int(i + 1)?;
+            Ok(TraitFill {
                 trait_name: k.clone(),
                 filled,
                 fill_rate: if total > 0 {
@@ -520,9 +534,9 @@ async fn trait_fill(store: &Store, workspace_id: &str) -> Result<(i64, Vec<Trait
                 } else {
                     0.0
                 },
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, StoreError>>()?;
     Ok((total, traits))
 }
 

@@ -63,20 +63,20 @@ const KINDS: [ColumnKind; 11] = [
     ColumnKind::Int,
 ];
 
-fn decode(r: &rapport_store::Row) -> HeldEvent {
-    HeldEvent {
-        id: r.text(0),
-        source_id: r.text(1),
-        disposition: r.text(2),
-        reason_code: r.text(3),
-        reason: r.text(4),
-        kind: r.opt_text(5),
-        name: r.opt_text(6),
-        message_id: r.opt_text(7),
-        payload: r.json(8),
-        received_at: crate::time_of_ms(r.int(9)),
-        replayed_at: r.opt_int(10).map(crate::time_of_ms),
-    }
+fn decode(r: &rapport_store::Row) -> Result<HeldEvent, rapport_store::StoreError> {
+    Ok(HeldEvent {
+        id: r.text("id")?,
+        source_id: r.text("source_id")?,
+        disposition: r.text("disposition")?,
+        reason_code: r.text("reason_code")?,
+        reason: r.text("reason")?,
+        kind: r.opt_text("kind")?,
+        name: r.opt_text("name")?,
+        message_id: r.opt_text("message_id")?,
+        payload: r.json("payload")?,
+        received_at: r.millis("received_at")?,
+        replayed_at: r.opt_millis("replayed_at")?,
+    })
 }
 
 pub async fn list(
@@ -111,7 +111,7 @@ pub async fn list(
         q.limit.unwrap_or(50).clamp(1, 500)
     ));
     let rows = store.db.fetch_all(&sql, &params, &KINDS).await?;
-    Ok(rows.iter().map(decode).collect())
+    Ok(rows.iter().map(decode).collect::<Result<_, _>>()?)
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -179,9 +179,9 @@ pub async fn replay(
     };
     let mut sources: BTreeMap<String, crate::sources::Source> = BTreeMap::new();
     for (i, row) in rows.iter().enumerate() {
-        let held = decode(row);
+        let held = decode(row)?;
         let kind = held.kind.as_deref().and_then(Kind::parse);
-        let bytes = serde_json::to_vec(&held.payload).unwrap_or_default();
+        let bytes = held.payload.to_string().into_bytes();
         let parsed = wire::parse_request(&bytes, kind, held.received_at.timestamp_millis())
             .ok()
             .and_then(|r| r.events.into_iter().next());

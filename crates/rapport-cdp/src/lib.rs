@@ -283,9 +283,14 @@ impl Cdp {
     }
 }
 
-/// A stored epoch-milliseconds time (events, merges, health) as a date-time.
-pub(crate) fn time_of_ms(ms: i64) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+/// An epoch-milliseconds time (events, merges, health) as a date-time; one no date-time can
+/// hold is an error, never 1970. Stored columns are read with `Row::millis`.
+pub(crate) fn time_of_ms(
+    ms: i64,
+) -> Result<chrono::DateTime<chrono::Utc>, rapport_store::StoreError> {
+    chrono::DateTime::from_timestamp_millis(ms).ok_or_else(|| {
+        rapport_store::StoreError::Corrupt(format!("{ms} ms is out of any date's range"))
+    })
 }
 
 /// A placeholder in the group commit's statements: `$n` on PostgreSQL, a positional `?` on
@@ -300,13 +305,6 @@ pub(crate) fn placeholder(dialect: rapport_core::sql::Dialect, n: usize) -> Stri
 
 pub(crate) fn ph(tx: &rapport_store::Tx, n: usize) -> String {
     placeholder(tx.dialect(), n)
-}
-
-/// `(p, p, …)`: the placeholders of one row of `width` parameters in a multi-row statement, after
-/// the `before` parameters of the rows ahead of it.
-pub(crate) fn row_marks(tx: &rapport_store::Tx, before: usize, width: usize) -> String {
-    let marks: Vec<String> = (before + 1..=before + width).map(|n| ph(tx, n)).collect();
-    format!("({})", marks.join(", "))
 }
 
 /// A placeholder for JSON sent as text: cast to JSONB on PostgreSQL.

@@ -144,15 +144,15 @@ const KINDS: [ColumnKind; 6] = [
     ColumnKind::Timestamp,
 ];
 
-fn decode(row: &rapport_store::Row) -> EventType {
-    EventType {
-        name: row.text(0),
-        description: row.text(1),
-        schema: row.json(2),
-        version: row.int(3),
-        created_at: row.timestamp(4),
-        updated_at: row.timestamp(5),
-    }
+fn decode(row: &rapport_store::Row) -> Result<EventType, rapport_store::StoreError> {
+    Ok(EventType {
+        name: row.text("name")?,
+        description: row.text("description")?,
+        schema: row.json("schema")?,
+        version: row.int("version")?,
+        created_at: row.timestamp("created_at")?,
+        updated_at: row.timestamp("updated_at")?,
+    })
 }
 
 pub async fn list(store: &Store, workspace_id: &str) -> Result<Vec<EventType>, CdpError> {
@@ -167,7 +167,7 @@ pub async fn list(store: &Store, workspace_id: &str) -> Result<Vec<EventType>, C
             &KINDS,
         )
         .await?;
-    Ok(rows.iter().map(decode).collect())
+    Ok(rows.iter().map(decode).collect::<Result<_, _>>()?)
 }
 
 pub async fn get(
@@ -190,7 +190,7 @@ pub async fn get(
             &KINDS,
         )
         .await?;
-    Ok(row.as_ref().map(decode))
+    Ok(row.as_ref().map(decode).transpose()?)
 }
 
 fn check_name(name: &str) -> Result<(), CdpError> {
@@ -314,7 +314,7 @@ pub async fn observed(store: &Store, workspace_id: &str) -> Result<Vec<Observed>
         .db
         .fetch_all(
             &format!(
-                "SELECT name, COUNT(*), MAX(received_at) FROM cdp_held WHERE workspace_id = {} AND name IS NOT NULL \
+                "SELECT name, COUNT(*) AS held, MAX(received_at) AS last_seen FROM cdp_held WHERE workspace_id = {} AND name IS NOT NULL \
                  AND replayed_at IS NULL AND reason_code IN ({}, {}) \
                  GROUP BY name ORDER BY MAX(received_at) DESC LIMIT 200",
                 store.ph(1),
@@ -331,13 +331,16 @@ pub async fn observed(store: &Store, workspace_id: &str) -> Result<Vec<Observed>
         .await?;
     let mut out = Vec::new();
     for row in rows {
-        let name = row.text(0);
+        let name = row.text("name")?;
         let current = get(store, workspace_id, &name).await?;
         let proposed = proposal(store, workspace_id, &name, current.as_ref()).await?;
+        // A stored schema compiled when it was registered; should a later keyword list refuse
+        // it, each of its properties is shown as unregistered rather than the page failing.
         let declared: Vec<String> = current
             .as_ref()
             .and_then(|t| Schema::compile(&t.schema).ok())
             .map(|s| s.declared_properties())
+            // Nothing declared when the type is not registered.
             .unwrap_or_default();
         let unregistered_properties = proposed
             .get("properties")
@@ -348,13 +351,14 @@ pub async fn observed(store: &Store, workspace_id: &str) -> Result<Vec<Observed>
                     .cloned()
                     .collect()
             })
+            // A proposal without properties leaves none unregistered.
             .unwrap_or_default();
         out.push(Observed {
             name,
             registered: current.is_some(),
-            held: row.int(1),
+            held: row.int("held")?,
             unregistered_properties,
-            last_seen: crate::time_of_ms(row.int(2)),
+            last_seen: row.millis("last_seen")?,
             proposed_schema: proposed,
         });
     }
@@ -388,16 +392,17 @@ async fn proposal(
     } else {
         "properties"
     };
+    // A held event without properties (or traits) contributes an empty object.
     let samples: Vec<Json> = rows
         .iter()
         .map(|r| {
-            r.json(0)
+            Ok(r.json("payload")?
                 .get(key)
                 .filter(|p| p.is_object())
                 .cloned()
-                .unwrap_or_else(|| Json::Object(serde_json::Map::new()))
+                .unwrap_or_else(|| Json::Object(serde_json::Map::new())))
         })
-        .collect();
+        .collect::<Result<_, rapport_store::StoreError>>()?;
     Ok(match current {
         Some(t) => samples
             .iter()
@@ -419,6 +424,7 @@ pub async fn register_observed(
         workspace_id,
         EventTypeInput {
             name: name.to_string(),
+            // A newly registered type starts without a description.
             description: current.map(|c| c.description).unwrap_or_default(),
             schema,
         },

@@ -183,7 +183,9 @@ pub async fn load(store: &Store, workspace_id: &str) -> Result<Settings, CdpErro
         )
         .await?;
     Ok(match row {
-        Some(row) => serde_json::from_value(row.json(0)).unwrap_or_default(),
+        Some(row) => serde_json::from_value(row.json("settings")?).map_err(|e| {
+            rapport_store::StoreError::Corrupt(format!("the workspace's CDP settings: {e}"))
+        })?,
         None => Settings::default(),
     })
 }

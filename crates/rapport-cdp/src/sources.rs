@@ -8,7 +8,7 @@ use rand::Rng;
 use rapport_core::codes::ErrorCode;
 use rapport_core::sql::{ColumnKind, SqlParam};
 use rapport_store::cache::Cache;
-use rapport_store::{Row, Store};
+use rapport_store::{Row, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -33,12 +33,10 @@ impl SchemaPolicy {
         }
     }
 
-    fn parse(text: &str) -> SchemaPolicy {
-        if text == "reject" {
-            SchemaPolicy::Reject
-        } else {
-            SchemaPolicy::Quarantine
-        }
+    fn parse(text: &str) -> Option<SchemaPolicy> {
+        [SchemaPolicy::Reject, SchemaPolicy::Quarantine]
+            .into_iter()
+            .find(|p| p.as_str() == text)
     }
 }
 
@@ -63,12 +61,10 @@ impl Trust {
         }
     }
 
-    fn parse(text: &str) -> Trust {
-        if text == "client" {
-            Trust::Client
-        } else {
-            Trust::Server
-        }
+    fn parse(text: &str) -> Option<Trust> {
+        [Trust::Client, Trust::Server]
+            .into_iter()
+            .find(|t| t.as_str() == text)
     }
 
     /// The default of a new source of `kind`.
@@ -184,20 +180,25 @@ const KINDS_OF_COLUMNS: [ColumnKind; 11] = [
     ColumnKind::Text,
 ];
 
-fn decode(row: &Row) -> Source {
-    Source {
-        id: row.text(0),
-        workspace_id: row.text(1),
-        name: row.text(2),
-        kind: row.text(3),
-        write_key: row.text(4),
-        schema_policy: SchemaPolicy::parse(&row.text(5)),
-        rate_limit: row.opt_int(6),
-        trust: Trust::parse(&row.text(9)),
-        verification_secret: row.opt_text(10),
-        created_at: row.timestamp(7),
-        archived_at: row.opt_timestamp(8),
-    }
+/// A stored source; an unknown policy or trust is corrupt data, never quietly the laxer one.
+fn decode(row: &Row) -> Result<Source, StoreError> {
+    let policy = row.text("schema_policy")?;
+    let trust = row.text("trust")?;
+    Ok(Source {
+        id: row.text("id")?,
+        workspace_id: row.text("workspace_id")?,
+        name: row.text("name")?,
+        kind: row.text("kind")?,
+        write_key: row.text("write_key")?,
+        schema_policy: SchemaPolicy::parse(&policy)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown schema policy {policy:?}")))?,
+        rate_limit: row.opt_int("rate_limit")?,
+        trust: Trust::parse(&trust)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown source trust {trust:?}")))?,
+        verification_secret: row.opt_text("verification_secret")?,
+        created_at: row.timestamp("created_at")?,
+        archived_at: row.opt_timestamp("archived_at")?,
+    })
 }
 
 fn random_text(prefix: &str, len: usize) -> String {
@@ -258,7 +259,7 @@ pub async fn list(store: &Store, workspace_id: &str) -> Result<Vec<Source>, CdpE
             &KINDS_OF_COLUMNS,
         )
         .await?;
-    Ok(rows.iter().map(decode).collect())
+    Ok(rows.iter().map(decode).collect::<Result<_, _>>()?)
 }
 
 pub async fn get(store: &Store, workspace_id: &str, id: &str) -> Result<Source, CdpError> {
@@ -279,6 +280,7 @@ pub async fn get(store: &Store, workspace_id: &str, id: &str) -> Result<Source, 
         .await?;
     row.as_ref()
         .map(decode)
+        .transpose()?
         .ok_or(CdpError::NotFound { what: "source" })
 }
 
@@ -449,7 +451,7 @@ impl SourceCache {
                         &KINDS_OF_COLUMNS,
                     )
                     .await?;
-                let source = row.as_ref().map(decode);
+                let source = row.as_ref().map(decode).transpose()?;
                 self.keys.insert(write_key.to_string(), source.clone());
                 source
             }

@@ -25,13 +25,15 @@ pub async fn refresh(store: &Store) -> Result<Vec<String>, CdpError> {
             &[ColumnKind::Bool],
         )
         .await?
-        .is_some_and(|r| r.bool(0));
+        .map(|r| r.bool(0))
+        .transpose()?
+        .unwrap_or(false);
     if !got {
         return Ok(Vec::new());
     }
     let rows = tx
         .fetch_all(
-            "SELECT relname::text, n_mod_since_analyze, n_live_tup FROM pg_stat_user_tables \
+            "SELECT relname::text AS relname, n_mod_since_analyze, n_live_tup FROM pg_stat_user_tables \
              WHERE schemaname = current_schema() AND relname IN ('cdp_identities', 'cdp_profiles', 'cdp_events')",
             &[],
             &[ColumnKind::Text, ColumnKind::Int, ColumnKind::Int],
@@ -39,7 +41,11 @@ pub async fn refresh(store: &Store) -> Result<Vec<String>, CdpError> {
         .await?;
     let mut analyzed = Vec::new();
     for row in rows {
-        let (table, changed, live) = (row.text(0), row.int(1), row.int(2));
+        let (table, changed, live) = (
+            row.text("relname")?,
+            row.int("n_mod_since_analyze")?,
+            row.int("n_live_tup")?,
+        );
         if !TABLES.contains(&table.as_str()) || changed < 2_000.max(live / 5) {
             continue;
         }

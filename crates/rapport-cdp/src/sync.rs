@@ -113,18 +113,20 @@ pub async fn process_queue(
         .await?;
     let mut entries: Vec<Entry> = rows
         .iter()
-        .map(|r| Entry {
-            id: r.int(0),
-            folded: Vec::new(),
-            workspace_id: r.text(1),
-            profile_id: r.text(2),
-            kind: r.text(3),
-            payload: r.json(4),
-            attempts: r.int(5),
-            source_id: r.opt_text(6),
-            trusted: r.bool(7),
+        .map(|r| {
+            Ok(Entry {
+                id: r.int("id")?,
+                folded: Vec::new(),
+                workspace_id: r.text("workspace_id")?,
+                profile_id: r.text("profile_id")?,
+                kind: r.text("kind")?,
+                payload: r.json("payload")?,
+                attempts: r.int("attempts")?,
+                source_id: r.opt_text("source_id")?,
+                trusted: r.bool("trusted")?,
+            })
         })
-        .collect();
+        .collect::<Result<_, StoreError>>()?;
     entries.sort_by_key(|e| e.id);
     let handled = entries.len();
     for entry in coalesce(entries) {
@@ -191,6 +193,7 @@ fn coalesce(entries: Vec<Entry>) -> Vec<Entry> {
             .payload
             .get("group_id")
             .and_then(crate::wire::scalar_text)
+            // An event without a group id coalesces with the others of its kind.
             .unwrap_or_default();
         let key = (
             entry.profile_id.clone(),
@@ -198,6 +201,7 @@ fn coalesce(entries: Vec<Entry>) -> Vec<Entry> {
             format!(
                 "{}\u{1f}{group}\u{1f}{}\u{1f}{}",
                 entry.workspace_id,
+                // Entries without a source (CRM-made) share one key part.
                 entry.source_id.as_deref().unwrap_or_default(),
                 entry.trusted
             ),
@@ -432,10 +436,9 @@ async fn sync_contact(store: &Store, settings: &Settings, entry: &Entry) -> Resu
                         &[SqlParam::Text(normalized)],
                         &[ColumnKind::Text],
                     )
-                    .await
-                    .ok()
-                    .flatten()
-                    .map(|r| r.text(0));
+                    .await?
+                    .map(|r| r.text("id"))
+                    .transpose()?;
             }
         }
     }
@@ -519,6 +522,7 @@ async fn sync_company(store: &Store, settings: &Settings, entry: &Entry) -> Resu
         .get("traits")
         .and_then(Json::as_object)
         .cloned()
+        // A group call without traits has nothing to map.
         .unwrap_or_default();
     let mut values = mapped_values(&traits, &settings.company_mapping);
     let ws = &entry.workspace_id;
@@ -539,7 +543,8 @@ async fn sync_company(store: &Store, settings: &Settings, entry: &Entry) -> Resu
             &[ColumnKind::Text],
         )
         .await?
-        .map(|r| r.text(0));
+        .map(|r| r.text("company_id"))
+        .transpose()?;
     let existing = match linked {
         Some(id) if live_record(store, ws, "company", &id).await? => Some(id),
         _ => None,
@@ -614,7 +619,9 @@ pub(crate) async fn split_contact(
                 &[ColumnKind::Text],
             )
             .await?
-            .and_then(|r| r.opt_text(0));
+            .map(|r| r.opt_text("merged_into"))
+            .transpose()?
+            .flatten();
         match parent {
             Some(p) => survivor_root = p,
             None => break,
@@ -648,10 +655,10 @@ pub(crate) async fn split_contact(
             &[SqlParam::Text(contact.clone())],
             &[ColumnKind::Text],
         )
-        .await
-        .ok()
+        .await?
+        .map(|r| r.opt_text(0))
+        .transpose()?
         .flatten()
-        .and_then(|r| r.opt_text(0))
         .and_then(|e| normalize("email", &e, settings));
     let mut owner = None;
     if let Some(email) = email {
@@ -666,7 +673,8 @@ pub(crate) async fn split_contact(
                 &[ColumnKind::Text],
             )
             .await?
-            .map(|r| r.text(0));
+            .map(|r| r.text("profile_id"))
+            .transpose()?;
     }
     // The side that keeps the contact, and the side that gets a new one.
     let (keeper, other) = match owner {
@@ -753,24 +761,27 @@ async fn side(tx: &mut rapport_store::Tx, store: &Store, root: &str) -> Result<S
             &[ColumnKind::Text, ColumnKind::Text, ColumnKind::Json],
         )
         .await?;
+    let mut members = rows
+        .iter()
+        .map(|r| Ok((r.text("id")?, r.opt_text("contact_id")?, r.json("traits")?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    // The root first, so its traits and contact win.
+    members.sort_by_key(|(id, _, _)| id != root);
     let mut traits = Map::new();
     let mut contact = None;
-    // The root first, so its traits and contact win.
-    let mut ordered: Vec<&rapport_store::Row> = rows.iter().filter(|r| r.text(0) == root).collect();
-    ordered.extend(rows.iter().filter(|r| r.text(0) != root));
-    for r in ordered {
+    for (_, linked, member_traits) in &members {
         if contact.is_none() {
-            contact = r.opt_text(1);
+            contact.clone_from(linked);
         }
-        if let Json::Object(m) = r.json(2) {
+        if let Json::Object(m) = member_traits {
             for (k, v) in m {
-                traits.entry(k).or_insert(v);
+                traits.entry(k.clone()).or_insert_with(|| v.clone());
             }
         }
     }
     Ok(Side {
         root: root.to_string(),
-        members: rows.iter().map(|r| r.text(0)).collect(),
+        members: members.into_iter().map(|(id, _, _)| id).collect(),
         contact,
         traits,
     })
@@ -817,7 +828,9 @@ async fn profile_for_contact(
             &[ColumnKind::Text],
         )
         .await?
-        .is_some_and(|r| r.text(0) == "cdp");
+        .map(|r| r.text("source"))
+        .transpose()?
+        .is_some_and(|source| source == "cdp");
     if created_by_cdp || profiles::for_contact(store, ws, contact).await?.is_some() {
         return Ok(());
     }
@@ -856,7 +869,8 @@ async fn profile_for_contact(
                 &[ColumnKind::Text],
             )
             .await?
-            .map(|r| r.text(0));
+            .map(|r| r.text("profile_id"))
+            .transpose()?;
         if owner.is_some() {
             break;
         }

@@ -137,9 +137,10 @@ pub async fn timeline(
     };
     let fetch = limit + 1;
     // Without a cursor: the end of year 9999, which both databases compare correctly.
-    let (before_at, before_key) = cursor
-        .clone()
-        .unwrap_or((time_of_ms(253_402_300_799_000), String::from("~")));
+    let (before_at, before_key) = match cursor.clone() {
+        Some(cursor) => cursor,
+        None => (time_of_ms(253_402_300_799_000)?, String::from("~")),
+    };
     let mut entries: Vec<Entry> = Vec::new();
 
     if let Some(cluster) = &cluster {
@@ -199,7 +200,8 @@ pub async fn timeline(
                 sql.push_str(&format!(" ORDER BY ts DESC, seq DESC LIMIT {}", fetch + 50));
                 rows.extend(store.db.fetch_all(&sql, &params, &events::KINDS).await?);
             }
-            for event in rows.iter().map(events::decode) {
+            for row in &rows {
+                let event = events::decode(row)?;
                 entries.push(Entry {
                     at: event.timestamp,
                     category: "event".into(),
@@ -253,7 +255,7 @@ pub async fn timeline(
                     )
                     .await?;
                 for row in rows {
-                    let record = decode_record(object, &row);
+                    let record = decode_record(object, &row)?;
                     let mut data = serde_json::Map::new();
                     for f in object.active_fields() {
                         if let Some(v) = record.values.get(&f.api_name) {
@@ -313,25 +315,26 @@ pub async fn timeline(
                     )
                     .await?;
                 for r in rows {
+                    let id = r.int("id")?;
                     entries.push(Entry {
-                        at: r.timestamp(6),
+                        at: r.timestamp("changed_at")?,
                         category: "field_change".into(),
                         entry_type: "field_change".into(),
-                        title: r.opt_text(2),
+                        title: r.opt_text("field")?,
                         source: "crm".into(),
                         source_name: None,
                         source_kind: None,
-                        id: r.int(0).to_string(),
+                        id: id.to_string(),
                         profile_id: None,
                         data: json!({
-                            "kind": r.text(1),
-                            "field": r.opt_text(2),
-                            "old_value": r.json(3),
-                            "new_value": r.json(4),
-                            "change_source": r.text(5),
-                            "actor_id": r.opt_text(7),
+                            "kind": r.text("kind")?,
+                            "field": r.opt_text("field")?,
+                            "old_value": r.json("old_value")?,
+                            "new_value": r.json("new_value")?,
+                            "change_source": r.text("source")?,
+                            "actor_id": r.opt_text("actor_id")?,
                         }),
-                        key: format!("h:{:020}", r.int(0)),
+                        key: format!("h:{id:020}"),
                     });
                 }
             }

@@ -123,6 +123,7 @@ impl Incoming {
 
     /// Fills `body_text` (what is stored) once the event is accepted.
     pub fn seal(&mut self) {
+        // A map of JSON values always serialises.
         self.body_text = serde_json::to_string(&self.body).unwrap_or_default();
     }
 

@@ -31,7 +31,7 @@ use crate::wire::{Incoming, Kind, Rejection};
 use crate::{json_ph, ph};
 use rand::Rng;
 use rapport_core::codes::{ErrorCode, EventCode, WarningCode};
-use rapport_core::sql::{ColumnKind, SqlParam};
+use rapport_core::sql::{ColumnKind, SqlParam, ValueRows};
 use rapport_store::{Store, Transience, Tx};
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, HashSet};
@@ -212,6 +212,7 @@ async fn commit_isolated(
             match commit_retrying(store, shared, &[work]).await {
                 Ok((mut outcomes, counters)) => {
                     shared.metrics.record(&counters);
+                    // One work committed alone has one outcome.
                     results.push(Ok(outcomes.pop().unwrap_or_default()));
                     continue;
                 }
@@ -404,52 +405,44 @@ async fn commit(
         (&jobs[a.0].source.id, &a.1.message_id).cmp(&(&jobs[b.0].source.id, &b.1.message_id))
     });
     for chunk in crate::statement_chunks(&rows) {
-        let mut params = Vec::with_capacity(chunk.len() * 11);
-        let mut values = Vec::with_capacity(chunk.len());
+        // The body goes as text (serialised once, when the event was accepted).
+        let mut values = ValueRows::new(tx.dialect()).cast(10, "jsonb");
         for (j, event) in chunk {
             let job = &jobs[*j];
-            let n = params.len();
-            values.push(format!(
-                "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-                ph(&tx, n + 1),
-                ph(&tx, n + 2),
-                ph(&tx, n + 3),
-                ph(&tx, n + 4),
-                ph(&tx, n + 5),
-                ph(&tx, n + 6),
-                ph(&tx, n + 7),
-                ph(&tx, n + 8),
-                ph(&tx, n + 9),
-                ph(&tx, n + 10),
-                json_ph(&tx, n + 11)
-            ));
             let profile = outcomes[*j]
                 .profiles
                 .get(&event.index)
                 .cloned()
-                .unwrap_or_default();
-            params.push(SqlParam::Text(job.source.workspace_id.clone()));
-            params.push(SqlParam::Text(job.source.id.clone()));
-            params.push(SqlParam::Text(event.message_id.clone()));
-            params.push(SqlParam::Text(event.kind.as_str().into()));
-            params.push(text_or_null(event.name.clone()));
-            params.push(SqlParam::Text(profile));
-            params.push(text_or_null(event.user_id.clone()));
-            params.push(text_or_null(event.anonymous_id.clone()));
-            params.push(SqlParam::Int(event.ts));
-            params.push(SqlParam::Int(event.received_at));
-            params.push(SqlParam::Text(event.body_text.clone()));
+                .ok_or_else(|| {
+                    rapport_store::StoreError::Corrupt(format!(
+                        "accepted event {} was resolved to no profile",
+                        event.message_id
+                    ))
+                })?;
+            values.push([
+                SqlParam::Text(job.source.workspace_id.clone()),
+                SqlParam::Text(job.source.id.clone()),
+                SqlParam::Text(event.message_id.clone()),
+                SqlParam::Text(event.kind.as_str().into()),
+                text_or_null(event.name.clone()),
+                SqlParam::Text(profile),
+                text_or_null(event.user_id.clone()),
+                text_or_null(event.anonymous_id.clone()),
+                SqlParam::Int(event.ts),
+                SqlParam::Int(event.received_at),
+                SqlParam::Text(event.body_text.clone()),
+            ]);
         }
         let sql = format!(
             "INSERT INTO cdp_events (workspace_id, source_id, message_id, kind, name, profile_id, user_id, anonymous_id, ts, received_at, body) \
              VALUES {} ON CONFLICT (source_id, message_id) DO NOTHING RETURNING source_id, message_id",
-            values.join(", ")
+            values.sql()
         );
         for row in tx
-            .fetch_all(&sql, &params, &[ColumnKind::Text, ColumnKind::Text])
+            .fetch_all(&sql, values.params(), &[ColumnKind::Text, ColumnKind::Text])
             .await?
         {
-            inserted.insert((row.text(0), row.text(1)));
+            inserted.insert((row.text("source_id")?, row.text("message_id")?));
         }
     }
     let mut first_time: HashSet<(String, String)> = HashSet::new();
@@ -615,29 +608,29 @@ async fn queue_judgements(
         )
         .await?
         .iter()
-        .map(|r| r.text(0))
-        .collect();
+        .map(|r| r.text("workspace_id"))
+        .collect::<Result<_, _>>()?;
     let rows: Vec<(&str, &str)> = touched
         .iter()
         .filter(|(ws, _)| with_segments.contains(**ws))
         .flat_map(|(ws, profiles)| profiles.iter().map(move |p| (*ws, *p)))
         .collect();
     for chunk in crate::statement_chunks(&rows) {
-        let mut params = Vec::with_capacity(chunk.len() * 3);
-        let mut values = Vec::with_capacity(chunk.len());
+        let mut values = ValueRows::new(tx.dialect());
         for (ws, profile) in chunk {
-            values.push(crate::row_marks(tx, params.len(), 3));
-            params.push(SqlParam::Text((*ws).to_string()));
-            params.push(SqlParam::Text((*profile).to_string()));
-            params.push(SqlParam::Int(now));
+            values.push([
+                SqlParam::Text((*ws).to_string()),
+                SqlParam::Text((*profile).to_string()),
+                SqlParam::Int(now),
+            ]);
         }
         tx.execute(
             &format!(
                 "INSERT INTO cdp_segment_pending (workspace_id, profile_id, queued_at) VALUES {} \
                  ON CONFLICT (workspace_id, profile_id) DO UPDATE SET lease = NULL, leased_until = 0",
-                values.join(", ")
+                values.sql()
             ),
-            &params,
+            values.params(),
         )
         .await?;
     }
@@ -671,46 +664,30 @@ async fn hold(tx: &mut Tx, jobs: &[&Work]) -> Result<(), CdpError> {
         .flat_map(|job| job.held.iter().map(move |h| (*job, h)))
         .collect();
     for chunk in crate::statement_chunks(&rows) {
-        let mut params = Vec::with_capacity(chunk.len() * 11);
-        let mut values = Vec::with_capacity(chunk.len());
+        let mut values = ValueRows::new(tx.dialect()).cast(9, "jsonb");
         for (job, held) in chunk {
-            let n = params.len();
-            values.push(format!(
-                "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-                ph(tx, n + 1),
-                ph(tx, n + 2),
-                ph(tx, n + 3),
-                ph(tx, n + 4),
-                ph(tx, n + 5),
-                ph(tx, n + 6),
-                ph(tx, n + 7),
-                ph(tx, n + 8),
-                ph(tx, n + 9),
-                json_ph(tx, n + 10),
-                ph(tx, n + 11)
-            ));
             // What was refused may hold NUL characters, which no database stores in text.
             let shown = |t: &Option<String>| t.as_ref().map(|t| t.replace('\0', "\u{FFFD}"));
-            params.push(SqlParam::Text(uuid::Uuid::now_v7().to_string()));
-            params.push(SqlParam::Text(job.source.workspace_id.clone()));
-            params.push(SqlParam::Text(job.source.id.clone()));
-            params.push(SqlParam::Text(held.disposition.into()));
-            params.push(SqlParam::Text(held.code.to_string()));
-            params.push(SqlParam::Text(held.reason.replace('\0', "\u{FFFD}")));
-            params.push(text_or_null(shown(&held.kind)));
-            params.push(text_or_null(shown(&held.name)));
-            params.push(text_or_null(shown(&held.message_id)));
-            params.push(SqlParam::Text(
-                crate::wire::without_nul(held.payload.clone()).to_string(),
-            ));
-            params.push(SqlParam::Int(held.received_at));
+            values.push([
+                SqlParam::Text(uuid::Uuid::now_v7().to_string()),
+                SqlParam::Text(job.source.workspace_id.clone()),
+                SqlParam::Text(job.source.id.clone()),
+                SqlParam::Text(held.disposition.into()),
+                SqlParam::Text(held.code.to_string()),
+                SqlParam::Text(held.reason.replace('\0', "\u{FFFD}")),
+                text_or_null(shown(&held.kind)),
+                text_or_null(shown(&held.name)),
+                text_or_null(shown(&held.message_id)),
+                SqlParam::Text(crate::wire::without_nul(held.payload.clone()).to_string()),
+                SqlParam::Int(held.received_at),
+            ]);
         }
         tx.execute(
             &format!(
                 "INSERT INTO cdp_held (id, workspace_id, source_id, disposition, reason_code, reason, kind, name, message_id, payload, received_at) VALUES {}",
-                values.join(", ")
+                values.sql()
             ),
-            &params,
+            values.params(),
         )
         .await?;
     }

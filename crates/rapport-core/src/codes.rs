@@ -336,6 +336,7 @@ pub fn catalogue_json() -> Json {
 /// The web app's module `web/src/api/errorCodes.ts`: the catalogue as a constant and a type
 /// per kind, so its translations must name every code (the type checker says which is missing).
 pub fn typescript() -> String {
+    // A JSON value always serialises.
     let catalogue = serde_json::to_string_pretty(&catalogue_json()).unwrap_or_default();
     format!(
         "// Generated from crates/rapport-core/src/codes.rs by `make error-codes`; do not edit.\n\

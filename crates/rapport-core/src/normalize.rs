@@ -86,6 +86,7 @@ pub fn phone(text: &str, default_region: Option<&str>) -> Option<String> {
         Some(default_region.unwrap_or("CN").to_string())
     };
     let id = match &region {
+        // An unknown default region makes a local number unreadable: not a phone number.
         Some(code) => Some(code.parse::<phonenumber::country::Id>().ok()?),
         None => None,
     };

@@ -1,5 +1,6 @@
 //! How values live in SQL, for both dialects: the parameter type the store binds, the column
-//! kinds, the columns a field occupies, and a builder that numbers placeholders per dialect.
+//! kinds, the columns a field occupies, a builder that numbers placeholders per dialect, and
+//! the one builder of multi-row statements ([`ValueRows`]).
 //! Pure: producing SQL text and parameters, never running it.
 
 use crate::metadata::{FieldDef, FieldType};
@@ -192,11 +193,8 @@ impl SqlBuilder {
 
     pub fn bind(&mut self, param: SqlParam) -> &mut Self {
         self.params.push(param);
-        let n = self.params.len();
-        match self.dialect {
-            Dialect::Sqlite => self.sql.push_str(&format!("?{n}")),
-            Dialect::Postgres => self.sql.push_str(&format!("${n}")),
-        }
+        self.sql
+            .push_str(&placeholder(self.dialect, self.params.len()));
         self
     }
 
@@ -206,5 +204,162 @@ impl SqlBuilder {
             Dialect::Sqlite => self.bind(SqlParam::Text(format_datetime(&at))),
             Dialect::Postgres => self.bind(SqlParam::Timestamp(at)),
         }
+    }
+}
+
+/// The `n`th parameter's numbered placeholder: `?n` on SQLite, `$n` on PostgreSQL. A numbered
+/// placeholder may appear more than once in a statement.
+pub fn placeholder(dialect: Dialect, n: usize) -> String {
+    match dialect {
+        Dialect::Sqlite => format!("?{n}"),
+        Dialect::Postgres => format!("${n}"),
+    }
+}
+
+/// `count` numbered placeholders from `first` on, comma-separated: an `IN (…)` list, which a
+/// statement may repeat.
+pub fn placeholders(dialect: Dialect, first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| placeholder(dialect, n))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The rows of a multi-row statement — `INSERT … VALUES (…), (…)`, `… IN (VALUES (…), …)`,
+/// `(a, b) IN ((…), …)` — and their parameters: the one way such statements are built.
+///
+/// Placeholders are positional on SQLite (a bare `?`, bound in order: numbered ones make sqlx
+/// look every parameter up by name, which grows with the square of a wide statement) and
+/// numbered on PostgreSQL. Parameters that come before the rows in the statement are given to
+/// [`ValueRows::after`], so numbering continues after them; those statements are numbered on
+/// SQLite too (written with [`placeholder`]), since sqlx binds a statement's parameters either
+/// all by position or all by name.
+#[derive(Debug, Clone)]
+pub struct ValueRows {
+    dialect: Dialect,
+    casts: Vec<(usize, &'static str)>,
+    numbered: bool,
+    sql: String,
+    params: Vec<SqlParam>,
+    rows: usize,
+}
+
+impl ValueRows {
+    pub fn new(dialect: Dialect) -> Self {
+        Self {
+            dialect,
+            casts: Vec::new(),
+            numbered: dialect == Dialect::Postgres,
+            sql: String::new(),
+            params: Vec::new(),
+            rows: 0,
+        }
+    }
+
+    /// Rows placed after `leading`, the statement's earlier parameters (numbered placeholders).
+    pub fn after(dialect: Dialect, leading: Vec<SqlParam>) -> Self {
+        Self {
+            numbered: true,
+            params: leading,
+            ..Self::new(dialect)
+        }
+    }
+
+    /// On PostgreSQL, casts the `column`th value (from 0) of every row to `pg_type` (`jsonb`
+    /// for JSON sent as text); SQLite needs no casts.
+    pub fn cast(mut self, column: usize, pg_type: &'static str) -> Self {
+        self.casts.push((column, pg_type));
+        self
+    }
+
+    /// Appends one row's values.
+    pub fn push(&mut self, row: impl IntoIterator<Item = SqlParam>) {
+        if self.rows > 0 {
+            self.sql.push_str(", ");
+        }
+        self.sql.push('(');
+        for (column, value) in row.into_iter().enumerate() {
+            if column > 0 {
+                self.sql.push_str(", ");
+            }
+            self.params.push(value);
+            if self.numbered {
+                self.sql
+                    .push_str(&placeholder(self.dialect, self.params.len()));
+            } else {
+                self.sql.push('?');
+            }
+            if self.dialect == Dialect::Postgres {
+                if let Some((_, pg_type)) = self.casts.iter().find(|(c, _)| *c == column) {
+                    self.sql.push_str("::");
+                    self.sql.push_str(pg_type);
+                }
+            }
+        }
+        self.sql.push(')');
+        self.rows += 1;
+    }
+
+    /// `(…), (…)`: the rows, for the statement's text.
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    /// Every parameter of the statement, the leading ones first.
+    pub fn params(&self) -> &[SqlParam] {
+        &self.params
+    }
+
+    pub fn into_params(self) -> Vec<SqlParam> {
+        self.params
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_number_after_the_leading_parameters() {
+        let mut rows = ValueRows::after(Dialect::Postgres, vec![SqlParam::Int(7)]).cast(1, "jsonb");
+        rows.push([SqlParam::Text("a".into()), SqlParam::Text("{}".into())]);
+        rows.push([SqlParam::Text("b".into()), SqlParam::Text("[]".into())]);
+        assert_eq!(rows.sql(), "($2, $3::jsonb), ($4, $5::jsonb)");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows.params().len(), 5);
+        assert_eq!(rows.params()[0], SqlParam::Int(7));
+        assert_eq!(rows.params()[3], SqlParam::Text("b".into()));
+    }
+
+    #[test]
+    fn sqlite_rows_are_positional_and_uncast() {
+        let mut rows = ValueRows::new(Dialect::Sqlite).cast(0, "jsonb");
+        assert!(rows.is_empty());
+        rows.push([SqlParam::Int(1), SqlParam::Int(2), SqlParam::Int(3)]);
+        rows.push([SqlParam::Int(4), SqlParam::Int(5), SqlParam::Int(6)]);
+        assert_eq!(rows.sql(), "(?, ?, ?), (?, ?, ?)");
+        assert_eq!(rows.into_params().len(), 6);
+    }
+
+    #[test]
+    fn sqlite_rows_after_numbered_parameters_are_numbered() {
+        let mut rows = ValueRows::after(Dialect::Sqlite, vec![SqlParam::Int(1)]);
+        rows.push([SqlParam::Int(2), SqlParam::Int(3)]);
+        assert_eq!(rows.sql(), "(?2, ?3)");
+    }
+
+    #[test]
+    fn lists_are_numbered_so_they_can_repeat() {
+        assert_eq!(placeholders(Dialect::Sqlite, 2, 3), "?2, ?3, ?4");
+        assert_eq!(placeholders(Dialect::Postgres, 1, 2), "$1, $2");
+        assert_eq!(placeholders(Dialect::Postgres, 1, 0), "");
     }
 }

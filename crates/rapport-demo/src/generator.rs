@@ -520,6 +520,7 @@ impl Gen {
     }
 
     fn company_ref(&self, index: Option<u32>) -> Option<&CompanyRef> {
+        // No index or one past usize: no company.
         self.companies.get(usize::try_from(index?).ok()?)
     }
 

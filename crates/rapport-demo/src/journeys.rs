@@ -78,6 +78,7 @@ const PRODUCTS: [(&str, &str, &str, f64); 6] = [
 fn iso(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        // Demo times are recent, always representable.
         .unwrap_or_default()
 }
 
@@ -179,6 +180,7 @@ async fn send(store: &Store, cdp: &Cdp, workspace_id: &str, customers: usize) ->
         )
         .await?;
         keys.push(source.write_key);
+        // A source without a secret gets events without a userHash.
         secrets.push(source.verification_secret.unwrap_or_default());
     }
     for (name, description, schema) in event_types() {
@@ -205,7 +207,10 @@ async fn send(store: &Store, cdp: &Cdp, workspace_id: &str, customers: usize) ->
             &[ColumnKind::Text],
         )
         .await?;
-    let emails: Vec<String> = rows.iter().map(|r| r.text(0)).collect();
+    let emails: Vec<String> = rows
+        .iter()
+        .map(|r| r.text("email"))
+        .collect::<Result<_, _>>()?;
     let mut rng = StdRng::seed_from_u64(0x4a4f_5552_4e45_5953);
     let now = store.now().timestamp_millis();
     let mut sent = 0usize;
@@ -330,7 +335,7 @@ async fn send(store: &Store, cdp: &Cdp, workspace_id: &str, customers: usize) ->
                 &[ColumnKind::Int],
             )
             .await?
-            .map_or(0, |r| r.int(0));
+            .map_or(Ok(0), |r| r.int(0))?;
         if pending == 0 {
             break;
         }

@@ -263,7 +263,11 @@ async fn existing_rows(store: &Store, workspace_id: &str, object: &str) -> usize
         quote(&table_name(workspace_id, object))
     );
     match store.db.fetch_optional(&sql, &[], &[ColumnKind::Int]).await {
-        Ok(Some(row)) => usize::try_from(row.int(0)).unwrap_or(0),
+        Ok(Some(row)) => row
+            .int(0)
+            .ok()
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0),
         _ => 0,
     }
 }

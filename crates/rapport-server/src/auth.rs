@@ -342,6 +342,7 @@ pub async fn update_me(
     let changes_password = body.new_password.is_some();
     if let Some(new_password) = body.new_password {
         check_strength(&new_password)?;
+        // No current password is a wrong one: it is checked against the hash below.
         let current = body.current_password.unwrap_or_default();
         let (_, hash) = state
             .store

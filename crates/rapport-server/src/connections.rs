@@ -73,6 +73,7 @@ struct ClientSlot {
 impl PerClient {
     fn take(table: &Arc<PerClient>, ip: IpAddr, limit: usize) -> Option<ClientSlot> {
         let key = crate::client::throttle_key(ip);
+        // A poisoned table refuses the connection rather than admit it uncounted.
         let mut counts = table.0.lock().ok()?;
         let count = counts.entry(key.clone()).or_default();
         if *count >= limit {
@@ -107,6 +108,7 @@ fn admit(
     limits: &Limits,
     trusted: &[IpNet],
 ) -> Option<(OwnedSemaphorePermit, Option<ClientSlot>)> {
+    // No permit left: the connection is refused (that is the limit).
     let permit = open.clone().try_acquire_owned().ok()?;
     if trusted.iter().any(|net| net.contains(&peer)) {
         return Some((permit, None));

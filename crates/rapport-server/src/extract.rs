@@ -140,6 +140,7 @@ impl FromRequestParts<AppState> for Ctx {
             .extensions
             .get::<RequestId>()
             .map(|r| r.0.clone())
+            // The request-id layer runs first; a request without one is logged with an empty id.
             .unwrap_or_default();
         let (principal, via_session) = authenticate(state, &parts.headers)
             .await?

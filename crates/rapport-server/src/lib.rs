@@ -119,6 +119,7 @@ fn node_name() -> String {
 }
 
 fn sane_request_id(value: &HeaderValue) -> Option<String> {
+    // A request id that is not visible ASCII is replaced by ours.
     let text = value.to_str().ok()?;
     let ok = !text.is_empty()
         && text.len() <= 64

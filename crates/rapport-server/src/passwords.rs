@@ -234,6 +234,7 @@ impl Hasher {
                 let decoy = match DECOY.get() {
                     Some(decoy) => decoy.clone(),
                     None => {
+                        // Should hashing fail, an empty decoy still answers no; only the equal timing is lost.
                         let made = hash_in("rapport decoy", memory).unwrap_or_default();
                         DECOY.get_or_init(|| made).clone()
                     }

@@ -32,6 +32,7 @@ fn is_api_path(path: &str) -> bool {
 
 fn file_response(path: &str, cache: &'static str) -> Option<Response> {
     let file = WebApp::get(path)?;
+    // An embedded file whose type is not a header value is served as not found.
     let mime = HeaderValue::from_str(file.metadata.mimetype()).ok()?;
     Some(
         (

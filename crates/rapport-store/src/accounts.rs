@@ -66,17 +66,29 @@ const USER_KINDS: [ColumnKind; 8] = [
     ColumnKind::Timestamp,
 ];
 
-fn user_from(row: &crate::Row) -> User {
-    User {
-        id: row.text(0),
-        workspace_id: row.text(1),
-        email: row.text(2),
-        name: row.text(3),
-        role_id: row.text(4),
-        locale: row.text(5),
-        active: row.bool(6),
-        created_at: row.timestamp(7),
-    }
+/// A role's stored permissions; unreadable ones are an error, never "no permissions".
+fn stored_permissions(value: serde_json::Value) -> Result<Permissions, StoreError> {
+    serde_json::from_value(value)
+        .map_err(|e| StoreError::Corrupt(format!("a role's permissions are unreadable: {e}")))
+}
+
+/// A workspace's stored UTC offset in minutes.
+fn stored_offset(minutes: i64) -> Result<i32, StoreError> {
+    i32::try_from(minutes)
+        .map_err(|_| StoreError::Corrupt(format!("a workspace's UTC offset of {minutes} minutes")))
+}
+
+fn user_from(row: &crate::Row) -> Result<User, StoreError> {
+    Ok(User {
+        id: row.text("id")?,
+        workspace_id: row.text("workspace_id")?,
+        email: row.text("email")?,
+        name: row.text("name")?,
+        role_id: row.text("role_id")?,
+        locale: row.text("locale")?,
+        active: row.bool("active")?,
+        created_at: row.timestamp("created_at")?,
+    })
 }
 
 /// A short random id: lowercase letters and digits, starting with a letter.
@@ -169,6 +181,7 @@ impl Store {
                 SqlParam::Text(role_id.to_string()),
                 SqlParam::Text(name.to_string()),
                 SqlParam::Bool(is_admin),
+                // Permissions are plain maps of strings: serialising them cannot fail.
                 SqlParam::Json(serde_json::to_value(permissions).unwrap_or_default()),
                 SqlParam::Timestamp(now),
             ],
@@ -195,9 +208,9 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::not_found("workspace"))?;
         Ok(Workspace {
-            id: row.text(0),
-            name: row.text(1),
-            utc_offset_minutes: i32::try_from(row.int(2)).unwrap_or(0),
+            id: row.text("id")?,
+            name: row.text("name")?,
+            utc_offset_minutes: stored_offset(row.int("utc_offset_minutes")?)?,
         })
     }
 
@@ -212,7 +225,7 @@ impl Store {
             )
             .await?;
         match row {
-            Some(r) => Ok(Some(self.workspace(&r.text(0)).await?)),
+            Some(r) => Ok(Some(self.workspace(&r.text("id")?).await?)),
             None => Ok(None),
         }
     }
@@ -225,7 +238,7 @@ impl Store {
             .db
             .fetch_optional(
                 &format!(
-                    "SELECT u.id, u.email, r.id, r.name, r.permissions, w.metadata_version, w.utc_offset_minutes \
+                    "SELECT u.id AS user_id, u.email, r.id AS role_id, r.name AS role_name, r.permissions, w.metadata_version, w.utc_offset_minutes \
                      FROM users u JOIN roles r ON r.workspace_id = u.workspace_id AND r.id = u.role_id \
                      JOIN workspaces w ON w.id = u.workspace_id \
                      WHERE u.workspace_id = {} AND u.active = TRUE AND r.is_admin = TRUE ORDER BY u.created_at, u.id LIMIT 1",
@@ -245,17 +258,17 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::not_found("active administrator"))?;
         Ok(Principal {
-            user_id: row.text(0),
-            email: row.text(1),
+            user_id: row.text("user_id")?,
+            email: row.text("email")?,
             workspace_id: workspace_id.to_string(),
             role: Role {
-                id: row.text(2),
-                name: row.text(3),
+                id: row.text("role_id")?,
+                name: row.text("role_name")?,
                 is_admin: true,
-                permissions: serde_json::from_value(row.json(4)).unwrap_or_default(),
+                permissions: stored_permissions(row.json("permissions")?)?,
             },
-            metadata_version: row.int(5),
-            utc_offset_minutes: i32::try_from(row.int(6)).unwrap_or(0),
+            metadata_version: row.int("metadata_version")?,
+            utc_offset_minutes: stored_offset(row.int("utc_offset_minutes")?)?,
         })
     }
 
@@ -271,15 +284,16 @@ impl Store {
                 &[ColumnKind::Text, ColumnKind::Text, ColumnKind::Bool, ColumnKind::Json],
             )
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| Role {
-                id: r.text(0),
-                name: r.text(1),
-                is_admin: r.bool(2),
-                permissions: serde_json::from_value(r.json(3)).unwrap_or_default(),
+        rows.iter()
+            .map(|r| {
+                Ok(Role {
+                    id: r.text("id")?,
+                    name: r.text("name")?,
+                    is_admin: r.bool("is_admin")?,
+                    permissions: stored_permissions(r.json("permissions")?)?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Creates or replaces a role's name and permissions.
@@ -314,6 +328,7 @@ impl Store {
                     &[
                         SqlParam::Text(role.name.clone()),
                         SqlParam::Bool(role.is_admin),
+                        // Plain maps of strings: serialising them cannot fail.
                         SqlParam::Json(serde_json::to_value(&role.permissions).unwrap_or_default()),
                         SqlParam::Text(workspace_id.to_string()),
                         SqlParam::Text(role.id.clone()),
@@ -403,7 +418,7 @@ impl Store {
             )
             .await?
             .ok_or_else(|| StoreError::not_found("user"))?;
-        Ok(user_from(&row))
+        user_from(&row)
     }
 
     pub async fn users(&self, workspace_id: &str) -> Result<Vec<User>, StoreError> {
@@ -415,7 +430,7 @@ impl Store {
                 &USER_KINDS,
             )
             .await?;
-        Ok(rows.iter().map(user_from).collect())
+        rows.iter().map(user_from).collect()
     }
 
     /// A user and their password hash, by email (any workspace: emails are unique).
@@ -433,7 +448,8 @@ impl Store {
                 &kinds,
             )
             .await?;
-        Ok(row.map(|r| (user_from(&r), r.text(8))))
+        row.map(|r| Ok((user_from(&r)?, r.text("password_hash")?)))
+            .transpose()
     }
 
     pub async fn update_user(
@@ -544,6 +560,7 @@ impl Store {
                 ),
                 &[
                     SqlParam::Text(user_id.to_string()),
+                    // No session to keep: the empty digest matches none, so all end.
                     SqlParam::Text(keep.unwrap_or_default().to_string()),
                 ],
             )
@@ -574,7 +591,7 @@ impl Store {
                     self.ph(1),
                     self.ph(2)
                 ),
-                "NULL, NULL",
+                "NULL AS token_id, NULL AS token_used_at",
                 vec![
                     SqlParam::Text(hash.to_string()),
                     SqlParam::Timestamp(self.now()),
@@ -583,12 +600,12 @@ impl Store {
             Credential::Token(hash) => (
                 "api_tokens c",
                 format!("c.token_hash = {} AND c.revoked_at IS NULL", self.ph(1)),
-                "c.id, c.last_used_at",
+                "c.id AS token_id, c.last_used_at AS token_used_at",
                 vec![SqlParam::Text(hash.to_string())],
             ),
         };
         let sql = format!(
-            "SELECT u.id, u.email, u.workspace_id, r.id, r.name, r.is_admin, r.permissions, w.metadata_version, w.utc_offset_minutes, {extra} \
+            "SELECT u.id AS user_id, u.email, u.workspace_id, r.id AS role_id, r.name AS role_name, r.is_admin, r.permissions, w.metadata_version, w.utc_offset_minutes, {extra} \
              FROM {from} JOIN users u ON u.id = c.user_id \
              JOIN roles r ON r.workspace_id = u.workspace_id AND r.id = u.role_id \
              JOIN workspaces w ON w.id = u.workspace_id \
@@ -614,23 +631,27 @@ impl Store {
                 ],
             )
             .await?;
-        Ok(row.map(|r| {
+        row.map(|r| {
             let principal = Principal {
-                user_id: r.text(0),
-                email: r.text(1),
-                workspace_id: r.text(2),
+                user_id: r.text("user_id")?,
+                email: r.text("email")?,
+                workspace_id: r.text("workspace_id")?,
                 role: Role {
-                    id: r.text(3),
-                    name: r.text(4),
-                    is_admin: r.bool(5),
-                    permissions: serde_json::from_value(r.json(6)).unwrap_or_default(),
+                    id: r.text("role_id")?,
+                    name: r.text("role_name")?,
+                    is_admin: r.bool("is_admin")?,
+                    permissions: stored_permissions(r.json("permissions")?)?,
                 },
-                metadata_version: r.int(7),
-                utc_offset_minutes: i32::try_from(r.int(8)).unwrap_or(0),
+                metadata_version: r.int("metadata_version")?,
+                utc_offset_minutes: stored_offset(r.int("utc_offset_minutes")?)?,
             };
-            let token = r.opt_text(9).map(|id| (id, r.opt_timestamp(10)));
-            (principal, token)
-        }))
+            let token = match r.opt_text("token_id")? {
+                Some(id) => Some((id, r.opt_timestamp("token_used_at")?)),
+                None => None,
+            };
+            Ok((principal, token))
+        })
+        .transpose()
     }
 
     pub async fn touch_token(&self, token_id: &str) -> Result<(), StoreError> {
@@ -714,18 +735,19 @@ impl Store {
                 ],
             )
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| ApiToken {
-                id: r.text(0),
-                user_id: r.text(1),
-                name: r.text(2),
-                prefix: r.text(3),
-                created_at: r.timestamp(4),
-                last_used_at: r.opt_timestamp(5),
-                revoked_at: r.opt_timestamp(6),
+        rows.iter()
+            .map(|r| {
+                Ok(ApiToken {
+                    id: r.text("id")?,
+                    user_id: r.text("user_id")?,
+                    name: r.text("name")?,
+                    prefix: r.text("prefix")?,
+                    created_at: r.timestamp("created_at")?,
+                    last_used_at: r.opt_timestamp("last_used_at")?,
+                    revoked_at: r.opt_timestamp("revoked_at")?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Revokes a token of the workspace (only the owner's own unless `any_user`).

@@ -102,19 +102,20 @@ impl Store {
                 ],
             )
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| AuditEntry {
-                id: r.int(0),
-                at: r.timestamp(1),
-                actor_id: r.opt_text(2),
-                action: r.text(3),
-                target: r.opt_text(4),
-                outcome: r.text(5),
-                details: r.json(6),
-                ip: r.opt_text(7),
-                request_id: r.opt_text(8),
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    id: r.int("id")?,
+                    at: r.timestamp("at")?,
+                    actor_id: r.opt_text("actor_id")?,
+                    action: r.text("action")?,
+                    target: r.opt_text("target")?,
+                    outcome: r.text("outcome")?,
+                    details: r.json("details")?,
+                    ip: r.opt_text("ip")?,
+                    request_id: r.opt_text("request_id")?,
+                })
             })
-            .collect())
+            .collect()
     }
 }

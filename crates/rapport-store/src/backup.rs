@@ -638,7 +638,7 @@ fn row_values(
         if row.is_unreadable(i) {
             *unreadable += 1;
         }
-        if let Some(v) = encode(row.get(i))? {
+        if let Some(v) = encode(row.get(i)?)? {
             values.insert(name.clone(), v);
         }
     }
@@ -711,7 +711,12 @@ where
         }
         match rows.last() {
             Some(row) if rows.len() == PAGE => {
-                last = Some(key_at.iter().map(|&i| row.get(i).clone()).collect());
+                last = Some(
+                    key_at
+                        .iter()
+                        .map(|&i| row.get(i).cloned())
+                        .collect::<Result<_, _>>()?,
+                );
             }
             _ => return Ok(()),
         }
@@ -796,10 +801,10 @@ pub async fn export_workspace(
         out,
         &json!({
             "type": "workspace",
-            "id": workspace.text(0),
-            "name": workspace.text(1),
-            "utc_offset_minutes": workspace.int(2),
-            "created_at": format_datetime(&workspace.timestamp(3)),
+            "id": workspace.text("id")?,
+            "name": workspace.text("name")?,
+            "utc_offset_minutes": workspace.int("utc_offset_minutes")?,
+            "created_at": format_datetime(&workspace.timestamp("created_at")?),
         }),
     )?;
     count(&mut summary, "workspace");
@@ -817,15 +822,15 @@ pub async fn export_workspace(
         .await?;
     let mut definitions = Vec::new();
     for row in &objects {
-        let definition: ObjectDef = serde_json::from_value(row.json(0))
+        let definition: ObjectDef = serde_json::from_value(row.json("definition")?)
             .map_err(|e| StoreError::Corrupt(format!("object definition: {e}")))?;
         write_line(
             out,
             &json!({
                 "type": "object",
-                "definition": row.json(0),
-                "created_at": format_datetime(&row.timestamp(1)),
-                "updated_at": format_datetime(&row.timestamp(2)),
+                "definition": row.json("definition")?,
+                "created_at": format_datetime(&row.timestamp("created_at")?),
+                "updated_at": format_datetime(&row.timestamp("updated_at")?),
             }),
         )?;
         count(&mut summary, "object");
@@ -1074,6 +1079,8 @@ impl Importer<'_> {
             }
             other => return Err(bad(self.line, format!("unknown line type {other:?}"))),
         }
+        // The line's handler above refused a record without its object or a row without its
+        // table, so these names are present.
         let counted = match kind.as_str() {
             "record" => format!("record:{}", value["object"].as_str().unwrap_or_default()),
             "row" => value["table"].as_str().unwrap_or_default().to_string(),
@@ -1090,7 +1097,9 @@ impl Importer<'_> {
         if value["format"] != json!(FORMAT) {
             return Err(bad(self.line, "not a Rapport workspace export"));
         }
-        let version = value["format_version"].as_i64().unwrap_or_default();
+        let version = value["format_version"]
+            .as_i64()
+            .ok_or_else(|| bad(self.line, "the header has no format_version"))?;
         if version != FORMAT_VERSION {
             return Err(bad(
                 self.line,
@@ -1100,7 +1109,9 @@ impl Importer<'_> {
                 ),
             ));
         }
-        let migration = value["migration"].as_i64().unwrap_or_default();
+        let migration = value["migration"]
+            .as_i64()
+            .ok_or_else(|| bad(self.line, "the header has no migration"))?;
         let latest = self.store.db.latest_migration();
         if migration > latest {
             return Err(bad(
@@ -1230,6 +1241,7 @@ impl Importer<'_> {
 
     async fn row(&mut self, value: &Value) -> Result<(), StoreError> {
         let workspace_id = self.workspace()?.to_string();
+        // A missing table name is refused just below as an unknown table.
         let name = value["table"].as_str().unwrap_or_default();
         let t =
             table_named(name).ok_or_else(|| bad(self.line, format!("unknown table {name:?}")))?;

@@ -13,14 +13,27 @@ use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Arguments, PgPool, Postgres, Row as _, Sqlite, SqlitePool, Transaction, ValueRef as _};
+use sqlx::{
+    Arguments, Column as _, PgPool, Postgres, Row as _, Sqlite, SqlitePool, Transaction,
+    ValueRef as _,
+};
+use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// A decoded row: one `SqlParam` per requested column, in order.
+/// A decoded row: one `SqlParam` per requested column, in order, with the columns' names as
+/// the database reported them.
+///
+/// The typed getters are honest: a column that is missing, `NULL` where a value is required,
+/// or of another kind is a [`StoreError::Corrupt`] naming the column, never a silent `""`, `0`
+/// or 1970. Columns are addressed by name (`row.text("id")`, the way fixed tables are read) or
+/// by position (`row.int(0)`, for one-column answers such as `COUNT(*)` and for record tables,
+/// whose columns come from metadata).
 #[derive(Debug, Clone)]
 pub struct Row {
+    names: Arc<[String]>,
     columns: Vec<SqlParam>,
     /// Columns a lenient read could not decode as their kind (see [`Decoding`]).
     unreadable: Vec<usize>,
@@ -37,6 +50,26 @@ pub enum Decoding {
     Lenient,
 }
 
+/// A way to name a column of a [`Row`]: its position or its name.
+pub trait ColumnRef: Copy + fmt::Display {
+    fn position(self, row: &Row) -> Option<usize>;
+}
+
+impl ColumnRef for usize {
+    fn position(self, row: &Row) -> Option<usize> {
+        (self < row.columns.len()).then_some(self)
+    }
+}
+
+impl ColumnRef for &str {
+    fn position(self, row: &Row) -> Option<usize> {
+        row.names
+            .iter()
+            .take(row.columns.len())
+            .position(|name| name == self)
+    }
+}
+
 impl Row {
     pub fn columns(&self) -> &[SqlParam] {
         &self.columns
@@ -47,60 +80,137 @@ impl Row {
         self.unreadable.contains(&i)
     }
 
-    pub fn get(&self, i: usize) -> &SqlParam {
-        self.columns.get(i).unwrap_or(&SqlParam::Null)
+    /// The decoded value of a column, whatever its kind.
+    pub fn get(&self, column: impl ColumnRef) -> Result<&SqlParam, StoreError> {
+        column
+            .position(self)
+            .and_then(|i| self.columns.get(i))
+            .ok_or_else(|| StoreError::Corrupt(format!("the row has no column {column}")))
     }
 
-    pub fn text(&self, i: usize) -> String {
-        self.opt_text(i).unwrap_or_default()
+    /// A value the column must hold: `NULL` is an error.
+    fn required<T>(
+        &self,
+        column: impl ColumnRef,
+        expected: &str,
+        pick: impl FnOnce(&SqlParam) -> Option<T>,
+    ) -> Result<T, StoreError> {
+        self.optional(column, expected, pick)?.ok_or_else(|| {
+            StoreError::Corrupt(format!("column {column} is NULL, {expected} expected"))
+        })
     }
 
-    pub fn opt_text(&self, i: usize) -> Option<String> {
-        match self.get(i) {
-            SqlParam::Text(t) => Some(t.clone()),
-            _ => None,
+    /// A value the column may hold: `NULL` is `None`, another kind an error.
+    fn optional<T>(
+        &self,
+        column: impl ColumnRef,
+        expected: &str,
+        pick: impl FnOnce(&SqlParam) -> Option<T>,
+    ) -> Result<Option<T>, StoreError> {
+        let value = self.get(column)?;
+        if matches!(value, SqlParam::Null | SqlParam::NullOf(_)) {
+            return Ok(None);
         }
+        pick(value).map(Some).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "column {column} holds {value:?}, {expected} expected"
+            ))
+        })
     }
 
-    pub fn int(&self, i: usize) -> i64 {
-        match self.get(i) {
-            SqlParam::Int(v) => *v,
-            SqlParam::Bool(b) => i64::from(*b),
-            _ => 0,
-        }
+    pub fn text(&self, column: impl ColumnRef) -> Result<String, StoreError> {
+        self.required(column, "text", pick_text)
     }
 
-    pub fn opt_int(&self, i: usize) -> Option<i64> {
-        match self.get(i) {
-            SqlParam::Int(v) => Some(*v),
-            _ => None,
-        }
+    pub fn opt_text(&self, column: impl ColumnRef) -> Result<Option<String>, StoreError> {
+        self.optional(column, "text", pick_text)
     }
 
-    pub fn bool(&self, i: usize) -> bool {
-        match self.get(i) {
-            SqlParam::Bool(b) => *b,
-            SqlParam::Int(v) => *v != 0,
-            _ => false,
-        }
+    pub fn int(&self, column: impl ColumnRef) -> Result<i64, StoreError> {
+        self.required(column, "an integer", pick_int)
     }
 
-    pub fn json(&self, i: usize) -> serde_json::Value {
-        match self.get(i) {
-            SqlParam::Json(v) => v.clone(),
-            _ => serde_json::Value::Null,
-        }
+    pub fn opt_int(&self, column: impl ColumnRef) -> Result<Option<i64>, StoreError> {
+        self.optional(column, "an integer", pick_int)
     }
 
-    pub fn timestamp(&self, i: usize) -> DateTime<Utc> {
-        self.opt_timestamp(i).unwrap_or_default()
+    pub fn bool(&self, column: impl ColumnRef) -> Result<bool, StoreError> {
+        self.required(column, "a boolean", pick_bool)
     }
 
-    pub fn opt_timestamp(&self, i: usize) -> Option<DateTime<Utc>> {
-        match self.get(i) {
-            SqlParam::Timestamp(t) => Some(*t),
-            _ => None,
-        }
+    /// A JSON column; SQL `NULL` reads as JSON `null`, the same absence in the other language.
+    pub fn json(&self, column: impl ColumnRef) -> Result<serde_json::Value, StoreError> {
+        Ok(self
+            .optional(column, "JSON", pick_json)?
+            .unwrap_or(serde_json::Value::Null))
+    }
+
+    pub fn timestamp(&self, column: impl ColumnRef) -> Result<DateTime<Utc>, StoreError> {
+        self.required(column, "a timestamp", pick_timestamp)
+    }
+
+    pub fn opt_timestamp(
+        &self,
+        column: impl ColumnRef,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.optional(column, "a timestamp", pick_timestamp)
+    }
+
+    /// An integer column of milliseconds since 1970 (the CDP's and the job queue's times) as
+    /// a date-time; a value no date-time can hold is an error.
+    pub fn millis(&self, column: impl ColumnRef) -> Result<DateTime<Utc>, StoreError> {
+        instant_of_millis(column, self.int(column)?)
+    }
+
+    pub fn opt_millis(&self, column: impl ColumnRef) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.opt_int(column)?
+            .map(|ms| instant_of_millis(column, ms))
+            .transpose()
+    }
+}
+
+fn instant_of_millis(column: impl ColumnRef, ms: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "column {column} holds {ms} ms, out of any date's range"
+        ))
+    })
+}
+
+fn pick_text(value: &SqlParam) -> Option<String> {
+    match value {
+        SqlParam::Text(t) => Some(t.clone()),
+        _ => None,
+    }
+}
+
+fn pick_int(value: &SqlParam) -> Option<i64> {
+    match value {
+        SqlParam::Int(v) => Some(*v),
+        _ => None,
+    }
+}
+
+/// SQLite has no boolean type: a `Bool` column decodes from its integer, so both are read.
+fn pick_bool(value: &SqlParam) -> Option<bool> {
+    match value {
+        SqlParam::Bool(b) => Some(*b),
+        SqlParam::Int(v @ (0 | 1)) => Some(*v == 1),
+        _ => None,
+    }
+}
+
+fn pick_json(value: &SqlParam) -> Option<serde_json::Value> {
+    match value {
+        SqlParam::Json(v) => Some(v.clone()),
+        _ => None,
+    }
+}
+
+fn pick_timestamp(value: &SqlParam) -> Option<DateTime<Utc>> {
+    match value {
+        SqlParam::Timestamp(t) => Some(*t),
+        _ => None,
     }
 }
 
@@ -185,6 +295,7 @@ impl Db {
             Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite"),
             Dialect::Postgres => sqlx::migrate!("./migrations/postgres"),
         };
+        // No migrations compiled in would be version 0.
         migrator.iter().map(|m| m.version).max().unwrap_or_default()
     }
 
@@ -196,11 +307,8 @@ impl Db {
             }
             Db::Postgres(_) => "SELECT COUNT(*) FROM pg_tables WHERE tablename = '_sqlx_migrations'",
         };
-        let found = self
-            .fetch_optional(exists, &[], &[ColumnKind::Int])
-            .await?
-            .is_some_and(|r| r.int(0) > 0);
-        if !found {
+        let found = self.fetch_optional(exists, &[], &[ColumnKind::Int]).await?;
+        if !matches!(found.map(|r| r.int(0)).transpose()?, Some(n) if n > 0) {
             return Ok(0);
         }
         let row = self
@@ -210,13 +318,14 @@ impl Db {
                 &[ColumnKind::Int, ColumnKind::Int],
             )
             .await?;
-        match row {
-            Some(r) if r.int(1) > 0 => Err(StoreError::Config(
+        let Some(r) = row else { return Ok(0) };
+        if r.int(1)? > 0 {
+            return Err(StoreError::Config(
                 "a migration of this database failed half-way; repair it before using it".into(),
-            )),
-            Some(r) => Ok(r.int(0)),
-            None => Ok(0),
+            ));
         }
+        // An empty migrations table (MAX is NULL) means no migration has been applied yet.
+        Ok(r.opt_int(0)?.unwrap_or(0))
     }
 
     /// A read-only transaction that sees one consistent snapshot for as long as it lasts: on
@@ -294,13 +403,11 @@ impl Db {
         match self {
             Db::Sqlite { readers, .. } => {
                 let rows = sqlite_query(sql, params)?.fetch_all(readers).await?;
-                rows.iter()
-                    .map(|r| decode_sqlite(r, kinds, decoding))
-                    .collect()
+                decode_sqlite_rows(&rows, kinds, decoding)
             }
             Db::Postgres(pool) => {
                 let rows = pg_query(sql, params)?.fetch_all(pool).await?;
-                rows.iter().map(|r| decode_pg(r, kinds, decoding)).collect()
+                decode_pg_rows(&rows, kinds, decoding)
             }
         }
     }
@@ -325,15 +432,11 @@ impl Db {
         match self {
             Db::Sqlite { writer, .. } => {
                 let rows = sqlite_query(sql, params)?.fetch_all(writer).await?;
-                rows.iter()
-                    .map(|r| decode_sqlite(r, kinds, Decoding::Strict))
-                    .collect()
+                decode_sqlite_rows(&rows, kinds, Decoding::Strict)
             }
             Db::Postgres(pool) => {
                 let rows = pg_query(sql, params)?.fetch_all(pool).await?;
-                rows.iter()
-                    .map(|r| decode_pg(r, kinds, Decoding::Strict))
-                    .collect()
+                decode_pg_rows(&rows, kinds, Decoding::Strict)
             }
         }
     }
@@ -421,13 +524,11 @@ impl Tx {
         match self {
             Tx::Sqlite(tx) => {
                 let rows = sqlite_query(sql, params)?.fetch_all(&mut **tx).await?;
-                rows.iter()
-                    .map(|r| decode_sqlite(r, kinds, decoding))
-                    .collect()
+                decode_sqlite_rows(&rows, kinds, decoding)
             }
             Tx::Postgres(tx) => {
                 let rows = pg_query(sql, params)?.fetch_all(&mut **tx).await?;
-                rows.iter().map(|r| decode_pg(r, kinds, decoding)).collect()
+                decode_pg_rows(&rows, kinds, decoding)
             }
         }
     }
@@ -528,12 +629,43 @@ fn pg_query<'q>(sql: &'q str, params: &[SqlParam]) -> Result<PgQuery<'q>, StoreE
     Ok(sqlx::query_with(sql, args))
 }
 
+/// The names of a result set's columns, read once from its first row and shared by all.
+fn column_names<R: sqlx::Row>(rows: &[R]) -> Arc<[String]> {
+    rows.first()
+        .map(|row| row.columns().iter().map(|c| c.name().to_string()).collect())
+        .unwrap_or_else(|| Arc::from(Vec::new()))
+}
+
+fn decode_sqlite_rows(
+    rows: &[SqliteRow],
+    kinds: &[ColumnKind],
+    decoding: Decoding,
+) -> Result<Vec<Row>, StoreError> {
+    let names = column_names(rows);
+    rows.iter()
+        .map(|r| decode_sqlite(r, &names, kinds, decoding))
+        .collect()
+}
+
+fn decode_pg_rows(
+    rows: &[PgRow],
+    kinds: &[ColumnKind],
+    decoding: Decoding,
+) -> Result<Vec<Row>, StoreError> {
+    let names = column_names(rows);
+    rows.iter()
+        .map(|r| decode_pg(r, &names, kinds, decoding))
+        .collect()
+}
+
 fn decode_sqlite(
     row: &SqliteRow,
+    names: &Arc<[String]>,
     kinds: &[ColumnKind],
     decoding: Decoding,
 ) -> Result<Row, StoreError> {
     let mut out = Row {
+        names: Arc::clone(names),
         columns: Vec::with_capacity(kinds.len()),
         unreadable: Vec::new(),
     };
@@ -586,8 +718,14 @@ fn sqlite_column(row: &SqliteRow, i: usize, kind: ColumnKind) -> Result<SqlParam
     })
 }
 
-fn decode_pg(row: &PgRow, kinds: &[ColumnKind], decoding: Decoding) -> Result<Row, StoreError> {
+fn decode_pg(
+    row: &PgRow,
+    names: &Arc<[String]>,
+    kinds: &[ColumnKind],
+    decoding: Decoding,
+) -> Result<Row, StoreError> {
     let mut out = Row {
+        names: Arc::clone(names),
         columns: Vec::with_capacity(kinds.len()),
         unreadable: Vec::new(),
     };

@@ -75,8 +75,11 @@ impl Store {
                 ],
                 &[ColumnKind::Timestamp],
             )
-            .await?
-            .and_then(|row| row.opt_timestamp(0));
+            .await?;
+        let latest = match latest {
+            Some(row) => row.opt_timestamp(0)?,
+            None => None,
+        };
         Ok(match latest {
             Some(latest) if latest >= now => latest + chrono::Duration::microseconds(1),
             _ => now,
@@ -135,20 +138,21 @@ impl Store {
                 &KINDS,
             )
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| HistoryEntry {
-                id: r.int(0),
-                kind: r.text(1),
-                field: r.opt_text(2),
-                old_value: r.json(3),
-                new_value: r.json(4),
-                actor_id: r.opt_text(5),
-                source: r.text(6),
-                request_id: r.opt_text(7),
-                changed_at: r.timestamp(8),
+        rows.iter()
+            .map(|r| {
+                Ok(HistoryEntry {
+                    id: r.int("id")?,
+                    kind: r.text("kind")?,
+                    field: r.opt_text("field")?,
+                    old_value: r.json("old_value")?,
+                    new_value: r.json("new_value")?,
+                    actor_id: r.opt_text("actor_id")?,
+                    source: r.text("source")?,
+                    request_id: r.opt_text("request_id")?,
+                    changed_at: r.timestamp("changed_at")?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// The values (API JSON form) a record had at `at`, rebuilt from its creation entry and
@@ -186,12 +190,21 @@ impl Store {
             .await?;
         let mut state: Option<Map<String, Json>> = None;
         for row in rows {
-            match (row.text(0).as_str(), row.opt_text(1), &mut state) {
+            match (
+                row.text("kind")?.as_str(),
+                row.opt_text("field")?,
+                &mut state,
+            ) {
                 ("created", _, _) => {
-                    state = Some(row.json(2).as_object().cloned().unwrap_or_default())
+                    let Json::Object(values) = row.json("new_value")? else {
+                        return Err(StoreError::Corrupt(format!(
+                            "the creation of {object} {id} is recorded without its values"
+                        )));
+                    };
+                    state = Some(values);
                 }
                 ("updated", Some(field), Some(values)) => {
-                    values.insert(field, row.json(2));
+                    values.insert(field, row.json("new_value")?);
                 }
                 _ => {}
             }
@@ -265,6 +278,7 @@ impl Store {
             .into_iter()
             .find(|e| e.id == change_id && e.kind == "updated")
             .ok_or_else(|| StoreError::not_found("change"))?;
+        // An update entry always names its field; an empty name matches none below.
         let field = entry.field.unwrap_or_default();
         let mut update = RecordUpdate {
             id: id.to_string(),

@@ -8,11 +8,10 @@
 //! On PostgreSQL an id can commit after a higher one, so a consumer reads only entries old
 //! enough to have settled (five seconds); SQLite's single writer commits in id order.
 
-use crate::schema::placeholder;
 use crate::{Store, StoreError, Tx};
 use chrono::{DateTime, Utc};
 use rapport_core::codes::ErrorCode;
-use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
+use rapport_core::sql::{ColumnKind, Dialect, SqlParam, ValueRows};
 use serde::Serialize;
 use serde_json::Value as Json;
 use utoipa::ToSchema;
@@ -72,25 +71,23 @@ pub struct NewEntry {
 pub async fn append(tx: &mut Tx, entries: &[NewEntry]) -> Result<(), StoreError> {
     let dialect = tx.dialect();
     for chunk in entries.chunks(200) {
-        let mut params = Vec::with_capacity(chunk.len() * 6);
-        let mut rows = Vec::with_capacity(chunk.len());
+        let mut rows = ValueRows::new(dialect);
         for e in chunk {
-            let n = params.len();
-            let marks: Vec<String> = (n + 1..=n + 6).map(|i| placeholder(dialect, i)).collect();
-            rows.push(format!("({})", marks.join(", ")));
-            params.push(SqlParam::Text(e.workspace_id.clone()));
-            params.push(SqlParam::Text(e.topic.as_str().into()));
-            params.push(SqlParam::Text(e.object.clone()));
-            params.push(SqlParam::Text(e.record_id.clone()));
-            params.push(SqlParam::Json(e.payload.clone()));
-            params.push(SqlParam::Timestamp(e.at));
+            rows.push([
+                SqlParam::Text(e.workspace_id.clone()),
+                SqlParam::Text(e.topic.as_str().into()),
+                SqlParam::Text(e.object.clone()),
+                SqlParam::Text(e.record_id.clone()),
+                SqlParam::Json(e.payload.clone()),
+                SqlParam::Timestamp(e.at),
+            ]);
         }
         tx.execute(
             &format!(
                 "INSERT INTO outbox (workspace_id, topic, object, record_id, payload, created_at) VALUES {}",
-                rows.join(", ")
+                rows.sql()
             ),
-            &params,
+            rows.params(),
         )
         .await?;
     }
@@ -165,7 +162,8 @@ impl Consumer {
             )
             .await?
             .first()
-            .map(|r| r.int(0))
+            .map(|r| r.int("position"))
+            .transpose()?
         else {
             return Ok(None);
         };
@@ -214,20 +212,23 @@ impl Consumer {
                 ],
             )
             .await?;
-        let entries: Vec<Entry> = rows
-            .iter()
-            .filter_map(|r| {
-                Some(Entry {
-                    id: r.int(0),
-                    workspace_id: r.text(1),
-                    topic: Topic::parse(&r.text(2))?,
-                    object: r.text(3),
-                    record_id: r.text(4),
-                    payload: r.json(5),
-                    created_at: r.timestamp(6),
-                })
-            })
-            .collect();
+        let mut entries = Vec::with_capacity(rows.len());
+        for r in &rows {
+            // A topic this node does not know was appended by a newer version during a rolling
+            // upgrade: no consumer here can act on it, so it is passed over, not fatal.
+            let Some(topic) = Topic::parse(&r.text("topic")?) else {
+                continue;
+            };
+            entries.push(Entry {
+                id: r.int("id")?,
+                workspace_id: r.text("workspace_id")?,
+                topic,
+                object: r.text("object")?,
+                record_id: r.text("record_id")?,
+                payload: r.json("payload")?,
+                created_at: r.timestamp("created_at")?,
+            });
+        }
         // A short page means nothing else matches up to the settled end: the cursor may move
         // past the entries of no interest too, so later claims do not scan them again.
         let end = if rows.len() < limit {
@@ -243,11 +244,13 @@ impl Consumer {
                     &[ColumnKind::Int],
                 )
                 .await?
-                .and_then(|r| r.opt_int(0))
+                .map(|r| r.opt_int(0))
+                .transpose()?
+                .flatten()
         } else {
             None
         };
-        let last = rows.last().map(|r| r.int(0));
+        let last = rows.last().map(|r| r.int("id")).transpose()?;
         Ok(Some(Claim {
             consumer: self.name,
             next: end.max(last).unwrap_or(position).max(position),
@@ -305,7 +308,7 @@ pub async fn positions(store: &Store) -> Result<Vec<Position>, StoreError> {
             &[ColumnKind::Int],
         )
         .await?
-        .map_or(0, |r| r.int(0));
+        .map_or(Ok(0), |r| r.int(0))?;
     let rows = store
         .db
         .fetch_all(
@@ -315,17 +318,19 @@ pub async fn positions(store: &Store) -> Result<Vec<Position>, StoreError> {
         )
         .await?;
     let now = store.now().timestamp_millis();
-    Ok(rows
-        .iter()
-        .map(|r| Position {
-            consumer: r.text(0),
-            position: r.int(1),
-            behind: (newest - r.int(1)).max(0),
-            leased_until: Some(r.int(2))
-                .filter(|t| *t > now)
-                .and_then(DateTime::from_timestamp_millis),
+    rows.iter()
+        .map(|r| {
+            let position = r.int("position")?;
+            Ok(Position {
+                consumer: r.text("consumer")?,
+                position,
+                behind: (newest - position).max(0),
+                leased_until: Some(r.int("leased_until")?)
+                    .filter(|t| *t > now)
+                    .and_then(DateTime::from_timestamp_millis),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Where to rewind a consumer to.
@@ -353,7 +358,7 @@ pub async fn rewind(store: &Store, consumer: &str, to: Rewind) -> Result<Positio
                 &[ColumnKind::Int],
             )
             .await?
-            .map_or(0, |r| r.int(0)),
+            .map_or(Ok(0), |r| r.int(0))?,
     };
     let now = store.now().timestamp_millis();
     let moved = store

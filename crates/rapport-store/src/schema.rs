@@ -11,6 +11,7 @@ use rapport_core::metadata::{
     too_many_fields, FieldDef, FieldType, ObjectDef, WorkspaceSchema, MAX_FIELDS_PER_OBJECT,
 };
 use rapport_core::names::quote;
+pub use rapport_core::sql::placeholder;
 use rapport_core::sql::{field_columns, value_to_params, ColumnKind, Dialect, SqlParam};
 use rapport_core::CoreError;
 use std::sync::Arc;
@@ -617,9 +618,9 @@ impl Store {
                 .fetch_records(&sql, &[SqlParam::Text(after.clone())], &kinds)
                 .await?;
             let Some(last) = rows.last() else { break };
-            after = last.text(0);
+            after = last.text(0)?;
             for row in &rows {
-                let mut record = crate::records::decode_record(object, row);
+                let mut record = crate::records::decode_record(object, row)?;
                 apply_formulas(object, &mut record);
                 let value = record.get(&field.api_name);
                 let mut params = value_to_params(field, &value);
@@ -751,13 +752,6 @@ fn to_json(object: &ObjectDef) -> Result<serde_json::Value, StoreError> {
     serde_json::to_value(object).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-pub fn placeholder(dialect: Dialect, n: usize) -> String {
-    match dialect {
-        Dialect::Sqlite => format!("?{n}"),
-        Dialect::Postgres => format!("${n}"),
-    }
-}
-
 fn check_relation_target(
     schema: &WorkspaceSchema,
     object: &ObjectDef,
@@ -766,6 +760,7 @@ fn check_relation_target(
     if field.field_type != FieldType::Relation {
         return Ok(());
     }
+    // A relation without a target names no object: refused below.
     let target = field.config.target.as_deref().unwrap_or_default();
     let exists = target == object.api_name || schema.active_object(target).is_some();
     if !exists {
@@ -792,7 +787,7 @@ fn schema_from_rows(rows: Vec<crate::Row>) -> Result<WorkspaceSchema, StoreError
     let objects = rows
         .into_iter()
         .map(|row| {
-            serde_json::from_value(row.json(0))
+            serde_json::from_value(row.json("definition")?)
                 .map_err(|e| StoreError::Corrupt(format!("object definition: {e}")))
         })
         .collect::<Result<_, _>>()?;

@@ -43,16 +43,16 @@ impl Store {
                 &[ColumnKind::Int, ColumnKind::Int],
             )
             .await?;
-        Ok(row.map_or(
-            Failures {
+        Ok(match row {
+            Some(r) => Failures {
+                client: r.int(0)?,
+                account: r.int(1)?,
+            },
+            None => Failures {
                 account: 0,
                 client: 0,
             },
-            |r| Failures {
-                client: r.int(0),
-                account: r.int(1),
-            },
-        ))
+        })
     }
 
     /// Counts a failure of `client` for `email` and returns the count of its window (1 when
@@ -96,7 +96,7 @@ impl Store {
                 &[ColumnKind::Int],
             )
             .await?;
-        Ok(rows.first().map_or(1, |r| r.int(0)))
+        rows.first().map_or(Ok(1), |r| r.int(0))
     }
 
     /// Forgets the failures of `client` for `email` (after a successful login).

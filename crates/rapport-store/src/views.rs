@@ -164,8 +164,9 @@ const VIEW_KINDS: [ColumnKind; 9] = [
     ColumnKind::Timestamp,
 ];
 
-fn decode_view(row: &crate::Row) -> SavedView {
-    let definition = row.json(6);
+fn decode_view(row: &crate::Row) -> Result<SavedView, StoreError> {
+    let definition = row.json("definition")?;
+    // A key the view's definition leaves out (no sort, no columns chosen) is an empty list.
     let strings = |key: &str| -> Vec<String> {
         definition
             .get(key)
@@ -178,13 +179,13 @@ fn decode_view(row: &crate::Row) -> SavedView {
             })
             .unwrap_or_default()
     };
-    SavedView {
-        id: row.text(0),
-        object: row.text(1),
-        name: row.text(2),
-        kind: ViewKind::from_str(&row.text(3)),
-        shared: row.bool(4),
-        owner_id: row.text(5),
+    Ok(SavedView {
+        id: row.text("id")?,
+        object: row.text("object")?,
+        name: row.text("name")?,
+        kind: ViewKind::from_str(&row.text("kind")?),
+        shared: row.bool("shared")?,
+        owner_id: row.text("owner_id")?,
         columns: strings("columns"),
         filter: definition.get("filter").filter(|f| !f.is_null()).cloned(),
         sort: strings("sort"),
@@ -192,9 +193,9 @@ fn decode_view(row: &crate::Row) -> SavedView {
             .get("group_by")
             .and_then(Json::as_str)
             .map(str::to_string),
-        created_at: row.timestamp(7),
-        updated_at: row.timestamp(8),
-    }
+        created_at: row.timestamp("created_at")?,
+        updated_at: row.timestamp("updated_at")?,
+    })
 }
 
 fn definition(input: &ViewInput) -> Json {
@@ -231,7 +232,7 @@ impl Store {
                 &VIEW_KINDS,
             )
             .await?;
-        Ok(rows.iter().map(decode_view).collect())
+        rows.iter().map(decode_view).collect()
     }
 
     /// One view the principal sees.
@@ -259,7 +260,7 @@ impl Store {
             )
             .await?
             .ok_or_else(|| StoreError::not_found("view"))?;
-        let view = decode_view(&row);
+        let view = decode_view(&row)?;
         if view.owner_id != principal.user_id && !view.shared {
             return Err(StoreError::not_found("view"));
         }

@@ -312,7 +312,9 @@ impl Supervisor {
     }
 
     pub fn states(&self) -> BTreeMap<&'static str, WorkerState> {
-        self.states.lock().map(|s| s.clone()).unwrap_or_default()
+        self.states
+            .lock()
+            .map_or_else(|poisoned| poisoned.into_inner().clone(), |s| s.clone())
     }
 
     /// Brings the workers' series in the registry up to date (call before each scrape): each

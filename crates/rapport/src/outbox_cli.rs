@@ -38,6 +38,7 @@ pub async fn run(store: &Store, command: OutboxCommand) -> Result<()> {
                     p.behind,
                     p.leased_until
                         .map(|t| format!("  (reading until {t})"))
+                        // No lease: nothing to add to the line.
                         .unwrap_or_default()
                 );
             }

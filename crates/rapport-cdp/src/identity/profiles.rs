@@ -8,8 +8,8 @@ use crate::settings::Settings;
 use crate::time_of_ms;
 use chrono::{DateTime, Utc};
 use rapport_core::codes::ErrorCode;
-use rapport_core::sql::{ColumnKind, SqlParam};
-use rapport_store::Store;
+use rapport_core::sql::{placeholders, ColumnKind, SqlParam};
+use rapport_store::{Store, StoreError};
 use serde::Serialize;
 use serde_json::Value as Json;
 use utoipa::ToSchema;
@@ -74,7 +74,7 @@ pub async fn root(store: &Store, workspace_id: &str, profile_id: &str) -> Result
             )
             .await?
             .ok_or(CdpError::NotFound { what: "profile" })?;
-        match row.opt_text(0) {
+        match row.opt_text("merged_into")? {
             Some(parent) => current = parent,
             None => return Ok(current),
         }
@@ -99,7 +99,10 @@ pub async fn members(store: &Store, root: &str) -> Result<Vec<String>, CdpError>
             &[ColumnKind::Text],
         )
         .await?;
-    Ok(rows.iter().map(|r| r.text(0)).collect())
+    Ok(rows
+        .iter()
+        .map(|r| r.text("id"))
+        .collect::<Result<_, _>>()?)
 }
 
 /// A customer as the timeline needs it: the root, every member profile and the linked contact
@@ -122,29 +125,26 @@ pub async fn cluster(
         .fetch_all(
             &format!(
                 "SELECT id, contact_id FROM cdp_profiles WHERE id IN ({}) AND contact_id IS NOT NULL",
-                in_list(store, 1, member_ids.len())
+                placeholders(store.db.dialect(), 1, member_ids.len())
             ),
             &member_ids.iter().map(|m| SqlParam::Text(m.clone())).collect::<Vec<_>>(),
             &[ColumnKind::Text, ColumnKind::Text],
         )
         .await?;
-    let contact_id = rows
+    let linked = rows
         .iter()
-        .find(|r| r.text(0) == root_id)
-        .or_else(|| rows.first())
-        .map(|r| r.text(1));
+        .map(|r| Ok((r.text("id")?, r.text("contact_id")?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let contact_id = linked
+        .iter()
+        .find(|(id, _)| *id == root_id)
+        .or_else(|| linked.first())
+        .map(|(_, contact)| contact.clone());
     Ok(Cluster {
         root: root_id,
         members: member_ids,
         contact_id,
     })
-}
-
-pub(crate) fn in_list(store: &Store, from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| store.ph(i))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 pub async fn get(store: &Store, workspace_id: &str, profile_id: &str) -> Result<Profile, CdpError> {
@@ -154,7 +154,7 @@ pub async fn get(store: &Store, workspace_id: &str, profile_id: &str) -> Result<
         .iter()
         .map(|m| SqlParam::Text(m.clone()))
         .collect();
-    let list = in_list(store, 1, member_ids.len());
+    let list = placeholders(store.db.dialect(), 1, member_ids.len());
     let rows = store
         .db
         .fetch_all(
@@ -171,26 +171,45 @@ pub async fn get(store: &Store, workspace_id: &str, profile_id: &str) -> Result<
             ],
         )
         .await?;
-    let root_row = rows
+    struct Member {
+        id: String,
+        traits: Json,
+        contact_id: Option<String>,
+        company_id: Option<String>,
+        first_seen: i64,
+    }
+    let members = rows
         .iter()
-        .find(|r| r.text(0) == root_id)
+        .map(|r| {
+            Ok(Member {
+                id: r.text("id")?,
+                traits: r.json("traits")?,
+                contact_id: r.opt_text("contact_id")?,
+                company_id: r.opt_text("company_id")?,
+                first_seen: r.int("first_seen")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let root_row = members
+        .iter()
+        .find(|m| m.id == root_id)
         .ok_or(CdpError::NotFound { what: "profile" })?;
     // The root's own traits win; members fill what it lacks.
-    let mut traits = match root_row.json(1) {
-        Json::Object(m) => m,
+    let mut traits = match &root_row.traits {
+        Json::Object(m) => m.clone(),
         _ => serde_json::Map::new(),
     };
-    for row in rows.iter().filter(|r| r.text(0) != root_id) {
-        if let Json::Object(m) = row.json(1) {
+    for member in members.iter().filter(|m| m.id != root_id) {
+        if let Json::Object(m) = &member.traits {
             for (k, v) in m {
-                traits.entry(k).or_insert(v);
+                traits.entry(k.clone()).or_insert_with(|| v.clone());
             }
         }
     }
-    let first_member = |i: usize| {
-        root_row
-            .opt_text(i)
-            .or_else(|| rows.iter().find_map(|r| r.opt_text(i)))
+    let first_member = |pick: fn(&Member) -> &Option<String>| {
+        pick(root_row)
+            .clone()
+            .or_else(|| members.iter().find_map(|m| pick(m).clone()))
     };
     let identifiers = store
         .db
@@ -203,13 +222,15 @@ pub async fn get(store: &Store, workspace_id: &str, profile_id: &str) -> Result<
         )
         .await?
         .iter()
-        .map(|r| Identifier {
-            id_type: r.text(0),
-            value: r.text(1),
-            profile_id: r.text(2),
-            first_seen: time_of_ms(r.int(3)),
+        .map(|r| {
+            Ok(Identifier {
+                id_type: r.text("id_type")?,
+                value: r.text("id_value")?,
+                profile_id: r.text("profile_id")?,
+                first_seen: r.millis("first_seen")?,
+            })
         })
-        .collect();
+        .collect::<Result<_, StoreError>>()?;
     let merges = merges_touching(store, workspace_id, &member_ids).await?;
     Ok(Profile {
         merged_profiles: member_ids
@@ -219,9 +240,16 @@ pub async fn get(store: &Store, workspace_id: &str, profile_id: &str) -> Result<
             .collect(),
         identifiers,
         traits: Json::Object(traits),
-        contact_id: first_member(2),
-        company_id: first_member(3),
-        first_seen: time_of_ms(rows.iter().map(|r| r.int(4)).min().unwrap_or(0)),
+        contact_id: first_member(|m| &m.contact_id),
+        company_id: first_member(|m| &m.company_id),
+        // The root is one of the members, so the minimum is never empty.
+        first_seen: time_of_ms(
+            members
+                .iter()
+                .map(|m| m.first_seen)
+                .min()
+                .unwrap_or(root_row.first_seen),
+        )?,
         merges,
         id: root_id,
     })
@@ -252,7 +280,7 @@ pub async fn find(
         )
         .await?
         .ok_or(CdpError::NotFound { what: "profile" })?;
-    get(store, workspace_id, &row.text(0)).await
+    get(store, workspace_id, &row.text("profile_id")?).await
 }
 
 /// The profile linked to a CRM contact, if any.
@@ -277,7 +305,7 @@ pub async fn for_contact(
         )
         .await?;
     match row {
-        Some(r) => Ok(Some(root(store, workspace_id, &r.text(0)).await?)),
+        Some(r) => Ok(Some(root(store, workspace_id, &r.text("id")?).await?)),
         None => Ok(None),
     }
 }
@@ -296,19 +324,19 @@ const MERGE_KINDS: [ColumnKind; 10] = [
     ColumnKind::Text,
 ];
 
-fn decode_merge(r: &rapport_store::Row) -> Merge {
-    Merge {
-        id: r.text(0),
-        survivor_id: r.text(1),
-        absorbed_id: r.text(2),
-        cause_type: r.text(3),
-        cause_value: r.text(4),
-        source_id: r.opt_text(5),
-        message_id: r.opt_text(6),
-        merged_at: time_of_ms(r.int(7)),
-        undone_at: r.opt_int(8).map(time_of_ms),
-        undone_by: r.opt_text(9),
-    }
+fn decode_merge(r: &rapport_store::Row) -> Result<Merge, StoreError> {
+    Ok(Merge {
+        id: r.text("id")?,
+        survivor_id: r.text("survivor_id")?,
+        absorbed_id: r.text("absorbed_id")?,
+        cause_type: r.text("cause_type")?,
+        cause_value: r.text("cause_value")?,
+        source_id: r.opt_text("source_id")?,
+        message_id: r.opt_text("message_id")?,
+        merged_at: r.millis("merged_at")?,
+        undone_at: r.opt_millis("undone_at")?,
+        undone_by: r.opt_text("undone_by")?,
+    })
 }
 
 async fn merges_touching(
@@ -319,7 +347,7 @@ async fn merges_touching(
     let n = profiles.len();
     let mut params = vec![SqlParam::Text(workspace_id.into())];
     params.extend(profiles.iter().map(|p| SqlParam::Text(p.clone())));
-    let list = in_list(store, 2, n);
+    let list = placeholders(store.db.dialect(), 2, n);
     let rows = store
         .db
         .fetch_all(
@@ -332,7 +360,7 @@ async fn merges_touching(
             &MERGE_KINDS,
         )
         .await?;
-    Ok(rows.iter().map(decode_merge).collect())
+    Ok(rows.iter().map(decode_merge).collect::<Result<_, _>>()?)
 }
 
 /// One page of the merge log.
@@ -356,6 +384,7 @@ pub async fn merge_log(
     if let Some(c) = cursor {
         let (at, id) = c
             .split_once('_')
+            // A cursor that does not parse is refused just below.
             .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id)))
             .filter(|(_, id)| !id.is_empty())
             .ok_or_else(|| {
@@ -389,7 +418,7 @@ pub async fn merge_log(
         .iter()
         .take(usize::try_from(limit).unwrap_or(usize::MAX))
         .map(decode_merge)
-        .collect();
+        .collect::<Result<_, _>>()?;
     let next_cursor = if more {
         data.last()
             .map(|m| format!("{}_{}", m.merged_at.timestamp_millis(), m.id))
@@ -427,7 +456,7 @@ pub async fn unmerge(
         )
         .await?
         .ok_or(CdpError::NotFound { what: "merge" })?;
-    let merge = decode_merge(&row);
+    let merge = decode_merge(&row)?;
     if merge.undone_at.is_some() {
         return Err(CdpError::Conflict {
             code: ErrorCode::MergeAlreadyUndone,
@@ -464,7 +493,7 @@ pub async fn unmerge(
     crate::sync::split_contact(&mut tx, store, settings, workspace_id, &merge, now).await?;
     tx.commit().await?;
     Ok(Merge {
-        undone_at: Some(time_of_ms(now)),
+        undone_at: Some(time_of_ms(now)?),
         undone_by: Some(actor_id.into()),
         ..merge
     })
@@ -495,5 +524,8 @@ pub async fn list_roots(
             &[ColumnKind::Text],
         )
         .await?;
-    Ok(rows.iter().map(|r| r.text(0)).collect())
+    Ok(rows
+        .iter()
+        .map(|r| r.text("id"))
+        .collect::<Result<_, _>>()?)
 }

@@ -18,7 +18,7 @@ use crate::error::CdpError;
 use crate::settings::Settings;
 use crate::{json_ph, ph};
 use rapport_core::codes::{ErrorCode, WarningCode};
-use rapport_core::sql::{ColumnKind, SqlParam};
+use rapport_core::sql::{ColumnKind, SqlParam, ValueRows};
 use rapport_store::cache::Cache;
 use rapport_store::Tx;
 use serde_json::{json, Map, Value as Json};
@@ -192,9 +192,10 @@ impl<'a> Resolver<'a> {
                     .await?;
                 let mut found = Vec::with_capacity(rows.len());
                 for row in rows {
-                    let ident = Ident::new(id_type, row.text(0));
-                    found.push((ident.clone(), row.text(1)));
-                    self.owners.insert(ident, row.text(1));
+                    let ident = Ident::new(id_type, row.text("id_value")?);
+                    let owner = row.text("profile_id")?;
+                    found.push((ident.clone(), owner.clone()));
+                    self.owners.insert(ident, owner);
                 }
                 self.cache.insert_all(&self.ws, &found);
             }
@@ -233,8 +234,10 @@ impl<'a> Resolver<'a> {
                 )
                 .await?;
             for row in rows {
-                self.parents.insert(row.text(0), row.opt_text(1));
-                self.first_seen.insert(row.text(0), row.int(2));
+                let id = row.text("id")?;
+                self.parents
+                    .insert(id.clone(), row.opt_text("merged_into")?);
+                self.first_seen.insert(id, row.int("first_seen")?);
             }
         }
         Ok(())
@@ -283,7 +286,10 @@ impl<'a> Resolver<'a> {
                 &[ColumnKind::Text],
             )
             .await?;
-        let ids: BTreeSet<String> = rows.iter().map(|r| r.text(0)).collect();
+        let ids: BTreeSet<String> = rows
+            .iter()
+            .map(|r| r.text("id_value"))
+            .collect::<Result<_, _>>()?;
         self.user_ids.insert(root.to_string(), ids.clone());
         Ok(ids)
     }
@@ -308,7 +314,7 @@ impl<'a> Resolver<'a> {
                 &[ColumnKind::Int],
             )
             .await?;
-        let n = row.map_or(0, |r| r.int(0));
+        let n = row.map_or(Ok(0), |r| r.int(0))?;
         self.merge_counts.insert(cause.clone(), n);
         Ok(n)
     }
@@ -351,6 +357,7 @@ impl<'a> Resolver<'a> {
                 code: WarningCode::MergeRefusedUserIds,
                 message: format!(
                     "refused to merge two profiles with different user ids ({} and {}) linked by {} {}",
+                    // Both sides hold user ids (that is why the merge is refused); only the message uses them.
                     ids_a.iter().next().cloned().unwrap_or_default(),
                     ids_b.iter().next().cloned().unwrap_or_default(),
                     cause.id_type,
@@ -513,7 +520,8 @@ impl<'a> Resolver<'a> {
             return Ok(home);
         }
         for (ident, _) in &others {
-            // The cluster may have joined the target through an earlier identifier.
+            // The cluster may have joined the target through an earlier identifier. Every
+            // identifier in `others` came from `owners`, so the lookup finds it.
             let other = self
                 .root(tx, &self.owners.get(ident).cloned().unwrap_or_default())
                 .await?;
@@ -555,70 +563,50 @@ impl<'a> Resolver<'a> {
     ) -> Result<(Vec<(Ident, String)>, Vec<Warning>), CdpError> {
         let ws = SqlParam::Text(self.ws.clone());
         for chunk in crate::statement_chunks(&self.new_profiles) {
-            let mut params = Vec::with_capacity(chunk.len() * 5);
-            let mut rows = Vec::with_capacity(chunk.len());
+            let mut rows = ValueRows::new(tx.dialect()).cast(4, "jsonb");
             for id in chunk {
-                let n = params.len();
-                rows.push(format!(
-                    "({}, {}, {}, {}, {})",
-                    ph(tx, n + 1),
-                    ph(tx, n + 2),
-                    ph(tx, n + 3),
-                    ph(tx, n + 4),
-                    json_ph(tx, n + 5)
-                ));
-                params.push(SqlParam::Text(id.clone()));
-                params.push(ws.clone());
-                params.push(
+                rows.push([
+                    SqlParam::Text(id.clone()),
+                    ws.clone(),
                     self.parents
                         .get(id)
                         .cloned()
                         .flatten()
                         .map_or(SqlParam::NullOf(ColumnKind::Text), SqlParam::Text),
-                );
-                params.push(SqlParam::Int(
-                    self.first_seen.get(id).copied().unwrap_or(now),
-                ));
-                params.push(SqlParam::Text("{}".into()));
+                    SqlParam::Int(self.first_seen.get(id).copied().unwrap_or(now)),
+                    SqlParam::Text("{}".into()),
+                ]);
             }
             tx.execute(
                 &format!(
                     "INSERT INTO cdp_profiles (id, workspace_id, merged_into, first_seen, traits) VALUES {}",
-                    rows.join(", ")
+                    rows.sql()
                 ),
-                &params,
+                rows.params(),
             )
             .await?;
         }
         let mut new_identities = self.new_identities.clone();
         new_identities.sort();
         for chunk in crate::statement_chunks(&new_identities) {
-            let mut params = Vec::with_capacity(chunk.len() * 5);
-            let mut rows = Vec::with_capacity(chunk.len());
+            let mut rows = ValueRows::new(tx.dialect());
             for (ident, owner) in chunk {
-                let n = params.len();
-                rows.push(format!(
-                    "({}, {}, {}, {}, {})",
-                    ph(tx, n + 1),
-                    ph(tx, n + 2),
-                    ph(tx, n + 3),
-                    ph(tx, n + 4),
-                    ph(tx, n + 5)
-                ));
-                params.push(ws.clone());
-                params.push(SqlParam::Text(ident.id_type.clone()));
-                params.push(SqlParam::Text(ident.value.clone()));
-                params.push(SqlParam::Text(owner.clone()));
-                params.push(SqlParam::Int(now));
+                rows.push([
+                    ws.clone(),
+                    SqlParam::Text(ident.id_type.clone()),
+                    SqlParam::Text(ident.value.clone()),
+                    SqlParam::Text(owner.clone()),
+                    SqlParam::Int(now),
+                ]);
             }
             let inserted = tx
                 .execute(
                     &format!(
                         "INSERT INTO cdp_identities (workspace_id, id_type, id_value, profile_id, first_seen) VALUES {} \
                          ON CONFLICT (workspace_id, id_type, id_value) DO NOTHING",
-                        rows.join(", ")
+                        rows.sql()
                     ),
-                    &params,
+                    rows.params(),
                 )
                 .await?;
             if usize::try_from(inserted).unwrap_or(0) < chunk.len() {
@@ -690,7 +678,7 @@ impl<'a> Resolver<'a> {
                     &[ColumnKind::Json],
                 )
                 .await?;
-            let mut current = match row.map(|r| r.json(0)) {
+            let mut current = match row.map(|r| r.json("traits")).transpose()? {
                 Some(Json::Object(m)) => m,
                 _ => Map::new(),
             };

@@ -23,11 +23,11 @@
 //! Keys never change once created, so a node caches their specs forever.
 
 use crate::error::CdpError;
-use crate::{ph, placeholder, row_marks, statement_chunks};
+use crate::{ph, placeholder, statement_chunks};
 use rapport_core::codes::ErrorCode;
-use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
+use rapport_core::sql::{ColumnKind, Dialect, SqlParam, ValueRows};
 use rapport_store::cache::Cache;
-use rapport_store::{Store, Tx};
+use rapport_store::{Store, StoreError, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use std::cmp::Ordering;
@@ -69,6 +69,7 @@ pub enum JsonOp {
 
 impl JsonOp {
     pub fn from_name(name: &str) -> Option<JsonOp> {
+        // An unknown name is `None`; the caller reports it with the condition's path.
         serde_json::from_value(Json::String(name.to_string())).ok()
     }
 }
@@ -80,7 +81,8 @@ fn compare(a: &Json, b: &Json) -> Option<Ordering> {
         (Json::Number(x), Json::Number(y)) => x.as_f64()?.partial_cmp(&y.as_f64()?),
         (Json::String(x), Json::String(y)) => Some(x.as_bytes().cmp(y.as_bytes())),
         (Json::Bool(x), Json::Bool(y)) => Some(x.cmp(y)),
-        // A number sent as a string still compares with a number.
+        // A number sent as a string still compares with a number; a string that is no number
+        // does not compare (`None`, as across kinds).
         (Json::String(x), Json::Number(_)) => {
             compare(&Json::from(x.trim().parse::<f64>().ok()?), b)
         }
@@ -114,6 +116,7 @@ impl JsonTest {
             JsonOp::In => self.value.as_array().is_some_and(|l| l.iter().any(eq)),
             JsonOp::NotIn => !self.value.as_array().is_some_and(|l| l.iter().any(eq)),
             JsonOp::Contains => {
+                // `JsonTest::parse` accepts `contains` only with a non-empty string value.
                 let needle = self.value.as_str().unwrap_or_default().to_ascii_lowercase();
                 match v {
                     Some(Json::String(s)) => s.to_ascii_lowercase().contains(needle.trim()),
@@ -226,6 +229,7 @@ impl Behavior {
             .find(|d| *d >= needed)
             .unwrap_or(1001);
         let mut sorted = filters.clone();
+        // Serialising a filter cannot fail (strings and JSON values only).
         sorted.sort_by_key(|f| serde_json::to_string(f).unwrap_or_default());
         let (from, to) = match window {
             Window::Between { from, to } => (Some(from), Some(to)),
@@ -307,6 +311,7 @@ pub struct KeySpec {
 
 impl KeySpec {
     pub fn signature(&self) -> String {
+        // Serialising a spec cannot fail (strings, numbers and JSON values only).
         serde_json::to_string(self).unwrap_or_default()
     }
 
@@ -314,6 +319,7 @@ impl KeySpec {
     /// `payload` is the event's [`payload_field`].
     pub fn matches(&self, kind: &str, name: Option<&str>, ts: i64, payload: Option<&Json>) -> bool {
         let type_name = match kind {
+            // A track event without a name is no event type a key can name (never empty).
             "track" => name.unwrap_or_default().to_string(),
             other => format!("${other}"),
         };
@@ -362,11 +368,24 @@ pub struct Counts {
 }
 
 impl Counts {
-    pub fn parse(total: i64, recent: &str) -> Counts {
-        Counts {
-            total,
-            recent: recent.split(',').filter_map(|t| t.parse().ok()).collect(),
-        }
+    /// A stored counter: `recent` is comma-separated epoch ms, `""` for none (a row the
+    /// upsert just created). Anything else is a corrupt counter, not an empty one.
+    pub fn parse(total: i64, recent: &str) -> Result<Counts, StoreError> {
+        let recent = if recent.is_empty() {
+            Vec::new()
+        } else {
+            recent
+                .split(',')
+                .map(|t| {
+                    t.parse().map_err(|_| {
+                        StoreError::Corrupt(format!(
+                            "a behaviour counter holds {recent:?}, comma-separated times expected"
+                        ))
+                    })
+                })
+                .collect::<Result<_, _>>()?
+        };
+        Ok(Counts { total, recent })
     }
 
     pub fn recent_text(&self) -> String {
@@ -477,11 +496,11 @@ pub async fn count_events(
     }
     let mut keys: HashMap<String, Vec<(String, Arc<KeySpec>)>> = HashMap::new();
     for row in &rows {
-        let id = row.text(0);
+        let id = row.text("id")?;
         let spec = match cache.get(&id) {
             Some(s) => s,
             None => {
-                let Ok(spec) = serde_json::from_str::<KeySpec>(&row.text(2)) else {
+                let Ok(spec) = serde_json::from_str::<KeySpec>(&row.text("spec")?) else {
                     continue;
                 };
                 let spec = Arc::new(spec);
@@ -489,7 +508,9 @@ pub async fn count_events(
                 spec
             }
         };
-        keys.entry(row.text(1)).or_default().push((id, spec));
+        keys.entry(row.text("workspace_id")?)
+            .or_default()
+            .push((id, spec));
     }
     let mut added: BTreeMap<(String, String), Counts> = BTreeMap::new();
     let mut depths: HashMap<String, u32> = HashMap::new();
@@ -521,13 +542,15 @@ async fn merge(
 ) -> Result<(), CdpError> {
     let pairs: Vec<(&(String, String), &Counts)> = added.iter().collect();
     for chunk in statement_chunks(&pairs) {
-        let mut params = Vec::with_capacity(chunk.len() * 2);
-        let mut tuples = Vec::with_capacity(chunk.len());
+        let mut tuples = ValueRows::new(tx.dialect());
         for ((key, profile), _) in chunk {
-            let n = params.len();
-            tuples.push(format!("({}, {}, 0, '', 0)", ph(tx, n + 1), ph(tx, n + 2)));
-            params.push(SqlParam::Text(key.clone()));
-            params.push(SqlParam::Text(profile.clone()));
+            tuples.push([
+                SqlParam::Text(key.clone()),
+                SqlParam::Text(profile.clone()),
+                SqlParam::Int(0),
+                SqlParam::Text(String::new()),
+                SqlParam::Int(0),
+            ]);
         }
         let rows = tx
             .fetch_all(
@@ -535,9 +558,9 @@ async fn merge(
                     "INSERT INTO cdp_behavior_counts (key_id, profile_id, total, recent, latest) \
                      VALUES {} ON CONFLICT (key_id, profile_id) DO UPDATE SET total = cdp_behavior_counts.total \
                      RETURNING key_id, profile_id, total, recent",
-                    tuples.join(", ")
+                    tuples.sql()
                 ),
-                &params,
+                tuples.params(),
                 &[
                     ColumnKind::Text,
                     ColumnKind::Text,
@@ -548,29 +571,35 @@ async fn merge(
             .await?;
         let mut existing: HashMap<(String, String), Counts> = rows
             .iter()
-            .map(|r| ((r.text(0), r.text(1)), Counts::parse(r.int(2), &r.text(3))))
-            .collect();
-        let mut out = Vec::with_capacity(chunk.len() * 5);
-        let mut values = Vec::with_capacity(chunk.len());
+            .map(|r| {
+                Ok((
+                    (r.text("key_id")?, r.text("profile_id")?),
+                    Counts::parse(r.int("total")?, &r.text("recent")?)?,
+                ))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let mut values = ValueRows::new(tx.dialect());
         for (pair, more) in chunk {
+            // The upsert returns every row of the chunk; a missing one would be a new, empty
+            // counter, which is what the default is.
             let mut counts = existing.remove(*pair).unwrap_or_default();
             counts.absorb(more, depths.get(&pair.0).copied().unwrap_or(2));
-            let n = out.len();
-            values.push(row_marks(tx, n, 5));
-            out.push(SqlParam::Text(pair.0.clone()));
-            out.push(SqlParam::Text(pair.1.clone()));
-            out.push(SqlParam::Int(counts.total));
-            out.push(SqlParam::Text(counts.recent_text()));
-            out.push(SqlParam::Int(counts.recent.first().copied().unwrap_or(0)));
+            values.push([
+                SqlParam::Text(pair.0.clone()),
+                SqlParam::Text(pair.1.clone()),
+                SqlParam::Int(counts.total),
+                SqlParam::Text(counts.recent_text()),
+                SqlParam::Int(counts.recent.first().copied().unwrap_or(0)),
+            ]);
         }
         tx.execute(
             &format!(
                 "INSERT INTO cdp_behavior_counts (key_id, profile_id, total, recent, latest) VALUES {} \
                  ON CONFLICT (key_id, profile_id) DO UPDATE SET total = excluded.total, recent = excluded.recent, \
                  latest = excluded.latest",
-                values.join(", ")
+                values.sql()
             ),
-            &out,
+            values.params(),
         )
         .await?;
     }
@@ -596,13 +625,13 @@ const KEY_KINDS: [ColumnKind; 4] = [
     ColumnKind::Text,
 ];
 
-fn decode_key(r: &rapport_store::Row) -> Key {
-    Key {
-        id: r.text(0),
-        ready: r.bool(1),
-        cutoff: r.int(2),
-        filled_to: r.text(3),
-    }
+fn decode_key(r: &rapport_store::Row) -> Result<Key, StoreError> {
+    Ok(Key {
+        id: r.text("id")?,
+        ready: r.bool("ready")?,
+        cutoff: r.int("cutoff_seq")?,
+        filled_to: r.text("filled_to")?,
+    })
 }
 
 /// The key of `spec` in the workspace, if there is one.
@@ -622,7 +651,7 @@ pub async fn find_key(store: &Store, ws: &str, spec: &KeySpec) -> Result<Option<
             &KEY_KINDS,
         )
         .await?;
-    Ok(row.as_ref().map(decode_key))
+    Ok(row.as_ref().map(decode_key).transpose()?)
 }
 
 async fn key_by_id(store: &Store, id: &str) -> Result<Option<Key>, CdpError> {
@@ -637,7 +666,7 @@ async fn key_by_id(store: &Store, id: &str) -> Result<Option<Key>, CdpError> {
             &KEY_KINDS,
         )
         .await?;
-    Ok(row.as_ref().map(decode_key))
+    Ok(row.as_ref().map(decode_key).transpose()?)
 }
 
 /// Starts a transaction in which no group commit runs (see the module header) and reads the
@@ -655,7 +684,10 @@ async fn begin_exclusive(store: &Store) -> Result<(Tx, i64), CdpError> {
             &[ColumnKind::Int],
         )
         .await?
-        .map_or(0, |r| r.int(0));
+        .map(|r| r.int(0))
+        .transpose()?
+        // An aggregate always answers one row; no row would mean no event either.
+        .unwrap_or(0);
     Ok((tx, cutoff))
 }
 
@@ -685,7 +717,10 @@ pub async fn ensure_key(store: &Store, ws: &str, spec: &KeySpec) -> Result<Key, 
             SqlParam::Text(uuid::Uuid::now_v7().to_string()),
             SqlParam::Text(ws.to_string()),
             SqlParam::Text(spec.signature()),
-            SqlParam::Text(serde_json::to_string(spec).unwrap_or_default()),
+            SqlParam::Text(
+                serde_json::to_string(spec)
+                    .map_err(|e| CdpError::Internal(format!("cannot serialise a key spec: {e}")))?,
+            ),
             SqlParam::Text(spec.event.clone()),
             SqlParam::Bool(false),
             SqlParam::Int(store.now().timestamp_millis()),
@@ -898,9 +933,9 @@ pub async fn scan_events(
         p(7),
         p(8),
         body = if spec.filters.is_empty() {
-            "CAST('' AS TEXT)"
+            "CAST('' AS TEXT) AS body"
         } else {
-            "CAST(body AS TEXT)"
+            "CAST(body AS TEXT) AS body"
         },
     );
     let mut collected: HashMap<String, Counts> = HashMap::new();
@@ -939,22 +974,24 @@ pub async fn scan_events(
             )
             .await?;
         for row in &rows {
-            let ts = row.int(2);
+            let ts = row.int("ts")?;
             let keep = spec.filters.is_empty() || {
-                let body: Json = serde_json::from_str(&row.text(3)).unwrap_or(Json::Null);
+                let body: Json = serde_json::from_str(&row.text("body")?).map_err(|e| {
+                    StoreError::Corrupt(format!("an event's body is not JSON: {e}"))
+                })?;
                 spec.matches(&kind, name.as_deref(), ts, body.get(payload_field(&kind)))
             };
             if keep {
                 *counted += 1;
                 collected
-                    .entry(row.text(1))
+                    .entry(row.text("profile_id")?)
                     .or_default()
                     .push(ts, spec.depth);
             }
         }
         let Some(last) = rows.last() else { break };
-        last_ts = last.int(2);
-        last_seq = last.int(0);
+        last_ts = last.int("ts")?;
+        last_seq = last.int("seq")?;
         if (rows.len() as i64) < BACKFILL_PAGE {
             break;
         }
@@ -975,7 +1012,8 @@ pub async fn max_seq(store: &Store) -> Result<i64, CdpError> {
             &[ColumnKind::Int],
         )
         .await?;
-    Ok(row.map_or(0, |r| r.int(0)))
+    // An aggregate always answers one row; no row would mean no event either.
+    Ok(row.map(|r| r.int(0)).transpose()?.unwrap_or(0))
 }
 
 /// Counters of `profiles` for `keys`: key id → profile id → counts.
@@ -1024,9 +1062,10 @@ pub async fn load_counts(
             )
             .await?;
         for r in rows {
-            out.entry(r.text(0))
-                .or_default()
-                .insert(r.text(1), Counts::parse(r.int(2), &r.text(3)));
+            out.entry(r.text("key_id")?).or_default().insert(
+                r.text("profile_id")?,
+                Counts::parse(r.int("total")?, &r.text("recent")?)?,
+            );
         }
     }
     Ok(out)
@@ -1071,9 +1110,12 @@ pub async fn scan_key(
             .await?;
         let n = rows.len();
         for r in rows {
-            after_latest = r.int(3);
-            after_profile = r.text(0);
-            each(r.text(0), Counts::parse(r.int(1), &r.text(2)));
+            after_latest = r.int("latest")?;
+            after_profile = r.text("profile_id")?;
+            each(
+                after_profile.clone(),
+                Counts::parse(r.int("total")?, &r.text("recent")?)?,
+            );
         }
         if n < PAGE {
             return Ok(());

@@ -303,6 +303,7 @@ impl Compiler<'_, '_> {
     }
 
     fn field(&mut self, map: &Map<String, Json>, path: &str) -> Result<SLeaf, CdpError> {
+        // A field that is no string reads as "", which the prefix test below refuses.
         let field = map.get("field").and_then(Json::as_str).unwrap_or_default();
         let Some(rest) = field.strip_prefix("contact.") else {
             return Err(err(
@@ -460,6 +461,7 @@ impl Compiler<'_, '_> {
                     ))
                 }
             };
+            // `split` yields at least one part; the default is never used.
             let top = property.split('.').next().unwrap_or_default();
             if let Some(declared) = &declared {
                 if !declared.is_empty() && !declared.iter().any(|d| d == top) {
@@ -600,6 +602,7 @@ fn parse_instant(text: &str, offset_minutes: i32) -> Option<i64> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
         return Some(t.timestamp_millis());
     }
+    // Neither form: `None`, which the caller reports with the window's path.
     let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
     let midnight = date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis();
     Some(midnight - i64::from(offset_minutes) * 60_000)

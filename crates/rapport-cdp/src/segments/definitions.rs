@@ -5,13 +5,12 @@ use super::behavior;
 use super::condition::{CheckContext, SegmentCondition};
 use crate::error::CdpError;
 use crate::json_schema::Schema;
-use crate::time_of_ms;
 use chrono::{DateTime, Utc};
 use rapport_core::codes::ErrorCode;
 use rapport_core::condition::DateContext;
 use rapport_core::sql::{ColumnKind, SqlParam};
 use rapport_store::cache::Cache;
-use rapport_store::{Row, Store};
+use rapport_store::{Row, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use std::collections::HashMap;
@@ -103,26 +102,33 @@ const KINDS: [ColumnKind; 13] = [
     ColumnKind::Int,
 ];
 
-fn decode(row: &Row) -> Segment {
-    let archived = row.opt_int(12).is_some();
-    Segment {
-        id: row.text(0),
-        name: row.text(1),
-        description: row.text(2),
-        tag: row.opt_text(3),
-        version: row.int(4),
+fn decode(row: &Row) -> Result<Segment, StoreError> {
+    let archived = row.opt_int("archived_at")?.is_some();
+    Ok(Segment {
+        id: row.text("id")?,
+        name: row.text("name")?,
+        description: row.text("description")?,
+        tag: row.opt_text("tag")?,
+        version: row.int("version")?,
         state: if archived {
             "archived".into()
         } else {
-            row.text(5)
+            row.text("state")?
         },
-        member_count: row.int(6),
-        evaluated_at: row.opt_int(7).map(time_of_ms),
-        condition: serde_json::from_str(&row.text(8)).unwrap_or(Json::Null),
-        created_by: row.opt_text(9),
-        created_at: time_of_ms(row.int(10)),
-        updated_at: time_of_ms(row.int(11)),
-    }
+        member_count: row.int("member_count")?,
+        evaluated_at: row.opt_millis("evaluated_at")?,
+        condition: definition(row)?,
+        created_by: row.opt_text("created_by")?,
+        created_at: row.millis("created_at")?,
+        updated_at: row.millis("updated_at")?,
+    })
+}
+
+/// The `definition` column (segments and their versions): JSON text Rapport wrote. Anything
+/// else is a corrupt row, never `null` (which an update would write back as the condition).
+fn definition(row: &Row) -> Result<Json, StoreError> {
+    serde_json::from_str(&row.text("definition")?)
+        .map_err(|e| StoreError::Corrupt(format!("a segment definition is not JSON: {e}")))
 }
 
 pub async fn list(store: &Store, ws: &str) -> Result<Vec<Segment>, CdpError> {
@@ -137,7 +143,7 @@ pub async fn list(store: &Store, ws: &str) -> Result<Vec<Segment>, CdpError> {
             &KINDS,
         )
         .await?;
-    Ok(rows.iter().map(decode).collect())
+    Ok(rows.iter().map(decode).collect::<Result<_, _>>()?)
 }
 
 pub async fn get(store: &Store, ws: &str, id: &str) -> Result<Segment, CdpError> {
@@ -157,7 +163,7 @@ pub async fn get(store: &Store, ws: &str, id: &str) -> Result<Segment, CdpError>
         )
         .await?
         .ok_or(CdpError::NotFound { what: "segment" })?;
-    Ok(decode(&row))
+    Ok(decode(&row)?)
 }
 
 pub async fn versions(store: &Store, ws: &str, id: &str) -> Result<Vec<SegmentVersion>, CdpError> {
@@ -181,13 +187,15 @@ pub async fn versions(store: &Store, ws: &str, id: &str) -> Result<Vec<SegmentVe
         .await?;
     Ok(rows
         .iter()
-        .map(|r| SegmentVersion {
-            version: r.int(0),
-            condition: serde_json::from_str(&r.text(1)).unwrap_or(Json::Null),
-            created_by: r.opt_text(2),
-            created_at: time_of_ms(r.int(3)),
+        .map(|r| {
+            Ok(SegmentVersion {
+                version: r.int("version")?,
+                condition: definition(r)?,
+                created_by: r.opt_text("created_by")?,
+                created_at: r.millis("created_at")?,
+            })
         })
-        .collect())
+        .collect::<Result<_, StoreError>>()?)
 }
 
 /// The definition of `version` of a segment (lineage, snapshots).
@@ -205,7 +213,7 @@ pub async fn version(store: &Store, id: &str, version: i64) -> Result<Json, CdpE
         )
         .await?
         .ok_or(CdpError::NotFound { what: "segment version" })?;
-    Ok(serde_json::from_str(&row.text(0)).unwrap_or(Json::Null))
+    Ok(definition(&row)?)
 }
 
 /// Parses and checks a condition against the workspace's metadata and event registry.
@@ -233,7 +241,8 @@ pub async fn compile(
             &[ColumnKind::Int],
         )
         .await?
-        .map_or(0, |r| r.int(0));
+        .ok_or(CdpError::NotFound { what: "workspace" })?
+        .int("utc_offset_minutes")?;
     let cx = CheckContext {
         schema: &schema,
         event_types: &event_types,
@@ -296,7 +305,10 @@ pub async fn create(
             &[ColumnKind::Int],
         )
         .await?
-        .map_or(0, |r| r.int(0));
+        .map(|r| r.int(0))
+        .transpose()?
+        // COUNT(*) always answers one row; none would mean no segment.
+        .unwrap_or(0);
     if count >= MAX_SEGMENTS {
         return Err(CdpError::Conflict {
             code: ErrorCode::TooManySegments,
@@ -607,13 +619,18 @@ async fn rows_where(
         .await?;
     Ok(rows
         .iter()
-        .map(|r| SegmentRow {
-            id: r.text(0),
-            workspace_id: r.text(1),
-            name: r.text(2),
-            version: r.int(3),
-            state: r.text(4),
-            definition: serde_json::from_str(&r.text(5)).unwrap_or(Json::Null),
+        .map(|r| {
+            Ok(SegmentRow {
+                id: r.text("id")?,
+                workspace_id: r.text("workspace_id")?,
+                name: r.text("name")?,
+                version: r.int("version")?,
+                state: r.text("state")?,
+                // Not an error here: an unreadable definition does not compile, and the engine
+                // warns and skips that one segment (`Engine::live`) instead of stopping every
+                // segment of the workspace.
+                definition: serde_json::from_str(&r.text("definition")?).unwrap_or(Json::Null),
+            })
         })
-        .collect())
+        .collect::<Result<_, StoreError>>()?)
 }

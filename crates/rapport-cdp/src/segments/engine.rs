@@ -17,11 +17,10 @@ use super::full::{self, CountSource};
 use super::membership::{self, Change};
 use super::Compiled;
 use crate::error::CdpError;
-use crate::identity::profiles::in_list;
 use rapport_core::codes::ErrorCode;
-use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
+use rapport_core::sql::{placeholders, ColumnKind, Dialect, SqlParam};
 use rapport_store::outbox::{Consumer, Topic};
-use rapport_store::{table_name, Store, Tx};
+use rapport_store::{table_name, Store, StoreError, Tx};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -145,7 +144,10 @@ impl Engine {
             .await?;
         let mut by_ws: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for r in &rows {
-            by_ws.entry(r.text(0)).or_default().push(r.text(1));
+            by_ws
+                .entry(r.text("workspace_id")?)
+                .or_default()
+                .push(r.text("profile_id")?);
         }
         for (ws, profiles) in &by_ws {
             self.streaming(ws, profiles, None, "event").await?;
@@ -187,7 +189,7 @@ impl Engine {
                 &[ColumnKind::Text],
             )
             .await?;
-        let Some(id) = claimed.first().map(|r| r.text(0)) else {
+        let Some(id) = claimed.first().map(|r| r.text("id")).transpose()? else {
             return Ok(false);
         };
         let result = self.full(&id).await;
@@ -339,9 +341,9 @@ impl Engine {
             .await?;
         let mut by_ws: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
         for r in &rows {
-            let e = by_ws.entry(r.text(2)).or_default();
-            e.0.insert(r.text(0));
-            e.1.insert(r.text(1));
+            let e = by_ws.entry(r.text("workspace_id")?).or_default();
+            e.0.insert(r.text("segment_id")?);
+            e.1.insert(r.text("profile_id")?);
         }
         for (ws, (segments, profiles)) in by_ws {
             let segments: Vec<String> = segments.into_iter().collect();
@@ -405,7 +407,7 @@ impl Engine {
                     .fetch_all(
                         &format!(
                             "SELECT id FROM {table} WHERE company IN ({})",
-                            in_list(&self.store, 1, chunk.len())
+                            placeholders(self.store.db.dialect(), 1, chunk.len())
                         ),
                         &chunk
                             .iter()
@@ -416,7 +418,9 @@ impl Engine {
                     .await;
                 // A workspace whose contacts have no company relation has nothing to follow.
                 if let Ok(rows) = rows {
-                    contacts.extend(rows.iter().map(|r| r.text(0)));
+                    for r in &rows {
+                        contacts.insert(r.text("id")?);
+                    }
                 }
             }
             let contacts: Vec<String> = contacts.into_iter().collect();
@@ -431,13 +435,15 @@ impl Engine {
                         &format!(
                             "SELECT id FROM cdp_profiles WHERE workspace_id = {} AND contact_id IN ({})",
                             self.store.ph(1),
-                            in_list(&self.store, 2, chunk.len())
+                            placeholders(self.store.db.dialect(), 2, chunk.len())
                         ),
                         &params,
                         &[ColumnKind::Text],
                     )
                     .await?;
-                profiles.extend(rows.iter().map(|r| r.text(0)));
+                for r in &rows {
+                    profiles.push(r.text("id")?);
+                }
             }
             for chunk in profiles.chunks(1_000) {
                 self.streaming(ws, chunk, None, "contact_changed").await?;
@@ -588,7 +594,8 @@ async fn keys_ready(tx: &mut Tx, keys: &[String]) -> Result<bool, CdpError> {
             &[ColumnKind::Int],
         )
         .await?;
-    Ok(row.is_none_or(|r| r.int(0) == 0))
+    // COUNT(*) always answers one row; none would mean no key is waiting.
+    Ok(row.map(|r| r.int(0)).transpose()?.unwrap_or(0) == 0)
 }
 
 /// Timers to set and to clear so the segment's timers match a full evaluation.
@@ -608,7 +615,10 @@ async fn timer_diff(
             &[ColumnKind::Text, ColumnKind::Int],
         )
         .await?;
-    let existing: HashMap<String, i64> = rows.iter().map(|r| (r.text(0), r.int(1))).collect();
+    let existing: HashMap<String, i64> = rows
+        .iter()
+        .map(|r| Ok((r.text("profile_id")?, r.int("due_at")?)))
+        .collect::<Result<_, StoreError>>()?;
     let mut wanted: HashMap<&String, i64> = HashMap::new();
     for (root, due) in &result.members {
         if let Some(d) = due {
@@ -657,7 +667,7 @@ async fn still_live(
             )
             .await?;
         for r in rows {
-            let (id, version) = (r.text(0), r.int(1));
+            let (id, version) = (r.text("id")?, r.int("version")?);
             if versions.get(&id) == Some(&version) {
                 live.insert(id, version);
             }
@@ -680,7 +690,10 @@ async fn profiles_since(store: &Store, ws: &str, seq: i64) -> Result<Vec<String>
             &[ColumnKind::Text],
         )
         .await?;
-    Ok(rows.iter().map(|r| r.text(0)).collect())
+    Ok(rows
+        .iter()
+        .map(|r| r.text("profile_id"))
+        .collect::<Result<_, _>>()?)
 }
 
 /// A workspace's evaluation lock: on PostgreSQL a transaction holding an advisory lock from

@@ -6,9 +6,8 @@
 use super::behavior::{self, Counts};
 use super::Compiled;
 use crate::error::CdpError;
-use crate::identity::profiles::in_list;
 use rapport_core::record::Record;
-use rapport_core::sql::{ColumnKind, SqlParam};
+use rapport_core::sql::{placeholders, ColumnKind, SqlParam};
 use rapport_store::Store;
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, HashMap};
@@ -45,7 +44,7 @@ pub async fn roots_of(
                 .fetch_all(
                     &format!(
                         "SELECT id, merged_into FROM cdp_profiles WHERE id IN ({})",
-                        in_list(store, 1, chunk.len())
+                        placeholders(store.db.dialect(), 1, chunk.len())
                     ),
                     &chunk
                         .iter()
@@ -55,9 +54,10 @@ pub async fn roots_of(
                 )
                 .await?;
             for row in rows {
-                let id = row.text(0);
+                let id = row.text("id")?;
+                // Every id read was asked for as pending; one without origins adds none.
                 let origins = pending.remove(&id).unwrap_or_default();
-                match row.opt_text(1) {
+                match row.opt_text("merged_into")? {
                     None => {
                         for o in origins {
                             out.insert(o, id.clone());
@@ -94,7 +94,7 @@ pub async fn clusters(
                 .fetch_all(
                     &format!(
                         "SELECT id, merged_into FROM cdp_profiles WHERE merged_into IN ({})",
-                        in_list(store, 1, chunk.len())
+                        placeholders(store.db.dialect(), 1, chunk.len())
                     ),
                     &chunk
                         .iter()
@@ -104,9 +104,10 @@ pub async fn clusters(
                 )
                 .await?;
             for row in rows {
-                if let Some(root) = root_of.get(&row.text(1)) {
-                    out.entry(root.clone()).or_default().push(row.text(0));
-                    next.push((row.text(0), root.clone()));
+                if let Some(root) = root_of.get(&row.text("merged_into")?) {
+                    let id = row.text("id")?;
+                    out.entry(root.clone()).or_default().push(id.clone());
+                    next.push((id, root.clone()));
                 }
             }
         }
@@ -160,7 +161,7 @@ pub async fn customers(
                 .fetch_all(
                     &format!(
                         "SELECT id, merged_into, contact_id, traits FROM cdp_profiles WHERE id IN ({})",
-                        in_list(store, 1, chunk.len())
+                        placeholders(store.db.dialect(), 1, chunk.len())
                     ),
                     &chunk
                         .iter()
@@ -175,13 +176,14 @@ pub async fn customers(
                 )
                 .await?;
             for row in rows {
-                if row.opt_text(1).is_none() {
-                    if let Json::Object(t) = row.json(3) {
-                        traits.insert(row.text(0), t);
+                let id = row.text("id")?;
+                if row.opt_text("merged_into")?.is_none() {
+                    if let Json::Object(t) = row.json("traits")? {
+                        traits.insert(id.clone(), t);
                     }
                 }
-                if let Some(c) = row.opt_text(2) {
-                    contact_of.insert(row.text(0), c);
+                if let Some(c) = row.opt_text("contact_id")? {
+                    contact_of.insert(id, c);
                 }
             }
         }
@@ -242,6 +244,7 @@ pub async fn customers(
     let out = clusters
         .into_iter()
         .map(|(root, members)| Customer {
+            // Traits are loaded only when a segment tests them; a customer without any has none.
             traits: traits.remove(&root).unwrap_or_default(),
             contact: contact_ids
                 .get(&root)

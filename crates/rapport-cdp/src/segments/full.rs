@@ -44,7 +44,9 @@ impl Parents {
             )
             .await?;
         Ok(Parents(
-            rows.iter().map(|r| (r.text(0), r.text(1))).collect(),
+            rows.iter()
+                .map(|r| Ok((r.text("id")?, r.text("merged_into")?)))
+                .collect::<Result<_, CdpError>>()?,
         ))
     }
 
@@ -109,6 +111,7 @@ pub async fn evaluate(
         let mut counts = Vec::with_capacity(tallies.len());
         let mut expiries = Vec::with_capacity(tallies.len());
         for (b, per_root) in condition.behaviors.iter().zip(&tallies) {
+            // A customer without a counted event has a zero count and no expiry.
             let t = per_root.get(root).copied().unwrap_or_default();
             counts.push(b.cap(t.count));
             expiries.push(t.expiry);
@@ -230,7 +233,9 @@ async fn all_roots(store: &Store, ws: &str) -> Result<Vec<String>, CdpError> {
             )
             .await?;
         let n = rows.len();
-        out.extend(rows.iter().map(|r| r.text(0)));
+        for r in &rows {
+            out.push(r.text("id")?);
+        }
         match out.last() {
             Some(last) if n == 50_000 => after = last.clone(),
             _ => return Ok(out),

@@ -8,10 +8,10 @@ use super::condition::LeafInfo;
 use super::evaluate::clusters;
 use super::{definitions, membership};
 use crate::error::CdpError;
-use crate::identity::profiles::{self, in_list};
+use crate::identity::profiles;
 use crate::time_of_ms;
 use chrono::{DateTime, Utc};
-use rapport_core::sql::{ColumnKind, SqlParam};
+use rapport_core::sql::{placeholders, ColumnKind, SqlParam};
 use rapport_store::Store;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
@@ -162,7 +162,7 @@ pub async fn explain(
         version,
         condition,
         entered_at: membership.map(|m| m.entered_at),
-        as_of: time_of_ms(as_of),
+        as_of: time_of_ms(as_of)?,
         tests,
         chain: chain.into_values().collect(),
     })
@@ -177,7 +177,7 @@ async fn traits_of(store: &Store, root: &str) -> Result<Map<String, Json>, CdpEr
             &[ColumnKind::Json],
         )
         .await?;
-    Ok(match row.map(|r| r.json(0)) {
+    Ok(match row.map(|r| r.json("traits")).transpose()? {
         Some(Json::Object(m)) => m,
         _ => Map::new(),
     })
@@ -205,7 +205,7 @@ async fn matching_events(
             &format!(
                 "SELECT seq, source_id, message_id, kind, name, ts, body FROM cdp_events \
                  WHERE profile_id IN ({}) AND ts >= {} AND ts <= {} ORDER BY ts DESC, seq DESC LIMIT {SCAN_LIMIT}",
-                in_list(store, 1, n),
+                placeholders(store.db.dialect(), 1, n),
                 store.ph(n + 1),
                 store.ph(n + 2)
             ),
@@ -221,25 +221,24 @@ async fn matching_events(
             ],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| {
-            let kind = r.text(3);
-            let name = r.opt_text(4);
-            let ts = r.int(5);
-            let body = r.json(6);
-            let payload = body.get(super::behavior::payload_field(&kind));
-            if !b.spec.matches(&kind, name.as_deref(), ts, payload) {
-                return None;
-            }
-            Some(LineageEvent {
-                seq: r.int(0),
-                event: b.spec.event.clone(),
-                ts: time_of_ms(ts),
-                source_id: r.text(1),
-                message_id: r.text(2),
-                properties: body.get("properties").cloned().unwrap_or(Json::Null),
-            })
-        })
-        .collect())
+    let mut out = Vec::new();
+    for r in &rows {
+        let kind = r.text("kind")?;
+        let name = r.opt_text("name")?;
+        let ts = r.int("ts")?;
+        let body = r.json("body")?;
+        let payload = body.get(super::behavior::payload_field(&kind));
+        if !b.spec.matches(&kind, name.as_deref(), ts, payload) {
+            continue;
+        }
+        out.push(LineageEvent {
+            seq: r.int("seq")?,
+            event: b.spec.event.clone(),
+            ts: time_of_ms(ts)?,
+            source_id: r.text("source_id")?,
+            message_id: r.text("message_id")?,
+            properties: body.get("properties").cloned().unwrap_or(Json::Null),
+        });
+    }
+    Ok(out)
 }

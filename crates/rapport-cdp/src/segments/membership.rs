@@ -4,13 +4,12 @@
 
 use super::evaluate::{clusters, Decision};
 use crate::error::CdpError;
-use crate::identity::profiles::in_list;
-use crate::{ph, row_marks, statement_chunks, time_of_ms};
+use crate::{ph, statement_chunks, time_of_ms};
 use chrono::{DateTime, Utc};
 use rapport_core::codes::ErrorCode;
-use rapport_core::sql::{ColumnKind, SqlParam};
+use rapport_core::sql::{placeholders, ColumnKind, SqlParam, ValueRows};
 use rapport_store::outbox::{self, Topic};
-use rapport_store::{Store, Tx};
+use rapport_store::{Store, StoreError, Tx};
 use serde::Serialize;
 use serde_json::{json, Value as Json};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -50,13 +49,15 @@ pub async fn apply(
             .fetch_all(
                 &format!(
                     "SELECT segment_id, profile_id FROM cdp_segment_members WHERE profile_id IN ({})",
-                    marks(tx, 1, chunk.len())
+                    placeholders(tx.dialect(), 1, chunk.len())
                 ),
                 &texts(chunk),
                 &[ColumnKind::Text, ColumnKind::Text],
             )
             .await?;
-        current.extend(rows.iter().map(|r| (r.text(0), r.text(1))));
+        for r in &rows {
+            current.insert((r.text("segment_id")?, r.text("profile_id")?));
+        }
     }
     let mut changes = Vec::new();
     for d in decisions {
@@ -108,13 +109,18 @@ pub async fn apply(
             .fetch_all(
                 &format!(
                     "SELECT segment_id, profile_id, due_at FROM cdp_segment_timers WHERE profile_id IN ({})",
-                    marks(tx, 1, chunk.len())
+                    placeholders(tx.dialect(), 1, chunk.len())
                 ),
                 &texts(chunk),
                 &[ColumnKind::Text, ColumnKind::Text, ColumnKind::Int],
             )
             .await?;
-        timers.extend(rows.iter().map(|r| ((r.text(0), r.text(1)), r.int(2))));
+        for r in &rows {
+            timers.insert(
+                (r.text("segment_id")?, r.text("profile_id")?),
+                r.int("due_at")?,
+            );
+        }
     }
     let mut set = Vec::new();
     let mut clear = Vec::new();
@@ -132,7 +138,7 @@ pub async fn apply(
         tx.execute(
             &format!(
                 "DELETE FROM cdp_segment_timers WHERE profile_id IN ({})",
-                marks(tx, 1, stale.len())
+                placeholders(tx.dialect(), 1, stale.len())
             ),
             &texts(stale),
         )
@@ -141,13 +147,6 @@ pub async fn apply(
     let mut all = regular;
     all.extend(merged);
     Ok(all)
-}
-
-fn marks(tx: &Tx, from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| ph(tx, i))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn texts(items: &[String]) -> Vec<SqlParam> {
@@ -168,59 +167,56 @@ pub async fn write_changes(
     let cause_json = json!({ "kind": cause }).to_string();
     let (entries, exits): (Vec<&Change>, Vec<&Change>) = changes.iter().partition(|c| c.entered);
     for chunk in statement_chunks(&entries) {
-        let mut params = Vec::with_capacity(chunk.len() * 4);
-        let mut values = Vec::with_capacity(chunk.len());
+        let mut values = ValueRows::new(tx.dialect());
         for c in chunk {
-            let n = params.len();
-            values.push(row_marks(tx, n, 4));
-            params.push(SqlParam::Text(c.segment_id.clone()));
-            params.push(SqlParam::Text(c.profile_id.clone()));
-            params.push(SqlParam::Int(c.version));
-            params.push(SqlParam::Int(now));
+            values.push([
+                SqlParam::Text(c.segment_id.clone()),
+                SqlParam::Text(c.profile_id.clone()),
+                SqlParam::Int(c.version),
+                SqlParam::Int(now),
+            ]);
         }
         tx.execute(
             &format!(
                 "INSERT INTO cdp_segment_members (segment_id, profile_id, version, entered_at) VALUES {} \
                  ON CONFLICT (segment_id, profile_id) DO NOTHING",
-                values.join(", ")
+                values.sql()
             ),
-            &params,
+            values.params(),
         )
         .await?;
     }
     for chunk in statement_chunks(&exits) {
-        let mut params = Vec::with_capacity(chunk.len() * 2);
-        let mut tuples = Vec::with_capacity(chunk.len());
+        let mut tuples = ValueRows::new(tx.dialect());
         for c in chunk {
-            let n = params.len();
-            tuples.push(row_marks(tx, n, 2));
-            params.push(SqlParam::Text(c.segment_id.clone()));
-            params.push(SqlParam::Text(c.profile_id.clone()));
+            tuples.push([
+                SqlParam::Text(c.segment_id.clone()),
+                SqlParam::Text(c.profile_id.clone()),
+            ]);
         }
         tx.execute(
             &format!(
                 "DELETE FROM cdp_segment_members WHERE (segment_id, profile_id) IN (VALUES {})",
-                tuples.join(", ")
+                tuples.sql()
             ),
-            &params,
+            tuples.params(),
         )
         .await?;
     }
     for chunk in statement_chunks(changes) {
-        let mut params = Vec::with_capacity(chunk.len() * 7);
-        let mut values = Vec::with_capacity(chunk.len());
+        let mut values = ValueRows::new(tx.dialect());
         let mut entries = Vec::with_capacity(chunk.len());
         for c in chunk {
-            let n = params.len();
-            values.push(row_marks(tx, n, 7));
             let change = if c.entered { "entered" } else { "exited" };
-            params.push(SqlParam::Text(ws.to_string()));
-            params.push(SqlParam::Text(c.segment_id.clone()));
-            params.push(SqlParam::Text(c.profile_id.clone()));
-            params.push(SqlParam::Text(change.into()));
-            params.push(SqlParam::Int(now));
-            params.push(SqlParam::Int(c.version));
-            params.push(SqlParam::Text(cause_json.clone()));
+            values.push([
+                SqlParam::Text(ws.to_string()),
+                SqlParam::Text(c.segment_id.clone()),
+                SqlParam::Text(c.profile_id.clone()),
+                SqlParam::Text(change.into()),
+                SqlParam::Int(now),
+                SqlParam::Int(c.version),
+                SqlParam::Text(cause_json.clone()),
+            ]);
             entries.push(outbox::NewEntry {
                 workspace_id: ws.to_string(),
                 topic: if c.entered {
@@ -234,18 +230,18 @@ pub async fn write_changes(
                     "segment_id": c.segment_id,
                     "profile_id": c.profile_id,
                     "version": c.version,
-                    "at": time_of_ms(now),
+                    "at": time_of_ms(now)?,
                     "cause": cause,
                 }),
-                at: time_of_ms(now),
+                at: time_of_ms(now)?,
             });
         }
         tx.execute(
             &format!(
                 "INSERT INTO cdp_segment_changes (workspace_id, segment_id, profile_id, change, at, version, cause) VALUES {}",
-                values.join(", ")
+                values.sql()
             ),
-            &params,
+            values.params(),
         )
         .await?;
         outbox::append(tx, &entries).await?;
@@ -277,40 +273,38 @@ pub async fn write_timers(
     clear: &[(String, String)],
 ) -> Result<(), CdpError> {
     for chunk in statement_chunks(set) {
-        let mut params = Vec::with_capacity(chunk.len() * 3);
-        let mut values = Vec::with_capacity(chunk.len());
+        let mut values = ValueRows::new(tx.dialect());
         for (segment, profile, due) in chunk {
-            let n = params.len();
-            values.push(row_marks(tx, n, 3));
-            params.push(SqlParam::Text(segment.clone()));
-            params.push(SqlParam::Text(profile.clone()));
-            params.push(SqlParam::Int(*due));
+            values.push([
+                SqlParam::Text(segment.clone()),
+                SqlParam::Text(profile.clone()),
+                SqlParam::Int(*due),
+            ]);
         }
         tx.execute(
             &format!(
                 "INSERT INTO cdp_segment_timers (segment_id, profile_id, due_at) VALUES {} \
                  ON CONFLICT (segment_id, profile_id) DO UPDATE SET due_at = excluded.due_at",
-                values.join(", ")
+                values.sql()
             ),
-            &params,
+            values.params(),
         )
         .await?;
     }
     for chunk in statement_chunks(clear) {
-        let mut params = Vec::with_capacity(chunk.len() * 2);
-        let mut tuples = Vec::with_capacity(chunk.len());
+        let mut tuples = ValueRows::new(tx.dialect());
         for (segment, profile) in chunk {
-            let n = params.len();
-            tuples.push(row_marks(tx, n, 2));
-            params.push(SqlParam::Text(segment.clone()));
-            params.push(SqlParam::Text(profile.clone()));
+            tuples.push([
+                SqlParam::Text(segment.clone()),
+                SqlParam::Text(profile.clone()),
+            ]);
         }
         tx.execute(
             &format!(
                 "DELETE FROM cdp_segment_timers WHERE (segment_id, profile_id) IN (VALUES {})",
-                tuples.join(", ")
+                tuples.sql()
             ),
-            &params,
+            tuples.params(),
         )
         .await?;
     }
@@ -357,6 +351,7 @@ pub async fn members(
             ),
             &[
                 SqlParam::Text(segment_id.to_string()),
+                // No cursor: "" sorts before every profile id, so the first page.
                 SqlParam::Text(cursor.unwrap_or_default().to_string()),
             ],
             &[ColumnKind::Text, ColumnKind::Int, ColumnKind::Int],
@@ -364,19 +359,18 @@ pub async fn members(
         .await?;
     let more = rows.len() > limit;
     let rows = &rows[..rows.len().min(limit)];
-    let ids: Vec<String> = rows.iter().map(|r| r.text(0)).collect();
-    let mut described = describe(store, ws, &ids).await?;
-    let items: Vec<Member> = rows
+    let ids: Vec<String> = rows
         .iter()
-        .map(|r| {
-            let mut m = described
-                .remove(&r.text(0))
-                .unwrap_or_else(|| blank(&r.text(0)));
-            m.entered_at = Some(time_of_ms(r.int(1)));
-            m.version = Some(r.int(2));
-            m
-        })
-        .collect();
+        .map(|r| r.text("profile_id"))
+        .collect::<Result<_, _>>()?;
+    let mut described = describe(store, ws, &ids).await?;
+    let mut items: Vec<Member> = Vec::with_capacity(rows.len());
+    for (r, id) in rows.iter().zip(&ids) {
+        let mut m = described.remove(id).unwrap_or_else(|| blank(id));
+        m.entered_at = Some(r.millis("entered_at")?);
+        m.version = Some(r.int("version")?);
+        items.push(m);
+    }
     Ok(MemberPage {
         next_cursor: more.then(|| ids.last().cloned()).flatten(),
         items,
@@ -419,23 +413,26 @@ pub async fn describe(
                 &format!(
                     "SELECT profile_id, id_type, id_value FROM cdp_identities WHERE profile_id IN ({}) \
                      AND id_type IN ('email', 'phone', 'user_id') ORDER BY first_seen",
-                    in_list(store, 1, chunk.len())
+                    placeholders(store.db.dialect(), 1, chunk.len())
                 ),
                 &params,
                 &[ColumnKind::Text, ColumnKind::Text, ColumnKind::Text],
             )
             .await?;
         for r in rows {
-            let Some(m) = root_of.get(&r.text(0)).and_then(|root| out.get_mut(root)) else {
+            let Some(m) = root_of
+                .get(&r.text("profile_id")?)
+                .and_then(|root| out.get_mut(root))
+            else {
                 continue;
             };
-            let slot = match r.text(1).as_str() {
+            let slot = match r.text("id_type")?.as_str() {
                 "email" => &mut m.email,
                 "phone" => &mut m.phone,
                 _ => &mut m.user_id,
             };
             if slot.is_none() {
-                *slot = Some(r.text(2));
+                *slot = Some(r.text("id_value")?);
             }
         }
         let rows = store
@@ -443,17 +440,17 @@ pub async fn describe(
             .fetch_all(
                 &format!(
                     "SELECT id, contact_id FROM cdp_profiles WHERE id IN ({}) AND contact_id IS NOT NULL",
-                    in_list(store, 1, chunk.len())
+                    placeholders(store.db.dialect(), 1, chunk.len())
                 ),
                 &params,
                 &[ColumnKind::Text, ColumnKind::Text],
             )
             .await?;
         for r in rows {
-            let id = r.text(0);
+            let id = r.text("id")?;
             if let Some(m) = root_of.get(&id).and_then(|root| out.get_mut(root)) {
                 if m.contact_id.is_none() || id == m.profile_id {
-                    m.contact_id = Some(r.text(1));
+                    m.contact_id = Some(r.text("contact_id")?);
                 }
             }
         }
@@ -547,15 +544,21 @@ pub async fn changes(
     let items: Vec<ChangeEntry> = rows
         .iter()
         .take(limit)
-        .map(|r| ChangeEntry {
-            seq: r.int(0),
-            profile_id: r.text(1),
-            change: r.text(2),
-            at: time_of_ms(r.int(3)),
-            version: r.int(4),
-            cause: serde_json::from_str(&r.text(5)).unwrap_or(Json::Null),
+        .map(|r| {
+            let cause = r.text("cause")?;
+            Ok(ChangeEntry {
+                seq: r.int("seq")?,
+                profile_id: r.text("profile_id")?,
+                change: r.text("change")?,
+                at: r.millis("at")?,
+                version: r.int("version")?,
+                // JSON text `write_changes` wrote; anything else is a corrupt row.
+                cause: serde_json::from_str(&cause).map_err(|e| {
+                    StoreError::Corrupt(format!("a segment change's cause is not JSON: {e}"))
+                })?,
+            })
         })
-        .collect();
+        .collect::<Result<_, StoreError>>()?;
     Ok(ChangePage {
         next_cursor: more
             .then(|| items.last().map(|i| i.seq.to_string()))
@@ -580,7 +583,8 @@ pub async fn of_profile(store: &Store, ws: &str, root: &str) -> Result<Vec<Membe
         .db
         .fetch_all(
             &format!(
-                "SELECT m.segment_id, s.name, s.tag, m.version, m.entered_at FROM cdp_segment_members m \
+                "SELECT m.segment_id, s.name AS segment_name, s.tag, m.version, m.entered_at \
+                 FROM cdp_segment_members m \
                  JOIN cdp_segments s ON s.id = m.segment_id \
                  WHERE m.profile_id = {} AND s.workspace_id = {} AND s.archived_at IS NULL ORDER BY s.name",
                 store.ph(1),
@@ -598,14 +602,16 @@ pub async fn of_profile(store: &Store, ws: &str, root: &str) -> Result<Vec<Membe
         .await?;
     Ok(rows
         .iter()
-        .map(|r| Membership {
-            segment_id: r.text(0),
-            segment_name: r.text(1),
-            tag: r.opt_text(2),
-            version: r.int(3),
-            entered_at: time_of_ms(r.int(4)),
+        .map(|r| {
+            Ok(Membership {
+                segment_id: r.text("segment_id")?,
+                segment_name: r.text("segment_name")?,
+                tag: r.opt_text("tag")?,
+                version: r.int("version")?,
+                entered_at: r.millis("entered_at")?,
+            })
         })
-        .collect())
+        .collect::<Result<_, StoreError>>()?)
 }
 
 /// Every member's profile id (full evaluation, CSV export).
@@ -630,7 +636,9 @@ pub async fn all_member_ids(store: &Store, segment_id: &str) -> Result<Vec<Strin
             )
             .await?;
         let n = rows.len();
-        out.extend(rows.iter().map(|r| r.text(0)));
+        for r in &rows {
+            out.push(r.text("profile_id")?);
+        }
         match out.last() {
             Some(last) if n == 50_000 => after = last.clone(),
             _ => return Ok(out),

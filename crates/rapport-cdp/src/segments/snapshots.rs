@@ -28,7 +28,7 @@ use rapport_core::codes::ErrorCode;
 use rapport_core::spreadsheet::{Cell, CsvRows};
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
 use rapport_store::outbound::OutboundError;
-use rapport_store::{Row, Store};
+use rapport_store::{Row, Store, StoreError};
 use serde::Serialize;
 use serde_json::{json, Value as Json};
 use sha2::Sha256;
@@ -113,8 +113,9 @@ fn text(value: &str) -> SqlParam {
     SqlParam::Text(value.to_string())
 }
 
-const SNAPSHOT_COLUMNS: &str = "s.id, s.segment_id, g.name, s.name, s.version, s.definition, \
-     s.taken_at, s.member_count, s.created_by";
+/// `g.name` and `s.name` share a name: the segment's is read as `segment_name`.
+const SNAPSHOT_COLUMNS: &str = "s.id, s.segment_id, g.name AS segment_name, s.name, s.version, \
+     s.definition, s.taken_at, s.member_count, s.created_by";
 const SNAPSHOT_KINDS: [ColumnKind; 9] = [
     ColumnKind::Text,
     ColumnKind::Text,
@@ -127,18 +128,19 @@ const SNAPSHOT_KINDS: [ColumnKind; 9] = [
     ColumnKind::Text,
 ];
 
-fn decode_snapshot(row: &Row) -> Snapshot {
-    Snapshot {
-        id: row.text(0),
-        segment_id: row.text(1),
-        segment_name: row.opt_text(2),
-        name: row.text(3),
-        version: row.int(4),
-        condition: definition_json(&row.text(5)),
-        taken_at: time_of_ms(row.int(6)),
-        member_count: row.int(7),
-        created_by: row.opt_text(8),
-    }
+fn decode_snapshot(row: &Row) -> Result<Snapshot, StoreError> {
+    Ok(Snapshot {
+        id: row.text("id")?,
+        segment_id: row.text("segment_id")?,
+        // NULL when the segment row is gone (LEFT JOIN).
+        segment_name: row.opt_text("segment_name")?,
+        name: row.text("name")?,
+        version: row.int("version")?,
+        condition: definition_json(&row.text("definition")?),
+        taken_at: row.millis("taken_at")?,
+        member_count: row.int("member_count")?,
+        created_by: row.opt_text("created_by")?,
+    })
 }
 
 /// A stored definition as JSON (kept as text when it is not JSON).
@@ -157,15 +159,15 @@ const MEMBER_KINDS: [ColumnKind; 6] = [
     ColumnKind::Int,
 ];
 
-fn decode_member(row: &Row) -> SnapshotMember {
-    SnapshotMember {
-        profile_id: row.text(0),
-        contact_id: row.opt_text(1),
-        user_id: row.opt_text(2),
-        email: row.opt_text(3),
-        phone: row.opt_text(4),
-        entered_at: time_of_ms(row.int(5)),
-    }
+fn decode_member(row: &Row) -> Result<SnapshotMember, StoreError> {
+    Ok(SnapshotMember {
+        profile_id: row.text("profile_id")?,
+        contact_id: row.opt_text("contact_id")?,
+        user_id: row.opt_text("user_id")?,
+        email: row.opt_text("email")?,
+        phone: row.opt_text("phone")?,
+        entered_at: row.millis("entered_at")?,
+    })
 }
 
 fn valid_name(name: &str) -> Result<String, CdpError> {
@@ -217,13 +219,13 @@ pub async fn take(
         )
         .await?
         .ok_or(CdpError::NotFound { what: "segment" })?;
-    if segment.opt_int(4).is_some() {
+    if segment.opt_int("archived_at")?.is_some() {
         return Err(CdpError::Conflict {
             code: ErrorCode::SegmentArchived,
             message: "the segment is archived; restore it before taking a snapshot".into(),
         });
     }
-    let state = segment.text(3);
+    let state = segment.text("state")?;
     if state != "live" {
         return Err(CdpError::Conflict {
             code: ErrorCode::SegmentNotReady,
@@ -281,8 +283,8 @@ pub async fn take(
         )
         .await?;
     let member_count = i64::try_from(copied).unwrap_or(i64::MAX);
-    let version = segment.int(1);
-    let definition = segment.text(2);
+    let version = segment.int("version")?;
+    let definition = segment.text("definition")?;
     tx.execute(
         &format!(
             "INSERT INTO cdp_snapshots (id, workspace_id, segment_id, name, version, definition, \
@@ -314,11 +316,11 @@ pub async fn take(
     Ok(Snapshot {
         id,
         segment_id: segment_id.to_string(),
-        segment_name: segment.opt_text(0),
+        segment_name: segment.opt_text("name")?,
         name,
         version,
         condition: definition_json(&definition),
-        taken_at: time_of_ms(taken_at),
+        taken_at: time_of_ms(taken_at)?,
         member_count,
         created_by: created_by.map(str::to_string),
     })
@@ -358,7 +360,7 @@ pub async fn list(
             &SNAPSHOT_KINDS,
         )
         .await?;
-    Ok(rows.iter().map(decode_snapshot).collect())
+    Ok(rows.iter().map(decode_snapshot).collect::<Result<_, _>>()?)
 }
 
 pub async fn get(
@@ -381,7 +383,7 @@ pub async fn get(
         )
         .await?
         .ok_or(CdpError::NotFound { what: "snapshot" })?;
-    Ok(decode_snapshot(&row))
+    Ok(decode_snapshot(&row)?)
 }
 
 /// Up to `limit` members after profile id `after`, in profile id order. The caller has checked
@@ -410,7 +412,7 @@ async fn member_rows(
             &MEMBER_KINDS,
         )
         .await?;
-    Ok(rows.iter().map(decode_member).collect())
+    Ok(rows.iter().map(decode_member).collect::<Result<_, _>>()?)
 }
 
 /// A page of the frozen members in profile id order: `limit` 1–1000 (default 100), `cursor`
@@ -550,7 +552,10 @@ async fn difference(
             &[ColumnKind::Int],
         )
         .await?
-        .map_or(0, |r| r.int(0));
+        .map(|r| r.int(0))
+        .transpose()?
+        // COUNT(*) always answers one row; none would mean no member missing.
+        .unwrap_or(0);
     let sample = if limit > 0 && count > 0 {
         store
             .db
@@ -562,7 +567,7 @@ async fn difference(
             .await?
             .iter()
             .map(decode_member)
-            .collect()
+            .collect::<Result<_, _>>()?
     } else {
         Vec::new()
     };
@@ -621,7 +626,8 @@ pub async fn signing_secret(store: &Store, workspace_id: &str) -> Result<String,
                     &[ColumnKind::Text],
                 )
                 .await?
-                .map(|r| r.text(0)),
+                .map(|r| r.text("secret"))
+                .transpose()?,
         )
     };
     if let Some(secret) = read().await? {
@@ -987,7 +993,7 @@ mod tests {
                         user_id: Some("u-2".into()),
                         email: Some("a@example.com".into()),
                         phone: None,
-                        entered_at: time_of_ms(1_000),
+                        entered_at: time_of_ms(1_000).unwrap(),
                     },
                     SnapshotMember {
                         profile_id: "p4".into(),
@@ -995,7 +1001,7 @@ mod tests {
                         user_id: None,
                         email: None,
                         phone: Some("+8613800138000".into()),
-                        entered_at: time_of_ms(2_000),
+                        entered_at: time_of_ms(2_000).unwrap(),
                     },
                     SnapshotMember {
                         profile_id: "p6".into(),
@@ -1003,7 +1009,7 @@ mod tests {
                         user_id: None,
                         email: None,
                         phone: None,
-                        entered_at: time_of_ms(3_000),
+                        entered_at: time_of_ms(3_000).unwrap(),
                     },
                 ]
             );

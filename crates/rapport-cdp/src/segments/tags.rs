@@ -3,7 +3,6 @@
 
 use super::membership;
 use crate::error::CdpError;
-use crate::time_of_ms;
 use chrono::{DateTime, Utc};
 use rapport_core::codes::ErrorCode;
 use rapport_core::sql::{ColumnKind, SqlParam};
@@ -52,14 +51,16 @@ pub async fn of_profile(store: &Store, ws: &str, root: &str) -> Result<Vec<Tag>,
             &[ColumnKind::Text, ColumnKind::Text, ColumnKind::Int],
         )
         .await?;
-    out.extend(rows.iter().map(|r| Tag {
-        tag: r.text(0),
-        source: "manual".into(),
-        segment_id: None,
-        segment_name: None,
-        since: time_of_ms(r.int(2)),
-        created_by: r.opt_text(1),
-    }));
+    for r in &rows {
+        out.push(Tag {
+            tag: r.text("tag")?,
+            source: "manual".into(),
+            segment_id: None,
+            segment_name: None,
+            since: r.millis("created_at")?,
+            created_by: r.opt_text("created_by")?,
+        });
+    }
     Ok(out)
 }
 
@@ -94,7 +95,10 @@ pub async fn add(
             &[ColumnKind::Int],
         )
         .await?
-        .map_or(0, |r| r.int(0));
+        .map(|r| r.int(0))
+        .transpose()?
+        // COUNT(*) always answers one row; none would mean no tag.
+        .unwrap_or(0);
     if count >= MAX_MANUAL_TAGS {
         return Err(CdpError::Conflict {
             code: ErrorCode::TooManyTags,

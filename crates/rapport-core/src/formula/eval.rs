@@ -145,6 +145,7 @@ fn binary_of(op: BinOp, l: &Expr, r: &Expr, record: &Record) -> V {
 fn binary(op: BinOp, a: V, b: V) -> V {
     match op {
         BinOp::Concat => {
+            // An empty value joins as empty text, as in spreadsheets.
             let mut s = to_text(&a).unwrap_or_default();
             s.push_str(&to_text(&b).unwrap_or_default());
             text(s)
@@ -192,6 +193,7 @@ fn call(func: Func, args: &[Expr], record: &Record) -> V {
         Func::Concat => {
             let mut s = String::new();
             for a in args {
+                // An empty value joins as empty text, as in spreadsheets.
                 s.push_str(&to_text(&eval(a, record)).unwrap_or_default());
                 if s.len() > MAX_TEXT_BYTES {
                     return V::Null;

@@ -141,6 +141,7 @@ pub(super) fn lex(src: &str) -> Result<Vec<Token>, CoreError> {
                 while at(j).is_some_and(|c| c.is_ascii_digit()) {
                     j += 1;
                 }
+                // i..j lies within chars (j stops at its end), so the slice is always there.
                 let int_part: String = chars.get(i..j).unwrap_or_default().iter().collect();
                 let mut frac_part = String::new();
                 if at(j) == Some('.') && at(j + 1).is_some_and(|c| c.is_ascii_digit()) {
@@ -149,6 +150,7 @@ pub(super) fn lex(src: &str) -> Result<Vec<Token>, CoreError> {
                     while at(j).is_some_and(|c| c.is_ascii_digit()) {
                         j += 1;
                     }
+                    // start..j lies within chars, as above.
                     frac_part = chars.get(start..j).unwrap_or_default().iter().collect();
                 }
                 if at(j).is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
@@ -161,6 +163,7 @@ pub(super) fn lex(src: &str) -> Result<Vec<Token>, CoreError> {
                 while at(j).is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
                     j += 1;
                 }
+                // i..j lies within chars, as above.
                 let name: String = chars.get(i..j).unwrap_or_default().iter().collect();
                 (Tok::Ident(name), j - i)
             }

@@ -79,6 +79,7 @@ pub(super) fn round(x: i128, digits: i128) -> Option<i128> {
     if exp > 38 {
         return Some(0);
     }
+    // An exponent past u32 has no decimal form here: the value is refused.
     let factor = pow10(u32::try_from(exp).ok()?)?;
     div_round(x, factor)?.checked_mul(factor)
 }

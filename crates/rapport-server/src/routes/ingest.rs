@@ -60,6 +60,7 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
         bits += 6;
         if bits >= 8 {
             bits -= 8;
+            // Masked to 8 bits, the conversion cannot fail.
             out.push(u8::try_from((buffer >> bits) & 0xff).ok()?);
         }
     }

@@ -131,6 +131,7 @@ fn split(text: Option<String>) -> Vec<String> {
             .map(str::to_string)
             .collect()
     })
+    // No list given is an empty list.
     .unwrap_or_default()
 }
 
@@ -187,6 +188,7 @@ async fn expand(
                     format!("{name:?} is not a relation field"),
                 )
             })?;
+        // A relation without a target names no object, so object_for below refuses it.
         let target = field.config.target.clone().unwrap_or_default();
         let Ok(target_def) = object_for(&ctx.principal, &ctx.schema, &target, Action::Read) else {
             continue;

@@ -326,6 +326,7 @@ pub async fn members_csv(
         let page = membership::members(&state.store, ws, &id, 1000, cursor.as_deref()).await?;
         for m in &page.items {
             rows += 1;
+            // A member with no entry time gets an empty cell.
             let entered_at = m.entered_at.map(|t| t.to_rfc3339()).unwrap_or_default();
             csv.row([
                 Cell::Value(&m.profile_id),

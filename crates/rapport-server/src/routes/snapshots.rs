@@ -228,6 +228,7 @@ pub async fn push_snapshot(
         "{}://{}{}",
         url.scheme(),
         url.host_str().unwrap_or(""),
+        // The default port is left out of the link.
         url.port().map(|p| format!(":{p}")).unwrap_or_default()
     ) + url.path();
     match snapshots::push(&state.store, ws, &id, url.as_str()).await {

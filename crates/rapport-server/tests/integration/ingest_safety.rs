@@ -581,7 +581,7 @@ async fn sync_settled(server: &TestServer) {
             )
             .await
             .unwrap();
-        if rows[0].int(0) == 0 {
+        if rows[0].int(0).unwrap() == 0 {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -915,7 +915,7 @@ async fn a_deadlock_is_retried_and_counted_postgres() {
             )
             .await
             .unwrap();
-        if waiting[0].int(0) > 0 {
+        if waiting[0].int(0).unwrap() > 0 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;

@@ -274,7 +274,7 @@ async fn example_segment_follows_events_in_real_time(backend: Backend) {
         )
         .await
         .unwrap();
-    let topics: Vec<String> = topics.iter().map(|r| r.text(0)).collect();
+    let topics: Vec<String> = topics.iter().map(|r| r.text(0).unwrap()).collect();
     assert_eq!(
         topics,
         vec!["segment.entered", "segment.entered", "segment.exited"]
@@ -949,7 +949,12 @@ async fn counter_rows(server: &TestServer) -> BTreeMap<(String, String), (i64, S
         .await
         .unwrap();
     rows.iter()
-        .map(|r| ((r.text(0), r.text(1)), (r.int(2), r.text(3))))
+        .map(|r| {
+            (
+                (r.text(0).unwrap(), r.text(1).unwrap()),
+                (r.int(2).unwrap(), r.text(3).unwrap()),
+            )
+        })
         .collect()
 }
 

@@ -21,7 +21,7 @@ pub use runner::{Backoff, ClaimedJob, JobCtx, JobError, QueueConfig, Runner, Tic
 
 use crate::{Store, StoreError, Tx};
 use chrono::{DateTime, Utc};
-use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
+use rapport_core::sql::{placeholder, ColumnKind, Dialect, SqlParam, ValueRows};
 use rapport_core::ErrorCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -191,18 +191,6 @@ fn check(job: &NewJob) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// `count` placeholders from `first` on: plain `?` on SQLite (sqlx looks numbered ones up by
-/// name, which grows with the square of a wide statement), `$n` on PostgreSQL.
-pub(crate) fn marks(dialect: Dialect, first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|n| match dialect {
-            Dialect::Sqlite => "?".to_string(),
-            Dialect::Postgres => format!("${n}"),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Enqueues jobs inside the caller's transaction: they exist if and only if it commits. Call
 /// [`wake`] after the commit so this node's runners look at once instead of at their next poll.
 /// Returns one [`Enqueued`] per job, in order.
@@ -222,39 +210,33 @@ pub async fn enqueue(
             .iter()
             .map(|_| uuid::Uuid::now_v7().to_string())
             .collect();
-        let mut params = Vec::with_capacity(chunk.len() * 10);
-        let mut rows = Vec::with_capacity(chunk.len());
+        let mut rows = ValueRows::new(dialect);
         for (job, id) in chunk.iter().zip(&ids) {
-            rows.push(format!(
-                "({}, 'pending', {})",
-                marks(dialect, params.len() + 1, 5),
-                marks(dialect, params.len() + 6, 5)
-            ));
-            params.push(SqlParam::Text(id.clone()));
-            params.push(
+            rows.push([
+                SqlParam::Text(id.clone()),
                 job.workspace_id
                     .clone()
                     .map_or(SqlParam::NullOf(ColumnKind::Text), SqlParam::Text),
-            );
-            params.push(SqlParam::Text(job.queue.clone()));
-            params.push(SqlParam::Text(job.kind.clone()));
-            params.push(SqlParam::Json(job.payload.clone()));
-            params.push(SqlParam::Int(i64::from(job.priority)));
-            params.push(SqlParam::Int(job.run_at.unwrap_or(now).timestamp_millis()));
-            params.push(SqlParam::Int(i64::from(job.max_attempts)));
-            params.push(
+                SqlParam::Text(job.queue.clone()),
+                SqlParam::Text(job.kind.clone()),
+                SqlParam::Json(job.payload.clone()),
+                SqlParam::Text(JobState::Pending.as_str().into()),
+                SqlParam::Int(i64::from(job.priority)),
+                SqlParam::Int(job.run_at.unwrap_or(now).timestamp_millis()),
+                SqlParam::Int(i64::from(job.max_attempts)),
                 job.idempotency_key
                     .clone()
                     .map_or(SqlParam::NullOf(ColumnKind::Text), SqlParam::Text),
-            );
-            params.push(SqlParam::Int(now.timestamp_millis()));
+                SqlParam::Int(now.timestamp_millis()),
+            ]);
         }
         let insert = format!(
             "INSERT INTO jobs (id, workspace_id, queue, kind, payload, state, priority, run_at, max_attempts, \
              idempotency_key, created_at) VALUES {} \
              ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING",
-            rows.join(", ")
+            rows.sql()
         );
+        let params = rows.into_params();
         if chunk.iter().all(|j| j.idempotency_key.is_none()) {
             tx.execute(&insert, &params).await?;
             out.extend(ids.into_iter().map(Enqueued::Created));
@@ -268,20 +250,21 @@ pub async fn enqueue(
             )
             .await?
             .iter()
-            .map(|r| r.text(0))
-            .collect();
+            .map(|r| r.text("id"))
+            .collect::<Result<_, _>>()?;
         for (job, id) in chunk.iter().zip(ids) {
             if created.contains(&id) {
                 out.push(Enqueued::Created(id));
                 continue;
             }
+            // Only a job with an idempotency key can conflict, so the key is there.
             let key = job.idempotency_key.clone().unwrap_or_default();
             let existing = tx
                 .fetch_optional(
                     &format!(
                         "SELECT id FROM jobs WHERE queue = {} AND idempotency_key = {}",
-                        marks(dialect, 1, 1),
-                        marks(dialect, 2, 1)
+                        placeholder(dialect, 1),
+                        placeholder(dialect, 2)
                     ),
                     &[SqlParam::Text(job.queue.clone()), SqlParam::Text(key)],
                     &[ColumnKind::Text],
@@ -290,7 +273,7 @@ pub async fn enqueue(
                 .ok_or_else(|| {
                     StoreError::Corrupt("a job's idempotency key conflicted with no job".into())
                 })?;
-            out.push(Enqueued::Duplicate(existing.text(0)));
+            out.push(Enqueued::Duplicate(existing.text("id")?));
         }
     }
     Ok(out)
@@ -368,42 +351,33 @@ const JOB_KINDS: [ColumnKind; 18] = [
     ColumnKind::Int,
 ];
 
-pub(crate) fn millis(ms: i64) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::from_timestamp_millis(ms)
-        .ok_or_else(|| StoreError::Corrupt(format!("a job time ({ms} ms) is out of range")))
-}
-
-fn opt_millis(ms: Option<i64>) -> Result<Option<DateTime<Utc>>, StoreError> {
-    ms.map(millis).transpose()
-}
-
-fn small(value: i64) -> Result<i32, StoreError> {
+pub(crate) fn small(value: i64) -> Result<i32, StoreError> {
     i32::try_from(value)
         .map_err(|_| StoreError::Corrupt(format!("a job count ({value}) is out of range")))
 }
 
 fn job_from(r: &crate::Row) -> Result<Job, StoreError> {
-    let state = r.text(5);
+    let state = r.text("state")?;
     Ok(Job {
-        id: r.text(0),
-        workspace_id: r.opt_text(1),
-        queue: r.text(2),
-        kind: r.text(3),
-        payload: r.json(4),
+        id: r.text("id")?,
+        workspace_id: r.opt_text("workspace_id")?,
+        queue: r.text("queue")?,
+        kind: r.text("kind")?,
+        payload: r.json("payload")?,
         state: JobState::parse(&state)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown job state {state:?}")))?,
-        priority: small(r.int(6))?,
-        run_at: millis(r.int(7))?,
-        attempts: small(r.int(8))?,
-        max_attempts: small(r.int(9))?,
-        idempotency_key: r.opt_text(10),
-        node: r.opt_text(11),
-        leased_until: opt_millis(r.opt_int(12))?,
-        cancel_requested: r.bool(13),
-        last_error: r.opt_text(14),
-        created_at: millis(r.int(15))?,
-        started_at: opt_millis(r.opt_int(16))?,
-        finished_at: opt_millis(r.opt_int(17))?,
+        priority: small(r.int("priority")?)?,
+        run_at: r.millis("run_at")?,
+        attempts: small(r.int("attempts")?)?,
+        max_attempts: small(r.int("max_attempts")?)?,
+        idempotency_key: r.opt_text("idempotency_key")?,
+        node: r.opt_text("lease_owner")?,
+        leased_until: r.opt_millis("leased_until")?,
+        cancel_requested: r.bool("cancel_requested")?,
+        last_error: r.opt_text("last_error")?,
+        created_at: r.millis("created_at")?,
+        started_at: r.opt_millis("started_at")?,
+        finished_at: r.opt_millis("finished_at")?,
     })
 }
 
@@ -489,7 +463,7 @@ pub async fn queues(store: &Store, scope: Scope<'_>) -> Result<Vec<QueueCounts>,
         .db
         .fetch_all(
             &format!(
-                "SELECT queue, state, COUNT(*) FROM jobs WHERE {condition} GROUP BY queue, state ORDER BY queue"
+                "SELECT queue, state, COUNT(*) AS count FROM jobs WHERE {condition} GROUP BY queue, state ORDER BY queue"
             ),
             &params,
             &[ColumnKind::Text, ColumnKind::Text, ColumnKind::Int],
@@ -497,7 +471,7 @@ pub async fn queues(store: &Store, scope: Scope<'_>) -> Result<Vec<QueueCounts>,
         .await?;
     let mut out: Vec<QueueCounts> = Vec::new();
     for r in rows {
-        let queue = r.text(0);
+        let queue = r.text("queue")?;
         if out.last().is_none_or(|q| q.queue != queue) {
             out.push(QueueCounts {
                 queue,
@@ -507,20 +481,16 @@ pub async fn queues(store: &Store, scope: Scope<'_>) -> Result<Vec<QueueCounts>,
         let Some(counts) = out.last_mut() else {
             continue;
         };
-        let n = r.int(2);
-        match JobState::parse(&r.text(1)) {
+        let n = r.int("count")?;
+        let state = r.text("state")?;
+        match JobState::parse(&state) {
             Some(JobState::Pending) => counts.pending = n,
             Some(JobState::Running) => counts.running = n,
             Some(JobState::Failed) => counts.failed = n,
             Some(JobState::Done) => counts.done = n,
             Some(JobState::Dead) => counts.dead = n,
             Some(JobState::Cancelled) => counts.cancelled = n,
-            None => {
-                return Err(StoreError::Corrupt(format!(
-                    "unknown job state {:?}",
-                    r.text(1)
-                )))
-            }
+            None => return Err(StoreError::Corrupt(format!("unknown job state {state:?}"))),
         }
     }
     Ok(out)
@@ -613,12 +583,12 @@ pub async fn get(store: &Store, scope: Scope<'_>, id: &str) -> Result<JobDetail,
         .iter()
         .map(|r| {
             Ok(Attempt {
-                attempt: small(r.int(0))?,
-                node: r.opt_text(1),
-                started_at: opt_millis(r.opt_int(2))?,
-                finished_at: millis(r.int(3))?,
-                outcome: r.text(4),
-                error: r.opt_text(5),
+                attempt: small(r.int("attempt")?)?,
+                node: r.opt_text("node")?,
+                started_at: r.opt_millis("started_at")?,
+                finished_at: r.millis("finished_at")?,
+                outcome: r.text("outcome")?,
+                error: r.opt_text("error")?,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;

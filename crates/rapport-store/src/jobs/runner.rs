@@ -14,10 +14,10 @@
 //! `run_once` is one tick (reap, claim, run to the end, settle) for callers that drive the loop
 //! themselves (a supervisor, tests); `run` pipelines claims and settlements until shut down.
 
-use super::{error_text, marks, millis};
+use super::error_text;
 use crate::{Store, StoreError, Tx};
 use chrono::{DateTime, Utc};
-use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
+use rapport_core::sql::{ColumnKind, Dialect, SqlParam, ValueRows};
 use serde_json::Value as Json;
 use std::collections::HashMap;
 use std::future::Future;
@@ -582,8 +582,7 @@ impl Runner {
         let until = (self.store.now() + self.lease).timestamp_millis();
         for chunk in all.chunks(super::CHUNK) {
             let d = self.store.db.dialect();
-            let mut params = vec![SqlParam::Int(until)];
-            let pairs = pairs(d, chunk, &mut params);
+            let (pairs, params) = pairs(d, chunk, vec![SqlParam::Int(until)]);
             let rows = self
                 .store
                 .db
@@ -597,7 +596,10 @@ impl Runner {
                     &[ColumnKind::Text, ColumnKind::Bool],
                 )
                 .await?;
-            let held: HashMap<String, bool> = rows.iter().map(|r| (r.text(0), r.bool(1))).collect();
+            let held: HashMap<String, bool> = rows
+                .iter()
+                .map(|r| Ok((r.text("id")?, r.bool("cancel_requested")?)))
+                .collect::<Result<_, StoreError>>()?;
             for (id, _) in chunk {
                 let Some(flight) = flights.get(id) else {
                     continue;
@@ -649,6 +651,7 @@ async fn settle(
             Ending::Done { completed: true } => tick.done += 1,
             Ending::Done { completed: false } => done.push((f.job.id, f.job.attempt)),
             Ending::Failed(error) => {
+                // A queue without its own backoff uses the default one.
                 let backoff = backoffs.get(f.queue).copied().unwrap_or_default();
                 match fail(&store, &node, &f.job, &error, backoff).await? {
                     Some(crate::jobs::JobState::Dead) => tick.dead += 1,
@@ -668,22 +671,22 @@ async fn settle(
     Ok(tick)
 }
 
-/// `(?, ?), …` for `(id, attempt)` pairs, their parameters appended to `params`.
-fn pairs(d: Dialect, chunk: &[(String, i32)], params: &mut Vec<SqlParam>) -> String {
-    let mut rows = Vec::with_capacity(chunk.len());
+/// `(id, attempts) IN (…)`'s list for `(id, attempt)` pairs, after the statement's `leading`
+/// parameters; returns the list and every parameter. SQLite compares row values with a
+/// `VALUES` list, PostgreSQL with a list of rows (whose types it can then infer).
+fn pairs(d: Dialect, chunk: &[(String, i32)], leading: Vec<SqlParam>) -> (String, Vec<SqlParam>) {
+    let mut rows = ValueRows::after(d, leading);
     for (id, attempt) in chunk {
-        params.push(SqlParam::Text(id.clone()));
-        params.push(SqlParam::Int(i64::from(*attempt)));
-        rows.push(format!(
-            "({}, {})",
-            crate::schema::placeholder(d, params.len() - 1),
-            crate::schema::placeholder(d, params.len())
-        ));
+        rows.push([
+            SqlParam::Text(id.clone()),
+            SqlParam::Int(i64::from(*attempt)),
+        ]);
     }
-    match d {
-        Dialect::Sqlite => format!("VALUES {}", rows.join(", ")),
-        Dialect::Postgres => rows.join(", "),
-    }
+    let list = match d {
+        Dialect::Sqlite => format!("VALUES {}", rows.sql()),
+        Dialect::Postgres => rows.sql().to_string(),
+    };
+    (list, rows.into_params())
 }
 
 /// Marks the attempts `(id, attempt)` done inside `tx` when they still hold their jobs; returns
@@ -694,22 +697,20 @@ async fn finish(
     attempts: &[(String, i32)],
 ) -> Result<Vec<String>, StoreError> {
     let d = tx.dialect();
-    let mut params = vec![SqlParam::Int(now)];
-    let pairs = pairs(d, attempts, &mut params);
-    Ok(tx
-        .fetch_all(
-            &format!(
-                "UPDATE jobs SET state = 'done', finished_at = {}, leased_until = NULL \
+    let (pairs, params) = pairs(d, attempts, vec![SqlParam::Int(now)]);
+    tx.fetch_all(
+        &format!(
+            "UPDATE jobs SET state = 'done', finished_at = {}, leased_until = NULL \
                  WHERE state = 'running' AND (id, attempts) IN ({pairs}) RETURNING id",
-                crate::schema::placeholder(d, 1)
-            ),
-            &params,
-            &[ColumnKind::Text],
-        )
-        .await?
-        .iter()
-        .map(|r| r.text(0))
-        .collect())
+            crate::schema::placeholder(d, 1)
+        ),
+        &params,
+        &[ColumnKind::Text],
+    )
+    .await?
+    .iter()
+    .map(|r| r.text("id"))
+    .collect()
 }
 
 /// Up to `limit` due jobs of `queue` and `kinds`, now leased to `node`.
@@ -776,15 +777,15 @@ async fn claim(
     rows.iter()
         .map(|r| {
             Ok(ClaimedJob {
-                id: r.text(0),
-                workspace_id: r.opt_text(1),
-                queue: r.text(2),
-                kind: r.text(3),
-                payload: r.json(4),
-                attempt: i32::try_from(r.int(5)).unwrap_or(i32::MAX),
-                max_attempts: i32::try_from(r.int(6)).unwrap_or(i32::MAX),
-                created_at: millis(r.int(7))?,
-                run_at: millis(r.int(8))?,
+                id: r.text("id")?,
+                workspace_id: r.opt_text("workspace_id")?,
+                queue: r.text("queue")?,
+                kind: r.text("kind")?,
+                payload: r.json("payload")?,
+                attempt: super::small(r.int("attempts")?)?,
+                max_attempts: super::small(r.int("max_attempts")?)?,
+                created_at: r.millis("created_at")?,
+                run_at: r.millis("run_at")?,
             })
         })
         .collect()
@@ -841,24 +842,34 @@ async fn fail(
     else {
         return Ok(None);
     };
-    let settled = JobState::parse(&row.text(0)).unwrap_or(state);
+    let settled = row.text("state")?;
+    let settled = JobState::parse(&settled)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown job state {settled:?}")))?;
+    let mut attempt = ValueRows::new(d);
+    attempt.push([
+        SqlParam::Text(job.id.clone()),
+        SqlParam::Int(i64::from(job.attempt)),
+        SqlParam::Text(node.to_string()),
+        row.opt_int("started_at")?
+            .map_or(SqlParam::NullOf(ColumnKind::Int), SqlParam::Int),
+        SqlParam::Int(now.timestamp_millis()),
+        SqlParam::Text(
+            if settled == JobState::Cancelled {
+                "cancelled"
+            } else {
+                "failed"
+            }
+            .into(),
+        ),
+        SqlParam::Text(message),
+    ]);
     tx.execute(
         &format!(
             "INSERT INTO job_attempts (job_id, attempt, node, started_at, finished_at, outcome, error) \
-             VALUES ({})",
-            marks(d, 1, 7)
+             VALUES {}",
+            attempt.sql()
         ),
-        &[
-            SqlParam::Text(job.id.clone()),
-            SqlParam::Int(i64::from(job.attempt)),
-            SqlParam::Text(node.to_string()),
-            row.opt_int(1).map_or(SqlParam::NullOf(ColumnKind::Int), SqlParam::Int),
-            SqlParam::Int(now.timestamp_millis()),
-            SqlParam::Text(
-                if settled == JobState::Cancelled { "cancelled" } else { "failed" }.into(),
-            ),
-            SqlParam::Text(message),
-        ],
+        attempt.params(),
     )
     .await?;
     tx.commit().await?;

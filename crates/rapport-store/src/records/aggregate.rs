@@ -124,6 +124,7 @@ fn group_column<'a>(def: &'a ObjectDef, name: &str) -> Result<GroupColumn<'a>, S
 }
 
 fn sum_field<'a>(def: &'a ObjectDef, metric: &Metric) -> Result<&'a FieldDef, StoreError> {
+    // A sum without a field names none: refused just below.
     let name = metric.field.as_deref().unwrap_or_default();
     let field = def.active_field(name).ok_or_else(|| {
         bad(
@@ -153,9 +154,10 @@ fn read_sum(text: &str) -> Result<i128, StoreError> {
 
 /// Joins the sums of the high (`units >> 32`) and low (`units & 0xFFFF_FFFF`) halves.
 fn join_halves(high: &str, low: &str) -> Result<i128, StoreError> {
+    let low = read_sum(low)?;
     let total = read_sum(high)?
         .checked_mul(1_i128 << 32)
-        .and_then(|h| h.checked_add(read_sum(low).ok()?));
+        .and_then(|h| h.checked_add(low));
     total.ok_or_else(|| StoreError::Corrupt(format!("sum {high} << 32 + {low} overflows")))
 }
 
@@ -220,9 +222,11 @@ impl Store {
         };
         let group_sql = group.as_ref().map(GroupColumn::sql);
         let group_kind = group.as_ref().map(GroupColumn::kind);
-        let key_of = |row: &crate::Row| match &group {
-            Some(g) => g.key(row.get(0)),
-            None => Json::Null,
+        let key_of = |row: &crate::Row| -> Result<Json, StoreError> {
+            Ok(match &group {
+                Some(g) => g.key(row.get(0)?),
+                None => Json::Null,
+            })
         };
         let lead = usize::from(group.is_some());
 
@@ -231,6 +235,7 @@ impl Store {
         let select_group = group_sql
             .as_ref()
             .map(|g| format!("{g}, "))
+            // Ungrouped: no group column.
             .unwrap_or_default();
         b.push(&format!(
             "SELECT {select_group}COUNT(*) FROM {table} t WHERE "
@@ -247,8 +252,8 @@ impl Store {
         let mut groups: Vec<AggregateGroup> = Vec::new();
         let mut index: BTreeMap<String, usize> = BTreeMap::new();
         for row in &rows {
-            let key = key_of(row);
-            let count = row.int(lead);
+            let key = key_of(row)?;
+            let count = row.int(lead)?;
             index.insert(key_text(&key), groups.len());
             groups.push(AggregateGroup {
                 key,
@@ -297,11 +302,11 @@ impl Store {
             }
             let sum_at = kinds.len() - 2;
             for row in &rows {
-                let Some(&i) = index.get(&key_text(&key_of(row))) else {
+                let Some(&i) = index.get(&key_text(&key_of(row)?)) else {
                     continue;
                 };
                 // An ungrouped SUM over no rows is one row holding NULL.
-                let (Some(high), Some(low)) = (row.opt_text(sum_at), row.opt_text(sum_at + 1))
+                let (Some(high), Some(low)) = (row.opt_text(sum_at)?, row.opt_text(sum_at + 1)?)
                 else {
                     continue;
                 };
@@ -311,7 +316,7 @@ impl Store {
                 };
                 if is_currency {
                     let currency = row
-                        .opt_text(lead)
+                        .opt_text(lead)?
                         .unwrap_or_else(|| field.default_currency().to_string());
                     if let Json::Array(items) = slot {
                         items.push(json!({ "amount": total, "currency": currency }));

@@ -66,6 +66,10 @@ impl Hooks {
     }
 
     pub fn all(&self) -> Vec<Arc<dyn WriteHook>> {
-        self.0.read().map(|h| h.clone()).unwrap_or_default()
+        // A panic while registering cannot leave the list half-pushed: read it regardless,
+        // never run a write without its hooks.
+        self.0
+            .read()
+            .map_or_else(|poisoned| poisoned.into_inner().clone(), |h| h.clone())
     }
 }

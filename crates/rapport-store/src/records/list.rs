@@ -260,7 +260,10 @@ impl Store {
         } else {
             None
         };
-        let records = rows.iter().map(|r| decode_record(def, r)).collect();
+        let records = rows
+            .iter()
+            .map(|r| decode_record(def, r))
+            .collect::<Result<_, _>>()?;
         let total = if query.with_total {
             let mut count = SqlBuilder::new(self.db.dialect());
             count.push(&format!(
@@ -272,6 +275,7 @@ impl Store {
                 .fetch_optional(&count.sql, &count.params, &[ColumnKind::Int])
                 .await?
                 .map(|r| r.int(0))
+                .transpose()?
         } else {
             None
         };
@@ -360,9 +364,9 @@ impl Store {
             for row in rows {
                 hits.push(SearchHit {
                     object: def.api_name.clone(),
-                    id: row.text(0),
-                    name: row.text(1),
-                    matched_field: row.text(2),
+                    id: row.text(0)?,
+                    name: row.text(1)?,
+                    matched_field: row.text(2)?,
                 });
             }
         }

@@ -37,6 +37,7 @@ const SYSTEM_KINDS: [ColumnKind; 8] = [
 /// The system columns and active field columns of a record, optionally qualified by a table
 /// alias, and the kinds to decode them.
 pub fn select_columns(object: &ObjectDef, alias: Option<&str>) -> (String, Vec<ColumnKind>) {
+    // No alias: unqualified column names.
     let prefix = alias.map(|a| format!("{a}.")).unwrap_or_default();
     let mut columns: Vec<String> = SYSTEM_COLUMNS
         .iter()
@@ -60,14 +61,17 @@ pub fn select_sql(object: &ObjectDef, table: &str) -> (String, Vec<ColumnKind>) 
 
 /// Rebuilds a record from a row selected with `select_sql` (read with `fetch_records`). A field
 /// whose stored value cannot be read is `Null` and named in `Record::unreadable`, so one bad
-/// value never makes a record, a page or a write fail.
-pub fn decode_record(object: &ObjectDef, row: &Row) -> Record {
+/// value never makes a record, a page or a write fail. A system column that is missing or of
+/// the wrong kind is an error: the row is not a record of this object.
+pub fn decode_record(object: &ObjectDef, row: &Row) -> Result<Record, StoreError> {
     let mut values = BTreeMap::new();
     let mut unreadable = Vec::new();
     let mut i = SYSTEM_KINDS.len();
     for field in object.active_fields() {
         let width = field_columns(field).len();
-        let columns: Vec<SqlParam> = (i..i + width).map(|c| row.get(c).clone()).collect();
+        let columns = (i..i + width)
+            .map(|c| row.get(c).cloned())
+            .collect::<Result<Vec<SqlParam>, _>>()?;
         let value = value_from_columns(field, &columns)
             .filter(|_| !(i..i + width).any(|c| row.is_unreadable(c)));
         if value.is_none() {
@@ -76,18 +80,18 @@ pub fn decode_record(object: &ObjectDef, row: &Row) -> Record {
         values.insert(field.api_name.clone(), value.unwrap_or(Value::Null));
         i += width;
     }
-    Record {
-        id: row.text(0),
-        version: row.int(1),
-        created_at: row.timestamp(2),
-        updated_at: row.timestamp(3),
-        created_by: row.opt_text(4),
-        updated_by: row.opt_text(5),
-        owner_id: row.opt_text(6),
-        deleted_at: row.opt_timestamp(7),
+    Ok(Record {
+        id: row.text(0)?,
+        version: row.int(1)?,
+        created_at: row.timestamp(2)?,
+        updated_at: row.timestamp(3)?,
+        created_by: row.opt_text(4)?,
+        updated_by: row.opt_text(5)?,
+        owner_id: row.opt_text(6)?,
+        deleted_at: row.opt_timestamp(7)?,
         values,
         unreadable,
-    }
+    })
 }
 
 /// Resolves an object the principal may act on, or explains why not.
@@ -152,7 +156,7 @@ impl Store {
             .await?
             .pop()
             .ok_or_else(|| StoreError::not_found("record"))?;
-        Ok(decode_record(def, &row))
+        decode_record(def, &row)
     }
 
     /// Live records of `object` with the given ids (for relation expansion), in no order.
@@ -175,6 +179,6 @@ impl Store {
         );
         let params: Vec<SqlParam> = ids.iter().map(|i| SqlParam::Text(i.clone())).collect();
         let rows = self.db.fetch_records(&sql, &params, &kinds).await?;
-        Ok(rows.iter().map(|r| decode_record(def, r)).collect())
+        rows.iter().map(|r| decode_record(def, r)).collect()
     }
 }

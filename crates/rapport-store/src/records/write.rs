@@ -17,7 +17,7 @@ use rapport_core::codes::{ErrorCode, FieldCode};
 use rapport_core::formula::apply_formulas;
 use rapport_core::metadata::{FieldType, ObjectDef, WorkspaceSchema};
 use rapport_core::names::{quote, SYSTEM_COLUMNS};
-use rapport_core::sql::{field_columns, value_to_params, ColumnKind, SqlParam};
+use rapport_core::sql::{field_columns, value_to_params, ColumnKind, SqlParam, ValueRows};
 use rapport_core::value::{parse_input, to_json};
 use rapport_core::{Action, CoreError, FieldError, Principal, Record, Source, Value};
 use serde_json::{Map, Value as Json};
@@ -405,7 +405,7 @@ impl Store {
             .await?
             .pop()
             .ok_or_else(|| StoreError::not_found("record"))?;
-        Ok(decode_record(def, &row))
+        decode_record(def, &row)
     }
 
     /// Relation values must point at live records of the target; user values at users of the
@@ -425,6 +425,7 @@ impl Store {
             };
             match field.field_type {
                 FieldType::Relation => {
+                    // A relation without a target names no object: the lookup below finds none.
                     let target = field.config.target.as_deref().unwrap_or_default();
                     let live = schema.active_object(target).is_some()
                         && tx
@@ -521,16 +522,15 @@ impl Store {
                 snapshot.insert(field.api_name.clone(), to_json(field, &value));
             }
         }
-        let marks: Vec<String> = (1..=params.len())
-            .map(|n| placeholder(tx.dialect(), n))
-            .collect();
+        let mut row = ValueRows::new(tx.dialect());
+        row.push(params);
         let sql = format!(
-            "INSERT INTO {} ({}) VALUES ({})",
+            "INSERT INTO {} ({}) VALUES {}",
             quote(&table_name(ws, &def.api_name)),
             columns.join(", "),
-            marks.join(", ")
+            row.sql()
         );
-        tx.execute(&sql, &params).await?;
+        tx.execute(&sql, row.params()).await?;
         if let Some(owner) = &record.owner_id {
             snapshot.insert("owner_id".into(), Json::String(owner.clone()));
         }
@@ -694,8 +694,9 @@ impl Store {
                 .fetch_records(&sql, &[SqlParam::Text(after.clone())], &kinds)
                 .await?;
             let Some(last) = rows.last() else { break };
-            after = last.text(0);
-            for record in rows.iter().map(|r| decode_record(def, r)) {
+            after = last.text(0)?;
+            for row in &rows {
+                let record = decode_record(def, row)?;
                 if record.unreadable.is_empty() {
                     continue;
                 }
@@ -753,7 +754,7 @@ impl Store {
             .await?
             .pop()
             .ok_or_else(|| StoreError::not_found("record"))?;
-        let mut record = decode_record(def, &row);
+        let mut record = decode_record(def, &row)?;
         let now = self.change_time(&mut tx, ws, object, id).await?;
         record.version += 1;
         record.deleted_at = delete.then_some(now);
@@ -822,26 +823,26 @@ impl Store {
         new_value: Json,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let d = tx.dialect();
-        let marks: Vec<String> = (1..=11).map(|n| placeholder(d, n)).collect();
+        let mut row = ValueRows::new(tx.dialect());
+        row.push([
+            SqlParam::Text(ctx.principal.workspace_id.clone()),
+            SqlParam::Text(def.api_name.clone()),
+            SqlParam::Text(record_id.to_string()),
+            SqlParam::Text(kind.to_string()),
+            field.map_or(SqlParam::Null, |f| SqlParam::Text(f.to_string())),
+            SqlParam::Json(old_value),
+            SqlParam::Json(new_value),
+            SqlParam::Text(ctx.principal.user_id.clone()),
+            SqlParam::Text(ctx.source.as_str().to_string()),
+            SqlParam::Text(ctx.request_id.clone()),
+            SqlParam::Timestamp(now),
+        ]);
         tx.execute(
             &format!(
-                "INSERT INTO field_history (workspace_id, object, record_id, kind, field, old_value, new_value, actor_id, source, request_id, changed_at) VALUES ({})",
-                marks.join(", ")
+                "INSERT INTO field_history (workspace_id, object, record_id, kind, field, old_value, new_value, actor_id, source, request_id, changed_at) VALUES {}",
+                row.sql()
             ),
-            &[
-                SqlParam::Text(ctx.principal.workspace_id.clone()),
-                SqlParam::Text(def.api_name.clone()),
-                SqlParam::Text(record_id.to_string()),
-                SqlParam::Text(kind.to_string()),
-                field.map_or(SqlParam::Null, |f| SqlParam::Text(f.to_string())),
-                SqlParam::Json(old_value),
-                SqlParam::Json(new_value),
-                SqlParam::Text(ctx.principal.user_id.clone()),
-                SqlParam::Text(ctx.source.as_str().to_string()),
-                SqlParam::Text(ctx.request_id.clone()),
-                SqlParam::Timestamp(now),
-            ],
+            row.params(),
         )
         .await?;
         Ok(())
@@ -902,6 +903,7 @@ impl BatchFailure {
     fn single(self) -> StoreError {
         match self {
             BatchFailure::Rows(mut rows) => {
+                // A failed batch of one names its row; no row means no field errors to report.
                 let errors = rows.pop().map(|r| r.errors).unwrap_or_default();
                 match errors.iter().find(|e| e.code == "duplicate_value") {
                     Some(dup) => StoreError::Conflict {

@@ -32,7 +32,10 @@ async fn schema_tables(db: &Db) -> BTreeMap<String, BTreeSet<String>> {
         .expect("list the schema");
     let mut tables: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for row in rows {
-        tables.entry(row.text(0)).or_default().insert(row.text(1));
+        tables
+            .entry(row.text(0).unwrap())
+            .or_default()
+            .insert(row.text(1).unwrap());
     }
     tables
 }
@@ -212,7 +215,8 @@ async fn contents(store: &Store, workspace: &str) -> (BTreeSet<String>, i64) {
         .await
         .expect("count")
         .expect("a row")
-        .int(0);
+        .int(0)
+        .unwrap();
     (names, history)
 }
 

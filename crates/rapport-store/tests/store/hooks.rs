@@ -95,6 +95,7 @@ async fn count(store: &Store, sql: &str, id: &str) -> i64 {
         .await
         .unwrap()[0]
         .int(0)
+        .unwrap()
 }
 
 async fn scenario(store: Store) {

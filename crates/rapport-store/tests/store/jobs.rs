@@ -46,7 +46,7 @@ async fn effects(store: &Store) -> Vec<(String, i64)> {
         .await
         .unwrap()
         .iter()
-        .map(|r| (r.text(0), r.int(1)))
+        .map(|r| (r.text(0).unwrap(), r.int(1).unwrap()))
         .collect()
 }
 

@@ -245,18 +245,23 @@ async fn check_every_counter(db: &Db) -> usize {
     let events: Vec<(String, String, i64, String)> = events
         .iter()
         .map(|r| {
-            let body: Value = serde_json::from_str(&r.text(3)).unwrap();
+            let body: Value = serde_json::from_str(&r.text(3).unwrap()).unwrap();
             let series = body["properties"]["series"]
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
-            (r.text(0), r.text(1), r.int(2), series)
+            (
+                r.text(0).unwrap(),
+                r.text(1).unwrap(),
+                r.int(2).unwrap(),
+                series,
+            )
         })
         .collect();
     let mut checked = 0;
     let mut wrong = Vec::new();
     for key in &keys {
-        let spec: Value = serde_json::from_str(&key.text(1)).unwrap();
+        let spec: Value = serde_json::from_str(&key.text(1).unwrap()).unwrap();
         let event = spec["event"].as_str().unwrap();
         let depth = spec["depth"].as_u64().unwrap() as usize;
         let series: Option<&str> = spec["filters"].as_array().unwrap().first().map(|f| {
@@ -279,7 +284,7 @@ async fn check_every_counter(db: &Db) -> usize {
                         rapport_core::sql::Dialect::Postgres => "$1",
                     }
                 ),
-                &[rapport_core::sql::SqlParam::Text(key.text(0))],
+                &[rapport_core::sql::SqlParam::Text(key.text(0).unwrap())],
                 &[ColumnKind::Text, ColumnKind::Int, ColumnKind::Text],
             )
             .await
@@ -289,11 +294,12 @@ async fn check_every_counter(db: &Db) -> usize {
             .map(|r| {
                 let recent: Vec<i64> = r
                     .text(2)
+                    .unwrap()
                     .split(',')
                     .filter(|t| !t.is_empty())
                     .map(|t| t.parse().unwrap())
                     .collect();
-                (r.text(0), (r.int(1), recent))
+                (r.text(0).unwrap(), (r.int(1).unwrap(), recent))
             })
             .collect();
         let profiles: BTreeSet<&str> = want
@@ -511,13 +517,13 @@ async fn scenario(seed: u64, storage: &[String], topology: Topology, db: &Db, lo
             )
             .await
             .unwrap();
-        if pending[0].int(0) == 0 {
+        if pending[0].int(0).unwrap() == 0 {
             break;
         }
         assert!(
             started.elapsed() < Duration::from_secs(180),
             "{} judgements still queued",
-            pending[0].int(0)
+            pending[0].int(0).unwrap()
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }

@@ -95,7 +95,7 @@ async fn count(store: &Store, sql: &str) -> i64 {
         .fetch_optional(sql, &[], &[ColumnKind::Int])
         .await
         .expect("count")
-        .map_or(0, |r| r.int(0))
+        .map_or(0, |r| r.int(0).unwrap())
 }
 
 async fn per_job(store: &Store, table: &str) -> HashMap<String, i64> {
@@ -109,7 +109,7 @@ async fn per_job(store: &Store, table: &str) -> HashMap<String, i64> {
         .await
         .expect("per job")
         .iter()
-        .map(|r| (r.text(0), r.int(1)))
+        .map(|r| (r.text(0).unwrap(), r.int(1).unwrap()))
         .collect()
 }
 
@@ -176,7 +176,7 @@ async fn scenario(target: String) {
         .await
         .expect("leased jobs")
         .iter()
-        .map(|r| r.text(0))
+        .map(|r| r.text(0).unwrap())
         .collect();
     assert!(
         !held.is_empty(),

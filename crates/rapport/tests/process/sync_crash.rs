@@ -76,7 +76,7 @@ async fn a_worker_killed_mid_sync_leaves_one_contact_postgres() {
             )
             .await
             .unwrap();
-        if waiting[0].int(0) > 0 {
+        if waiting[0].int(0).unwrap() > 0 {
             break;
         }
         assert!(
@@ -114,7 +114,7 @@ async fn a_worker_killed_mid_sync_leaves_one_contact_postgres() {
         )
         .await
         .unwrap();
-    let table = contacts[0].text(0);
+    let table = contacts[0].text(0).unwrap();
     let rows = db
         .fetch_all(
             &format!("SELECT id FROM \"{table}\" WHERE name = $1"),
@@ -123,7 +123,7 @@ async fn a_worker_killed_mid_sync_leaves_one_contact_postgres() {
         )
         .await
         .unwrap();
-    let ids: Vec<String> = rows.iter().map(|r| r.text(0)).collect();
+    let ids: Vec<String> = rows.iter().map(|r| r.text(0).unwrap()).collect();
     assert_eq!(ids, vec![linked], "one contact, the linked one");
     db.close().await;
     drop(web);

@@ -12,5 +12,6 @@ mod store {
     mod hooks;
     mod jobs;
     mod outbox;
+    mod rows;
     mod support;
 }

@@ -2,10 +2,11 @@
 //! `web/`, which `make run` does first) are embedded in release builds and read from disk in
 //! debug builds. Unknown GET paths outside the API get `index.html`, so the app's own routes
 //! work on reload; API paths keep the JSON 404. When the app was not built, a short page says
-//! how to build it.
+//! how to build it. The build writes brotli and gzip copies beside each compressible file
+//! (`web/scripts/precompress.mjs`); the one the request's `Accept-Encoding` allows is sent.
 
 use crate::routes::system::not_found;
-use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 
 #[derive(rust_embed::Embed)]
@@ -30,24 +31,63 @@ fn is_api_path(path: &str) -> bool {
         .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
 }
 
-fn file_response(path: &str, cache: &'static str) -> Option<Response> {
+/// The precompressed copies the build writes, best first: (file suffix, `Content-Encoding`).
+const ENCODINGS: [(&str, &str); 2] = [(".br", "br"), (".gz", "gzip")];
+
+/// Whether `Accept-Encoding` allows `coding` (a listed coding or `*`, and not with `q=0`).
+fn accepts(headers: &HeaderMap, coding: &str) -> bool {
+    let Some(accept) = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let mut star = false;
+    for item in accept.split(',') {
+        let mut parts = item.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let refused = parts.any(|p| {
+            p.strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        if name == coding {
+            return !refused;
+        }
+        if name == "*" {
+            star = !refused;
+        }
+    }
+    star
+}
+
+fn file_response(path: &str, cache: &'static str, headers: &HeaderMap) -> Option<Response> {
     let file = WebApp::get(path)?;
     // An embedded file whose type is not a header value is served as not found.
     let mime = HeaderValue::from_str(file.metadata.mimetype()).ok()?;
-    Some(
-        (
-            [
-                (header::CONTENT_TYPE, mime),
-                (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
-            ],
-            file.data.into_owned(),
+    let compressed = ENCODINGS.iter().find_map(|(suffix, coding)| {
+        accepts(headers, coding)
+            .then(|| WebApp::get(&format!("{path}{suffix}")))
+            .flatten()
+            .map(|copy| (copy, *coding))
+    });
+    let mut response = match compressed {
+        Some((copy, coding)) => (
+            [(header::CONTENT_ENCODING, HeaderValue::from_static(coding))],
+            copy.data.into_owned(),
         )
             .into_response(),
-    )
+        None => file.data.into_owned().into_response(),
+    };
+    let out = response.headers_mut();
+    out.insert(header::CONTENT_TYPE, mime);
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    out.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    Some(response)
 }
 
 /// The router's fallback: the web app for GET and HEAD outside the API, else the JSON 404.
-pub async fn fallback(method: Method, uri: Uri) -> Response {
+pub async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path();
     if is_api_path(path) || (method != Method::GET && method != Method::HEAD) {
         return not_found().await.into_response();
@@ -59,7 +99,7 @@ pub async fn fallback(method: Method, uri: Uri) -> Response {
         } else {
             REVALIDATE
         };
-        if let Some(response) = file_response(relative, cache) {
+        if let Some(response) = file_response(relative, cache, &headers) {
             return response;
         }
         // A missing file (it has an extension) is a 404; any other path is a page of the app.
@@ -68,13 +108,33 @@ pub async fn fallback(method: Method, uri: Uri) -> Response {
             return (StatusCode::NOT_FOUND, "not found").into_response();
         }
     }
-    file_response("index.html", REVALIDATE)
+    file_response("index.html", REVALIDATE, &headers)
         .unwrap_or_else(|| (StatusCode::OK, Html(NOT_BUILT)).into_response())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::is_api_path;
+    use super::{accepts, is_api_path};
+    use axum::http::{header, HeaderMap, HeaderValue};
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn accept_encoding_is_read_with_its_weights() {
+        assert!(accepts(&accept("gzip, deflate, br, zstd"), "br"));
+        assert!(accepts(&accept("gzip;q=1.0, br;q=0.5"), "br"));
+        assert!(!accepts(&accept("gzip, br;q=0"), "br"));
+        assert!(accepts(&accept("gzip, br;q=0"), "gzip"));
+        assert!(accepts(&accept("*"), "br"));
+        assert!(!accepts(&accept("*, br;q=0"), "br"));
+        assert!(!accepts(&accept("identity"), "gzip"));
+        assert!(!accepts(&HeaderMap::new(), "gzip"));
+        assert!(accepts(&accept("BR"), "br"));
+    }
 
     #[test]
     fn api_paths_are_recognised() {

@@ -1,10 +1,12 @@
 //! The JSON Schema subset the schema registry validates event properties and traits against,
 //! and the inference of a schema from observed payloads ("register in one step").
 //!
-//! Owns: compiling a schema document once ([`Schema::compile`]), checking values against it
-//! ([`Schema::validate`]), and inferring or widening documents ([`infer`], [`widen`]). It does no
-//! I/O and knows nothing of storage or HTTP. It never ignores a keyword it does not understand:
-//! the schema is rejected with the JSON pointer of the offending place instead.
+//! Owns: the subset and its limits, checked when a document is compiled ([`Schema::compile`]);
+//! the [`Violation`]s a value gets ([`Schema::validate`]); and inferring or widening documents
+//! ([`infer`], [`widen`]). Checking values is done by the `jsonschema` crate (draft 2020-12,
+//! formats asserted), built once per schema. This module does no I/O and knows nothing of
+//! storage or HTTP. It never ignores a keyword it does not understand: the schema is rejected
+//! with the JSON pointer of the offending place instead.
 //!
 //! Supported keywords:
 //! - `type` (a name or an array of `string`, `number`, `integer`, `boolean`, `object`, `array`,
@@ -24,11 +26,31 @@
 //! `true` and `false` are schemas too. Anything else (`$ref`, `oneOf`, `anyOf`, `allOf`, `not`,
 //! `if`, `patternProperties`, other formats, …) is a [`SchemaError`]. Schemas nest at most
 //! [`MAX_DEPTH`] levels, so validation recursion is bounded by the schema, never by the value.
+//!
+//! What this module keeps around the crate:
+//! - the walk above, which also hands the crate the document without its annotations (so a
+//!   `$schema` naming another draft, or an odd `$id`, changes nothing);
+//! - `pattern`, a custom keyword of the crate running the `regex::Regex` the walk compiled (with
+//!   a size limit): the crate reads patterns as ECMA-262, where `\w` and `\d` are ASCII only,
+//!   while our patterns are documented as Rust regexes;
+//! - the `email` format (valid when `rapport_core::normalize::email` accepts it, as everywhere
+//!   else in Rapport) and the `uri` format (a scheme, then URI characters with valid
+//!   percent-escapes and at most one `#`: the crate's RFC 3986 grammar would refuse page URLs
+//!   such as `?filter[name]=x`); `date` and `date-time` are the crate's (a leap second is valid
+//!   at 23:59:60 UTC only);
+//! - turning the crate's errors into violations: stable codes and messages, one violation per
+//!   unknown or missing property, each at the path of the offending value; a type mismatch hides
+//!   whatever else its subschema says about that value; depth-first order (a value's own checks,
+//!   then its missing properties, then its items by index or properties by name); at most
+//!   [`MAX_VIOLATIONS`].
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::{self, Write as _};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
 
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::paths::Location;
+use jsonschema::{Draft, Keyword, ValidationError, Validator};
 use regex::{Regex, RegexBuilder};
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
@@ -102,279 +124,300 @@ fn schema_error(pointer: &str, message: impl Into<String>) -> SchemaError {
 #[derive(Debug, Clone)]
 pub struct Schema {
     document: Value,
-    root: Node,
+    validator: Validator,
 }
 
 impl Schema {
     /// Compiles a JSON Schema document of the supported subset.
     pub fn compile(doc: &Value) -> Result<Schema, SchemaError> {
-        let root = compile_node(doc, "", 1)?;
+        let mut patterns = HashMap::new();
+        let checked = compile_node(doc, "", 1, &mut patterns)?;
+        let validator = jsonschema::options()
+            .with_draft(Draft::Draft202012)
+            .should_validate_formats(true)
+            .with_format("email", |s: &str| {
+                rapport_core::normalize::email(s).is_some()
+            })
+            .with_format("uri", is_uri)
+            .with_keyword(
+                "pattern",
+                move |_: &Map<String, Value>, value: &Value, _: Location| {
+                    pattern_keyword(&patterns, value)
+                },
+            )
+            .build(&checked)
+            .map_err(|e| schema_error(e.instance_path().as_str(), e.to_string()))?;
         Ok(Schema {
             document: doc.clone(),
-            root,
+            validator,
         })
     }
 
     /// Every violation of `value` (at most [`MAX_VIOLATIONS`]); empty when it fits.
     pub fn validate(&self, value: &Value) -> Vec<Violation> {
-        let mut out = Collector::default();
-        let mut path = String::new();
-        check(&self.root, value, &mut path, &mut out);
-        out.violations
+        if self.validator.is_valid(value) {
+            return Vec::new();
+        }
+        let mut findings = Vec::new();
+        for error in self.validator.iter_errors(value) {
+            self.explain(&error, value, &mut findings);
+        }
+        findings.sort_by(|a, b| a.order.cmp(&b.order));
+        let mut violations = Vec::new();
+        // Under a type mismatch, the rest of what the value's subschema says (`enum`, `required`,
+        // `items`, ...) is left out. A value has one subschema, so that is all that sorts under it.
+        let mut mismatched: Option<Vec<Step>> = None;
+        for finding in findings {
+            if mismatched
+                .as_ref()
+                .is_some_and(|under| finding.order.starts_with(under))
+            {
+                continue;
+            }
+            if finding.violation.code == code::TYPE_MISMATCH {
+                mismatched = Some(finding.anchor().to_vec());
+            }
+            violations.push(finding.violation);
+            if violations.len() == MAX_VIOLATIONS {
+                break;
+            }
+        }
+        violations
     }
 
     /// The top-level property names the schema declares, sorted.
     pub fn declared_properties(&self) -> Vec<String> {
-        match &self.root {
-            Node::Rules(rules) => rules.properties.keys().cloned().collect(),
-            Node::Any | Node::Nothing => Vec::new(),
-        }
+        let mut names: Vec<String> = self
+            .document
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|properties| properties.keys().cloned().collect())
+            .unwrap_or_default();
+        names.sort();
+        names
     }
 
     /// The document the schema was compiled from.
     pub fn document(&self) -> &Value {
         &self.document
     }
-}
 
-// ---------------------------------------------------------------------------------------------
-// Compiled form
-// ---------------------------------------------------------------------------------------------
-
-#[derive(Debug, Clone, Default)]
-enum Node {
-    /// `true` (or a schema without constraints).
-    #[default]
-    Any,
-    /// `false`.
-    Nothing,
-    Rules(Box<Rules>),
-}
-
-#[derive(Debug, Clone, Default)]
-struct Rules {
-    types: Option<TypeSet>,
-    enumeration: Option<Vec<Value>>,
-    constant: Option<Value>,
-    minimum: Option<Num>,
-    maximum: Option<Num>,
-    exclusive_minimum: Option<Num>,
-    exclusive_maximum: Option<Num>,
-    min_length: Option<u64>,
-    max_length: Option<u64>,
-    pattern: Option<Regex>,
-    format: Option<Format>,
-    properties: BTreeMap<String, Node>,
-    required: Vec<String>,
-    additional: Node,
-    items: Option<Node>,
-    min_items: Option<u64>,
-    max_items: Option<u64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum JsonType {
-    Array,
-    Boolean,
-    Integer,
-    Null,
-    Number,
-    Object,
-    String,
-}
-
-impl JsonType {
-    const ALL: [JsonType; 7] = [
-        JsonType::Array,
-        JsonType::Boolean,
-        JsonType::Integer,
-        JsonType::Null,
-        JsonType::Number,
-        JsonType::Object,
-        JsonType::String,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            JsonType::Array => "array",
-            JsonType::Boolean => "boolean",
-            JsonType::Integer => "integer",
-            JsonType::Null => "null",
-            JsonType::Number => "number",
-            JsonType::Object => "object",
-            JsonType::String => "string",
-        }
-    }
-
-    fn parse(name: &str) -> Option<JsonType> {
-        JsonType::ALL.into_iter().find(|t| t.name() == name)
-    }
-
-    fn bit(self) -> u8 {
-        1 << (self as u8)
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct TypeSet(u8);
-
-impl TypeSet {
-    fn contains(self, t: JsonType) -> bool {
-        self.0 & t.bit() != 0
-    }
-
-    fn insert(&mut self, t: JsonType) {
-        self.0 |= t.bit();
-    }
-
-    fn matches(self, value: &Value) -> bool {
-        match value {
-            Value::Null => self.contains(JsonType::Null),
-            Value::Bool(_) => self.contains(JsonType::Boolean),
-            Value::Number(n) => {
-                self.contains(JsonType::Number)
-                    || (self.contains(JsonType::Integer) && is_integer(n))
+    /// Turns one error of the crate into violations (several for unknown properties).
+    fn explain(&self, error: &ValidationError<'_>, root: &Value, out: &mut Vec<Finding>) {
+        use ValidationErrorKind as Kind;
+        let path = error.instance_path().as_str();
+        let schema_path = error.schema_path().as_str();
+        let (anchor, located) = locate(root, path);
+        let here = located.unwrap_or_else(|| error.instance().as_ref());
+        let length = || here.as_str().map_or(0, |s| s.chars().count());
+        let count = || here.as_array().map_or(0, Vec::len);
+        // The rank orders the checks of one value: type (or `false`), const, enum, then those of
+        // its kind in the order the module header lists them.
+        let (rank, code, message) = match error.kind() {
+            Kind::AdditionalProperties { .. } => {
+                return self.unknown_properties(schema_path, path, &anchor, here, out);
             }
-            Value::String(_) => self.contains(JsonType::String),
-            Value::Array(_) => self.contains(JsonType::Array),
-            Value::Object(_) => self.contains(JsonType::Object),
-        }
+            Kind::FalseSchema if ends_at_additional_properties(schema_path) => {
+                return self.unknown_properties(schema_path, path, &anchor, here, out);
+            }
+            Kind::Required { property } => {
+                return self.missing_property(schema_path, path, &anchor, here, property, out);
+            }
+            Kind::Type { kind } => (
+                0,
+                code::TYPE_MISMATCH,
+                format!(
+                    "expected {}, found {}",
+                    describe_types(kind),
+                    value_kind(here)
+                ),
+            ),
+            Kind::FalseSchema => (0, code::NOT_ALLOWED, "no value is allowed here".to_owned()),
+            Kind::Constant { expected_value } => (
+                1,
+                code::CONST_MISMATCH,
+                format!("must be {}", preview(std::slice::from_ref(expected_value))),
+            ),
+            Kind::Enum { options } => (
+                2,
+                code::ENUM_MISMATCH,
+                format!(
+                    "must be one of {}",
+                    preview(options.as_array().map(Vec::as_slice).unwrap_or_default())
+                ),
+            ),
+            Kind::Minimum { limit } => (
+                3,
+                code::TOO_SMALL,
+                format!("must be at least {}", Bound(limit)),
+            ),
+            Kind::ExclusiveMinimum { limit } => (
+                4,
+                code::TOO_SMALL,
+                format!("must be greater than {}", Bound(limit)),
+            ),
+            Kind::Maximum { limit } => (
+                5,
+                code::TOO_LARGE,
+                format!("must be at most {}", Bound(limit)),
+            ),
+            Kind::ExclusiveMaximum { limit } => (
+                6,
+                code::TOO_LARGE,
+                format!("must be less than {}", Bound(limit)),
+            ),
+            Kind::MinLength { limit } => (
+                3,
+                code::TOO_SHORT,
+                format!(
+                    "must be at least {limit} characters long, found {}",
+                    length()
+                ),
+            ),
+            Kind::MaxLength { limit } => (
+                4,
+                code::TOO_LONG,
+                format!(
+                    "must be at most {limit} characters long, found {}",
+                    length()
+                ),
+            ),
+            Kind::Custom { keyword, message } if keyword == "pattern" => {
+                (5, code::PATTERN_MISMATCH, message.clone())
+            }
+            Kind::Format { format } => (
+                6,
+                code::FORMAT_MISMATCH,
+                format!("must be {}", describe_format(format)),
+            ),
+            Kind::MinItems { limit } => (
+                3,
+                code::TOO_FEW_ITEMS,
+                format!("must have at least {limit} items, found {}", count()),
+            ),
+            Kind::MaxItems { limit } => (
+                4,
+                code::TOO_MANY_ITEMS,
+                format!("must have at most {limit} items, found {}", count()),
+            ),
+            // Keywords outside the subset never compile; should the crate report anything
+            // else, it is still a refusal, in the crate's words.
+            _ => (7, code::NOT_ALLOWED, error.to_string()),
+        };
+        out.push(Finding {
+            order: [anchor.as_slice(), &[Step::Here(rank)]].concat(),
+            violation: Violation {
+                path: path.to_owned(),
+                code,
+                message,
+            },
+        });
     }
 
-    fn describe(self) -> String {
-        let names: Vec<&str> = JsonType::ALL
-            .into_iter()
-            .filter(|t| self.contains(*t))
-            .map(JsonType::name)
-            .collect();
-        match names.split_last() {
-            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
-            Some((last, _)) => (*last).to_owned(),
-            None => "nothing".to_owned(),
+    /// The violation for a property `required` names and `object` lacks.
+    fn missing_property(
+        &self,
+        schema_path: &str,
+        path: &str,
+        anchor: &[Step],
+        object: &Value,
+        property: &Value,
+        out: &mut Vec<Finding>,
+    ) {
+        let name = property.as_str().unwrap_or_default();
+        // jsonschema 0.61 also reports a present property as missing when the object is closed,
+        // requires exactly one name and does not declare it: only its absence counts.
+        if object.get(name).is_some() {
+            return;
         }
-    }
-}
-
-/// A JSON number with integers kept exact (`i64` and `u64` both fit in `i128`).
-#[derive(Debug, Clone, Copy)]
-enum Num {
-    Int(i128),
-    Float(f64),
-}
-
-impl Num {
-    fn of(n: &Number) -> Option<Num> {
-        if let Some(i) = n.as_i64() {
-            Some(Num::Int(i128::from(i)))
-        } else if let Some(u) = n.as_u64() {
-            Some(Num::Int(i128::from(u)))
-        } else {
-            n.as_f64().filter(|f| f.is_finite()).map(Num::Float)
-        }
-    }
-
-    fn compare(self, other: Num) -> Ordering {
-        match (self, other) {
-            (Num::Int(a), Num::Int(b)) => a.cmp(&b),
-            (Num::Float(a), Num::Float(b)) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
-            (Num::Int(a), Num::Float(b)) => compare_int_float(a, b),
-            (Num::Float(a), Num::Int(b)) => compare_int_float(b, a).reverse(),
-        }
-    }
-}
-
-/// Exact comparison of an integer with a finite float.
-fn compare_int_float(i: i128, f: f64) -> Ordering {
-    let bound = 2f64.powi(127);
-    if f.is_nan() {
-        Ordering::Equal
-    } else if f >= bound {
-        Ordering::Less
-    } else if f < -bound {
-        Ordering::Greater
-    } else {
-        let floor = f.floor();
-        // In range and integral, so the cast is exact.
-        match i.cmp(&(floor as i128)) {
-            Ordering::Equal if f > floor => Ordering::Less,
-            other => other,
-        }
-    }
-}
-
-impl fmt::Display for Num {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Num::Int(i) => write!(f, "{i}"),
-            Num::Float(x) => write!(f, "{x}"),
-        }
-    }
-}
-
-fn is_integer(n: &Number) -> bool {
-    n.is_i64()
-        || n.is_u64()
-        || n.as_f64()
-            .is_some_and(|f| f.is_finite() && f.fract() == 0.0)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    DateTime,
-    Date,
-    Email,
-    Uri,
-}
-
-impl Format {
-    fn parse(name: &str) -> Option<Format> {
-        match name {
-            "date-time" => Some(Format::DateTime),
-            "date" => Some(Format::Date),
-            "email" => Some(Format::Email),
-            "uri" => Some(Format::Uri),
-            _ => None,
-        }
+        let place = self
+            .document
+            .pointer(schema_path)
+            .and_then(Value::as_array)
+            .and_then(|names| names.iter().position(|n| n == property))
+            .unwrap_or(usize::MAX);
+        out.push(Finding {
+            order: [anchor, &[Step::Required(place)]].concat(),
+            violation: Violation {
+                path: child_pointer(path, name),
+                code: code::REQUIRED_MISSING,
+                message: format!("required property \"{name}\" is missing"),
+            },
+        });
     }
 
-    fn describe(self) -> &'static str {
-        match self {
-            Format::DateTime => "an RFC 3339 date-time",
-            Format::Date => "a date (YYYY-MM-DD)",
-            Format::Email => "an email address",
-            Format::Uri => "an absolute URI",
-        }
-    }
-
-    fn matches(self, s: &str) -> bool {
-        match self {
-            Format::DateTime => is_date_time(s),
-            Format::Date => is_date(s),
-            Format::Email => rapport_core::normalize::email(s).is_some(),
-            Format::Uri => is_uri(s),
+    /// One violation per property of `object` that the subschema holding the
+    /// `additionalProperties: false` at `schema_path` does not declare.
+    fn unknown_properties(
+        &self,
+        schema_path: &str,
+        path: &str,
+        anchor: &[Step],
+        object: &Value,
+        out: &mut Vec<Finding>,
+    ) {
+        let Value::Object(map) = object else {
+            return;
+        };
+        let node = schema_path.rsplit_once('/').map_or("", |(node, _)| node);
+        let declared = self
+            .document
+            .pointer(node)
+            .and_then(|n| n.get("properties"))
+            .and_then(Value::as_object);
+        for name in map
+            .keys()
+            .filter(|name| !declared.is_some_and(|d| d.contains_key(*name)))
+        {
+            out.push(Finding {
+                order: [anchor, &[Step::Key(name.clone()), Step::Here(0)]].concat(),
+                violation: Violation {
+                    path: child_pointer(path, name),
+                    code: code::UNKNOWN_PROPERTY,
+                    message: format!("property \"{name}\" is not declared in the schema"),
+                },
+            });
         }
     }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Compiling
+// Compiling: the allow-list walk
 // ---------------------------------------------------------------------------------------------
+
+const TYPE_NAMES: [&str; 7] = [
+    "string", "number", "integer", "boolean", "object", "array", "null",
+];
+
+/// The formats a schema may name, and how a violation describes each.
+const FORMATS: [(&str, &str); 4] = [
+    ("date-time", "an RFC 3339 date-time"),
+    ("date", "a date (YYYY-MM-DD)"),
+    ("email", "an email address"),
+    ("uri", "an absolute URI"),
+];
+
+fn describe_format(name: &str) -> String {
+    FORMATS
+        .iter()
+        .find(|(known, _)| *known == name)
+        .map_or_else(
+            || format!("a valid {name}"),
+            |(_, described)| (*described).to_owned(),
+        )
+}
 
 fn child_pointer(pointer: &str, segment: &str) -> String {
     let mut out = pointer.to_owned();
-    push_segment(&mut out, segment);
-    out
-}
-
-fn push_segment(path: &mut String, segment: &str) {
-    path.push('/');
+    out.push('/');
     for c in segment.chars() {
         match c {
-            '~' => path.push_str("~0"),
-            '/' => path.push_str("~1"),
-            _ => path.push(c),
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            _ => out.push(c),
         }
     }
+    out
 }
 
 fn value_kind(value: &Value) -> &'static str {
@@ -389,7 +432,21 @@ fn value_kind(value: &Value) -> &'static str {
     }
 }
 
-fn compile_node(doc: &Value, pointer: &str, depth: usize) -> Result<Node, SchemaError> {
+fn is_integer(n: &Number) -> bool {
+    n.is_i64()
+        || n.is_u64()
+        || n.as_f64()
+            .is_some_and(|f| f.is_finite() && f.fract() == 0.0)
+}
+
+/// Checks `doc` against the subset and returns what the crate is given: the same schema without
+/// its annotations. Compiled patterns are collected in `patterns`, keyed by their text.
+fn compile_node(
+    doc: &Value,
+    pointer: &str,
+    depth: usize,
+    patterns: &mut HashMap<String, Regex>,
+) -> Result<Value, SchemaError> {
     if depth > MAX_DEPTH {
         return Err(schema_error(
             pointer,
@@ -397,8 +454,7 @@ fn compile_node(doc: &Value, pointer: &str, depth: usize) -> Result<Node, Schema
         ));
     }
     let map = match doc {
-        Value::Bool(true) => return Ok(Node::Any),
-        Value::Bool(false) => return Ok(Node::Nothing),
+        Value::Bool(_) => return Ok(doc.clone()),
         Value::Object(map) => map,
         other => {
             return Err(schema_error(
@@ -410,22 +466,33 @@ fn compile_node(doc: &Value, pointer: &str, depth: usize) -> Result<Node, Schema
             ))
         }
     };
-    let mut rules = Rules::default();
+    let mut checked = Map::new();
+    let (mut minimum, mut maximum) = (None, None);
+    let (mut min_length, mut max_length) = (None, None);
+    let (mut min_items, mut max_items) = (None, None);
     for (key, value) in map {
         let at = child_pointer(pointer, key);
-        match key.as_str() {
-            "type" => rules.types = Some(compile_types(value, &at)?),
+        let kept = match key.as_str() {
+            "type" => {
+                check_types(value, &at)?;
+                value.clone()
+            }
             "properties" => {
                 let Value::Object(properties) = value else {
                     return Err(schema_error(&at, "\"properties\" must be an object"));
                 };
+                let mut kept = Map::new();
                 for (name, sub) in properties {
-                    let node = compile_node(sub, &child_pointer(&at, name), depth + 1)?;
-                    rules.properties.insert(name.clone(), node);
+                    let sub = compile_node(sub, &child_pointer(&at, name), depth + 1, patterns)?;
+                    kept.insert(name.clone(), sub);
                 }
+                Value::Object(kept)
             }
-            "required" => rules.required = compile_required(value, &at)?,
-            "additionalProperties" => rules.additional = compile_node(value, &at, depth + 1)?,
+            "required" => {
+                check_required(value, &at)?;
+                value.clone()
+            }
+            "additionalProperties" => compile_node(value, &at, depth + 1, patterns)?,
             "items" => {
                 if value.is_array() {
                     return Err(schema_error(
@@ -433,7 +500,7 @@ fn compile_node(doc: &Value, pointer: &str, depth: usize) -> Result<Node, Schema
                         "\"items\" must be a single schema (the array form is not supported)",
                     ));
                 }
-                rules.items = Some(compile_node(value, &at, depth + 1)?);
+                compile_node(value, &at, depth + 1, patterns)?
             }
             "enum" => {
                 let Value::Array(values) = value else {
@@ -445,20 +512,28 @@ fn compile_node(doc: &Value, pointer: &str, depth: usize) -> Result<Node, Schema
                 for (i, v) in values.iter().enumerate() {
                     check_value_depth(v, &format!("{at}/{i}"))?;
                 }
-                rules.enumeration = Some(values.clone());
+                value.clone()
             }
             "const" => {
                 check_value_depth(value, &at)?;
-                rules.constant = Some(value.clone());
+                value.clone()
             }
-            "minimum" => rules.minimum = Some(compile_number(value, &at, key)?),
-            "maximum" => rules.maximum = Some(compile_number(value, &at, key)?),
-            "exclusiveMinimum" => rules.exclusive_minimum = Some(compile_number(value, &at, key)?),
-            "exclusiveMaximum" => rules.exclusive_maximum = Some(compile_number(value, &at, key)?),
-            "minLength" => rules.min_length = Some(compile_count(value, &at, key)?),
-            "maxLength" => rules.max_length = Some(compile_count(value, &at, key)?),
-            "minItems" => rules.min_items = Some(compile_count(value, &at, key)?),
-            "maxItems" => rules.max_items = Some(compile_count(value, &at, key)?),
+            "minimum" => {
+                minimum = Some(compile_number(value, &at, key)?);
+                value.clone()
+            }
+            "maximum" => {
+                maximum = Some(compile_number(value, &at, key)?);
+                value.clone()
+            }
+            "exclusiveMinimum" | "exclusiveMaximum" => {
+                compile_number(value, &at, key)?;
+                value.clone()
+            }
+            "minLength" => Value::from(*min_length.insert(compile_count(value, &at, key)?)),
+            "maxLength" => Value::from(*max_length.insert(compile_count(value, &at, key)?)),
+            "minItems" => Value::from(*min_items.insert(compile_count(value, &at, key)?)),
+            "maxItems" => Value::from(*max_items.insert(compile_count(value, &at, key)?)),
             "pattern" => {
                 let Value::String(pattern) = value else {
                     return Err(schema_error(&at, "\"pattern\" must be a string"));
@@ -467,42 +542,32 @@ fn compile_node(doc: &Value, pointer: &str, depth: usize) -> Result<Node, Schema
                     .size_limit(PATTERN_SIZE_LIMIT)
                     .build()
                     .map_err(|e| schema_error(&at, pattern_error_message(&e)))?;
-                rules.pattern = Some(regex);
+                patterns.insert(pattern.clone(), regex);
+                value.clone()
             }
             "format" => {
                 let Value::String(name) = value else {
                     return Err(schema_error(&at, "\"format\" must be a string"));
                 };
-                let format = Format::parse(name).ok_or_else(|| {
-                    schema_error(
+                if !FORMATS.iter().any(|(known, _)| known == name) {
+                    return Err(schema_error(
                         &at,
                         format!(
                             "unsupported format \"{name}\" (supported: date-time, date, email, uri)"
                         ),
-                    )
-                })?;
-                rules.format = Some(format);
+                    ));
+                }
+                value.clone()
             }
-            "title" | "description" | "$schema" | "$id" | "examples" | "default" => {}
+            "title" | "description" | "$schema" | "$id" | "examples" | "default" => continue,
             _ => return Err(schema_error(&at, format!("unsupported keyword \"{key}\""))),
-        }
+        };
+        checked.insert(key.clone(), kept);
     }
-    check_bounds(pointer, "minimum", rules.minimum, "maximum", rules.maximum)?;
-    check_counts(
-        pointer,
-        "minLength",
-        rules.min_length,
-        "maxLength",
-        rules.max_length,
-    )?;
-    check_counts(
-        pointer,
-        "minItems",
-        rules.min_items,
-        "maxItems",
-        rules.max_items,
-    )?;
-    Ok(Node::Rules(Box::new(rules)))
+    check_order(pointer, "minimum", minimum, "maximum", maximum)?;
+    check_order(pointer, "minLength", min_length, "maxLength", max_length)?;
+    check_order(pointer, "minItems", min_items, "maxItems", max_items)?;
+    Ok(Value::Object(checked))
 }
 
 fn pattern_error_message(error: &regex::Error) -> String {
@@ -515,53 +580,53 @@ fn pattern_error_message(error: &regex::Error) -> String {
     }
 }
 
-fn compile_types(value: &Value, at: &str) -> Result<TypeSet, SchemaError> {
-    let unknown = |at: &str, name: &str| {
-        schema_error(
-            at,
-            format!(
-                "unknown type \"{name}\" (expected string, number, integer, boolean, object, array or null)"
-            ),
-        )
+fn check_types(value: &Value, at: &str) -> Result<(), SchemaError> {
+    let check_name = |at: &str, name: &str| {
+        if TYPE_NAMES.contains(&name) {
+            Ok(())
+        } else {
+            Err(schema_error(
+                at,
+                format!(
+                    "unknown type \"{name}\" (expected string, number, integer, boolean, object, array or null)"
+                ),
+            ))
+        }
     };
-    let mut set = TypeSet::default();
     match value {
-        Value::String(name) => set.insert(JsonType::parse(name).ok_or_else(|| unknown(at, name))?),
+        Value::String(name) => check_name(at, name),
         Value::Array(names) => {
             if names.is_empty() {
                 return Err(schema_error(at, "\"type\" must list at least one type"));
             }
+            let mut seen = BTreeSet::new();
             for (i, name) in names.iter().enumerate() {
                 let at = format!("{at}/{i}");
                 let Value::String(name) = name else {
                     return Err(schema_error(&at, "a type name must be a string"));
                 };
-                let t = JsonType::parse(name).ok_or_else(|| unknown(&at, name))?;
-                if set.contains(t) {
+                check_name(&at, name)?;
+                if !seen.insert(name.as_str()) {
                     return Err(schema_error(
                         &at,
                         format!("type \"{name}\" is listed twice"),
                     ));
                 }
-                set.insert(t);
             }
+            Ok(())
         }
-        _ => {
-            return Err(schema_error(
-                at,
-                "\"type\" must be a type name or an array of type names",
-            ))
-        }
+        _ => Err(schema_error(
+            at,
+            "\"type\" must be a type name or an array of type names",
+        )),
     }
-    Ok(set)
 }
 
-fn compile_required(value: &Value, at: &str) -> Result<Vec<String>, SchemaError> {
+fn check_required(value: &Value, at: &str) -> Result<(), SchemaError> {
     let Value::Array(names) = value else {
         return Err(schema_error(at, "\"required\" must be an array of strings"));
     };
     let mut seen = BTreeSet::new();
-    let mut out = Vec::with_capacity(names.len());
     for (i, name) in names.iter().enumerate() {
         let Value::String(name) = name else {
             return Err(schema_error(
@@ -575,9 +640,8 @@ fn compile_required(value: &Value, at: &str) -> Result<Vec<String>, SchemaError>
                 format!("property \"{name}\" is listed twice"),
             ));
         }
-        out.push(name.clone());
     }
-    Ok(out)
+    Ok(())
 }
 
 fn compile_number(value: &Value, at: &str, key: &str) -> Result<Num, SchemaError> {
@@ -603,28 +667,13 @@ fn compile_count(value: &Value, at: &str, key: &str) -> Result<u64, SchemaError>
     }
 }
 
-fn check_bounds(
+/// A lower bound above its upper bound accepts nothing: refused at the lower bound.
+fn check_order<T: PartialOrd + fmt::Display>(
     pointer: &str,
     min_key: &str,
-    min: Option<Num>,
+    min: Option<T>,
     max_key: &str,
-    max: Option<Num>,
-) -> Result<(), SchemaError> {
-    match (min, max) {
-        (Some(lo), Some(hi)) if lo.compare(hi).is_gt() => Err(schema_error(
-            &child_pointer(pointer, min_key),
-            format!("\"{min_key}\" ({lo}) is greater than \"{max_key}\" ({hi})"),
-        )),
-        _ => Ok(()),
-    }
-}
-
-fn check_counts(
-    pointer: &str,
-    min_key: &str,
-    min: Option<u64>,
-    max_key: &str,
-    max: Option<u64>,
+    max: Option<T>,
 ) -> Result<(), SchemaError> {
     match (min, max) {
         (Some(lo), Some(hi)) if lo > hi => Err(schema_error(
@@ -657,270 +706,102 @@ fn nests_deeper_than(value: &Value, levels: usize) -> bool {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Validating
-// ---------------------------------------------------------------------------------------------
-
-#[derive(Default)]
-struct Collector {
-    violations: Vec<Violation>,
+/// A schema bound, with integers kept exact (`i64` and `u64` both fit in `i128`), so that
+/// `minimum` and `maximum` are compared exactly at compile time.
+#[derive(Debug, Clone, Copy)]
+enum Num {
+    Int(i128),
+    Float(f64),
 }
 
-impl Collector {
-    fn full(&self) -> bool {
-        self.violations.len() >= MAX_VIOLATIONS
-    }
-
-    fn push(&mut self, path: &str, code: &'static str, message: String) {
-        if !self.full() {
-            self.violations.push(Violation {
-                path: path.to_owned(),
-                code,
-                message,
-            });
+impl Num {
+    fn of(n: &Number) -> Option<Num> {
+        if let Some(i) = n.as_i64() {
+            Some(Num::Int(i128::from(i)))
+        } else if let Some(u) = n.as_u64() {
+            Some(Num::Int(i128::from(u)))
+        } else {
+            n.as_f64().filter(|f| f.is_finite()).map(Num::Float)
         }
     }
 }
 
-/// Recursion follows the compiled schema, so its depth is bounded by [`MAX_DEPTH`] whatever the
-/// value looks like.
-fn check(node: &Node, value: &Value, path: &mut String, out: &mut Collector) {
-    if out.full() {
-        return;
-    }
-    let rules = match node {
-        Node::Any => return,
-        Node::Nothing => {
-            out.push(
-                path,
-                code::NOT_ALLOWED,
-                "no value is allowed here".to_owned(),
-            );
-            return;
-        }
-        Node::Rules(rules) => rules,
-    };
-    if let Some(types) = rules.types.filter(|t| !t.matches(value)) {
-        out.push(
-            path,
-            code::TYPE_MISMATCH,
-            format!("expected {}, found {}", types.describe(), value_kind(value)),
-        );
-        return;
-    }
-    if let Some(constant) = rules.constant.as_ref().filter(|c| !json_equal(c, value)) {
-        out.push(
-            path,
-            code::CONST_MISMATCH,
-            format!("must be {}", preview(std::slice::from_ref(constant))),
-        );
-    }
-    if let Some(values) = rules
-        .enumeration
-        .as_ref()
-        .filter(|values| !values.iter().any(|v| json_equal(v, value)))
-    {
-        out.push(
-            path,
-            code::ENUM_MISMATCH,
-            format!("must be one of {}", preview(values)),
-        );
-    }
-    match value {
-        Value::Number(n) => check_number(rules, n, path, out),
-        Value::String(s) => check_string(rules, s, path, out),
-        Value::Array(items) => check_array(rules, items, path, out),
-        Value::Object(map) => check_object(rules, map, path, out),
-        Value::Null | Value::Bool(_) => {}
+impl PartialEq for Num {
+    fn eq(&self, other: &Num) -> bool {
+        self.partial_cmp(other) == Some(Ordering::Equal)
     }
 }
 
-fn check_number(rules: &Rules, n: &Number, path: &str, out: &mut Collector) {
-    let Some(x) = Num::of(n) else {
-        return;
-    };
-    if let Some(limit) = rules.minimum.filter(|m| x.compare(*m).is_lt()) {
-        out.push(path, code::TOO_SMALL, format!("must be at least {limit}"));
-    }
-    if let Some(limit) = rules.exclusive_minimum.filter(|m| x.compare(*m).is_le()) {
-        out.push(
-            path,
-            code::TOO_SMALL,
-            format!("must be greater than {limit}"),
-        );
-    }
-    if let Some(limit) = rules.maximum.filter(|m| x.compare(*m).is_gt()) {
-        out.push(path, code::TOO_LARGE, format!("must be at most {limit}"));
-    }
-    if let Some(limit) = rules.exclusive_maximum.filter(|m| x.compare(*m).is_ge()) {
-        out.push(path, code::TOO_LARGE, format!("must be less than {limit}"));
+impl PartialOrd for Num {
+    fn partial_cmp(&self, other: &Num) -> Option<Ordering> {
+        match (*self, *other) {
+            (Num::Int(a), Num::Int(b)) => Some(a.cmp(&b)),
+            (Num::Float(a), Num::Float(b)) => a.partial_cmp(&b),
+            (Num::Int(a), Num::Float(b)) => Some(compare_int_float(a, b)),
+            (Num::Float(a), Num::Int(b)) => Some(compare_int_float(b, a).reverse()),
+        }
     }
 }
 
-fn check_string(rules: &Rules, s: &str, path: &str, out: &mut Collector) {
-    if rules.min_length.is_some() || rules.max_length.is_some() {
-        let length = s.chars().count() as u64;
-        if let Some(limit) = rules.min_length.filter(|m| length < *m) {
-            out.push(
-                path,
-                code::TOO_SHORT,
-                format!("must be at least {limit} characters long, found {length}"),
-            );
-        }
-        if let Some(limit) = rules.max_length.filter(|m| length > *m) {
-            out.push(
-                path,
-                code::TOO_LONG,
-                format!("must be at most {limit} characters long, found {length}"),
-            );
-        }
-    }
-    if let Some(pattern) = rules.pattern.as_ref().filter(|p| !p.is_match(s)) {
-        out.push(
-            path,
-            code::PATTERN_MISMATCH,
-            format!("does not match the pattern {}", pattern.as_str()),
-        );
-    }
-    if let Some(format) = rules.format.filter(|f| !f.matches(s)) {
-        out.push(
-            path,
-            code::FORMAT_MISMATCH,
-            format!("must be {}", format.describe()),
-        );
-    }
-}
-
-fn check_array(rules: &Rules, items: &[Value], path: &mut String, out: &mut Collector) {
-    let count = items.len() as u64;
-    if let Some(limit) = rules.min_items.filter(|m| count < *m) {
-        out.push(
-            path,
-            code::TOO_FEW_ITEMS,
-            format!("must have at least {limit} items, found {count}"),
-        );
-    }
-    if let Some(limit) = rules.max_items.filter(|m| count > *m) {
-        out.push(
-            path,
-            code::TOO_MANY_ITEMS,
-            format!("must have at most {limit} items, found {count}"),
-        );
-    }
-    let Some(schema) = &rules.items else {
-        return;
-    };
-    let base = path.len();
-    for (i, item) in items.iter().enumerate() {
-        if out.full() {
-            break;
-        }
-        let _ = write!(path, "/{i}");
-        check(schema, item, path, out);
-        path.truncate(base);
-    }
-}
-
-fn check_object(rules: &Rules, map: &Map<String, Value>, path: &mut String, out: &mut Collector) {
-    let base = path.len();
-    for name in &rules.required {
-        if !map.contains_key(name) {
-            push_segment(path, name);
-            out.push(
-                path,
-                code::REQUIRED_MISSING,
-                format!("required property \"{name}\" is missing"),
-            );
-            path.truncate(base);
-        }
-    }
-    for (name, value) in map {
-        if out.full() {
-            break;
-        }
-        push_segment(path, name);
-        match (rules.properties.get(name), &rules.additional) {
-            (Some(schema), _) => check(schema, value, path, out),
-            (None, Node::Nothing) => out.push(
-                path,
-                code::UNKNOWN_PROPERTY,
-                format!("property \"{name}\" is not declared in the schema"),
-            ),
-            (None, additional) => check(additional, value, path, out),
-        }
-        path.truncate(base);
-    }
-}
-
-/// JSON Schema equality: numbers compare by value (`1` equals `1.0`). Recursion stops where
-/// the two values differ in shape, so it is bounded by the depth of `expected` (a schema value).
-fn json_equal(expected: &Value, actual: &Value) -> bool {
-    match (expected, actual) {
-        (Value::Null, Value::Null) => true,
-        (Value::Bool(a), Value::Bool(b)) => a == b,
-        (Value::Number(a), Value::Number(b)) => match (Num::of(a), Num::of(b)) {
-            (Some(x), Some(y)) => x.compare(y).is_eq(),
-            _ => a == b,
-        },
-        (Value::String(a), Value::String(b)) => a == b,
-        (Value::Array(a), Value::Array(b)) => {
-            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| json_equal(x, y))
-        }
-        (Value::Object(a), Value::Object(b)) => {
-            a.len() == b.len()
-                && a.iter()
-                    .all(|(k, x)| b.get(k).is_some_and(|y| json_equal(x, y)))
-        }
-        _ => false,
-    }
-}
-
-/// The values as JSON, cut short so a message stays readable.
-fn preview(values: &[Value]) -> String {
-    const LIMIT: usize = 200;
-    let joined = values
-        .iter()
-        .map(Value::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    if joined.chars().count() > LIMIT {
-        let cut: String = joined.chars().take(LIMIT).collect();
-        format!("{cut}…")
+/// Exact comparison of an integer with a finite float.
+fn compare_int_float(i: i128, f: f64) -> Ordering {
+    let bound = 2f64.powi(127);
+    if f >= bound {
+        Ordering::Less
+    } else if f < -bound {
+        Ordering::Greater
     } else {
-        joined
+        let floor = f.floor();
+        // In range and integral, so the cast is exact.
+        match i.cmp(&(floor as i128)) {
+            Ordering::Equal if f > floor => Ordering::Less,
+            other => other,
+        }
+    }
+}
+
+impl fmt::Display for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Num::Int(i) => write!(f, "{i}"),
+            Num::Float(x) => write!(f, "{x}"),
+        }
     }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Formats
+// Validating: what the crate runs for us, and how its errors become violations
 // ---------------------------------------------------------------------------------------------
 
-fn is_date_time(s: &str) -> bool {
-    // RFC 3339 separates date and time with "T" (chrono would also take a space).
-    matches!(s.as_bytes().get(10), Some(b'T' | b't'))
-        && is_date(s.get(..10).unwrap_or(""))
-        && chrono::DateTime::parse_from_rfc3339(s).is_ok()
+/// `pattern` as a keyword of the crate, built from the regex the walk compiled.
+fn pattern_keyword<'a>(
+    patterns: &HashMap<String, Regex>,
+    value: &'a Value,
+) -> Result<Box<dyn for<'i> Keyword<'i>>, ValidationError<'a>> {
+    match value.as_str().and_then(|pattern| patterns.get(pattern)) {
+        Some(regex) => Ok(Box::new(Pattern(regex.clone()))),
+        None => Err(ValidationError::schema(format!(
+            "pattern {value} was not compiled"
+        ))),
+    }
 }
 
-fn is_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    let digits = |range: std::ops::Range<usize>| {
-        b.get(range)
-            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
-    };
-    if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
-        return false;
+struct Pattern(Regex);
+
+impl<'i> Keyword<'i> for Pattern {
+    fn validate(&self, instance: &'i Value) -> Result<(), ValidationError<'i>> {
+        if self.is_valid(instance) {
+            Ok(())
+        } else {
+            Err(ValidationError::custom(format!(
+                "does not match the pattern {}",
+                self.0.as_str()
+            )))
+        }
     }
-    if !(digits(0..4) && digits(5..7) && digits(8..10)) {
-        return false;
-    }
-    let field = |range: std::ops::Range<usize>| s.get(range).and_then(|t| t.parse::<u32>().ok());
-    match (field(0..4), field(5..7), field(8..10)) {
-        (Some(y), Some(m), Some(d)) => i32::try_from(y)
-            .ok()
-            .and_then(|y| chrono::NaiveDate::from_ymd_opt(y, m, d))
-            .is_some(),
-        _ => false,
+
+    fn is_valid(&self, instance: &'i Value) -> bool {
+        instance.as_str().is_none_or(|s| self.0.is_match(s))
     }
 }
 
@@ -954,6 +835,115 @@ fn is_uri(s: &str) -> bool {
         i += 1;
     }
     true
+}
+
+/// One step on the way to a violation; violations sort by their steps, which gives a
+/// depth-first order: a value's own checks (by keyword), then its missing properties (in the
+/// order `required` lists them), then its items or properties.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Step {
+    /// A check of the value itself, ranked by keyword.
+    Here(u8),
+    /// A missing property, by its place in `required`.
+    Required(usize),
+    /// An array item.
+    Index(usize),
+    /// An object property (a map orders its keys the same way).
+    Key(String),
+}
+
+struct Finding {
+    /// The steps to the value the crate reported on, then one for the check.
+    order: Vec<Step>,
+    violation: Violation,
+}
+
+impl Finding {
+    /// The steps to the value the crate reported on.
+    fn anchor(&self) -> &[Step] {
+        self.order.split_last().map_or(&[], |(_, anchor)| anchor)
+    }
+}
+
+/// The steps to the value at `pointer` (an instance path of the crate), and that value.
+fn locate<'v>(root: &'v Value, pointer: &str) -> (Vec<Step>, Option<&'v Value>) {
+    let mut node = Some(root);
+    let mut steps = Vec::new();
+    for raw in pointer.split('/').skip(1) {
+        let segment = raw.replace("~1", "/").replace("~0", "~");
+        let step = match (node, segment.parse::<usize>()) {
+            (Some(Value::Array(items)), Ok(i)) => {
+                node = items.get(i);
+                Step::Index(i)
+            }
+            (Some(Value::Object(map)), _) => {
+                node = map.get(&segment);
+                Step::Key(segment)
+            }
+            _ => {
+                node = None;
+                Step::Key(segment)
+            }
+        };
+        steps.push(step);
+    }
+    (steps, node)
+}
+
+/// Whether a schema location ends at an `additionalProperties` keyword (rather than at a
+/// property that happens to have that name).
+fn ends_at_additional_properties(schema_path: &str) -> bool {
+    let mut segments = schema_path.split('/').skip(1);
+    let mut last = false;
+    while let Some(segment) = segments.next() {
+        last = segment == "additionalProperties";
+        if segment == "properties" {
+            segments.next();
+        }
+    }
+    last
+}
+
+fn describe_types(kind: &TypeKind) -> String {
+    let mut names: Vec<String> = match kind {
+        TypeKind::Single(t) => vec![t.to_string()],
+        TypeKind::Multiple(set) => set.iter().map(|t| t.to_string()).collect(),
+    };
+    names.sort();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        Some((last, _)) => last.clone(),
+        None => "nothing".to_owned(),
+    }
+}
+
+/// A numeric bound in a message: integers exact, other numbers in their shortest form (`2.0`
+/// shows as `2`, `1e30` in full).
+struct Bound<'a>(&'a Value);
+
+impl fmt::Display for Bound<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.as_number().and_then(Num::of) {
+            Some(n) => n.fmt(f),
+            None => self.0.fmt(f),
+        }
+    }
+}
+
+/// The values as JSON, cut short so a message stays readable.
+fn preview(values: &[Value]) -> String {
+    const LIMIT: usize = 200;
+    let joined = values
+        .iter()
+        .map(Value::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if joined.chars().count() > LIMIT {
+        let cut: String = joined.chars().take(LIMIT).collect();
+        format!("{cut}…")
+    } else {
+        joined
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1879,6 +1869,165 @@ mod tests {
         assert!(compile(json!({"type": "string"}))
             .declared_properties()
             .is_empty());
+    }
+
+    // --- around the jsonschema crate --------------------------------------------------------
+
+    #[test]
+    fn annotations_do_not_reach_the_validator() {
+        let schema = compile(json!({
+            "$schema": "http://json-schema.org/draft-04/schema#",
+            "$id": 5,
+            "exclusiveMinimum": 3
+        }));
+        accepts(&schema, json!(4));
+        assert_eq!(codes(&schema, &json!(3)), one("", code::TOO_SMALL));
+        assert_eq!(schema.document()["$id"], json!(5));
+    }
+
+    #[test]
+    fn patterns_are_rust_regexes() {
+        let word = compile(json!({"pattern": "^[\\w.-]{1,64}$"}));
+        accepts(&word, json!("José.1"));
+        let digits = compile(json!({"pattern": "^\\d+$"}));
+        accepts(&digits, json!("٣٤"));
+        let flags = compile(json!({"pattern": "(?i)^sku-\\d+\\z"}));
+        accepts(&flags, json!("SKU-12"));
+        let violations = flags.validate(&json!("SKU-12\n"));
+        assert_eq!(
+            violations,
+            vec![Violation {
+                path: String::new(),
+                code: code::PATTERN_MISMATCH,
+                message: "does not match the pattern (?i)^sku-\\d+\\z".to_owned(),
+            }]
+        );
+    }
+
+    #[test]
+    fn uris_may_carry_brackets_in_their_query() {
+        let schema = compile(json!({"format": "uri"}));
+        accepts(
+            &schema,
+            json!("https://example.com/list?filter[name]=bob&page[size]=10"),
+        );
+    }
+
+    #[test]
+    fn leap_seconds_only_where_they_happen() {
+        let schema = compile(json!({"format": "date-time"}));
+        accepts(&schema, json!("2016-12-31T23:59:60Z"));
+        accepts(&schema, json!("2016-12-31T15:59:60-08:00"));
+        assert_eq!(
+            codes(&schema, &json!("2024-05-01T10:20:60Z")),
+            one("", code::FORMAT_MISMATCH)
+        );
+    }
+
+    #[test]
+    fn a_type_mismatch_hides_the_rest_of_its_subschema() {
+        let schema = compile(json!({
+            "properties": {
+                "tags": {"type": "string", "items": {"type": "integer"}, "maxItems": 0},
+                "meta": {"type": "string", "required": ["a"], "additionalProperties": false}
+            }
+        }));
+        assert_eq!(
+            codes(&schema, &json!({"tags": ["x"], "meta": {"b": 1}})),
+            vec![
+                ("/meta".to_owned(), code::TYPE_MISMATCH),
+                ("/tags".to_owned(), code::TYPE_MISMATCH)
+            ]
+        );
+    }
+
+    #[test]
+    fn keyword_names_as_property_names() {
+        let schema = compile(json!({
+            "properties": {"additionalProperties": false, "properties": {"type": "integer"}}
+        }));
+        assert_eq!(
+            codes(
+                &schema,
+                &json!({"additionalProperties": 1, "properties": "x"})
+            ),
+            vec![
+                ("/additionalProperties".to_owned(), code::NOT_ALLOWED),
+                ("/properties".to_owned(), code::TYPE_MISMATCH)
+            ]
+        );
+        let closed = compile(json!({"additionalProperties": false}));
+        assert_eq!(
+            codes(&closed, &json!({"b": 1, "a": {"c": 2}})),
+            vec![
+                ("/a".to_owned(), code::UNKNOWN_PROPERTY),
+                ("/b".to_owned(), code::UNKNOWN_PROPERTY)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_required_property_that_is_present_is_not_missing() {
+        let schema = compile(json!({
+            "properties": {"a": {}},
+            "required": ["b"],
+            "additionalProperties": false
+        }));
+        assert_eq!(
+            codes(&schema, &json!({"b": 1})),
+            one("/b", code::UNKNOWN_PROPERTY)
+        );
+        assert_eq!(
+            codes(&schema, &json!({"a": 1})),
+            one("/b", code::REQUIRED_MISSING)
+        );
+    }
+
+    #[test]
+    fn violations_come_depth_first() {
+        let schema = compile(json!({"items": {"type": "string"}}));
+        let paths: Vec<String> = schema
+            .validate(&json!([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]))
+            .into_iter()
+            .map(|v| v.path)
+            .collect();
+        let expected: Vec<String> = (0..12).map(|i| format!("/{i}")).collect();
+        assert_eq!(paths, expected);
+
+        let schema = compile(json!({"additionalProperties": {"type": "string"}}));
+        assert_eq!(
+            codes(&schema, &json!({"9": 1, "10": 2})),
+            vec![
+                ("/10".to_owned(), code::TYPE_MISMATCH),
+                ("/9".to_owned(), code::TYPE_MISMATCH)
+            ]
+        );
+
+        let schema = compile(json!({"additionalProperties": false}));
+        let value: Map<String, Value> = (0..100).map(|i| (format!("p{i:03}"), json!(i))).collect();
+        let paths: Vec<String> = schema
+            .validate(&Value::Object(value))
+            .into_iter()
+            .map(|v| v.path)
+            .collect();
+        let expected: Vec<String> = (0..MAX_VIOLATIONS).map(|i| format!("/p{i:03}")).collect();
+        assert_eq!(paths, expected);
+    }
+
+    #[test]
+    fn bounds_read_as_written_in_messages() {
+        let schema = compile(json!({"minimum": 2.0, "maximum": 1e30}));
+        assert_eq!(schema.validate(&json!(1))[0].message, "must be at least 2");
+        let schema = compile(json!({"minItems": 2}));
+        assert_eq!(
+            schema.validate(&json!([1]))[0].message,
+            "must have at least 2 items, found 1"
+        );
+        let schema = compile(json!({"format": "email"}));
+        assert_eq!(
+            schema.validate(&json!("ann@"))[0].message,
+            "must be an email address"
+        );
     }
 
     // --- hostile input ----------------------------------------------------------------------

@@ -75,38 +75,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# start_server DIR [rapport flags...]: sets URL (the flags name the database, and are also given
-# to `rapport token create`).
-start_server() {
-    local dir=$1 log=$1/server.log
-    shift
-    local attempt port pid
-    for attempt in 1 2 3; do
-        port=$(free_port)
-        "$BIN" serve --listen "127.0.0.1:$port" --admin-password "$PASSWORD" \
-            --metrics-token "$METRICS_TOKEN" "$@" >"$log" 2>&1 &
-        pid=$!
-        echo "$pid" >"$dir/server.pid"
-        for _ in $(seq 1 300); do
-            if grep -q "Rapport is running at" "$log"; then
-                URL="http://127.0.0.1:$port"
-                return 0
-            fi
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-        grep -q "Address already in use" "$log" || break
-    done
-    echo "--- server log ($BIN serve $*)" >&2
-    tail -n 40 "$log" >&2
-    fail "the server did not start within 30 seconds or exited"
-}
+# free_port, start_server
+# shellcheck source=../../scripts/lib/serve.sh
+source "$ROOT/scripts/lib/serve.sh"
 
 # run_backend LABEL [rapport flags naming the database...]: exit status 1 if the fuzz failed.
 run_backend() {
@@ -114,7 +85,7 @@ run_backend() {
     shift
     local dir=$WORK/$label token status=0
     echo "== conformance on $label (seed $SEED, $EXAMPLES examples per operation)"
-    start_server "$dir" "$@"
+    start_server "$dir" --metrics-token "$METRICS_TOKEN" "$@"
     token=$("$BIN" token create --email "$ADMIN" --name conformance "$@") || fail "rapport token create failed"
     "$PY" "$HERE/seed.py" --url "$URL" --token "$token" --metrics-token "$METRICS_TOKEN" \
         --out "$dir/schemathesis.toml"

@@ -15,7 +15,6 @@ use crate::common::{
     api_token, body_of, db_version, drive, ensure_admin, err, http_client, load_average, machine,
     met, ms, publish, run_tag, uuid_v7, Bare, Call, Server, Stats, FAMILY, GIVEN,
 };
-use crate::StorageArgs;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use rand::rngs::StdRng;
@@ -27,6 +26,7 @@ use rapport_core::sql::Dialect;
 use rapport_core::value::format_datetime;
 use rapport_core::{Principal, Source};
 use rapport_store::accounts::Credential;
+use rapport_store::cli::StorageArgs;
 use rapport_store::records::{
     list_statement, select_sql, ListQuery, RecordInput, SortKey, WriteCtx,
 };

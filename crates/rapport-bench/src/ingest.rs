@@ -12,12 +12,12 @@
 //! section printed and appended to `--out`.
 
 use crate::common::{self as bench, Bare, Call, Stats};
-use crate::StorageArgs;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
+use rapport_store::cli::StorageArgs;
 use rapport_store::schema::placeholder;
 use rapport_store::Store;
 use serde_json::{json, Value as Json};
@@ -762,7 +762,6 @@ pub async fn run(args: IngestArgs) -> Result<()> {
         }
     }
     .filter(|(_, n)| *n > 0);
-    server.stop().await;
     let group_rows = group.map_or(CHUNK, |(events, n)| {
         usize::try_from(events / n).unwrap_or(CHUNK).max(args.batch)
     });
@@ -795,8 +794,10 @@ pub async fn run(args: IngestArgs) -> Result<()> {
         &ws,
     )
     .await?;
+    // The server's workers drain the queue: it stops only after, so the baselines run alone.
     println!("  waiting for the CRM sync queue to drain…");
     let drain = drain_sync_queue(&store, &ws).await?;
+    server.stop().await;
 
     // The baselines.
     println!("bare sqlx, multi-row INSERT … ON CONFLICT DO NOTHING into cdp_events:");

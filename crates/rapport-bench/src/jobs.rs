@@ -14,10 +14,10 @@
 //! `--out`.
 
 use crate::common as bench;
-use crate::StorageArgs;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
+use rapport_store::cli::StorageArgs;
 use rapport_store::jobs::{self, JobCtx, NewJob, QueueConfig, Runner};
 use rapport_store::Store;
 use serde_json::json;

@@ -16,10 +16,8 @@ mod ingest;
 mod jobs;
 mod segments;
 
-use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
-use rapport_store::Store;
-use std::path::PathBuf;
+use anyhow::Result;
+use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(name = "rapport-bench", version, about = "Rapport's benchmarks")]
@@ -29,24 +27,6 @@ struct Cli {
 }
 
 /// The database a suite runs on.
-#[derive(Args, Clone)]
-struct StorageArgs {
-    /// Directory of the embedded SQLite database (ignored with --database-url).
-    #[arg(long, env = "RAPPORT_DATA_DIR", default_value = "./rapport-data")]
-    data_dir: PathBuf,
-    /// postgres://… to run on PostgreSQL instead of SQLite.
-    #[arg(long, env = "RAPPORT_DATABASE_URL", hide_env_values = true)]
-    database_url: Option<String>,
-}
-
-impl StorageArgs {
-    async fn open(&self) -> Result<Store> {
-        Store::open(self.database_url.as_deref(), &self.data_dir)
-            .await
-            .context("opening the database")
-    }
-}
-
 #[derive(Subcommand)]
 enum Suite {
     /// Measure the API against bare SQL on the same database.

@@ -25,7 +25,6 @@
 //! Markdown section printed and appended to `--out`.
 
 use crate::common::{self as bench, Bare};
-use crate::StorageArgs;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use rand::rngs::StdRng;
@@ -33,6 +32,7 @@ use rand::{Rng, SeedableRng};
 use rapport_cdp::registry::{self, EventTypeInput};
 use rapport_cdp::sources::{self, SourceInput};
 use rapport_core::sql::Dialect;
+use rapport_store::cli::StorageArgs;
 use serde_json::{json, Value as Json};
 use sqlx::postgres::PgPoolCopyExt;
 use sqlx::{PgPool, SqlitePool};

@@ -11,6 +11,8 @@ pub mod accounts;
 pub mod audit;
 pub mod backup;
 pub mod cache;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod db;
 mod error;
 pub mod history;

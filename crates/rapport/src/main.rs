@@ -10,8 +10,8 @@ mod outbox_cli;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use rapport_server::{auth, AppState, ServerConfig};
+use rapport_store::cli::StorageArgs;
 use rapport_store::Store;
-use std::path::PathBuf;
 
 #[derive(Parser)]
 #[command(
@@ -22,16 +22,6 @@ use std::path::PathBuf;
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
-}
-
-#[derive(Args, Clone)]
-struct StorageArgs {
-    /// Directory of the embedded SQLite database (ignored with --database-url).
-    #[arg(long, env = "RAPPORT_DATA_DIR", default_value = "./rapport-data")]
-    data_dir: PathBuf,
-    /// postgres://… to run on PostgreSQL instead of SQLite.
-    #[arg(long, env = "RAPPORT_DATABASE_URL", hide_env_values = true)]
-    database_url: Option<String>,
 }
 
 #[derive(Args)]
@@ -195,9 +185,7 @@ enum TokenCommand {
 }
 
 async fn open_store(storage: &StorageArgs) -> Result<Store> {
-    Store::open(storage.database_url.as_deref(), &storage.data_dir)
-        .await
-        .context("opening the database")
+    storage.open().await.context("opening the database")
 }
 
 async fn workspace_id(store: &Store, given: Option<String>) -> Result<String> {

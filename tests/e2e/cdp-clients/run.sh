@@ -73,37 +73,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# start_server DIR [rapport serve flags...]: sets URL and SERVER_PID (also in DIR/server.pid).
-start_server() {
-    local dir=$1 log=$1/server.log
-    shift
-    local attempt port
-    for attempt in 1 2 3; do
-        port=$(free_port)
-        "$BIN" serve --listen "127.0.0.1:$port" --admin-password "$PASSWORD" "$@" >"$log" 2>&1 &
-        SERVER_PID=$!
-        echo "$SERVER_PID" >"$dir/server.pid"
-        for _ in $(seq 1 300); do
-            if grep -q "Rapport is running at" "$log"; then
-                URL="http://127.0.0.1:$port"
-                return 0
-            fi
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-        SERVER_PID=
-        grep -q "Address already in use" "$log" || break
-    done
-    echo "--- server log ($BIN serve $*)" >&2
-    tail -n 40 "$log" >&2
-    fail "the server did not start within 30 seconds or exited"
-}
+# free_port, start_server
+# shellcheck source=../../../scripts/lib/serve.sh
+source "$ROOT/scripts/lib/serve.sh"
 
 stop_server() {
     if [ -n "$SERVER_PID" ]; then

@@ -233,6 +233,22 @@ impl Gen {
         Some(at.to_rfc3339())
     }
 
+    /// A working day `days_ahead` from today (moved on to Monday when it falls on a weekend) at
+    /// a working hour, in the workspace's time zone: a meeting already scheduled.
+    fn upcoming_work_datetime(&mut self, days_ahead: i64) -> Option<String> {
+        let mut day = self.date(days_ahead);
+        day = match day.weekday() {
+            Weekday::Sat => day + Duration::days(2),
+            Weekday::Sun => day + Duration::days(1),
+            _ => day,
+        };
+        let hour = self.rng.gen_range(9..18);
+        let minute = self.pick(&[0, 0, 30]);
+        let naive = day.and_hms_opt(hour, minute, 0)?;
+        let at = self.offset.from_local_datetime(&naive).single()?;
+        Some(at.to_rfc3339())
+    }
+
     // ----- people and phones -----
 
     /// A Chinese name and its pinyin (surname first, e.g. "zhangwei").
@@ -904,11 +920,18 @@ impl Gen {
         };
         v.set("subject", subject);
         v.set("type", kind.value);
-        let days_ago = self.rng.gen_range(0..365);
-        v.opt("occurred_at", self.work_datetime(days_ago));
+        // One meeting in eight is still ahead (the next week's calendar); the rest happened.
+        let upcoming = kind.value == "meeting" && self.chance(0.125);
+        if upcoming {
+            let days_ahead = self.rng.gen_range(0..7);
+            v.opt("occurred_at", self.upcoming_work_datetime(days_ahead));
+        } else {
+            let days_ago = self.rng.gen_range(0..365);
+            v.opt("occurred_at", self.work_datetime(days_ago));
+        }
         let minutes = self.rng.gen_range(low..=high);
         v.set("duration_minutes", minutes - minutes % 5);
-        if self.chance(0.7) {
+        if !upcoming && self.chance(0.7) {
             let outcome = if link.zh {
                 self.pick(OUTCOMES_ZH)
             } else {
@@ -937,7 +960,12 @@ impl Gen {
             self.pick(TASK_TITLES_EN)
         };
         v.set("title", title);
-        let due = self.rng.gen_range(-90..31);
+        // Some are due today, so a salesperson's day starts with work to do.
+        let due = if self.chance(0.05) {
+            0
+        } else {
+            self.rng.gen_range(-90..31)
+        };
         v.set("due_date", self.date_text(due));
         let status = if due < 0 {
             self.weighted(&[

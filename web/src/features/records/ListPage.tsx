@@ -16,7 +16,7 @@ import { keys, useInvalidateRecords, useObject, useUsers, viewsQuery } from '../
 import type { FieldDef, ObjectDef, RecordBody, SavedView } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
 import { PageError, PageLoading, errorMessage } from '../../app/PageState';
-import { countRules, filterFields, toCondition } from './filter/conditionModel';
+import { countRules, filterFields, fromCondition, toCondition } from './filter/conditionModel';
 import { LazyFieldInput } from './fields/LazyFieldInput';
 import { FieldValue } from './fields/FieldValue';
 import { InlineCell } from './InlineCell';
@@ -54,7 +54,18 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
   const views = useSavedViews(object.api_name);
   const users = useUsers();
   const current = views.data?.find((v) => v.id === viewId);
-  const base = useMemo(() => (current ? viewStateOf(object, current) : defaultViewState(object)), [current, object]);
+  // A `filter` in the URL (a shared link, a card of the home page) replaces the view's filter;
+  // applying a filter writes it there, so the link reproduces the list.
+  const urlFilter = params.get('filter');
+  const base = useMemo(() => {
+    const view = current ? viewStateOf(object, current) : defaultViewState(object);
+    if (!urlFilter) return view;
+    try {
+      return { ...view, filter: fromCondition(JSON.parse(urlFilter)) };
+    } catch {
+      return view;
+    }
+  }, [current, object, urlFilter]);
   const [state, setState] = useState<ViewState>(base);
   useEffect(() => setState(base), [base]);
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
@@ -349,6 +360,16 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
               data-testid="apply-filter"
               onClick={() => {
                 setState((s) => ({ ...s, filter: draftFilter }));
+                setParams(
+                  (p) => {
+                    const next = new URLSearchParams(p);
+                    const applied = toCondition(draftFilter);
+                    if (applied) next.set('filter', JSON.stringify(applied));
+                    else next.delete('filter');
+                    return next;
+                  },
+                  { replace: true },
+                );
                 setFilterOpen(false);
               }}
             >

@@ -1,0 +1,270 @@
+// "My work", the top of the home page: what the signed-in salesperson has to do today — their open
+// tasks due today or overdue (completed from here), their open deals that need attention (close
+// date passed, or unchanged for a week), and their meetings of the next seven days. Each card
+// links to the full list, filtered the same way (the list reads its filter from the URL).
+import { Button, Card, Col, Empty, List, Row, Space, Tag, Tooltip, Typography } from 'antd';
+import { CheckOutlined } from '@ant-design/icons';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Link } from 'react-router';
+import { api, apiPath } from '../../api/client';
+import { keys, useMe } from '../../api/queries';
+import type { RecordBody, RecordList } from '../../api/types';
+import { useI18n } from '../../i18n/I18nProvider';
+import { errorMessage } from '../../app/errorMessage';
+import { App } from 'antd';
+
+type Leaf = { field: string; op: string; value?: unknown };
+type Condition = Leaf | { all: Condition[] } | { any: Condition[] } | { not: Condition };
+
+/** Today in the workspace's time zone, as `YYYY-MM-DD`. */
+export function workspaceToday(utcOffsetMinutes: number, now: number = Date.now()): string {
+  return new Date(now + utcOffsetMinutes * 60_000).toISOString().slice(0, 10);
+}
+
+export function myTasksFilter(userId: string, today: string): Condition {
+  return {
+    all: [
+      { field: 'assigned_to', op: 'eq', value: userId },
+      { field: 'status', op: 'not_in', value: ['completed', 'deferred'] },
+      { field: 'due_date', op: 'lte', value: today },
+    ],
+  };
+}
+
+export function dealsNeedingAttentionFilter(userId: string, today: string): Condition {
+  return {
+    all: [
+      { field: 'owner_id', op: 'eq', value: userId },
+      { field: 'stage', op: 'not_in', value: ['closed_won', 'closed_lost'] },
+      {
+        any: [
+          { field: 'close_date', op: 'lt', value: today },
+          { not: { field: 'updated_at', op: 'last_n_days', value: 7 } },
+        ],
+      },
+    ],
+  };
+}
+
+export function upcomingMeetingsFilter(userId: string): Condition {
+  return {
+    all: [
+      { field: 'owner_id', op: 'eq', value: userId },
+      { field: 'type', op: 'eq', value: 'meeting' },
+      { field: 'occurred_at', op: 'next_n_days', value: 7 },
+    ],
+  };
+}
+
+/** The list page of `object` showing the records `filter` selects. */
+export function listLink(object: string, filter: Condition): string {
+  return `/o/${object}?filter=${encodeURIComponent(JSON.stringify(filter))}`;
+}
+
+const LIMIT = 8;
+
+function useMine(object: string, filter: Condition | null, sort: string, expand: string) {
+  return useQuery({
+    queryKey: [...keys.records(object), 'my-work', { filter, sort }],
+    enabled: filter !== null,
+    queryFn: ({ signal }) =>
+      api.get<RecordList>(
+        apiPath`/api/v1/objects/${object}/records`,
+        { filter: JSON.stringify(filter), sort, limit: LIMIT, total: true, expand },
+        signal,
+      ),
+  });
+}
+
+function linkedName(record: RecordBody, field: string): string | undefined {
+  const linked = record.expanded?.[field] as RecordBody | undefined;
+  return linked?.name ?? undefined;
+}
+
+function WorkCard({
+  title,
+  testId,
+  all,
+  total,
+  loading,
+  error,
+  empty,
+  children,
+}: {
+  title: string;
+  testId: string;
+  all: string;
+  total: number | undefined;
+  loading: boolean;
+  error: unknown;
+  empty: string;
+  children: React.ReactNode;
+}) {
+  const i18n = useI18n();
+  return (
+    <Card
+      data-testid={testId}
+      title={
+        <Space>
+          {title}
+          {total !== undefined && <Tag>{i18n.number(total)}</Tag>}
+        </Space>
+      }
+      extra={<Link to={all}>{i18n.t('myWork.seeAll')}</Link>}
+      loading={loading}
+      style={{ height: '100%' }}
+    >
+      {error ? <Typography.Text type="danger">{errorMessage(i18n, error)}</Typography.Text> : total === 0 ? <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={empty} /> : children}
+    </Card>
+  );
+}
+
+export default function MyWork() {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const { message } = App.useApp();
+  const client = useQueryClient();
+  const me = useMe();
+  const [completing, setCompleting] = useState<string | null>(null);
+  const userId = me.data?.user.id;
+  const today = workspaceToday(me.data?.workspace.utc_offset_minutes ?? 0);
+  const tasksFilter = userId ? myTasksFilter(userId, today) : null;
+  const dealsFilter = userId ? dealsNeedingAttentionFilter(userId, today) : null;
+  const meetingsFilter = userId ? upcomingMeetingsFilter(userId) : null;
+  const tasks = useMine('task', tasksFilter, 'due_date', 'deal,company');
+  const deals = useMine('deal', dealsFilter, 'close_date', 'company');
+  const meetings = useMine('activity', meetingsFilter, 'occurred_at', 'deal,company');
+
+  const complete = async (task: RecordBody) => {
+    setCompleting(task.id);
+    try {
+      await api.patch(apiPath`/api/v1/objects/task/records/${task.id}`, { values: { status: 'completed' }, version: task.version });
+      message.success(t('myWork.completed', { title: task.name ?? '' }));
+      await client.invalidateQueries({ queryKey: keys.records('task') });
+    } catch (error) {
+      message.error(errorMessage(i18n, error));
+    } finally {
+      setCompleting(null);
+    }
+  };
+
+  if (!userId || !tasksFilter || !dealsFilter || !meetingsFilter) return null;
+  return (
+    <Row gutter={[16, 16]} style={{ marginBottom: 16 }}>
+      <Col xs={24} lg={8}>
+        <WorkCard
+          title={t('myWork.tasks')}
+          testId="my-tasks"
+          all={listLink('task', tasksFilter)}
+          total={tasks.data?.total ?? undefined}
+          loading={tasks.isLoading}
+          error={tasks.error}
+          empty={t('myWork.noTasks')}
+        >
+          <List
+            size="small"
+            dataSource={tasks.data?.data ?? []}
+            renderItem={(task) => {
+              const due = String(task.values.due_date ?? '');
+              const overdue = due !== '' && due < today;
+              const about = linkedName(task, 'deal') ?? linkedName(task, 'company');
+              return (
+                <List.Item
+                  actions={[
+                    <Tooltip key="done" title={t('myWork.complete')}>
+                      <Button
+                        size="small"
+                        icon={<CheckOutlined />}
+                        aria-label={t('myWork.complete')}
+                        loading={completing === task.id}
+                        onClick={() => complete(task)}
+                      />
+                    </Tooltip>,
+                  ]}
+                >
+                  <List.Item.Meta
+                    title={<Link to={`/o/task/${task.id}`}>{task.name}</Link>}
+                    description={
+                      <Space size={4} wrap>
+                        <Tag color={overdue ? 'red' : 'blue'}>{overdue ? t('myWork.overdue', { date: i18n.date(due) }) : t('myWork.dueToday')}</Tag>
+                        {about && <Typography.Text type="secondary">{about}</Typography.Text>}
+                      </Space>
+                    }
+                  />
+                </List.Item>
+              );
+            }}
+          />
+        </WorkCard>
+      </Col>
+      <Col xs={24} lg={8}>
+        <WorkCard
+          title={t('myWork.deals')}
+          testId="my-deals"
+          all={listLink('deal', dealsFilter)}
+          total={deals.data?.total ?? undefined}
+          loading={deals.isLoading}
+          error={deals.error}
+          empty={t('myWork.noDeals')}
+        >
+          <List
+            size="small"
+            dataSource={deals.data?.data ?? []}
+            renderItem={(deal) => {
+              const close = String(deal.values.close_date ?? '');
+              const late = close !== '' && close < today;
+              const company = linkedName(deal, 'company');
+              return (
+                <List.Item>
+                  <List.Item.Meta
+                    title={<Link to={`/o/deal/${deal.id}`}>{deal.name}</Link>}
+                    description={
+                      <Space size={4} wrap>
+                        <Tag color={late ? 'red' : 'orange'}>{late ? t('myWork.closeDatePassed', { date: i18n.date(close) }) : t('myWork.quiet')}</Tag>
+                        {company && <Typography.Text type="secondary">{company}</Typography.Text>}
+                      </Space>
+                    }
+                  />
+                </List.Item>
+              );
+            }}
+          />
+        </WorkCard>
+      </Col>
+      <Col xs={24} lg={8}>
+        <WorkCard
+          title={t('myWork.meetings')}
+          testId="my-meetings"
+          all={listLink('activity', meetingsFilter)}
+          total={meetings.data?.total ?? undefined}
+          loading={meetings.isLoading}
+          error={meetings.error}
+          empty={t('myWork.noMeetings')}
+        >
+          <List
+            size="small"
+            dataSource={meetings.data?.data ?? []}
+            renderItem={(meeting) => {
+              const about = linkedName(meeting, 'deal') ?? linkedName(meeting, 'company');
+              const at = meeting.values.occurred_at;
+              return (
+                <List.Item>
+                  <List.Item.Meta
+                    title={<Link to={`/o/activity/${meeting.id}`}>{meeting.name}</Link>}
+                    description={
+                      <Space size={4} wrap>
+                        {typeof at === 'string' && <Tag>{i18n.dateTime(at)}</Tag>}
+                        {about && <Typography.Text type="secondary">{about}</Typography.Text>}
+                      </Space>
+                    }
+                  />
+                </List.Item>
+              );
+            }}
+          />
+        </WorkCard>
+      </Col>
+    </Row>
+  );
+}

@@ -507,6 +507,10 @@ async fn shutdown_under_load(store: &Store) {
                 let ran = ran.clone();
                 async move {
                     ran.fetch_add(1, Ordering::SeqCst);
+                    // A few milliseconds each: the backlog lasts seconds, so the test's stop
+                    // (sent after ten) arrives mid-backlog even when this task is starved on a
+                    // busy machine (at full speed the 3,000 jobs once ran before it woke).
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
                     Ok(())
                 }
             })

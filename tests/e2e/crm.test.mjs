@@ -222,7 +222,7 @@ test('switches the language; the choice is kept in the profile', async () => {
   );
   await page.getByTestId('language-switch').getByText('EN').click();
   await saved;
-  await expectText(page.locator('.ant-menu'), 'Dashboard');
+  await expectText(page.locator('.ant-menu'), 'Home');
   await expectText(page.locator('.ant-tabs-tab'), 'Details');
   await expectText(page.locator('.ant-card-head'), 'Timeline');
   await page.reload();

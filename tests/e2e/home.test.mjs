@@ -150,6 +150,22 @@ test('a stage of the open pipeline opens its deals', async () => {
   assert.ok(texts.length > 0 && texts.every((t) => t.includes('商务谈判')), texts.join('\n'));
 });
 
+test("a company's related deals name their contacts, never by id", async () => {
+  const filter = { all: [{ field: 'company', op: 'is_not_empty' }, { field: 'contact', op: 'is_not_empty' }] };
+  const { json } = await apiCall(
+    server.base, 'GET', `/api/v1/objects/deal/records?limit=1&expand=contact&filter=${encodeURIComponent(JSON.stringify(filter))}`, undefined, rep,
+  );
+  const deal = json.data[0];
+  const contactName = deal.expanded.contact.name;
+  await page.goto(url(`/o/company/${deal.values.company}`));
+  await page.getByRole('tab', { name: '相关记录' }).click();
+  const row = page.locator('.ant-table-row').filter({ hasText: deal.name }).first();
+  await row.waitFor();
+  assert.ok((await row.innerText()).includes(contactName), `${await row.innerText()} should name ${contactName}`);
+  const tables = (await page.locator('.ant-tabs-tabpane-active .ant-table').allInnerTexts()).join('\n');
+  assert.doesNotMatch(tables, /\b[0-9a-f]{8}\b/, 'a related list shows an id');
+});
+
 test('the same home in English on a phone', async () => {
   await apiCall(server.base, 'PATCH', '/api/v1/auth/me', { locale: 'en' }, rep);
   await page.setViewportSize({ width: 390, height: 844 });

@@ -265,11 +265,12 @@ function KanbanCard({ record, from, object, cardFields, users }: { record: Recor
 }
 
 function CardBody({ record, object, cardFields, users }: { record: RecordBody; object: ObjectDef; cardFields: FieldDef[]; users: User[] }) {
+  const { t } = useI18n();
   const owner = users.find((u) => u.id === record.owner_id);
   return (
     <div className="kanban-card" style={{ boxShadow: 'none', padding: 0 }}>
       <Link to={`/o/${object.api_name}/${record.id}`} onPointerDown={(e) => e.stopPropagation()}>
-        <Typography.Text strong>{record.name ?? record.id.slice(0, 8)}</Typography.Text>
+        <Typography.Text strong>{record.name ?? t('common.unnamedRecord')}</Typography.Text>
       </Link>
       {cardFields.map((f) => (
         <div key={f.api_name} style={{ fontSize: 12 }}>

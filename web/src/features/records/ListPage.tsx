@@ -123,7 +123,7 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
         title: label(field.label),
         fixed: 'left' as const,
         width: 220,
-        render: (_: unknown, r: RecordBody) => <Link to={`/o/${object.api_name}/${r.id}`}>{r.name ?? r.id.slice(0, 8)}</Link>,
+        render: (_: unknown, r: RecordBody) => <Link to={`/o/${object.api_name}/${r.id}`}>{r.name ?? t('common.unnamedRecord')}</Link>,
       };
     }
     return {

@@ -238,12 +238,14 @@ function RelatedTable({ list, objects, base }: { list: RelatedList; objects: Obj
   const { label, t } = useI18n();
   const users = useUsers();
   const target = objects.find((o) => o.api_name === list.object);
+  const shown = (target?.layout?.[0]?.fields ?? (target ? [target.name_field] : [])).filter((f) => f !== list.field).slice(0, 4);
+  // Relation columns show the linked records' names, which the server adds under `expanded`.
+  const expand = shown.filter((name) => target?.fields.some((f) => f.api_name === name && f.type === 'relation')).join(',');
   const rows = useQuery({
-    queryKey: ['related', base, list.object, list.field],
-    queryFn: () => api.get<RecordList>(`${base}/related/${list.object}/${list.field}`, { limit: 20 }),
+    queryKey: ['related', base, list.object, list.field, expand],
+    queryFn: () => api.get<RecordList>(`${base}/related/${list.object}/${list.field}`, { limit: 20, expand: expand || undefined }),
   });
   if (!target) return null;
-  const shown = (target.layout?.[0]?.fields ?? [target.name_field]).filter((f) => f !== list.field).slice(0, 4);
   return (
     <div>
       <Typography.Title level={5}>
@@ -264,7 +266,7 @@ function RelatedTable({ list, objects, base }: { list: RelatedList; objects: Obj
             title: field ? label(field.label) : name,
             render: (_: unknown, r: RecordBody) =>
               name === target.name_field ? (
-                <Link to={`/o/${target.api_name}/${r.id}`}>{r.name ?? r.id.slice(0, 8)}</Link>
+                <Link to={`/o/${target.api_name}/${r.id}`}>{r.name ?? t('common.unnamedRecord')}</Link>
               ) : field ? (
                 <FieldValue field={field} value={r.values[name]} record={r} users={users.data} />
               ) : null,

@@ -51,7 +51,7 @@ function RecycleBin({ object }: { object: ObjectDef }) {
     try {
       await Promise.all(ids.map((id) => api.post(apiPath`/api/v1/objects/${object.api_name}/records/${id}/restore`)));
       const only = ids.length === 1 ? records.find((r) => r.id === ids[0]) : undefined;
-      message.success(only ? t('bin.restored', { name: only.name ?? only.id.slice(0, 8) }) : t('bin.restoredMany', { count: ids.length }));
+      message.success(only ? t('bin.restored', { name: only.name ?? t('common.unnamedRecord') }) : t('bin.restoredMany', { count: ids.length }));
       setSelected((s) => s.filter((id) => !ids.includes(id)));
     } catch (error) {
       message.error(errorMessage(i18n, error));
@@ -66,7 +66,7 @@ function RecycleBin({ object }: { object: ObjectDef }) {
       key: 'name',
       title: label(object.fields.find((f) => f.api_name === object.name_field)?.label),
       ellipsis: true,
-      render: (_, r) => r.name ?? r.id.slice(0, 8),
+      render: (_, r) => r.name ?? t('common.unnamedRecord'),
     },
     {
       key: 'deleted_at',

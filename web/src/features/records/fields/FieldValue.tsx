@@ -74,11 +74,11 @@ export function FieldValue({ field, value, record, users }: FieldValueProps) {
     case 'relation': {
       const linked = record?.expanded?.[field.api_name] as RecordBody | undefined;
       const target = field.config?.target;
-      return <Link to={`/o/${target}/${value}`}>{linked?.name ?? String(value).slice(0, 8)}</Link>;
+      return <Link to={`/o/${target}/${value}`}>{linked?.name ?? t('common.unnamedRecord')}</Link>;
     }
     case 'user': {
       const user = users?.find((u) => u.id === value);
-      return <span>{user?.name ?? String(value).slice(0, 8)}</span>;
+      return <span>{user?.name ?? t('common.unknownUser')}</span>;
     }
     case 'long_text':
       return <span style={{ whiteSpace: 'pre-wrap' }}>{String(value)}</span>;

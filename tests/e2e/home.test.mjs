@@ -166,6 +166,24 @@ test("a company's related deals name their contacts, never by id", async () => {
   assert.doesNotMatch(tables, /\b[0-9a-f]{8}\b/, 'a related list shows an id');
 });
 
+test('a new task is hers, not started and due tomorrow before she types anything', async () => {
+  await page.goto(url('/o/task'));
+  await page.getByTestId('new-record').click();
+  const form = page.getByTestId('record-form');
+  await form.waitFor();
+  const text = await form.innerText();
+  assert.match(text, /王芳/, 'assigned to the creator');
+  assert.match(text, /未开始/, 'status starts at its first option');
+  await form.getByLabel('标题').fill('给星河科技发合同');
+  const created = page.waitForResponse((r) => r.url().endsWith('/api/v1/objects/task/records') && r.request().method() === 'POST');
+  await page.getByTestId('record-form-save').click();
+  const body = await (await created).json();
+  const me = (await apiCall(server.base, 'GET', '/api/v1/auth/me', undefined, rep)).json;
+  assert.equal(body.values.assigned_to, me.user.id);
+  assert.equal(body.values.status, 'not_started');
+  assert.equal(body.values.due_date, day(1));
+});
+
 test('the same home in English on a phone', async () => {
   await apiCall(server.base, 'PATCH', '/api/v1/auth/me', { locale: 'en' }, rep);
   await page.setViewportSize({ width: 390, height: 844 });

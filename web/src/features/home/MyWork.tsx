@@ -2,7 +2,7 @@
 // tasks due today or overdue (completed from here), their open deals that need attention (close
 // date passed, or unchanged for a week), and their meetings of the next seven days. Each card
 // links to the full list, filtered the same way (the list reads its filter from the URL).
-import { Button, Card, Col, Empty, List, Row, Space, Tag, Tooltip, Typography } from 'antd';
+import { App, Button, Card, Col, Empty, List, Row, Space, Tag, Tooltip, Typography } from 'antd';
 import { CheckOutlined } from '@ant-design/icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -12,15 +12,10 @@ import { keys, useMe } from '../../api/queries';
 import type { RecordBody, RecordList } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
 import { errorMessage } from '../../app/errorMessage';
-import { App } from 'antd';
+import { workspaceToday } from '../../app/workspaceDay';
 
 type Leaf = { field: string; op: string; value?: unknown };
 type Condition = Leaf | { all: Condition[] } | { any: Condition[] } | { not: Condition };
-
-/** Today in the workspace's time zone, as `YYYY-MM-DD`. */
-export function workspaceToday(utcOffsetMinutes: number, now: number = Date.now()): string {
-  return new Date(now + utcOffsetMinutes * 60_000).toISOString().slice(0, 10);
-}
 
 export function myTasksFilter(userId: string, today: string): Condition {
   return {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dealsNeedingAttentionFilter, listLink, myTasksFilter, workspaceToday } from './MyWork';
+import { workspaceToday } from '../../app/workspaceDay';
+import { dealsNeedingAttentionFilter, listLink, myTasksFilter } from './MyWork';
 
 describe('my work', () => {
   it('takes today in the workspace time zone, not the browser one', () => {

@@ -4,12 +4,14 @@
 import { App, Button, Col, Drawer, Form, Row, Space, Typography } from 'antd';
 import { useEffect, useState } from 'react';
 import { api, ApiError, apiPath } from '../../api/client';
-import { useInvalidateRecords } from '../../api/queries';
+import { useInvalidateRecords, useMe } from '../../api/queries';
 import type { FieldDef, ObjectDef, RecordBody } from '../../api/types';
 import { useI18n, type MessageKey } from '../../i18n/I18nProvider';
 import { errorMessage } from '../../app/PageState';
 import { FieldInput } from './fields/FieldInput';
 import { activeFields } from './viewState';
+import { newRecordDefaults } from './newRecordDefaults';
+import { workspaceToday } from '../../app/workspaceDay';
 import { duplicateField, translateFieldError } from './fieldErrors';
 
 export interface RecordFormProps {
@@ -58,12 +60,15 @@ export function RecordForm({ object, open, onClose, record, initialValues, onSav
   const [busy, setBusy] = useState(false);
   const invalidate = useInvalidateRecords();
 
+  const me = useMe();
+  const userId = me.data?.user.id;
+  const today = workspaceToday(me.data?.workspace.utc_offset_minutes ?? 0);
   useEffect(() => {
     if (open) {
       form.resetFields();
-      form.setFieldsValue(record ? record.values : initialValues ?? {});
+      form.setFieldsValue(record ? record.values : { ...newRecordDefaults(object, userId, today), ...initialValues });
     }
-  }, [open, record, initialValues, form]);
+  }, [open, record, initialValues, form, object, userId, today]);
 
   const submit = async () => {
     let values: Record<string, unknown>;

@@ -171,6 +171,13 @@ test('a profile found by email shows the merge with its cause; undoing it splits
   assert.equal(json.profiles.length, 1);
   assert.ok(!json.profiles[0].identifiers.some((i) => i.type === 'email'), JSON.stringify(json.profiles[0].identifiers));
   assert.ok(!page.url().endsWith(json.profiles[0].id));
+
+  // A customer is called by name, email, phone or user id, never by its profile id: the visitor,
+  // split off with an anonymous id and a city, is an anonymous visitor.
+  await page.goto(url(`/cdp/profiles/${json.profiles[0].id}`));
+  const title = page.getByTestId('cdp-profile').getByRole('heading', { level: 3 });
+  await title.filter({ hasText: '匿名访客' }).waitFor();
+  assert.doesNotMatch(await title.innerText(), /[0-9a-f]{8}/);
 });
 
 test('identity settings: a custom identifier type is kept; a bad value shows the server\'s message', async () => {

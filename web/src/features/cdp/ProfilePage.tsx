@@ -10,6 +10,7 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { PageError, PageLoading, errorMessage } from '../../app/PageState';
 import JourneyTimeline from './JourneyTimeline';
 import { cdpKeys, cdpPath, useCdpAccess, useInvalidateCdp, type CdpSettings, type Merge, type Profile } from './api';
+import { profileTitle } from './model';
 import { IdentifierTags, useIdentifierLabel } from './identifiers';
 
 export default function ProfilePage() {
@@ -27,7 +28,6 @@ export default function ProfilePage() {
   if (profile.error || !profile.data) return <PageError error={profile.error} onRetry={() => profile.refetch()} />;
   const p = profile.data;
   const traits = Object.entries(p.traits as Record<string, unknown>);
-  const name = (p.traits as Record<string, unknown>).name;
 
   const undo = (merge: Merge) =>
     modal.confirm({
@@ -54,7 +54,7 @@ export default function ProfilePage() {
           <Typography.Text type="secondary">{t('cdp.profiles.title')}</Typography.Text>
         </Link>
         <Typography.Title level={3} style={{ margin: 0 }}>
-          {typeof name === 'string' ? name : p.id}
+          {profileTitle(p) ?? t('cdp.profiles.anonymous')}
         </Typography.Title>
         <Descriptions
           size="small"

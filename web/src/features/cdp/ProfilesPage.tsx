@@ -9,6 +9,7 @@ import { api } from '../../api/client';
 import { useI18n } from '../../i18n/I18nProvider';
 import { PageError } from '../../app/PageState';
 import { BUILT_IN_IDENTIFIERS, cdpKeys, cdpPath, useCdpAccess, type CdpSettings, type Profile, type ProfilePage } from './api';
+import { profileTitle } from './model';
 import { IdentifierTags, useIdentifierLabel } from './identifiers';
 
 export default function ProfilesPage() {
@@ -94,9 +95,7 @@ export default function ProfilesPage() {
                 key: 'who',
                 title: t('cdp.profiles.customer'),
                 render: (_, p) => {
-                  const traits = p.traits as Record<string, unknown>;
-                  const name = typeof traits.name === 'string' ? traits.name : typeof traits.email === 'string' ? traits.email : p.id.slice(0, 8);
-                  return <Link to={`/cdp/profiles/${p.id}`}>{name}</Link>;
+                  return <Link to={`/cdp/profiles/${p.id}`}>{profileTitle(p) ?? t('cdp.profiles.anonymous')}</Link>;
                 },
               },
               { key: 'identifiers', title: t('cdp.profiles.identifiers'), render: (_, p) => <IdentifierTags identifiers={p.identifiers.slice(0, 4)} settings={settings.data} /> },

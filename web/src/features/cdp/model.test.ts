@@ -1,7 +1,7 @@
 // The CDP pages' pure helpers: durations, health buckets, journey days, schema parsing.
 import { describe, expect, it } from 'vitest';
 import type { JourneyEntry } from './api';
-import { bucketLabels, eventProperties, formatDuration, formatQuantile, groupByDay, parseSchema, seriesBuckets, snippets, sumBuckets } from './model';
+import { bucketLabels, eventProperties, formatDuration, formatQuantile, groupByDay, parseSchema, profileTitle, seriesBuckets, snippets, sumBuckets } from './model';
 
 const entry = (at: string, extra: Partial<JourneyEntry> = {}): JourneyEntry => ({
   at, category: 'event', type: 'track', source: 's1', id: at, data: {}, ...extra,
@@ -72,5 +72,16 @@ describe('parseSchema and snippets', () => {
     expect(s.curl).toContain('http://127.0.0.1:8080/v1/batch');
     expect(s.python).toContain('analytics.host = "http://127.0.0.1:8080"');
     expect(s.node).toContain("host: 'http://127.0.0.1:8080'");
+  });
+});
+
+describe('profileTitle', () => {
+  const id = (type: string, value: string) => ({ type, value });
+  it('prefers the name, then email or phone, then the user id, never the profile id', () => {
+    expect(profileTitle({ traits: { name: '张伟', email: 'z@example.cn' }, identifiers: [] })).toBe('张伟');
+    expect(profileTitle({ traits: { name: '  ', email: 'z@example.cn' }, identifiers: [] })).toBe('z@example.cn');
+    expect(profileTitle({ traits: {}, identifiers: [id('anonymous_id', 'a-1'), id('phone', '+8613800000000')] })).toBe('+8613800000000');
+    expect(profileTitle({ traits: {}, identifiers: [id('anonymous_id', 'a-1'), id('user_id', 'u-42')] })).toBe('u-42');
+    expect(profileTitle({ traits: {}, identifiers: [id('anonymous_id', 'a-1')] })).toBeNull();
   });
 });

@@ -1,5 +1,6 @@
 // Pure helpers of the CDP pages: durations, the health series and histogram, journey days and
-// key properties, the schema editor's parsing and the tracking snippets of a source.
+// key properties, the schema editor's parsing, the tracking snippets of a source, and what a
+// customer profile is called.
 import type { Locale } from '../../i18n/format';
 import type { I18n, MessageKey } from '../../i18n/I18nProvider';
 import type { JourneyEntry, MinutePoint } from './api';
@@ -197,4 +198,19 @@ export function codeLabel(t: I18n['t'], prefix: string, code: string): string {
   const key = `${prefix}.${code}` as MessageKey;
   const text = t(key);
   return text === key ? code : text;
+}
+
+/** What names a customer profile, best first: its `name` trait, its email or phone (trait or
+ *  identifier), its own user id; `null` when it has none (an anonymous visitor) — never its id. */
+export function profileTitle(profile: { traits: unknown; identifiers: { type: string; value: string }[] }): string | null {
+  const traits = (profile.traits ?? {}) as Record<string, unknown>;
+  for (const key of ['name', 'email', 'phone']) {
+    const value = traits[key];
+    if (typeof value === 'string' && value.trim() !== '') return value;
+  }
+  for (const type of ['email', 'phone', 'user_id']) {
+    const found = profile.identifiers.find((i) => i.type === type);
+    if (found) return found.value;
+  }
+  return null;
 }

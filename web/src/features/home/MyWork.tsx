@@ -77,6 +77,23 @@ function linkedName(record: RecordBody, field: string): string | undefined {
   return linked?.name ?? undefined;
 }
 
+/** One line of a card: the record's name as a link, its tags, what it is about, its actions. */
+function WorkItem({ to, name, tags, about, actions }: { to: string; name: string | null | undefined; tags: React.ReactNode; about?: string; actions?: React.ReactNode[] }) {
+  return (
+    <List.Item actions={actions}>
+      <List.Item.Meta
+        title={<Link to={to}>{name}</Link>}
+        description={
+          <Space size={4} wrap>
+            {tags}
+            {about && <Typography.Text type="secondary">{about}</Typography.Text>}
+          </Space>
+        }
+      />
+    </List.Item>
+  );
+}
+
 function WorkCard({
   title,
   testId,
@@ -165,7 +182,11 @@ export default function MyWork() {
               const overdue = due !== '' && due < today;
               const about = linkedName(task, 'deal') ?? linkedName(task, 'company');
               return (
-                <List.Item
+                <WorkItem
+                  to={`/o/task/${task.id}`}
+                  name={task.name}
+                  about={about}
+                  tags={<Tag color={overdue ? 'red' : 'blue'}>{overdue ? t('myWork.overdue', { date: i18n.date(due) }) : t('myWork.dueToday')}</Tag>}
                   actions={[
                     <Tooltip key="done" title={t('myWork.complete')}>
                       <Button
@@ -177,17 +198,7 @@ export default function MyWork() {
                       />
                     </Tooltip>,
                   ]}
-                >
-                  <List.Item.Meta
-                    title={<Link to={`/o/task/${task.id}`}>{task.name}</Link>}
-                    description={
-                      <Space size={4} wrap>
-                        <Tag color={overdue ? 'red' : 'blue'}>{overdue ? t('myWork.overdue', { date: i18n.date(due) }) : t('myWork.dueToday')}</Tag>
-                        {about && <Typography.Text type="secondary">{about}</Typography.Text>}
-                      </Space>
-                    }
-                  />
-                </List.Item>
+                />
               );
             }}
           />
@@ -209,19 +220,13 @@ export default function MyWork() {
             renderItem={(deal) => {
               const close = String(deal.values.close_date ?? '');
               const late = close !== '' && close < today;
-              const company = linkedName(deal, 'company');
               return (
-                <List.Item>
-                  <List.Item.Meta
-                    title={<Link to={`/o/deal/${deal.id}`}>{deal.name}</Link>}
-                    description={
-                      <Space size={4} wrap>
-                        <Tag color={late ? 'red' : 'orange'}>{late ? t('myWork.closeDatePassed', { date: i18n.date(close) }) : t('myWork.quiet')}</Tag>
-                        {company && <Typography.Text type="secondary">{company}</Typography.Text>}
-                      </Space>
-                    }
-                  />
-                </List.Item>
+                <WorkItem
+                  to={`/o/deal/${deal.id}`}
+                  name={deal.name}
+                  about={linkedName(deal, 'company')}
+                  tags={<Tag color={late ? 'red' : 'orange'}>{late ? t('myWork.closeDatePassed', { date: i18n.date(close) }) : t('myWork.quiet')}</Tag>}
+                />
               );
             }}
           />
@@ -244,17 +249,12 @@ export default function MyWork() {
               const about = linkedName(meeting, 'deal') ?? linkedName(meeting, 'company');
               const at = meeting.values.occurred_at;
               return (
-                <List.Item>
-                  <List.Item.Meta
-                    title={<Link to={`/o/activity/${meeting.id}`}>{meeting.name}</Link>}
-                    description={
-                      <Space size={4} wrap>
-                        {typeof at === 'string' && <Tag>{i18n.dateTime(at)}</Tag>}
-                        {about && <Typography.Text type="secondary">{about}</Typography.Text>}
-                      </Space>
-                    }
-                  />
-                </List.Item>
+                <WorkItem
+                  to={`/o/activity/${meeting.id}`}
+                  name={meeting.name}
+                  about={about}
+                  tags={typeof at === 'string' && <Tag>{i18n.dateTime(at)}</Tag>}
+                />
               );
             }}
           />

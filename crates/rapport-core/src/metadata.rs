@@ -409,6 +409,26 @@ impl FieldDef {
     }
 }
 
+/// The api name of the percent field that follows a pipeline's stage.
+pub const PROBABILITY_FIELD: &str = "probability";
+
+/// The stages of an object's pipeline and the field their win probability is copied to.
+#[derive(Debug, Clone, Copy)]
+pub struct Pipeline<'a> {
+    pub stage: &'a FieldDef,
+    pub probability: Option<&'a FieldDef>,
+}
+
+impl Pipeline<'_> {
+    /// The probability of `stage` as a value of the probability field, if both exist.
+    pub fn probability_of(&self, stage: &str) -> Option<(&str, crate::Value)> {
+        let field = self.probability?;
+        let percent = self.stage.option(stage)?.probability?;
+        let units = i64::from(percent) * 10_i64.pow(u32::from(field.scale()));
+        Some((field.api_name.as_str(), crate::Value::Decimal(units)))
+    }
+}
+
 impl ObjectDef {
     pub fn is_active(&self) -> bool {
         self.archived_at.is_none()
@@ -432,6 +452,20 @@ impl ObjectDef {
 
     pub fn active_fields(&self) -> impl Iterator<Item = &FieldDef> {
         self.fields.iter().filter(|f| f.is_active())
+    }
+
+    /// The object's sales pipeline, if it has one: its first active select field whose options
+    /// carry win probabilities (the stages), and the active percent field `probability` that
+    /// follows the stage.
+    pub fn pipeline(&self) -> Option<Pipeline<'_>> {
+        let stage = self.active_fields().find(|f| {
+            f.field_type == FieldType::Select
+                && f.config.options.iter().any(|o| o.probability.is_some())
+        })?;
+        let probability = self
+            .active_field(PROBABILITY_FIELD)
+            .filter(|f| f.field_type == FieldType::Percent);
+        Some(Pipeline { stage, probability })
     }
 
     pub fn validate(&self) -> Result<(), CoreError> {

@@ -12,6 +12,7 @@ crate::both_backends!(
     batch_create_is_all_or_nothing,
     batch_update_is_all_or_nothing,
     relations_and_related_lists,
+    probability_follows_the_stage,
 );
 
 const CONTACTS: &str = "/api/v1/objects/contact/records";
@@ -713,5 +714,72 @@ async fn relations_and_related_lists(b: crate::harness::Backend) {
     assert_eq!(
         field_errors(&dangling),
         vec![pair("company", "unknown_reference")]
+    );
+}
+
+/// A deal's win probability follows its stage unless the write sets it; an unrelated change
+/// or a write that keeps the stage leaves a probability the user chose alone.
+async fn probability_follows_the_stage(b: crate::harness::Backend) {
+    let s = TestServer::start(b).await;
+    let deals = "/api/v1/objects/deal/records";
+    let (status, deal) = s
+        .post(
+            deals,
+            json!({"values": {"name": "赢率", "stage": "proposal"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{deal}");
+    let id = deal["id"].as_str().expect("id").to_string();
+    let url = format!("{deals}/{id}");
+    // Decimals travel as strings, at the field's scale.
+    let probability = |r: &Value| r["values"]["probability"].as_str().map(str::to_string);
+    assert_eq!(probability(&deal).as_deref(), Some("50.00"), "{deal}");
+
+    let (_, moved) = s
+        .patch(&url, json!({"values": {"stage": "negotiation"}}))
+        .await;
+    assert_eq!(probability(&moved).as_deref(), Some("75.00"), "{moved}");
+
+    // The user's own figure, set with the stage or later, is kept.
+    let (_, chosen) = s
+        .patch(
+            &url,
+            json!({"values": {"stage": "qualification", "probability": 35}}),
+        )
+        .await;
+    assert_eq!(probability(&chosen).as_deref(), Some("35.00"), "{chosen}");
+    let (_, same_stage) = s
+        .patch(
+            &url,
+            json!({"values": {"stage": "qualification", "name": "赢率 2"}}),
+        )
+        .await;
+    assert_eq!(
+        probability(&same_stage).as_deref(),
+        Some("35.00"),
+        "{same_stage}"
+    );
+    let (_, renamed) = s.patch(&url, json!({"values": {"name": "赢率 3"}})).await;
+    assert_eq!(probability(&renamed).as_deref(), Some("35.00"), "{renamed}");
+
+    // Every stage of a batch moves its own record; a lost deal has no chance.
+    let (status, batch) = s
+        .post(
+            &format!("{deals}/batch/update"),
+            json!({"records": [{"id": id, "values": {"stage": "closed_lost"}}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{batch}");
+    let (_, lost) = s.get(&url).await;
+    assert_eq!(probability(&lost).as_deref(), Some("0.00"), "{lost}");
+    // The change is in the history like any other, attributed to the same write.
+    let (_, history) = s.get(&format!("{url}/history")).await;
+    assert!(
+        history
+            .as_array()
+            .expect("history")
+            .iter()
+            .any(|h| h["field"] == "probability" && h["new_value"] == "0.00"),
+        "{history}"
     );
 }

@@ -91,6 +91,32 @@ fn parse_values(
     }
 }
 
+/// A pipeline's win probability follows its stage: when a write moves the record to another
+/// stage and does not set the probability itself, the probability becomes the new stage's.
+fn follow_stage(
+    def: &ObjectDef,
+    parsed: &BTreeMap<String, Value>,
+    before: Option<&Record>,
+    record: &mut Record,
+) {
+    let Some(pipeline) = def.pipeline() else {
+        return;
+    };
+    let Some(Value::Text(stage)) = parsed.get(&pipeline.stage.api_name) else {
+        return;
+    };
+    let moved =
+        before.is_none_or(|b| b.get(&pipeline.stage.api_name) != Value::Text(stage.clone()));
+    if !moved {
+        return;
+    }
+    if let Some((field, probability)) = pipeline.probability_of(stage) {
+        if !parsed.contains_key(field) {
+            record.values.insert(field.to_string(), probability);
+        }
+    }
+}
+
 fn missing_required(object: &ObjectDef, record: &Record) -> Vec<FieldError> {
     object
         .active_fields()
@@ -332,6 +358,7 @@ impl Store {
         for (name, value) in &parsed {
             record.values.insert(name.clone(), value.clone());
         }
+        follow_stage(def, &parsed, existing.as_ref(), &mut record);
         // A field written now (and a formula, computed on every write) replaces whatever
         // unreadable value it held.
         record.unreadable.retain(|f| {

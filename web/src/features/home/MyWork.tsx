@@ -2,10 +2,8 @@
 // tasks due today or overdue (completed from here), their open deals that need attention (close
 // date passed, or unchanged for a week), and their meetings of the next seven days. Each card
 // links to the full list, filtered the same way (the list reads its filter from the URL).
-import { App, Button, Card, Col, Empty, List, Row, Space, Tag, Tooltip, Typography } from 'antd';
-import { CheckOutlined } from '@ant-design/icons';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { Card, Col, Empty, List, Row, Space, Tag, Typography } from 'antd';
+import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { api, apiPath } from '../../api/client';
 import { keys, useMe } from '../../api/queries';
@@ -13,6 +11,7 @@ import type { RecordBody, RecordList } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
 import { errorMessage } from '../../app/errorMessage';
 import { workspaceToday } from '../../app/workspaceDay';
+import { TaskDoneButton } from '../records/TaskDoneButton';
 
 type Leaf = { field: string; op: string; value?: unknown };
 type Condition = Leaf | { all: Condition[] } | { any: Condition[] } | { not: Condition };
@@ -135,10 +134,7 @@ function WorkCard({
 export default function MyWork() {
   const i18n = useI18n();
   const { t } = i18n;
-  const { message } = App.useApp();
-  const client = useQueryClient();
   const me = useMe();
-  const [completing, setCompleting] = useState<string | null>(null);
   const userId = me.data?.user.id;
   const today = workspaceToday(me.data?.workspace.utc_offset_minutes ?? 0);
   const tasksFilter = userId ? myTasksFilter(userId, today) : null;
@@ -148,18 +144,6 @@ export default function MyWork() {
   const deals = useMine('deal', dealsFilter, 'close_date', 'company');
   const meetings = useMine('activity', meetingsFilter, 'occurred_at', 'deal,company');
 
-  const complete = async (task: RecordBody) => {
-    setCompleting(task.id);
-    try {
-      await api.patch(apiPath`/api/v1/objects/task/records/${task.id}`, { values: { status: 'completed' }, version: task.version });
-      message.success(t('myWork.completed', { title: task.name ?? '' }));
-      await client.invalidateQueries({ queryKey: keys.records('task') });
-    } catch (error) {
-      message.error(errorMessage(i18n, error));
-    } finally {
-      setCompleting(null);
-    }
-  };
 
   if (!userId || !tasksFilter || !dealsFilter || !meetingsFilter) return null;
   return (
@@ -187,17 +171,7 @@ export default function MyWork() {
                   name={task.name}
                   about={about}
                   tags={<Tag color={overdue ? 'red' : 'blue'}>{overdue ? t('myWork.overdue', { date: i18n.date(due) }) : t('myWork.dueToday')}</Tag>}
-                  actions={[
-                    <Tooltip key="done" title={t('myWork.complete')}>
-                      <Button
-                        size="small"
-                        icon={<CheckOutlined />}
-                        aria-label={t('myWork.complete')}
-                        loading={completing === task.id}
-                        onClick={() => complete(task)}
-                      />
-                    </Tooltip>,
-                  ]}
+                  actions={[<TaskDoneButton key="done" task={task} />]}
                 />
               );
             }}

@@ -1,7 +1,9 @@
 // A record's page: a header with its key fields and actions, its fields arranged by the
 // object's layout (each editable in place), related lists (a company's contacts, deals,
-// tickets…), and a timeline of activities, tasks, notes and field history in which any past
-// value can be restored. Calls, meetings, notes and tasks are logged from here.
+// tickets…, and its activities, tasks and notes), a stage path for records with a pipeline, and
+// a timeline of activities, tasks, notes and field history in which any past value can be
+// restored and an open task completed. Calls, meetings, notes and tasks are logged from here,
+// linked to the record and to the company and contact it is about.
 import { App, Button, Card, Col, Descriptions, Dropdown, Empty, Row, Space, Table, Tabs, Tag, Timeline, Tooltip, Typography } from 'antd';
 import {
   CalendarOutlined, CheckSquareOutlined, DeleteOutlined, EditOutlined, FileTextOutlined, HistoryOutlined, PhoneOutlined,
@@ -19,6 +21,11 @@ import { objectIcon } from '../../app/objectIcons';
 import { FieldValue } from './fields/FieldValue';
 import { InlineCell } from './InlineCell';
 import { RecordForm, formSections } from './RecordForm';
+import { loggedFromDefaults } from './newRecordDefaults';
+import { pipelineField } from './pipeline';
+import { StagePath } from './StagePath';
+import { TaskDoneButton } from './TaskDoneButton';
+import { isOpenTask } from './useRecordPatch';
 
 const TIMELINE_OBJECTS = ['activity', 'task', 'note'];
 const JourneyTimeline = lazy(() => import('../cdp/JourneyTimeline'));
@@ -63,14 +70,15 @@ function RecordView({ object, objects, id }: { object: ObjectDef; objects: Objec
   const keyFields = (sections[0]?.fields ?? []).filter((f) => f.api_name !== object.name_field).slice(0, 4);
   const formulas = object.fields.filter((f) => f.type === 'formula' && !f.archived_at);
   const loggable = (related.data ?? []).filter((l) => TIMELINE_OBJECTS.includes(l.object));
-  const lists = (related.data ?? []).filter((l) => !TIMELINE_OBJECTS.includes(l.object));
+  const lists = related.data ?? [];
+  const pipeline = pipelineField(object);
 
   const startLog = (kind: 'call' | 'meeting' | 'note' | 'task') => {
     const objectName = kind === 'call' || kind === 'meeting' ? 'activity' : kind;
     const link = loggable.find((l) => l.object === objectName);
     const target = objects.find((o) => o.api_name === objectName);
     if (!link || !target) return;
-    const values: Record<string, unknown> = { [link.field]: r.id };
+    const values = loggedFromDefaults(target, link.field, object, r);
     if (objectName === 'activity') {
       values.type = kind;
       values.occurred_at = new Date().toISOString();
@@ -146,6 +154,7 @@ function RecordView({ object, objects, id }: { object: ObjectDef; objects: Objec
           </Row>
         )}
       </Card>
+      {pipeline && <StagePath object={object} field={pipeline} record={r} />}
       <Row gutter={16}>
         <Col xs={24} lg={14}>
           <Card>
@@ -342,8 +351,9 @@ function RecordTimeline({
         dot: <span style={{ color: '#52c41a' }}>{objectIcon(r.object)}</span>,
         node: (
           <div>
+            {isOpenTask(r) && <TaskDoneButton task={r} />}{' '}
             <Link to={`/o/${r.object}/${r.id}`}>
-              <Typography.Text strong>{r.name ?? i18n.label(target.label)}</Typography.Text>
+              <Typography.Text strong delete={r.object === 'task' && !isOpenTask(r)}>{r.name ?? i18n.label(target.label)}</Typography.Text>
             </Link>{' '}
             {r.values.type !== undefined && target.fields.find((f) => f.api_name === 'type') && (
               <FieldValue field={target.fields.find((f) => f.api_name === 'type') as FieldDef} value={r.values.type} />

@@ -25,3 +25,25 @@ export function newRecordDefaults(object: ObjectDef, userId: string | undefined,
   }
   return out;
 }
+
+/**
+ * What a record logged from another starts with: the link to `from` (`link` is the new record's
+ * relation to it) and every other relation the two objects share — a call logged on a deal is
+ * also about the deal's company and contact, so it shows on their timelines too.
+ */
+export function loggedFromDefaults(
+  target: ObjectDef,
+  link: string,
+  fromObject: ObjectDef,
+  from: { id: string; values: Record<string, unknown> },
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { [link]: from.id };
+  for (const field of target.fields) {
+    if (field.archived_at || field.type !== 'relation' || field.api_name === link || !field.config?.target) continue;
+    const carried = fromObject.fields.find(
+      (f) => !f.archived_at && f.type === 'relation' && f.config?.target === field.config?.target && typeof from.values[f.api_name] === 'string',
+    );
+    if (carried) out[field.api_name] = from.values[carried.api_name];
+  }
+  return out;
+}

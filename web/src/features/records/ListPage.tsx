@@ -12,19 +12,23 @@ import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, requestBlob, apiPath } from '../../api/client';
-import { keys, useInvalidateRecords, useObject, useUsers, viewsQuery } from '../../api/queries';
+import { keys, useInvalidateRecords, useMe, useObject, useUsers, viewsQuery } from '../../api/queries';
 import type { FieldDef, ObjectDef, RecordBody, SavedView } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
 import { PageError, PageLoading, errorMessage } from '../../app/PageState';
 import { countRules, filterFields, fromCondition, toCondition } from './filter/conditionModel';
+import { FilterChips } from './filter/FilterChips';
+import { ListTotalsRow, summedColumns } from './ListTotals';
 import { LazyFieldInput } from './fields/LazyFieldInput';
 import { FieldValue } from './fields/FieldValue';
 import { InlineCell } from './InlineCell';
 import { PAGE_SIZE, useRecordList } from './useRecordList';
 import {
-  SYSTEM_COLUMNS, activeFields, columnSortOrder, columnSortPriority, defaultViewState, isSystemColumn, sameView, sortKeys,
-  viewInputOf, viewStateOf, type ViewState,
+  MY_VIEW, SYSTEM_COLUMNS, activeFields, columnSortOrder, columnSortPriority, defaultViewState, isSystemColumn, myViewState, sameView,
+  sortKeys, viewInputOf, viewStateOf, type ViewState,
 } from './viewState';
+import { TaskDoneButton } from './TaskDoneButton';
+import { isOpenTask } from './useRecordPatch';
 
 // Loaded when first opened, so the first paint of a list does not wait for forms and editors.
 const FilterBuilder = lazy(() => import('./filter/FilterBuilder').then((m) => ({ default: m.FilterBuilder })));
@@ -53,19 +57,29 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
   const viewId = params.get('view');
   const views = useSavedViews(object.api_name);
   const users = useUsers();
+  const me = useMe();
+  const userId = me.data?.user.id;
   const current = views.data?.find((v) => v.id === viewId);
   // A `filter` in the URL (a shared link, a card of the home page) replaces the view's filter;
   // applying a filter writes it there, so the link reproduces the list.
   const urlFilter = params.get('filter');
+  const viewBase = useMemo(
+    () =>
+      current
+        ? viewStateOf(object, current)
+        : viewId === MY_VIEW && userId
+          ? myViewState(object, userId)
+          : defaultViewState(object),
+    [current, object, viewId, userId],
+  );
   const base = useMemo(() => {
-    const view = current ? viewStateOf(object, current) : defaultViewState(object);
-    if (!urlFilter) return view;
+    if (!urlFilter) return viewBase;
     try {
-      return { ...view, filter: fromCondition(JSON.parse(urlFilter)) };
+      return { ...viewBase, filter: fromCondition(JSON.parse(urlFilter)) };
     } catch {
-      return view;
+      return viewBase;
     }
-  }, [current, object, urlFilter]);
+  }, [viewBase, urlFilter]);
   const [state, setState] = useState<ViewState>(base);
   useEffect(() => setState(base), [base]);
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
@@ -94,6 +108,22 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
   const systemLabel = (name: string) =>
     name === 'owner_id' ? t('common.owner') : name === 'created_at' ? t('common.created') : t('common.updated');
 
+  // With several sort keys, each sorted column's header shows its rank (1 sorts first).
+  const sortRank = (name: string) => {
+    const at = state.sort.findIndex((k) => k === name || k === `-${name}`);
+    return state.sort.length > 1 && at >= 0 ? (
+      <sup className="sort-rank" data-testid="sort-rank" title={t('list.sortRank', { rank: at + 1 })}>
+        {at + 1}
+      </sup>
+    ) : null;
+  };
+  const titled = (text: string, name: string) => (
+    <span>
+      {text}
+      {sortRank(name)}
+    </span>
+  );
+
   const columns: TableColumnsType<RecordBody> = state.columns.map((name) => {
     const field = fieldOf(name);
     const sortable = !field || !['multi_select', 'long_text'].includes(field.type);
@@ -107,7 +137,7 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
     if (!field) {
       return {
         ...common,
-        title: systemLabel(name),
+        title: titled(systemLabel(name), name),
         width: 160,
         render: (_: unknown, r: RecordBody) =>
           name === 'owner_id' ? (
@@ -120,15 +150,20 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
     if (name === object.name_field) {
       return {
         ...common,
-        title: label(field.label),
+        title: titled(label(field.label), name),
         fixed: 'left' as const,
         width: 220,
-        render: (_: unknown, r: RecordBody) => <Link to={`/o/${object.api_name}/${r.id}`}>{r.name ?? t('common.unnamedRecord')}</Link>,
+        render: (_: unknown, r: RecordBody) => (
+          <Space size={6}>
+            {isOpenTask(r) && <TaskDoneButton task={r} />}
+            <Link to={`/o/${object.api_name}/${r.id}`}>{r.name ?? t('common.unnamedRecord')}</Link>
+          </Space>
+        ),
       };
     }
     return {
       ...common,
-      title: label(field.label),
+      title: titled(label(field.label), name),
       width: ['currency', 'relation', 'datetime'].includes(field.type) ? 180 : 150,
       align: ['currency', 'decimal', 'integer', 'percent'].includes(field.type) ? ('right' as const) : undefined,
       render: (_: unknown, r: RecordBody) => <InlineCell object={object.api_name} field={field} record={r} users={users.data} />,
@@ -147,6 +182,24 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
     // A newly clicked column becomes the first key.
     const added = next.find((k) => !state.sort.includes(k));
     setState((s) => ({ ...s, sort: added ? [added, ...next.filter((k) => k !== added)].slice(0, 5) : next }));
+  };
+
+  // The filter shown is the filter in the URL, so a copied link reproduces the list.
+  const applyFilter = (filter: ViewState['filter']) => {
+    setState((s) => ({ ...s, filter }));
+    setParams(
+      (p) => {
+        const next = new URLSearchParams(p);
+        const applied = toCondition(filter);
+        // An emptied filter on a view that has one is written as an empty condition, or the
+        // view's own filter would come back.
+        if (applied) next.set('filter', JSON.stringify(applied));
+        else if (toCondition(viewBase.filter)) next.set('filter', JSON.stringify({ all: [] }));
+        else next.delete('filter');
+        return next;
+      },
+      { replace: true },
+    );
   };
 
   const exportCsv = async () => {
@@ -220,6 +273,7 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
           loading={views.isLoading}
           options={[
             { value: '', label: t('views.all', { object: plural }) },
+            { value: MY_VIEW, label: t('views.mine', { object: plural }) },
             ...(views.data ?? []).filter((v) => v.kind === 'list').map((v) => ({
               value: v.id,
               label: (
@@ -298,6 +352,8 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
         </Button>
       </div>
 
+      <FilterChips filter={state.filter} fields={fields} users={users.data} onChange={applyFilter} />
+
       {selected.length > 0 && (
         <Space style={{ marginBottom: 8, padding: '6px 12px', background: '#e6f0ff', borderRadius: 6, width: '100%' }} wrap>
           <Typography.Text strong>{t('list.selected', { count: selected.length })}</Typography.Text>
@@ -324,6 +380,15 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
           scroll={{ x: 'max-content', y: 'calc(100vh - 290px)' }}
           onChange={onTableChange}
           showSorterTooltip={false}
+          summary={
+            summedColumns(object, state.columns).length > 0
+              ? () => (
+                  <Table.Summary fixed="bottom">
+                    <ListTotalsRow object={object} columns={state.columns} condition={condition} selectable />
+                  </Table.Summary>
+                )
+              : undefined
+          }
           rowSelection={{ selectedRowKeys: selected, onChange: (keys) => setSelected(keys as string[]) }}
           locale={{
             emptyText: page.isLoading ? ' ' : (
@@ -359,17 +424,7 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
               type="primary"
               data-testid="apply-filter"
               onClick={() => {
-                setState((s) => ({ ...s, filter: draftFilter }));
-                setParams(
-                  (p) => {
-                    const next = new URLSearchParams(p);
-                    const applied = toCondition(draftFilter);
-                    if (applied) next.set('filter', JSON.stringify(applied));
-                    else next.delete('filter');
-                    return next;
-                  },
-                  { replace: true },
-                );
+                applyFilter(draftFilter);
                 setFilterOpen(false);
               }}
             >

@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import type { ObjectDef, SavedView } from '../../api/types';
 import {
   columnSortOrder, columnSortPriority, defaultColumns, defaultGroupBy, defaultViewState, sameView, sortKeys,
-  viewInputOf, viewStateOf,
+  mineField, myViewState, viewInputOf, viewStateOf,
 } from './viewState';
+import { toCondition } from './filter/conditionModel';
 
 const deal: ObjectDef = {
   api_name: 'deal',
@@ -65,5 +66,16 @@ describe('view state', () => {
     expect(columnSortOrder(keys, 'amount')).toBe('descend');
     expect(columnSortOrder(keys, 'stage')).toBeNull();
     expect(columnSortPriority(keys, 'amount')).toBeGreaterThan(columnSortPriority(keys, 'name'));
+  });
+
+  it("has a built-in 'mine' view: the assignee's where there is one, else the owner's", () => {
+    expect(mineField(deal)).toBe('owner_id');
+    const task = { ...deal, fields: [...deal.fields, { api_name: 'assigned_to', label: { en: 'A', zh: 'A' }, type: 'user' }] } as ObjectDef;
+    expect(mineField(task)).toBe('assigned_to');
+    const archived = { ...deal, fields: [...deal.fields, { api_name: 'assigned_to', label: { en: 'A', zh: 'A' }, type: 'user', archived_at: '2025-01-01T00:00:00Z' }] } as ObjectDef;
+    expect(mineField(archived)).toBe('owner_id');
+    const mine = myViewState(task, 'u7');
+    expect(mine.columns).toEqual(defaultViewState(task).columns);
+    expect(JSON.stringify(toCondition(mine.filter))).toContain('"field":"assigned_to","op":"eq","value":"u7"');
   });
 });

@@ -43,6 +43,18 @@ export function defaultViewState(object: ObjectDef): ViewState {
   return { columns: defaultColumns(object), filter: fromCondition(null), sort: [], groupBy: defaultGroupBy(object) };
 }
 
+// The built-in "mine" view of every list (我的商机, 我的任务): the records assigned to the
+// signed-in user where the object has an assignee (`assigned_to`), else those they own.
+export const MY_VIEW = 'mine';
+
+export function mineField(object: ObjectDef): string {
+  return activeFields(object).some((f) => f.api_name === 'assigned_to' && f.type === 'user') ? 'assigned_to' : 'owner_id';
+}
+
+export function myViewState(object: ObjectDef, userId: string): ViewState {
+  return { ...defaultViewState(object), filter: fromCondition({ field: mineField(object), op: 'eq', value: userId }) };
+}
+
 export function viewStateOf(object: ObjectDef, view: SavedView): ViewState {
   const known = new Set([...activeFields(object).map((f) => f.api_name), ...SYSTEM_COLUMNS]);
   const columns = view.columns.filter((c) => known.has(c));

@@ -233,6 +233,9 @@ test('a customer whose events arrive through /v1/batch enters the segment', asyn
   const entry = page.getByTestId('segment-changes').locator('.ant-table-row').first();
   await entry.filter({ hasText: 'Entered' }).waitFor();
   assert.ok((await entry.getByTestId('change-cause').innerText()).length > 0);
+  // The customer is named as the member list names them, never by a profile id.
+  await entry.getByRole('link', { name: member.contact_name ?? EMAIL }).waitFor();
+  assert.doesNotMatch(await entry.innerText(), /[0-9a-f]{8}/);
 });
 
 test("the contact page shows the segment's tag and the lineage of the membership", async () => {

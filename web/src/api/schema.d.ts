@@ -1569,6 +1569,11 @@ export interface components {
             cause: Record<string, unknown>;
             /** @description `entered` or `exited`. */
             change: string;
+            /**
+             * @description Who entered or left, as the member list shows them: their contact's name, email, phone
+             *     or user id (`entered_at` and `version` are the member list's and stay null here).
+             */
+            customer: components["schemas"]["Member"];
             profile_id: string;
             /** Format: int64 */
             seq: number;

@@ -486,6 +486,9 @@ pub struct ChangeEntry {
     pub version: i64,
     #[schema(value_type = Object)]
     pub cause: Json,
+    /// Who entered or left, as the member list shows them: their contact's name, email, phone
+    /// or user id (`entered_at` and `version` are the member list's and stay null here).
+    pub customer: Member,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -541,14 +544,26 @@ pub async fn changes(
         )
         .await?;
     let more = rows.len() > limit;
+    let rows = &rows[..rows.len().min(limit)];
+    let profiles: Vec<String> = rows
+        .iter()
+        .map(|r| r.text("profile_id"))
+        .collect::<Result<BTreeSet<_>, _>>()?
+        .into_iter()
+        .collect();
+    let described = describe(store, ws, &profiles).await?;
     let items: Vec<ChangeEntry> = rows
         .iter()
-        .take(limit)
         .map(|r| {
             let cause = r.text("cause")?;
+            let profile_id = r.text("profile_id")?;
             Ok(ChangeEntry {
                 seq: r.int("seq")?,
-                profile_id: r.text("profile_id")?,
+                customer: described
+                    .get(&profile_id)
+                    .cloned()
+                    .unwrap_or_else(|| blank(&profile_id)),
+                profile_id,
                 change: r.text("change")?,
                 at: r.millis("at")?,
                 version: r.int("version")?,

@@ -262,6 +262,15 @@ async fn example_segment_follows_events_in_real_time(backend: Backend) {
             ("entered".to_string(), "evaluated".to_string()),
         ]
     );
+    // Each change says who, as the member list does (here by user id: no contact, no email).
+    let who: Vec<&str> = items
+        .iter()
+        .map(|c| {
+            assert_eq!(c["customer"]["profile_id"], c["profile_id"], "{c}");
+            c["customer"]["user_id"].as_str().unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(who, vec!["ana", "eve", "ana"], "{history}");
 
     // Each change is an outbox event for workflows.
     let topics = server

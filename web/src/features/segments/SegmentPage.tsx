@@ -14,8 +14,8 @@ import {
   segmentKeys, segmentPath, useInvalidateSegments, type Change, type ChangePage, type Evaluation, type Member, type MemberPage, type Segment, type Version,
 } from './api';
 import { useContactFieldLabel } from './fieldLabels';
-import { useMemberColumns } from './members';
-import { describeCause, describeCondition, shortId } from './model';
+import { MemberName, useMemberColumns } from './members';
+import { describeCause, describeCondition } from './model';
 import { SnapshotsPanel } from './SnapshotsPanel';
 import { StateTag } from './StateTag';
 
@@ -222,7 +222,7 @@ function ChangesTable({ id }: { id: string }) {
           {
             key: 'who',
             title: t('segments.members.customer'),
-            render: (_, c) => <Link to={`/cdp/profiles/${c.profile_id}`}>{shortId(c.profile_id)}</Link>,
+            render: (_, c) => <MemberName member={c.customer} />,
           },
           { key: 'at', title: t('segments.history.at'), render: (_, c) => i18n.dateTime(c.at) },
           { key: 'cause', title: t('segments.history.cause'), render: (_, c) => <span data-testid="change-cause">{describeCause(t, c.cause)}</span> },

@@ -5,7 +5,6 @@ import type { ColumnsType } from 'antd/es/table';
 import { Link } from 'react-router';
 import { useI18n } from '../../i18n/I18nProvider';
 import type { Member } from './api';
-import { shortId } from './model';
 
 /** What segment members, preview samples and snapshot members (no name, no version) share. */
 export type MemberLike = Pick<Member, 'profile_id' | 'contact_id' | 'email' | 'phone' | 'user_id'> & {
@@ -16,7 +15,8 @@ export type MemberLike = Pick<Member, 'profile_id' | 'contact_id' | 'email' | 'p
 
 
 export function MemberName({ member }: { member: MemberLike }) {
-  const name = member.contact_name || member.email || member.phone || member.user_id || shortId(member.profile_id);
+  const { t } = useI18n();
+  const name = member.contact_name || member.email || member.phone || member.user_id || t('cdp.profiles.anonymous');
   if (member.contact_id) {
     return (
       <Link to={`/o/contact/${member.contact_id}`} data-testid="member-contact">

@@ -282,7 +282,7 @@ describe('causes', () => {
     expect(describeCause(en, 'window_expired')).toBe('Time window expired');
     expect(describeCause(zh, 'window_expired')).toBe('时间窗口到期');
     expect(describeCause(en, { kind: 'definition_changed', version: 2 })).toBe('Definition changed (v2)');
-    expect(describeCause(en, { kind: 'merged', profile_id: '01a2032f-1b2c-7d3e-8f40-123456789abc' })).toBe('Merged with profile …56789abc');
+    expect(describeCause(en, { kind: 'merged', profile_id: '01a2032f-1b2c-7d3e-8f40-123456789abc' })).toBe('Merged with another profile');
     expect(describeCause(en, 'archived')).toBe('Segment archived');
   });
 });

@@ -640,11 +640,6 @@ export function parseCause(cause: unknown): Cause {
   };
 }
 
-/** A profile id short enough to show: its random tail (UUIDv7s of one moment share their head). */
-export function shortId(id: string): string {
-  return id.length > 12 ? `…${id.slice(-8)}` : id;
-}
-
 /** A cause as a short sentence. */
 export function describeCause(t: T, cause: unknown): string {
   const c = parseCause(cause);
@@ -658,7 +653,7 @@ export function describeCause(t: T, cause: unknown): string {
     case 'definition_changed':
       return c.version !== undefined ? t('segments.cause.definitionVersion', { version: c.version }) : t('segments.cause.definition_changed');
     case 'merged':
-      return c.profileId ? t('segments.cause.mergedWith', { profile: shortId(c.profileId) }) : t('segments.cause.merged');
+      return c.profileId ? t('segments.cause.mergedWith') : t('segments.cause.merged');
     case 'unmerged':
       return t('segments.cause.unmerged');
     case 'archived':

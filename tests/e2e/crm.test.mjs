@@ -68,7 +68,8 @@ test('creates the custom object 设备 / Equipment with three fields; it appears
   await form.getByLabel('英文名称').nth(0).fill('Equipment');
   await form.getByLabel('中文名称').nth(1).fill('设备');
   await form.getByLabel('英文名称').nth(1).fill('Equipment');
-  assert.equal(await form.getByLabel('API 名称').inputValue(), 'equipment');
+  // The API name is left to the server, which makes it from the English name.
+  assert.equal(await form.getByLabel('API 名称').inputValue(), '');
   await page.getByRole('button', { name: /新\s*建/ }).last().click();
   await page.waitForURL(/\/settings\/objects\/equipment$/);
 
@@ -81,7 +82,7 @@ test('creates the custom object 设备 / Equipment with three fields; it appears
       await page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: new RegExp(`^${type}$`) }).click();
     }
     await f.getByLabel('中文名称').fill(zh);
-    await f.getByLabel('英文名称').fill(en);
+    if (en) await f.getByLabel('英文名称').fill(en);
     if (extra) await extra(f);
     await page.locator('.ant-modal:visible').getByRole('button', { name: /新\s*建/ }).click();
     await toast(`已添加字段「${zh}」`);
@@ -96,9 +97,22 @@ test('creates the custom object 设备 / Equipment with three fields; it appears
     }
   });
   await addField('金额', '采购价', 'Purchase price');
+  // Chinese only: the English name is optional, the API name and option values are pinyin.
+  await addField('单选', '保修级别', null, async (f) => {
+    for (const zh of ['金牌', '银牌']) {
+      await f.getByRole('button', { name: '添加选项' }).click();
+      await f.getByPlaceholder('中文名称').last().fill(zh);
+    }
+  });
+  await toast('API 名称:bao_xiu_ji_bie');
   const rows = page.locator('.ant-table-row');
   await expectText(rows, 'purchase_price');
-  assert.equal(await rows.count(), 4);
+  await expectText(rows, 'bao_xiu_ji_bie');
+  assert.equal(await rows.count(), 5);
+  const { cookie } = await apiCall(server.base, 'POST', '/api/v1/auth/login', ADMIN);
+  const { json: equipment } = await apiCall(server.base, 'GET', '/api/v1/objects/equipment', undefined, cookie);
+  const level = equipment.fields.find((f) => f.api_name === 'bao_xiu_ji_bie');
+  assert.deepEqual(level.config.options.map((o) => [o.value, o.label.en, o.label.zh]), [['jin_pai', '金牌', '金牌'], ['yin_pai', '银牌', '银牌']]);
 
   // The menu comes from metadata: the new object is there without a deploy.
   await page.locator('.ant-menu-item').filter({ hasText: '设备' }).click();

@@ -1,5 +1,6 @@
 //! Bilingual labels. Every user-visible name of an object, field or option has an English and a
-//! Simplified Chinese form; a plain string in input is used for both.
+//! Simplified Chinese form; a plain string in input is used for both, and a pair may leave
+//! either language out.
 
 use crate::codes::ErrorCode;
 use crate::CoreError;
@@ -47,23 +48,28 @@ impl Label {
 }
 
 impl<'de> Deserialize<'de> for Label {
+    /// A plain string is both languages; in a pair either language may be left out or blank and
+    /// takes the other's text, so a Chinese-speaking admin names a field in Chinese only.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Input {
             Plain(String),
             Pair {
-                en: String,
+                #[serde(default)]
+                en: Option<String>,
                 #[serde(default)]
                 zh: Option<String>,
             },
         }
+        let given = |text: Option<String>| text.filter(|t| !t.trim().is_empty());
         Ok(match Input::deserialize(deserializer)? {
             Input::Plain(text) => Label::new(text.clone(), text),
-            Input::Pair { en, zh } => {
-                let zh = zh.unwrap_or_else(|| en.clone());
-                Label { en, zh }
-            }
+            Input::Pair { en, zh } => match (given(en), given(zh)) {
+                (Some(en), Some(zh)) => Label { en, zh },
+                (Some(one), None) | (None, Some(one)) => Label::new(one.clone(), one),
+                (None, None) => Label::new("", ""),
+            },
         })
     }
 }

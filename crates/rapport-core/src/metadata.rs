@@ -56,6 +56,9 @@ pub enum FormulaResult {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SelectOption {
+    /// Left out when defining the option: made from its label (`FieldConfig::name_options`).
+    #[serde(default)]
+    #[schema(required = true)]
     pub value: String,
     pub label: Label,
     /// Win probability in percent, for pipeline stages.
@@ -105,8 +108,27 @@ pub struct FieldConfig {
     pub result_type: Option<FormulaResult>,
 }
 
+impl FieldConfig {
+    /// Gives each option defined without a value one made from its label, unique within the
+    /// field ("华东" → `hua_dong`), so picklists can be written in Chinese only.
+    pub fn name_options(&mut self) {
+        for at in 0..self.options.len() {
+            if !self.options[at].value.is_empty() || self.options[at].label.is_blank() {
+                continue;
+            }
+            let named = crate::names::generate_api_name(&self.options[at].label, "option", |v| {
+                self.options.iter().any(|o| o.value == v)
+            });
+            self.options[at].value = named;
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FieldDef {
+    /// Left out when adding a field: made from the label (`names::generate_api_name`).
+    #[serde(default)]
+    #[schema(required = true)]
     pub api_name: String,
     pub label: Label,
     #[serde(rename = "type")]

@@ -10,7 +10,7 @@ use rapport_core::formula::apply_formulas;
 use rapport_core::metadata::{
     too_many_fields, FieldDef, FieldType, ObjectDef, WorkspaceSchema, MAX_FIELDS_PER_OBJECT,
 };
-use rapport_core::names::quote;
+use rapport_core::names::{generate_api_name, quote};
 pub use rapport_core::sql::placeholder;
 use rapport_core::sql::{field_columns, value_to_params, ColumnKind, Dialect, SqlParam};
 use rapport_core::CoreError;
@@ -397,6 +397,14 @@ impl Store {
                 if object.archived_at.is_some() {
                     return Err(archived("object"));
                 }
+                let mut field = field;
+                field.config.name_options();
+                if field.api_name.is_empty() {
+                    field.label.check("the new field")?;
+                    field.api_name = generate_api_name(&field.label, "field", |name| {
+                        object.field(name).is_some()
+                    });
+                }
                 field.validate()?;
                 if object.fields.len() >= MAX_FIELDS_PER_OBJECT {
                     return Err(too_many_fields().into());
@@ -410,7 +418,6 @@ impl Store {
                         ),
                     ));
                 }
-                let mut field = field;
                 field.is_standard = false;
                 field.archived_at = None;
                 check_relation_target(schema, &object, &field)?;
@@ -481,6 +488,7 @@ impl Store {
                         ));
                     }
                     field.config = config;
+                    field.config.name_options();
                 }
                 field.validate()?;
                 check_relation_target(schema, &object, &field)?;

@@ -1720,6 +1720,7 @@ export interface components {
             target?: string | null;
         };
         FieldDef: {
+            /** @description Left out when adding a field: made from the label (`names::generate_api_name`). */
             api_name: string;
             /** Format: date-time */
             archived_at?: string | null;
@@ -2054,13 +2055,14 @@ export interface components {
             rejected: number;
         };
         NewObject: {
-            api_name: string;
+            /** @description Left out: made from the label (English if it has Latin letters, else pinyin). */
+            api_name?: string;
             fields?: components["schemas"]["FieldDef"][];
             label: components["schemas"]["Label"];
             layout?: components["schemas"]["LayoutSection"][];
             /** @description The name field is created as a required text field when it is not among `fields`. */
             name_field?: string | null;
-            plural_label: components["schemas"]["Label"];
+            plural_label?: null | components["schemas"]["Label"];
         };
         /**
          * @example {
@@ -2417,6 +2419,7 @@ export interface components {
              * @description Win probability in percent, for pipeline stages.
              */
             probability?: number | null;
+            /** @description Left out when defining the option: made from its label (`FieldConfig::name_options`). */
             value: string;
         };
         Settings: {

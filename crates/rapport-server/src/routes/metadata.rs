@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use rapport_core::metadata::{FieldDef, LayoutSection, ObjectDef};
+use rapport_core::names::generate_api_name;
 use rapport_core::{Action, Label};
 use rapport_store::schema::{FieldPatch, ObjectPatch};
 use serde::Deserialize;
@@ -64,9 +65,13 @@ pub async fn get_object(ctx: Ctx, ApiPath(object): ApiPath<String>) -> ApiResult
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewObject {
+    /// Left out: made from the label (English if it has Latin letters, else pinyin).
+    #[serde(default)]
     pub api_name: String,
     pub label: Label,
-    pub plural_label: Label,
+    /// Left out: the label (Chinese has no plural).
+    #[serde(default)]
+    pub plural_label: Option<Label>,
     /// The name field is created as a required text field when it is not among `fields`.
     pub name_field: Option<String>,
     #[serde(default)]
@@ -97,8 +102,29 @@ pub async fn create_object(
     ApiJson(body): ApiJson<NewObject>,
 ) -> ApiResult<(StatusCode, Json<ObjectDef>)> {
     ctx.require_admin("metadata")?;
+    let ws = &ctx.principal.workspace_id;
+    let mut body = body;
+    if body.api_name.is_empty() {
+        body.label.check("the new object")?;
+        let schema = state
+            .store
+            .schema(ws, ctx.principal.metadata_version)
+            .await?;
+        body.api_name =
+            generate_api_name(&body.label, "object", |name| schema.object(name).is_some());
+    }
     let name_field = body.name_field.unwrap_or_else(|| "name".to_string());
     let mut fields = body.fields;
+    for at in 0..fields.len() {
+        fields[at].config.name_options();
+        if fields[at].api_name.is_empty() {
+            fields[at].label.check("a field of the new object")?;
+            let named = generate_api_name(&fields[at].label, "field", |name| {
+                name == name_field || fields.iter().any(|f| f.api_name == name)
+            });
+            fields[at].api_name = named;
+        }
+    }
     if !fields.iter().any(|f| f.api_name == name_field) {
         fields.insert(
             0,
@@ -128,15 +154,14 @@ pub async fn create_object(
     };
     let object = ObjectDef {
         api_name: body.api_name.clone(),
+        plural_label: body.plural_label.unwrap_or_else(|| body.label.clone()),
         label: body.label,
-        plural_label: body.plural_label,
         is_standard: false,
         name_field,
         fields,
         archived_at: None,
         layout,
     };
-    let ws = &ctx.principal.workspace_id;
     let result = state.store.create_object(ws, object).await;
     let Json(object) = changed(&state, &ctx, "object.create", body.api_name, result).await?;
     Ok((StatusCode::CREATED, Json(object)))
@@ -224,11 +249,18 @@ pub async fn add_field(
     ApiJson(field): ApiJson<FieldDef>,
 ) -> ApiResult<(StatusCode, Json<ObjectDef>)> {
     ctx.require_admin("metadata")?;
-    let target = format!("{object}.{}", field.api_name);
     let result = state
         .store
         .add_field(&ctx.principal.workspace_id, &object, field)
         .await;
+    // The new field is the object's last, named by the caller or from its label.
+    let added = result
+        .as_ref()
+        .ok()
+        .and_then(|o| o.fields.last())
+        .map(|f| f.api_name.clone())
+        .unwrap_or_default();
+    let target = format!("{object}.{added}");
     let Json(object) = changed(&state, &ctx, "field.create", target, result).await?;
     Ok((StatusCode::CREATED, Json(object)))
 }

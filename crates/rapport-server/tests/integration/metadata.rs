@@ -12,6 +12,7 @@ crate::both_backends!(
     object_archive_restore_and_purge,
     only_admins_change_metadata,
     invalid_definitions_are_refused,
+    chinese_only_names,
 );
 
 const EQUIPMENT: &str = "/api/v1/objects/equipment";
@@ -851,4 +852,99 @@ async fn invalid_definitions_are_refused(b: Backend) {
             "not_found",
         );
     }
+}
+
+/// An admin who types only Chinese names gets working objects and fields: the English label
+/// falls back to the Chinese, the plural to the label, and the api name is the pinyin, made
+/// unique; a field without any label is refused with what is missing.
+async fn chinese_only_names(b: Backend) {
+    let s = TestServer::start(b).await;
+    let (status, project) = s
+        .post(
+            "/api/v1/objects",
+            json!({"label": {"zh": "项目"}, "fields": [
+                {"label": {"zh": "里程碑"}, "type": "text"},
+                {"label": {"zh": "里程碑", "en": " "}, "type": "date"},
+            ]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{project}");
+    assert_eq!(project["api_name"], "xiang_mu");
+    assert_eq!(project["label"], json!({"en": "项目", "zh": "项目"}));
+    assert_eq!(project["plural_label"], project["label"]);
+    let names: Vec<&str> = project["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter_map(|f| f["api_name"].as_str())
+        .collect();
+    assert_eq!(names, vec!["name", "li_cheng_bei", "li_cheng_bei_2"]);
+
+    let (status, again) = s
+        .post("/api/v1/objects", json!({"label": {"zh": "项目"}}))
+        .await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(again["api_name"], "xiang_mu_2");
+
+    let fields = "/api/v1/objects/contact/fields";
+    let added = |o: &Value| o["fields"].as_array().and_then(|f| f.last()).cloned();
+    let (status, contact) = s
+        .post(fields, json!({"label": {"zh": "客户等级"}, "type": "text"}))
+        .await;
+    assert_eq!(status, 201, "{contact}");
+    assert_eq!(added(&contact).expect("field")["api_name"], "ke_hu_deng_ji");
+    let (_, contact) = s
+        .post(fields, json!({"label": "客户等级", "type": "integer"}))
+        .await;
+    assert_eq!(
+        added(&contact).expect("field")["api_name"],
+        "ke_hu_deng_ji_2"
+    );
+    let (_, contact) = s
+        .post(
+            fields,
+            json!({"label": {"en": "Owner id", "zh": "负责人编号"}, "type": "text"}),
+        )
+        .await;
+    assert_eq!(added(&contact).expect("field")["api_name"], "owner_id_2");
+    let missing = s
+        .post(fields, json!({"label": {"zh": "  "}, "type": "text"}))
+        .await;
+    assert_error(&missing, 422, "invalid_label");
+
+    // A picklist in Chinese only: option values from the labels, unique within the field.
+    let (status, contact) = s
+        .post(
+            fields,
+            json!({"label": {"zh": "区域"}, "type": "select", "config": {"options": [
+                {"label": {"zh": "华东"}}, {"label": {"zh": "华南"}}, {"label": "华东"},
+            ]}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{contact}");
+    let region = added(&contact).expect("field");
+    let values: Vec<&str> = region["config"]["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .filter_map(|o| o["value"].as_str())
+        .collect();
+    assert_eq!(values, vec!["hua_dong", "hua_nan", "hua_dong_2"]);
+
+    // The generated names work like typed ones, and the audit log names the field.
+    let (status, record) = s
+        .post(
+            "/api/v1/objects/contact/records",
+            json!({"values": {"name": "李雷", "ke_hu_deng_ji": "A", "ke_hu_deng_ji_2": 3, "qu_yu": "hua_nan"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{record}");
+    let (_, audit) = s.get("/api/v1/audit?action=field.create").await;
+    let targets: Vec<&str> = audit
+        .as_array()
+        .expect("audit")
+        .iter()
+        .filter_map(|e| e["target"].as_str())
+        .collect();
+    assert!(targets.contains(&"contact.ke_hu_deng_ji_2"), "{audit}");
 }

@@ -12,7 +12,7 @@ import type { FieldDef, FieldType, ObjectDef } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
 import { PageError, PageLoading, errorMessage } from '../../app/PageState';
 import { CURRENCIES } from '../records/fields/FieldInput';
-import { suggestApiName } from './apiName';
+import { eitherLanguage, givenLabel } from './apiName';
 import { showOnField } from './formErrors';
 
 export const FIELD_TYPES: FieldType[] = [
@@ -114,12 +114,12 @@ export default function ObjectFields() {
 
 interface NewFieldForm {
   type: FieldType;
-  api_name: string;
-  label: { en: string; zh: string };
+  api_name?: string;
+  label?: { en?: string; zh?: string };
   required?: boolean;
   unique?: boolean;
   config?: {
-    options?: { value: string; label: { en: string; zh: string } }[];
+    options?: { value?: string; label?: { en?: string; zh?: string } }[];
     target?: string;
     default_currency?: string;
     scale?: number;
@@ -135,7 +135,6 @@ function NewFieldModal({ object, objects, open, onClose }: { object: ObjectDef; 
   const client = useQueryClient();
   const [form] = Form.useForm<NewFieldForm>();
   const [busy, setBusy] = useState(false);
-  const [apiTouched, setApiTouched] = useState(false);
   const type = Form.useWatch('type', form) as FieldType | undefined;
 
   const submit = async () => {
@@ -143,7 +142,7 @@ function NewFieldModal({ object, objects, open, onClose }: { object: ObjectDef; 
     const config: Record<string, unknown> = {};
     const c = values.config ?? {};
     if (type === 'select' || type === 'multi_select') {
-      config.options = (c.options ?? []).map((o) => ({ ...o, value: o.value || suggestApiName(o.label.en) }));
+      config.options = (c.options ?? []).map((o) => ({ label: givenLabel(o.label), ...(o.value?.trim() ? { value: o.value.trim() } : {}) }));
     }
     if (type === 'relation') config.target = c.target;
     if (type === 'currency') config.default_currency = c.default_currency;
@@ -154,16 +153,17 @@ function NewFieldModal({ object, objects, open, onClose }: { object: ObjectDef; 
     }
     setBusy(true);
     try {
-      await api.post(apiPath`/api/v1/objects/${object.api_name}/fields`, {
-        api_name: values.api_name,
-        label: values.label,
+      const changed = await api.post<ObjectDef>(apiPath`/api/v1/objects/${object.api_name}/fields`, {
+        api_name: values.api_name?.trim() || undefined,
+        label: givenLabel(values.label),
         type: values.type,
         required: Boolean(values.required),
         unique: Boolean(values.unique),
         config,
       });
       await client.invalidateQueries({ queryKey: keys.objects });
-      message.success(t('settings.fieldCreated', { name: label(values.label) }));
+      const added = changed.fields[changed.fields.length - 1];
+      message.success(t('settings.fieldCreated', { name: label(added.label), api: added.api_name }));
       onClose();
     } catch (error) {
       if (!showOnField(form, error, i18n)) message.error(errorMessage(i18n, error));
@@ -189,9 +189,6 @@ function NewFieldModal({ object, objects, open, onClose }: { object: ObjectDef; 
         layout="vertical"
         data-testid="new-field-form"
         initialValues={{ type: 'text', config: { default_currency: 'CNY', result_type: 'text', options: [] } }}
-        onValuesChange={(changed: Partial<NewFieldForm>) => {
-          if (changed.label?.en !== undefined && !apiTouched) form.setFieldValue('api_name', suggestApiName(changed.label.en));
-        }}
       >
         <Form.Item name="type" label={t('common.type')} rules={[{ required: true }]}>
           <Select
@@ -202,18 +199,18 @@ function NewFieldModal({ object, objects, open, onClose }: { object: ObjectDef; 
         </Form.Item>
         <Row gutter={12}>
           <Col span={12}>
-            <Form.Item name={['label', 'zh']} label={t('common.labelZh')} rules={[{ required: true, message: t('common.fieldRequired') }]}>
+            <Form.Item name={['label', 'zh']} label={t('common.labelZh')} dependencies={[['label', 'en']]} rules={[eitherLanguage(['label'], t('settings.nameNeeded'))]}>
               <Input />
             </Form.Item>
           </Col>
           <Col span={12}>
-            <Form.Item name={['label', 'en']} label={t('common.labelEn')} rules={[{ required: true, message: t('common.fieldRequired') }]}>
-              <Input />
+            <Form.Item name={['label', 'en']} label={t('common.labelEn')}>
+              <Input placeholder={t('settings.optional')} />
             </Form.Item>
           </Col>
         </Row>
-        <Form.Item name="api_name" label={t('common.apiName')} extra={t('settings.apiNameHint')} rules={[{ required: true, message: t('common.fieldRequired') }]}>
-          <Input onChange={() => setApiTouched(true)} />
+        <Form.Item name="api_name" label={t('common.apiName')} extra={t('settings.apiNameHint')}>
+          <Input placeholder={t('settings.optional')} />
         </Form.Item>
         {type !== 'formula' && (
           <Space size="large">
@@ -232,10 +229,15 @@ function NewFieldModal({ object, objects, open, onClose }: { object: ObjectDef; 
                 <Typography.Text strong>{t('settings.options')}</Typography.Text>
                 {items.map((item) => (
                   <Space key={item.key} align="baseline" wrap style={{ display: 'flex', marginTop: 8 }}>
-                    <Form.Item name={[item.name, 'label', 'zh']} rules={[{ required: true, message: t('common.fieldRequired') }]} noStyle>
+                    <Form.Item
+                      name={[item.name, 'label', 'zh']}
+                      dependencies={[['config', 'options', item.name, 'label', 'en']]}
+                      rules={[eitherLanguage(['config', 'options', item.name, 'label'], t('settings.nameNeeded'))]}
+                      noStyle
+                    >
                       <Input placeholder={t('common.labelZh')} style={{ width: 150 }} />
                     </Form.Item>
-                    <Form.Item name={[item.name, 'label', 'en']} rules={[{ required: true, message: t('common.fieldRequired') }]} noStyle>
+                    <Form.Item name={[item.name, 'label', 'en']} noStyle>
                       <Input placeholder={t('common.labelEn')} style={{ width: 150 }} />
                     </Form.Item>
                     <Form.Item name={[item.name, 'value']} noStyle>

@@ -11,13 +11,13 @@ import type { ObjectDef } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
 import { errorMessage } from '../../app/PageState';
 import { objectIcon } from '../../app/objectIcons';
-import { suggestApiName } from './apiName';
+import { eitherLanguage, givenLabel } from './apiName';
 import { showOnField } from './formErrors';
 
 interface NewObjectForm {
-  api_name: string;
-  label: { en: string; zh: string };
-  plural_label: { en: string; zh: string };
+  api_name?: string;
+  label?: { en?: string; zh?: string };
+  plural_label?: { en?: string; zh?: string };
 }
 
 export default function ObjectManager() {
@@ -73,14 +73,17 @@ function NewObjectModal({ open, onClose }: { open: boolean; onClose: () => void 
   const client = useQueryClient();
   const [form] = Form.useForm<NewObjectForm>();
   const [busy, setBusy] = useState(false);
-  const [apiTouched, setApiTouched] = useState(false);
   const submit = async () => {
     const values = await form.validateFields();
     setBusy(true);
     try {
-      const created = await api.post<ObjectDef>('/api/v1/objects', values);
+      const created = await api.post<ObjectDef>('/api/v1/objects', {
+        label: givenLabel(values.label),
+        plural_label: givenLabel(values.plural_label),
+        api_name: values.api_name?.trim() || undefined,
+      });
       await client.invalidateQueries({ queryKey: keys.objects });
-      message.success(t('settings.objectCreated', { name: i18n.label(created.label) }));
+      message.success(t('settings.objectCreated', { name: i18n.label(created.label), api: created.api_name }));
       onClose();
       navigate(`/settings/objects/${created.api_name}`);
     } catch (error) {
@@ -104,38 +107,35 @@ function NewObjectModal({ open, onClose }: { open: boolean; onClose: () => void 
         form={form}
         layout="vertical"
         data-testid="new-object-form"
-        onValuesChange={(changed: Partial<NewObjectForm>) => {
-          if (changed.label?.en !== undefined && !apiTouched) form.setFieldValue('api_name', suggestApiName(changed.label.en));
-        }}
       >
         <Typography.Text strong>{t('settings.singular')}</Typography.Text>
         <Row gutter={12}>
           <Col span={12}>
-            <Form.Item name={['label', 'zh']} label={t('common.labelZh')} rules={[{ required: true, message: t('common.fieldRequired') }]}>
+            <Form.Item name={['label', 'zh']} label={t('common.labelZh')} dependencies={[['label', 'en']]} rules={[eitherLanguage(['label'], t('settings.nameNeeded'))]}>
               <Input autoFocus />
             </Form.Item>
           </Col>
           <Col span={12}>
-            <Form.Item name={['label', 'en']} label={t('common.labelEn')} rules={[{ required: true, message: t('common.fieldRequired') }]}>
-              <Input />
+            <Form.Item name={['label', 'en']} label={t('common.labelEn')}>
+              <Input placeholder={t('settings.optional')} />
             </Form.Item>
           </Col>
         </Row>
         <Typography.Text strong>{t('settings.plural')}</Typography.Text>
         <Row gutter={12}>
           <Col span={12}>
-            <Form.Item name={['plural_label', 'zh']} label={t('common.labelZh')} rules={[{ required: true, message: t('common.fieldRequired') }]}>
-              <Input />
+            <Form.Item name={['plural_label', 'zh']} label={t('common.labelZh')}>
+              <Input placeholder={t('settings.optional')} />
             </Form.Item>
           </Col>
           <Col span={12}>
-            <Form.Item name={['plural_label', 'en']} label={t('common.labelEn')} rules={[{ required: true, message: t('common.fieldRequired') }]}>
-              <Input />
+            <Form.Item name={['plural_label', 'en']} label={t('common.labelEn')}>
+              <Input placeholder={t('settings.optional')} />
             </Form.Item>
           </Col>
         </Row>
-        <Form.Item name="api_name" label={t('common.apiName')} extra={t('settings.apiNameHint')} rules={[{ required: true, message: t('common.fieldRequired') }]}>
-          <Input onChange={() => setApiTouched(true)} />
+        <Form.Item name="api_name" label={t('common.apiName')} extra={t('settings.apiNameHint')}>
+          <Input placeholder={t('settings.optional')} />
         </Form.Item>
       </Form>
     </Modal>

@@ -7,7 +7,7 @@
 //!
 //! | object     | count                        | cap     |
 //! |------------|------------------------------|---------|
-//! | users      | 6 sales reps (skipped if their email exists) | — |
+//! | users      | 6 sales reps (skipped if their email exists), in 2 teams (if none exist) | — |
 //! | companies  | N / 4, at least 20           | 250,000 |
 //! | contacts   | N                            | —       |
 //! | leads      | N / 2                        | 100,000 |
@@ -46,6 +46,7 @@ use rapport_core::names::quote;
 use rapport_core::sql::ColumnKind;
 use rapport_core::{Action, Principal, Source};
 use rapport_store::records::{RecordInput, WriteCtx};
+use rapport_store::teams::{TeamInput, TeamMember};
 use rapport_store::{table_name, Store, StoreError};
 use std::io::Write as _;
 use std::time::{Duration, Instant};
@@ -94,6 +95,7 @@ pub async fn fill(store: &Store, workspace_id: &str, scale: usize) -> Result<()>
         .iter()
         .find(|u| u.active && roles.iter().any(|r| r.id == u.role_id && r.is_admin))
         .context("the workspace has no active administrator to write demo data as")?;
+    add_sales_teams(store, workspace_id, &admin.id, &users).await?;
     let role = roles
         .iter()
         .find(|r| r.id == admin.role_id)
@@ -254,6 +256,50 @@ async fn add_team(
         }
     }
     Ok(added)
+}
+
+/// Groups the demo salespeople into two teams when the workspace has none: 华东销售组, led by
+/// the administrator (so the demo login sees a lead's home page), and 大客户组.
+async fn add_sales_teams(
+    store: &Store,
+    workspace_id: &str,
+    admin_id: &str,
+    users: &[rapport_store::accounts::User],
+) -> Result<()> {
+    if !store.teams(workspace_id).await?.is_empty() {
+        return Ok(());
+    }
+    let id_of = |email: &str| {
+        users
+            .iter()
+            .find(|u| u.email == email)
+            .map(|u| u.id.clone())
+    };
+    let member = |user_id: String, is_lead: bool| TeamMember { user_id, is_lead };
+    for (name, lead, emails) in words::DEMO_TEAMS {
+        let lead = match lead {
+            Some(email) => id_of(email),
+            None => Some(admin_id.to_owned()),
+        };
+        let mut members: Vec<TeamMember> = lead.into_iter().map(|id| member(id, true)).collect();
+        members.extend(
+            emails
+                .iter()
+                .filter_map(|e| id_of(e))
+                .map(|id| member(id, false)),
+        );
+        store
+            .create_team(
+                workspace_id,
+                TeamInput {
+                    name: (*name).to_owned(),
+                    members,
+                },
+            )
+            .await
+            .with_context(|| format!("creating the demo team {name}"))?;
+    }
+    Ok(())
 }
 
 /// Rows (live or deleted) in an object's table; 0 when it cannot be counted.

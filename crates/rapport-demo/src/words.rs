@@ -888,6 +888,27 @@ pub const TICKET_DESCRIPTIONS_EN: &[&str] = &[
     "Reproduced; escalated to engineering.",
 ];
 
+/// The demo sales teams: name, lead's email (none: the administrator), members' emails.
+pub const DEMO_TEAMS: &[(&str, Option<&str>, &[&str])] = &[
+    (
+        "华东销售组",
+        None,
+        &[
+            "zhang.wei@demo.rapport.local",
+            "li.na@demo.rapport.local",
+            "wang.fang@demo.rapport.local",
+        ],
+    ),
+    (
+        "大客户组",
+        Some("emily.chen@demo.rapport.local"),
+        &[
+            "liu.yang@demo.rapport.local",
+            "david.wang@demo.rapport.local",
+        ],
+    ),
+];
+
 /// The demo sales team: email, display name.
 pub const DEMO_USERS: &[(&str, &str)] = &[
     ("zhang.wei@demo.rapport.local", "张伟"),

@@ -6,7 +6,8 @@
 //! this document.
 
 use crate::routes::{
-    admin, aggregate, cdp, ingest, jobs, metadata, records, segments, snapshots, system, views,
+    admin, aggregate, cdp, ingest, jobs, metadata, records, segments, snapshots, system, teams,
+    views,
 };
 use crate::{auth, error, records_json};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -103,6 +104,7 @@ impl Modify for ErrorResponses {
         system::healthz, system::metrics, system::openapi, system::search,
         auth::login, auth::logout, auth::me, auth::update_me,
         admin::list_users, admin::create_user, admin::update_user, admin::list_roles, admin::save_role,
+        teams::list, teams::create, teams::replace, teams::delete,
         admin::list_tokens, admin::create_token, admin::revoke_token, admin::list_audit,
         jobs::list_queues, jobs::list_jobs, jobs::get_job, jobs::retry_job, jobs::cancel_job, jobs::discard_job,
         metadata::list_objects, metadata::get_object, metadata::create_object, metadata::update_object,

@@ -50,5 +50,7 @@ mod segments;
 mod snapshots;
 #[path = "integration/system.rs"]
 mod system;
+#[path = "integration/teams.rs"]
+mod teams;
 #[path = "integration/views.rs"]
 mod views;

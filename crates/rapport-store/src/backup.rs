@@ -179,6 +179,26 @@ pub const TABLES: &[Table] = &[
         "id",
     ),
     table(
+        "teams",
+        &[
+            ("id", T),
+            ("workspace_id", T),
+            ("name", T),
+            ("created_at", TS),
+        ],
+        &["id"],
+    ),
+    table(
+        "team_members",
+        &[
+            ("workspace_id", T),
+            ("team_id", T),
+            ("user_id", T),
+            ("is_lead", B),
+        ],
+        &["team_id", "user_id"],
+    ),
+    table(
         "saved_views",
         &[
             ("id", T),

@@ -22,6 +22,7 @@ pub mod outbound;
 pub mod outbox;
 pub mod records;
 pub mod schema;
+pub mod teams;
 pub mod throttle;
 pub mod views;
 pub mod worker;

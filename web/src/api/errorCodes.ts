@@ -299,6 +299,11 @@ export const catalogue = {
       "status": 409
     },
     {
+      "code": "team_exists",
+      "meaning": "A team with this name already exists.",
+      "status": 409
+    },
+    {
       "code": "admin_role",
       "meaning": "The built-in admin role stays an administrator role.",
       "status": 409
@@ -466,6 +471,11 @@ export const catalogue = {
     {
       "code": "invalid_name",
       "meaning": "A name is empty or too long.",
+      "status": 422
+    },
+    {
+      "code": "invalid_team",
+      "meaning": "A team's members are not users of this workspace, appear twice or are too many.",
       "status": 422
     },
     {

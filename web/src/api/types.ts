@@ -23,6 +23,8 @@ export type MeResponse = Schemas['MeResponse'];
 /** A user as the user list shows them (emails only for administrators). */
 export type User = Schemas['ListedUser'];
 export type Role = Schemas['Role'];
+export type Team = Schemas['Team'];
+export type TeamInput = Schemas['TeamInput'];
 export type ApiToken = Schemas['ApiToken'];
 export type CreatedToken = Schemas['CreatedToken'];
 export type AuditEntry = Schemas['AuditEntry'];

@@ -10,6 +10,7 @@ pub mod records;
 pub mod segments;
 pub mod snapshots;
 pub mod system;
+pub mod teams;
 pub mod views;
 
 use crate::auth;
@@ -33,6 +34,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{id}", patch(admin::update_user))
         .route("/api/v1/roles", get(admin::list_roles))
         .route("/api/v1/roles/{id}", put(admin::save_role))
+        .route("/api/v1/teams", get(teams::list).post(teams::create))
+        .route(
+            "/api/v1/teams/{id}",
+            put(teams::replace).delete(teams::delete),
+        )
         .route(
             "/api/v1/tokens",
             get(admin::list_tokens).post(admin::create_token),

@@ -1,12 +1,14 @@
-// "My work", the top of the home page: what the signed-in salesperson has to do today — their open
+// "My work", the top of the home page (and, for a team lead, their team's with one switch): what
+// the signed-in salesperson has to do today — their open
 // tasks due today or overdue (completed from here), their open deals that need attention (close
 // date passed, or unchanged for a week), and their meetings of the next seven days. Each card
 // links to the full list, filtered the same way (the list reads its filter from the URL).
-import { Card, Col, Empty, List, Row, Space, Tag, Typography } from 'antd';
+import { Card, Col, Empty, List, Row, Segmented, Space, Tag, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { Link } from 'react-router';
 import { api, apiPath } from '../../api/client';
-import { keys, useMe } from '../../api/queries';
+import { keys, useMe, useMyTeam } from '../../api/queries';
 import type { RecordBody, RecordList } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
 import { errorMessage } from '../../app/errorMessage';
@@ -16,20 +18,25 @@ import { TaskDoneButton } from '../records/TaskDoneButton';
 type Leaf = { field: string; op: string; value?: unknown };
 type Condition = Leaf | { all: Condition[] } | { any: Condition[] } | { not: Condition };
 
-export function myTasksFilter(userId: string, today: string): Condition {
+/** Whose work: one person (`eq`) or a team (`in`). */
+function whose(field: string, people: string[]): Leaf {
+  return people.length === 1 ? { field, op: 'eq', value: people[0] } : { field, op: 'in', value: people };
+}
+
+export function myTasksFilter(people: string[], today: string): Condition {
   return {
     all: [
-      { field: 'assigned_to', op: 'eq', value: userId },
+      whose('assigned_to', people),
       { field: 'status', op: 'not_in', value: ['completed', 'deferred'] },
       { field: 'due_date', op: 'lte', value: today },
     ],
   };
 }
 
-export function dealsNeedingAttentionFilter(userId: string, today: string): Condition {
+export function dealsNeedingAttentionFilter(people: string[], today: string): Condition {
   return {
     all: [
-      { field: 'owner_id', op: 'eq', value: userId },
+      whose('owner_id', people),
       { field: 'stage', op: 'not_in', value: ['closed_won', 'closed_lost'] },
       {
         any: [
@@ -41,10 +48,10 @@ export function dealsNeedingAttentionFilter(userId: string, today: string): Cond
   };
 }
 
-export function upcomingMeetingsFilter(userId: string): Condition {
+export function upcomingMeetingsFilter(people: string[]): Condition {
   return {
     all: [
-      { field: 'owner_id', op: 'eq', value: userId },
+      whose('owner_id', people),
       { field: 'type', op: 'eq', value: 'meeting' },
       { field: 'occurred_at', op: 'next_n_days', value: 7 },
     ],
@@ -135,11 +142,15 @@ export default function MyWork() {
   const i18n = useI18n();
   const { t } = i18n;
   const me = useMe();
+  const team = useMyTeam();
+  const [scope, setScope] = useState<'mine' | 'team'>('mine');
   const userId = me.data?.user.id;
   const today = workspaceToday(me.data?.workspace.utc_offset_minutes ?? 0);
-  const tasksFilter = userId ? myTasksFilter(userId, today) : null;
-  const dealsFilter = userId ? dealsNeedingAttentionFilter(userId, today) : null;
-  const meetingsFilter = userId ? upcomingMeetingsFilter(userId) : null;
+  // A team lead sees their team's work too, one switch away.
+  const people = team.leads && scope === 'team' && team.members.length > 0 ? team.members : userId ? [userId] : [];
+  const tasksFilter = people.length ? myTasksFilter(people, today) : null;
+  const dealsFilter = people.length ? dealsNeedingAttentionFilter(people, today) : null;
+  const meetingsFilter = people.length ? upcomingMeetingsFilter(people) : null;
   const tasks = useMine('task', tasksFilter, 'due_date', 'deal,company');
   const deals = useMine('deal', dealsFilter, 'close_date', 'company');
   const meetings = useMine('activity', meetingsFilter, 'occurred_at', 'deal,company');
@@ -147,6 +158,19 @@ export default function MyWork() {
 
   if (!userId || !tasksFilter || !dealsFilter || !meetingsFilter) return null;
   return (
+    <>
+    {team.leads && team.members.length > 0 && (
+      <Segmented
+        style={{ marginBottom: 12 }}
+        value={scope}
+        onChange={(v) => setScope(v as 'mine' | 'team')}
+        data-testid="work-scope"
+        options={[
+          { value: 'mine', label: t('myWork.scopeMine') },
+          { value: 'team', label: t('myWork.scopeTeam') },
+        ]}
+      />
+    )}
     <Row gutter={[16, 16]} style={{ marginBottom: 16 }}>
       <Col xs={24} lg={8}>
         <WorkCard
@@ -235,5 +259,6 @@ export default function MyWork() {
         </WorkCard>
       </Col>
     </Row>
+    </>
   );
 }

@@ -12,7 +12,7 @@ import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, requestBlob, apiPath } from '../../api/client';
-import { keys, useInvalidateRecords, useMe, useObject, useUsers, viewsQuery } from '../../api/queries';
+import { keys, useInvalidateRecords, useMe, useMyTeam, useObject, useUsers, viewsQuery } from '../../api/queries';
 import type { FieldDef, ObjectDef, RecordBody, SavedView } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
 import { PageError, PageLoading, errorMessage } from '../../app/PageState';
@@ -24,8 +24,8 @@ import { FieldValue } from './fields/FieldValue';
 import { InlineCell } from './InlineCell';
 import { PAGE_SIZE, useRecordList } from './useRecordList';
 import {
-  MY_VIEW, SYSTEM_COLUMNS, activeFields, columnSortOrder, columnSortPriority, defaultViewState, isSystemColumn, myViewState, sameView,
-  sortKeys, viewInputOf, viewStateOf, type ViewState,
+  MY_TEAM_VIEW, MY_VIEW, SYSTEM_COLUMNS, activeFields, columnSortOrder, columnSortPriority, defaultViewState, isSystemColumn,
+  myTeamViewState, myViewState, sameView, sortKeys, viewInputOf, viewStateOf, type ViewState,
 } from './viewState';
 import { TaskDoneButton } from './TaskDoneButton';
 import { isOpenTask } from './useRecordPatch';
@@ -59,6 +59,7 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
   const users = useUsers();
   const me = useMe();
   const userId = me.data?.user.id;
+  const team = useMyTeam();
   const current = views.data?.find((v) => v.id === viewId);
   // A `filter` in the URL (a shared link, a card of the home page) replaces the view's filter;
   // applying a filter writes it there, so the link reproduces the list.
@@ -69,8 +70,10 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
         ? viewStateOf(object, current)
         : viewId === MY_VIEW && userId
           ? myViewState(object, userId)
-          : defaultViewState(object),
-    [current, object, viewId, userId],
+          : viewId === MY_TEAM_VIEW && team.members.length > 0
+            ? myTeamViewState(object, team.members)
+            : defaultViewState(object),
+    [current, object, viewId, userId, team.members],
   );
   const base = useMemo(() => {
     if (!urlFilter) return viewBase;
@@ -274,6 +277,7 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
           options={[
             { value: '', label: t('views.all', { object: plural }) },
             { value: MY_VIEW, label: t('views.mine', { object: plural }) },
+            ...(team.members.length > 0 ? [{ value: MY_TEAM_VIEW, label: t('views.myTeam', { object: plural }) }] : []),
             ...(views.data ?? []).filter((v) => v.kind === 'list').map((v) => ({
               value: v.id,
               label: (

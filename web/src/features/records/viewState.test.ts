@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ObjectDef, SavedView } from '../../api/types';
 import {
   columnSortOrder, columnSortPriority, defaultColumns, defaultGroupBy, defaultViewState, sameView, sortKeys,
-  mineField, myViewState, viewInputOf, viewStateOf,
+  mineField, myTeamViewState, myViewState, viewInputOf, viewStateOf,
 } from './viewState';
 import { toCondition } from './filter/conditionModel';
 
@@ -77,5 +77,7 @@ describe('view state', () => {
     const mine = myViewState(task, 'u7');
     expect(mine.columns).toEqual(defaultViewState(task).columns);
     expect(JSON.stringify(toCondition(mine.filter))).toContain('"field":"assigned_to","op":"eq","value":"u7"');
+    const team = myTeamViewState(deal, ['u7', 'u8']);
+    expect(JSON.stringify(toCondition(team.filter))).toContain('"field":"owner_id","op":"in","value":["u7","u8"]');
   });
 });

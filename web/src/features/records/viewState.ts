@@ -44,8 +44,10 @@ export function defaultViewState(object: ObjectDef): ViewState {
 }
 
 // The built-in "mine" view of every list (我的商机, 我的任务): the records assigned to the
-// signed-in user where the object has an assignee (`assigned_to`), else those they own.
+// signed-in user where the object has an assignee (`assigned_to`), else those they own; and
+// "my team's" (我团队的商机): the same for everyone who shares a team with them.
 export const MY_VIEW = 'mine';
+export const MY_TEAM_VIEW = 'team';
 
 export function mineField(object: ObjectDef): string {
   return activeFields(object).some((f) => f.api_name === 'assigned_to' && f.type === 'user') ? 'assigned_to' : 'owner_id';
@@ -53,6 +55,10 @@ export function mineField(object: ObjectDef): string {
 
 export function myViewState(object: ObjectDef, userId: string): ViewState {
   return { ...defaultViewState(object), filter: fromCondition({ field: mineField(object), op: 'eq', value: userId }) };
+}
+
+export function myTeamViewState(object: ObjectDef, members: string[]): ViewState {
+  return { ...defaultViewState(object), filter: fromCondition({ field: mineField(object), op: 'in', value: members }) };
 }
 
 export function viewStateOf(object: ObjectDef, view: SavedView): ViewState {

@@ -5,7 +5,7 @@ import { Table, Tag, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { api } from '../../api/client';
-import { useObjects, useUsers } from '../../api/queries';
+import { useObjects, useTeams, useUsers } from '../../api/queries';
 import type { ApiToken, AuditEntry, Role } from '../../api/types';
 import { useI18n, type MessageKey } from '../../i18n/I18nProvider';
 import { PageError } from '../../app/PageState';
@@ -22,6 +22,7 @@ export default function AuditPage() {
   const roles = useQuery({ queryKey: ['roles'], queryFn: () => api.get<Role[]>('/api/v1/roles') });
   const tokens = useQuery({ queryKey: ['tokens'], queryFn: () => api.get<ApiToken[]>('/api/v1/tokens') });
   const segments = useQuery({ queryKey: ['segments', 'list'], queryFn: () => api.get<Segment[]>('/api/v1/cdp/segments') });
+  const teams = useTeams();
   const entries = useQuery({ queryKey: ['audit'], queryFn: () => api.get<AuditEntry[]>('/api/v1/audit') });
   if (entries.error) return <PageError error={entries.error} onRetry={() => entries.refetch()} />;
   const lookups: AuditLookups = {
@@ -30,6 +31,7 @@ export default function AuditPage() {
     roles: roles.data ?? [],
     tokens: tokens.data ?? [],
     segments: segments.data ?? [],
+    teams: teams.data ?? [],
   };
   const target = (text: TargetText) => {
     switch (text.kind) {

@@ -1,8 +1,8 @@
-// Administration: the object manager (objects, fields, layouts), users, roles, API tokens, the
+// Administration: the object manager (objects, fields, layouts), users, teams, roles, API tokens, the
 // audit log and the job queue, each a sub-page. Only administrators get here from the menu;
 // the server refuses everyone else anyway.
 import { Menu, Result } from 'antd';
-import { ApartmentOutlined, AuditOutlined, KeyOutlined, SafetyOutlined, ScheduleOutlined, TeamOutlined } from '@ant-design/icons';
+import { ApartmentOutlined, AuditOutlined, ClusterOutlined, KeyOutlined, SafetyOutlined, ScheduleOutlined, TeamOutlined } from '@ant-design/icons';
 import { lazy, Suspense } from 'react';
 import { Navigate, Route, Routes, useLocation, useNavigate } from 'react-router';
 import { useMe } from '../../api/queries';
@@ -14,6 +14,7 @@ const ObjectFields = lazy(() => import('./ObjectFields'));
 const LayoutDesigner = lazy(() => import('./LayoutDesigner'));
 const UsersPage = lazy(() => import('./UsersPage'));
 const RolesPage = lazy(() => import('./RolesPage'));
+const TeamsPage = lazy(() => import('./TeamsPage'));
 const TokensPage = lazy(() => import('./TokensPage'));
 const AuditPage = lazy(() => import('./AuditPage'));
 const JobsPage = lazy(() => import('./jobs/JobsPage'));
@@ -36,6 +37,7 @@ export default function SettingsPage() {
         items={[
           { key: 'objects', icon: <ApartmentOutlined />, label: t('settings.objects') },
           { key: 'users', icon: <TeamOutlined />, label: t('settings.users') },
+          { key: 'teams', icon: <ClusterOutlined />, label: t('settings.teams') },
           { key: 'roles', icon: <SafetyOutlined />, label: t('settings.roles') },
           { key: 'tokens', icon: <KeyOutlined />, label: t('settings.tokens') },
           { key: 'audit', icon: <AuditOutlined />, label: t('settings.audit') },
@@ -50,6 +52,7 @@ export default function SettingsPage() {
             <Route path="objects/:object" element={<ObjectFields />} />
             <Route path="objects/:object/layout" element={<LayoutDesigner />} />
             <Route path="users" element={<UsersPage />} />
+            <Route path="teams" element={<TeamsPage />} />
             <Route path="roles" element={<RolesPage />} />
             <Route path="tokens" element={<TokensPage />} />
             <Route path="audit" element={<AuditPage />} />

@@ -15,6 +15,7 @@ const lookups: AuditLookups = {
   roles: [{ id: 'sales', name: '销售' } as Role],
   tokens: [{ id: 't1', name: 'ERP 同步' }],
   segments: [{ id: 's1', name: '高价值客户' }],
+  teams: [{ id: 'tm1', name: '华东销售组' }],
 };
 const entry = (action: string, target: string | null, details: object = {}) => ({ action, target, details });
 
@@ -44,6 +45,8 @@ describe('audit entries', () => {
     expect(auditTarget(entry('cdp.snapshot.take', 'snap1', { segment_id: 's1', name: '月末' }), lookups)).toEqual({
       kind: 'text', text: '月末', to: '/cdp/segments/s1',
     });
+    expect(auditTarget(entry('team.update', 'tm1'), lookups)).toEqual({ kind: 'text', text: '华东销售组', to: '/settings/teams' });
+    expect(auditTarget(entry('team.delete', 'tm9', { name: '旧团队' }), lookups)).toEqual({ kind: 'text', text: '旧团队', to: undefined });
     expect(auditTarget(entry('job.retry', 'j1'), lookups)).toEqual({ kind: 'kind', what: 'audit.target.job', to: '/settings/jobs' });
   });
 

@@ -11,6 +11,7 @@ export interface AuditLookups {
   roles: Role[];
   tokens: { id: string; name: string }[];
   segments: { id: string; name: string }[];
+  teams: { id: string; name: string }[];
 }
 
 export type TargetText =
@@ -25,6 +26,7 @@ export const AUDIT_ACTIONS = [
   'object.create', 'object.update', 'object.archive', 'object.restore', 'object.purge',
   'field.create', 'field.update', 'field.archive', 'field.restore', 'field.purge',
   'user.create', 'user.update', 'user.password_change', 'role.save', 'token.create', 'token.revoke',
+  'team.create', 'team.update', 'team.delete',
   'job.retry', 'job.cancel', 'job.discard',
   'cdp.segment.create', 'cdp.segment.update', 'cdp.segment.archive', 'cdp.segment.recount', 'cdp.segment.export',
   'cdp.snapshot.take', 'cdp.snapshot.export', 'cdp.snapshot.push', 'cdp.signing_secret.rotate',
@@ -65,6 +67,10 @@ export function auditTarget(entry: Pick<AuditEntry, 'action' | 'target' | 'detai
   if (group === 'role') {
     const role = lookups.roles.find((r) => r.id === target);
     return role ? { kind: 'text', text: role.name } : { kind: 'missing', what: 'audit.target.role' };
+  }
+  if (group === 'team') {
+    const team = lookups.teams.find((t) => t.id === target);
+    return team || detailName ? { kind: 'text', text: team?.name ?? detailName ?? '', to: team ? '/settings/teams' : undefined } : { kind: 'missing', what: 'audit.target.team' };
   }
   if (group === 'token') {
     const token = lookups.tokens.find((t) => t.id === target);

@@ -257,6 +257,33 @@ test('an admin makes a team on the Teams page; its lead gets "my team\'s" lists 
   await assertInert();
 });
 
+test('on a phone the menu is a drawer, lists are cards and the deal page fits the screen', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    await page.goto(url('/o/deal?view=mine'));
+    const cards = page.getByTestId('record-card');
+    await cards.first().waitFor();
+    assert.equal(await page.getByTestId('record-table').count(), 0, 'a phone gets cards, not a table');
+    const card = cards.filter({ hasText: '小额试用' });
+    assert.match(await card.innerText(), /金额[\s\S]*¥30,000\.50/);
+    const fits = async () => {
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
+    };
+    await fits();
+    await page.getByTestId('open-menu').click();
+    await page.locator('.ant-drawer .ant-menu-item').filter({ hasText: '任务' }).click();
+    await page.waitForURL(/\/o\/task$/);
+    await page.getByTestId('record-card').first().waitFor();
+    await page.goto(url(`/o/deal/${ids.deal}`));
+    await page.getByTestId('stage-path').waitFor();
+    await fits();
+    await assertInert();
+  } finally {
+    await page.setViewportSize({ width: 1440, height: 900 });
+  }
+});
+
 test('the same in English', async () => {
   await apiCall(server.base, 'PATCH', '/api/v1/auth/me', { locale: 'en' }, rep);
   await page.goto(url('/o/deal?view=mine'));

@@ -1,8 +1,9 @@
 // The frame of every signed-in page: the menu built from metadata (a new custom object appears
 // without a deploy), the header with global search (Ctrl/⌘+K), language switch and account
-// menu. Sends signed-out visitors to the login page and brings them back afterwards.
-import { Avatar, Button, Dropdown, Layout, Menu, Segmented, Tooltip, Typography, Grid } from 'antd';
-import { ClusterOutlined, DashboardOutlined, LogoutOutlined, SearchOutlined, SettingOutlined } from '@ant-design/icons';
+// menu. On phones the menu is a drawer behind a button, so pages get the whole width. Sends
+// signed-out visitors to the login page and brings them back afterwards.
+import { Avatar, Button, Drawer, Dropdown, Layout, Menu, Segmented, Tooltip, Typography, Grid } from 'antd';
+import { ClusterOutlined, DashboardOutlined, LogoutOutlined, MenuOutlined, SearchOutlined, SettingOutlined } from '@ant-design/icons';
 import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { Navigate, Outlet, useLocation, useNavigate } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
@@ -26,6 +27,8 @@ export function AppShell() {
   const screens = Grid.useBreakpoint();
   const [collapsed, setCollapsed] = useState<boolean | null>(null);
   const siderCollapsed = collapsed ?? !screens.xl;
+  const phone = screens.sm === false;
+  const [drawerOpen, setDrawerOpen] = useState(false);
 
   useEffect(() => {
     setUnauthenticatedHandler(() => {
@@ -86,33 +89,48 @@ export function AppShell() {
     ...(role.is_admin ? [{ key: '/settings', icon: <SettingOutlined />, label: t('nav.settings') }] : []),
   ];
 
+  const menu = (
+    <Menu
+      mode="inline"
+      selectedKeys={[selected]}
+      items={items}
+      onClick={({ key }) => {
+        setDrawerOpen(false);
+        navigate(key);
+      }}
+      aria-label={t('nav.objects')}
+      style={{ borderInlineEnd: 'none' }}
+    />
+  );
+
   return (
     <Layout style={{ minHeight: '100vh' }}>
-      <Layout.Sider
-        theme="light"
-        collapsible
-        collapsed={siderCollapsed}
-        onCollapse={(value) => setCollapsed(value)}
-        width={216}
-        style={{ borderRight: '1px solid #f0f0f0' }}
-      >
-        <div style={{ height: 56, display: 'flex', alignItems: 'center', gap: 8, padding: '0 20px', fontWeight: 600, fontSize: 18 }}>
-          <Avatar shape="square" size={28} style={{ background: '#1f6feb', flex: 'none' }}>R</Avatar>
-          {!siderCollapsed && <span>{t('app.name')}</span>}
-        </div>
-        <Menu
-          mode="inline"
-          selectedKeys={[selected]}
-          items={items}
-          onClick={({ key }) => navigate(key)}
-          aria-label={t('nav.objects')}
-          style={{ borderInlineEnd: 'none' }}
-        />
-      </Layout.Sider>
+      {!phone && (
+        <Layout.Sider
+          theme="light"
+          collapsible
+          collapsed={siderCollapsed}
+          onCollapse={(value) => setCollapsed(value)}
+          width={216}
+          style={{ borderRight: '1px solid #f0f0f0' }}
+        >
+          <div style={{ height: 56, display: 'flex', alignItems: 'center', gap: 8, padding: '0 20px', fontWeight: 600, fontSize: 18 }}>
+            <Avatar shape="square" size={28} style={{ background: '#1f6feb', flex: 'none' }}>R</Avatar>
+            {!siderCollapsed && <span>{t('app.name')}</span>}
+          </div>
+          {menu}
+        </Layout.Sider>
+      )}
+      {phone && (
+        <Drawer open={drawerOpen} onClose={() => setDrawerOpen(false)} placement="left" size={240} title={t('app.name')} styles={{ body: { padding: 0 } }}>
+          {menu}
+        </Drawer>
+      )}
       <Layout>
         <Layout.Header
           style={{ background: '#fff', padding: '0 16px', display: 'flex', alignItems: 'center', gap: 12, borderBottom: '1px solid #f0f0f0', height: 56 }}
         >
+          {phone && <Button icon={<MenuOutlined />} onClick={() => setDrawerOpen(true)} aria-label={t('nav.menu')} data-testid="open-menu" />}
           <Button
             icon={<SearchOutlined />}
             onClick={() => setSearchOpen(true)}
@@ -149,7 +167,7 @@ export function AppShell() {
             </Button>
           </Dropdown>
         </Layout.Header>
-        <Layout.Content style={{ padding: 16, minWidth: 0 }}>
+        <Layout.Content style={{ padding: phone ? 8 : 16, minWidth: 0 }}>
           <Outlet />
         </Layout.Content>
       </Layout>

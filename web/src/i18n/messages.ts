@@ -26,6 +26,7 @@ export const en = {
   'nav.settings': 'Settings',
   'nav.search': 'Search',
   'nav.language': 'Language',
+  'nav.menu': 'Menu',
   'nav.collapse': 'Collapse the menu',
   'nav.account': 'Account',
 
@@ -845,6 +846,7 @@ export const zh: Record<MessageKey, string> = {
   'nav.settings': '设置',
   'nav.search': '搜索',
   'nav.language': '语言',
+  'nav.menu': '菜单',
   'nav.collapse': '收起菜单',
   'nav.account': '账户',
 

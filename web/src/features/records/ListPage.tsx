@@ -1,8 +1,9 @@
-// The list view of any object: saved views (private or shared), a visual filter builder,
-// chosen columns, multi-key sort, server-side keyset paging with a total, inline edit, bulk
-// edit / delete of the selection, CSV export of the view, and ways to the kanban and the
-// recycle bin.
-import { App, Badge, Button, Checkbox, Drawer, Empty, Modal, Popover, Select, Space, Table, Tag, Tooltip, Typography, Form, Input, Switch } from 'antd';
+// The list view of any object: built-in "mine" / "my team's" and saved views (private or
+// shared), a visual filter builder with the filter as chips, chosen columns, multi-key sort,
+// server-side keyset paging with a total and a totals row, inline edit, bulk edit / delete of
+// the selection, CSV export of the view, and ways to the kanban and the recycle bin. On phones
+// the records are cards.
+import { App, Badge, Button, Checkbox, Drawer, Empty, Grid, Modal, Popover, Select, Space, Table, Tag, Tooltip, Typography, Form, Input, Switch } from 'antd';
 import type { TableColumnsType, TableProps } from 'antd';
 import {
   DeleteOutlined, DownloadOutlined, EditOutlined, FilterOutlined, PlusOutlined, ProjectOutlined, SaveOutlined, TableOutlined,
@@ -19,6 +20,7 @@ import { PageError, PageLoading, errorMessage } from '../../app/PageState';
 import { countRules, filterFields, fromCondition, toCondition } from './filter/conditionModel';
 import { FilterChips } from './filter/FilterChips';
 import { ListTotalsRow, summedColumns } from './ListTotals';
+import { RecordCards } from './RecordCards';
 import { LazyFieldInput } from './fields/LazyFieldInput';
 import { FieldValue } from './fields/FieldValue';
 import { InlineCell } from './InlineCell';
@@ -59,6 +61,8 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
   const users = useUsers();
   const me = useMe();
   const userId = me.data?.user.id;
+  // Phones get cards instead of a table that would scroll sideways.
+  const phone = Grid.useBreakpoint().sm === false;
   const team = useMyTeam();
   const current = views.data?.find((v) => v.id === viewId);
   // A `filter` in the URL (a shared link, a card of the home page) replaces the view's filter;
@@ -372,6 +376,15 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
 
       {page.error ? (
         <PageError error={page.error} onRetry={() => page.refetch()} />
+      ) : phone ? (
+        <RecordCards
+          object={object}
+          records={records}
+          columns={state.columns}
+          users={users.data}
+          loading={page.isFetching}
+          empty={<span>{t('list.empty', { object: plural })}<br />{t('list.emptyHint')}</span>}
+        />
       ) : (
         <Table<RecordBody>
           rowKey="id"

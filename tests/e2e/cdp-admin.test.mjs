@@ -89,7 +89,7 @@ test('rotating the write key: the old key gets 401 at once, the new one works', 
   const row = page.getByTestId('sources').locator('.ant-table-row').filter({ hasText: SOURCE });
   await row.getByRole('button', { name: '更换密钥' }).click();
   const confirm = page.locator('.ant-modal-confirm');
-  await confirm.filter({ hasText: `更换 ${SOURCE} 的写入密钥?` }).waitFor();
+  await confirm.filter({ hasText: `更换 ${SOURCE} 的写入密钥？` }).waitFor();
   await confirm.getByRole('button', { name: '更换密钥' }).click();
   await toast('已生成新的写入密钥');
   const key = page.getByTestId('write-key');
@@ -147,7 +147,7 @@ test('a profile found by email shows the merge with its cause; undoing it splits
   await page.waitForURL(/\/cdp\/profiles\/[0-9a-f-]{36}$/);
 
   const card = page.getByTestId('cdp-profile').locator('.ant-card').first();
-  for (const tag of [`用户ID: e2e-member-42`, '匿名ID: e2e-visitor', `邮箱: ${EMAIL}`]) {
+  for (const tag of [`用户ID：e2e-member-42`, '匿名ID：e2e-visitor', `邮箱：${EMAIL}`]) {
     await card.locator('.ant-tag').filter({ hasText: tag }).waitFor();
   }
   const merge = page.getByTestId('merges').locator('.ant-table-row');
@@ -163,7 +163,7 @@ test('a profile found by email shows the merge with its cause; undoing it splits
   await toast('已撤销合并');
   await merge.locator('.ant-tag').filter({ hasText: /^已于 .+ 撤销$/ }).waitFor();
   await card.locator('.ant-tag').filter({ hasText: '匿名ID: e2e-visitor' }).waitFor({ state: 'detached' });
-  await card.locator('.ant-tag').filter({ hasText: `邮箱: ${EMAIL}` }).waitFor();
+  await card.locator('.ant-tag').filter({ hasText: `邮箱：${EMAIL}` }).waitFor();
   assert.equal(await merge.getByRole('button', { name: '撤销合并' }).count(), 0);
 
   // The visitor is a customer of their own again.

@@ -104,7 +104,7 @@ test('creates the custom object 设备 / Equipment with three fields; it appears
       await f.getByPlaceholder('中文名称').last().fill(zh);
     }
   });
-  await toast('API 名称:bao_xiu_ji_bie');
+  await toast('API 名称：bao_xiu_ji_bie');
   const rows = page.locator('.ant-table-row');
   await expectText(rows, 'purchase_price');
   await expectText(rows, 'bao_xiu_ji_bie');

@@ -67,8 +67,8 @@ describe('errorMessage', () => {
 
   it('falls back on the status for a code it does not know', () => {
     expect(errorMessage(i18n('zh-CN'), new ApiError(403, 'new_refusal', english, {}))).toBe('你没有执行此操作的权限。');
-    expect(errorMessage(i18n('zh-CN'), new ApiError(409, 'new_conflict', english, {}))).toBe('服务器未能完成操作(错误代码 new_conflict)。');
+    expect(errorMessage(i18n('zh-CN'), new ApiError(409, 'new_conflict', english, {}))).toBe('服务器未能完成操作（错误代码 new_conflict）。');
     expect(errorMessage(i18n('en'), new ApiError(409, 'new_conflict', english, {}))).toContain(english);
-    expect(errorMessage(i18n('zh-CN'), new ApiError(0, 'network_error', 'fetch failed', null))).toBe('无法连接服务器,请检查网络。');
+    expect(errorMessage(i18n('zh-CN'), new ApiError(0, 'network_error', 'fetch failed', null))).toBe('无法连接服务器，请检查网络。');
   });
 });

@@ -1,4 +1,4 @@
-// The schema registry (标准化Schema注册): registered event types with their JSON Schema (create,
+// The schema registry (事件结构注册表): registered event types with their JSON Schema (create,
 // edit, delete); event types and properties that arrived without fitting, registered in one step
 // after seeing the proposed schema; and the held (quarantined or rejected) events with their
 // reason, replayed per event type once the schema fits.

@@ -26,12 +26,17 @@ export function useIdentifierLabel() {
 }
 
 export function IdentifierTags({ identifiers, settings }: { identifiers: Profile['identifiers']; settings?: CdpSettings }) {
+  const { t } = useI18n();
   const typeLabel = useIdentifierLabel();
   return (
     <Space wrap size={[0, 4]}>
       {identifiers.map((i) => (
         <Tag key={`${i.type}:${i.value}`} color={COLORS[i.type] ?? 'orange'}>
-          <span style={{ opacity: 0.7 }}>{typeLabel(i.type, settings)}:</span> {i.value}
+          <span style={{ opacity: 0.7 }}>
+            {typeLabel(i.type, settings)}
+            {t('common.colon')}
+          </span>
+          {i.value}
         </Tag>
       ))}
     </Space>

@@ -61,7 +61,7 @@ export default function DashboardPage() {
       trigger: 'axis',
       formatter: (params: { dataIndex: number }[]) => {
         const g = groups[params[0]?.dataIndex ?? 0];
-        return g ? tooltipLines([g.label, `${t('dashboard.deals')}: ${i18n.number(g.count)}`, `${t('dashboard.amount')}: ${i18n.money(g.amount, g.currency)}`]) : '';
+        return g ? tooltipLines([g.label, `${t('dashboard.deals')}${t('common.colon')}${i18n.number(g.count)}`, `${t('dashboard.amount')}${t('common.colon')}${i18n.money(g.amount, g.currency)}`]) : '';
       },
     },
     grid: { left: 8, right: 16, top: 24, bottom: 8, containLabel: true },

@@ -246,7 +246,7 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
 
   const deleteView = (view: SavedView) =>
     modal.confirm({
-      title: `${t('views.delete')}: ${view.name}`,
+      title: `${t('views.delete')}${t('common.colon')}${view.name}`,
       okButtonProps: { danger: true },
       okText: t('common.delete'),
       cancelText: t('common.cancel'),

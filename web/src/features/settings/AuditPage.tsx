@@ -11,6 +11,7 @@ import { useI18n, type MessageKey } from '../../i18n/I18nProvider';
 import { PageError } from '../../app/PageState';
 import type { Segment } from '../segments/api';
 import { actionKey, auditTarget, type AuditLookups, type TargetText } from './auditText';
+import { roleName } from './roleName';
 
 const OUTCOME_COLOR: Record<string, string> = { success: 'green', failure: 'orange', denied: 'red' };
 
@@ -41,6 +42,8 @@ export default function AuditPage() {
         return <Typography.Text type="secondary">{t('audit.target.deleted', { what: t(text.what) })}</Typography.Text>;
       case 'kind':
         return <Link to={text.to}>{t(text.what)}</Link>;
+      case 'role':
+        return roleName(i18n, text.role);
       default: {
         const shown = text.kind === 'label' ? i18n.label(text.label) : text.text;
         return text.to ? <Link to={text.to}>{shown}</Link> : shown;

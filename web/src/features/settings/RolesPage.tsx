@@ -11,6 +11,7 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { errorMessage } from '../../app/PageState';
 import { useRoles } from './UsersPage';
 import { suggestApiName } from './apiName';
+import { roleName } from './roleName';
 
 const LETTERS = ['c', 'r', 'u', 'd'] as const;
 
@@ -54,7 +55,7 @@ export default function RolesPage() {
         dataSource={roles.data ?? []}
         pagination={false}
         columns={[
-          { key: 'name', title: t('common.name'), render: (_, r) => <span>{r.name} {r.is_admin && <Tag color="red">{t('settings.admin')}</Tag>}</span> },
+          { key: 'name', title: t('common.name'), render: (_, r) => <span>{roleName(i18n, r)} {r.is_admin && <Tag color="red">{t('settings.admin')}</Tag>}</span> },
           { key: 'id', title: t('settings.roleId'), render: (_, r) => <Typography.Text code>{r.id}</Typography.Text> },
           {
             key: 'actions',

@@ -10,6 +10,7 @@ import type { Role, User } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
 import { errorMessage } from '../../app/PageState';
 import { showOnField } from './formErrors';
+import { roleName } from './roleName';
 
 export function useRoles() {
   return useQuery({ queryKey: ['roles'], queryFn: () => api.get<Role[]>('/api/v1/roles') });
@@ -43,7 +44,7 @@ export default function UsersPage() {
       if (!showOnField(form, error, i18n)) message.error(errorMessage(i18n, error));
     }
   };
-  const roleOptions = (roles.data ?? []).map((r) => ({ value: r.id, label: r.name }));
+  const roleOptions = (roles.data ?? []).map((r) => ({ value: r.id, label: roleName(i18n, r) }));
   return (
     <div>
       <div style={{ display: 'flex', marginBottom: 12 }}>

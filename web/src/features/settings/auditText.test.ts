@@ -38,7 +38,7 @@ describe('audit entries', () => {
   it('names users, roles, tokens and segments, and says when one is gone', () => {
     expect(auditTarget(entry('user.update', 'u1'), lookups)).toEqual({ kind: 'text', text: '王芳' });
     expect(auditTarget(entry('user.update', 'u9'), lookups)).toEqual({ kind: 'missing', what: 'audit.target.user' });
-    expect(auditTarget(entry('role.save', 'sales'), lookups)).toEqual({ kind: 'text', text: '销售' });
+    expect(auditTarget(entry('role.save', 'sales'), lookups)).toEqual({ kind: 'role', role: { id: 'sales', name: '销售' } });
     expect(auditTarget(entry('token.revoke', 't9', { name: '旧令牌' }), lookups)).toEqual({ kind: 'text', text: '旧令牌' });
     expect(auditTarget(entry('token.revoke', 't9'), lookups)).toEqual({ kind: 'missing', what: 'audit.target.token' });
     expect(auditTarget(entry('cdp.segment.update', 's1'), lookups)).toEqual({ kind: 'text', text: '高价值客户', to: '/cdp/segments/s1' });

@@ -18,6 +18,7 @@ export type TargetText =
   | { kind: 'none' }
   | { kind: 'text'; text: string; to?: string }
   | { kind: 'label'; label: Label; to?: string }
+  | { kind: 'role'; role: Role }
   | { kind: 'missing'; what: MessageKey }
   | { kind: 'kind'; what: MessageKey; to: string };
 
@@ -66,7 +67,7 @@ export function auditTarget(entry: Pick<AuditEntry, 'action' | 'target' | 'detai
   }
   if (group === 'role') {
     const role = lookups.roles.find((r) => r.id === target);
-    return role ? { kind: 'text', text: role.name } : { kind: 'missing', what: 'audit.target.role' };
+    return role ? { kind: 'role', role } : { kind: 'missing', what: 'audit.target.role' };
   }
   if (group === 'team') {
     const team = lookups.teams.find((t) => t.id === target);

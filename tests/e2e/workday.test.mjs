@@ -322,3 +322,32 @@ test('the audit log reads as sentences: actions in Chinese, targets by name, nev
     await context.close();
   }
 });
+
+test('the Chinese interface shows no English sentence from the server: data-health warnings, held events, errors', async () => {
+  const { adminPage, context } = await openAsAdmin();
+  const ENGLISH = /\b(the|could|not|refused|with|was|were|is|are|has)\b/i;
+  // Where the server's words can reach a reader: warnings, alerts, tags, messages, form errors.
+  const serverText = async () =>
+    adminPage.locator('[data-testid=warning-sentence], .ant-alert, .ant-tag, .ant-message, .ant-form-item-explain, .ant-result, .ant-empty-description').allInnerTexts();
+  try {
+    await adminPage.goto(url('/cdp/health'));
+    const sentences = adminPage.getByTestId('warning-sentence');
+    await sentences.first().waitFor();
+    for (const text of await serverText()) assert.doesNotMatch(text, ENGLISH, `English on the health page: ${text}`);
+    assert.doesNotMatch((await adminPage.getByTestId('health-warnings').innerText()), /[0-9a-f]{8}-[0-9a-f]{4}/, 'a warning shows a profile id');
+    await adminPage.goto(url('/cdp/registry'));
+    await adminPage.getByTestId('event-types').locator('.ant-table-row').first().waitFor();
+    for (const text of await serverText()) assert.doesNotMatch(text, ENGLISH, `English on the registry page: ${text}`);
+    // A refused save: the field's error and the message are Chinese.
+    await adminPage.goto(url('/o/contact'));
+    await adminPage.getByTestId('new-record').click();
+    const form = adminPage.getByTestId('record-form');
+    await form.getByLabel('邮箱').fill('not an email');
+    await adminPage.getByTestId('record-form-save').click();
+    await form.locator('.ant-form-item-explain-error').first().waitFor();
+    for (const text of await serverText()) assert.doesNotMatch(text, ENGLISH, `English in the form: ${text}`);
+  } finally {
+    await context.close();
+  }
+});
+

@@ -17,6 +17,9 @@ import { PageError, PageLoading } from '../../app/PageState';
 import { cdpKeys, cdpPath, type HealthReport, type HealthWarning, type SourceHealth } from './api';
 import { OUTCOMES, bucketLabels, codeLabel, bucketMinutes, formatQuantile, seriesBuckets, sumBuckets } from './model';
 import { kindVisual } from './visuals';
+import { useIdentifierLabel } from './identifiers';
+import { warningProfiles, warningSentence } from './warningText';
+import { Link } from 'react-router';
 import { tooltipLines } from '../../app/chartTooltip';
 
 echarts.use([BarChart, LineChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
@@ -74,6 +77,7 @@ export default function HealthPage() {
 function HealthView({ report, sourceId, setSourceId }: { report: HealthReport; sourceId: string; setSourceId: (id: string) => void }) {
   const i18n = useI18n();
   const { t } = i18n;
+  const identifierLabel = useIdentifierLabel();
   const chosen = sourceId === 'all' ? report.sources : report.sources.filter((s) => s.source_id === sourceId);
   const names = new Map(report.sources.map((s) => [s.source_id, s.name]));
   const total = (pick: (s: SourceHealth) => number) => report.sources.reduce((sum, s) => sum + pick(s), 0);
@@ -160,7 +164,20 @@ function HealthView({ report, sourceId, setSourceId }: { report: HealthReport; s
             { key: 'at', title: t('cdp.health.at'), render: (_, w) => i18n.dateTime(w.at) },
             { key: 'code', title: t('cdp.health.code'), render: (_, w) => <Tag color="gold">{eventCodeText(i18n.locale, w.code)}</Tag> },
             { key: 'source', title: t('cdp.health.source'), render: (_, w) => (w.source_id ? names.get(w.source_id) ?? w.source_id : t('common.none')) },
-            { key: 'message', title: t('cdp.health.message'), dataIndex: 'message' },
+            { key: 'message', title: t('cdp.health.message'), render: (_, w) => <span data-testid="warning-sentence">{warningSentence(i18n, w, (type) => identifierLabel(type))}</span> },
+            {
+              key: 'profiles',
+              title: t('cdp.warning.profiles'),
+              render: (_, w) => (
+                <Space size={8}>
+                  {warningProfiles(w).map((id, n) => (
+                    <Link key={id} to={`/cdp/profiles/${id}`}>
+                      {t('cdp.warning.profile', { n: n + 1 })}
+                    </Link>
+                  ))}
+                </Space>
+              ),
+            },
           ]}
         />
       </Card>

@@ -106,7 +106,9 @@ export default function ProfilePage() {
                     title: t('cdp.profiles.cause'),
                     render: (_, m) => (
                       <Tag>
-                        {identifierLabel(m.cause_type, settings.data)}: {m.cause_value}
+                        {identifierLabel(m.cause_type, settings.data)}
+                        {t('common.colon')}
+                        {m.cause_value}
                       </Tag>
                     ),
                   },

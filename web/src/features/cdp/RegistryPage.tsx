@@ -324,7 +324,8 @@ function useReplay() {
                   <List.Item>
                     <Space orientation="vertical" size={0}>
                       <Tag color="orange">{eventCodeText(i18n.locale, r.code)}</Tag>
-                      <Typography.Text type="secondary">{r.message}</Typography.Text>
+                      {/* The server's detail is English: the code's sentence says it in Chinese. */}
+                      {i18n.locale === 'en' && <Typography.Text type="secondary">{r.message}</Typography.Text>}
                     </Space>
                   </List.Item>
                 )}
@@ -425,7 +426,7 @@ function HeldCard() {
               render: (_, e) => (
                 <Space orientation="vertical" size={0} style={{ maxWidth: 360 }}>
                   <Tag color={e.disposition === 'rejected' ? 'red' : 'orange'}>{eventCodeText(i18n.locale, e.reason_code)}</Tag>
-                  <Typography.Text type="secondary" style={{ fontSize: 12 }}>{e.reason}</Typography.Text>
+                  {i18n.locale === 'en' && <Typography.Text type="secondary" style={{ fontSize: 12 }}>{e.reason}</Typography.Text>}
                 </Space>
               ),
             },

@@ -284,6 +284,33 @@ test('on a phone the menu is a drawer, lists are cards and the deal page fits th
   }
 });
 
+test('a form checks as she types: a bad email is flagged and cleared when fixed, a taken one links to its contact', async () => {
+  await apiCall(server.base, 'PATCH', `/api/v1/objects/contact/records/${ids.contact}`, { values: { email: 'zhangwei@xinghe.example' } }, rep);
+  await page.goto(url('/o/contact'));
+  await page.getByTestId('new-record').click();
+  const form = page.getByTestId('record-form');
+  await form.waitFor();
+  const email = form.getByLabel('邮箱');
+  const errors = form.locator('.ant-form-item-explain-error');
+  await email.fill('zhangwei@');
+  await errors.filter({ hasText: '不是有效的邮箱地址' }).waitFor();
+  await email.fill('zhangwei@xinghe.example');
+  // The format error goes, and the server says the address is taken — with a link to whose.
+  await errors.filter({ hasText: '不是有效的邮箱地址' }).waitFor({ state: 'detached' });
+  const taken = form.getByTestId('duplicate-of');
+  await taken.getByRole('link', { name: '张伟' }).waitFor();
+  await email.fill('zhangwei2@xinghe.example');
+  await taken.waitFor({ state: 'detached' });
+  // A save refused by the server shows its error until the field is changed.
+  await form.getByLabel('姓名').fill('张伟');
+  await email.fill('zhangwei@xinghe.example');
+  await page.getByTestId('record-form-save').click();
+  await taken.getByRole('link', { name: '张伟' }).waitFor();
+  await taken.getByRole('link', { name: '张伟' }).click();
+  await page.waitForURL(new RegExp(`/o/contact/${ids.contact}$`));
+  await assertInert();
+});
+
 test('the same in English', async () => {
   await apiCall(server.base, 'PATCH', '/api/v1/auth/me', { locale: 'en' }, rep);
   await page.goto(url('/o/deal?view=mine'));

@@ -171,6 +171,7 @@ export const en = {
   'record.noRelated': 'No related records',
   'record.createdBy': 'Created by {user}',
   'record.otherFields': 'Other fields',
+  'form.duplicateOf': 'Another record already has this value: ',
   'record.stagePath': 'Stages',
   'record.stageMoved': 'Moved to {stage}',
 
@@ -1003,6 +1004,7 @@ export const zh: Record<MessageKey, string> = {
   'record.noRelated': '暂无相关记录',
   'record.createdBy': '由 {user} 创建',
   'record.otherFields': '其他字段',
+  'form.duplicateOf': '已有其他记录使用此值：',
   'record.stagePath': '销售阶段',
   'record.stageMoved': '已进入「{stage}」',
 

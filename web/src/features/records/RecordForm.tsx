@@ -1,8 +1,11 @@
 // The create / edit form of any object, generated from its metadata: fields arranged by the
 // object's layout (fields missing from it come last), an input per field type, required marks,
-// and the server's validation errors shown on the fields they concern.
+// format and uniqueness checked as the user types (formChecks), and the server's validation
+// errors shown on the fields they concern until the field is changed; a duplicate value links
+// to the record that has it.
 import { App, Button, Col, Drawer, Form, Row, Space, Typography } from 'antd';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
+import { Link } from 'react-router';
 import { api, ApiError, apiPath } from '../../api/client';
 import { useInvalidateRecords, useMe } from '../../api/queries';
 import type { FieldDef, ObjectDef, RecordBody } from '../../api/types';
@@ -13,6 +16,7 @@ import { activeFields } from './viewState';
 import { newRecordDefaults } from './newRecordDefaults';
 import { workspaceToday } from '../../app/workspaceDay';
 import { duplicateField, translateFieldError } from './fieldErrors';
+import { CHECK_DELAY_MS, fieldRules, findDuplicate } from './formChecks';
 
 export interface RecordFormProps {
   object: ObjectDef;
@@ -59,12 +63,51 @@ export function RecordForm({ object, open, onClose, record, initialValues, onSav
   const [form] = Form.useForm();
   const [busy, setBusy] = useState(false);
   const invalidate = useInvalidateRecords();
+  // Records that already have a unique field's value, by field.
+  const [duplicates, setDuplicates] = useState<Record<string, { id: string; name: string | null }>>({});
+  const checks = useRef(new Map<string, { timer: ReturnType<typeof setTimeout>; abort: AbortController }>());
+  const serverErrors = useRef(new Set<string>());
+
+  const checkDuplicate = (field: FieldDef, value: unknown, delay: number) => {
+    const previous = checks.current.get(field.api_name);
+    if (previous) {
+      clearTimeout(previous.timer);
+      previous.abort.abort();
+    }
+    const abort = new AbortController();
+    const timer = setTimeout(async () => {
+      const found = await findDuplicate(object.api_name, field, value, record?.id, abort.signal);
+      if (abort.signal.aborted) return;
+      setDuplicates((d) => {
+        const { [field.api_name]: _gone, ...rest } = d;
+        return found ? { ...rest, [field.api_name]: found } : rest;
+      });
+    }, delay);
+    checks.current.set(field.api_name, { timer, abort });
+  };
+  const onValuesChange = (changed: Record<string, unknown>) => {
+    for (const [name, value] of Object.entries(changed)) {
+      // The server's error on a field goes as soon as the field is changed.
+      if (serverErrors.current.delete(name)) form.setFields([{ name, errors: [] }]);
+      const field = object.fields.find((f) => f.api_name === name);
+      if (field?.unique) checkDuplicate(field, value, CHECK_DELAY_MS);
+    }
+  };
+  useEffect(() => {
+    const pending = checks.current;
+    return () => pending.forEach((c) => {
+      clearTimeout(c.timer);
+      c.abort.abort();
+    });
+  }, []);
 
   const me = useMe();
   const userId = me.data?.user.id;
   const today = workspaceToday(me.data?.workspace.utc_offset_minutes ?? 0);
   useEffect(() => {
     if (open) {
+      setDuplicates({});
+      serverErrors.current.clear();
       form.resetFields();
       form.setFieldsValue(record ? record.values : { ...newRecordDefaults(object, userId, today), ...initialValues });
     }
@@ -103,12 +146,18 @@ export function RecordForm({ object, open, onClose, record, initialValues, onSav
     } catch (error) {
       const fieldErrors = error instanceof ApiError ? [...error.fieldErrors, ...duplicateField(error)] : [];
       if (fieldErrors.length > 0) {
+        fieldErrors.forEach((e) => serverErrors.current.add(e.field));
         form.setFields(
           fieldErrors.map((e) => ({
             name: e.field,
             errors: [translateFieldError(i18n, e.code, e.message)],
           })),
         );
+        // Which record has the value: the error links to it.
+        for (const e of fieldErrors.filter((f) => f.code === 'duplicate_value')) {
+          const field = object.fields.find((f) => f.api_name === e.field);
+          if (field) checkDuplicate(field, form.getFieldValue(e.field), 0);
+        }
         message.error(errorMessage(i18n, error));
       } else if (error instanceof ApiError && error.code === 'version_conflict') {
         message.warning(t('record.versionConflict'));
@@ -138,7 +187,7 @@ export function RecordForm({ object, open, onClose, record, initialValues, onSav
         </Space>
       }
     >
-      <Form form={form} layout="vertical" onFinish={submit} data-testid="record-form">
+      <Form form={form} layout="vertical" onFinish={submit} onValuesChange={onValuesChange} data-testid="record-form">
         {formSections(object).map((section, i) => (
           <section key={i}>
             <Typography.Title level={5} style={{ marginTop: i ? 16 : 0 }}>
@@ -151,8 +200,20 @@ export function RecordForm({ object, open, onClose, record, initialValues, onSav
                     name={field.api_name}
                     label={label(field.label)}
                     required={field.required}
-                    rules={field.required ? [{ required: true, message: t('common.fieldRequired') }] : undefined}
+                    rules={fieldRules(i18n, field)}
+                    validateDebounce={CHECK_DELAY_MS}
                     valuePropName="value"
+                    {...(duplicates[field.api_name] && {
+                      validateStatus: 'error' as const,
+                      help: (
+                        <span data-testid="duplicate-of">
+                          {t('form.duplicateOf')}
+                          <Link to={`/o/${object.api_name}/${duplicates[field.api_name].id}`} onClick={onClose}>
+                            {duplicates[field.api_name].name ?? t('common.unnamedRecord')}
+                          </Link>
+                        </span>
+                      ),
+                    })}
                   >
                     <FieldInput field={field} />
                   </Form.Item>

@@ -311,6 +311,31 @@ test('a form checks as she types: a bad email is flagged and cleared when fixed,
   await assertInert();
 });
 
+test('global search finds a serial number, tells two people of the same name apart, and shows all results', async () => {
+  await apiCall(server.base, 'POST', '/api/v1/objects/company/fields', { label: { zh: '统一社会信用代码' }, type: 'text', config: { searchable: true } }, admin);
+  const other = await create(rep, 'company', { name: '澄海测绘', tong_yi_she_hui_xin_yong_dai_ma: 'SN-2024-0850' });
+  for (const company of [ids.company, other]) await create(rep, 'contact', { name: '王磊', company });
+  await page.goto(url('/o/deal'));
+  await rows().first().waitFor();
+  await page.keyboard.press('Control+k');
+  const box = page.getByRole('combobox', { name: '搜索' });
+  await box.fill('sn-2024-0850');
+  const hits = page.locator('#search-results [role=option]');
+  await hits.filter({ hasText: '澄海测绘' }).filter({ hasText: 'SN-2024-0850' }).waitFor();
+  await box.fill('王磊');
+  await hits.nth(1).waitFor();
+  await hits.filter({ hasText: '澄海测绘' }).waitFor();
+  const details = (await hits.allInnerTexts()).filter((t) => t.includes('王磊') && (t.includes('澄海测绘') || t.includes(`星河科技 ${SCRIPT}`)));
+  assert.equal(details.length, 2, details.join('\n'));
+  assert.ok(details.every((t) => t.includes('林晓')), 'each hit names its owner');
+  await page.getByTestId('search-all').click();
+  await page.waitForURL(/\/search\?q=/);
+  const results = page.getByTestId('search-page');
+  await results.getByText('澄海测绘').first().waitFor();
+  assert.equal(await results.locator('.ant-list-item').filter({ hasText: '王磊' }).filter({ hasText: '澄海测绘' }).count(), 1);
+  await assertInert();
+});
+
 test('the same in English', async () => {
   await apiCall(server.base, 'PATCH', '/api/v1/auth/me', { locale: 'en' }, rep);
   await page.goto(url('/o/deal?view=mine'));

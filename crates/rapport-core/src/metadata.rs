@@ -102,6 +102,10 @@ pub struct FieldConfig {
     /// Region used to read phone numbers written without a country code (ISO 3166, e.g. "CN").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_region: Option<String>,
+    /// Global search looks in this text field too (names, emails, phones and unique text
+    /// fields always are searched), so a serial number such as `SN-2024-0850` is found.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub searchable: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expression: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -197,6 +201,13 @@ impl FieldType {
 impl FieldDef {
     pub fn is_active(&self) -> bool {
         self.archived_at.is_none()
+    }
+
+    /// Whether global search looks in this field: emails and phones, unique text fields (an
+    /// identifier such as a serial number) and text fields marked `searchable`.
+    pub fn in_search(&self) -> bool {
+        self.field_type.is_searchable()
+            || (self.field_type.is_textual() && (self.unique || self.config.searchable))
     }
 
     /// The decimal scale used for numeric storage (0 for integers).
@@ -389,6 +400,9 @@ impl FieldDef {
             }
             _ if c.target.is_some() || c.reverse_label.is_some() => return bad("target"),
             _ => {}
+        }
+        if c.searchable && !t.is_textual() {
+            return bad("searchable");
         }
         if c.default_region.is_some() && t != FieldType::Phone {
             return bad("default_region");

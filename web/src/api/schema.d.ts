@@ -1752,6 +1752,11 @@ export interface components {
              * @description Digits after the decimal point for decimal, percent, currency and decimal formulas.
              */
             scale?: number | null;
+            /**
+             * @description Global search looks in this text field too (names, emails, phones and unique text
+             *     fields always are searched), so a serial number such as `SN-2024-0850` is found.
+             */
+            searchable?: boolean;
             /** @description Target object of a relation. */
             target?: string | null;
         };
@@ -2381,10 +2386,18 @@ export interface components {
          */
         SchemaPolicy: "reject" | "quarantine";
         SearchHit: {
+            /**
+             * @description The name of the company the record belongs to (its first relation to `company`), to
+             *     tell apart results with the same name; none when the caller may not read companies.
+             */
+            context?: string | null;
             id: string;
             matched_field: string;
+            /** @description The text of the matched field when it is not the name (an email, a serial number). */
+            matched_value?: string | null;
             name: string;
             object: string;
+            owner_id?: string | null;
         };
         Segment: {
             condition: Record<string, unknown>;

@@ -14,6 +14,7 @@ const KanbanPage = lazy(() => import('../features/kanban/KanbanPage'));
 const RecycleBinPage = lazy(() => import('../features/records/RecycleBinPage'));
 const SettingsPage = lazy(() => import('../features/settings/SettingsPage'));
 const CdpPage = lazy(() => import('../features/cdp/CdpPage'));
+const SearchPage = lazy(() => import('../features/search/SearchPage'));
 const NotFoundPage = lazy(() => import('./NotFoundPage'));
 
 // A list opened directly (a link, a reload) starts loading its page while the session loads.
@@ -34,6 +35,7 @@ export function AppRoutes() {
         <Route path="o/:object/recycle-bin" element={page(<RecycleBinPage />)} />
         <Route path="o/:object/:id" element={page(<RecordPage />)} />
         <Route path="settings/*" element={page(<SettingsPage />)} />
+        <Route path="search" element={page(<SearchPage />)} />
         <Route path="cdp/*" element={page(<CdpPage />)} />
         <Route path="*" element={page(<NotFoundPage />)} />
       </Route>

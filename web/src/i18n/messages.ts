@@ -239,6 +239,8 @@ export const en = {
 
   'search.placeholder': 'Search names, emails, phones…',
   'search.hint': 'Type at least one character. ↑↓ to move, Enter to open, Esc to close.',
+  'search.seeAll': 'See all results',
+  'search.allResults': 'Search results',
   'search.noResults': 'No matches',
   'search.shortcut': 'Search (Ctrl+K)',
 
@@ -273,6 +275,7 @@ export const en = {
   'settings.singular': 'Name of one record',
   'settings.plural': 'Name of the list',
   'settings.apiNameHint': 'Lowercase letters, digits and _; cannot be changed later. Leave it empty to make one from the name (pinyin for a Chinese name).',
+  'settings.searchable': 'Searchable',
   'settings.nameNeeded': 'Give it a name in Chinese or English',
   'settings.optional': 'optional',
   'settings.options': 'Options',
@@ -1072,6 +1075,8 @@ export const zh: Record<MessageKey, string> = {
 
   'search.placeholder': '搜索名称、邮箱、电话…',
   'search.hint': '输入至少一个字符。↑↓ 选择，回车打开，Esc 关闭。',
+  'search.seeAll': '查看全部结果',
+  'search.allResults': '搜索结果',
   'search.noResults': '没有匹配结果',
   'search.shortcut': '搜索（Ctrl+K）',
 
@@ -1106,6 +1111,7 @@ export const zh: Record<MessageKey, string> = {
   'settings.singular': '单条记录名称',
   'settings.plural': '列表名称',
   'settings.apiNameHint': '小写字母、数字和下划线，创建后不可修改；留空则按名称自动生成（中文名称转为拼音）。',
+  'settings.searchable': '可搜索',
   'settings.nameNeeded': '请填写中文或英文名称',
   'settings.optional': '选填',
   'settings.options': '选项',

@@ -1,12 +1,16 @@
-//! Global search: name fragments (Chinese too), email fragments, phone digits; deleted records
-//! and objects the caller may not read are left out.
+//! Global search: name fragments (Chinese too), email fragments, phone digits, unique and
+//! searchable text fields; deleted records and objects the caller may not read are left out;
+//! each hit carries what tells it apart (the matched value, its company, its owner).
 
 use crate::harness::{assert_error, Backend, TestServer};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
-crate::both_backends!(search_finds_names_emails_and_phones);
+crate::both_backends!(
+    search_finds_names_emails_and_phones,
+    search_finds_identifiers_and_tells_results_apart,
+);
 
 async fn search(api: &crate::harness::Api, q: &str) -> Vec<(String, String, String)> {
     let (status, hits) = api
@@ -189,4 +193,111 @@ async fn search_finds_names_emails_and_phones(b: Backend) {
     assert_eq!(search(&s, "伟 archived").await.len(), 1);
     assert_eq!(s.delete("/api/v1/objects/archive_me").await.0, 200);
     assert!(search(&s, "伟 archived").await.is_empty());
+}
+
+/// A serial number in a custom field is found once the field is searchable (or unique), with
+/// the matched value; two contacts of the same name are told apart by their companies; a user
+/// who may not read companies gets no company names.
+async fn search_finds_identifiers_and_tells_results_apart(b: Backend) {
+    let s = TestServer::start(b).await;
+    let (status, _) = s
+        .post(
+            "/api/v1/objects",
+            json!({"api_name": "equipment", "label": {"zh": "设备"}, "fields": [
+                {"api_name": "serial", "label": "序列号", "type": "text"},
+                {"api_name": "asset_tag", "label": "资产编号", "type": "text", "unique": true},
+                {"api_name": "weight", "label": "重量", "type": "integer"},
+            ]}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    s.create(
+        "equipment",
+        json!({"name": "数控机床", "serial": "SN-2024-0850", "asset_tag": "AT-77"}),
+    )
+    .await;
+    assert!(search(&s, "SN-2024").await.is_empty(), "not searchable yet");
+    assert_eq!(
+        search(&s, "AT-77").await,
+        vec![hit("equipment", "数控机床", "asset_tag")]
+    );
+    let (status, _) = s
+        .patch(
+            "/api/v1/objects/equipment/fields/serial",
+            json!({"config": {"searchable": true}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, hits) = s
+        .call(Method::GET, "/api/v1/search")
+        .query(&[("q", "sn-2024-0850")])
+        .send()
+        .await
+        .pair();
+    assert_eq!(hits[0]["matched_field"], "serial", "{hits}");
+    assert_eq!(hits[0]["matched_value"], "SN-2024-0850", "{hits}");
+    // Only text fields can be searchable.
+    let refused = s
+        .patch(
+            "/api/v1/objects/equipment/fields/weight",
+            json!({"config": {"searchable": true}}),
+        )
+        .await;
+    assert_error(&refused, 422, "invalid_field_config");
+
+    // Two 王磊 at two companies: each hit names its company and its owner.
+    for company in ["星河科技", "华创职业"] {
+        let c = s.create("company", json!({"name": company})).await;
+        s.create("contact", json!({"name": "王磊", "company": c["id"]}))
+            .await;
+    }
+    let (_, hits) = s
+        .call(Method::GET, "/api/v1/search")
+        .query(&[("q", "王磊")])
+        .send()
+        .await
+        .pair();
+    let mut told: Vec<(String, String)> = hits
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|h| {
+            assert_eq!(h["owner_id"], s.admin.id.as_str(), "{h}");
+            assert_eq!(
+                h["matched_value"],
+                Value::Null,
+                "a name match repeats no value: {h}"
+            );
+            (
+                h["name"].as_str().expect("name").to_string(),
+                h["context"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    told.sort();
+    assert_eq!(
+        told,
+        vec![
+            ("王磊".to_string(), "华创职业".to_string()),
+            ("王磊".to_string(), "星河科技".to_string())
+        ]
+    );
+    let (_, role) = s
+        .api
+        .call(Method::PUT, "/api/v1/roles/no_companies")
+        .json(&json!({"name": "不看公司", "permissions": {"contact": "r"}}))
+        .send()
+        .await
+        .pair();
+    assert_eq!(role["id"], "no_companies", "{role}");
+    let (_, limited) = s.user_with_role("no_companies").await;
+    let (_, hits) = limited
+        .call(Method::GET, "/api/v1/search")
+        .query(&[("q", "王磊")])
+        .send()
+        .await
+        .pair();
+    let hits = hits.as_array().expect("hits");
+    assert_eq!(hits.len(), 2);
+    assert!(hits.iter().all(|h| h["context"].is_null()), "{hits:?}");
 }

@@ -11,7 +11,11 @@ use rapport_core::metadata::{FieldType, ObjectDef, WorkspaceSchema};
 use rapport_core::names::quote;
 use rapport_core::record::system_fields;
 use rapport_core::sql::{field_columns, Column, ColumnKind, Dialect, SqlBuilder, SqlParam};
-use rapport_core::{Action, Principal, Record};
+use rapport_core::{Action, Principal, Record, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The object search results are told apart by.
+const COMPANY: &str = "company";
 use serde_json::{json, Value as Json};
 use sha2::{Digest, Sha256};
 
@@ -64,6 +68,12 @@ pub struct SearchHit {
     pub id: String,
     pub name: String,
     pub matched_field: String,
+    /// The text of the matched field when it is not the name (an email, a serial number).
+    pub matched_value: Option<String>,
+    pub owner_id: Option<String>,
+    /// The name of the company the record belongs to (its first relation to `company`), to
+    /// tell apart results with the same name; none when the caller may not read companies.
+    pub context: Option<String>,
 }
 
 /// A column of the ORDER BY. Nullable columns sort their nulls last in both directions;
@@ -286,8 +296,9 @@ impl Store {
         })
     }
 
-    /// Searches names (contains), emails (contains) and phones (digits contained) of every
-    /// object the caller may read; at most `per_object` hits per object.
+    /// Searches names, emails, unique and searchable text fields (contains) and phones (digits
+    /// contained) of every object the caller may read; at most `per_object` hits per object,
+    /// each with its owner and the company it belongs to.
     pub async fn search(
         &self,
         principal: &Principal,
@@ -306,24 +317,32 @@ impl Store {
             .replace('_', "\\_");
         let like = self.db.dialect() == rapport_core::sql::Dialect::Postgres;
         let op = if like { "ILIKE" } else { "LIKE" };
+        let company = schema
+            .active_object(COMPANY)
+            .filter(|_| principal.can(COMPANY, Action::Read));
         let mut hits = Vec::new();
+        // The company id of each hit, resolved to names at the end.
+        let mut companies: Vec<Option<String>> = Vec::new();
         for def in schema.objects.iter().filter(|o| o.is_active()) {
             if !principal.can(&def.api_name, Action::Read) {
                 continue;
             }
             let mut b = SqlBuilder::new(self.db.dialect());
-            let name = quote(&def.name_field);
             let mut matchers: Vec<(String, bool)> = vec![(def.name_field.clone(), false)];
-            for f in def.active_fields().filter(|f| f.field_type.is_searchable()) {
+            for f in def.active_fields().filter(|f| f.in_search()) {
                 if f.api_name != def.name_field {
                     matchers.push((f.api_name.clone(), f.field_type == FieldType::Phone));
                 }
             }
+            let company_column = def
+                .active_fields()
+                .find(|f| {
+                    f.field_type == FieldType::Relation
+                        && f.config.target.as_deref() == Some(COMPANY)
+                })
+                .filter(|_| company.is_some())
+                .map_or("NULL".to_string(), |f| quote(&f.api_name));
             let mut cases = Vec::new();
-            b.push("SELECT \"id\", CAST(");
-            b.push(&name);
-            b.push(" AS TEXT), CASE");
-            let mut conditions = Vec::new();
             for (field, is_phone) in &matchers {
                 let pattern = if *is_phone {
                     if digits.len() < 3 {
@@ -338,36 +357,77 @@ impl Store {
                 cond.push(&format!("{} {op} ", quote(field)));
                 cond.bind(SqlParam::Text(pattern));
                 cond.push(" ESCAPE '\\'");
-                let clause = cond.sql.clone();
                 b.params = cond.params;
-                b.push(&format!(" WHEN {clause} THEN '{field}'"));
-                cases.push(field.clone());
-                conditions.push(clause);
+                cases.push((field.clone(), cond.sql));
             }
-            if conditions.is_empty() {
+            if cases.is_empty() {
                 continue;
             }
-            b.push(&format!(
-                " END FROM {} WHERE \"deleted_at\" IS NULL AND ({}) ORDER BY \"updated_at\" DESC LIMIT {}",
-                quote(&table_name(&principal.workspace_id, &def.api_name)),
-                conditions.join(" OR "),
-                per_object.clamp(1, 50)
-            ));
+            let matched = cases
+                .iter()
+                .map(|(field, clause)| format!(" WHEN {clause} THEN '{field}'"))
+                .collect::<String>();
+            let values = cases
+                .iter()
+                .map(|(field, clause)| {
+                    format!(" WHEN {clause} THEN CAST({} AS TEXT)", quote(field))
+                })
+                .collect::<String>();
+            let filter = cases
+                .iter()
+                .map(|(_, clause)| clause.as_str())
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            // Each clause appears three times (field, value, filter); its placeholders are
+            // numbered, so its parameters are bound once.
+            b.sql = format!(
+                "SELECT \"id\", CAST({name} AS TEXT), CASE{matched} END, CASE{values} END, \"owner_id\", {company_column} \
+                 FROM {table} WHERE \"deleted_at\" IS NULL AND ({filter}) ORDER BY \"updated_at\" DESC LIMIT {limit}",
+                name = quote(&def.name_field),
+                table = quote(&table_name(&principal.workspace_id, &def.api_name)),
+                limit = per_object.clamp(1, 50)
+            );
             let rows = self
                 .db
-                .fetch_all(
-                    &b.sql,
-                    &b.params,
-                    &[ColumnKind::Text, ColumnKind::Text, ColumnKind::Text],
-                )
+                .fetch_all(&b.sql, &b.params, &[ColumnKind::Text; 6])
                 .await?;
             for row in rows {
+                let matched_field = row.text(2)?;
                 hits.push(SearchHit {
                     object: def.api_name.clone(),
                     id: row.text(0)?,
                     name: row.text(1)?,
-                    matched_field: row.text(2)?,
+                    matched_value: if matched_field == def.name_field {
+                        None
+                    } else {
+                        row.opt_text(3)?
+                    },
+                    matched_field,
+                    owner_id: row.opt_text(4)?,
+                    context: None,
                 });
+                companies.push(row.opt_text(5)?);
+            }
+        }
+        if let Some(company) = company {
+            let ids: Vec<String> = companies
+                .iter()
+                .flatten()
+                .cloned()
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let names: BTreeMap<String, String> = self
+                .records_by_ids(&principal.workspace_id, company, &ids)
+                .await?
+                .into_iter()
+                .filter_map(|r| match r.get(&company.name_field) {
+                    Value::Text(name) => Some((r.id, name)),
+                    _ => None,
+                })
+                .collect();
+            for (hit, id) in hits.iter_mut().zip(&companies) {
+                hit.context = id.as_ref().and_then(|id| names.get(id).cloned());
             }
         }
         Ok(hits)

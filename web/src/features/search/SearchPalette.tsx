@@ -1,20 +1,19 @@
-// Global search (Ctrl/⌘+K): names, emails and phones across every object the user may read,
-// as they type; arrow keys move, Enter opens, Escape closes.
-import { Empty, Input, Modal, Spin, Typography } from 'antd';
+// Global search (Ctrl/⌘+K): names, emails, phones and searchable fields across every object the
+// user may read, as they type, each hit told apart by its matched value, company and owner;
+// arrow keys move, Enter opens, Escape closes; "see all results" opens the search page.
+import { Button, Empty, Input, Modal, Spin, Typography } from 'antd';
 import { SearchOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState, type KeyboardEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { api } from '../../api/client';
-import { useObjects } from '../../api/queries';
 import type { SearchHit } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
-import { objectIcon } from '../../app/objectIcons';
+import { SearchHitLine } from './SearchHitLine';
 
 export default function SearchPalette({ open, onClose }: { open: boolean; onClose: () => void }) {
-  const { t, label } = useI18n();
+  const { t } = useI18n();
   const navigate = useNavigate();
-  const objects = useObjects();
   const [text, setText] = useState('');
   const [query, setQuery] = useState('');
   const [active, setActive] = useState(0);
@@ -45,7 +44,6 @@ export default function SearchPalette({ open, onClose }: { open: boolean; onClos
       open_(results[active]);
     }
   };
-  const objectLabel = (name: string) => label(objects.data?.find((o) => o.api_name === name)?.label) || name;
 
   return (
     <Modal open={open} onCancel={onClose} footer={null} closable={false} title={null} width={600} destroyOnHidden>
@@ -86,12 +84,22 @@ export default function SearchPalette({ open, onClose }: { open: boolean; onClos
                 alignItems: 'center',
               }}
             >
-              {objectIcon(hit.object)}
-              <span style={{ flex: 1 }}>{hit.name}</span>
-              <Typography.Text type="secondary">{objectLabel(hit.object)}</Typography.Text>
+              <SearchHitLine hit={hit} />
             </li>
           ))}
         </ul>
+        {query && results.length > 0 && (
+          <Button
+            type="link"
+            onClick={() => {
+              onClose();
+              navigate(`/search?q=${encodeURIComponent(query)}`);
+            }}
+            data-testid="search-all"
+          >
+            {t('search.seeAll')}
+          </Button>
+        )}
       </div>
     </Modal>
   );

@@ -15,6 +15,10 @@ import { CURRENCIES } from '../records/fields/FieldInput';
 import { eitherLanguage, givenLabel } from './apiName';
 import { showOnField } from './formErrors';
 
+/** Field types global search can look in; it always does for emails and phones. */
+const TEXTUAL: FieldType[] = ['text', 'long_text', 'email', 'phone', 'url'];
+const SEARCHED_ALWAYS: FieldType[] = ['email', 'phone'];
+
 export const FIELD_TYPES: FieldType[] = [
   'text', 'long_text', 'integer', 'decimal', 'currency', 'percent', 'boolean', 'date', 'datetime', 'select', 'multi_select',
   'email', 'phone', 'url', 'relation', 'user', 'formula',
@@ -45,6 +49,17 @@ export default function ObjectFields() {
         }
       },
     });
+  // Global search looks in a text field marked searchable (names, emails, phones and unique
+  // fields always).
+  const setSearchable = async (field: FieldDef, searchable: boolean) => {
+    try {
+      await api.patch(apiPath`/api/v1/objects/${object.api_name}/fields/${field.api_name}`, { config: { ...field.config, searchable } });
+      await client.invalidateQueries({ queryKey: keys.objects });
+    } catch (error) {
+      message.error(errorMessage(i18n, error));
+    }
+  };
+
   const restore = async (field: FieldDef) => {
     try {
       await api.post(apiPath`/api/v1/objects/${object.api_name}/fields/${field.api_name}/restore`);
@@ -90,6 +105,16 @@ export default function ObjectFields() {
               <Space size={4}>
                 {f.required && <Tag color="red">{t('common.required')}</Tag>}
                 {f.unique && <Tag color="gold">{t('common.unique')}</Tag>}
+                {TEXTUAL.includes(f.type) && !f.archived_at && (
+                  <Checkbox
+                    checked={SEARCHED_ALWAYS.includes(f.type) || f.unique || f.api_name === object.name_field || Boolean(f.config?.searchable)}
+                    disabled={SEARCHED_ALWAYS.includes(f.type) || f.unique || f.api_name === object.name_field}
+                    onChange={(e) => setSearchable(f, e.target.checked)}
+                    data-testid={`searchable-${f.api_name}`}
+                  >
+                    {t('settings.searchable')}
+                  </Checkbox>
+                )}
                 {f.is_standard && <Tag>{t('common.standard')}</Tag>}
                 {f.archived_at && <Tag color="default">{t('settings.archived')}</Tag>}
               </Space>
@@ -118,6 +143,7 @@ interface NewFieldForm {
   label?: { en?: string; zh?: string };
   required?: boolean;
   unique?: boolean;
+  searchable?: boolean;
   config?: {
     options?: { value?: string; label?: { en?: string; zh?: string } }[];
     target?: string;
@@ -145,6 +171,7 @@ function NewFieldModal({ object, objects, open, onClose }: { object: ObjectDef; 
       config.options = (c.options ?? []).map((o) => ({ label: givenLabel(o.label), ...(o.value?.trim() ? { value: o.value.trim() } : {}) }));
     }
     if (type === 'relation') config.target = c.target;
+    if (values.searchable && type && TEXTUAL.includes(type)) config.searchable = true;
     if (type === 'currency') config.default_currency = c.default_currency;
     if ((type === 'decimal' || type === 'percent' || type === 'currency') && c.scale !== undefined && c.scale !== null) config.scale = c.scale;
     if (type === 'formula') {
@@ -220,6 +247,11 @@ function NewFieldModal({ object, objects, open, onClose }: { object: ObjectDef; 
             <Form.Item name="unique" valuePropName="checked" noStyle>
               <Checkbox>{t('common.unique')}</Checkbox>
             </Form.Item>
+            {type && TEXTUAL.includes(type) && (
+              <Form.Item name="searchable" valuePropName="checked" noStyle>
+                <Checkbox>{t('settings.searchable')}</Checkbox>
+              </Form.Item>
+            )}
           </Space>
         )}
         {(type === 'select' || type === 'multi_select') && (

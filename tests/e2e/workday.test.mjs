@@ -246,7 +246,7 @@ test('an admin makes a team on the Teams page; its lead gets "my team\'s" lists 
   await page.getByLabel('视图名称').click();
   await page.locator('.ant-select-item-option').filter({ hasText: '我团队的商机' }).click();
   await page.getByTestId('list-total').filter({ hasText: /^共 3 条$/ }).waitFor();
-  assert.match(await page.getByTestId('filter-chip').innerText(), /负责人 属于 (林晓、赵强|赵强、林晓)/);
+  await page.getByTestId('filter-chip').filter({ hasText: /负责人 属于 (林晓、赵强|赵强、林晓)/ }).waitFor();
 
   await page.goto(url('/'));
   const scope = page.getByTestId('work-scope');
@@ -336,11 +336,37 @@ test('global search finds a serial number, tells two people of the same name apa
   await assertInert();
 });
 
+test('the kanban takes the list\'s filter as chips, totals in the cards\' format, and a card dragged by its title', async () => {
+  const filter = encodeURIComponent(JSON.stringify({ field: 'owner_id', op: 'eq', value: repId }));
+  await page.goto(url(`/o/deal/kanban?filter=${filter}`));
+  await page.getByTestId('filter-chip').filter({ hasText: /负责人 等于 林晓/ }).waitFor();
+  const from = page.getByTestId('kanban-column-prospecting');
+  const to = page.getByTestId('kanban-column-qualification');
+  await from.getByTestId('kanban-card').first().waitFor();
+  assert.deepEqual(await from.getByTestId('kanban-card').evaluateAll((cards) => cards.map((c) => c.dataset.name)), ['小额试用']);
+  assert.equal(await from.getByTestId('kanban-total').innerText(), '¥30,000.50');
+  const title = from.getByRole('link', { name: '小额试用' });
+  const a = await title.boundingBox();
+  const b = await to.boundingBox();
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  // Toward the middle of the other column, whatever its height (a filtered column is short).
+  const [x0, y0, x1, y1] = [a.x + a.width / 2, a.y + a.height / 2, b.x + b.width / 2, b.y + b.height / 2];
+  for (let i = 1; i <= 12; i++) await page.mouse.move(x0 + ((x1 - x0) * i) / 12, y0 + ((y1 - y0) * i) / 12);
+  await page.mouse.up();
+  await page.locator('.ant-message-notice').filter({ hasText: '已移至「需求确认」' }).waitFor();
+  await to.getByTestId('kanban-card').filter({ hasText: '小额试用' }).waitFor();
+  assert.equal(page.url().includes('/kanban'), true, 'dragging the title does not open the deal');
+  assert.equal((await get('deal', ids.small)).values.stage, 'qualification');
+  await to.getByTestId('kanban-total').filter({ hasText: '¥30,000.50' }).waitFor();
+  await assertInert();
+});
+
 test('the same in English', async () => {
   await apiCall(server.base, 'PATCH', '/api/v1/auth/me', { locale: 'en' }, rep);
   await page.goto(url('/o/deal?view=mine'));
   await rows().first().waitFor();
-  assert.match(await page.getByTestId('filter-chip').innerText(), /Owner is 林晓/);
+  await page.getByTestId('filter-chip').filter({ hasText: /Owner is 林晓/ }).waitFor();
   assert.match(await page.getByTestId('list-totals').innerText(), /Total/);
   await page.goto(url(`/o/deal/${ids.small}`));
   const path = page.getByTestId('stage-path');

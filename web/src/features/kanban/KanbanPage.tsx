@@ -1,16 +1,18 @@
 // The kanban of any object with a select field (deals by stage out of the box): a column per
 // option with its count and amount total (from the aggregate endpoint, exact, moved with the
 // card at once and then confirmed by the server), cards paged in with "load more" (keyset
-// cursor), dragged with the mouse, touch or keyboard (dnd-kit) to change the value — a normal
-// update, so the change is recorded in the record's history.
-import { App, Button, Empty, Select, Space, Spin, Tag, Typography } from 'antd';
-import { TableOutlined } from '@ant-design/icons';
+// cursor), dragged from anywhere on the card (its title too) with the mouse, touch or keyboard
+// (dnd-kit) to change the value — a normal update, so the change is recorded in the record's
+// history. The board is filtered like the list (the same `filter` in the URL, shown as chips),
+// and totals use the cards' money format.
+import { App, Badge, Button, Drawer, Empty, Select, Space, Spin, Tag, Typography } from 'antd';
+import { FilterOutlined, TableOutlined } from '@ant-design/icons';
 import {
   DndContext, DragOverlay, KeyboardSensor, PointerSensor, useDraggable, useDroppable, useSensor, useSensors,
   type DragEndEvent, type DragStartEvent,
 } from '@dnd-kit/core';
-import { useMemo, useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router';
+import { lazy, Suspense, useMemo, useState } from 'react';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { api, apiPath } from '../../api/client';
 import { keys, useInvalidateRecords, useObject, useUsers } from '../../api/queries';
@@ -20,23 +22,38 @@ import { PageError, PageLoading, errorMessage } from '../../app/PageState';
 import { FieldValue } from '../records/fields/FieldValue';
 import { activeFields, defaultColumns, defaultGroupBy } from '../records/viewState';
 import { moveInTotals } from './totals';
+import { countRules, filterFields, fromCondition, toCondition, type Condition, type Group } from '../records/filter/conditionModel';
+import { FilterChips } from '../records/filter/FilterChips';
+
+const FilterBuilder = lazy(() => import('../records/filter/FilterBuilder').then((m) => ({ default: m.FilterBuilder })));
 
 const NONE = '__none__';
 const COLUMN_LIMIT = 50;
 
 export default function KanbanPage() {
   const { object: apiName } = useParams();
-  const { object, isLoading } = useObject(apiName);
+  const { object, objects, isLoading } = useObject(apiName);
   if (isLoading) return <PageLoading />;
-  if (!object) return <PageError error={new Error('object')} />;
-  return <Board key={object.api_name} object={object} />;
+  if (!object || !objects) return <PageError error={new Error('object')} />;
+  return <Board key={object.api_name} object={object} objects={objects} />;
 }
 
-function columnFilter(field: string, value: string) {
-  return value === NONE ? { field, op: 'is_empty' } : { field, op: 'eq', value };
+/** A column's records: its value (or none), within the board's filter. */
+function columnFilter(field: string, value: string, filter: Condition | null): Condition {
+  const column: Condition = value === NONE ? { field, op: 'is_empty' } : { field, op: 'eq', value };
+  return filter ? { all: [column, filter] } : column;
 }
 
-function Board({ object }: { object: ObjectDef }) {
+/** The board's filter from the URL (as the list writes it); a bad one is no filter. */
+function urlFilter(text: string | null): Group {
+  try {
+    return fromCondition(text ? JSON.parse(text) : null);
+  } catch {
+    return fromCondition(null);
+  }
+}
+
+function Board({ object, objects }: { object: ObjectDef; objects: ObjectDef[] }) {
   const i18n = useI18n();
   const { t, label } = i18n;
   const { message } = App.useApp();
@@ -45,6 +62,22 @@ function Board({ object }: { object: ObjectDef }) {
   const invalidate = useInvalidateRecords();
   const users = useUsers();
   const selects = activeFields(object).filter((f) => f.type === 'select');
+  const [params, setParams] = useSearchParams();
+  const filterText = params.get('filter');
+  const filterGroup = useMemo(() => urlFilter(filterText), [filterText]);
+  const filter = useMemo(() => toCondition(filterGroup), [filterGroup]);
+  const fields = useMemo(() => filterFields(object, objects), [object, objects]);
+  const [filterOpen, setFilterOpen] = useState(false);
+  const [draft, setDraft] = useState<Group>(filterGroup);
+  const applyFilter = (group: Group) => {
+    const next = toCondition(group);
+    setParams((p) => {
+      const out = new URLSearchParams(p);
+      if (next) out.set('filter', JSON.stringify(next));
+      else out.delete('filter');
+      return out;
+    }, { replace: true });
+  };
   const [groupBy, setGroupBy] = useState<string | null>(defaultGroupBy(object));
   const [dragging, setDragging] = useState<RecordBody | null>(null);
   const field = selects.find((f) => f.api_name === groupBy);
@@ -59,13 +92,14 @@ function Board({ object }: { object: ObjectDef }) {
     [object, groupBy],
   );
   const sensors = useSensors(useSensor(PointerSensor, { activationConstraint: { distance: 5 } }), useSensor(KeyboardSensor));
-  const totalsKey = ['aggregate', object.api_name, groupBy, money?.api_name];
+  const totalsKey = ['aggregate', object.api_name, groupBy, money?.api_name, filter];
   const totals = useQuery({
     queryKey: totalsKey,
     enabled: Boolean(field),
     queryFn: () =>
       api.post<AggregateResult>(apiPath`/api/v1/objects/${object.api_name}/records/aggregate`, {
         group_by: groupBy,
+        filter: filter ?? undefined,
         metrics: money ? [{ op: 'sum', field: money.api_name }] : [],
       }),
   });
@@ -77,7 +111,7 @@ function Board({ object }: { object: ObjectDef }) {
     ...(field.config?.options ?? []).map((o) => ({ value: o.value, option: o })),
     { value: NONE },
   ];
-  const columnKey = (value: string) => [...keys.records(object.api_name), 'kanban', groupBy, value];
+  const columnKey = (value: string) => [...keys.records(object.api_name), 'kanban', groupBy, value, filter];
 
   const onDragStart = (event: DragStartEvent) => setDragging((event.active.data.current?.record as RecordBody) ?? null);
   const onDragEnd = async (event: DragEndEvent) => {
@@ -135,13 +169,51 @@ function Board({ object }: { object: ObjectDef }) {
             options={selects.map((f) => ({ value: f.api_name, label: label(f.label) }))}
           />
         </Space>
-        <Button icon={<TableOutlined />} onClick={() => navigate(`/o/${object.api_name}`)}>
+        <Badge count={countRules(filterGroup)} size="small">
+          <Button
+            icon={<FilterOutlined />}
+            onClick={() => {
+              setDraft(filterGroup);
+              setFilterOpen(true);
+            }}
+            data-testid="open-filter"
+          >
+            {t('list.filter')}
+          </Button>
+        </Badge>
+        <Button icon={<TableOutlined />} onClick={() => navigate(`/o/${object.api_name}${filterText ? `?filter=${encodeURIComponent(filterText)}` : ''}`)}>
           {t('list.table')}
         </Button>
       </div>
+      <FilterChips filter={filterGroup} fields={fields} users={users.data} onChange={applyFilter} />
       <Typography.Paragraph type="secondary" style={{ fontSize: 12 }}>
         {t('kanban.dragHint')}
       </Typography.Paragraph>
+      <Drawer
+        open={filterOpen}
+        onClose={() => setFilterOpen(false)}
+        title={t('filter.title')}
+        size={720}
+        extra={
+          <Space>
+            <Button onClick={() => setDraft(fromCondition(null))}>{t('filter.clear')}</Button>
+            <Button
+              type="primary"
+              data-testid="apply-filter"
+              onClick={() => {
+                applyFilter(draft);
+                setFilterOpen(false);
+              }}
+            >
+              {t('common.apply')}
+            </Button>
+          </Space>
+        }
+      >
+        <Suspense fallback={<PageLoading />}>
+          <FilterBuilder value={draft} onChange={setDraft} fields={fields} />
+        </Suspense>
+      </Drawer>
       <DndContext
         sensors={sensors}
         onDragStart={onDragStart}
@@ -162,8 +234,9 @@ function Board({ object }: { object: ObjectDef }) {
                 title={option ? label(option.label) : t('kanban.none')}
                 color={option?.color ?? undefined}
                 count={group?.count ?? 0}
-                total={sums.map((s) => i18n.moneyCompact(s.amount, s.currency)).join(' + ')}
+                total={sums.map((s) => i18n.money(s.amount, s.currency)).join(' + ')}
                 queryKey={columnKey(value)}
+                filter={filter}
                 object={object}
                 groupBy={field.api_name}
                 cardFields={cardFields}
@@ -189,9 +262,10 @@ interface ColumnProps {
   groupBy: string;
   cardFields: FieldDef[];
   users: User[];
+  filter: Condition | null;
 }
 
-function KanbanColumn({ value, title, color, count, total, queryKey, object, groupBy, cardFields, users }: ColumnProps) {
+function KanbanColumn({ value, title, color, count, total, queryKey, object, groupBy, cardFields, users, filter }: ColumnProps) {
   const i18n = useI18n();
   const { t } = i18n;
   const { setNodeRef, isOver } = useDroppable({ id: value });
@@ -200,7 +274,7 @@ function KanbanColumn({ value, title, color, count, total, queryKey, object, gro
     queryKey,
     queryFn: ({ pageParam, signal }) =>
       api.get<RecordList>(apiPath`/api/v1/objects/${object.api_name}/records`, {
-        filter: JSON.stringify(columnFilter(groupBy, value)),
+        filter: JSON.stringify(columnFilter(groupBy, value, filter)),
         sort: '-updated_at',
         limit: COLUMN_LIMIT,
         cursor: pageParam,
@@ -269,7 +343,8 @@ function CardBody({ record, object, cardFields, users }: { record: RecordBody; o
   const owner = users.find((u) => u.id === record.owner_id);
   return (
     <div className="kanban-card" style={{ boxShadow: 'none', padding: 0 }}>
-      <Link to={`/o/${object.api_name}/${record.id}`} onPointerDown={(e) => e.stopPropagation()}>
+      {/* Not a native link drag: the card's drag starts from its title too. */}
+      <Link to={`/o/${object.api_name}/${record.id}`} draggable={false}>
         <Typography.Text strong>{record.name ?? t('common.unnamedRecord')}</Typography.Text>
       </Link>
       {cardFields.map((f) => (

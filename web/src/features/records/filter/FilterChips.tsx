@@ -102,7 +102,8 @@ function ValueText({ field, value, users }: { field?: FilterField; value: unknow
       return <>{option ? i18n.label(option.label) : String(value)}</>;
     }
     case 'user':
-      return <>{users?.find((u) => u.id === value)?.name ?? i18n.t('common.unknownUser')}</>;
+      if (!users) return <>…</>;
+      return <>{users.find((u) => u.id === value)?.name ?? i18n.t('common.unknownUser')}</>;
     case 'relation':
       return field.target ? <RecordName object={field.target} id={String(value)} /> : null;
     case 'boolean':

@@ -249,6 +249,8 @@ test('an admin makes a team on the Teams page; its lead gets "my team\'s" lists 
   await page.getByTestId('filter-chip').filter({ hasText: /负责人 属于 (林晓、赵强|赵强、林晓)/ }).waitFor();
 
   await page.goto(url('/'));
+  // The deal she opened this morning is among her recent records, as a name.
+  await page.getByTestId('my-recent').getByRole('link', { name: `星河科技扩容 ${SCRIPT}` }).waitFor();
   const scope = page.getByTestId('work-scope');
   await scope.getByText('我的团队').click();
   await page.getByTestId('my-tasks').getByText('赵强逾期的任务').waitFor();

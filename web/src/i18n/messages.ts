@@ -234,6 +234,8 @@ export const en = {
   'myWork.dueToday': 'Due today',
   'myWork.closeDatePassed': 'Close date passed ({date})',
   'myWork.quiet': 'No update for 7 days',
+  'myWork.recent': 'Recently opened',
+  'myWork.noRecent': 'Records you open show up here',
   'myWork.scopeMine': 'Mine',
   'myWork.scopeTeam': 'My team',
 
@@ -1070,6 +1072,8 @@ export const zh: Record<MessageKey, string> = {
   'myWork.dueToday': '今天到期',
   'myWork.closeDatePassed': '已过预计成交日期（{date}）',
   'myWork.quiet': '7 天未更新',
+  'myWork.recent': '最近访问',
+  'myWork.noRecent': '打开过的记录会显示在这里',
   'myWork.scopeMine': '我的',
   'myWork.scopeTeam': '我的团队',
 

@@ -1,4 +1,5 @@
-// "My work", the top of the home page (and, for a team lead, their team's with one switch): what
+// "My work", the top of the home page (and, for a team lead, their team's with one switch), with
+// the records they opened last: what
 // the signed-in salesperson has to do today — their open
 // tasks due today or overdue (completed from here), their open deals that need attention (close
 // date passed, or unchanged for a week), and their meetings of the next seven days. Each card
@@ -8,12 +9,14 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { api, apiPath } from '../../api/client';
-import { keys, useMe, useMyTeam } from '../../api/queries';
+import { keys, useMe, useMyTeam, useObjects } from '../../api/queries';
 import type { RecordBody, RecordList } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
 import { errorMessage } from '../../app/errorMessage';
 import { workspaceToday } from '../../app/workspaceDay';
 import { TaskDoneButton } from '../records/TaskDoneButton';
+import { recentRecords } from '../../app/recentRecords';
+import { objectIcon } from '../../app/objectIcons';
 
 type Leaf = { field: string; op: string; value?: unknown };
 type Condition = Leaf | { all: Condition[] } | { any: Condition[] } | { not: Condition };
@@ -172,7 +175,7 @@ export default function MyWork() {
       />
     )}
     <Row gutter={[16, 16]} style={{ marginBottom: 16 }}>
-      <Col xs={24} lg={8}>
+      <Col xs={24} md={12} xl={6}>
         <WorkCard
           title={t('myWork.tasks')}
           testId="my-tasks"
@@ -202,7 +205,7 @@ export default function MyWork() {
           />
         </WorkCard>
       </Col>
-      <Col xs={24} lg={8}>
+      <Col xs={24} md={12} xl={6}>
         <WorkCard
           title={t('myWork.deals')}
           testId="my-deals"
@@ -230,7 +233,7 @@ export default function MyWork() {
           />
         </WorkCard>
       </Col>
-      <Col xs={24} lg={8}>
+      <Col xs={24} md={12} xl={6}>
         <WorkCard
           title={t('myWork.meetings')}
           testId="my-meetings"
@@ -258,7 +261,40 @@ export default function MyWork() {
           />
         </WorkCard>
       </Col>
+      <Col xs={24} md={12} xl={6}>
+        <RecentCard userId={userId} />
+      </Col>
     </Row>
     </>
+  );
+}
+
+/** The records the user opened last, from this browser. */
+function RecentCard({ userId }: { userId: string }) {
+  const { t, label } = useI18n();
+  const objects = useObjects();
+  const recent = recentRecords(userId).filter((r) => objects.data?.some((o) => o.api_name === r.object && !o.archived_at));
+  return (
+    <Card title={t('myWork.recent')} data-testid="my-recent" style={{ height: '100%' }}>
+      {recent.length === 0 ? (
+        <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('myWork.noRecent')} />
+      ) : (
+        <List
+          size="small"
+          dataSource={recent.slice(0, LIMIT)}
+          renderItem={(r) => {
+            const object = objects.data?.find((o) => o.api_name === r.object);
+            return (
+              <WorkItem
+                to={`/o/${r.object}/${r.id}`}
+                name={r.name ?? t('common.unnamedRecord')}
+                tags={<span>{objectIcon(r.object)}</span>}
+                about={object ? label(object.label) : undefined}
+              />
+            );
+          }}
+        />
+      )}
+    </Card>
   );
 }

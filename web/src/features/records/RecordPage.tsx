@@ -9,11 +9,12 @@ import {
   CalendarOutlined, CheckSquareOutlined, DeleteOutlined, EditOutlined, FileTextOutlined, HistoryOutlined, PhoneOutlined,
   PlusOutlined, RollbackOutlined,
 } from '@ant-design/icons';
-import { lazy, Suspense, useState, type ReactElement } from 'react';
+import { lazy, Suspense, useEffect, useState, type ReactElement } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { api, apiPath } from '../../api/client';
-import { keys, useInvalidateRecords, useObject, useUsers } from '../../api/queries';
+import { keys, useInvalidateRecords, useMe, useObject, useUsers } from '../../api/queries';
+import { rememberRecord } from '../../app/recentRecords';
 import type { FieldDef, HistoryEntry, ObjectDef, RecordBody, RecordList, RelatedList, User } from '../../api/types';
 import { useI18n, type I18n, type MessageKey } from '../../i18n/I18nProvider';
 import { PageError, PageLoading, errorMessage } from '../../app/PageState';
@@ -57,6 +58,12 @@ function RecordView({ object, objects, id }: { object: ObjectDef; objects: Objec
     queryKey: keys.record(object.api_name, id),
     queryFn: () => api.get<RecordBody>(base, { expand: relationFields(object).join(',') || undefined }),
   });
+  // The home page lists the records a user opened last.
+  const userId = useMe().data?.user.id;
+  const visited = record.data;
+  useEffect(() => {
+    if (userId && visited) rememberRecord(userId, { object: object.api_name, id: visited.id, name: visited.name ?? null });
+  }, [userId, visited, object.api_name]);
   const related = useQuery({
     queryKey: ['related', object.api_name],
     queryFn: () => api.get<RelatedList[]>(apiPath`/api/v1/objects/${object.api_name}/related`),

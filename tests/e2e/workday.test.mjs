@@ -8,7 +8,8 @@
 // stay text. Chinese at desktop width, then English.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADMIN, apiCall, launchBrowser, startServer } from './harness.mjs';
+import { join } from 'node:path';
+import { ADMIN, ROOT, apiCall, launchBrowser, startServer } from './harness.mjs';
 
 const SCRIPT = '<img src=x onerror=alert(1)>';
 const REP = { name: '林晓', email: 'linxiao@rapport.local', password: 'Sales-2026-linxiao!' };
@@ -273,6 +274,7 @@ test('on a phone the menu is a drawer, lists are cards and the deal page fits th
       assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
     };
     await fits();
+    await page.screenshot({ path: join(ROOT, 'docs/screenshots/list-phone.png') });
     await page.getByTestId('open-menu').click();
     await page.locator('.ant-drawer .ant-menu-item').filter({ hasText: '任务' }).click();
     await page.waitForURL(/\/o\/task$/);

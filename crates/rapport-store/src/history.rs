@@ -243,6 +243,19 @@ impl Store {
                 values.insert(field.api_name.clone(), then);
             }
         }
+        // A stage restored brings back its past probability too, not the stage's default.
+        if let Some(probability) = def.pipeline().and_then(|p| {
+            values
+                .contains_key(&p.stage.api_name)
+                .then_some(p.probability)
+                .flatten()
+        }) {
+            let then = past
+                .get(&probability.api_name)
+                .cloned()
+                .unwrap_or(Json::Null);
+            values.entry(probability.api_name.clone()).or_insert(then);
+        }
         let owner_id = past
             .get("owner_id")
             .and_then(Json::as_str)
@@ -284,6 +297,19 @@ impl Store {
             id: id.to_string(),
             ..Default::default()
         };
+        // Undoing a stage change undoes only that: the probability stays as it is now.
+        let def = object_for(ctx.principal, schema, object, Action::Update)?;
+        if let Some(probability) = def
+            .pipeline()
+            .filter(|p| p.stage.api_name == field)
+            .and_then(|p| p.probability)
+        {
+            let current = self
+                .get_record(ctx.principal, schema, object, id, false)
+                .await?;
+            let now = to_json(probability, &current.get(&probability.api_name));
+            update.values.insert(probability.api_name.clone(), now);
+        }
         if field == "owner_id" {
             update.owner_id = entry.old_value.as_str().map(str::to_string);
         } else {

@@ -64,9 +64,10 @@ async fn aggregate_counts_and_sums_exactly(b: Backend) {
         )
         .await;
     assert_eq!(status, 200, "{body}");
+    // The probabilities the stages gave: three proposals at 50 % and a win at 100 %.
     assert_eq!(
         body["groups"],
-        json!([{"key": null, "count": 4, "metrics": ["0.00"]}])
+        json!([{"key": null, "count": 4, "metrics": ["250.00"]}])
     );
 
     assert_error(

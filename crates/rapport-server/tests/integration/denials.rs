@@ -27,6 +27,7 @@ const ANYONE: &[&str] = &[
     "DELETE /api/v1/tokens/{id}",
     "GET /api/v1/users",
     "GET /api/v1/roles",
+    "GET /api/v1/teams",
     "GET /api/v1/objects",
     "GET /api/v1/objects/{object}",
     "GET /api/v1/search",

@@ -28,7 +28,8 @@ async fn history_and_restore(b: Backend) {
     let created = s
         .call(Method::POST, DEALS)
         .header("x-request-id", "req-create-1")
-        .json(&json!({"values": {"name": "华东项目", "stage": "prospecting", "amount": 1000}}))
+        // An explicit probability (none): the stage changes below are the only changes.
+        .json(&json!({"values": {"name": "华东项目", "stage": "prospecting", "amount": 1000, "probability": null}}))
         .send()
         .await;
     assert_eq!(created.status, 201, "{}", created.text);
@@ -46,7 +47,7 @@ async fn history_and_restore(b: Backend) {
         let r = s
             .call(Method::PATCH, &path)
             .header("x-request-id", request)
-            .json(&json!({"values": {"stage": stage}}))
+            .json(&json!({"values": {"stage": stage, "probability": null}}))
             .send()
             .await;
         assert_eq!(r.status, 200, "{}", r.text);
@@ -298,9 +299,13 @@ async fn history_of_deletes_and_sources(b: Backend) {
         .login(&s.admin.email, crate::harness::ADMIN_PASSWORD)
         .await;
     assert_eq!(
-        ui.patch(&path, json!({"values": {"stage": "proposal"}}))
-            .await
-            .0,
+        // (the probability kept as it is, so the stage is the one change)
+        ui.patch(
+            &path,
+            json!({"values": {"stage": "proposal", "probability": null}})
+        )
+        .await
+        .0,
         200
     );
     assert_eq!(s.delete(&path).await.0, 204);

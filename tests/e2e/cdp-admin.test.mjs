@@ -111,7 +111,7 @@ test('archiving a source stops its key (401); restoring it brings the key back',
   const row = page.getByTestId('sources').locator('.ant-table-row').filter({ hasText: SOURCE });
   await row.getByRole('button', { name: /归\s*档/ }).click();
   const confirm = page.locator('.ant-modal-confirm');
-  await confirm.filter({ hasText: `归档 ${SOURCE}?` }).waitFor();
+  await confirm.filter({ hasText: `归档 ${SOURCE}？` }).waitFor();
   await confirm.getByRole('button', { name: /归\s*档/ }).click();
   await toast('数据源已归档');
   await row.locator('.ant-tag').filter({ hasText: '已归档' }).waitFor();
@@ -153,7 +153,7 @@ test('a profile found by email shows the merge with its cause; undoing it splits
   const merge = page.getByTestId('merges').locator('.ant-table-row');
   await merge.first().waitFor();
   assert.equal(await merge.count(), 1);
-  await merge.locator('.ant-tag').filter({ hasText: '匿名ID: e2e-visitor' }).waitFor();
+  await merge.locator('.ant-tag').filter({ hasText: '匿名ID：e2e-visitor' }).waitFor();
   assert.match(await merge.locator('code').innerText(), /^[0-9a-f-]{36}$/, 'the merge names the message that caused it');
 
   await merge.getByRole('button', { name: '撤销合并' }).click();
@@ -162,7 +162,7 @@ test('a profile found by email shows the merge with its cause; undoing it splits
   await confirm.getByRole('button', { name: '撤销合并' }).click();
   await toast('已撤销合并');
   await merge.locator('.ant-tag').filter({ hasText: /^已于 .+ 撤销$/ }).waitFor();
-  await card.locator('.ant-tag').filter({ hasText: '匿名ID: e2e-visitor' }).waitFor({ state: 'detached' });
+  await card.locator('.ant-tag').filter({ hasText: '匿名ID：e2e-visitor' }).waitFor({ state: 'detached' });
   await card.locator('.ant-tag').filter({ hasText: `邮箱：${EMAIL}` }).waitFor();
   assert.equal(await merge.getByRole('button', { name: '撤销合并' }).count(), 0);
 

@@ -44,6 +44,31 @@ async function toast(text) {
   await page.locator('.ant-message-notice').filter({ hasText: text }).first().waitFor({ state: 'visible' });
 }
 
+/** The answer to the next `method` request for `path` (with the given query parameters). */
+function answer(method, path, query = {}) {
+  return page.waitForResponse((res) => {
+    const address = new URL(res.url());
+    return res.request().method() === method && address.pathname === path &&
+      Object.entries(query).every(([name, value]) => address.searchParams.get(name) === value);
+  });
+}
+
+/** Waits until no finite CSS animation or transition runs (a modal opening, a tab's ink bar). */
+async function animationsDone() {
+  await page.waitForFunction(() =>
+    document.getAnimations().every((a) => a.playState !== 'running' || a.effect?.getComputedTiming().iterations === Infinity));
+}
+
+/** Waits until every chart has drawn its last frame: no canvas changed between two checks. */
+async function chartsDrawn() {
+  await page.waitForFunction(() => {
+    const pixels = [...document.querySelectorAll('[data-testid^=chart-] canvas')].map((c) => c.toDataURL()).join();
+    const same = pixels === window.__chartPixels;
+    window.__chartPixels = pixels;
+    return same;
+  }, null, { polling: 250 });
+}
+
 test('the admin logs in and creates a source; its write key and snippets are shown', async () => {
   await page.goto(url('/cdp/sources'));
   await page.waitForURL(/\/login/);
@@ -62,7 +87,9 @@ test('the admin logs in and creates a source; its write key and snippets are sho
   // backend, whose identifies may link the CRM contact by email.
   assert.ok(await form.getByTestId('source-trust-input').getByLabel('客户端').isChecked());
   await form.getByTestId('source-trust-input').getByText('服务端').click();
+  const created = answer('POST', '/api/v1/cdp/sources');
   await page.locator('.ant-modal:visible').getByRole('button', { name: /新\s*建/ }).click();
+  assert.equal((await created).status(), 201);
   await toast(`已创建数据源 ${SOURCE}`);
 
   const key = page.getByTestId('write-key');
@@ -71,7 +98,10 @@ test('the admin logs in and creates a source; its write key and snippets are sho
   assert.match(writeKey, /^wk_\w+$/);
   assert.ok((await page.getByTestId('snippet-curl').innerText()).includes(`${server.base}/v1/batch`));
   await page.getByRole('tab', { name: 'Python' }).click();
-  assert.ok((await page.getByTestId('snippet-python').innerText()).includes(`analytics.host = "${server.base}"`));
+  await page.getByRole('tab', { name: 'Python', selected: true }).waitFor();
+  const python = page.getByTestId('snippet-python');
+  await python.waitFor({ state: 'visible' });
+  assert.ok((await python.innerText()).includes(`analytics.host = "${server.base}"`));
   await page.locator('.ant-modal:visible').getByRole('button', { name: /关\s*闭/ }).first().click();
   const row = page.getByTestId('sources').locator('.ant-table-row').filter({ hasText: SOURCE });
   await row.waitFor();
@@ -131,9 +161,16 @@ test('data health shows the source counts and draws its charts', async () => {
     await page.getByTestId(chart).locator('canvas').first().waitFor();
   }
   await page.getByTestId('health-warnings').waitFor();
+  const day = answer('GET', '/api/v1/cdp/health', { minutes: '1440' });
   await page.getByTestId('health-window').getByText('24 小时').click();
+  await day;
+  await page.getByTestId('health-window').locator('.ant-segmented-item-selected').filter({ hasText: '24 小时' }).waitFor();
   await card.waitFor();
-  await page.waitForTimeout(800);
+  for (const chart of ['chart-events', 'chart-delay', 'chart-reasons', 'chart-traits']) {
+    await page.getByTestId(chart).locator('canvas').first().waitFor();
+  }
+  await animationsDone();
+  await chartsDrawn();
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, 'cdp-health.png'), fullPage: true });
 });
@@ -146,7 +183,7 @@ test("the contact's Journey tab shows the events from the source and the CRM", a
     await journey.getByTestId('journey-entry').filter({ hasText: title }).first().waitFor();
   }
   await journey.locator('[data-category=field_change], [data-category=record]').first().waitFor();
-  await page.waitForTimeout(500);
+  await animationsDone();
   await page.screenshot({ path: join(SHOTS, 'journey.png') });
 
   await journey.getByTestId('journey-types').click();

@@ -290,16 +290,18 @@ test('measures the first meaningful paint of a list view (reported, not asserted
   let scripts = 0;
   let transferred = 0;
   let decoded = 0;
+  let api = 0;
   for (let i = 0; i < 6; i++) {
     await fresh.goto(url('/o/deal'), { waitUntil: 'commit' });
     await fresh.waitForFunction(() => typeof window.__rowsAt === 'number', null, { timeout: 30_000 });
-    const { rowsAt, js, bytes, body } = await fresh.evaluate(() => {
+    const { rowsAt, js, bytes, body, json } = await fresh.evaluate(() => {
       const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
       return {
         rowsAt: window.__rowsAt,
         js: performance.getEntriesByType('resource').filter((r) => r.name.endsWith('.js')).length,
         bytes: entries.reduce((sum, e) => sum + (e.transferSize ?? 0), 0),
         body: entries.reduce((sum, e) => sum + (e.decodedBodySize ?? 0), 0),
+        json: entries.filter((e) => new URL(e.name).pathname.startsWith('/api/')).reduce((sum, e) => sum + (e.transferSize ?? 0), 0),
       };
     });
     samples.push(rowsAt);
@@ -307,6 +309,7 @@ test('measures the first meaningful paint of a list view (reported, not asserted
       scripts = js;
       transferred = bytes;
       decoded = body;
+      api = json;
     }
   }
   fresh.off('response', watch);
@@ -317,6 +320,8 @@ test('measures the first meaningful paint of a list view (reported, not asserted
     cold_ms: Math.round(samples[0]),
     cold_transferred_kib: Math.round(transferred / 1024),
     cold_decoded_kib: Math.round(decoded / 1024),
+    // Of the transfer: the API's answers (JSON; the rest is the app's files).
+    cold_api_kib: Math.round(api / 1024),
     warm_median_ms: Math.round(warm[Math.floor(warm.length / 2)]),
     samples_ms: samples.map(Math.round),
     scripts_loaded: scripts,

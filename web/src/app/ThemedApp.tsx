@@ -1,7 +1,8 @@
 // Ant Design's theme and locale (zh-CN or en-US, with dayjs to match) around the routes.
 import { App as AntApp, ConfigProvider } from 'antd';
-import zhCN from 'antd/locale/zh_CN';
-import enUS from 'antd/locale/en_US';
+// The ES modules: `antd/locale/*` are CommonJS copies that would bundle a second en_US.
+import zhCN from 'antd/es/locale/zh_CN';
+import enUS from 'antd/es/locale/en_US';
 import dayjs from 'dayjs';
 import 'dayjs/locale/zh-cn';
 import { useEffect } from 'react';

@@ -33,8 +33,9 @@ export default function SourcesPage() {
         try {
           const updated = await api.post<Source>(cdpPath(apiPath`/sources/${source.id}/rotate-key`));
           message.success(t('cdp.sources.rotated'));
-          await invalidate();
+          // The answer holds the new key: show it at once, refresh the list behind it.
           setShowing(updated);
+          void invalidate();
         } catch (error) {
           message.error(errorMessage(i18n, error));
         }
@@ -208,8 +209,10 @@ function SourceModal({ source, onClose, onCreated }: { source: Source | null; on
       } else {
         const created = await api.post<Source>(cdpPath('/sources'), body);
         message.success(t('cdp.sources.created', { name: created.name }));
-        await invalidate();
+        // The answer holds the write key: the snippets open at once, without waiting for every
+        // CDP query to be fetched again and the list behind them to be drawn.
         onCreated(created);
+        void invalidate();
       }
     } catch (error) {
       setFailure(errorMessage(i18n, error));

@@ -571,10 +571,11 @@ impl Call {
             .unwrap_or_else(|e| panic!("{}: request failed: {e}", self.what));
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let text = response
-            .text()
+        let raw = response
+            .bytes()
             .await
             .unwrap_or_else(|e| panic!("{}: reading body: {e}", self.what));
+        let text = String::from_utf8_lossy(&raw).into_owned();
         assert!(
             status < 500,
             "{} answered {status} (no response may be a 5xx): {text}",
@@ -586,6 +587,7 @@ impl Call {
             headers,
             body,
             text,
+            bytes: raw.len(),
         }
     }
 }
@@ -596,6 +598,8 @@ pub struct Resp {
     pub headers: HeaderMap,
     pub body: Value,
     pub text: String,
+    /// The body's length as sent (compressed, when it was).
+    pub bytes: usize,
 }
 
 impl Resp {

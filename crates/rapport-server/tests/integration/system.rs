@@ -7,6 +7,7 @@ use serde_json::Value;
 crate::both_backends!(
     health_metrics_and_openapi,
     every_response_has_a_request_id_and_a_json_error,
+    answers_are_compressed_when_the_client_accepts,
 );
 
 async fn health_metrics_and_openapi(b: Backend) {
@@ -245,4 +246,50 @@ fn error_catalogue_is_committed() {
         web == codes::typescript(),
         "web/src/api/errorCodes.ts is missing or out of date: run `make error-codes`"
     );
+}
+
+/// A page of records is sent compressed to a client that accepts it (brotli or gzip), plainly
+/// to one that does not; a tiny answer is never compressed.
+async fn answers_are_compressed_when_the_client_accepts(b: Backend) {
+    let s = TestServer::start(b).await;
+    for i in 0..40 {
+        s.create(
+            "contact",
+            serde_json::json!({"name": format!("联系人 {i}"), "email": format!("c{i}@example.com")}),
+        )
+        .await;
+    }
+    let page = "/api/v1/objects/contact/records?limit=40";
+    let plain = s.call(Method::GET, page).send().await;
+    assert_eq!(plain.status, 200);
+    assert!(plain.headers.get("content-encoding").is_none());
+    assert_eq!(plain.body["data"].as_array().map(Vec::len), Some(40));
+    for encoding in ["gzip", "br"] {
+        let packed = s
+            .call(Method::GET, page)
+            .header("accept-encoding", encoding)
+            .send()
+            .await;
+        assert_eq!(packed.status, 200);
+        assert_eq!(
+            packed
+                .headers
+                .get("content-encoding")
+                .and_then(|v| v.to_str().ok()),
+            Some(encoding)
+        );
+        assert!(
+            packed.bytes * 3 < plain.bytes,
+            "{encoding}: {} bytes against {}",
+            packed.bytes,
+            plain.bytes
+        );
+    }
+    let health = s
+        .call(Method::GET, "/healthz")
+        .header("accept-encoding", "gzip")
+        .send()
+        .await;
+    assert!(health.headers.get("content-encoding").is_none());
+    assert_eq!(health.body["status"], "ok");
 }

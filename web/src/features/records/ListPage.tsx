@@ -20,7 +20,6 @@ import { PageError, PageLoading, errorMessage } from '../../app/PageState';
 import { countRules, filterFields, fromCondition, toCondition } from './filter/conditionModel';
 import { FilterChips } from './filter/FilterChips';
 import { ListTotalsRow, summedColumns } from './ListTotals';
-import { RecordCards } from './RecordCards';
 import { LazyFieldInput } from './fields/LazyFieldInput';
 import { FieldValue } from './fields/FieldValue';
 import { InlineCell } from './InlineCell';
@@ -35,6 +34,8 @@ import { isOpenTask } from './useRecordPatch';
 // Loaded when first opened, so the first paint of a list does not wait for forms and editors.
 const FilterBuilder = lazy(() => import('./filter/FilterBuilder').then((m) => ({ default: m.FilterBuilder })));
 const RecordForm = lazy(() => import('./RecordForm').then((m) => ({ default: m.RecordForm })));
+// Phones only: desktops never load the cards.
+const RecordCards = lazy(() => import('./RecordCards').then((m) => ({ default: m.RecordCards })));
 
 export default function ListPage() {
   const { object: apiName } = useParams();
@@ -377,14 +378,16 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
       {page.error ? (
         <PageError error={page.error} onRetry={() => page.refetch()} />
       ) : phone ? (
-        <RecordCards
-          object={object}
-          records={records}
-          columns={state.columns}
-          users={users.data}
-          loading={page.isFetching}
-          empty={<span>{t('list.empty', { object: plural })}<br />{t('list.emptyHint')}</span>}
-        />
+        <Suspense fallback={<PageLoading />}>
+          <RecordCards
+            object={object}
+            records={records}
+            columns={state.columns}
+            users={users.data}
+            loading={page.isFetching}
+            empty={<span>{t('list.empty', { object: plural })}<br />{t('list.emptyHint')}</span>}
+          />
+        </Suspense>
       ) : (
         <Table<RecordBody>
           rowKey="id"

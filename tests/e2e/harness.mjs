@@ -92,3 +92,21 @@ export async function apiCall(base, method, path, body, cookie) {
   if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
   return { json: text ? JSON.parse(text) : null, cookie: res.headers.get('set-cookie')?.split(';')[0] };
 }
+
+/**
+ * A page in a new browser context, signed in with a session `cookie` ("name=value", as apiCall
+ * returns it), whose dialogs are recorded in `dialogs` and dismissed (a dialog means record text
+ * ran as script).
+ */
+export async function signedInPage(browser, base, cookie, dialogs, { viewport = { width: 1440, height: 900 }, locale = 'zh-CN' } = {}) {
+  const context = await browser.newContext({ viewport, locale });
+  const [name, ...value] = cookie.split(';')[0].split('=');
+  await context.addCookies([{ name, value: value.join('='), url: base }]);
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  page.on('dialog', async (dialog) => {
+    dialogs.push(dialog.message());
+    await dialog.dismiss();
+  });
+  return { context, page };
+}

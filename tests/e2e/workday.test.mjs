@@ -9,7 +9,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ADMIN, ROOT, apiCall, launchBrowser, startServer } from './harness.mjs';
+import { ADMIN, ROOT, apiCall, launchBrowser, signedInPage, startServer } from './harness.mjs';
 
 const SCRIPT = '<img src=x onerror=alert(1)>';
 const REP = { name: '林晓', email: 'linxiao@rapport.local', password: 'Sales-2026-linxiao!' };
@@ -49,14 +49,7 @@ before(async () => {
   ids.small = await create(rep, 'deal', { name: '小额试用', stage: 'prospecting', amount: { amount: '30000.50', currency: 'CNY' } });
   ids.task = await create(rep, 'task', { title: '列表里完成的任务', assigned_to: repId, status: 'not_started' });
 
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
-  await context.addCookies([{ name: rep.split('=')[0], value: rep.split('=').slice(1).join('=').split(';')[0], url: server.base }]);
-  page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  page.on('dialog', async (dialog) => {
-    dialogs.push(dialog.message());
-    await dialog.dismiss();
-  });
+  ({ page } = await signedInPage(browser, server.base, rep, dialogs));
 });
 
 after(async () => {
@@ -74,14 +67,7 @@ const rows = () => page.locator('[data-testid=record-table] .ant-table-row');
 /** A second browser window, signed in as the administrator (Chinese). */
 async function openAsAdmin() {
   await apiCall(server.base, 'PATCH', '/api/v1/auth/me', { locale: 'zh-CN' }, admin);
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
-  await context.addCookies([{ name: admin.split('=')[0], value: admin.split('=').slice(1).join('='), url: server.base }]);
-  const adminPage = await context.newPage();
-  adminPage.setDefaultTimeout(20_000);
-  adminPage.on('dialog', async (dialog) => {
-    dialogs.push(dialog.message());
-    await dialog.dismiss();
-  });
+  const { context, page: adminPage } = await signedInPage(browser, server.base, admin, dialogs);
   return { adminPage, context };
 }
 

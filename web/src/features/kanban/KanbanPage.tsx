@@ -5,13 +5,13 @@
 // (dnd-kit) to change the value — a normal update, so the change is recorded in the record's
 // history. The board is filtered like the list (the same `filter` in the URL, shown as chips),
 // and totals use the cards' money format.
-import { App, Badge, Button, Drawer, Empty, Select, Space, Spin, Tag, Typography } from 'antd';
-import { FilterOutlined, TableOutlined } from '@ant-design/icons';
+import { App, Button, Empty, Select, Space, Spin, Tag, Typography } from 'antd';
+import { TableOutlined } from '@ant-design/icons';
 import {
   DndContext, DragOverlay, KeyboardSensor, PointerSensor, useDraggable, useDroppable, useSensor, useSensors,
   type DragEndEvent, type DragStartEvent,
 } from '@dnd-kit/core';
-import { lazy, Suspense, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { api, apiPath } from '../../api/client';
@@ -22,10 +22,11 @@ import { PageError, PageLoading, errorMessage } from '../../app/PageState';
 import { FieldValue } from '../records/fields/FieldValue';
 import { activeFields, defaultColumns, defaultGroupBy } from '../records/viewState';
 import { moveInTotals } from './totals';
-import { countRules, filterFields, fromCondition, toCondition, type Condition, type Group } from '../records/filter/conditionModel';
+import { filterFields, fromCondition, toCondition, type Condition, type Group } from '../records/filter/conditionModel';
+import { FilterButton } from '../records/filter/FilterButton';
+import { readUrlFilter, withUrlFilter } from '../records/filter/urlFilter';
 import { FilterChips } from '../records/filter/FilterChips';
 
-const FilterBuilder = lazy(() => import('../records/filter/FilterBuilder').then((m) => ({ default: m.FilterBuilder })));
 
 const NONE = '__none__';
 const COLUMN_LIMIT = 50;
@@ -44,15 +45,6 @@ function columnFilter(field: string, value: string, filter: Condition | null): C
   return filter ? { all: [column, filter] } : column;
 }
 
-/** The board's filter from the URL (as the list writes it); a bad one is no filter. */
-function urlFilter(text: string | null): Group {
-  try {
-    return fromCondition(text ? JSON.parse(text) : null);
-  } catch {
-    return fromCondition(null);
-  }
-}
-
 function Board({ object, objects }: { object: ObjectDef; objects: ObjectDef[] }) {
   const i18n = useI18n();
   const { t, label } = i18n;
@@ -64,20 +56,10 @@ function Board({ object, objects }: { object: ObjectDef; objects: ObjectDef[] })
   const selects = activeFields(object).filter((f) => f.type === 'select');
   const [params, setParams] = useSearchParams();
   const filterText = params.get('filter');
-  const filterGroup = useMemo(() => urlFilter(filterText), [filterText]);
+  const filterGroup = useMemo(() => readUrlFilter(filterText) ?? fromCondition(null), [filterText]);
   const filter = useMemo(() => toCondition(filterGroup), [filterGroup]);
   const fields = useMemo(() => filterFields(object, objects), [object, objects]);
-  const [filterOpen, setFilterOpen] = useState(false);
-  const [draft, setDraft] = useState<Group>(filterGroup);
-  const applyFilter = (group: Group) => {
-    const next = toCondition(group);
-    setParams((p) => {
-      const out = new URLSearchParams(p);
-      if (next) out.set('filter', JSON.stringify(next));
-      else out.delete('filter');
-      return out;
-    }, { replace: true });
-  };
+  const applyFilter = (group: Group) => setParams((p) => withUrlFilter(p, group), { replace: true });
   const [groupBy, setGroupBy] = useState<string | null>(defaultGroupBy(object));
   const [dragging, setDragging] = useState<RecordBody | null>(null);
   const field = selects.find((f) => f.api_name === groupBy);
@@ -169,18 +151,7 @@ function Board({ object, objects }: { object: ObjectDef; objects: ObjectDef[] })
             options={selects.map((f) => ({ value: f.api_name, label: label(f.label) }))}
           />
         </Space>
-        <Badge count={countRules(filterGroup)} size="small">
-          <Button
-            icon={<FilterOutlined />}
-            onClick={() => {
-              setDraft(filterGroup);
-              setFilterOpen(true);
-            }}
-            data-testid="open-filter"
-          >
-            {t('list.filter')}
-          </Button>
-        </Badge>
+        <FilterButton value={filterGroup} fields={fields} onApply={applyFilter} />
         <Button icon={<TableOutlined />} onClick={() => navigate(`/o/${object.api_name}${filterText ? `?filter=${encodeURIComponent(filterText)}` : ''}`)}>
           {t('list.table')}
         </Button>
@@ -189,31 +160,6 @@ function Board({ object, objects }: { object: ObjectDef; objects: ObjectDef[] })
       <Typography.Paragraph type="secondary" style={{ fontSize: 12 }}>
         {t('kanban.dragHint')}
       </Typography.Paragraph>
-      <Drawer
-        open={filterOpen}
-        onClose={() => setFilterOpen(false)}
-        title={t('filter.title')}
-        size={720}
-        extra={
-          <Space>
-            <Button onClick={() => setDraft(fromCondition(null))}>{t('filter.clear')}</Button>
-            <Button
-              type="primary"
-              data-testid="apply-filter"
-              onClick={() => {
-                applyFilter(draft);
-                setFilterOpen(false);
-              }}
-            >
-              {t('common.apply')}
-            </Button>
-          </Space>
-        }
-      >
-        <Suspense fallback={<PageLoading />}>
-          <FilterBuilder value={draft} onChange={setDraft} fields={fields} />
-        </Suspense>
-      </Drawer>
       <DndContext
         sensors={sensors}
         onDragStart={onDragStart}

@@ -3,10 +3,10 @@
 // server-side keyset paging with a total and a totals row, inline edit, bulk edit / delete of
 // the selection, CSV export of the view, and ways to the kanban and the recycle bin. On phones
 // the records are cards.
-import { App, Badge, Button, Checkbox, Drawer, Empty, Grid, Modal, Popover, Select, Space, Table, Tag, Tooltip, Typography, Form, Input, Switch } from 'antd';
+import { App, Badge, Button, Checkbox, Empty, Grid, Modal, Popover, Select, Space, Table, Tag, Tooltip, Typography, Form, Input, Switch } from 'antd';
 import type { TableColumnsType, TableProps } from 'antd';
 import {
-  DeleteOutlined, DownloadOutlined, EditOutlined, FilterOutlined, PlusOutlined, ProjectOutlined, SaveOutlined, TableOutlined,
+  DeleteOutlined, DownloadOutlined, EditOutlined, PlusOutlined, ProjectOutlined, SaveOutlined, TableOutlined,
   LeftOutlined, RightOutlined, RestOutlined,
 } from '@ant-design/icons';
 import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
@@ -17,7 +17,9 @@ import { keys, useInvalidateRecords, useMe, useMyTeam, useObject, useUsers, view
 import type { FieldDef, ObjectDef, RecordBody, SavedView } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
 import { PageError, PageLoading, errorMessage } from '../../app/PageState';
-import { countRules, filterFields, fromCondition, toCondition } from './filter/conditionModel';
+import { filterFields, toCondition } from './filter/conditionModel';
+import { readUrlFilter, withUrlFilter } from './filter/urlFilter';
+import { FilterButton } from './filter/FilterButton';
 import { FilterChips } from './filter/FilterChips';
 import { ListTotalsRow, summedColumns } from './ListTotals';
 import { LazyFieldInput } from './fields/LazyFieldInput';
@@ -32,7 +34,6 @@ import { TaskDoneButton } from './TaskDoneButton';
 import { isOpenTask } from './useRecordPatch';
 
 // Loaded when first opened, so the first paint of a list does not wait for forms and editors.
-const FilterBuilder = lazy(() => import('./filter/FilterBuilder').then((m) => ({ default: m.FilterBuilder })));
 const RecordForm = lazy(() => import('./RecordForm').then((m) => ({ default: m.RecordForm })));
 // Phones only: desktops never load the cards.
 const RecordCards = lazy(() => import('./RecordCards').then((m) => ({ default: m.RecordCards })));
@@ -81,19 +82,13 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
     [current, object, viewId, userId, team.members],
   );
   const base = useMemo(() => {
-    if (!urlFilter) return viewBase;
-    try {
-      return { ...viewBase, filter: fromCondition(JSON.parse(urlFilter)) };
-    } catch {
-      return viewBase;
-    }
+    const filter = readUrlFilter(urlFilter);
+    return filter ? { ...viewBase, filter } : viewBase;
   }, [viewBase, urlFilter]);
   const [state, setState] = useState<ViewState>(base);
   useEffect(() => setState(base), [base]);
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const [selected, setSelected] = useState<string[]>([]);
-  const [filterOpen, setFilterOpen] = useState(false);
-  const [draftFilter, setDraftFilter] = useState(state.filter);
   const [formOpen, setFormOpen] = useState(false);
   const [formUsed, setFormUsed] = useState(false);
   const [saveOpen, setSaveOpen] = useState(false);
@@ -108,7 +103,6 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
   const cursor = cursors[cursors.length - 1];
   const { page, total } = useRecordList(object, condition, state.sort, state.columns, cursor);
   const fields = useMemo(() => filterFields(object, objects), [object, objects]);
-  const ruleCount = countRules(state.filter);
   const modified = !sameView(state, base);
   const plural = label(object.plural_label);
 
@@ -195,19 +189,7 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
   // The filter shown is the filter in the URL, so a copied link reproduces the list.
   const applyFilter = (filter: ViewState['filter']) => {
     setState((s) => ({ ...s, filter }));
-    setParams(
-      (p) => {
-        const next = new URLSearchParams(p);
-        const applied = toCondition(filter);
-        // An emptied filter on a view that has one is written as an empty condition, or the
-        // view's own filter would come back.
-        if (applied) next.set('filter', JSON.stringify(applied));
-        else if (toCondition(viewBase.filter)) next.set('filter', JSON.stringify({ all: [] }));
-        else next.delete('filter');
-        return next;
-      },
-      { replace: true },
-    );
+    setParams((p) => withUrlFilter(p, filter, toCondition(viewBase.filter) !== null), { replace: true });
   };
 
   const exportCsv = async () => {
@@ -295,18 +277,7 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
         />
         {modified && <Badge status="warning" text={t('views.modified')} />}
         <div style={{ flex: 1 }} />
-        <Badge count={ruleCount} size="small">
-          <Button
-            icon={<FilterOutlined />}
-            onClick={() => {
-              setDraftFilter(state.filter);
-              setFilterOpen(true);
-            }}
-            data-testid="open-filter"
-          >
-            {t('list.filter')}
-          </Button>
-        </Badge>
+        <FilterButton value={state.filter} fields={fields} onApply={applyFilter} />
         <Popover
           trigger="click"
           placement="bottomRight"
@@ -431,32 +402,6 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
           {t('list.next')} <RightOutlined />
         </Button>
       </div>
-
-      <Drawer
-        open={filterOpen}
-        onClose={() => setFilterOpen(false)}
-        title={t('filter.title')}
-        size={720}
-        extra={
-          <Space>
-            <Button onClick={() => setDraftFilter(defaultViewState(object).filter)}>{t('filter.clear')}</Button>
-            <Button
-              type="primary"
-              data-testid="apply-filter"
-              onClick={() => {
-                applyFilter(draftFilter);
-                setFilterOpen(false);
-              }}
-            >
-              {t('common.apply')}
-            </Button>
-          </Space>
-        }
-      >
-        <Suspense fallback={<PageLoading />}>
-          <FilterBuilder value={draftFilter} onChange={setDraftFilter} fields={fields} />
-        </Suspense>
-      </Drawer>
 
       {formUsed && (
         <Suspense fallback={null}>

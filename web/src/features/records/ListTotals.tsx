@@ -17,7 +17,7 @@ export function summedColumns(object: ObjectDef, columns: string[]): FieldDef[] 
     .slice(0, MAX_SUMS);
 }
 
-export function useListTotals(object: ObjectDef, condition: Condition | null, columns: string[]) {
+function useListTotals(object: ObjectDef, condition: Condition | null, columns: string[]) {
   const summed = summedColumns(object, columns);
   const totals = useQuery({
     queryKey: ['aggregate', object.api_name, 'list-totals', condition, summed.map((f) => f.api_name)],

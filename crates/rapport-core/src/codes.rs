@@ -211,6 +211,9 @@ error_codes! {
         ConsumerBusy = ("consumer_busy", 409, "`rapport outbox rewind`: a node holds this outbox consumer's lease now; try again in a minute."),
         PayloadTooLarge = ("payload_too_large", 413, "The request body is larger than the server accepts (`RAPPORT_MAX_BODY_BYTES`)."),
         UnsupportedMediaType = ("unsupported_media_type", 415, "The body was not sent as `Content-Type: application/json`."),
+        FileTooLarge = ("file_too_large", 413, "The uploaded file is larger than the attachment field takes (`max_size_mb`)."),
+        FileTypeNotAllowed = ("file_type_not_allowed", 415, "The attachment field takes pictures only (PNG, JPEG, GIF or WebP, judged by content)."),
+        InvalidUpload = ("invalid_upload", 400, "The upload is not `multipart/form-data` with one part named `file`."),
         ValidationFailed = ("validation_failed", 422, "Record values do not fit their fields; `details.fields[]` has `field`, `code` and `message` for each."),
         BatchValidationFailed = ("batch_validation_failed", 422, "Records of a batch failed validation and nothing was written; `details.records[]` has `index` and `errors`."),
         InvalidApiName = ("invalid_api_name", 422, "An API name is not lower snake case (`[a-z][a-z0-9_]*`) or is too long."),
@@ -273,6 +276,8 @@ code_kind! {
         TooManyValues = ("too_many_values", "A multi-select holds more values than allowed."),
         UnknownReference = ("unknown_reference", "A relation names a record that does not exist."),
         UnknownUser = ("unknown_user", "A user field names a user that does not exist in the workspace."),
+        UnknownRegion = ("unknown_region", "An address names a region code that is not in the national region list."),
+        UnknownFile = ("unknown_file", "An attachment names a file that was not uploaded for this field."),
         DuplicateValue = ("duplicate_value", "Another record already holds this value of a unique field."),
         RecordNotFound = ("record_not_found", "A batch update names a record (field `id`) that does not exist."),
     }

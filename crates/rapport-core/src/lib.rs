@@ -5,17 +5,20 @@
 //! what a valid record is and what a condition means.
 
 pub mod access;
+pub mod autonumber;
 pub mod clock;
 pub mod codes;
 pub mod condition;
 pub mod decimal;
 pub mod error;
+pub mod files;
 pub mod formula;
 pub mod label;
 pub mod metadata;
 pub mod names;
 pub mod normalize;
 pub mod record;
+pub mod regions;
 pub mod spreadsheet;
 pub mod sql;
 pub mod standard;

@@ -14,6 +14,12 @@ use utoipa::ToSchema;
 pub const MAX_FIELDS_PER_OBJECT: usize = 500;
 /// Options of one select or multi-select field at most.
 pub const MAX_OPTIONS: usize = 1_000;
+/// The most files an attachment field may be set to hold, and its default.
+pub const MAX_FILES: u8 = 20;
+const DEFAULT_MAX_FILES: u8 = 10;
+/// The largest file size an attachment field may be set to take (MiB), and its default.
+pub const MAX_SIZE_MB: u8 = 25;
+const DEFAULT_MAX_SIZE_MB: u8 = 10;
 
 /// 422 `too_many_fields`.
 pub fn too_many_fields() -> CoreError {
@@ -42,6 +48,14 @@ pub enum FieldType {
     Relation,
     User,
     Formula,
+    /// A number the server gives each new record from the field's `format` (`HT-2026-0001`).
+    AutoNumber,
+    /// Several users of the workspace.
+    MultiUser,
+    /// A region of the national list (省 / 市 / 区) and a street.
+    Address,
+    /// Files uploaded for the field (`images_only` for pictures).
+    Attachment,
 }
 
 /// What a formula computes.
@@ -110,6 +124,19 @@ pub struct FieldConfig {
     pub expression: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_type: Option<FormulaResult>,
+    /// An auto-number's format: text with `{YYYY}`, `{YY}`, `{MM}`, `{DD}` and one sequence
+    /// token of zeros, e.g. `HT-{YYYY}-{0000}`; the sequence restarts when the date part changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// An attachment field takes only pictures (PNG, JPEG, GIF, WebP, judged by content).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub images_only: bool,
+    /// The most files an attachment field holds (1–20, default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_files: Option<u8>,
+    /// The largest file an attachment field takes, in MiB (1–25, default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_size_mb: Option<u8>,
 }
 
 impl FieldConfig {
@@ -203,11 +230,32 @@ impl FieldDef {
         self.archived_at.is_none()
     }
 
-    /// Whether global search looks in this field: emails and phones, unique text fields (an
-    /// identifier such as a serial number) and text fields marked `searchable`.
+    /// Whether global search looks in this field: emails and phones, auto-numbers, unique text
+    /// fields (an identifier such as a serial number) and text fields marked `searchable`.
     pub fn in_search(&self) -> bool {
         self.field_type.is_searchable()
+            || self.field_type == FieldType::AutoNumber
             || (self.field_type.is_textual() && (self.unique || self.config.searchable))
+    }
+
+    /// Whether every value is unique among live records: unique fields and auto-numbers.
+    pub fn has_unique_values(&self) -> bool {
+        self.unique || self.field_type == FieldType::AutoNumber
+    }
+
+    /// An attachment field's most files.
+    pub fn max_files(&self) -> usize {
+        usize::from(self.config.max_files.unwrap_or(DEFAULT_MAX_FILES))
+    }
+
+    /// An attachment field's largest file, in bytes.
+    pub fn max_file_bytes(&self) -> usize {
+        usize::from(self.config.max_size_mb.unwrap_or(DEFAULT_MAX_SIZE_MB)) << 20
+    }
+
+    /// An auto-number field's format (checked when the field was defined).
+    pub fn auto_number_format(&self) -> Option<crate::autonumber::Format> {
+        crate::autonumber::Format::parse(self.config.format.as_deref()?).ok()
     }
 
     /// The decimal scale used for numeric storage (0 for integers).
@@ -236,6 +284,7 @@ impl FieldDef {
             (FieldType::Formula, Some(FormulaResult::Text)) => FieldType::Text,
             (FieldType::Formula, Some(FormulaResult::Boolean)) => FieldType::Boolean,
             (FieldType::Formula, _) => FieldType::Decimal,
+            (FieldType::AutoNumber, _) => FieldType::Text,
             (other, _) => other,
         }
     }
@@ -433,13 +482,66 @@ impl FieldDef {
             _ if c.expression.is_some() || c.result_type.is_some() => return bad("expression"),
             _ => {}
         }
+        self.validate_new_types()?;
         if self.unique
             && matches!(
                 t,
-                FieldType::LongText | FieldType::Boolean | FieldType::MultiSelect
+                FieldType::LongText
+                    | FieldType::Boolean
+                    | FieldType::MultiSelect
+                    | FieldType::MultiUser
+                    | FieldType::Address
+                    | FieldType::Attachment
             )
         {
             return bad("unique");
+        }
+        Ok(())
+    }
+
+    /// The settings of auto-number and attachment fields.
+    fn validate_new_types(&self) -> Result<(), CoreError> {
+        let c = &self.config;
+        let t = self.field_type;
+        let invalid = |message: String| {
+            Err(CoreError::definition(
+                ErrorCode::InvalidFieldConfig,
+                message,
+            ))
+        };
+        match (&c.format, t) {
+            (Some(format), FieldType::AutoNumber) => {
+                if let Err(problem) = crate::autonumber::Format::parse(format) {
+                    return invalid(format!("the format {format:?} {problem}"));
+                }
+                if self.required {
+                    return invalid(
+                        "an auto-number is given by the server and cannot be required".into(),
+                    );
+                }
+            }
+            (None, FieldType::AutoNumber) => {
+                return invalid(format!(
+                    "auto-number field {} needs a format such as HT-{{YYYY}}-{{0000}}",
+                    self.api_name
+                ))
+            }
+            (Some(_), _) => return invalid(format!("format does not apply to a {t:?} field")),
+            (None, _) => {}
+        }
+        let attachment_settings = c.images_only || c.max_files.is_some() || c.max_size_mb.is_some();
+        if attachment_settings && t != FieldType::Attachment {
+            return invalid(format!(
+                "images_only/max_files/max_size_mb do not apply to a {t:?} field"
+            ));
+        }
+        if c.max_files.is_some_and(|n| !(1..=MAX_FILES).contains(&n)) {
+            return invalid(format!("max_files must be between 1 and {MAX_FILES}"));
+        }
+        if c.max_size_mb
+            .is_some_and(|n| !(1..=MAX_SIZE_MB).contains(&n))
+        {
+            return invalid(format!("max_size_mb must be between 1 and {MAX_SIZE_MB}"));
         }
         Ok(())
     }

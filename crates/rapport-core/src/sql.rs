@@ -4,7 +4,9 @@
 //! Pure: producing SQL text and parameters, never running it.
 
 use crate::metadata::{FieldDef, FieldType};
-use crate::value::{datetime_in_range, format_datetime, parse_date, parse_datetime, Value};
+use crate::value::{
+    datetime_in_range, format_datetime, parse_date, parse_datetime, FileRef, Value,
+};
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 
@@ -27,6 +29,8 @@ pub enum SqlParam {
     Text(String),
     Json(Json),
     Timestamp(DateTime<Utc>),
+    /// A file's content.
+    Bytes(Vec<u8>),
 }
 
 /// The physical kind of a column; the store decodes a column by its kind.
@@ -38,6 +42,7 @@ pub enum ColumnKind {
     Text,
     Json,
     Timestamp,
+    Bytes,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +60,8 @@ impl Dialect {
             (Dialect::Sqlite, ColumnKind::Text) => "TEXT",
             (Dialect::Sqlite, ColumnKind::Json) => "TEXT",
             (Dialect::Sqlite, ColumnKind::Timestamp) => "TEXT",
+            (Dialect::Sqlite, ColumnKind::Bytes) => "BLOB",
+            (Dialect::Postgres, ColumnKind::Bytes) => "BYTEA",
             (Dialect::Postgres, ColumnKind::Bool) => "BOOLEAN",
             (Dialect::Postgres, ColumnKind::Int) => "BIGINT",
             (Dialect::Postgres, ColumnKind::Float) => "DOUBLE PRECISION",
@@ -70,6 +77,11 @@ pub fn currency_code_column(field: &str) -> String {
     format!("{field}__currency")
 }
 
+/// The name of the second column that holds an address's street (the first holds its region).
+pub fn street_column(field: &str) -> String {
+    format!("{field}__street")
+}
+
 fn kind_of(field_type: FieldType) -> ColumnKind {
     match field_type {
         FieldType::Integer | FieldType::Decimal | FieldType::Percent | FieldType::Currency => {
@@ -77,7 +89,7 @@ fn kind_of(field_type: FieldType) -> ColumnKind {
         }
         FieldType::Boolean => ColumnKind::Bool,
         FieldType::Datetime => ColumnKind::Timestamp,
-        FieldType::MultiSelect => ColumnKind::Json,
+        FieldType::MultiSelect | FieldType::MultiUser | FieldType::Attachment => ColumnKind::Json,
         _ => ColumnKind::Text,
     }
 }
@@ -89,9 +101,14 @@ pub fn field_columns(field: &FieldDef) -> Vec<Column> {
         name: field.api_name.clone(),
         kind: kind_of(value_type),
     }];
-    if value_type == FieldType::Currency {
+    let second = match value_type {
+        FieldType::Currency => Some(currency_code_column(&field.api_name)),
+        FieldType::Address => Some(street_column(&field.api_name)),
+        _ => None,
+    };
+    if let Some(name) = second {
         columns.push(Column {
-            name: currency_code_column(&field.api_name),
+            name,
             kind: ColumnKind::Text,
         });
     }
@@ -100,7 +117,7 @@ pub fn field_columns(field: &FieldDef) -> Vec<Column> {
 
 /// The parameters that store `value` in the field's columns (same length as `field_columns`).
 pub fn value_to_params(field: &FieldDef, value: &Value) -> Vec<SqlParam> {
-    let is_currency = field.value_type() == FieldType::Currency;
+    let value_type = field.value_type();
     let main = match value {
         Value::Null => SqlParam::NullOf(kind_of(field.value_type())),
         Value::Text(t) => SqlParam::Text(t.clone()),
@@ -109,16 +126,31 @@ pub fn value_to_params(field: &FieldDef, value: &Value) -> Vec<SqlParam> {
         Value::Boolean(b) => SqlParam::Bool(*b),
         Value::Date(d) => SqlParam::Text(d.format("%Y-%m-%d").to_string()),
         Value::DateTime(d) => SqlParam::Timestamp(*d),
-        Value::MultiSelect(items) => SqlParam::Json(Json::from(items.clone())),
+        Value::List(items) => SqlParam::Json(Json::from(items.clone())),
+        Value::Files(files) => {
+            SqlParam::Json(Json::Array(files.iter().map(FileRef::to_json).collect()))
+        }
+        Value::Address { region, .. } => SqlParam::Text(region.clone()),
     };
-    if is_currency {
-        let code = match value {
-            Value::Currency { code, .. } => SqlParam::Text(code.clone()),
-            _ => SqlParam::Null,
-        };
-        vec![main, code]
-    } else {
-        vec![main]
+    match value_type {
+        FieldType::Currency => vec![
+            main,
+            match value {
+                Value::Currency { code, .. } => SqlParam::Text(code.clone()),
+                _ => SqlParam::Null,
+            },
+        ],
+        FieldType::Address => vec![
+            main,
+            match value {
+                Value::Address {
+                    street: Some(street),
+                    ..
+                } => SqlParam::Text(street.clone()),
+                _ => SqlParam::Null,
+            },
+        ],
+        _ => vec![main],
     }
 }
 
@@ -157,12 +189,27 @@ pub fn value_from_columns(field: &FieldDef, columns: &[SqlParam]) -> Option<Valu
             Value::DateTime(*t)
         }
         (FieldType::Datetime, SqlParam::Text(t)) => Value::DateTime(parse_datetime(t)?),
-        (FieldType::MultiSelect, SqlParam::Json(Json::Array(items))) => Value::MultiSelect(
+        (FieldType::MultiSelect | FieldType::MultiUser, SqlParam::Json(Json::Array(items))) => {
+            Value::List(
+                items
+                    .iter()
+                    .map(|i| i.as_str().map(str::to_string))
+                    .collect::<Option<_>>()?,
+            )
+        }
+        (FieldType::Attachment, SqlParam::Json(Json::Array(items))) => Value::Files(
             items
                 .iter()
-                .map(|i| i.as_str().map(str::to_string))
+                .map(FileRef::from_json)
                 .collect::<Option<_>>()?,
         ),
+        (FieldType::Address, SqlParam::Text(region)) => Value::Address {
+            region: region.clone(),
+            street: match columns.get(1) {
+                Some(SqlParam::Text(street)) => Some(street.clone()),
+                _ => None,
+            },
+        },
         (t, SqlParam::Text(text)) if kind_of(t) == ColumnKind::Text => Value::Text(text.clone()),
         _ => return None,
     })

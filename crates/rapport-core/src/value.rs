@@ -14,6 +14,9 @@ use serde_json::{json, Value as Json};
 pub const MAX_TEXT_BYTES: usize = 100_000;
 const DEFAULT_TEXT_MAX_CHARS: u32 = 255;
 const MAX_MULTI_SELECT: usize = 100;
+/// The longest street of an address, in characters.
+pub const MAX_STREET_CHARS: usize = 200;
+const MAX_ID_CHARS: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Value {
@@ -29,7 +32,55 @@ pub enum Value {
     Boolean(bool),
     Date(NaiveDate),
     DateTime(DateTime<Utc>),
-    MultiSelect(Vec<String>),
+    /// A multi-select's option values or a multi-user field's user ids, sorted, each once.
+    List(Vec<String>),
+    /// A region code of the national list and a street.
+    Address {
+        region: String,
+        street: Option<String>,
+    },
+    /// An attachment field's files, in the order given.
+    Files(Vec<FileRef>),
+}
+
+/// A file held by an attachment field, as the record shows it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileRef {
+    pub id: String,
+    pub name: String,
+    pub size: i64,
+    pub content_type: String,
+}
+
+impl FileRef {
+    /// A file named only by its id, as a write gives it; the store fills in the rest.
+    pub fn named_by_id(id: &str) -> FileRef {
+        FileRef {
+            id: id.to_string(),
+            name: String::new(),
+            size: 0,
+            content_type: String::new(),
+        }
+    }
+
+    pub fn to_json(&self) -> Json {
+        json!({
+            "id": self.id,
+            "name": self.name,
+            "size": self.size,
+            "content_type": self.content_type,
+        })
+    }
+
+    /// Reads what `to_json` wrote (the stored form).
+    pub fn from_json(json: &Json) -> Option<FileRef> {
+        Some(FileRef {
+            id: json.get("id")?.as_str()?.to_string(),
+            name: json.get("name")?.as_str()?.to_string(),
+            size: json.get("size")?.as_i64()?,
+            content_type: json.get("content_type")?.as_str()?.to_string(),
+        })
+    }
 }
 
 impl Value {
@@ -113,6 +164,26 @@ pub fn parse_input(field: &FieldDef, input: &Json) -> Result<Value, FieldError> 
             FieldCode::ReadOnlyField,
             format!("{name} is a formula field and is computed, not written"),
         ),
+        FieldType::AutoNumber => err(
+            FieldCode::ReadOnlyField,
+            format!("{name} is an auto-number given by the server, not written"),
+        ),
+        FieldType::MultiUser => parse_ids(field, input, MAX_MULTI_SELECT).map(|mut ids| {
+            ids.sort();
+            ids.dedup();
+            list_or_null(ids)
+        }),
+        FieldType::Attachment => {
+            let mut ids = parse_ids(field, input, field.max_files())?;
+            let mut seen = std::collections::HashSet::new();
+            ids.retain(|id| seen.insert(id.clone()));
+            Ok(if ids.is_empty() {
+                Value::Null
+            } else {
+                Value::Files(ids.iter().map(|id| FileRef::named_by_id(id)).collect())
+            })
+        }
+        FieldType::Address => parse_address(field, input),
         FieldType::Text
         | FieldType::LongText
         | FieldType::Email
@@ -262,8 +333,107 @@ pub fn parse_input(field: &FieldDef, input: &Json) -> Result<Value, FieldError> 
                 return Ok(Value::Null);
             }
             values.sort();
-            Ok(Value::MultiSelect(values))
+            Ok(Value::List(values))
         }
+    }
+}
+
+fn list_or_null(items: Vec<String>) -> Value {
+    if items.is_empty() {
+        Value::Null
+    } else {
+        Value::List(items)
+    }
+}
+
+/// A list of ids (users, files): strings, or objects with an `id` (a file as records show it).
+fn parse_ids(field: &FieldDef, input: &Json, max: usize) -> Result<Vec<String>, FieldError> {
+    let name = field.api_name.as_str();
+    let err = |code: FieldCode, message: String| Err(FieldError::new(name, code, message));
+    let Json::Array(items) = input else {
+        return err(
+            FieldCode::InvalidType,
+            format!("{name} expects a list of ids"),
+        );
+    };
+    if items.len() > max {
+        return err(
+            FieldCode::TooManyValues,
+            format!("{name} takes at most {max} values"),
+        );
+    }
+    let mut ids = Vec::with_capacity(items.len());
+    for item in items {
+        let id = match item {
+            Json::String(id) => id,
+            Json::Object(o) => match o.get("id") {
+                Some(Json::String(id)) => id,
+                _ => return err(FieldCode::InvalidType, format!("{name} expects ids")),
+            },
+            _ => return err(FieldCode::InvalidType, format!("{name} expects ids")),
+        };
+        if id.is_empty() || id.chars().count() > MAX_ID_CHARS || id.chars().any(char::is_control) {
+            return err(
+                FieldCode::InvalidValue,
+                format!("{name} holds an id that is empty, too long or has control characters"),
+            );
+        }
+        ids.push(id.clone());
+    }
+    Ok(ids)
+}
+
+/// `{"code": "310104", "street": "…"}`; the names an address shows are accepted and ignored.
+fn parse_address(field: &FieldDef, input: &Json) -> Result<Value, FieldError> {
+    let name = field.api_name.as_str();
+    let err = |code: FieldCode, message: String| Err(FieldError::new(name, code, message));
+    let Json::Object(parts) = input else {
+        return err(
+            FieldCode::InvalidType,
+            format!("{name} expects an object such as {{\"code\": \"310104\", \"street\": \"…\"}}"),
+        );
+    };
+    if let Some(key) = parts.keys().find(|k| {
+        !matches!(
+            k.as_str(),
+            "code" | "street" | "province" | "city" | "district"
+        )
+    }) {
+        return err(
+            FieldCode::InvalidType,
+            format!("{name} has an unknown part {key:?}; use code and street"),
+        );
+    }
+    let street = match parts.get("street") {
+        None | Some(Json::Null) => None,
+        Some(Json::String(s)) => {
+            let s = s.trim();
+            if s.chars().count() > MAX_STREET_CHARS {
+                return err(
+                    FieldCode::TooLong,
+                    format!("{name}'s street is longer than {MAX_STREET_CHARS} characters"),
+                );
+            }
+            if s.chars().any(char::is_control) {
+                return err(
+                    FieldCode::InvalidValue,
+                    format!("{name}'s street holds a control character"),
+                );
+            }
+            (!s.is_empty()).then(|| s.to_string())
+        }
+        Some(_) => return err(FieldCode::InvalidType, format!("{name}'s street is text")),
+    };
+    match parts.get("code") {
+        Some(Json::String(code)) if crate::regions::is_known(code) => Ok(Value::Address {
+            region: code.clone(),
+            street,
+        }),
+        None | Some(Json::Null) if street.is_none() => Ok(Value::Null),
+        _ => err(
+            FieldCode::UnknownRegion,
+            format!("{name} needs the code of a region of the national list (省, 市 or 区)"),
+        ),
     }
 }
 
@@ -379,8 +549,30 @@ pub fn to_json(field: &FieldDef, value: &Value) -> Json {
         Value::Boolean(b) => Json::Bool(*b),
         Value::Date(d) => Json::String(d.format("%Y-%m-%d").to_string()),
         Value::DateTime(d) => Json::String(format_datetime(d)),
-        Value::MultiSelect(items) => json!(items),
+        Value::List(items) => json!(items),
+        Value::Files(files) => Json::Array(files.iter().map(FileRef::to_json).collect()),
+        Value::Address { region, street } => address_json(region, street.as_deref()),
     }
+}
+
+/// An address as the API shows it: the code, the names of its province, city and district,
+/// and the street.
+fn address_json(region: &str, street: Option<&str>) -> Json {
+    let mut out = serde_json::Map::new();
+    out.insert("code".into(), json!(region));
+    if let Some(place) = crate::regions::place(region) {
+        out.insert("province".into(), json!(place.province));
+        if let Some(city) = place.city {
+            out.insert("city".into(), json!(city));
+        }
+        if let Some(district) = place.district {
+            out.insert("district".into(), json!(district));
+        }
+    }
+    if let Some(street) = street {
+        out.insert("street".into(), json!(street));
+    }
+    Json::Object(out)
 }
 
 #[cfg(test)]

@@ -52,3 +52,27 @@ pub fn with_security_headers<S: Clone + Send + Sync + 'static>(mut router: Route
     }
     router
 }
+
+/// `filename*` of Content-Disposition (RFC 5987): UTF-8, percent-encoded.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn file_names_are_percent_encoded() {
+        assert_eq!(
+            super::percent_encode("六月 A-1.x"),
+            "%E5%85%AD%E6%9C%88%20A-1.x"
+        );
+    }
+}

@@ -96,6 +96,9 @@ impl AppState {
         for worker in rapport_cdp::workers::workers(&self.cdp) {
             self.workers.spawn(worker);
         }
+        self.workers.spawn(Arc::new(rapport_store::files::FilePurge(
+            self.store.clone(),
+        )));
         // The job runner: it reaps the leases of dead nodes and prunes finished jobs; the
         // queues and handlers of feature crates join it here (none of today's crates has one).
         let runner = Arc::new(Runner::new(self.store.clone(), node_name()));

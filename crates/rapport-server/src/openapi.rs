@@ -6,8 +6,8 @@
 //! this document.
 
 use crate::routes::{
-    admin, aggregate, cdp, ingest, jobs, metadata, records, segments, snapshots, system, teams,
-    views,
+    admin, aggregate, cdp, files, ingest, jobs, metadata, records, segments, snapshots, system,
+    teams, views,
 };
 use crate::{auth, error, records_json};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -113,6 +113,7 @@ impl Modify for ErrorResponses {
         records::list, records::query, records::create, records::batch_create, records::batch_update,
         records::get, records::update, records::delete, records::undelete, records::history, records::restore_history,
         records::related_lists, records::related, records::export, records::repair, aggregate::aggregate,
+        files::upload, files::download, files::regions,
         views::list_views, views::create_view, views::get_view, views::update_view, views::delete_view,
         ingest::call, ingest::batch,
         cdp::list_sources, cdp::create_source, cdp::get_source, cdp::update_source, cdp::rotate_key, cdp::rotate_verification_secret,

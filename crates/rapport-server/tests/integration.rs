@@ -20,6 +20,8 @@ mod concurrency;
 mod denials;
 #[path = "integration/edges.rs"]
 mod edges;
+#[path = "integration/fieldtypes.rs"]
+mod fieldtypes;
 #[path = "integration/history.rs"]
 mod history;
 #[path = "integration/ingest_safety.rs"]

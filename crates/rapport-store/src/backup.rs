@@ -23,6 +23,8 @@
 use crate::db::{Decoding, Tx};
 use crate::schema::{load_schema_tx, placeholder};
 use crate::{table_name, Store, StoreError};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
 use rapport_core::metadata::ObjectDef;
 use rapport_core::names::{quote, SYSTEM_COLUMNS};
 use rapport_core::sql::{field_columns, ColumnKind, Dialect, SqlParam};
@@ -197,6 +199,35 @@ pub const TABLES: &[Table] = &[
             ("is_lead", B),
         ],
         &["team_id", "user_id"],
+    ),
+    table(
+        "auto_number_counters",
+        &[
+            ("workspace_id", T),
+            ("object", T),
+            ("field", T),
+            ("period", T),
+            ("last_value", I),
+        ],
+        &["object", "field", "period"],
+    ),
+    table(
+        "files",
+        &[
+            ("id", T),
+            ("workspace_id", T),
+            ("object", T),
+            ("field", T),
+            ("name", T),
+            ("content_type", T),
+            ("size", I),
+            ("sha256", T),
+            ("content", ColumnKind::Bytes),
+            ("uploaded_by", T),
+            ("created_at", TS),
+            ("record_id", T),
+        ],
+        &["id"],
     ),
     table(
         "saved_views",
@@ -645,6 +676,7 @@ fn encode(value: &SqlParam) -> Result<Option<Value>, StoreError> {
         SqlParam::Text(t) => Some(Value::String(t.clone())),
         SqlParam::Json(j) => Some(j.clone()),
         SqlParam::Timestamp(t) => Some(Value::String(format_datetime(t))),
+        SqlParam::Bytes(b) => Some(Value::String(BASE64.encode(b))),
     })
 }
 
@@ -673,6 +705,7 @@ fn page_sql(
     scope: &str,
     key: &[String],
     after: bool,
+    limit: usize,
 ) -> String {
     let p = |n| placeholder(dialect, n);
     let quoted: Vec<String> = columns.iter().map(|c| quote(c)).collect();
@@ -686,7 +719,7 @@ fn page_sql(
             marks.join(", ")
         ));
     }
-    sql.push_str(&format!(" ORDER BY {} LIMIT {PAGE}", keys.join(", ")));
+    sql.push_str(&format!(" ORDER BY {} LIMIT {limit}", keys.join(", ")));
     sql
 }
 
@@ -715,9 +748,23 @@ where
                 .ok_or_else(|| StoreError::Config(format!("key {k} is not a column of {from}")))
         })
         .collect::<Result<_, _>>()?;
+    // A file's content may be megabytes: such tables are read a row at a time.
+    let limit = if kinds.contains(&ColumnKind::Bytes) {
+        1
+    } else {
+        PAGE
+    };
     let mut last: Option<Vec<SqlParam>> = None;
     loop {
-        let sql = page_sql(tx.dialect(), from, columns, scope, key, last.is_some());
+        let sql = page_sql(
+            tx.dialect(),
+            from,
+            columns,
+            scope,
+            key,
+            last.is_some(),
+            limit,
+        );
         let mut params = vec![SqlParam::Text(workspace_id.to_string())];
         if let Some(last) = &last {
             params.extend(last.iter().cloned());
@@ -730,7 +777,7 @@ where
             emit(row)?;
         }
         match rows.last() {
-            Some(row) if rows.len() == PAGE => {
+            Some(row) if rows.len() == limit => {
                 last = Some(
                     key_at
                         .iter()
@@ -961,6 +1008,11 @@ fn decode(kind: ColumnKind, value: &Value, lenient: bool) -> Result<SqlParam, St
                 None => return Err(wrong()),
             }
         }
+        ColumnKind::Bytes => SqlParam::Bytes(
+            BASE64
+                .decode(value.as_str().ok_or_else(wrong)?)
+                .map_err(|_| wrong())?,
+        ),
     })
 }
 

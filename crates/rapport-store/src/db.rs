@@ -598,6 +598,7 @@ fn sqlite_query<'q>(sql: &'q str, params: &[SqlParam]) -> Result<SqliteQuery<'q>
             SqlParam::Text(t) => args.add(t.clone()),
             SqlParam::Json(j) => args.add(j.to_string()),
             SqlParam::Timestamp(t) => args.add(format_datetime(t)),
+            SqlParam::Bytes(b) => args.add(b.clone()),
         };
         added.map_err(|e| StoreError::Config(format!("cannot bind parameter: {e}")))?;
     }
@@ -617,12 +618,14 @@ fn pg_query<'q>(sql: &'q str, params: &[SqlParam]) -> Result<PgQuery<'q>, StoreE
                 args.add(None::<sqlx::types::Json<serde_json::Value>>)
             }
             SqlParam::NullOf(ColumnKind::Timestamp) => args.add(None::<DateTime<Utc>>),
+            SqlParam::NullOf(ColumnKind::Bytes) => args.add(None::<Vec<u8>>),
             SqlParam::Bool(b) => args.add(*b),
             SqlParam::Int(i) => args.add(*i),
             SqlParam::Float(f) => args.add(*f),
             SqlParam::Text(t) => args.add(t.clone()),
             SqlParam::Json(j) => args.add(sqlx::types::Json(j.clone())),
             SqlParam::Timestamp(t) => args.add(*t),
+            SqlParam::Bytes(b) => args.add(b.clone()),
         };
         added.map_err(|e| StoreError::Config(format!("cannot bind parameter: {e}")))?;
     }
@@ -715,6 +718,9 @@ fn sqlite_column(row: &SqliteRow, i: usize, kind: ColumnKind) -> Result<SqlParam
             })?),
             None => SqlParam::Null,
         },
+        ColumnKind::Bytes => row
+            .try_get::<Option<Vec<u8>>, _>(i)?
+            .map_or(SqlParam::Null, SqlParam::Bytes),
     })
 }
 
@@ -763,6 +769,9 @@ fn pg_column(row: &PgRow, i: usize, kind: ColumnKind) -> Result<SqlParam, StoreE
             .try_get::<Option<sqlx::types::Json<serde_json::Value>>, _>(i)?
             .map_or(SqlParam::Null, |j| SqlParam::Json(j.0)),
         ColumnKind::Timestamp => pg_timestamp(row, i)?,
+        ColumnKind::Bytes => row
+            .try_get::<Option<Vec<u8>>, _>(i)?
+            .map_or(SqlParam::Null, SqlParam::Bytes),
     })
 }
 

@@ -236,7 +236,7 @@ impl Store {
         let mut values = Map::new();
         for field in def
             .active_fields()
-            .filter(|f| f.field_type != FieldType::Formula)
+            .filter(|f| !matches!(f.field_type, FieldType::Formula | FieldType::AutoNumber))
         {
             let then = past.get(&field.api_name).cloned().unwrap_or(Json::Null);
             if then != to_json(field, &current.get(&field.api_name)) {

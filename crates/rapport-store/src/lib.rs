@@ -15,6 +15,7 @@ pub mod cache;
 pub mod cli;
 pub mod db;
 mod error;
+pub mod files;
 pub mod history;
 pub mod jobs;
 pub mod metrics;

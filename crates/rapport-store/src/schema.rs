@@ -54,6 +54,7 @@ fn wants_index(object: &ObjectDef, field: &FieldDef) -> bool {
                 | FieldType::Date
                 | FieldType::Datetime
                 | FieldType::Currency
+                | FieldType::Address
         )
 }
 
@@ -69,7 +70,7 @@ async fn create_field_indexes(
 ) -> Result<(), StoreError> {
     let table = quote(&table_name(workspace_id, &object.api_name));
     let column = quote(&field.api_name);
-    if field.unique {
+    if field.has_unique_values() {
         let name = index_name(workspace_id, &object.api_name, &field.api_name, true);
         tx.execute(
             &format!(
@@ -436,6 +437,10 @@ impl Store {
                 if field.field_type == FieldType::Formula {
                     store.backfill_formula(tx, &ws, &object, &field).await?;
                 }
+                if field.field_type == FieldType::AutoNumber {
+                    crate::records::numbering::number_existing_records(tx, &ws, &object, &field)
+                        .await?;
+                }
                 Ok(object)
             })
         })
@@ -493,7 +498,7 @@ impl Store {
                 field.validate()?;
                 check_relation_target(schema, &object, &field)?;
                 object.fields[position] = field.clone();
-                if field.unique != old.unique {
+                if field.has_unique_values() != old.has_unique_values() {
                     drop_field_indexes(tx, &ws, &object.api_name, &field.api_name).await?;
                     create_field_indexes(tx, &ws, &object, &field).await?;
                 }

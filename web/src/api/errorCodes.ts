@@ -399,6 +399,21 @@ export const catalogue = {
       "status": 415
     },
     {
+      "code": "file_too_large",
+      "meaning": "The uploaded file is larger than the attachment field takes (`max_size_mb`).",
+      "status": 413
+    },
+    {
+      "code": "file_type_not_allowed",
+      "meaning": "The attachment field takes pictures only (PNG, JPEG, GIF or WebP, judged by content).",
+      "status": 415
+    },
+    {
+      "code": "invalid_upload",
+      "meaning": "The upload is not `multipart/form-data` with one part named `file`.",
+      "status": 400
+    },
+    {
       "code": "validation_failed",
       "meaning": "Record values do not fit their fields; `details.fields[]` has `field`, `code` and `message` for each.",
       "status": 422
@@ -736,6 +751,14 @@ export const catalogue = {
     {
       "code": "unknown_user",
       "meaning": "A user field names a user that does not exist in the workspace."
+    },
+    {
+      "code": "unknown_region",
+      "meaning": "An address names a region code that is not in the national region list."
+    },
+    {
+      "code": "unknown_file",
+      "meaning": "An attachment names a file that was not uploaded for this field."
     },
     {
       "code": "duplicate_value",

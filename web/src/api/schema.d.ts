@@ -780,6 +780,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/files/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file of an attachment field: pictures inline (so `<img>` shows them), anything else as
+         *     a download. Not found for a caller who may not read the field's object.
+         */
+        get: operations["download"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs": {
         parameters: {
             query?: never;
@@ -936,6 +956,26 @@ export interface paths {
         head?: never;
         /** Change a field's label, validation or settings (admins). The type cannot change. */
         patch: operations["update_field"];
+        trace?: never;
+    };
+    "/api/v1/objects/{object}/fields/{field}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file for an attachment field (multipart/form-data, one part named `file`); a
+         *     record write then names it by id. Uploads no record takes are deleted after a day.
+         */
+        post: operations["upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/objects/{object}/fields/{field}/purge": {
@@ -1265,6 +1305,26 @@ export interface paths {
         post?: never;
         /** Delete a view (its owner, or an administrator for a shared view). */
         delete: operations["delete_view"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/regions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The national region list (省 / 市 / 区县 with the statistics bureau's codes) that address
+         *     fields name their region from.
+         */
+        get: operations["regions"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1683,7 +1743,7 @@ export interface components {
          * @description One of the catalogue's codes (docs/API.md): ErrorCode.
          * @enum {string}
          */
-        ErrorCode: "invalid_json" | "invalid_body" | "invalid_path" | "invalid_query" | "nul_character" | "invalid_gzip" | "unsupported_encoding" | "request_too_large" | "batch_too_large" | "invalid_batch" | "invalid_condition" | "invalid_sort" | "invalid_cursor" | "invalid_fields" | "invalid_expand" | "invalid_batch_size" | "invalid_if_match" | "invalid_permissions" | "unknown_role" | "invalid_locale" | "before_creation" | "invalid_group_by" | "invalid_metric" | "invalid_job" | "invalid_backup" | "invalid_limit" | "unknown_event_type" | "unknown_property" | "invalid_window" | "invalid_count" | "segment_matches_everything" | "preview_too_expensive" | "unauthenticated" | "invalid_credentials" | "missing_write_key" | "invalid_write_key" | "write_key_mismatch" | "invalid_authorization" | "forbidden" | "cross_site_request" | "not_found" | "method_not_allowed" | "request_timeout" | "version_conflict" | "duplicate_value" | "duplicate_values_exist" | "object_exists" | "field_exists" | "archived" | "not_archived" | "standard_object" | "standard_field" | "object_in_use" | "field_in_use" | "name_field" | "type_change_unsupported" | "email_taken" | "role_exists" | "team_exists" | "admin_role" | "self_lockout" | "merge_already_undone" | "too_many_segments" | "segment_archived" | "segment_not_ready" | "segment_building" | "too_many_tags" | "webhook_failed" | "job_not_retryable" | "job_finished" | "job_not_discardable" | "workspace_exists" | "identity_race" | "contact_unverified" | "contact_taken" | "consumer_busy" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "batch_validation_failed" | "invalid_api_name" | "reserved_name" | "invalid_label" | "invalid_field_config" | "duplicate_field" | "invalid_name_field" | "invalid_layout" | "unknown_target" | "invalid_formula" | "too_many_fields" | "weak_password" | "invalid_email" | "invalid_name" | "invalid_team" | "invalid_source" | "invalid_settings" | "invalid_event_type" | "invalid_schema" | "invalid_replay" | "invalid_view" | "invalid_tag" | "invalid_description" | "invalid_url" | "url_not_allowed" | "invalid_secret" | "different_segments" | "too_many_attempts" | "rate_limited" | "internal_error" | "identity_loop" | "database_unavailable" | "ingest_overloaded" | "server_busy";
+        ErrorCode: "invalid_json" | "invalid_body" | "invalid_path" | "invalid_query" | "nul_character" | "invalid_gzip" | "unsupported_encoding" | "request_too_large" | "batch_too_large" | "invalid_batch" | "invalid_condition" | "invalid_sort" | "invalid_cursor" | "invalid_fields" | "invalid_expand" | "invalid_batch_size" | "invalid_if_match" | "invalid_permissions" | "unknown_role" | "invalid_locale" | "before_creation" | "invalid_group_by" | "invalid_metric" | "invalid_job" | "invalid_backup" | "invalid_limit" | "unknown_event_type" | "unknown_property" | "invalid_window" | "invalid_count" | "segment_matches_everything" | "preview_too_expensive" | "unauthenticated" | "invalid_credentials" | "missing_write_key" | "invalid_write_key" | "write_key_mismatch" | "invalid_authorization" | "forbidden" | "cross_site_request" | "not_found" | "method_not_allowed" | "request_timeout" | "version_conflict" | "duplicate_value" | "duplicate_values_exist" | "object_exists" | "field_exists" | "archived" | "not_archived" | "standard_object" | "standard_field" | "object_in_use" | "field_in_use" | "name_field" | "type_change_unsupported" | "email_taken" | "role_exists" | "team_exists" | "admin_role" | "self_lockout" | "merge_already_undone" | "too_many_segments" | "segment_archived" | "segment_not_ready" | "segment_building" | "too_many_tags" | "webhook_failed" | "job_not_retryable" | "job_finished" | "job_not_discardable" | "workspace_exists" | "identity_race" | "contact_unverified" | "contact_taken" | "consumer_busy" | "payload_too_large" | "unsupported_media_type" | "file_too_large" | "file_type_not_allowed" | "invalid_upload" | "validation_failed" | "batch_validation_failed" | "invalid_api_name" | "reserved_name" | "invalid_label" | "invalid_field_config" | "duplicate_field" | "invalid_name_field" | "invalid_layout" | "unknown_target" | "invalid_formula" | "too_many_fields" | "weak_password" | "invalid_email" | "invalid_name" | "invalid_team" | "invalid_source" | "invalid_settings" | "invalid_event_type" | "invalid_schema" | "invalid_replay" | "invalid_view" | "invalid_tag" | "invalid_description" | "invalid_url" | "url_not_allowed" | "invalid_secret" | "different_segments" | "too_many_attempts" | "rate_limited" | "internal_error" | "identity_loop" | "database_unavailable" | "ingest_overloaded" | "server_busy";
         /**
          * @description One of the catalogue's codes (docs/API.md): EventCode.
          * @enum {string}
@@ -1735,9 +1795,26 @@ export interface components {
             /** @description Region used to read phone numbers written without a country code (ISO 3166, e.g. "CN"). */
             default_region?: string | null;
             expression?: string | null;
+            /**
+             * @description An auto-number's format: text with `{YYYY}`, `{YY}`, `{MM}`, `{DD}` and one sequence
+             *     token of zeros, e.g. `HT-{YYYY}-{0000}`; the sequence restarts when the date part changes.
+             */
+            format?: string | null;
+            /** @description An attachment field takes only pictures (PNG, JPEG, GIF, WebP, judged by content). */
+            images_only?: boolean;
             max?: string | null;
+            /**
+             * Format: int32
+             * @description The most files an attachment field holds (1–20, default 10).
+             */
+            max_files?: number | null;
             /** Format: int32 */
             max_length?: number | null;
+            /**
+             * Format: int32
+             * @description The largest file an attachment field takes, in MiB (1–25, default 10).
+             */
+            max_size_mb?: number | null;
             /** @description Inclusive lower bound for numbers (decimal string) and dates (ISO string). */
             min?: string | null;
             /** Format: int32 */
@@ -1780,7 +1857,7 @@ export interface components {
             unique?: boolean | null;
         };
         /** @enum {string} */
-        FieldType: "text" | "long_text" | "integer" | "decimal" | "currency" | "percent" | "boolean" | "date" | "datetime" | "select" | "multi_select" | "email" | "phone" | "url" | "relation" | "user" | "formula";
+        FieldType: "text" | "long_text" | "integer" | "decimal" | "currency" | "percent" | "boolean" | "date" | "datetime" | "select" | "multi_select" | "email" | "phone" | "url" | "relation" | "user" | "formula" | "auto_number" | "multi_user" | "address" | "attachment";
         /**
          * @description What a formula computes.
          * @enum {string}
@@ -2291,6 +2368,13 @@ export interface components {
              */
             total?: number | null;
         };
+        /** @description One region with the regions inside it (a province's cities, a city's districts). */
+        Region: {
+            children?: components["schemas"]["Region"][];
+            /** @description 2 digits for a province, 4 for a city, 6 for a district. */
+            code: string;
+            name: string;
+        };
         RegisterObserved: {
             name: string;
         };
@@ -2640,6 +2724,16 @@ export interface components {
             /** @description The call: track, page, screen, identify, group or alias. */
             type: string;
             user_id?: string | null;
+        };
+        /** @description A file as its upload answers and its download serves it. */
+        StoredFile: {
+            content_type: string;
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            name: string;
+            /** Format: int64 */
+            size: number;
         };
         Tag: {
             created_by?: string | null;
@@ -4586,6 +4680,37 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    download: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                /** @description Always as a download, even a picture. */
+                download: boolean | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's content */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
     list_jobs: {
         parameters: {
             query?: {
@@ -5029,6 +5154,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ObjectDef"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                object: string;
+                field: string;
+            };
+            cookie?: never;
+        };
+        /** @description One part named `file`. */
+        requestBody?: {
+            content: {
+                "multipart/form-data": unknown;
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredFile"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             default: components["responses"]["Error"];
@@ -5825,6 +6018,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    regions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Region"][];
                 };
             };
             default: components["responses"]["Error"];

@@ -47,6 +47,10 @@ enum Class {
     Date,
     Datetime,
     Multi,
+    /// An address: empty or not, or within regions.
+    Region,
+    /// Attachments: empty or not.
+    Files,
 }
 
 impl Class {
@@ -66,7 +70,10 @@ impl Class {
             FieldType::Boolean => Class::Boolean,
             FieldType::Date => Class::Date,
             FieldType::Datetime => Class::Datetime,
-            FieldType::MultiSelect => Class::Multi,
+            FieldType::MultiSelect | FieldType::MultiUser => Class::Multi,
+            FieldType::Address => Class::Region,
+            FieldType::Attachment => Class::Files,
+            FieldType::AutoNumber => Class::Text,
         }
     }
 
@@ -84,6 +91,8 @@ impl Class {
                 Class::Boolean => equality,
                 Class::Date | Class::Datetime => equality || order || list || op.is_relative_date(),
                 Class::Multi => list || op == Contains,
+                Class::Region => list,
+                Class::Files => false,
             }
     }
 
@@ -95,7 +104,9 @@ impl Class {
             Class::Boolean => "a boolean",
             Class::Date => "a date",
             Class::Datetime => "a date-time",
-            Class::Multi => "a multi-select",
+            Class::Multi => "a multi-select or multi-user",
+            Class::Region => "an address",
+            Class::Files => "an attachment",
         }
     }
 }
@@ -284,10 +295,10 @@ impl Checker<'_> {
         }
         let path = child(&leaf.path, "value");
         let value = leaf.value.as_ref().filter(|v| !v.is_null());
-        let test = if class == Class::Multi {
-            multi_test(&field, op, value, &path)?
-        } else {
-            self.scalar_test(&field, class, op, value, &path)?
+        let test = match class {
+            Class::Multi | Class::Files => multi_test(&field, op, value, &path)?,
+            Class::Region => region_test(op, value, &path)?,
+            _ => self.scalar_test(&field, class, op, value, &path)?,
         };
         Ok(CLeaf { target, test })
     }
@@ -412,11 +423,17 @@ fn scalar(field: &FieldDef, json: &Json, path: &str) -> Result<Scalar<'static>, 
     })
 }
 
-/// One option value of a multi-select field.
+/// One option value of a multi-select field, or one user id of a multi-user field.
 fn option(field: &FieldDef, json: &Json, path: &str) -> Result<String, CoreError> {
     let Json::String(v) = json else {
         return Err(err(path, "expected an option value (a string)"));
     };
+    if field.field_type == FieldType::MultiUser {
+        if v.is_empty() || v.chars().count() > 64 {
+            return Err(err(path, "expected a user id"));
+        }
+        return Ok(v.clone());
+    }
     if field.option(v).is_none() {
         return Err(err(
             path,
@@ -424,6 +441,37 @@ fn option(field: &FieldDef, json: &Json, path: &str) -> Result<String, CoreError
         ));
     }
     Ok(v.clone())
+}
+
+/// `in` / `not_in` a list of region codes: an address within one of the regions (its code
+/// starts with the region's).
+fn region_test(op: Op, value: Option<&Json>, path: &str) -> Result<Test, CoreError> {
+    let codes = match op {
+        Op::In | Op::NotIn => list(value, path)?
+            .iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Json::String(code) if crate::regions::is_known(code) => Ok(code.clone()),
+                _ => Err(err(
+                    &child(path, &i.to_string()),
+                    "expected the code of a region of the national list",
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Op::IsEmpty => return Ok(Test::IsEmpty),
+        Op::IsNotEmpty => return Ok(Test::IsNotEmpty),
+        _ => {
+            return Err(err(
+                path,
+                format!("operator {op} does not apply to an address"),
+            ))
+        }
+    };
+    Ok(if op == Op::In {
+        Test::InRegions(codes)
+    } else {
+        Test::NotInRegions(codes)
+    })
 }
 
 fn multi_test(

@@ -41,15 +41,27 @@ fn leaf(leaf: &CLeaf, record: &Record, related: &dyn Fn(&str, &str) -> Option<Re
     test(&leaf.test, &value)
 }
 
-fn items(value: &Value) -> &[String] {
+/// How many items a list-like value holds.
+fn item_count(value: &Value) -> usize {
     match value {
-        Value::MultiSelect(items) => items,
-        _ => &[],
+        Value::List(items) => items.len(),
+        Value::Files(files) => files.len(),
+        _ => 0,
     }
 }
 
 fn has_any(value: &Value, options: &[String]) -> bool {
-    items(value).iter().any(|i| options.contains(i))
+    match value {
+        Value::List(items) => items.iter().any(|i| options.contains(i)),
+        _ => false,
+    }
+}
+
+fn in_regions(value: &Value, regions: &[String]) -> bool {
+    match value {
+        Value::Address { region, .. } => regions.iter().any(|r| region.starts_with(r.as_str())),
+        _ => false,
+    }
 }
 
 fn ordered(value: &Value, other: &Scalar<'_>, accept: fn(Ordering) -> bool) -> bool {
@@ -99,7 +111,9 @@ fn test(test: &Test, value: &Value) -> bool {
         Test::IsNotEmpty => !value.is_null(),
         Test::HasAny(options) => has_any(value, options),
         Test::HasNone(options) => !has_any(value, options),
-        Test::ListEmpty => items(value).is_empty(),
-        Test::ListNotEmpty => !items(value).is_empty(),
+        Test::ListEmpty => item_count(value) == 0,
+        Test::ListNotEmpty => item_count(value) > 0,
+        Test::InRegions(regions) => in_regions(value, regions),
+        Test::NotInRegions(regions) => !in_regions(value, regions),
     }
 }

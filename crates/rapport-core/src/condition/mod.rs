@@ -370,7 +370,8 @@ impl Scalar<'_> {
     /// The comparable form of a record value; `None` for NULL (and for lists).
     fn of(value: &Value) -> Option<Scalar<'_>> {
         match value {
-            Value::Null | Value::MultiSelect(_) => None,
+            Value::Null | Value::List(_) | Value::Files(_) => None,
+            Value::Address { region, .. } => Some(Scalar::Text(Cow::Borrowed(region))),
             Value::Text(t) => Some(Scalar::Text(Cow::Borrowed(t))),
             Value::Integer(i) | Value::Decimal(i) => Some(Scalar::Int(*i)),
             Value::Currency { units, .. } => Some(Scalar::Int(*units)),
@@ -429,6 +430,10 @@ enum Test {
     HasNone(Vec<String>),
     ListEmpty,
     ListNotEmpty,
+    /// An address lies within one of the regions (its region code starts with one of these).
+    InRegions(Vec<String>),
+    /// An address lies in none of the regions (true when empty).
+    NotInRegions(Vec<String>),
 }
 
 /// Appends a segment to a JSON pointer (`~` and `/` escaped; overlong segments cut).

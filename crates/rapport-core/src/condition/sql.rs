@@ -179,6 +179,12 @@ fn write_leaf(leaf: &CLeaf, b: &mut SqlBuilder, alias: &str, table_of: &dyn Fn(&
                 b.push(&format!("(NOT EXISTS (SELECT 1 FROM json_each({e})))"));
             }
         }
+        Test::InRegions(regions) => in_regions(b, &e, regions),
+        Test::NotInRegions(regions) => {
+            b.push(&format!("({e} IS NULL OR NOT "));
+            in_regions(b, &e, regions);
+            b.push(")");
+        }
         Test::ListNotEmpty => {
             if pg {
                 b.push(&format!("({e} IS NOT NULL AND {e} <> CAST('[]' AS JSONB))"));
@@ -206,6 +212,20 @@ fn like(b: &mut SqlBuilder, e: &str, pattern: String) {
         b.bind(SqlParam::Text(pattern));
         b.push(" ESCAPE '\\')");
     }
+}
+
+/// The region code in `e` starts with one of `regions` (digits only, checked against the list).
+fn in_regions(b: &mut SqlBuilder, e: &str, regions: &[String]) {
+    b.push(&format!("({e} IS NOT NULL AND ("));
+    for (i, region) in regions.iter().enumerate() {
+        if i > 0 {
+            b.push(" OR ");
+        }
+        b.push(&format!("{e} LIKE "));
+        b.bind(SqlParam::Text(format!("{}%", escape_like(region))));
+        b.push(" ESCAPE '\\'");
+    }
+    b.push("))");
 }
 
 /// The multi-select in `e` holds at least one of `options` (false for NULL).

@@ -206,7 +206,7 @@ fn ts(s: &str) -> Value {
 }
 
 fn multi(items: &[&str]) -> Value {
-    Value::MultiSelect(items.iter().map(|s| s.to_string()).collect())
+    Value::List(items.iter().map(|s| s.to_string()).collect())
 }
 
 fn sql(json: Json, dialect: Dialect) -> (String, Vec<SqlParam>) {

@@ -475,11 +475,22 @@ impl Parser<'_> {
             FieldType::Boolean => Read::Boolean,
             FieldType::Date => Read::Date,
             FieldType::Datetime => Read::DateTime,
-            FieldType::MultiSelect => {
+            FieldType::MultiSelect
+            | FieldType::MultiUser
+            | FieldType::Address
+            | FieldType::Attachment
+            | FieldType::AutoNumber => {
+                let kind = match field.field_type {
+                    FieldType::MultiSelect => "multi-select",
+                    FieldType::MultiUser => "multi-user",
+                    FieldType::Address => "address",
+                    FieldType::Attachment => "attachment",
+                    _ => "auto-number",
+                };
                 return Err(invalid(
                     pos,
-                    format!("multi-select field `{name}` cannot be used in a formula"),
-                ))
+                    format!("{kind} field `{name}` cannot be used in a formula"),
+                ));
             }
             FieldType::Formula => {
                 return Err(invalid(

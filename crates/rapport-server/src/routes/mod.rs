@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod aggregate;
 pub mod cdp;
+pub mod files;
 pub mod ingest;
 pub mod jobs;
 pub mod metadata;
@@ -15,6 +16,7 @@ pub mod views;
 
 use crate::auth;
 use crate::AppState;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, patch, post, put};
 use axum::Router;
 
@@ -79,6 +81,12 @@ pub fn routes() -> Router<AppState> {
             get(records::related_lists),
         )
         .route("/api/v1/objects/{object}/fields", post(metadata::add_field))
+        .route(
+            "/api/v1/objects/{object}/fields/{field}/files",
+            post(files::upload).layer(DefaultBodyLimit::max(files::MAX_UPLOAD_BYTES)),
+        )
+        .route("/api/v1/files/{id}", get(files::download))
+        .route("/api/v1/regions", get(files::regions))
         .route(
             "/api/v1/objects/{object}/fields/{field}",
             patch(metadata::update_field).delete(metadata::archive_field),

@@ -127,19 +127,6 @@ pub async fn snapshot_members(
     ))
 }
 
-/// `filename*` of Content-Disposition (RFC 5987): UTF-8, percent-encoded.
-fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 /// The members as CSV (UTF-8 with a BOM, CRLF line ends): `profile_id, contact_id, user_id,
 /// email, phone, entered_at` (RFC 3339, UTC). Cells a spreadsheet would read as a formula
 /// start with `'`. Audited as an export.
@@ -167,7 +154,7 @@ pub async fn snapshot_csv(
     .await?;
     let disposition = format!(
         "attachment; filename=\"snapshot-{id}.csv\"; filename*=UTF-8''{}.csv",
-        percent_encode(&snapshot.name)
+        crate::headers::percent_encode(&snapshot.name)
     );
     // The BOM first, then the file chunk by chunk; a failure half-way ends the download early
     // (the status line is already sent), and is logged.
@@ -351,15 +338,4 @@ pub async fn rotate_signing_secret(
     )
     .await?;
     Ok(Json(SigningSecret { secret }))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn file_names_are_percent_encoded() {
-        assert_eq!(
-            super::percent_encode("六月 A-1.x"),
-            "%E5%85%AD%E6%9C%88%20A-1.x"
-        );
-    }
 }

@@ -588,6 +588,7 @@ impl Call {
             body,
             text,
             bytes: raw.len(),
+            content: raw.to_vec(),
         }
     }
 }
@@ -600,6 +601,8 @@ pub struct Resp {
     pub text: String,
     /// The body's length as sent (compressed, when it was).
     pub bytes: usize,
+    /// The body as received.
+    pub content: Vec<u8>,
 }
 
 impl Resp {

@@ -132,7 +132,7 @@ fn field_sort_column(object: &ObjectDef, field: &str) -> Result<Column, StoreErr
     })?;
     if matches!(
         def.value_type(),
-        FieldType::MultiSelect | FieldType::LongText
+        FieldType::MultiSelect | FieldType::MultiUser | FieldType::Attachment | FieldType::LongText
     ) {
         return Err(StoreError::bad_request(
             ErrorCode::InvalidSort,
@@ -156,6 +156,7 @@ fn param_to_json(param: &SqlParam) -> Json {
         SqlParam::Text(t) => Json::String(t.clone()),
         SqlParam::Json(j) => j.clone(),
         SqlParam::Timestamp(t) => Json::from(t.timestamp_micros()),
+        SqlParam::Bytes(_) => Json::Null,
     }
 }
 

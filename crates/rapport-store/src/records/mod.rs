@@ -6,6 +6,7 @@
 mod aggregate;
 pub mod hooks;
 mod list;
+pub(crate) mod numbering;
 mod write;
 
 pub use aggregate::{AggregateGroup, AggregateQuery, Metric, MetricOp};

@@ -313,7 +313,7 @@ impl Store {
         schema: &WorkspaceSchema,
         def: &ObjectDef,
         change: Change,
-        parsed: BTreeMap<String, Value>,
+        mut parsed: BTreeMap<String, Value>,
         now: DateTime<Utc>,
     ) -> Result<Record, StoreError> {
         let ws = &ctx.principal.workspace_id;
@@ -355,6 +355,7 @@ impl Store {
                 .collect(),
             unreadable: Vec::new(),
         });
+        let mut errors = crate::files::resolve_files(tx, ws, def, &record.id, &mut parsed).await?;
         for (name, value) in &parsed {
             record.values.insert(name.clone(), value.clone());
         }
@@ -371,7 +372,7 @@ impl Store {
             record.owner_id = Some(owner.clone());
         }
         apply_formulas(def, &mut record);
-        let mut errors = missing_required(def, &record);
+        errors.extend(missing_required(def, &record));
         errors.extend(self.check_references(tx, ws, schema, def, &parsed).await?);
         if let Some(owner) = owner_in {
             if !self.user_exists(tx, ws, owner).await? {
@@ -402,6 +403,9 @@ impl Store {
             if !errors.is_empty() {
                 return Err(CoreError::Validation(errors).into());
             }
+        }
+        if existing.is_none() {
+            super::numbering::number_new_record(tx, ctx.principal, def, &mut record).await?;
         }
         match existing {
             None => self.insert_row(tx, ctx, def, &mut record, now).await?,
@@ -447,6 +451,20 @@ impl Store {
     ) -> Result<Vec<FieldError>, StoreError> {
         let mut errors = Vec::new();
         for (name, value) in values {
+            if let (Some(field), Value::List(ids)) = (def.field(name), value) {
+                if field.field_type == FieldType::MultiUser {
+                    for id in ids {
+                        if !self.user_exists(tx, ws, id).await? {
+                            errors.push(FieldError::new(
+                                name.as_str(),
+                                FieldCode::UnknownUser,
+                                format!("no user {id:?} in this workspace"),
+                            ));
+                        }
+                    }
+                }
+                continue;
+            }
             let (Some(field), Value::Text(id)) = (def.field(name), value) else {
                 continue;
             };

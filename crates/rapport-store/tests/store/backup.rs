@@ -102,6 +102,15 @@ async fn fill(store: &Store) -> String {
                     field("price", FieldType::Currency, FieldConfig::default()),
                     field("tags", FieldType::MultiSelect, options(&["a", "b"])),
                     field("note", FieldType::Text, FieldConfig::default()),
+                    field(
+                        "serial",
+                        FieldType::AutoNumber,
+                        FieldConfig {
+                            format: Some("G-{000}".into()),
+                            ..FieldConfig::default()
+                        },
+                    ),
+                    field("photo", FieldType::Attachment, FieldConfig::default()),
                 ],
             ),
         )
@@ -113,6 +122,22 @@ async fn fill(store: &Store) -> String {
         source: Source::Api,
         request_id: "backup-test".into(),
     };
+    // A file whose bytes are every byte value, NUL included.
+    let gadget = schema.object("gadget").expect("gadget");
+    let photo = store
+        .save_file(
+            &ws.id,
+            gadget,
+            gadget.field("photo").expect("photo"),
+            rapport_store::files::Upload {
+                name: "照片.bin",
+                claimed_type: None,
+                content: (0..=255u8).collect(),
+            },
+            &user.id,
+        )
+        .await
+        .expect("file");
     let mut ids = Vec::new();
     for (name, note) in [
         ("小部件 🎉", "第一"),
@@ -121,7 +146,7 @@ async fn fill(store: &Store) -> String {
     ] {
         let input = RecordInput {
             values: json!({"name": name, "price": {"amount": "12.50", "currency": "CNY"},
-                           "tags": ["b", "a"], "note": note})
+                           "tags": ["b", "a"], "note": note, "photo": [photo.id]})
             .as_object()
             .cloned()
             .expect("object"),
@@ -220,6 +245,32 @@ async fn contents(store: &Store, workspace: &str) -> (BTreeSet<String>, i64) {
     (names, history)
 }
 
+/// The workspace's first file and its content.
+async fn first_file(store: &Store, workspace: &str) -> (String, Vec<u8>) {
+    let ph = match store.db {
+        Db::Sqlite { .. } => "?1",
+        Db::Postgres(_) => "$1",
+    };
+    let id = store
+        .db
+        .fetch_optional(
+            &format!("SELECT id FROM files WHERE workspace_id = {ph} ORDER BY id"),
+            &[SqlParam::Text(workspace.to_string())],
+            &[ColumnKind::Text],
+        )
+        .await
+        .expect("files")
+        .expect("a file")
+        .text(0)
+        .unwrap();
+    let (_, content) = store
+        .file(workspace, &id)
+        .await
+        .expect("read")
+        .expect("the file");
+    (id, content)
+}
+
 async fn sqlite_store(dir: &std::path::Path) -> Store {
     open_store(Db::open_sqlite(dir).await.expect("sqlite"))
         .await
@@ -281,6 +332,10 @@ async fn round_trip(from: &Store, to: &Store) {
     assert_eq!(before.0.len(), 3);
     assert!(before.0.contains("Widget v2"));
 
+    // The file comes back byte for byte.
+    let (file_id, content) = first_file(from, &workspace).await;
+    assert_eq!(content, (0..=255u8).collect::<Vec<_>>());
+    assert_eq!(first_file(to, &workspace).await, (file_id, content));
     // Again: the workspace exists now, and nothing changes.
     let err = import(to, &bytes).await.expect_err("the workspace exists");
     assert!(err.to_string().contains("already exists"), "{err}");
@@ -294,6 +349,34 @@ async fn round_trip(from: &Store, to: &Store) {
             .collect()
     };
     assert_eq!(records(&again), records(&text));
+    // The auto-number goes on where it was.
+    let users = to.users(&workspace).await.expect("users");
+    let ws = to.workspace(&workspace).await.expect("workspace");
+    let admin = principal(to, &ws, &users[0]).await;
+    let schema = to.load_schema(&workspace).await.expect("schema");
+    let next = to
+        .create_record(
+            &WriteCtx {
+                principal: &admin,
+                source: Source::Api,
+                request_id: "after-restore".into(),
+            },
+            &schema,
+            "gadget",
+            RecordInput {
+                values: json!({"name": "恢复后"})
+                    .as_object()
+                    .cloned()
+                    .expect("object"),
+                owner_id: None,
+            },
+        )
+        .await
+        .expect("create after restore");
+    assert_eq!(
+        next.get("serial"),
+        rapport_core::Value::Text("G-004".into())
+    );
 }
 
 #[tokio::test]

@@ -144,7 +144,7 @@ fn a_custom_object_and_its_records_survive_reopening_sqlite() {
         assert_eq!(record.get("price"), Value::Decimal(1250));
         assert_eq!(
             record.get("tags"),
-            Value::MultiSelect(vec!["a".into(), "b".into()])
+            Value::List(vec!["a".into(), "b".into()])
         );
         assert_eq!(record.owner_id.as_deref(), Some(user_id.as_str()));
         store.db.close().await;

@@ -277,6 +277,10 @@ enum Kind {
     Select,
     Industry,
     Multi,
+    /// A multi-user field: lists of user ids.
+    Users,
+    /// An address: a region code and a street.
+    Address,
     Relation,
     User,
     /// A record id (`id`, `company.id`): text operators.
@@ -296,6 +300,8 @@ const INPUT_FIELDS: &[(&str, Kind)] = &[
     ("seen_at", Kind::Datetime),
     ("stage", Kind::Select),
     ("tags", Kind::Multi),
+    ("helpers", Kind::Users),
+    ("place", Kind::Address),
     ("email", Kind::Email),
     ("phone", Kind::Phone),
     ("site", Kind::Url),
@@ -315,6 +321,8 @@ const TARGETS: &[(&str, Kind)] = &[
     ("seen_at", Kind::Datetime),
     ("stage", Kind::Select),
     ("tags", Kind::Multi),
+    ("helpers", Kind::Users),
+    ("place", Kind::Address),
     ("email", Kind::Email),
     ("phone", Kind::Phone),
     ("site", Kind::Url),
@@ -368,6 +376,8 @@ fn thing(name: &str) -> ObjectDef {
             field("seen_at", FieldType::Datetime, FieldConfig::default()),
             field("stage", FieldType::Select, options(STAGES)),
             field("tags", FieldType::MultiSelect, options(TAGS)),
+            field("helpers", FieldType::MultiUser, FieldConfig::default()),
+            field("place", FieldType::Address, FieldConfig::default()),
             field("email", FieldType::Email, FieldConfig::default()),
             field("phone", FieldType::Phone, FieldConfig::default()),
             field("site", FieldType::Url, FieldConfig::default()),
@@ -413,6 +423,15 @@ fn input(kind: Kind) -> BoxedStrategy<Json> {
         Kind::Select => strings(STAGES),
         Kind::Industry => strings(INDUSTRIES),
         Kind::Multi => vec(select(TAGS), 0..4).prop_map(Json::from).boxed(),
+        Kind::Users => vec(select(&["@u0", "@u1"][..]), 0..3)
+            .prop_map(Json::from)
+            .boxed(),
+        Kind::Address => (
+            select(REGIONS),
+            select(&["", "漕溪北路 88 号", "50%_off"][..]),
+        )
+            .prop_map(|(code, street)| json!({"code": code, "street": street}))
+            .boxed(),
         Kind::Email => strings(EMAILS),
         Kind::Phone => strings(PHONES),
         Kind::Url => strings(URLS),
@@ -437,6 +456,8 @@ fn value(kind: Kind) -> BoxedStrategy<Json> {
         Kind::Select => strings(STAGES),
         Kind::Industry => strings(INDUSTRY_VALUES),
         Kind::Multi => strings(TAGS),
+        Kind::Users => strings(&["@u0", "@u1", "nobody"]),
+        Kind::Address => strings(REGION_VALUES),
         Kind::Email => strings(EMAIL_VALUES),
         Kind::Phone => strings(PHONES),
         Kind::Url => strings(URLS),
@@ -496,6 +517,11 @@ const DATE_OPS: &[&str] = &[
     "this_quarter",
 ];
 const MULTI_OPS: &[&str] = &["contains", "in", "not_in", "is_empty", "is_not_empty"];
+const ADDRESS_OPS: &[&str] = &["in", "not_in", "is_empty", "is_not_empty"];
+/// Region codes of addresses: provinces, cities and districts that nest, and one apart.
+const REGIONS: &[&str] = &["31", "3101", "310104", "310105", "33", "3301", "330106"];
+/// Regions conditions ask for: a code is within another when it starts with it.
+const REGION_VALUES: &[&str] = &["31", "3101", "310104", "33", "330106", "11"];
 
 /// Every operator valid for the kind.
 fn ops(kind: Kind) -> &'static [&'static str] {
@@ -507,7 +533,8 @@ fn ops(kind: Kind) -> &'static [&'static str] {
         }
         Kind::Boolean => BOOLEAN_OPS,
         Kind::Date | Kind::Datetime => DATE_OPS,
-        Kind::Multi => MULTI_OPS,
+        Kind::Multi | Kind::Users => MULTI_OPS,
+        Kind::Address => ADDRESS_OPS,
     }
 }
 
@@ -528,7 +555,9 @@ fn leaf_on(path: &'static str, kind: Kind) -> BoxedStrategy<Json> {
                 "last_n_days" | "next_n_days" => Some(json!(days)),
                 "between" => Some(json!([a, b])),
                 "in" | "not_in" => Some(Json::Array(list)),
-                "contains" | "starts_with" if kind != Kind::Multi => Some(json!(needle)),
+                "contains" | "starts_with" if !matches!(kind, Kind::Multi | Kind::Users) => {
+                    Some(json!(needle))
+                }
                 _ => Some(a),
             };
             match value {

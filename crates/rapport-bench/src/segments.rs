@@ -744,6 +744,8 @@ async fn fill(
                 name: name.into(),
                 description: String::new(),
                 schema: json!({"type": "object"}),
+                label: None,
+                property_labels: Default::default(),
             },
         )
         .await?;

@@ -11,11 +11,12 @@ use crate::wire::Incoming;
 use chrono::{DateTime, Utc};
 use rapport_core::codes::{ErrorCode, EventCode};
 use rapport_core::sql::{ColumnKind, SqlParam};
+use rapport_core::Label;
 use rapport_store::cache::Cache;
 use rapport_store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 use utoipa::ToSchema;
@@ -28,20 +29,43 @@ pub struct EventType {
     pub description: String,
     #[schema(value_type = Object)]
     pub schema: Json,
+    /// The event's display name in both languages (segments, journeys and rules show it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<Label>,
+    /// Display names of properties (or traits), by property name.
+    pub property_labels: BTreeMap<String, Label>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
+/// The most property display names one event type keeps.
+pub const MAX_PROPERTY_LABELS: usize = 500;
+
+/// What the `labels` column holds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Labels {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    event: Option<Label>,
+    #[serde(default)]
+    properties: BTreeMap<String, Label>,
+}
+
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "Coupon Redeemed", "description": "A coupon was used at checkout", "schema": {"type": "object", "properties": {"code": {"type": "string"}, "amount": {"type": "number"}}, "required": ["code"]}}))]
+#[schema(example = json!({"name": "Coupon Redeemed", "description": "A coupon was used at checkout", "label": {"zh": "使用优惠券", "en": "Coupon redeemed"}, "property_labels": {"code": {"zh": "券码", "en": "Code"}}, "schema": {"type": "object", "properties": {"code": {"type": "string"}, "amount": {"type": "number"}}, "required": ["code"]}}))]
 pub struct EventTypeInput {
     pub name: String,
     #[serde(default)]
     pub description: String,
     #[schema(value_type = Object)]
     pub schema: Json,
+    /// The event's display name; left out, lists show its name.
+    #[serde(default)]
+    pub label: Option<Label>,
+    /// Display names of properties, by property name (`{"series": {"zh": "系列"}}`).
+    #[serde(default)]
+    pub property_labels: BTreeMap<String, Label>,
 }
 
 /// Why an event does not fit.
@@ -134,21 +158,26 @@ impl RegistryCache {
     }
 }
 
-const COLUMNS: &str = "name, description, schema, version, created_at, updated_at";
-const KINDS: [ColumnKind; 6] = [
+const COLUMNS: &str = "name, description, schema, version, created_at, updated_at, labels";
+const KINDS: [ColumnKind; 7] = [
     ColumnKind::Text,
     ColumnKind::Text,
     ColumnKind::Json,
     ColumnKind::Int,
     ColumnKind::Timestamp,
     ColumnKind::Timestamp,
+    ColumnKind::Json,
 ];
 
 fn decode(row: &rapport_store::Row) -> Result<EventType, rapport_store::StoreError> {
+    // Labels are presentation: a column that does not read as labels shows none.
+    let labels: Labels = serde_json::from_value(row.json("labels")?).unwrap_or_default();
     Ok(EventType {
         name: row.text("name")?,
         description: row.text("description")?,
         schema: row.json("schema")?,
+        label: labels.event,
+        property_labels: labels.properties,
         version: row.int("version")?,
         created_at: row.timestamp("created_at")?,
         updated_at: row.timestamp("updated_at")?,
@@ -238,20 +267,23 @@ pub async fn save(
     }
     Schema::compile(&input.schema)
         .map_err(|e| CdpError::invalid(ErrorCode::InvalidSchema, e.to_string()))?;
+    let labels = check_labels(input.label, input.property_labels)?;
     let now = store.now();
     store
         .db
         .execute(
             &format!(
-                "INSERT INTO cdp_event_types (workspace_id, {COLUMNS}) VALUES ({}, {}, {}, {}, 1, {}, {}) \
+                "INSERT INTO cdp_event_types (workspace_id, {COLUMNS}) VALUES ({}, {}, {}, {}, 1, {}, {}, {}) \
                  ON CONFLICT (workspace_id, name) DO UPDATE SET description = excluded.description, \
-                 schema = excluded.schema, version = cdp_event_types.version + 1, updated_at = excluded.updated_at",
+                 schema = excluded.schema, labels = excluded.labels, \
+                 version = cdp_event_types.version + 1, updated_at = excluded.updated_at",
                 store.ph(1),
                 store.ph(2),
                 store.ph(3),
                 store.ph(4),
                 store.ph(5),
-                store.ph(6)
+                store.ph(6),
+                store.ph(7)
             ),
             &[
                 SqlParam::Text(workspace_id.into()),
@@ -260,12 +292,41 @@ pub async fn save(
                 SqlParam::Json(input.schema),
                 SqlParam::Timestamp(now),
                 SqlParam::Timestamp(now),
+                SqlParam::Json(serde_json::to_value(labels).unwrap_or_default()),
             ],
         )
         .await?;
     get(store, workspace_id, &input.name)
         .await?
         .ok_or(CdpError::NotFound { what: "event type" })
+}
+
+/// Display names: each a label of 1 to 200 characters in each language (one given is used for
+/// both), properties named like event properties, at most [`MAX_PROPERTY_LABELS`].
+fn check_labels(
+    event: Option<Label>,
+    properties: BTreeMap<String, Label>,
+) -> Result<Labels, CdpError> {
+    if let Some(label) = &event {
+        label.check("the event type")?;
+    }
+    if properties.len() > MAX_PROPERTY_LABELS {
+        return Err(CdpError::invalid(
+            ErrorCode::InvalidLabel,
+            format!("an event type names at most {MAX_PROPERTY_LABELS} properties"),
+        ));
+    }
+    for (name, label) in &properties {
+        let n = name.chars().count();
+        if !(1..=255).contains(&n) || name.chars().any(char::is_control) {
+            return Err(CdpError::invalid(
+                ErrorCode::InvalidLabel,
+                "a property is named by 1 to 255 printable characters",
+            ));
+        }
+        label.check(&format!("property {name}"))?;
+    }
+    Ok(Labels { event, properties })
 }
 
 pub async fn delete(store: &Store, workspace_id: &str, name: &str) -> Result<(), CdpError> {
@@ -424,8 +485,13 @@ pub async fn register_observed(
         workspace_id,
         EventTypeInput {
             name: name.to_string(),
-            // A newly registered type starts without a description.
-            description: current.map(|c| c.description).unwrap_or_default(),
+            // A newly registered type starts without a description or display names.
+            description: current
+                .as_ref()
+                .map(|c| c.description.clone())
+                .unwrap_or_default(),
+            label: current.as_ref().and_then(|c| c.label.clone()),
+            property_labels: current.map(|c| c.property_labels).unwrap_or_default(),
             schema,
         },
     )

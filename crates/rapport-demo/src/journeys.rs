@@ -14,6 +14,7 @@ use rapport_cdp::registry::{self, EventTypeInput};
 use rapport_cdp::sources::{self, SourceInput};
 use rapport_cdp::Cdp;
 use rapport_core::sql::ColumnKind;
+use rapport_core::Label;
 use rapport_store::{table_name, Store};
 use serde_json::{json, Value as Json};
 use std::sync::Arc;
@@ -31,34 +32,75 @@ fn user_hash(secret: &str, user_id: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-fn event_types() -> Vec<(&'static str, &'static str, Json)> {
+/// The demo's event types: name, description, display names (event, then properties: zh, en)
+/// and schema.
+fn event_types() -> Vec<EventTypeInput> {
+    let label = |zh: &str, en: &str| Label::new(en, zh);
+    let input = |name: &str,
+                 description: &str,
+                 (zh, en): (&str, &str),
+                 properties: &[(&str, &str, &str)],
+                 schema: Json| EventTypeInput {
+        name: name.into(),
+        description: description.into(),
+        schema,
+        label: Some(label(zh, en)),
+        property_labels: properties
+            .iter()
+            .map(|(p, zh, en)| ((*p).to_string(), label(zh, en)))
+            .collect(),
+    };
     vec![
-        (
+        input(
             "Product Viewed",
-            "浏览商品 / a product page was viewed",
+            "顾客打开了商品详情页",
+            ("浏览商品", "Product viewed"),
+            &[
+                ("sku", "商品编码", "SKU"),
+                ("series", "系列", "Series"),
+                ("name", "商品名称", "Product name"),
+                ("price", "价格", "Price"),
+            ],
             json!({"type": "object", "properties": {
                 "sku": {"type": "string"}, "series": {"type": "string", "enum": ["A", "B", "C"]},
                 "name": {"type": "string"}, "price": {"type": "number", "minimum": 0}},
                 "required": ["sku", "series"], "additionalProperties": false}),
         ),
-        (
+        input(
             "Order Completed",
-            "下单支付 / an order was paid",
+            "订单已支付",
+            ("下单支付", "Order completed"),
+            &[
+                ("order_id", "订单号", "Order ID"),
+                ("total", "订单金额", "Total"),
+                ("currency", "币种", "Currency"),
+                ("series", "系列", "Series"),
+            ],
             json!({"type": "object", "properties": {
                 "order_id": {"type": "string"}, "total": {"type": "number", "minimum": 0},
                 "currency": {"type": "string", "enum": ["CNY", "USD"]}, "series": {"type": "string"}},
                 "required": ["order_id", "total"], "additionalProperties": false}),
         ),
-        (
+        input(
             "WeCom Message",
-            "企业微信互动 / a WeCom conversation message",
+            "企业微信会话中的一条消息",
+            ("企业微信互动", "WeCom message"),
+            &[
+                ("direction", "方向", "Direction"),
+                ("agent", "客服", "Agent"),
+            ],
             json!({"type": "object", "properties": {
                 "direction": {"type": "string", "enum": ["inbound", "outbound"]},
                 "agent": {"type": "string"}}, "additionalProperties": false}),
         ),
-        (
+        input(
             "Ad Clicked",
-            "点击广告 / an ad was clicked",
+            "顾客点击了投放的广告",
+            ("点击广告", "Ad clicked"),
+            &[
+                ("campaign", "广告活动", "Campaign"),
+                ("channel", "渠道", "Channel"),
+            ],
             json!({"type": "object", "properties": {
                 "campaign": {"type": "string"}, "channel": {"type": "string"}},
                 "additionalProperties": false}),
@@ -183,17 +225,8 @@ async fn send(store: &Store, cdp: &Cdp, workspace_id: &str, customers: usize) ->
         // A source without a secret gets events without a userHash.
         secrets.push(source.verification_secret.unwrap_or_default());
     }
-    for (name, description, schema) in event_types() {
-        registry::save(
-            store,
-            workspace_id,
-            EventTypeInput {
-                name: name.into(),
-                description: description.into(),
-                schema,
-            },
-        )
-        .await?;
+    for event_type in event_types() {
+        registry::save(store, workspace_id, event_type).await?;
     }
     let table = rapport_core::names::quote(&table_name(workspace_id, "contact"));
     let rows = store

@@ -282,6 +282,7 @@ pub const TABLES: &[Table] = &[
             ("version", I),
             ("created_at", TS),
             ("updated_at", TS),
+            ("labels", J),
         ],
         &["name"],
     ),

@@ -157,6 +157,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * The registered event types with their display names. Every signed-in user may read them
+         *     (journeys and segment summaries name events by them); only admins change them.
+         */
         get: operations["list_event_types"];
         put?: never;
         /** Registers an event type or replaces its schema (the version goes up). */
@@ -789,7 +793,7 @@ export interface paths {
         };
         /**
          * A file of an attachment field: pictures inline (so `<img>` shows them), anything else as
-         *     a download. Not found for a caller who may not read the field's object.
+         *     a download. Refused (403) to a caller who may not read the field's object.
          */
         get: operations["download"];
         put?: never;
@@ -1753,7 +1757,12 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             description: string;
+            label?: null | components["schemas"]["Label"];
             name: string;
+            /** @description Display names of properties (or traits), by property name. */
+            property_labels: {
+                [key: string]: components["schemas"]["Label"];
+            };
             schema: Record<string, unknown>;
             /** Format: date-time */
             updated_at: string;
@@ -1763,7 +1772,17 @@ export interface components {
         /**
          * @example {
          *       "description": "A coupon was used at checkout",
+         *       "label": {
+         *         "en": "Coupon redeemed",
+         *         "zh": "使用优惠券"
+         *       },
          *       "name": "Coupon Redeemed",
+         *       "property_labels": {
+         *         "code": {
+         *           "en": "Code",
+         *           "zh": "券码"
+         *         }
+         *       },
          *       "schema": {
          *         "properties": {
          *           "amount": {
@@ -1782,7 +1801,12 @@ export interface components {
          */
         EventTypeInput: {
             description?: string;
+            label?: null | components["schemas"]["Label"];
             name: string;
+            /** @description Display names of properties, by property name (`{"series": {"zh": "系列"}}`). */
+            property_labels?: {
+                [key: string]: components["schemas"]["Label"];
+            };
             schema: Record<string, unknown>;
         };
         /**
@@ -4699,6 +4723,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             404: {
                 headers: {

@@ -106,10 +106,11 @@ pub struct DownloadParams {
 }
 
 /// A file of an attachment field: pictures inline (so `<img>` shows them), anything else as
-/// a download. Not found for a caller who may not read the field's object.
+/// a download. Refused (403) to a caller who may not read the field's object.
 #[utoipa::path(get, path = "/api/v1/files/{id}", tag = "records",
     params(("id" = String, Path), DownloadParams),
-    responses((status = 200, description = "The file's content"), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "The file's content"), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody)))]
 pub async fn download(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -119,9 +120,7 @@ pub async fn download(
     let Some((file, content)) = state.store.file(&ctx.principal.workspace_id, &id).await? else {
         return Err(ApiError::not_found("file"));
     };
-    if !ctx.principal.can(&file.object, Action::Read) {
-        return Err(ApiError::not_found("file"));
-    }
+    rapport_store::records::object_for(&ctx.principal, &ctx.schema, &file.object, Action::Read)?;
     let picture = rapport_core::files::sniff_image(&content).is_some();
     let disposition = if picture && !params.download.unwrap_or(false) {
         "inline"

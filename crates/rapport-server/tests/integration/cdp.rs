@@ -526,7 +526,65 @@ async fn registry_quarantines_rejects_and_replays(backend: Backend) {
         .find(|o| o["name"] == "Product Viewed")
         .unwrap();
     assert_eq!(viewed["unregistered_properties"], json!(["color"]));
-    // Register both in one step each, then replay the quarantine.
+    // Display names in both languages; one language given serves both. Bad ones are refused
+    // and change nothing.
+    let (_, before) = server.get("/api/v1/cdp/event-types").await;
+    let product = |types: &Value| {
+        types
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == "Product Viewed")
+            .cloned()
+            .unwrap_or_else(|| panic!("{types}"))
+    };
+    let schema = product(&before)["schema"].clone();
+    for (labels, what) in [
+        (json!({"label": {"zh": " ", "en": ""}}), "a blank label"),
+        (
+            json!({"label": {"zh": "长".repeat(201)}}),
+            "an overlong label",
+        ),
+        (
+            json!({"property_labels": {"": {"zh": "空"}}}),
+            "an unnamed property",
+        ),
+        (
+            json!({"property_labels": (0..501).map(|i| (format!("p{i}"), json!({"zh": "属性"}))).collect::<serde_json::Map<_, _>>()}),
+            "too many properties",
+        ),
+    ] {
+        let mut body = json!({"name": "Product Viewed", "schema": schema});
+        body.as_object_mut()
+            .unwrap()
+            .extend(labels.as_object().unwrap().clone());
+        let (status, got) = server.post("/api/v1/cdp/event-types", body).await;
+        assert_eq!(
+            (status, got["code"].as_str()),
+            (422, Some("invalid_label")),
+            "{what}: {got}"
+        );
+    }
+    let (_, after) = server.get("/api/v1/cdp/event-types").await;
+    assert_eq!(product(&after), product(&before));
+    let (status, labelled) = server
+        .post(
+            "/api/v1/cdp/event-types",
+            json!({"name": "Product Viewed", "schema": schema,
+                   "label": {"zh": "浏览商品", "en": "Product viewed"},
+                   "property_labels": {"series": {"zh": "系列"}, "color": {"zh": "颜色", "en": "Colour"}}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{labelled}");
+    assert_eq!(
+        labelled["label"],
+        json!({"zh": "浏览商品", "en": "Product viewed"})
+    );
+    assert_eq!(
+        labelled["property_labels"]["series"],
+        json!({"zh": "系列", "en": "系列"})
+    );
+    // Register both in one step each (display names are kept), then replay the quarantine.
     for name in ["Coupon Used", "Product Viewed"] {
         let (status, body) = server
             .post(
@@ -536,6 +594,12 @@ async fn registry_quarantines_rejects_and_replays(backend: Backend) {
             .await;
         assert_eq!(status, 200, "{body}");
     }
+    let (_, registered) = server.get("/api/v1/cdp/event-types").await;
+    assert_eq!(product(&registered)["label"]["zh"], "浏览商品");
+    assert_eq!(
+        product(&registered)["property_labels"]["color"]["en"],
+        "Colour"
+    );
     let (status, replay) = server
         .post("/api/v1/cdp/held/replay", json!({"name": "Coupon Used"}))
         .await;

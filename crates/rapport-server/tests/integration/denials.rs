@@ -16,8 +16,9 @@ use std::time::Duration;
 crate::both_backends!(every_refusal_is_audited_once,);
 
 /// Operations a user whose role allows nothing is not refused: their own account and tokens,
-/// the workspace's users and roles, the (empty) lists of what they may read, search, and one
-/// object's definition (an object you may not read is not found: 404).
+/// the workspace's users and roles, the (empty) lists of what they may read, search, one
+/// object's definition (an object you may not read is not found: 404), the region list and
+/// the event types' display names.
 const ANYONE: &[&str] = &[
     "GET /api/v1/auth/me",
     "PATCH /api/v1/auth/me",
@@ -31,6 +32,8 @@ const ANYONE: &[&str] = &[
     "GET /api/v1/objects",
     "GET /api/v1/objects/{object}",
     "GET /api/v1/search",
+    "GET /api/v1/regions",
+    "GET /api/v1/cdp/event-types",
 ];
 
 /// Bodies the schema alone does not make acceptable (checked before the permission is).
@@ -138,6 +141,27 @@ impl Fixtures {
         values.insert("snapshot", snapshot["id"].as_str().unwrap().to_string());
         values.insert("segment", segment);
         values.insert("user", s.admin.id.clone());
+        let (status, body) = s
+            .post(
+                "/api/v1/objects/contact/fields",
+                json!({"api_name": "papers", "label": {"zh": "资料"}, "type": "attachment"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let boundary = "sweep-boundary";
+        let upload = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nsweep\r\n--{boundary}--\r\n"
+        );
+        let file = s
+            .call(Method::POST, "/api/v1/objects/contact/fields/papers/files")
+            .raw(
+                upload.into_bytes(),
+                Some(&format!("multipart/form-data; boundary={boundary}")),
+            )
+            .send()
+            .await;
+        assert_eq!(file.status, 201, "{}", file.text);
+        values.insert("file", file.body["id"].as_str().unwrap().to_string());
         Fixtures { values }
     }
 
@@ -162,6 +186,8 @@ impl Fixtures {
             v("user")
         } else if template.starts_with("/api/v1/roles/") {
             "sales".to_string()
+        } else if template.starts_with("/api/v1/files/") {
+            v("file")
         } else {
             // Jobs and tokens: nothing to name; a refusal comes before the lookup.
             uuid::Uuid::now_v7().to_string()

@@ -505,8 +505,8 @@ async fn attachments_keep_their_limits_and_readers(b: Backend) {
     let (_, outsider) = s.user_with_role("contacts_only").await;
     assert_error(
         &outsider.get(&format!("/api/v1/files/{photo_id}")).await,
-        404,
-        "not_found",
+        403,
+        "forbidden",
     );
     assert_eq!(
         upload(&outsider, "photos", "a.png", "image/png", &png())

@@ -92,6 +92,39 @@ pub fn place(code: &str) -> Option<Place> {
     })
 }
 
+/// The code of a region named by its province, city and district (the most specific one
+/// found), as people write them: "上海" or "上海市", a municipality's city left out or named
+/// after it, "杭州" for 杭州市. `None` when the province is not found.
+pub fn code_for(province: &str, city: Option<&str>, district: Option<&str>) -> Option<String> {
+    let same = |name: &str, wanted: &str| {
+        let wanted = wanted.trim();
+        !wanted.is_empty()
+            && (name == wanted
+                || name.strip_suffix(['省', '市']) == Some(wanted)
+                || wanted.strip_suffix(['省', '市']) == Some(name))
+    };
+    let province = tree().iter().find(|p| same(&p.name, province))?;
+    let cities: Vec<&Region> = match city {
+        Some(c) => province
+            .children
+            .iter()
+            .filter(|r| same(&r.name, c) || (r.name == "市辖区" && same(&province.name, c)))
+            .collect(),
+        None => province.children.iter().collect(),
+    };
+    if let Some(district) = district {
+        for c in &cities {
+            if let Some(d) = c.children.iter().find(|d| same(&d.name, district)) {
+                return Some(d.code.clone());
+            }
+        }
+    }
+    match (city, cities.as_slice()) {
+        (Some(_), [only, ..]) => Some(only.code.clone()),
+        _ => Some(province.code.clone()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +157,27 @@ mod tests {
         assert_eq!(jiyuan.city, None);
         assert_eq!(jiyuan.district.as_deref(), Some("济源市"));
         assert_eq!(place("81").unwrap().province, "香港特别行政区");
+        assert_eq!(
+            code_for("上海市", Some("上海"), Some("徐汇区")).as_deref(),
+            Some("310104")
+        );
+        assert_eq!(
+            code_for("上海", None, Some("浦东新区")).as_deref(),
+            Some("310115")
+        );
+        assert_eq!(
+            code_for("浙江省", Some("杭州"), None).as_deref(),
+            Some("3301")
+        );
+        assert_eq!(
+            code_for("广东省", Some("深圳"), Some("南山区")).as_deref(),
+            Some("440305")
+        );
+        assert_eq!(
+            code_for("广东省", Some("无此市"), None).as_deref(),
+            Some("44")
+        );
+        assert_eq!(code_for("Ontario", None, None), None);
         assert_eq!(place("99"), None);
     }
 }

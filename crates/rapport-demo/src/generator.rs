@@ -103,6 +103,8 @@ pub struct Gen {
     email_base: usize,
     /// Campaigns already in the workspace: a second run adds only the missing ones.
     pub campaign_base: usize,
+    /// Files uploaded for deals' attachment field, some of which a deal carries.
+    pub deal_files: Vec<String>,
     pub companies: Vec<CompanyRef>,
     pub contacts: Vec<ContactRef>,
     contacts_seen: usize,
@@ -137,6 +139,7 @@ impl Gen {
             owner_pool,
             email_base,
             campaign_base: 0,
+            deal_files: Vec::new(),
             companies: Vec::new(),
             contacts: Vec::new(),
             contacts_seen: 0,
@@ -352,8 +355,7 @@ impl Gen {
         }
     }
 
-    fn address(&mut self, city: &City) -> String {
-        let district = self.pick(city.districts);
+    fn address(&mut self, city: &City, district: &str) -> String {
         if city.is_cn() {
             let road = self.pick(CN_ROADS);
             let number = self.rng.gen_range(1..1200);
@@ -500,7 +502,20 @@ impl Gen {
         v.set("country", city.country);
         v.set("province", city.province);
         v.set("city", city.name);
-        v.set("address", self.address(city));
+        let district = self.pick(city.districts);
+        let street = self.address(city, district);
+        // The same place as a region of the national list, for the location field.
+        if let Some(code) = city
+            .is_cn()
+            .then(|| {
+                rapport_core::regions::code_for(city.province, Some(city.name), Some(district))
+            })
+            .flatten()
+        {
+            let street = street.strip_prefix(district).unwrap_or(&street).trim();
+            v.set("location", json!({"code": code, "street": street}));
+        }
+        v.set("address", street.clone());
         if self.chance(0.3) {
             let text = if zh {
                 format!(
@@ -813,6 +828,25 @@ impl Gen {
                 self.pick(NEXT_STEPS_EN)
             };
             v.set("next_step", step);
+        }
+        // A few colleagues help on some deals; some deals carry the quote and a site photo.
+        if self.owners.len() > 1 && self.chance(0.3) {
+            let own = self.owner_id(owner);
+            let mut helpers = Vec::new();
+            for _ in 0..self.rng.gen_range(1..=2) {
+                let pick = self.owners[self.rng.gen_range(0..self.owners.len())].clone();
+                if own.as_ref() != Some(&pick) {
+                    helpers.push(pick);
+                }
+            }
+            helpers.sort();
+            helpers.dedup();
+            if !helpers.is_empty() {
+                v.set("collaborators", helpers);
+            }
+        }
+        if !self.deal_files.is_empty() && self.chance(0.1) {
+            v.set("attachments", self.deal_files.clone());
         }
         if stage == "closed_lost" && self.chance(0.6) {
             let reason = if zh {

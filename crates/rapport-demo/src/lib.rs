@@ -41,10 +41,11 @@ mod words;
 
 use anyhow::{anyhow, Context, Result};
 use generator::Gen;
-use rapport_core::metadata::{FieldType, WorkspaceSchema};
+use rapport_core::metadata::{FieldConfig, FieldDef, FieldType, WorkspaceSchema};
 use rapport_core::names::quote;
 use rapport_core::sql::ColumnKind;
-use rapport_core::{Action, Principal, Source};
+use rapport_core::{Action, Label, Principal, Source};
+use rapport_store::files::Upload;
 use rapport_store::records::{RecordInput, WriteCtx};
 use rapport_store::teams::{TeamInput, TeamMember};
 use rapport_store::{table_name, Store, StoreError};
@@ -96,6 +97,7 @@ pub async fn fill(store: &Store, workspace_id: &str, scale: usize) -> Result<()>
         .find(|u| u.active && roles.iter().any(|r| r.id == u.role_id && r.is_admin))
         .context("the workspace has no active administrator to write demo data as")?;
     add_sales_teams(store, workspace_id, &admin.id, &users).await?;
+    add_day_one_fields(store, workspace_id).await?;
     let role = roles
         .iter()
         .find(|r| r.id == admin.role_id)
@@ -136,6 +138,7 @@ pub async fn fill(store: &Store, workspace_id: &str, scale: usize) -> Result<()>
     };
     let mut plan = Plan::for_scale(scale.min(1_000_000));
     g.campaign_base = existing_rows(store, workspace_id, "campaign").await;
+    g.deal_files = sample_deal_files(store, workspace_id, &schema, &admin.id).await?;
     plan.campaigns = plan.campaigns.saturating_sub(g.campaign_base);
     eprintln!("Writing demo data to workspace {workspace_id} (scale {scale}, {added} new users)…");
     let nothing = |_: &mut Gen, _: String, _: ()| {};
@@ -300,6 +303,105 @@ async fn add_sales_teams(
             .with_context(|| format!("creating the demo team {name}"))?;
     }
     Ok(())
+}
+
+/// Fields a company adds on its first day, each unless a field of that name exists: where a
+/// company is (a region of the national list), a deal's number (商机编号 SJ-2026-0001), its
+/// collaborators and its attachments.
+async fn add_day_one_fields(store: &Store, workspace_id: &str) -> Result<()> {
+    let field = |api_name: &str, zh: &str, en: &str, field_type: FieldType| FieldDef {
+        api_name: api_name.to_owned(),
+        label: Label::new(en, zh),
+        field_type,
+        required: false,
+        unique: false,
+        config: FieldConfig::default(),
+        is_standard: false,
+        archived_at: None,
+    };
+    let mut number = field("deal_no", "商机编号", "Deal number", FieldType::AutoNumber);
+    number.config.format = Some("SJ-{YYYY}-{0000}".to_owned());
+    let wanted = [
+        (
+            "company",
+            field("location", "所在地区", "Location", FieldType::Address),
+        ),
+        ("deal", number),
+        (
+            "deal",
+            field(
+                "collaborators",
+                "协作人",
+                "Collaborators",
+                FieldType::MultiUser,
+            ),
+        ),
+        (
+            "deal",
+            field("attachments", "附件", "Attachments", FieldType::Attachment),
+        ),
+    ];
+    for (object, def) in wanted {
+        let schema = store.load_schema(workspace_id).await?;
+        let Some(current) = schema.active_object(object) else {
+            continue;
+        };
+        if current.field(&def.api_name).is_none() {
+            let name = def.api_name.clone();
+            store
+                .add_field(workspace_id, object, def)
+                .await
+                .with_context(|| format!("adding the demo field {object}.{name}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Uploads a quotation and a site photo for deals' attachments (when that field is an
+/// attachment field); deals pick from them.
+async fn sample_deal_files(
+    store: &Store,
+    workspace_id: &str,
+    schema: &WorkspaceSchema,
+    uploaded_by: &str,
+) -> Result<Vec<String>> {
+    let Some(deal) = schema.active_object("deal") else {
+        return Ok(Vec::new());
+    };
+    let Some(field) = deal
+        .active_field("attachments")
+        .filter(|f| f.field_type == FieldType::Attachment)
+    else {
+        return Ok(Vec::new());
+    };
+    let mut ids = Vec::new();
+    for (name, content) in [
+        (
+            "报价单 Q-2026-018.pdf",
+            &include_bytes!("../data/quotation.pdf")[..],
+        ),
+        (
+            "现场照片.png",
+            &include_bytes!("../data/site-photo.png")[..],
+        ),
+    ] {
+        let file = store
+            .save_file(
+                workspace_id,
+                deal,
+                field,
+                Upload {
+                    name,
+                    claimed_type: name.ends_with(".pdf").then_some("application/pdf"),
+                    content: content.to_vec(),
+                },
+                uploaded_by,
+            )
+            .await
+            .with_context(|| format!("uploading the demo file {name}"))?;
+        ids.push(file.id);
+    }
+    Ok(ids)
 }
 
 /// Rows (live or deleted) in an object's table; 0 when it cannot be counted.

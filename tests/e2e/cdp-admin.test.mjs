@@ -217,3 +217,32 @@ test('identity settings: a custom identifier type is kept; a bad value shows the
   assert.equal(await region.inputValue(), 'CN');
   await page.getByTestId('identity-error').waitFor({ state: 'detached' });
 });
+
+test('the registry names events and their properties in both languages', async () => {
+  await page.goto(url('/cdp/registry'));
+  const types = page.getByTestId('event-types');
+  // The demo's event types show by their Chinese names, the raw name beneath.
+  const row = types.locator('.ant-table-row').filter({ hasText: 'Ad Clicked' });
+  await row.getByText('点击广告', { exact: true }).waitFor();
+  await row.getByRole('button', { name: /编\s*辑/ }).click();
+  const form = page.getByTestId('event-type-form');
+  assert.equal(await form.getByTestId('event-label-zh').inputValue(), '点击广告');
+  assert.equal(await form.getByTestId('event-label-en').inputValue(), 'Ad clicked');
+  const labels = form.getByTestId('property-labels');
+  assert.equal(await labels.getByLabel('campaign 中文名称').inputValue(), '广告活动');
+  // A new Chinese name only, and a script payload that must stay text.
+  await form.getByTestId('event-label-zh').fill('点击投放广告');
+  await form.getByTestId('event-label-en').fill('<img src=x onerror=window.__xss=1>');
+  await labels.getByLabel('channel 中文名称').fill('投放渠道');
+  await labels.getByLabel('channel 英文名称').fill('');
+  const saved = page.waitForResponse((r) => r.url().endsWith('/api/v1/cdp/event-types') && r.request().method() === 'POST');
+  await page.getByRole('dialog').getByRole('button', { name: /保\s*存/ }).click();
+  assert.equal((await saved).status(), 200);
+  await row.getByText('点击投放广告', { exact: true }).waitFor();
+  const { json } = await apiCall(server.base, 'GET', '/api/v1/cdp/event-types', undefined, cookie);
+  const clicked = json.find((t) => t.name === 'Ad Clicked');
+  assert.deepEqual(clicked.label, { zh: '点击投放广告', en: '<img src=x onerror=window.__xss=1>' });
+  // The English name left blank takes the Chinese one.
+  assert.deepEqual(clicked.property_labels.channel, { zh: '投放渠道', en: '投放渠道' });
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+});

@@ -179,7 +179,8 @@ test("the contact's Journey tab shows the events from the source and the CRM", a
   await page.goto(url(`/o/contact/${contact.id}`));
   await page.getByRole('tab', { name: '客户旅程' }).click();
   const journey = page.getByTestId('journey');
-  for (const title of [EVENT, 'Pricing', 'Product Viewed']) {
+  // A registered event shows by its Chinese display name (浏览商品 for Product Viewed).
+  for (const title of [EVENT, 'Pricing', '浏览商品']) {
     await journey.getByTestId('journey-entry').filter({ hasText: title }).first().waitFor();
   }
   await journey.locator('[data-category=field_change], [data-category=record]').first().waitFor();

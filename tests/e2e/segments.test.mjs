@@ -134,23 +134,23 @@ test('the admin builds the example segment by clicking and the live count matche
   // 1. Product Viewed where series = A, in the last 30 days, at least once (the defaults).
   await page.getByTestId('segment-root').getByTestId('add-behavior').last().click();
   const views = page.locator('[data-testid=segment-block][data-kind=behavior]').nth(0);
-  await choose(views.getByTestId('behavior-event'), /^Product Viewed/);
+  await choose(views.getByTestId('behavior-event'), /^Product viewed \(Product Viewed\)/);
   await views.getByTestId('add-where').click();
-  await choose(views.getByTestId('where-property'), /^series$/);
+  await choose(views.getByTestId('where-property'), /^Series \(series\)$/);
   await choose(views.getByTestId('where-value'), /^A$/);
   assert.equal(await views.getByTestId('window-last').inputValue(), '30');
 
   // 2. Did not: Order Completed in the last 30 days.
   await page.getByTestId('segment-root').getByTestId('add-behavior').last().click();
   const orders = page.locator('[data-testid=segment-block][data-kind=behavior]').nth(1);
-  await choose(orders.getByTestId('behavior-event'), /^Order Completed/);
+  await choose(orders.getByTestId('behavior-event'), /^Order completed \(Order Completed\)/);
   await choose(orders.getByTestId('behavior-did'), /^Did not$/);
   await orders.getByTestId('count-value').waitFor({ state: 'detached' });
 
   // 3. WeCom Message at least 5 times in the last 30 days.
   await page.getByTestId('segment-root').getByTestId('add-behavior').last().click();
   const wecom = page.locator('[data-testid=segment-block][data-kind=behavior]').nth(2);
-  await choose(wecom.getByTestId('behavior-event'), /^WeCom Message/);
+  await choose(wecom.getByTestId('behavior-event'), /^WeCom message \(WeCom Message\)/);
   await wecom.getByTestId('count-value').fill('5');
   await wecom.getByTestId('count-value').press('Tab');
   assert.equal(await blocks.count(), 3);
@@ -195,9 +195,10 @@ test('saving shows the members of the segment', async () => {
   const rows = page.getByTestId('segment-members-table').locator('.ant-table-row');
   await until('the member rows', async () => (await rows.count()) === Math.min(expected, 50));
   const definition = await page.getByTestId('segment-definition').innerText();
-  assert.ok(definition.includes('Product Viewed where series is A at least 1 time in the last 30 days'), definition);
-  assert.ok(definition.includes('No Order Completed in the last 30 days'), definition);
-  assert.ok(definition.includes('WeCom Message at least 5 times in the last 30 days'), definition);
+  // Events and properties by their display names, not their raw names.
+  assert.ok(definition.includes('Product viewed where Series is A at least 1 time in the last 30 days'), definition);
+  assert.ok(definition.includes('No Order completed in the last 30 days'), definition);
+  assert.ok(definition.includes('WeCom message at least 5 times in the last 30 days'), definition);
 
   await page.getByTestId('cdp-menu').getByText('Segments').click();
   const row = page.getByTestId('segments-table').locator('.ant-table-row').filter({ has: page.getByRole('link', { name: NAME, exact: true }) });
@@ -257,8 +258,8 @@ test("the contact page shows the segment's tag and the lineage of the membership
   const chain = lineage.getByTestId('lineage-event');
   await chain.first().waitFor();
   const names = await chain.allInnerTexts();
-  assert.ok(names.some((n) => n.includes('[Product Viewed]')), names.join(' '));
-  assert.ok(names.some((n) => n.includes('[WeCom Message]')), names.join(' '));
+  assert.ok(names.some((n) => n.includes('[Product viewed]')), names.join(' '));
+  assert.ok(names.some((n) => n.includes('[WeCom message]')), names.join(' '));
   const times = (await chain.evaluateAll((tags) => tags.map((tag) => Number(tag.getAttribute('data-at')))));
   const path = times.slice(0, (await lineage.getByTestId('lineage-path').getByTestId('lineage-event').count()));
   assert.deepEqual(path, [...path].sort((a, b) => a - b), 'events in time order');
@@ -336,7 +337,7 @@ test('editing the condition makes a new version; re-evaluating reports what chan
   await wecom.getByTestId('count-value').press('Tab');
   await page.getByTestId('save-segment').click();
   await page.waitForURL((u) => /^\/cdp\/segments\/[^/]+$/.test(u.pathname));
-  await page.getByTestId('segment-definition').getByText('WeCom Message at least 4 times in the last 30 days').waitFor();
+  await page.getByTestId('segment-definition').getByText('WeCom message at least 4 times in the last 30 days').waitFor();
   await page.getByRole('tab', { name: 'Versions' }).click();
   const versions = page.getByTestId('segment-versions').locator('.ant-table-row');
   await until('two versions', async () => (await versions.count()) === 2);
@@ -354,11 +355,17 @@ test('the segment pages render in Chinese', async () => {
   await page.getByRole('tab', { name: '进出记录' }).waitFor();
   await page.getByRole('tab', { name: '快照' }).click();
   await page.getByTestId('snapshots-table').getByRole('columnheader', { name: '快照时间' }).waitFor();
+  // The definition reads in Chinese, events and properties by their Chinese names (the
+  // articles' "近30天浏览商品（系列 等于 A）", not "Product Viewed(series 等于 A)").
+  const definition = await page.getByTestId('segment-definition').innerText();
+  assert.match(definition, /浏览商品（系列 等于 A）/, definition);
+  assert.ok(definition.includes('下单支付') && definition.includes('企业微信互动'), definition);
+  assert.doesNotMatch(definition, /Product Viewed|Order Completed|WeCom Message|series/, definition);
   await page.getByTestId('cdp-menu').getByText('人群包').click();
   await page.getByRole('heading', { name: '人群包' }).waitFor();
   await page.getByTestId('new-segment').click();
   await page.getByTestId('segment-root').getByTestId('add-behavior').click();
-  await choose(page.getByTestId('behavior-event'), /^Order Completed/);
+  await choose(page.getByTestId('behavior-event'), /^下单支付（Order Completed）|^下单支付 \(Order Completed\)/);
   await choose(page.getByTestId('behavior-did'), /^未做过$/);
   await page.getByTestId('segment-preview').getByText('实时人数').waitFor();
   await page.getByTestId('segment-preview').getByText(/耗时 [\d,]+ 毫秒/).waitFor();

@@ -1,5 +1,6 @@
-// The one HTTP client of the web app: JSON requests to the public REST API (/api/v1) with the
-// session cookie, and server errors turned into `ApiError` ({code, message, details}).
+// The one HTTP client of the web app: JSON requests (and file uploads) to the public REST API
+// (/api/v1) with the session cookie, and server errors turned into `ApiError` ({code, message,
+// details}).
 
 export interface FieldErrorDetail {
   field: string;
@@ -31,6 +32,8 @@ type Query = Record<string, string | number | boolean | undefined | null>;
 export interface RequestOptions {
   query?: Query;
   body?: unknown;
+  /** A multipart body (file uploads) instead of JSON. */
+  form?: FormData;
   headers?: Record<string, string>;
   signal?: AbortSignal;
 }
@@ -71,7 +74,7 @@ async function send(method: string, path: string, options: RequestOptions): Prom
   // X-Requested-With proves to the server that the request comes from this app and not from
   // a form on another site (cross-site request forgery; see the server's `csrf` module).
   const headers: Record<string, string> = { 'X-Rapport-Source': 'ui', 'X-Requested-With': 'XMLHttpRequest', ...options.headers };
-  let body: BodyInit | undefined;
+  let body: BodyInit | undefined = options.form;
   if (options.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(options.body);
@@ -128,4 +131,5 @@ export const api = {
     request<T>('PATCH', path, { body, headers }),
   put: <T>(path: string, body: unknown) => request<T>('PUT', path, { body }),
   delete: <T>(path: string) => request<T>('DELETE', path),
+  upload: <T>(path: string, form: FormData) => request<T>('POST', path, { form }),
 };

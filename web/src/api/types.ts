@@ -1,5 +1,6 @@
 // Names for the API's types, all taken from the generated `schema.d.ts` (never written by
-// hand): regenerate with `npm run gen:api` after `make openapi`.
+// hand): regenerate with `npm run gen:api` after `make openapi`. Record values are free JSON in
+// the document; the shapes of the structured ones are at the end.
 import type { components } from './schema';
 
 type Schemas = components['schemas'];
@@ -33,9 +34,26 @@ export type ViewInput = Schemas['ViewInput'];
 export type AggregateRequest = Schemas['AggregateRequest'];
 export type AggregateResult = Schemas['AggregateResult'];
 export type AggregateGroup = Schemas['AggregateGroup'];
+/** A node of the national region list (`GET /api/v1/regions`): provinces, cities, districts. */
+export type Region = Schemas['Region'];
+/** A file as its upload answers. */
+export type StoredFile = Schemas['StoredFile'];
 
 /** A currency value as the API writes it. */
 export interface Money {
   amount: string;
   currency: string;
 }
+
+/** An address field's value as the server writes it (names from the region list); keys are absent when empty. */
+export interface AddressValue {
+  /** The most specific region: 2 digits a province, 4 a city, 6 a district. */
+  code?: string;
+  province?: string;
+  city?: string;
+  district?: string;
+  street?: string;
+}
+
+/** One file of an attachment field's value (the record write takes the ids). */
+export type FileDescriptor = Pick<StoredFile, 'id' | 'name' | 'size' | 'content_type'>;

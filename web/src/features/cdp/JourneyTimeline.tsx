@@ -13,6 +13,7 @@ import { useI18n, type MessageKey } from '../../i18n/I18nProvider';
 import { PageError, PageLoading } from '../../app/PageState';
 import { FieldValue } from '../records/fields/FieldValue';
 import { EVENT_CALLS, cdpKeys, cdpPath, useSources, type JourneyEntry, type JourneyPage } from './api';
+import { useEventNames } from './eventNames';
 import { codeLabel, eventProperties, formatTime, groupByDay } from './model';
 import { entryVisual, kindVisual } from './visuals';
 
@@ -136,6 +137,8 @@ export default function JourneyTimeline({ contactId, profileId }: JourneyTimelin
 function EntryView({ entry, objects, kinds }: { entry: JourneyEntry; objects: ObjectDef[]; kinds: Map<string, string> }) {
   const i18n = useI18n();
   const { t, label } = i18n;
+  const users = useUsers();
+  const names = useEventNames();
   const time = (
     <Typography.Text type="secondary" style={{ fontSize: 12 }}>
       <Tooltip title={i18n.dateTime(entry.at)}>
@@ -146,17 +149,21 @@ function EntryView({ entry, objects, kinds }: { entry: JourneyEntry; objects: Ob
 
   if (entry.category === 'event') {
     const kind = kinds.get(entry.source);
+    // A track is registered under its event's name, the other calls as `$page`, `$identify`…
+    const registered = entry.type === 'track' ? (entry.title ?? '') : `$${entry.type}`;
+    const title = entry.type === 'track' && entry.title ? names.event(entry.title) : entry.title;
+    const pairs = eventProperties(entry).map(([k, v]): [string, string] => [names.property(registered, k), v]);
     return (
       <div data-testid="journey-entry" data-category="event">
         <Space wrap size={4}>
           <Tag>{codeLabel(t, 'cdp.call', entry.type)}</Tag>
-          {entry.title && <Typography.Text strong>{entry.title}</Typography.Text>}
+          {title && <Typography.Text strong>{title}</Typography.Text>}
           <Tag color={kind ? kindVisual(kind).color : undefined} bordered={false}>
             {entry.source_name ?? entry.source}
           </Tag>
           {time}
         </Space>
-        <Properties pairs={eventProperties(entry)} />
+        <Properties pairs={pairs} />
       </div>
     );
   }
@@ -186,7 +193,7 @@ function EntryView({ entry, objects, kinds }: { entry: JourneyEntry; objects: Ob
               {shown.map((f) => (
                 <span key={f.api_name}>
                   <Typography.Text type="secondary">{label(f.label)}: </Typography.Text>
-                  <FieldValue field={f} value={data[f.api_name]} />
+                  <FieldValue field={f} value={data[f.api_name]} users={users.data} />
                 </span>
               ))}
             </Space>

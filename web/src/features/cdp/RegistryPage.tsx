@@ -5,7 +5,7 @@
 import { Alert, App, Badge, Button, Card, Descriptions, Form, Input, List, Modal, Segmented, Select, Space, Table, Tag, Tooltip, Typography } from 'antd';
 import { DeleteOutlined, EditOutlined, PlusOutlined, RedoOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { Fragment, useState } from 'react';
 import { api, ApiError } from '../../api/client';
 import { eventCodeText } from '../../i18n/codes';
 import { useI18n } from '../../i18n/I18nProvider';
@@ -14,6 +14,8 @@ import {
   cdpKeys, cdpPath, useInvalidateCdp, useSources, type EventType, type EventTypeInput, type HeldEvent, type Observed, type ReplayReport,
 } from './api';
 import { codeLabel, parseSchema } from './model';
+import { useEventNames, useEventTypes } from './eventNames';
+import { schemaProperties } from '../segments/model';
 
 const EMPTY_SCHEMA = '{\n  "type": "object",\n  "properties": {}\n}';
 
@@ -45,7 +47,8 @@ function EventTypesCard() {
   const { t } = i18n;
   const { message, modal } = App.useApp();
   const invalidate = useInvalidateCdp();
-  const types = useQuery({ queryKey: cdpKeys.eventTypes, queryFn: () => api.get<EventType[]>(cdpPath('/event-types')) });
+  const types = useEventTypes();
+  const names = useEventNames();
   const [editing, setEditing] = useState<EventType | 'new' | null>(null);
 
   const remove = (type: EventType) =>
@@ -88,7 +91,16 @@ function EventTypesCard() {
           scroll={{ x: 'max-content' }}
           data-testid="event-types"
           columns={[
-            { key: 'name', title: t('common.name'), render: (_, e) => <Typography.Text strong>{e.name}</Typography.Text> },
+            {
+              key: 'name',
+              title: t('common.name'),
+              render: (_, e) => (
+                <Space orientation="vertical" size={0}>
+                  <Typography.Text strong>{names.event(e.name)}</Typography.Text>
+                  {names.event(e.name) !== e.name && <Typography.Text type="secondary" code>{e.name}</Typography.Text>}
+                </Space>
+              ),
+            },
             { key: 'description', title: t('cdp.registry.description'), render: (_, e) => e.description || t('common.none') },
             { key: 'version', title: t('cdp.registry.version'), render: (_, e) => <Tag>v{e.version}</Tag> },
             { key: 'updated', title: t('common.updated'), render: (_, e) => i18n.dateTime(e.updated_at) },
@@ -114,20 +126,56 @@ function EventTypesCard() {
   );
 }
 
+interface EventTypeForm {
+  name: string;
+  description: string;
+  schema: string;
+  label?: { zh?: string; en?: string };
+  property_labels?: Record<string, { zh?: string; en?: string } | undefined>;
+}
+
+/** A display name with at least one language given (the other takes its text), or none. */
+function givenLabel(label: { zh?: string; en?: string } | undefined): { zh: string; en: string } | undefined {
+  const zh = label?.zh?.trim() ?? '';
+  const en = label?.en?.trim() ?? '';
+  return zh || en ? { zh, en } : undefined;
+}
+
+/** The properties a display name can be given to: those of the schema being edited, and any
+ * already named. */
+function labelledProperties(schemaText: string | undefined, type: EventType | null): string[] {
+  const parsed = parseSchema(schemaText ?? '');
+  const fromSchema = 'schema' in parsed ? schemaProperties(parsed.schema).map((p) => p.path) : [];
+  return [...new Set([...fromSchema, ...Object.keys(type?.property_labels ?? {})])];
+}
+
 function EventTypeModal({ type, onClose }: { type: EventType | null; onClose: () => void }) {
   const i18n = useI18n();
   const { t } = i18n;
   const { message } = App.useApp();
   const invalidate = useInvalidateCdp();
-  const [form] = Form.useForm<{ name: string; description: string; schema: string }>();
+  const [form] = Form.useForm<EventTypeForm>();
   const [saving, setSaving] = useState(false);
   const [failure, setFailure] = useState<string | null>(null);
+  const schemaText = Form.useWatch('schema', form);
+  const properties = labelledProperties(schemaText, type);
 
   const save = async () => {
     const values = await form.validateFields();
     const parsed = parseSchema(values.schema);
     if (!('schema' in parsed)) return;
-    const body: EventTypeInput = { name: values.name.trim(), description: values.description ?? '', schema: parsed.schema };
+    const body: EventTypeInput = {
+      name: values.name.trim(),
+      description: values.description ?? '',
+      schema: parsed.schema,
+      label: givenLabel(values.label),
+      property_labels: Object.fromEntries(
+        properties.flatMap((path) => {
+          const given = givenLabel(values.property_labels?.[path]);
+          return given ? [[path, given]] : [];
+        }),
+      ),
+    };
     setSaving(true);
     setFailure(null);
     try {
@@ -137,6 +185,7 @@ function EventTypeModal({ type, onClose }: { type: EventType | null; onClose: ()
       onClose();
     } catch (error) {
       if (error instanceof ApiError && error.code === 'invalid_schema') form.setFields([{ name: 'schema', errors: [errorMessage(i18n, error)] }]);
+      else if (error instanceof ApiError && error.code === 'invalid_label') setFailure(errorMessage(i18n, error));
       else if (error instanceof ApiError && error.code === 'invalid_event_type') form.setFields([{ name: 'name', errors: [errorMessage(i18n, error)] }]);
       else setFailure(errorMessage(i18n, error));
     } finally {
@@ -160,11 +209,27 @@ function EventTypeModal({ type, onClose }: { type: EventType | null; onClose: ()
         form={form}
         layout="vertical"
         data-testid="event-type-form"
-        initialValues={{ name: type?.name ?? '', description: type?.description ?? '', schema: type ? json(type.schema) : EMPTY_SCHEMA }}
+        initialValues={{
+          name: type?.name ?? '',
+          description: type?.description ?? '',
+          schema: type ? json(type.schema) : EMPTY_SCHEMA,
+          label: type?.label ?? { zh: '', en: '' },
+          property_labels: type?.property_labels ?? {},
+        }}
       >
         {failure && <Alert type="error" showIcon title={failure} style={{ marginBottom: 12 }} />}
         <Form.Item name="name" label={t('common.name')} rules={[{ required: true, whitespace: true, message: t('common.fieldRequired') }]}>
           <Input disabled={Boolean(type)} placeholder="Order Completed" />
+        </Form.Item>
+        <Form.Item label={t('cdp.registry.displayName')} extra={t('cdp.registry.displayNameHint')} style={{ marginBottom: 8 }}>
+          <Space.Compact style={{ width: '100%' }}>
+            <Form.Item name={['label', 'zh']} noStyle>
+              <Input placeholder={t('cdp.registry.nameZh')} aria-label={t('cdp.registry.nameZh')} maxLength={200} data-testid="event-label-zh" />
+            </Form.Item>
+            <Form.Item name={['label', 'en']} noStyle>
+              <Input placeholder={t('cdp.registry.nameEn')} aria-label={t('cdp.registry.nameEn')} maxLength={200} data-testid="event-label-en" />
+            </Form.Item>
+          </Space.Compact>
         </Form.Item>
         <Form.Item name="description" label={t('cdp.registry.description')}>
           <Input />
@@ -186,6 +251,23 @@ function EventTypeModal({ type, onClose }: { type: EventType | null; onClose: ()
         >
           <Input.TextArea autoSize={{ minRows: 8, maxRows: 20 }} spellCheck={false} style={{ fontFamily: 'monospace', fontSize: 13 }} />
         </Form.Item>
+        {properties.length > 0 && (
+          <Form.Item label={t('cdp.registry.propertyNames')} extra={t('cdp.registry.propertyNamesHint')}>
+            <div data-testid="property-labels" style={{ display: 'grid', gridTemplateColumns: 'minmax(80px, max-content) 1fr 1fr', gap: 6, alignItems: 'center' }}>
+              {properties.map((path) => (
+                <Fragment key={path}>
+                  <Typography.Text code>{path}</Typography.Text>
+                  <Form.Item name={['property_labels', path, 'zh']} noStyle>
+                    <Input size="small" placeholder={t('cdp.registry.nameZh')} aria-label={`${path} ${t('cdp.registry.nameZh')}`} maxLength={200} />
+                  </Form.Item>
+                  <Form.Item name={['property_labels', path, 'en']} noStyle>
+                    <Input size="small" placeholder={t('cdp.registry.nameEn')} aria-label={`${path} ${t('cdp.registry.nameEn')}`} maxLength={200} />
+                  </Form.Item>
+                </Fragment>
+              ))}
+            </div>
+          </Form.Item>
+        )}
       </Form>
     </Modal>
   );

@@ -9,6 +9,7 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { LazyFieldInput } from './fields/LazyFieldInput';
 import { FieldValue } from './fields/FieldValue';
 import { useRecordPatch } from './useRecordPatch';
+import { isAssigned } from './viewState';
 
 interface Props {
   object: string;
@@ -23,7 +24,7 @@ export function InlineCell({ object, field, record, users }: Props) {
   const [draft, setDraft] = useState<unknown>(null);
   const { patch, busy } = useRecordPatch();
   const value = record.values[field.api_name];
-  const editable = field.type !== 'formula';
+  const editable = field.type !== 'formula' && !isAssigned(field);
 
   const start = () => {
     if (!editable) return;
@@ -41,7 +42,7 @@ export function InlineCell({ object, field, record, users }: Props) {
     return (
       <div onKeyDown={onKey} style={{ display: 'flex', gap: 4, alignItems: 'center', minWidth: 200 }} onClick={(e) => e.stopPropagation()}>
         <div style={{ flex: 1 }}>
-          <LazyFieldInput field={field} value={draft} onChange={setDraft} autoFocus onPressEnter={save} />
+          <LazyFieldInput field={field} object={object} value={draft} onChange={setDraft} autoFocus onPressEnter={save} />
         </div>
         <Space.Compact>
           <Button size="small" type="primary" icon={<CheckOutlined />} loading={busy === record.id} onClick={save} aria-label={i18n.t('common.save')} />

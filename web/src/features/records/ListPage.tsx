@@ -1,8 +1,9 @@
 // The list view of any object: built-in "mine" / "my team's" and saved views (private or
-// shared), a visual filter builder with the filter as chips, chosen columns, multi-key sort,
-// server-side keyset paging with a total and a totals row, inline edit, bulk edit / delete of
-// the selection, CSV export of the view, and ways to the kanban and the recycle bin. On phones
-// the records are cards.
+// shared), a visual filter builder with the filter as chips, chosen columns (resizable, the name
+// column kept at the left when the table scrolls sideways), multi-key sort, server-side keyset
+// paging with a total and a totals row, inline edit, bulk edit / delete of the selection, CSV
+// export of the view, and ways to the kanban and the recycle bin. On phones the records are
+// cards.
 import { App, Badge, Button, Checkbox, Empty, Grid, Modal, Popover, Select, Space, Table, Tag, Tooltip, Typography, Form, Input, Switch } from 'antd';
 import type { TableColumnsType, TableProps } from 'antd';
 import {
@@ -27,11 +28,17 @@ import { FieldValue } from './fields/FieldValue';
 import { InlineCell } from './InlineCell';
 import { PAGE_SIZE, useRecordList } from './useRecordList';
 import {
-  MY_TEAM_VIEW, MY_VIEW, SYSTEM_COLUMNS, activeFields, columnSortOrder, columnSortPriority, defaultViewState, isSystemColumn,
-  myTeamViewState, myViewState, sameView, sortKeys, viewInputOf, viewStateOf, type ViewState,
+  MY_TEAM_VIEW, MY_VIEW, SYSTEM_COLUMNS, activeFields, columnSortOrder, columnSortPriority, defaultViewState, isAssigned,
+  isSystemColumn, myTeamViewState, myViewState, sameView, sortKeys, viewInputOf, viewStateOf, type ViewState,
 } from './viewState';
 import { TaskDoneButton } from './TaskDoneButton';
 import { isOpenTask } from './useRecordPatch';
+import { defaultColumnWidth, useColumnWidths } from './columnWidths';
+import { ResizableHeaderCell, type ResizableHeaderCellProps } from './ResizableHeaderCell';
+
+// The selection column's width, counted in the table's scroll width.
+const SELECTION_WIDTH = 32;
+const TABLE_COMPONENTS = { header: { cell: ResizableHeaderCell } };
 
 // Loaded when first opened, so the first paint of a list does not wait for forms and editors.
 const RecordForm = lazy(() => import('./RecordForm').then((m) => ({ default: m.RecordForm })));
@@ -93,6 +100,7 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
   const [formUsed, setFormUsed] = useState(false);
   const [saveOpen, setSaveOpen] = useState(false);
   const [bulkOpen, setBulkOpen] = useState(false);
+  const columnWidths = useColumnWidths(object.api_name);
 
   const condition = useMemo(() => toCondition(state.filter), [state.filter]);
   // Back to the first page when the filter or sort changes (a no-op on mount: no second render).
@@ -126,21 +134,30 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
     </span>
   );
 
+  // Every column has a width (dragged, or its type's default); the table scrolls sideways when
+  // they add up to more than the page, with the name column kept at the left.
+  const widthOf = (name: string) => columnWidths.widths[name] ?? defaultColumnWidth(name, fieldOf(name), object.name_field);
   const columns: TableColumnsType<RecordBody> = state.columns.map((name) => {
     const field = fieldOf(name);
-    const sortable = !field || !['multi_select', 'long_text'].includes(field.type);
+    const sortable = !field || !['multi_select', 'long_text', 'multi_user', 'attachment'].includes(field.type);
+    const text = field ? label(field.label) : systemLabel(name);
     const common = {
       key: name,
       dataIndex: name,
       sorter: sortable ? { multiple: columnSortPriority(state.sort, name) || 1 } : undefined,
       sortOrder: columnSortOrder(state.sort, name),
       ellipsis: true,
+      width: widthOf(name),
+      onHeaderCell: (): ResizableHeaderCellProps => ({
+        onResize: (width) => columnWidths.resize(name, width),
+        onResizeEnd: (width) => columnWidths.commit(name, width),
+        resizeLabel: t('list.resizeColumn', { column: text }),
+      }),
     };
     if (!field) {
       return {
         ...common,
-        title: titled(systemLabel(name), name),
-        width: 160,
+        title: titled(text, name),
         render: (_: unknown, r: RecordBody) =>
           name === 'owner_id' ? (
             users.data?.find((u) => u.id === r.owner_id)?.name ?? t('common.none')
@@ -152,9 +169,8 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
     if (name === object.name_field) {
       return {
         ...common,
-        title: titled(label(field.label), name),
+        title: titled(text, name),
         fixed: 'left' as const,
-        width: 220,
         render: (_: unknown, r: RecordBody) => (
           <Space size={6}>
             {isOpenTask(r) && <TaskDoneButton task={r} />}
@@ -165,8 +181,7 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
     }
     return {
       ...common,
-      title: titled(label(field.label), name),
-      width: ['currency', 'relation', 'datetime'].includes(field.type) ? 180 : 150,
+      title: titled(text, name),
       align: ['currency', 'decimal', 'integer', 'percent'].includes(field.type) ? ('right' as const) : undefined,
       render: (_: unknown, r: RecordBody) => <InlineCell object={object.api_name} field={field} record={r} users={users.data} />,
     };
@@ -368,7 +383,9 @@ function ObjectList({ object, objects }: { object: ObjectDef; objects: ObjectDef
           dataSource={records}
           loading={page.isFetching}
           pagination={false}
-          scroll={{ x: 'max-content', y: 'calc(100vh - 290px)' }}
+          components={TABLE_COMPONENTS}
+          tableLayout="fixed"
+          scroll={{ x: SELECTION_WIDTH + state.columns.reduce((sum, name) => sum + widthOf(name), 0), y: 'calc(100vh - 290px)' }}
           onChange={onTableChange}
           showSorterTooltip={false}
           summary={
@@ -527,7 +544,8 @@ function BulkEditModal({ object, ids, open, onClose, onDone }: { object: ObjectD
           }}
           showSearch={{ optionFilterProp: 'label' }}
           options={activeFields(object)
-            .filter((f) => f.type !== 'formula' && !f.unique)
+            // Not attachments either: a file belongs to one record.
+            .filter((f) => f.type !== 'formula' && f.type !== 'attachment' && !isAssigned(f) && !f.unique)
             .map((f) => ({ value: f.api_name, label: label(f.label) }))}
         />
         {field && <LazyFieldInput field={field} value={value} onChange={setValue} aria-label={t('list.newValue')} />}

@@ -2,7 +2,7 @@
 // object's layout (fields missing from it come last), an input per field type, required marks,
 // format and uniqueness checked as the user types (formChecks), and the server's validation
 // errors shown on the fields they concern until the field is changed; a duplicate value links
-// to the record that has it.
+// to the record that has it. Auto numbers are read-only: shown when editing, absent when creating.
 import { App, Button, Col, Drawer, Form, Row, Space, Typography } from 'antd';
 import { useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router';
@@ -12,7 +12,8 @@ import type { FieldDef, ObjectDef, RecordBody } from '../../api/types';
 import { useI18n, type MessageKey } from '../../i18n/I18nProvider';
 import { errorMessage } from '../../app/PageState';
 import { FieldInput } from './fields/FieldInput';
-import { activeFields } from './viewState';
+import { FieldValue } from './fields/FieldValue';
+import { activeFields, isAssigned } from './viewState';
 import { newRecordDefaults } from './newRecordDefaults';
 import { workspaceToday } from '../../app/workspaceDay';
 import { duplicateField, translateFieldError } from './fieldErrors';
@@ -51,6 +52,9 @@ export function formSections(object: ObjectDef): FormSection[] {
   if (rest.length > 0) sections.push({ label: 'record.otherFields', fields: rest });
   return sections.filter((s) => s.fields.length > 0);
 }
+
+/** Field types whose input takes the form's whole width. */
+const WIDE: FieldDef['type'][] = ['long_text', 'address', 'attachment'];
 
 function empty(value: unknown): boolean {
   return value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
@@ -171,6 +175,11 @@ export function RecordForm({ object, open, onClose, record, initialValues, onSav
     }
   };
 
+  // A new record has no auto number yet: the server gives it.
+  const sections = formSections(object)
+    .map((s) => ({ ...s, fields: s.fields.filter((f) => record || !isAssigned(f)) }))
+    .filter((s) => s.fields.length > 0);
+
   return (
     <Drawer
       open={open}
@@ -188,35 +197,42 @@ export function RecordForm({ object, open, onClose, record, initialValues, onSav
       }
     >
       <Form form={form} layout="vertical" onFinish={submit} onValuesChange={onValuesChange} data-testid="record-form">
-        {formSections(object).map((section, i) => (
+        {sections.map((section, i) => (
           <section key={i}>
             <Typography.Title level={5} style={{ marginTop: i ? 16 : 0 }}>
               {section.labelObj ? label(section.labelObj) : t(section.label ?? 'record.otherFields')}
             </Typography.Title>
             <Row gutter={16}>
               {section.fields.map((field) => (
-                <Col key={field.api_name} xs={24} md={field.type === 'long_text' ? 24 : 12}>
-                  <Form.Item
-                    name={field.api_name}
-                    label={label(field.label)}
-                    required={field.required}
-                    rules={fieldRules(i18n, field)}
-                    validateDebounce={CHECK_DELAY_MS}
-                    valuePropName="value"
-                    {...(duplicates[field.api_name] && {
-                      validateStatus: 'error' as const,
-                      help: (
-                        <span data-testid="duplicate-of">
-                          {t('form.duplicateOf')}
-                          <Link to={`/o/${object.api_name}/${duplicates[field.api_name].id}`} onClick={onClose}>
-                            {duplicates[field.api_name].name ?? t('common.unnamedRecord')}
-                          </Link>
-                        </span>
-                      ),
-                    })}
-                  >
-                    <FieldInput field={field} />
-                  </Form.Item>
+                <Col key={field.api_name} xs={24} md={WIDE.includes(field.type) ? 24 : 12}>
+                  {isAssigned(field) ? (
+                    // Given by the server when the record is created: read, never sent.
+                    <Form.Item label={label(field.label)}>
+                      <FieldValue field={field} value={record?.values[field.api_name]} />
+                    </Form.Item>
+                  ) : (
+                    <Form.Item
+                      name={field.api_name}
+                      label={label(field.label)}
+                      required={field.required}
+                      rules={fieldRules(i18n, field)}
+                      validateDebounce={CHECK_DELAY_MS}
+                      valuePropName="value"
+                      {...(duplicates[field.api_name] && {
+                        validateStatus: 'error' as const,
+                        help: (
+                          <span data-testid="duplicate-of">
+                            {t('form.duplicateOf')}
+                            <Link to={`/o/${object.api_name}/${duplicates[field.api_name].id}`} onClick={onClose}>
+                              {duplicates[field.api_name].name ?? t('common.unnamedRecord')}
+                            </Link>
+                          </span>
+                        ),
+                      })}
+                    >
+                      <FieldInput field={field} object={object.api_name} />
+                    </Form.Item>
+                  )}
                 </Col>
               ))}
             </Row>

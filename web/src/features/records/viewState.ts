@@ -21,6 +21,11 @@ export function activeFields(object: ObjectDef): FieldDef[] {
   return object.fields.filter((f) => !f.archived_at);
 }
 
+/** Fields whose values the server gives (auto numbers): shown, never written. */
+export function isAssigned(field: FieldDef): boolean {
+  return field.type === 'auto_number';
+}
+
 /** The name field, then the first section of the layout, up to six columns, then the owner. */
 export function defaultColumns(object: ObjectDef): string[] {
   const active = new Set(activeFields(object).map((f) => f.api_name));

@@ -12,12 +12,13 @@ import { cdpPath } from '../cdp/api';
 import { localDay } from '../cdp/model';
 import { segmentKeys, type Lineage as LineageData, type LineageEvent, type TestLineage } from './api';
 import { describeLeaf, eventTime, inTimeOrder } from './model';
-import { useContactFieldLabel } from './fieldLabels';
+import { useDescribeNames } from './fieldLabels';
+import type { DescribeNames } from './model';
 
 export function Lineage({ profileId, segmentId }: { profileId: string; segmentId: string }) {
   const i18n = useI18n();
   const { t } = i18n;
-  const fieldLabel = useContactFieldLabel();
+  const names = useDescribeNames();
   const lineage = useQuery({
     queryKey: segmentKeys.lineage(profileId, segmentId),
     queryFn: () => api.get<LineageData>(cdpPath(apiPath`/profiles/${profileId}/lineage/${segmentId}`)),
@@ -41,21 +42,21 @@ export function Lineage({ profileId, segmentId }: { profileId: string; segmentId
           <Typography.Text type="secondary" style={{ display: 'block', fontSize: 12 }}>
             {t('segments.lineage.path')}
           </Typography.Text>
-          <EventChain events={chain} testId="lineage-path" />
+          <EventChain events={chain} testId="lineage-path" names={names} />
         </div>
       ) : (
         <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('segments.lineage.noEvents')} />
       )}
       <Space orientation="vertical" style={{ width: '100%' }} size={8}>
         {l.tests.map((test, i) => (
-          <TestRow key={i} test={test} fieldLabel={fieldLabel} />
+          <TestRow key={i} test={test} names={names} />
         ))}
       </Space>
     </div>
   );
 }
 
-function TestRow({ test, fieldLabel }: { test: TestLineage; fieldLabel: (path: string) => string }) {
+function TestRow({ test, names }: { test: TestLineage; names: Required<DescribeNames> }) {
   const i18n = useI18n();
   const { t } = i18n;
   const held = test.passed === null || test.passed === undefined ? null : test.negated ? !test.passed : test.passed;
@@ -67,14 +68,14 @@ function TestRow({ test, fieldLabel }: { test: TestLineage; fieldLabel: (path: s
         {held === true && <CheckCircleTwoTone twoToneColor="#52c41a" />}
         {held === false && <CloseCircleTwoTone twoToneColor="#ff4d4f" />}
         {test.negated && <Tag>{t('segments.describe.not')}</Tag>}
-        <Typography.Text>{describeLeaf(t, test.test, fieldLabel)}</Typography.Text>
+        <Typography.Text>{describeLeaf(t, test.test, names)}</Typography.Text>
         {typeof test.count === 'number' && <Tag>{t('segments.lineage.count', { count: i18n.number(test.count) })}</Tag>}
         {test.kind === 'trait' && (
           <Tag color={value === null ? 'default' : 'cyan'}>{value === null ? t('segments.lineage.noValue') : t('segments.lineage.value', { value })}</Tag>
         )}
       </Space>
       {events.length > 0 ? (
-        <EventChain events={events} testId="lineage-events" />
+        <EventChain events={events} testId="lineage-events" names={names} />
       ) : test.kind === 'behavior' ? (
         <Typography.Text type="secondary" style={{ display: 'block', fontSize: 12 }}>
           {t('segments.lineage.noConditionEvents')}
@@ -84,12 +85,13 @@ function TestRow({ test, fieldLabel }: { test: TestLineage; fieldLabel: (path: s
   );
 }
 
-/** `$page` and friends are shown by their call name. */
-function eventName(e: LineageEvent): string {
-  return e.event.startsWith('$') ? e.event.slice(1) : e.event;
+/** An event by its display name; `$page` and friends without one by their call name. */
+function eventName(e: LineageEvent, names: Required<DescribeNames>): string {
+  const shown = names.event(e.event);
+  return shown === e.event && e.event.startsWith('$') ? e.event.slice(1) : shown;
 }
 
-function EventChain({ events, testId }: { events: LineageEvent[]; testId: string }) {
+function EventChain({ events, testId, names }: { events: LineageEvent[]; testId: string; names: Required<DescribeNames> }) {
   const i18n = useI18n();
   return (
     <div data-testid={testId} style={{ display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: 4, marginTop: 4 }}>
@@ -97,7 +99,7 @@ function EventChain({ events, testId }: { events: LineageEvent[]; testId: string
         const at = eventTime(e);
         const props = Object.entries(e.properties ?? {})
           .slice(0, 6)
-          .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+          .map(([k, v]) => `${names.property(e.event, k)}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
         return (
           <Fragment key={`${e.seq}-${i}`}>
             {i > 0 && <span aria-hidden style={{ color: '#8c8c8c' }}>→</span>}
@@ -112,7 +114,7 @@ function EventChain({ events, testId }: { events: LineageEvent[]; testId: string
               }
             >
               <Tag color="geekblue" style={{ marginInlineEnd: 0 }} data-testid="lineage-event" data-at={Number.isFinite(at) ? at : ''}>
-                [{eventName(e)}]
+                [{eventName(e, names)}]
                 {Number.isFinite(at) && (
                   <Typography.Text type="secondary" style={{ fontSize: 11, marginInlineStart: 4 }}>
                     {i18n.date(localDay(new Date(at).toISOString()))}

@@ -13,6 +13,7 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { RuleEditor } from '../records/filter/FilterBuilder';
 import type { FilterField, FilterNode, Rule } from '../records/filter/conditionModel';
 import type { EventType } from '../cdp/api';
+import { useEventNames } from '../cdp/eventNames';
 import {
   COUNT_OPS, MAX_WHERE, TRAIT_OPS, WINDOW_UNITS, changePropertyOp, changeTraitOp, exclusiveEnd, isDate, isDidNot, lastIncludedDay,
   newBehavior, newFieldRule, newGroup, newPropertyFilter, newTraitRule, propertyOpsFor, propertyValueShape, schemaProperties,
@@ -246,6 +247,7 @@ function TraitBlock({ rule }: { rule: TraitRule }) {
 
 function BehaviorBlock({ rule }: { rule: BehaviorRule }) {
   const { t } = useI18n();
+  const names = useEventNames();
   const { eventTypes, update } = useBuilder();
   const set = (next: Partial<BehaviorRule>) => update(rule.id, (n) => ({ ...(n as BehaviorRule), ...next }));
   const type = eventTypes.find((e) => e.name === rule.event);
@@ -255,7 +257,11 @@ function BehaviorBlock({ rule }: { rule: BehaviorRule }) {
   const setWindow = (next: Partial<BehaviorRule['window']>) => set({ window: { ...w, ...next } });
   const rangeValue: [dayjs.Dayjs, dayjs.Dayjs] | null =
     w.from && w.to ? [dayjs(w.from), dayjs(lastIncludedDay(w.to) ?? w.to)] : null;
-  const eventOptions = eventTypes.map((e) => ({ value: e.name, label: e.description ? `${e.name} · ${e.description}` : e.name }));
+  const eventOptions = eventTypes.map((e) => {
+    const shown = names.event(e.name);
+    const title = shown === e.name ? e.name : `${shown} (${e.name})`;
+    return { value: e.name, label: e.description ? `${title} · ${e.description}` : title };
+  });
   if (rule.event && !type) eventOptions.push({ value: rule.event, label: rule.event });
 
   return (
@@ -379,6 +385,7 @@ function BehaviorBlock({ rule }: { rule: BehaviorRule }) {
 }
 
 function WhereRow({ rule, filter, properties }: { rule: BehaviorRule; filter: PropertyFilter; properties: SchemaProperty[] }) {
+  const names = useEventNames();
   const { t } = useI18n();
   const { update, errors } = useBuilder();
   const property = properties.find((p) => p.path === filter.property);
@@ -409,7 +416,10 @@ function WhereRow({ rule, filter, properties }: { rule: BehaviorRule; filter: Pr
                 return { ...f, property: path, op, value: propertyValueShape(op) === 'list' ? [] : null };
               });
             }}
-            options={properties.map((p) => ({ value: p.path, label: p.path }))}
+            options={properties.map((p) => {
+              const shown = names.property(rule.event, p.path);
+              return { value: p.path, label: shown === p.path ? p.path : `${shown} (${p.path})` };
+            })}
           />
         ) : (
           <Input

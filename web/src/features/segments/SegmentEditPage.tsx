@@ -14,7 +14,8 @@ import { PageError, PageLoading, errorMessage } from '../../app/PageState';
 import { errorCodeText } from '../../i18n/codes';
 import { translateFieldError } from '../records/fieldErrors';
 import { filterFields } from '../records/filter/conditionModel';
-import { cdpKeys, cdpPath, useCdpAccess, type EventType, type HealthReport } from '../cdp/api';
+import { cdpKeys, cdpPath, useCdpAccess, type HealthReport } from '../cdp/api';
+import { useEventTypes } from '../cdp/eventNames';
 import { SegmentBuilder } from './SegmentBuilder';
 import { segmentKeys, segmentPath, useInvalidateSegments, type Preview, type Segment, type SegmentInput, type SegmentPatch } from './api';
 import { blockForPointer, contactFields, fromCondition, newGroup, toCondition, UnreadableCondition, type SegmentGroup } from './model';
@@ -83,7 +84,7 @@ function Editor({ segment }: { segment?: Segment }) {
   const invalidate = useInvalidateSegments();
   const { isAdmin } = useCdpAccess();
   const objects = useObjects();
-  const eventTypes = useQuery({ queryKey: cdpKeys.eventTypes, queryFn: () => api.get<EventType[]>(cdpPath('/event-types')) });
+  const eventTypes = useEventTypes();
   const health = useQuery({
     queryKey: cdpKeys.health(60),
     enabled: isAdmin,

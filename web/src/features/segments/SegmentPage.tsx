@@ -13,7 +13,7 @@ import { useCdpAccess } from '../cdp/api';
 import {
   segmentKeys, segmentPath, useInvalidateSegments, type Change, type ChangePage, type Evaluation, type Member, type MemberPage, type Segment, type Version,
 } from './api';
-import { useContactFieldLabel } from './fieldLabels';
+import { useDescribeNames } from './fieldLabels';
 import { MemberName, useMemberColumns } from './members';
 import { describeCause, describeCondition } from './model';
 import { SnapshotsPanel } from './SnapshotsPanel';
@@ -29,7 +29,7 @@ export default function SegmentPage() {
   const navigate = useNavigate();
   const { isAdmin } = useCdpAccess();
   const invalidate = useInvalidateSegments();
-  const fieldLabel = useContactFieldLabel();
+  const names = useDescribeNames();
   // Membership moves as events arrive: the counts refresh on their own.
   const segment = useQuery({ queryKey: segmentKeys.one(id), queryFn: () => api.get<Segment>(segmentPath(apiPath`/${id}`)), refetchInterval: 15_000 });
   const [evaluating, setEvaluating] = useState(false);
@@ -131,7 +131,7 @@ export default function SegmentPage() {
           ]}
         />
         <div style={{ marginTop: 8 }} data-testid="segment-definition">
-          {describeCondition(t, s.condition, fieldLabel).map((line, i) => (
+          {describeCondition(t, s.condition, names).map((line, i) => (
             <div key={i} style={{ whiteSpace: 'pre-wrap', fontFamily: 'inherit' }}>
               {line}
             </div>
@@ -190,6 +190,7 @@ function MembersTable({ id }: { id: string }) {
 function ChangesTable({ id }: { id: string }) {
   const i18n = useI18n();
   const { t } = i18n;
+  const names = useDescribeNames();
   const changes = useInfiniteQuery({
     queryKey: segmentKeys.changes(id),
     initialPageParam: undefined as string | undefined,
@@ -225,7 +226,7 @@ function ChangesTable({ id }: { id: string }) {
             render: (_, c) => <MemberName member={c.customer} />,
           },
           { key: 'at', title: t('segments.history.at'), render: (_, c) => i18n.dateTime(c.at) },
-          { key: 'cause', title: t('segments.history.cause'), render: (_, c) => <span data-testid="change-cause">{describeCause(t, c.cause)}</span> },
+          { key: 'cause', title: t('segments.history.cause'), render: (_, c) => <span data-testid="change-cause">{describeCause(t, c.cause, names.event)}</span> },
           { key: 'version', title: t('segments.version'), render: (_, c) => `v${c.version}` },
         ]}
       />
@@ -243,7 +244,7 @@ function ChangesTable({ id }: { id: string }) {
 function VersionsTable({ id }: { id: string }) {
   const i18n = useI18n();
   const { t } = i18n;
-  const fieldLabel = useContactFieldLabel();
+  const names = useDescribeNames();
   const versions = useQuery({ queryKey: segmentKeys.versions(id), queryFn: () => api.get<Version[]>(segmentPath(apiPath`/${id}/versions`)) });
   if (versions.error) return <PageError error={versions.error} onRetry={() => versions.refetch()} />;
   return (
@@ -263,7 +264,7 @@ function VersionsTable({ id }: { id: string }) {
           title: t('segments.versions.condition'),
           render: (_, v) => (
             <div style={{ maxWidth: 640 }}>
-              {describeCondition(t, v.condition, fieldLabel).map((line, i) => (
+              {describeCondition(t, v.condition, names).map((line, i) => (
                 <div key={i} style={{ whiteSpace: 'pre-wrap' }}>
                   {line}
                 </div>

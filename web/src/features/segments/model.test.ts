@@ -252,10 +252,24 @@ describe('readable conditions', () => {
     expect(describeCondition(zh, EXAMPLE)[2]).toBe('  - 近30天未发生 Order Completed');
   });
 
+  it('names events and properties by their display names', () => {
+    const names = {
+      event: (name: string) => ({ 'Product Viewed': '浏览商品', 'Order Completed': '下单支付' })[name] ?? name,
+      property: (event: string, path: string) => (event === 'Product Viewed' && path === 'series' ? '系列' : path),
+    };
+    const lines = describeCondition(zh, EXAMPLE, names);
+    expect(lines[1]).toContain('浏览商品');
+    expect(lines[1]).toContain('系列');
+    expect(lines[1]).not.toMatch(/Product Viewed|series/);
+    expect(lines[2]).toBe('  - 近30天未发生 下单支付');
+    expect(lines[3]).toContain('WeCom Message');
+    expect(describeCause(zh, { kind: 'event', event: 'Order Completed' }, names.event)).toContain('下单支付');
+  });
+
   it('describes traits, fields, negations and date ranges', () => {
     const label = (path: string) => (path === 'contact.lifecycle_stage' ? 'Lifecycle stage' : path);
     expect(describeLeaf(en, { trait: 'plan', op: 'in', value: ['pro', 'team'] })).toBe('Trait plan is any of pro, team');
-    expect(describeLeaf(en, { field: 'contact.lifecycle_stage', op: 'is_empty' }, label)).toBe('Lifecycle stage is empty');
+    expect(describeLeaf(en, { field: 'contact.lifecycle_stage', op: 'is_empty' }, { field: label })).toBe('Lifecycle stage is empty');
     expect(describeLeaf(en, { behavior: { event: 'Ad Clicked', window: { from: '2026-06-15', to: '2026-06-18' }, count: { op: 'gt', value: 2 } } })).toBe(
       'Ad Clicked more than 2 times from 2026-06-15 to 2026-06-17',
     );

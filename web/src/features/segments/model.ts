@@ -504,18 +504,29 @@ export function windowText(t: T, window: unknown): string {
   return '';
 }
 
-/** One leaf as a sentence: "Product Viewed (series is A) at least 1 times in the last 30 days". */
-export function describeLeaf(t: T, leaf: unknown, fieldLabel: (path: string) => string = (p) => p): string {
+/** How a description names what a condition refers to: contact fields by their labels,
+ * events and their properties by the registry's display names. Raw names where left out. */
+export interface DescribeNames {
+  field?: (path: string) => string;
+  event?: (name: string) => string;
+  property?: (event: string, path: string) => string;
+}
+
+/** One leaf as a sentence: "浏览商品（系列 等于 A）近30天至少1次". */
+export function describeLeaf(t: T, leaf: unknown, names: DescribeNames = {}): string {
+  const fieldLabel = names.field ?? ((p: string) => p);
   if (typeof leaf !== 'object' || leaf === null) return '';
   const map = leaf as Record<string, unknown>;
   // Lineage gives a behaviour's test without its `behavior` wrapper.
   const bare = typeof map.event === 'string' && typeof map.count === 'object';
   if (bare || (typeof map.behavior === 'object' && map.behavior !== null)) {
     const b = (bare ? map : map.behavior) as Record<string, unknown>;
-    const event = String(b.event ?? '');
+    const raw = String(b.event ?? '');
+    const event = names.event ? names.event(raw) : raw;
+    const property = (path: string) => (names.property ? names.property(raw, path) : path);
     const where = Array.isArray(b.where)
       ? (b.where as Record<string, unknown>[])
-          .map((w) => `${String(w.property)} ${opText(t, String(w.op))}${w.value === undefined || w.value === null ? '' : ` ${valueText(w.value)}`}`)
+          .map((w) => `${property(String(w.property))} ${opText(t, String(w.op))}${w.value === undefined || w.value === null ? '' : ` ${valueText(w.value)}`}`)
           .join(t('segments.describe.and'))
       : '';
     const window = windowText(t, b.window);
@@ -539,7 +550,7 @@ export function describeLeaf(t: T, leaf: unknown, fieldLabel: (path: string) => 
 }
 
 /** A whole condition as indented lines ("All of:", "  - …"). */
-export function describeCondition(t: T, condition: unknown, fieldLabel?: (path: string) => string, depth = 0): string[] {
+export function describeCondition(t: T, condition: unknown, names: DescribeNames = {}, depth = 0): string[] {
   const pad = '  '.repeat(depth);
   if (typeof condition !== 'object' || condition === null) return [];
   const map = condition as Record<string, unknown>;
@@ -547,11 +558,11 @@ export function describeCondition(t: T, condition: unknown, fieldLabel?: (path: 
     const key = Array.isArray(map.all) ? 'all' : 'any';
     return [
       `${pad}${t(key === 'all' ? 'segments.group.all' : 'segments.group.any')}:`,
-      ...(map[key] as unknown[]).flatMap((c) => describeCondition(t, c, fieldLabel, depth + 1)),
+      ...(map[key] as unknown[]).flatMap((c) => describeCondition(t, c, names, depth + 1)),
     ];
   }
-  if ('not' in map) return [`${pad}${t('segments.describe.not')}:`, ...describeCondition(t, map.not, fieldLabel, depth + 1)];
-  return [`${pad}- ${describeLeaf(t, condition, fieldLabel)}`];
+  if ('not' in map) return [`${pad}${t('segments.describe.not')}:`, ...describeCondition(t, map.not, names, depth + 1)];
+  return [`${pad}- ${describeLeaf(t, condition, names)}`];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -640,12 +651,12 @@ export function parseCause(cause: unknown): Cause {
   };
 }
 
-/** A cause as a short sentence. */
-export function describeCause(t: T, cause: unknown): string {
+/** A cause as a short sentence, the event by its display name. */
+export function describeCause(t: T, cause: unknown, eventName: (name: string) => string = (e) => e): string {
   const c = parseCause(cause);
   switch (c.kind) {
     case 'event': {
-      const base = c.event ? t('segments.cause.eventNamed', { event: c.event }) : t('segments.cause.event');
+      const base = c.event ? t('segments.cause.eventNamed', { event: eventName(c.event) }) : t('segments.cause.event');
       return c.seq ? `${base} (#${c.seq})` : base;
     }
     case 'window_expired':

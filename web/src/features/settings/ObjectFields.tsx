@@ -1,6 +1,6 @@
 // One object's fields: their types and rules, archiving and restoring, and adding a field of
-// any type (select options, relation target, currency, formula…) with the server's errors
-// shown on the form.
+// any type (select options, relation target, currency, formula, auto-number format with a
+// preview, attachment limits…) with the server's errors shown on the form.
 import { App, Button, Checkbox, Col, Form, Input, InputNumber, Modal, Row, Select, Space, Table, Tag, Typography, Breadcrumb } from 'antd';
 import { LayoutOutlined, MinusCircleOutlined, PlusOutlined, UnorderedListOutlined } from '@ant-design/icons';
 import { useState } from 'react';
@@ -12,16 +12,22 @@ import type { FieldDef, FieldType, ObjectDef } from '../../api/types';
 import { useI18n } from '../../i18n/I18nProvider';
 import { PageError, PageLoading, errorMessage } from '../../app/PageState';
 import { CURRENCIES } from '../records/fields/FieldInput';
+import { formatAutoNumber, validAutoNumberFormat } from '../records/fields/autoNumber';
 import { eitherLanguage, givenLabel } from './apiName';
 import { showOnField } from './formErrors';
 
-/** Field types global search can look in; it always does for emails and phones. */
-const TEXTUAL: FieldType[] = ['text', 'long_text', 'email', 'phone', 'url'];
-const SEARCHED_ALWAYS: FieldType[] = ['email', 'phone'];
+/** Field types global search can look in; it always does for emails, phones and auto numbers. */
+const TEXTUAL: FieldType[] = ['text', 'long_text', 'email', 'phone', 'url', 'auto_number'];
+const SEARCHED_ALWAYS: FieldType[] = ['email', 'phone', 'auto_number'];
+/** Types the server fills in: never required, and unique by nature (auto numbers). */
+const COMPUTED: FieldType[] = ['formula', 'auto_number'];
+/** Types whose values cannot be unique. */
+const NEVER_UNIQUE: FieldType[] = ['long_text', 'boolean', 'multi_select', 'multi_user', 'address', 'attachment'];
+const AUTO_NUMBER_EXAMPLE = 'HT-{YYYY}-{0000}';
 
 export const FIELD_TYPES: FieldType[] = [
   'text', 'long_text', 'integer', 'decimal', 'currency', 'percent', 'boolean', 'date', 'datetime', 'select', 'multi_select',
-  'email', 'phone', 'url', 'relation', 'user', 'formula',
+  'email', 'phone', 'url', 'relation', 'user', 'multi_user', 'address', 'attachment', 'auto_number', 'formula',
 ];
 
 export default function ObjectFields() {
@@ -151,6 +157,10 @@ interface NewFieldForm {
     scale?: number;
     expression?: string;
     result_type?: 'text' | 'decimal' | 'boolean';
+    format?: string;
+    images_only?: boolean;
+    max_files?: number | null;
+    max_size_mb?: number | null;
   };
 }
 
@@ -162,6 +172,7 @@ function NewFieldModal({ object, objects, open, onClose }: { object: ObjectDef; 
   const [form] = Form.useForm<NewFieldForm>();
   const [busy, setBusy] = useState(false);
   const type = Form.useWatch('type', form) as FieldType | undefined;
+  const format = (Form.useWatch(['config', 'format'], form) as string | undefined) ?? '';
 
   const submit = async () => {
     const values = await form.validateFields();
@@ -177,6 +188,12 @@ function NewFieldModal({ object, objects, open, onClose }: { object: ObjectDef; 
     if (type === 'formula') {
       config.expression = c.expression;
       config.result_type = c.result_type;
+    }
+    if (type === 'auto_number') config.format = c.format?.trim();
+    if (type === 'attachment') {
+      if (c.images_only) config.images_only = true;
+      if (typeof c.max_files === 'number') config.max_files = c.max_files;
+      if (typeof c.max_size_mb === 'number') config.max_size_mb = c.max_size_mb;
     }
     setBusy(true);
     try {
@@ -215,7 +232,7 @@ function NewFieldModal({ object, objects, open, onClose }: { object: ObjectDef; 
         form={form}
         layout="vertical"
         data-testid="new-field-form"
-        initialValues={{ type: 'text', config: { default_currency: 'CNY', result_type: 'text', options: [] } }}
+        initialValues={{ type: 'text', config: { default_currency: 'CNY', result_type: 'text', options: [], format: AUTO_NUMBER_EXAMPLE } }}
       >
         <Form.Item name="type" label={t('common.type')} rules={[{ required: true }]}>
           <Select
@@ -239,14 +256,16 @@ function NewFieldModal({ object, objects, open, onClose }: { object: ObjectDef; 
         <Form.Item name="api_name" label={t('common.apiName')} extra={t('settings.apiNameHint')}>
           <Input placeholder={t('settings.optional')} />
         </Form.Item>
-        {type !== 'formula' && (
+        {type && !COMPUTED.includes(type) && (
           <Space size="large">
             <Form.Item name="required" valuePropName="checked" noStyle>
               <Checkbox>{t('common.required')}</Checkbox>
             </Form.Item>
-            <Form.Item name="unique" valuePropName="checked" noStyle>
-              <Checkbox>{t('common.unique')}</Checkbox>
-            </Form.Item>
+            {!NEVER_UNIQUE.includes(type) && (
+              <Form.Item name="unique" valuePropName="checked" noStyle>
+                <Checkbox>{t('common.unique')}</Checkbox>
+              </Form.Item>
+            )}
             {type && TEXTUAL.includes(type) && (
               <Form.Item name="searchable" valuePropName="checked" noStyle>
                 <Checkbox>{t('settings.searchable')}</Checkbox>
@@ -299,6 +318,42 @@ function NewFieldModal({ object, objects, open, onClose }: { object: ObjectDef; 
           <Form.Item name={['config', 'scale']} label={t('settings.scale')}>
             <InputNumber min={0} max={8} precision={0} placeholder="2" />
           </Form.Item>
+        )}
+        {type === 'auto_number' && (
+          <Form.Item
+            name={['config', 'format']}
+            label={t('settings.autoNumberFormat')}
+            style={{ marginTop: 16 }}
+            rules={[
+              { required: true, message: t('common.fieldRequired') },
+              { validator: (_rule, v: unknown) => (typeof v !== 'string' || !v.trim() || validAutoNumberFormat(v) ? Promise.resolve() : Promise.reject(new Error(t('settings.autoNumberInvalid')))) },
+            ]}
+            extra={
+              <>
+                <div>{t('settings.autoNumberHint')}</div>
+                {validAutoNumberFormat(format) && (
+                  <div data-testid="auto-number-preview">
+                    {t('settings.autoNumberPreview', { preview: formatAutoNumber(format.trim(), 1, new Date()) })}
+                  </div>
+                )}
+              </>
+            }
+          >
+            <Input placeholder={AUTO_NUMBER_EXAMPLE} />
+          </Form.Item>
+        )}
+        {type === 'attachment' && (
+          <Space wrap size="large" align="end" style={{ marginTop: 16 }}>
+            <Form.Item name={['config', 'images_only']} valuePropName="checked" style={{ marginBottom: 0 }}>
+              <Checkbox>{t('settings.imagesOnly')}</Checkbox>
+            </Form.Item>
+            <Form.Item name={['config', 'max_files']} label={t('settings.maxFiles')} style={{ marginBottom: 0 }}>
+              <InputNumber min={1} max={20} precision={0} placeholder="10" />
+            </Form.Item>
+            <Form.Item name={['config', 'max_size_mb']} label={t('settings.maxSizeMb')} style={{ marginBottom: 0 }}>
+              <InputNumber min={1} max={25} precision={0} placeholder="10" />
+            </Form.Item>
+          </Space>
         )}
         {type === 'formula' && (
           <>

@@ -1,17 +1,22 @@
 // Edits one field's value in the API's own shape (exact decimal strings, `{amount, currency}`,
-// `YYYY-MM-DD`, RFC 3339, option values, record ids), so forms send what they hold. Used by
-// record forms, inline edit, bulk edit and the filter builder.
+// `YYYY-MM-DD`, RFC 3339, option values, record and user ids, `{code, street}`, file ids), so
+// forms send what they hold. Used by record forms, inline edit, bulk edit and the filter builder.
 import { DatePicker, Input, InputNumber, Select, Space, Switch } from 'antd';
 import dayjs from 'dayjs';
 import type { FieldDef, FieldType, Money } from '../../../api/types';
 import { useUsers } from '../../../api/queries';
 import { useI18n } from '../../../i18n/I18nProvider';
 import { RelationSelect } from './RelationSelect';
+import { AddressInput } from './AddressInput';
+import { AttachmentInput } from './AttachmentInput';
+import { RegionCascader } from './RegionCascader';
 
 export const CURRENCIES = ['CNY', 'USD', 'EUR', 'HKD', 'JPY', 'GBP', 'SGD', 'TWD', 'KRW', 'AUD', 'CAD'];
 
 export interface FieldInputProps {
   field: FieldDef;
+  /** The object of the record being edited: attachments are uploaded to its field. */
+  object?: string;
   /** Overrides the field's type (the filter builder compares formulas by result type). */
   type?: FieldType;
   value?: unknown;
@@ -24,7 +29,7 @@ export interface FieldInputProps {
   'aria-label'?: string;
 }
 
-export function FieldInput({ field, type, value, onChange, multiple, autoFocus, id, onPressEnter, ...rest }: FieldInputProps) {
+export function FieldInput({ field, object, type, value, onChange, multiple, autoFocus, id, onPressEnter, ...rest }: FieldInputProps) {
   const { label, t } = useI18n();
   const users = useUsers();
   const change = (v: unknown) => onChange?.(v);
@@ -120,19 +125,31 @@ export function FieldInput({ field, type, value, onChange, multiple, autoFocus, 
     case 'relation':
       return <RelationSelect {...common} target={field.config?.target ?? ''} multiple={multiple} value={value} onChange={change} />;
     case 'user':
+    case 'multi_user': {
+      const several = multiple || kind === 'multi_user';
       return (
         <Select
           {...common}
           style={{ width: '100%' }}
           allowClear
           showSearch={{ optionFilterProp: 'label' }}
-          mode={multiple ? 'multiple' : undefined}
+          mode={several ? 'multiple' : undefined}
           loading={users.isLoading}
-          value={value ?? (multiple ? [] : undefined)}
+          value={value ?? (several ? [] : undefined)}
           onChange={(v) => change(v ?? null)}
           options={(users.data ?? []).map((u) => ({ value: u.id, label: u.name }))}
         />
       );
+    }
+    case 'address':
+      // Filters take regions (`in`); records an address.
+      return multiple ? (
+        <RegionCascader {...common} multiple value={value} onChange={change} />
+      ) : (
+        <AddressInput {...common} value={value} onChange={change} onPressEnter={onPressEnter} />
+      );
+    case 'attachment':
+      return object ? <AttachmentInput {...common} object={object} field={field} value={value} onChange={change} /> : null;
     case 'email':
     case 'phone':
     case 'url':

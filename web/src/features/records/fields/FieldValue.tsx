@@ -1,11 +1,15 @@
 // Shows one field's value for reading, by type: options as coloured tags, money and numbers
 // formatted for the locale, dates as calendar days, relations as links to the record, users by
-// name, emails, phones and URLs as links.
+// name, emails, phones and URLs as links, addresses as one line, attached files as thumbnails or
+// links.
 import { Tag, Typography } from 'antd';
 import { CheckOutlined, MinusOutlined } from '@ant-design/icons';
 import { Link } from 'react-router';
-import type { FieldDef, Money, RecordBody, User } from '../../../api/types';
+import type { AddressValue, FieldDef, Money, RecordBody, User } from '../../../api/types';
 import { useI18n } from '../../../i18n/I18nProvider';
+import { addressText } from './address';
+import { AttachmentList } from './AttachmentList';
+import { asFiles } from './files';
 
 export interface FieldValueProps {
   field: FieldDef;
@@ -80,6 +84,18 @@ export function FieldValue({ field, value, record, users }: FieldValueProps) {
       const user = users?.find((u) => u.id === value);
       return <span>{user?.name ?? t('common.unknownUser')}</span>;
     }
+    case 'multi_user':
+      return (
+        <>
+          {(Array.isArray(value) ? (value as string[]) : []).map((id) => (
+            <Tag key={id}>{users?.find((u) => u.id === id)?.name ?? t('common.unknownUser')}</Tag>
+          ))}
+        </>
+      );
+    case 'address':
+      return <span>{typeof value === 'object' ? addressText(value as AddressValue) : String(value)}</span>;
+    case 'attachment':
+      return <AttachmentList files={asFiles(value, t('field.file'))} />;
     case 'long_text':
       return <span style={{ whiteSpace: 'pre-wrap' }}>{String(value)}</span>;
     default:

@@ -17,9 +17,21 @@ interface Props {
   fields: FilterField[];
 }
 
-/** How a value is typed in a rule: amounts as plain numbers, formulas by result type. */
+/**
+ * How a value is typed in a rule: amounts as plain numbers, formulas by result type, and one
+ * option or user of a multiple field at a time (several only for `in`, which asks for a list).
+ */
 function inputType(field: FilterField): FieldType {
-  return field.type === 'currency' ? 'decimal' : field.type;
+  switch (field.type) {
+    case 'currency':
+      return 'decimal';
+    case 'multi_select':
+      return 'select';
+    case 'multi_user':
+      return 'user';
+    default:
+      return field.type;
+  }
 }
 
 /** A FieldDef stand-in so value inputs know options, targets and currencies. */

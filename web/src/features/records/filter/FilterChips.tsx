@@ -1,11 +1,13 @@
 // The active filter of a list as removable chips above the table ("阶段 等于 方案报价 ×"): each
 // rule of the top group is one chip, a nested group one chip for the whole group; values are
-// shown as the user knows them (option labels, people's and records' names, never ids).
+// shown as the user knows them (option labels, people's, records' and regions' names, never ids
+// or codes).
 import { Button, Space, Tag, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { api, apiPath } from '../../../api/client';
 import type { RecordBody, User } from '../../../api/types';
 import { useI18n, type I18n, type MessageKey } from '../../../i18n/I18nProvider';
+import { useRegions } from '../fields/useRegions';
 import { emptyGroup, isComplete, toCondition, valueKind, type FilterField, type FilterNode, type Group, type Rule } from './conditionModel';
 
 interface Props {
@@ -102,10 +104,13 @@ function ValueText({ field, value, users }: { field?: FilterField; value: unknow
       return <>{option ? i18n.label(option.label) : String(value)}</>;
     }
     case 'user':
+    case 'multi_user':
       if (!users) return <>…</>;
       return <>{users.find((u) => u.id === value)?.name ?? i18n.t('common.unknownUser')}</>;
     case 'relation':
       return field.target ? <RecordName object={field.target} id={String(value)} /> : null;
+    case 'address':
+      return <RegionName code={String(value)} />;
     case 'boolean':
       return <>{i18n.t(value === true || value === 'true' ? 'common.yes' : 'common.no')}</>;
     case 'date':
@@ -113,6 +118,12 @@ function ValueText({ field, value, users }: { field?: FilterField; value: unknow
     default:
       return <>{String(value)}</>;
   }
+}
+
+function RegionName({ code }: { code: string }) {
+  const regions = useRegions();
+  if (regions.isLoading) return <>…</>;
+  return <>{regions.data?.index.get(code)?.label ?? code}</>;
 }
 
 function RecordName({ object, id }: { object: string; id: string }) {

@@ -1,5 +1,5 @@
 // The filter builder ⇄ condition model conversion: complete rules only, nesting, negation,
-// relative dates, and round trips of conditions written by hand.
+// relative dates, round trips of conditions written by hand, and the operators of each type.
 import { describe, expect, it } from 'vitest';
 import type { ObjectDef } from '../../../api/types';
 import {
@@ -125,6 +125,37 @@ describe('editing', () => {
     expect(opsFor('boolean')).not.toContain('gt');
   });
 
+  it('offers the new field types what the server accepts for them', () => {
+    expect(opsFor('auto_number')).toEqual(opsFor('text'));
+    expect(opsFor('multi_user')).toEqual(opsFor('multi_select'));
+    expect(opsFor('address')).toEqual(['in', 'is_empty', 'is_not_empty']);
+    expect(opsFor('attachment')).toEqual(['is_not_empty', 'is_empty']);
+  });
+
+  it('writes rules on the new field types', () => {
+    const tree = group('all', [
+      rule('site', 'in', ['31', '440305']),
+      rule('files', 'is_not_empty'),
+      rule('reviewers', 'contains', 'u1'),
+      rule('reviewers', 'in', ['u1', 'u2']),
+      rule('contract_no', 'starts_with', 'HT-2026'),
+      rule('site', 'in', []),
+    ]);
+    expect(toCondition(tree)).toEqual({
+      all: [
+        { field: 'site', op: 'in', value: ['31', '440305'] },
+        { field: 'files', op: 'is_not_empty' },
+        { field: 'reviewers', op: 'contains', value: 'u1' },
+        { field: 'reviewers', op: 'in', value: ['u1', 'u2'] },
+        { field: 'contract_no', op: 'starts_with', value: 'HT-2026' },
+      ],
+    });
+    const moved = changeField(rule('name', 'contains', 'x'), { path: 'files', type: 'attachment', label: { en: 'Files', zh: '附件' } });
+    expect(moved).toMatchObject({ field: 'files', op: 'is_not_empty', value: undefined });
+    const address = changeField(rule('name', 'in', ['x']), { path: 'site', type: 'address', label: { en: 'Site', zh: '地址' } });
+    expect(address).toMatchObject({ field: 'site', op: 'in', value: [] });
+  });
+
   it('keeps a value across operators of the same shape only', () => {
     const r = rule('amount', 'gt', '5');
     expect(changeOp(r, 'lt').value).toBe('5');
@@ -165,11 +196,17 @@ describe('editing', () => {
         { api_name: 'score', label: { en: 'Score', zh: '评分' }, type: 'formula', config: { result_type: 'decimal' } },
         { api_name: 'company', label: { en: 'Company', zh: '公司' }, type: 'relation', config: { target: 'company' } },
         { api_name: 'old', label: { en: 'Old', zh: '旧' }, type: 'text', archived_at: '2024-01-01T00:00:00Z' },
+        { api_name: 'contract_no', label: { en: 'Contract no.', zh: '合同编号' }, type: 'auto_number', config: { format: 'HT-{YYYY}-{0000}' } },
+        { api_name: 'site', label: { en: 'Site', zh: '地址' }, type: 'address' },
       ],
     };
     const fields = filterFields(deal, [company, deal]);
     const paths = fields.map((f) => f.path);
-    expect(paths).toEqual(['name', 'score', 'company', 'created_at', 'updated_at', 'owner_id', 'company.name', 'company.industry']);
+    expect(paths).toEqual([
+      'name', 'score', 'company', 'contract_no', 'site', 'created_at', 'updated_at', 'owner_id', 'company.name', 'company.industry',
+    ]);
+    expect(fields.find((f) => f.path === 'contract_no')?.type).toBe('auto_number');
+    expect(newRule(fields.find((f) => f.path === 'site')).op).toBe('in');
     expect(fields.find((f) => f.path === 'score')?.type).toBe('decimal');
     expect(newRule(fields[0]).op).toBe('contains');
   });

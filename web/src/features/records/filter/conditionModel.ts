@@ -60,11 +60,14 @@ const DATE_OPS: Op[] = [
   'next_n_days', 'this_week', 'this_month', 'this_quarter', 'in', 'not_in',
 ];
 const MULTI_OPS: Op[] = ['contains', 'in', 'not_in', 'is_empty', 'is_not_empty'];
+/** An address is in one of some regions (a code's prefix: "31" is all of Shanghai), or empty. */
+const ADDRESS_OPS: Op[] = ['in', 'is_empty', 'is_not_empty'];
+const EMPTY_OPS: Op[] = ['is_not_empty', 'is_empty'];
 
 /** The operators a field type accepts, most useful first (mirrors the kernel's table). */
 export function opsFor(type: FieldType): Op[] {
   switch (type) {
-    case 'text': case 'long_text': case 'email': case 'phone': case 'url': case 'formula':
+    case 'text': case 'long_text': case 'email': case 'phone': case 'url': case 'formula': case 'auto_number':
       return TEXT_OPS;
     case 'select': case 'relation': case 'user':
       return CHOICE_OPS;
@@ -74,8 +77,12 @@ export function opsFor(type: FieldType): Op[] {
       return BOOLEAN_OPS;
     case 'date': case 'datetime':
       return DATE_OPS;
-    case 'multi_select':
+    case 'multi_select': case 'multi_user':
       return MULTI_OPS;
+    case 'address':
+      return ADDRESS_OPS;
+    case 'attachment':
+      return EMPTY_OPS;
   }
 }
 

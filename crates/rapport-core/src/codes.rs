@@ -240,6 +240,7 @@ error_codes! {
         InvalidDescription = ("invalid_description", 422, "A description is longer than 2,000 characters."),
         InvalidUrl = ("invalid_url", 422, "A webhook URL is not an absolute http(s) URL of acceptable length."),
         UrlNotAllowed = ("url_not_allowed", 422, "Rapport does not call this address (loopback, private or reserved) unless the operator allows it."),
+        InvalidWebhook = ("invalid_webhook", 422, "A webhook endpoint names an unknown topic, no topic, too many objects, or a description over 500 characters; or the workspace has 50 endpoints already."),
         InvalidSecret = ("invalid_secret", 422, "The webhook signing secret is unusable."),
         DifferentSegments = ("different_segments", 422, "Only snapshots of the same segment can be compared."),
         TooManyAttempts = ("too_many_attempts", 429, "Too many failed logins from this client; try again later (`Retry-After`)."),

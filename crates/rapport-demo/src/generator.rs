@@ -1168,9 +1168,13 @@ mod tests {
 
     #[test]
     fn generated_records_validate() {
-        let schema = WorkspaceSchema {
-            objects: standard_objects(),
-        };
+        let mut objects = standard_objects();
+        for (object, field) in crate::day_one_fields() {
+            if let Some(o) = objects.iter_mut().find(|o| o.api_name == object) {
+                o.fields.push(field);
+            }
+        }
+        let schema = WorkspaceSchema { objects };
         let mut g = generator();
         let mut fake_id = 0;
         let mut id = || {

@@ -305,10 +305,9 @@ async fn add_sales_teams(
     Ok(())
 }
 
-/// Fields a company adds on its first day, each unless a field of that name exists: where a
-/// company is (a region of the national list), a deal's number (商机编号 SJ-2026-0001), its
-/// collaborators and its attachments.
-async fn add_day_one_fields(store: &Store, workspace_id: &str) -> Result<()> {
+/// Fields a company adds on its first day: where a company is (a region of the national list),
+/// a deal's number (商机编号 SJ-2026-0001), its collaborators and its attachments.
+fn day_one_fields() -> Vec<(&'static str, FieldDef)> {
     let field = |api_name: &str, zh: &str, en: &str, field_type: FieldType| FieldDef {
         api_name: api_name.to_owned(),
         label: Label::new(en, zh),
@@ -321,7 +320,7 @@ async fn add_day_one_fields(store: &Store, workspace_id: &str) -> Result<()> {
     };
     let mut number = field("deal_no", "商机编号", "Deal number", FieldType::AutoNumber);
     number.config.format = Some("SJ-{YYYY}-{0000}".to_owned());
-    let wanted = [
+    vec![
         (
             "company",
             field("location", "所在地区", "Location", FieldType::Address),
@@ -340,8 +339,12 @@ async fn add_day_one_fields(store: &Store, workspace_id: &str) -> Result<()> {
             "deal",
             field("attachments", "附件", "Attachments", FieldType::Attachment),
         ),
-    ];
-    for (object, def) in wanted {
+    ]
+}
+
+/// Adds the [`day_one_fields`] a workspace lacks (a field of that name, even archived, is kept).
+async fn add_day_one_fields(store: &Store, workspace_id: &str) -> Result<()> {
+    for (object, def) in day_one_fields() {
         let schema = store.load_schema(workspace_id).await?;
         let Some(current) = schema.active_object(object) else {
             continue;

@@ -99,9 +99,19 @@ impl AppState {
         self.workers.spawn(Arc::new(rapport_store::files::FilePurge(
             self.store.clone(),
         )));
-        // The job runner: it reaps the leases of dead nodes and prunes finished jobs; the
-        // queues and handlers of feature crates join it here (none of today's crates has one).
-        let runner = Arc::new(Runner::new(self.store.clone(), node_name()));
+        for worker in rapport_integrations::workers::workers(&self.store) {
+            self.workers.spawn(worker);
+        }
+        // The job runner: it reaps the leases of dead nodes and prunes finished jobs, and runs
+        // the queues and handlers of feature crates (webhook deliveries).
+        let runner = Arc::new(
+            Runner::new(self.store.clone(), node_name())
+                .queue(rapport_integrations::webhooks::deliver::queue(8))
+                .handle(
+                    rapport_integrations::webhooks::deliver::DELIVER,
+                    rapport_integrations::webhooks::deliver::run,
+                ),
+        );
         self.workers.spawn_service("jobs", move |stop| {
             let runner = runner.clone();
             Box::pin(async move { runner.run(stop).await })

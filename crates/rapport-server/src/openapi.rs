@@ -7,7 +7,7 @@
 
 use crate::routes::{
     admin, aggregate, cdp, files, ingest, jobs, metadata, records, segments, snapshots, system,
-    teams, views,
+    teams, views, webhooks,
 };
 use crate::{auth, error, records_json};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -114,6 +114,8 @@ impl Modify for ErrorResponses {
         records::get, records::update, records::delete, records::undelete, records::history, records::restore_history,
         records::related_lists, records::related, records::export, records::repair, aggregate::aggregate,
         files::upload, files::download, files::regions,
+        webhooks::list, webhooks::create, webhooks::get, webhooks::replace, webhooks::delete,
+        webhooks::secret, webhooks::rotate_secret, webhooks::deliveries, webhooks::resend,
         views::list_views, views::create_view, views::get_view, views::update_view, views::delete_view,
         ingest::call, ingest::batch,
         cdp::list_sources, cdp::create_source, cdp::get_source, cdp::update_source, cdp::rotate_key, cdp::rotate_verification_secret,

@@ -56,3 +56,5 @@ mod system;
 mod teams;
 #[path = "integration/views.rs"]
 mod views;
+#[path = "integration/webhooks.rs"]
+mod webhooks;

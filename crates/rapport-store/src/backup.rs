@@ -201,6 +201,24 @@ pub const TABLES: &[Table] = &[
         &["team_id", "user_id"],
     ),
     table(
+        "webhook_endpoints",
+        &[
+            ("id", T),
+            ("workspace_id", T),
+            ("url", T),
+            ("description", T),
+            ("topics", J),
+            ("objects", J),
+            ("enabled", B),
+            ("secret", T),
+            ("previous_secret", T),
+            ("previous_until", TS),
+            ("created_at", TS),
+            ("updated_at", TS),
+        ],
+        &["id"],
+    ),
+    table(
         "auto_number_counters",
         &[
             ("workspace_id", T),
@@ -629,6 +647,11 @@ pub const NOT_EXPORTED: &[(&str, &str)] = &[
         "deployment-wide stream; consumers' positions would not match",
     ),
     ("outbox_cursors", "deployment-wide"),
+    (
+        "webhook_messages",
+        "the delivery log; changes after the restore make new messages",
+    ),
+    ("webhook_attempts", "the delivery log"),
     ("cdp_behavior_counts", "derived from the events; rebuilt"),
     ("cdp_segment_timers", "derived; rebuilt with the counters"),
     (

@@ -544,6 +544,11 @@ export const catalogue = {
       "status": 422
     },
     {
+      "code": "invalid_webhook",
+      "meaning": "A webhook endpoint names an unknown topic, no topic, too many objects, or a description over 500 characters; or the workspace has 50 endpoints already.",
+      "status": 422
+    },
+    {
       "code": "invalid_secret",
       "meaning": "The webhook signing secret is unusable.",
       "status": 422

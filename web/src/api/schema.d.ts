@@ -1491,6 +1491,108 @@ export interface paths {
         patch: operations["update_user"];
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list"];
+        put?: never;
+        /** Create an endpoint; the answer carries its signing secret (`whsec_…`). */
+        post: operations["create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/deliveries/{id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send one message again, with the same `webhook-id`. */
+        post: operations["resend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get"];
+        /** Replace an endpoint's URL, topics, objects, description and whether it is enabled. */
+        put: operations["replace"];
+        post?: never;
+        delete: operations["delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The endpoint's latest messages with every attempt (status, first KB of the answer, latency). */
+        get: operations["deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new signing secret; for 24 hours messages are signed with the old one too. */
+        post: operations["rotate_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The endpoint's signing secret. */
+        get: operations["secret"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1696,9 +1798,41 @@ export interface components {
             owner_id?: string | null;
             values: Record<string, unknown>;
         };
+        /** @description An endpoint as created: with its signing secret, shown this once in the answer. */
+        CreatedEndpoint: components["schemas"]["Endpoint"] & {
+            secret: string;
+        };
         CreatedToken: components["schemas"]["ApiToken"] & {
             /** @description The secret; shown this once and never again. */
             token: string;
+        };
+        /** @description A message with its attempts, newest first, as the delivery log shows it. */
+        Delivery: {
+            attempts: components["schemas"]["DeliveryAttempt"][];
+            /** Format: date-time */
+            created_at: string;
+            /** @description The `webhook-id` the receiver sees on every attempt. */
+            id: string;
+            payload: Record<string, unknown>;
+            /** @description `pending`, `delivered`, `failed` (attempts exhausted) or `skipped` (endpoint disabled). */
+            state: string;
+            topic: string;
+        };
+        /** @description One attempt as the delivery log shows it. */
+        DeliveryAttempt: {
+            /** Format: date-time */
+            at: string;
+            /** @description Why no answer came (refused, timed out, …). */
+            error?: string | null;
+            /** Format: int64 */
+            latency_ms: number;
+            /** @description The first KB of the answer's body. */
+            response: string;
+            /**
+             * Format: int64
+             * @description The receiver's HTTP status; none when no answer came.
+             */
+            status?: number | null;
         };
         /** @description How snapshot `b` differs from snapshot `a`. */
         Diff: {
@@ -1716,6 +1850,46 @@ export interface components {
             left: number;
             /** @description The first departed members by profile id. */
             left_sample: components["schemas"]["SnapshotMember"][];
+        };
+        /** @description An endpoint as admins see it (its secret only through `secret`). */
+        Endpoint: {
+            /** Format: date-time */
+            created_at: string;
+            description: string;
+            enabled: boolean;
+            id: string;
+            /** @description Objects whose record events it receives; empty for all. */
+            objects: string[];
+            /** @description Outbox topics it receives (`record.created`, `segment.entered`, …). */
+            topics: string[];
+            /** Format: date-time */
+            updated_at: string;
+            url: string;
+        };
+        /**
+         * @description What an admin sends to create an endpoint or change one.
+         * @example {
+         *       "description": "ERP 订单同步",
+         *       "objects": [
+         *         "deal"
+         *       ],
+         *       "topics": [
+         *         "record.created",
+         *         "record.updated"
+         *       ],
+         *       "url": "https://erp.example.cn/hooks/rapport"
+         *     }
+         */
+        EndpointInput: {
+            description?: string;
+            enabled?: boolean;
+            objects?: string[];
+            topics: string[];
+            url: string;
+        };
+        /** @description An endpoint's signing secret (`whsec_…`). */
+        EndpointSecret: {
+            secret: string;
         };
         Entry: {
             /** Format: date-time */
@@ -1747,7 +1921,7 @@ export interface components {
          * @description One of the catalogue's codes (docs/API.md): ErrorCode.
          * @enum {string}
          */
-        ErrorCode: "invalid_json" | "invalid_body" | "invalid_path" | "invalid_query" | "nul_character" | "invalid_gzip" | "unsupported_encoding" | "request_too_large" | "batch_too_large" | "invalid_batch" | "invalid_condition" | "invalid_sort" | "invalid_cursor" | "invalid_fields" | "invalid_expand" | "invalid_batch_size" | "invalid_if_match" | "invalid_permissions" | "unknown_role" | "invalid_locale" | "before_creation" | "invalid_group_by" | "invalid_metric" | "invalid_job" | "invalid_backup" | "invalid_limit" | "unknown_event_type" | "unknown_property" | "invalid_window" | "invalid_count" | "segment_matches_everything" | "preview_too_expensive" | "unauthenticated" | "invalid_credentials" | "missing_write_key" | "invalid_write_key" | "write_key_mismatch" | "invalid_authorization" | "forbidden" | "cross_site_request" | "not_found" | "method_not_allowed" | "request_timeout" | "version_conflict" | "duplicate_value" | "duplicate_values_exist" | "object_exists" | "field_exists" | "archived" | "not_archived" | "standard_object" | "standard_field" | "object_in_use" | "field_in_use" | "name_field" | "type_change_unsupported" | "email_taken" | "role_exists" | "team_exists" | "admin_role" | "self_lockout" | "merge_already_undone" | "too_many_segments" | "segment_archived" | "segment_not_ready" | "segment_building" | "too_many_tags" | "webhook_failed" | "job_not_retryable" | "job_finished" | "job_not_discardable" | "workspace_exists" | "identity_race" | "contact_unverified" | "contact_taken" | "consumer_busy" | "payload_too_large" | "unsupported_media_type" | "file_too_large" | "file_type_not_allowed" | "invalid_upload" | "validation_failed" | "batch_validation_failed" | "invalid_api_name" | "reserved_name" | "invalid_label" | "invalid_field_config" | "duplicate_field" | "invalid_name_field" | "invalid_layout" | "unknown_target" | "invalid_formula" | "too_many_fields" | "weak_password" | "invalid_email" | "invalid_name" | "invalid_team" | "invalid_source" | "invalid_settings" | "invalid_event_type" | "invalid_schema" | "invalid_replay" | "invalid_view" | "invalid_tag" | "invalid_description" | "invalid_url" | "url_not_allowed" | "invalid_secret" | "different_segments" | "too_many_attempts" | "rate_limited" | "internal_error" | "identity_loop" | "database_unavailable" | "ingest_overloaded" | "server_busy";
+        ErrorCode: "invalid_json" | "invalid_body" | "invalid_path" | "invalid_query" | "nul_character" | "invalid_gzip" | "unsupported_encoding" | "request_too_large" | "batch_too_large" | "invalid_batch" | "invalid_condition" | "invalid_sort" | "invalid_cursor" | "invalid_fields" | "invalid_expand" | "invalid_batch_size" | "invalid_if_match" | "invalid_permissions" | "unknown_role" | "invalid_locale" | "before_creation" | "invalid_group_by" | "invalid_metric" | "invalid_job" | "invalid_backup" | "invalid_limit" | "unknown_event_type" | "unknown_property" | "invalid_window" | "invalid_count" | "segment_matches_everything" | "preview_too_expensive" | "unauthenticated" | "invalid_credentials" | "missing_write_key" | "invalid_write_key" | "write_key_mismatch" | "invalid_authorization" | "forbidden" | "cross_site_request" | "not_found" | "method_not_allowed" | "request_timeout" | "version_conflict" | "duplicate_value" | "duplicate_values_exist" | "object_exists" | "field_exists" | "archived" | "not_archived" | "standard_object" | "standard_field" | "object_in_use" | "field_in_use" | "name_field" | "type_change_unsupported" | "email_taken" | "role_exists" | "team_exists" | "admin_role" | "self_lockout" | "merge_already_undone" | "too_many_segments" | "segment_archived" | "segment_not_ready" | "segment_building" | "too_many_tags" | "webhook_failed" | "job_not_retryable" | "job_finished" | "job_not_discardable" | "workspace_exists" | "identity_race" | "contact_unverified" | "contact_taken" | "consumer_busy" | "payload_too_large" | "unsupported_media_type" | "file_too_large" | "file_type_not_allowed" | "invalid_upload" | "validation_failed" | "batch_validation_failed" | "invalid_api_name" | "reserved_name" | "invalid_label" | "invalid_field_config" | "duplicate_field" | "invalid_name_field" | "invalid_layout" | "unknown_target" | "invalid_formula" | "too_many_fields" | "weak_password" | "invalid_email" | "invalid_name" | "invalid_team" | "invalid_source" | "invalid_settings" | "invalid_event_type" | "invalid_schema" | "invalid_replay" | "invalid_view" | "invalid_tag" | "invalid_description" | "invalid_url" | "url_not_allowed" | "invalid_webhook" | "invalid_secret" | "different_segments" | "too_many_attempts" | "rate_limited" | "internal_error" | "identity_loop" | "database_unavailable" | "ingest_overloaded" | "server_busy";
         /**
          * @description One of the catalogue's codes (docs/API.md): EventCode.
          * @enum {string}
@@ -4706,12 +4880,13 @@ export interface operations {
     };
     download: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Always as a download, even a picture. */
+                download?: boolean;
+            };
             header?: never;
             path: {
                 id: string;
-                /** @description Always as a download, even a picture. */
-                download: boolean | null;
             };
             cookie?: never;
         };
@@ -6431,6 +6606,279 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoint"][];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedEndpoint"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    resend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoint"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    replace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoint"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    deliveries: {
+        parameters: {
+            query?: {
+                /** @description At most this many messages, newest first (1–200, default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Delivery"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    rotate_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointSecret"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointSecret"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             default: components["responses"]["Error"];

@@ -100,6 +100,8 @@ fn part_error(e: axum::extract::multipart::MultipartError) -> ApiError {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct DownloadParams {
     /// Always as a download, even a picture.
     pub download: Option<bool>,

@@ -13,6 +13,7 @@ pub mod snapshots;
 pub mod system;
 pub mod teams;
 pub mod views;
+pub mod webhooks;
 
 use crate::auth;
 use crate::AppState;
@@ -50,6 +51,29 @@ pub fn routes() -> Router<AppState> {
             axum::routing::delete(admin::revoke_token),
         )
         .route("/api/v1/audit", get(admin::list_audit))
+        .route(
+            "/api/v1/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/api/v1/webhooks/{id}",
+            get(webhooks::get)
+                .put(webhooks::replace)
+                .delete(webhooks::delete),
+        )
+        .route("/api/v1/webhooks/{id}/secret", get(webhooks::secret))
+        .route(
+            "/api/v1/webhooks/{id}/rotate-secret",
+            post(webhooks::rotate_secret),
+        )
+        .route(
+            "/api/v1/webhooks/{id}/deliveries",
+            get(webhooks::deliveries),
+        )
+        .route(
+            "/api/v1/webhooks/deliveries/{id}/resend",
+            post(webhooks::resend),
+        )
         .route("/api/v1/jobs", get(jobs::list_jobs))
         .route("/api/v1/jobs/queues", get(jobs::list_queues))
         .route(

@@ -507,7 +507,7 @@ pub(crate) async fn receiver() -> (String, Received, tokio::task::JoinHandle<()>
 }
 
 /// HMAC-SHA256 written out (RFC 2104), independent of the server's implementation.
-fn hmac_sha256(key: &[u8], message: &[u8]) -> String {
+pub(crate) fn hmac_sha256(key: &[u8], message: &[u8]) -> String {
     let mut block = [0u8; 64];
     if key.len() > 64 {
         block[..32].copy_from_slice(&Sha256::digest(key));

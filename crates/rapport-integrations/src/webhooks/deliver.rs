@@ -1,0 +1,251 @@
+//! Delivering one message: a job of the `webhooks` queue POSTs its body to the endpoint, signed
+//! with the endpoint's secret (and the previous one while a rotation overlaps), with the same
+//! `webhook-id` on every attempt. Each attempt is logged (status, the first KB of the answer,
+//! latency, or the error); a 2xx ends it, anything else is retried with backoff for about three
+//! days, after which the message is marked failed. A message of a deleted or disabled endpoint
+//! is not sent.
+
+use super::signing;
+use chrono::Utc;
+use rapport_core::sql::{ColumnKind, SqlParam};
+use rapport_store::jobs::{Backoff, JobCtx, JobError, QueueConfig};
+use rapport_store::{Store, StoreError};
+use serde::Serialize;
+use std::time::{Duration, Instant};
+use utoipa::ToSchema;
+
+pub const QUEUE: &str = "webhooks";
+pub const DELIVER: &str = "webhook.deliver";
+/// Attempts over about three days: 30 s doubling up to 8 h between them.
+pub const MAX_ATTEMPTS: i32 = 14;
+/// How long one attempt waits for the receiver.
+const TIMEOUT: Duration = Duration::from_secs(15);
+/// How much of an answer's body the log keeps.
+const KEPT_BODY: usize = 1024;
+
+/// The webhooks queue as a node's job runner takes it.
+pub fn queue(concurrency: usize) -> QueueConfig {
+    QueueConfig::new(QUEUE, concurrency).backoff(Backoff {
+        base: chrono::Duration::seconds(30),
+        max: chrono::Duration::hours(8),
+    })
+}
+
+/// One attempt as the delivery log shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeliveryAttempt {
+    pub at: chrono::DateTime<Utc>,
+    /// The receiver's HTTP status; none when no answer came.
+    pub status: Option<i64>,
+    /// The first KB of the answer's body.
+    pub response: String,
+    /// Why no answer came (refused, timed out, …).
+    pub error: Option<String>,
+    pub latency_ms: i64,
+}
+
+struct Target {
+    workspace_id: String,
+    endpoint_id: String,
+    url: String,
+    secrets: Vec<String>,
+    body: String,
+}
+
+async fn target(store: &Store, message_id: &str) -> Result<Option<Target>, StoreError> {
+    let row = store
+        .db
+        .fetch_optional(
+            &format!(
+                "SELECT m.workspace_id, m.endpoint_id, e.url, e.secret, e.previous_secret, \
+                 e.previous_until, m.payload, e.enabled FROM webhook_messages m \
+                 JOIN webhook_endpoints e ON e.id = m.endpoint_id WHERE m.id = {}",
+                store.ph(1)
+            ),
+            &[SqlParam::Text(message_id.into())],
+            &[
+                ColumnKind::Text,
+                ColumnKind::Text,
+                ColumnKind::Text,
+                ColumnKind::Text,
+                ColumnKind::Text,
+                ColumnKind::Timestamp,
+                ColumnKind::Json,
+                ColumnKind::Bool,
+            ],
+        )
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    if !row.bool(7)? {
+        return Ok(None);
+    }
+    let mut secrets = vec![row.text(3)?];
+    if let (Some(previous), Some(until)) = (row.opt_text(4)?, row.opt_timestamp(5)?) {
+        if until > store.now() {
+            secrets.push(previous);
+        }
+    }
+    Ok(Some(Target {
+        workspace_id: row.text(0)?,
+        endpoint_id: row.text(1)?,
+        url: row.text(2)?,
+        secrets,
+        body: row.json(6)?.to_string(),
+    }))
+}
+
+/// The job handler of `webhook.deliver`.
+pub async fn run(ctx: JobCtx) -> Result<(), JobError> {
+    let store = ctx.store();
+    let Some(message_id) = ctx.job.payload["message_id"].as_str().map(str::to_string) else {
+        return Err(JobError::permanent("the job names no message"));
+    };
+    let Some(target) = target(store, &message_id).await? else {
+        set_state(store, &message_id, "skipped").await?;
+        return Ok(());
+    };
+    let attempt = send(store, &message_id, &target).await;
+    log(store, &message_id, &target, &attempt).await?;
+    let delivered = attempt.status.is_some_and(|s| (200..300).contains(&s));
+    if delivered {
+        set_state(store, &message_id, "delivered").await?;
+        return Ok(());
+    }
+    let why = match (&attempt.status, &attempt.error) {
+        (Some(status), _) => format!("the receiver answered {status}"),
+        (None, Some(error)) => error.clone(),
+        (None, None) => "no answer".to_string(),
+    };
+    if ctx.job.attempt >= ctx.job.max_attempts {
+        set_state(store, &message_id, "failed").await?;
+        return Err(JobError::permanent(why));
+    }
+    Err(JobError::retry(why))
+}
+
+async fn send(store: &Store, message_id: &str, target: &Target) -> DeliveryAttempt {
+    let at = store.now();
+    let started = Instant::now();
+    let timestamp = at.timestamp();
+    let secrets: Vec<&str> = target.secrets.iter().map(String::as_str).collect();
+    let failed = |error: String| DeliveryAttempt {
+        at,
+        status: None,
+        response: String::new(),
+        error: Some(error),
+        latency_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+    };
+    let Ok(url) = reqwest::Url::parse(&target.url) else {
+        return failed("the endpoint's URL does not parse".into());
+    };
+    let request = store
+        .outbound()
+        .client(TIMEOUT)
+        .map_err(|e| e.to_string())
+        .and_then(|client| {
+            client
+                .request(reqwest::Method::POST, &url)
+                .map_err(|e| e.to_string())
+        });
+    let request = match request {
+        Ok(r) => r,
+        Err(e) => return failed(e),
+    };
+    let answer = request
+        .header("content-type", "application/json")
+        .header("webhook-id", message_id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header(
+            "webhook-signature",
+            signing::signature_header(&secrets, message_id, timestamp, &target.body),
+        )
+        .body(target.body.clone())
+        .send()
+        .await;
+    match answer {
+        Ok(response) => {
+            let status = i64::from(response.status().as_u16());
+            let bytes = response.bytes().await.unwrap_or_default();
+            let kept = String::from_utf8_lossy(&bytes[..bytes.len().min(KEPT_BODY)]).into_owned();
+            DeliveryAttempt {
+                at,
+                status: Some(status),
+                response: kept,
+                error: None,
+                latency_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+            }
+        }
+        Err(e) => failed(if e.is_timeout() {
+            format!("no answer within {} s", TIMEOUT.as_secs())
+        } else {
+            // Without the URL: the log shows the endpoint already.
+            e.without_url().to_string()
+        }),
+    }
+}
+
+async fn log(
+    store: &Store,
+    message_id: &str,
+    target: &Target,
+    attempt: &DeliveryAttempt,
+) -> Result<(), StoreError> {
+    let marks: Vec<String> = (1..=8).map(|n| store.ph(n)).collect();
+    store
+        .db
+        .execute(
+            &format!(
+                "INSERT INTO webhook_attempts (message_id, workspace_id, endpoint_id, at, status, \
+                 response, error, latency_ms) VALUES ({})",
+                marks.join(", ")
+            ),
+            &[
+                SqlParam::Text(message_id.into()),
+                SqlParam::Text(target.workspace_id.clone()),
+                SqlParam::Text(target.endpoint_id.clone()),
+                SqlParam::Timestamp(attempt.at),
+                attempt
+                    .status
+                    .map_or(SqlParam::NullOf(ColumnKind::Int), SqlParam::Int),
+                SqlParam::Text(attempt.response.replace('\0', "")),
+                attempt.error.clone().map_or(SqlParam::Null, SqlParam::Text),
+                SqlParam::Int(attempt.latency_ms),
+            ],
+        )
+        .await?;
+    store
+        .db
+        .execute(
+            &format!(
+                "UPDATE webhook_messages SET attempts = attempts + 1, last_status = {} WHERE id = {}",
+                store.ph(1),
+                store.ph(2)
+            ),
+            &[
+                attempt
+                    .status
+                    .map_or(SqlParam::NullOf(ColumnKind::Int), SqlParam::Int),
+                SqlParam::Text(message_id.into()),
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
+async fn set_state(store: &Store, message_id: &str, state: &str) -> Result<(), StoreError> {
+    store
+        .db
+        .execute(
+            &format!(
+                "UPDATE webhook_messages SET state = {} WHERE id = {}",
+                store.ph(1),
+                store.ph(2)
+            ),
+            &[
+                SqlParam::Text(state.into()),
+                SqlParam::Text(message_id.into()),
+            ],
+        )
+        .await?;
+    Ok(())
+}

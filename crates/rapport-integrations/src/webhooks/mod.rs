@@ -1,0 +1,453 @@
+//! Outbound webhooks: a workspace's endpoints (a URL, the topics and objects it wants, its
+//! signing secret), the messages made for them from the outbox (`fanout`), their delivery
+//! through the job queue with every attempt logged (`deliver`), and Standard Webhooks
+//! signatures (`signing`).
+
+pub mod deliver;
+pub mod fanout;
+pub mod signing;
+
+use chrono::{DateTime, Utc};
+use rapport_core::codes::ErrorCode;
+use rapport_core::sql::{ColumnKind, SqlParam};
+use rapport_store::outbox::Topic;
+use rapport_store::{Store, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use utoipa::ToSchema;
+
+/// The most endpoints one workspace keeps.
+pub const MAX_ENDPOINTS: usize = 50;
+
+/// An endpoint as admins see it (its secret only through `secret`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Endpoint {
+    pub id: String,
+    pub url: String,
+    pub description: String,
+    /// Outbox topics it receives (`record.created`, `segment.entered`, …).
+    pub topics: Vec<String>,
+    /// Objects whose record events it receives; empty for all.
+    pub objects: Vec<String>,
+    pub enabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What an admin sends to create an endpoint or change one.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"url": "https://erp.example.cn/hooks/rapport", "topics": ["record.created", "record.updated"], "objects": ["deal"], "description": "ERP 订单同步"}))]
+pub struct EndpointInput {
+    pub url: String,
+    pub topics: Vec<String>,
+    #[serde(default)]
+    pub objects: Vec<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// An endpoint's signing secret (`whsec_…`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EndpointSecret {
+    pub secret: String,
+}
+
+fn invalid(message: impl Into<String>) -> StoreError {
+    StoreError::bad_request(ErrorCode::InvalidWebhook, message)
+}
+
+/// Checks an endpoint's input against the outbound policy and the known topics.
+fn check(store: &Store, input: &EndpointInput) -> Result<(), StoreError> {
+    let url = rapport_core::normalize::url(&input.url)
+        .ok()
+        .and_then(|u| reqwest::Url::parse(&u).ok())
+        .ok_or_else(|| {
+            StoreError::bad_request(
+                ErrorCode::InvalidUrl,
+                "the webhook URL is not an http(s) URL",
+            )
+        })?;
+    store
+        .outbound()
+        .check_url(&url)
+        .map_err(|e| StoreError::bad_request(ErrorCode::UrlNotAllowed, e.to_string()))?;
+    if input.topics.is_empty() {
+        return Err(invalid("an endpoint receives at least one topic"));
+    }
+    for topic in &input.topics {
+        if Topic::parse(topic).is_none() {
+            let known: Vec<&str> = Topic::ALL.iter().map(|t| t.as_str()).collect();
+            return Err(invalid(format!(
+                "unknown topic {topic:?}; topics are {}",
+                known.join(", ")
+            )));
+        }
+    }
+    if input.objects.len() > 100 || input.objects.iter().any(|o| o.is_empty() || o.len() > 64) {
+        return Err(invalid("objects are at most 100 object names"));
+    }
+    if input.description.chars().count() > 500 {
+        return Err(invalid("a description is at most 500 characters"));
+    }
+    Ok(())
+}
+
+const COLUMNS: &str = "id, url, description, topics, objects, enabled, created_at, updated_at";
+const KINDS: [ColumnKind; 8] = [
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Json,
+    ColumnKind::Json,
+    ColumnKind::Bool,
+    ColumnKind::Timestamp,
+    ColumnKind::Timestamp,
+];
+
+fn strings(json: Json) -> Vec<String> {
+    serde_json::from_value(json).unwrap_or_default()
+}
+
+fn decode(row: &rapport_store::Row) -> Result<Endpoint, StoreError> {
+    Ok(Endpoint {
+        id: row.text(0)?,
+        url: row.text(1)?,
+        description: row.text(2)?,
+        topics: strings(row.json(3)?),
+        objects: strings(row.json(4)?),
+        enabled: row.bool(5)?,
+        created_at: row.timestamp(6)?,
+        updated_at: row.timestamp(7)?,
+    })
+}
+
+pub async fn list(store: &Store, workspace_id: &str) -> Result<Vec<Endpoint>, StoreError> {
+    let rows = store
+        .db
+        .fetch_all(
+            &format!(
+                "SELECT {COLUMNS} FROM webhook_endpoints WHERE workspace_id = {} ORDER BY created_at, id",
+                store.ph(1)
+            ),
+            &[SqlParam::Text(workspace_id.into())],
+            &KINDS,
+        )
+        .await?;
+    rows.iter().map(decode).collect()
+}
+
+pub async fn get(store: &Store, workspace_id: &str, id: &str) -> Result<Endpoint, StoreError> {
+    let row = store
+        .db
+        .fetch_optional(
+            &format!(
+                "SELECT {COLUMNS} FROM webhook_endpoints WHERE workspace_id = {} AND id = {}",
+                store.ph(1),
+                store.ph(2)
+            ),
+            &[
+                SqlParam::Text(workspace_id.into()),
+                SqlParam::Text(id.into()),
+            ],
+            &KINDS,
+        )
+        .await?
+        .ok_or_else(|| StoreError::not_found("webhook endpoint"))?;
+    decode(&row)
+}
+
+/// Creates an endpoint with a new secret; answers it and the secret.
+pub async fn create(
+    store: &Store,
+    workspace_id: &str,
+    input: EndpointInput,
+) -> Result<(Endpoint, EndpointSecret), StoreError> {
+    check(store, &input)?;
+    if list(store, workspace_id).await?.len() >= MAX_ENDPOINTS {
+        return Err(invalid(format!(
+            "a workspace has at most {MAX_ENDPOINTS} webhook endpoints"
+        )));
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let secret = signing::new_secret();
+    let now = store.now();
+    let marks: Vec<String> = (1..=10).map(|n| store.ph(n)).collect();
+    store
+        .db
+        .execute(
+            &format!(
+                "INSERT INTO webhook_endpoints (id, workspace_id, url, description, topics, objects, \
+                 enabled, secret, created_at, updated_at) VALUES ({})",
+                marks.join(", ")
+            ),
+            &[
+                SqlParam::Text(id.clone()),
+                SqlParam::Text(workspace_id.into()),
+                SqlParam::Text(input.url),
+                SqlParam::Text(input.description),
+                SqlParam::Json(Json::from(input.topics)),
+                SqlParam::Json(Json::from(input.objects)),
+                SqlParam::Bool(input.enabled),
+                SqlParam::Text(secret.clone()),
+                SqlParam::Timestamp(now),
+                SqlParam::Timestamp(now),
+            ],
+        )
+        .await?;
+    Ok((
+        get(store, workspace_id, &id).await?,
+        EndpointSecret { secret },
+    ))
+}
+
+/// Replaces an endpoint's settings (its secret stays).
+pub async fn update(
+    store: &Store,
+    workspace_id: &str,
+    id: &str,
+    input: EndpointInput,
+) -> Result<Endpoint, StoreError> {
+    check(store, &input)?;
+    let marks: Vec<String> = (1..=8).map(|n| store.ph(n)).collect();
+    let n = store
+        .db
+        .execute(
+            &format!(
+                "UPDATE webhook_endpoints SET url = {}, description = {}, topics = {}, objects = {}, \
+                 enabled = {}, updated_at = {} WHERE workspace_id = {} AND id = {}",
+                marks[0], marks[1], marks[2], marks[3], marks[4], marks[5], marks[6], marks[7]
+            ),
+            &[
+                SqlParam::Text(input.url),
+                SqlParam::Text(input.description),
+                SqlParam::Json(Json::from(input.topics)),
+                SqlParam::Json(Json::from(input.objects)),
+                SqlParam::Bool(input.enabled),
+                SqlParam::Timestamp(store.now()),
+                SqlParam::Text(workspace_id.into()),
+                SqlParam::Text(id.into()),
+            ],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::not_found("webhook endpoint"));
+    }
+    get(store, workspace_id, id).await
+}
+
+/// Deletes an endpoint; its messages are no longer delivered.
+pub async fn delete(store: &Store, workspace_id: &str, id: &str) -> Result<(), StoreError> {
+    let n = store
+        .db
+        .execute(
+            &format!(
+                "DELETE FROM webhook_endpoints WHERE workspace_id = {} AND id = {}",
+                store.ph(1),
+                store.ph(2)
+            ),
+            &[
+                SqlParam::Text(workspace_id.into()),
+                SqlParam::Text(id.into()),
+            ],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::not_found("webhook endpoint"));
+    }
+    Ok(())
+}
+
+/// The endpoint's current secret.
+pub async fn secret(
+    store: &Store,
+    workspace_id: &str,
+    id: &str,
+) -> Result<EndpointSecret, StoreError> {
+    let row = store
+        .db
+        .fetch_optional(
+            &format!(
+                "SELECT secret FROM webhook_endpoints WHERE workspace_id = {} AND id = {}",
+                store.ph(1),
+                store.ph(2)
+            ),
+            &[
+                SqlParam::Text(workspace_id.into()),
+                SqlParam::Text(id.into()),
+            ],
+            &[ColumnKind::Text],
+        )
+        .await?
+        .ok_or_else(|| StoreError::not_found("webhook endpoint"))?;
+    Ok(EndpointSecret {
+        secret: row.text(0)?,
+    })
+}
+
+/// How long a rotated-out secret still signs messages (receivers update meanwhile).
+pub const ROTATION_OVERLAP: chrono::Duration = chrono::Duration::hours(24);
+
+/// Gives the endpoint a new secret; for [`ROTATION_OVERLAP`] messages carry a signature under
+/// the old one too. Answers the new secret.
+pub async fn rotate_secret(
+    store: &Store,
+    workspace_id: &str,
+    id: &str,
+) -> Result<EndpointSecret, StoreError> {
+    let secret = signing::new_secret();
+    let now = store.now();
+    let n = store
+        .db
+        .execute(
+            &format!(
+                "UPDATE webhook_endpoints SET previous_secret = secret, previous_until = {}, \
+                 secret = {}, updated_at = {} WHERE workspace_id = {} AND id = {}",
+                store.ph(1),
+                store.ph(2),
+                store.ph(3),
+                store.ph(4),
+                store.ph(5)
+            ),
+            &[
+                SqlParam::Timestamp(now + ROTATION_OVERLAP),
+                SqlParam::Text(secret.clone()),
+                SqlParam::Timestamp(now),
+                SqlParam::Text(workspace_id.into()),
+                SqlParam::Text(id.into()),
+            ],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::not_found("webhook endpoint"));
+    }
+    Ok(EndpointSecret { secret })
+}
+
+/// A message with its attempts, newest first, as the delivery log shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Delivery {
+    /// The `webhook-id` the receiver sees on every attempt.
+    pub id: String,
+    pub topic: String,
+    /// `pending`, `delivered`, `failed` (attempts exhausted) or `skipped` (endpoint disabled).
+    pub state: String,
+    pub created_at: DateTime<Utc>,
+    #[schema(value_type = Object)]
+    pub payload: Json,
+    pub attempts: Vec<deliver::DeliveryAttempt>,
+}
+
+/// The endpoint's latest messages (at most `limit`, up to 200) with their attempts.
+pub async fn deliveries(
+    store: &Store,
+    workspace_id: &str,
+    endpoint_id: &str,
+    limit: usize,
+) -> Result<Vec<Delivery>, StoreError> {
+    get(store, workspace_id, endpoint_id).await?;
+    let rows = store
+        .db
+        .fetch_all(
+            &format!(
+                "SELECT id, topic, state, created_at, payload FROM webhook_messages \
+                 WHERE workspace_id = {} AND endpoint_id = {} ORDER BY created_at DESC, id DESC LIMIT {}",
+                store.ph(1),
+                store.ph(2),
+                limit.clamp(1, 200)
+            ),
+            &[
+                SqlParam::Text(workspace_id.into()),
+                SqlParam::Text(endpoint_id.into()),
+            ],
+            &[
+                ColumnKind::Text,
+                ColumnKind::Text,
+                ColumnKind::Text,
+                ColumnKind::Timestamp,
+                ColumnKind::Json,
+            ],
+        )
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let id = row.text(0)?;
+        let attempts = store
+            .db
+            .fetch_all(
+                &format!(
+                    "SELECT at, status, response, error, latency_ms FROM webhook_attempts \
+                     WHERE message_id = {} ORDER BY id DESC",
+                    store.ph(1)
+                ),
+                &[SqlParam::Text(id.clone())],
+                &[
+                    ColumnKind::Timestamp,
+                    ColumnKind::Int,
+                    ColumnKind::Text,
+                    ColumnKind::Text,
+                    ColumnKind::Int,
+                ],
+            )
+            .await?
+            .iter()
+            .map(|a| {
+                Ok(deliver::DeliveryAttempt {
+                    at: a.timestamp(0)?,
+                    status: a.opt_int(1)?,
+                    response: a.text(2)?,
+                    error: a.opt_text(3)?,
+                    latency_ms: a.int(4)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        out.push(Delivery {
+            id,
+            topic: row.text(1)?,
+            state: row.text(2)?,
+            created_at: row.timestamp(3)?,
+            payload: row.json(4)?,
+            attempts,
+        });
+    }
+    Ok(out)
+}
+
+/// Sends a message again (same `webhook-id`), whatever became of it.
+pub async fn resend(store: &Store, workspace_id: &str, message_id: &str) -> Result<(), StoreError> {
+    let mut tx = store.db.begin().await?;
+    let n = tx
+        .execute(
+            &format!(
+                "UPDATE webhook_messages SET state = 'pending' WHERE workspace_id = {} AND id = {}",
+                rapport_core::sql::placeholder(tx.dialect(), 1),
+                rapport_core::sql::placeholder(tx.dialect(), 2)
+            ),
+            &[
+                SqlParam::Text(workspace_id.into()),
+                SqlParam::Text(message_id.into()),
+            ],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::not_found("webhook delivery"));
+    }
+    let job = rapport_store::jobs::NewJob::new(
+        deliver::QUEUE,
+        deliver::DELIVER,
+        serde_json::json!({ "message_id": message_id }),
+    )
+    .workspace(workspace_id)
+    .max_attempts(deliver::MAX_ATTEMPTS)
+    .idempotency_key(format!("{message_id}/resend/{}", uuid::Uuid::now_v7()));
+    rapport_store::jobs::enqueue(store, &mut tx, &[job]).await?;
+    tx.commit().await?;
+    rapport_store::jobs::wake(store);
+    Ok(())
+}

@@ -1,0 +1,32 @@
+//! The hub's background work for the node's supervisor: turning outbox entries into webhook
+//! messages and delivery jobs (the deliveries themselves run in the job runner's `webhooks`
+//! queue, see [`crate::webhooks::deliver::queue`]).
+
+use rapport_store::worker::{Tick, TickFuture, Worker};
+use rapport_store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+
+struct Fanout(Store);
+
+impl Worker for Fanout {
+    fn name(&self) -> &'static str {
+        "webhook_fanout"
+    }
+
+    fn idle(&self) -> Duration {
+        Duration::from_millis(500)
+    }
+
+    fn tick(&self) -> TickFuture<'_> {
+        Box::pin(async move {
+            let read = crate::webhooks::fanout::fan_out(&self.0).await?;
+            Ok(if read > 0 { Tick::Busy } else { Tick::Idle })
+        })
+    }
+}
+
+/// Every worker of the hub.
+pub fn workers(store: &Store) -> Vec<Arc<dyn Worker>> {
+    vec![Arc::new(Fanout(store.clone()))]
+}

@@ -1,8 +1,8 @@
-// Administration: the object manager (objects, fields, layouts), users, teams, roles, API tokens, the
-// audit log and the job queue, each a sub-page. Only administrators get here from the menu;
-// the server refuses everyone else anyway.
+// Administration: the object manager (objects, fields, layouts), users, teams, roles, API tokens,
+// outbound webhooks, the audit log and the job queue, each a sub-page. Only administrators get
+// here from the menu; the server refuses everyone else anyway.
 import { Menu, Result } from 'antd';
-import { ApartmentOutlined, AuditOutlined, ClusterOutlined, KeyOutlined, SafetyOutlined, ScheduleOutlined, TeamOutlined } from '@ant-design/icons';
+import { ApartmentOutlined, ApiOutlined, AuditOutlined, ClusterOutlined, KeyOutlined, SafetyOutlined, ScheduleOutlined, TeamOutlined } from '@ant-design/icons';
 import { lazy, Suspense } from 'react';
 import { Navigate, Route, Routes, useLocation, useNavigate } from 'react-router';
 import { useMe } from '../../api/queries';
@@ -18,6 +18,7 @@ const TeamsPage = lazy(() => import('./TeamsPage'));
 const TokensPage = lazy(() => import('./TokensPage'));
 const AuditPage = lazy(() => import('./AuditPage'));
 const JobsPage = lazy(() => import('./jobs/JobsPage'));
+const WebhooksPage = lazy(() => import('./webhooks/WebhooksPage'));
 
 export default function SettingsPage() {
   const { t } = useI18n();
@@ -40,6 +41,7 @@ export default function SettingsPage() {
           { key: 'teams', icon: <ClusterOutlined />, label: t('settings.teams') },
           { key: 'roles', icon: <SafetyOutlined />, label: t('settings.roles') },
           { key: 'tokens', icon: <KeyOutlined />, label: t('settings.tokens') },
+          { key: 'webhooks', icon: <ApiOutlined />, label: t('settings.webhooks') },
           { key: 'audit', icon: <AuditOutlined />, label: t('settings.audit') },
           { key: 'jobs', icon: <ScheduleOutlined />, label: t('settings.jobs') },
         ]}
@@ -55,6 +57,7 @@ export default function SettingsPage() {
             <Route path="teams" element={<TeamsPage />} />
             <Route path="roles" element={<RolesPage />} />
             <Route path="tokens" element={<TokensPage />} />
+            <Route path="webhooks" element={<WebhooksPage />} />
             <Route path="audit" element={<AuditPage />} />
             <Route path="jobs" element={<JobsPage />} />
           </Routes>

@@ -28,6 +28,7 @@ export const AUDIT_ACTIONS = [
   'field.create', 'field.update', 'field.archive', 'field.restore', 'field.purge',
   'user.create', 'user.update', 'user.password_change', 'role.save', 'token.create', 'token.revoke',
   'team.create', 'team.update', 'team.delete',
+  'webhook.create', 'webhook.update', 'webhook.delete', 'webhook.rotate_secret', 'webhook.resend',
   'job.retry', 'job.cancel', 'job.discard',
   'cdp.segment.create', 'cdp.segment.update', 'cdp.segment.archive', 'cdp.segment.recount', 'cdp.segment.export',
   'cdp.snapshot.take', 'cdp.snapshot.export', 'cdp.snapshot.push', 'cdp.signing_secret.rotate',
@@ -88,6 +89,10 @@ export function auditTarget(entry: Pick<AuditEntry, 'action' | 'target' | 'detai
     return detailName ? { kind: 'text', text: detailName, to: segment ? `/cdp/segments/${segment.id}` : undefined } : { kind: 'missing', what: 'audit.target.snapshot' };
   }
   if (group === 'job') return { kind: 'kind', what: 'audit.target.job', to: '/settings/jobs' };
+  if (group === 'webhook') {
+    const url = typeof details.url === 'string' ? details.url : null;
+    return url ? { kind: 'text', text: url, to: '/settings/webhooks' } : { kind: 'kind', what: 'audit.target.webhook', to: '/settings/webhooks' };
+  }
   // The rest name their target already: an email that logged in, an event type, a permission.
   return { kind: 'text', text: target };
 }

@@ -19,6 +19,9 @@ const FIELD_OF_CODE: Record<string, (string | number)[]> = {
   weak_password: ['password'],
   role_exists: ['name'],
   invalid_name: ['name'],
+  invalid_url: ['url'],
+  url_not_allowed: ['url'],
+  invalid_webhook: ['topics'],
 };
 
 export function showOnField(form: FormInstance, error: unknown, i18n: I18n): boolean {

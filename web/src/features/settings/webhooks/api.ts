@@ -1,0 +1,33 @@
+// Outbound webhooks' server state: the generated types, the query keys and the topics an
+// endpoint can receive.
+import { useQuery } from '@tanstack/react-query';
+import { api, apiPath } from '../../../api/client';
+import type { components } from '../../../api/schema';
+
+type Schemas = components['schemas'];
+export type Endpoint = Schemas['Endpoint'];
+export type EndpointInput = Schemas['EndpointInput'];
+export type CreatedEndpoint = Schemas['CreatedEndpoint'];
+export type EndpointSecret = Schemas['EndpointSecret'];
+export type Delivery = Schemas['Delivery'];
+export type DeliveryAttempt = Schemas['DeliveryAttempt'];
+
+/** The outbox topics, in the order the form offers them. */
+export const TOPICS = ['record.created', 'record.updated', 'record.deleted', 'record.restored', 'segment.entered', 'segment.exited'] as const;
+
+export const webhookKeys = {
+  all: ['webhooks'] as const,
+  deliveries: (id: string) => ['webhooks', id, 'deliveries'] as const,
+};
+
+export function useEndpoints() {
+  return useQuery({ queryKey: webhookKeys.all, queryFn: () => api.get<Endpoint[]>('/api/v1/webhooks') });
+}
+
+export function useDeliveries(id: string) {
+  return useQuery({
+    queryKey: webhookKeys.deliveries(id),
+    queryFn: () => api.get<Delivery[]>(apiPath`/api/v1/webhooks/${id}/deliveries`, { limit: 100 }),
+    refetchInterval: 5_000,
+  });
+}

@@ -215,6 +215,8 @@ pub const TABLES: &[Table] = &[
             ("previous_until", TS),
             ("created_at", TS),
             ("updated_at", TS),
+            ("failing_since", TS),
+            ("disabled_reason", T),
         ],
         &["id"],
     ),

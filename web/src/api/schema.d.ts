@@ -1559,6 +1559,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/{id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send again every message of the endpoint made in `[since, until)` (at most 10,000). */
+        post: operations["resend_range"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks/{id}/rotate-secret": {
         parameters: {
             query?: never;
@@ -1856,7 +1873,17 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             description: string;
+            /**
+             * @description `failing` when Rapport switched the endpoint off after failing for
+             *     [`deliver::DISABLE_AFTER`]; none when enabled or switched off by an admin.
+             */
+            disabled_reason?: string | null;
             enabled: boolean;
+            /**
+             * Format: date-time
+             * @description When the current run of failed attempts began; none while deliveries succeed.
+             */
+            failing_since?: string | null;
             id: string;
             /** @description Objects whose record events it receives; empty for all. */
             objects: string[];
@@ -2621,6 +2648,17 @@ export interface components {
             warnings: components["schemas"]["Warning"][];
             /** Format: int64 */
             window_minutes: number;
+        };
+        /** @description A time range of an endpoint's messages to send again. */
+        ResendRange: {
+            /** Format: date-time */
+            since: string;
+            /** Format: date-time */
+            until: string;
+        };
+        /** @description How many messages were queued again. */
+        Resent: {
+            queued: number;
         };
         /** @description What to restore: the whole record as it was at a moment, or one recorded change. */
         RestoreRequest: {
@@ -6814,6 +6852,48 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    resend_range: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResendRange"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Resent"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,7 +3,8 @@
 //! `webhook-id` on every attempt. Each attempt is logged (status, the first KB of the answer,
 //! latency, or the error); a 2xx ends it, anything else is retried with backoff for about three
 //! days, after which the message is marked failed. A message of a deleted or disabled endpoint
-//! is not sent.
+//! is not sent. An endpoint whose attempts have all failed for [`DISABLE_AFTER`] is switched off
+//! (audited as `webhook.auto_disable`, shown on its page) until an admin enables it again.
 
 use super::signing;
 use chrono::Utc;
@@ -22,6 +23,8 @@ pub const MAX_ATTEMPTS: i32 = 14;
 const TIMEOUT: Duration = Duration::from_secs(15);
 /// How much of an answer's body the log keeps.
 const KEPT_BODY: usize = 1024;
+/// How long an endpoint may fail every attempt before it is switched off.
+pub const DISABLE_AFTER: chrono::Duration = chrono::Duration::days(5);
 
 /// The webhooks queue as a node's job runner takes it.
 pub fn queue(concurrency: usize) -> QueueConfig {
@@ -109,7 +112,15 @@ pub async fn run(ctx: JobCtx) -> Result<(), JobError> {
     let delivered = attempt.status.is_some_and(|s| (200..300).contains(&s));
     if delivered {
         set_state(store, &message_id, "delivered").await?;
+        recovered(store, &target.endpoint_id).await?;
         return Ok(());
+    }
+    if failing_too_long(store, &target).await? {
+        set_state(store, &message_id, "failed").await?;
+        return Err(JobError::permanent(format!(
+            "the endpoint has failed for {} days and was switched off",
+            DISABLE_AFTER.num_days()
+        )));
     }
     let why = match (&attempt.status, &attempt.error) {
         (Some(status), _) => format!("the receiver answered {status}"),
@@ -230,6 +241,76 @@ async fn log(
         )
         .await?;
     Ok(())
+}
+
+/// A success ends the endpoint's run of failures.
+async fn recovered(store: &Store, endpoint_id: &str) -> Result<(), StoreError> {
+    store
+        .db
+        .execute(
+            &format!(
+                "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = {} AND failing_since IS NOT NULL",
+                store.ph(1)
+            ),
+            &[SqlParam::Text(endpoint_id.into())],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Notes a failure; switches the endpoint off (once, audited) when its failures began at least
+/// [`DISABLE_AFTER`] ago. Whether it is now off.
+async fn failing_too_long(store: &Store, target: &Target) -> Result<bool, StoreError> {
+    let now = store.now();
+    let id = SqlParam::Text(target.endpoint_id.clone());
+    store
+        .db
+        .execute(
+            &format!(
+                "UPDATE webhook_endpoints SET failing_since = {} WHERE id = {} AND failing_since IS NULL",
+                store.ph(1),
+                store.ph(2)
+            ),
+            &[SqlParam::Timestamp(now), id.clone()],
+        )
+        .await?;
+    let switched_off = store
+        .db
+        .execute(
+            &format!(
+                "UPDATE webhook_endpoints SET enabled = {}, disabled_reason = 'failing', updated_at = {} \
+                 WHERE id = {} AND enabled = {} AND failing_since <= {}",
+                store.ph(1),
+                store.ph(2),
+                store.ph(3),
+                store.ph(4),
+                store.ph(5)
+            ),
+            &[
+                SqlParam::Bool(false),
+                SqlParam::Timestamp(now),
+                id,
+                SqlParam::Bool(true),
+                SqlParam::Timestamp(now - DISABLE_AFTER),
+            ],
+        )
+        .await?;
+    if switched_off == 0 {
+        return Ok(false);
+    }
+    store
+        .audit(rapport_store::audit::AuditEvent {
+            workspace_id: Some(target.workspace_id.clone()),
+            actor_id: None,
+            action: "webhook.auto_disable".into(),
+            target: Some(target.endpoint_id.clone()),
+            outcome: "success",
+            details: serde_json::json!({"url": target.url, "failing_days": DISABLE_AFTER.num_days()}),
+            ip: None,
+            request_id: None,
+        })
+        .await?;
+    Ok(true)
 }
 
 async fn set_state(store: &Store, message_id: &str, state: &str) -> Result<(), StoreError> {

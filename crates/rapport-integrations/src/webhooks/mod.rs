@@ -30,6 +30,11 @@ pub struct Endpoint {
     /// Objects whose record events it receives; empty for all.
     pub objects: Vec<String>,
     pub enabled: bool,
+    /// When the current run of failed attempts began; none while deliveries succeed.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// `failing` when Rapport switched the endpoint off after failing for
+    /// [`deliver::DISABLE_AFTER`]; none when enabled or switched off by an admin.
+    pub disabled_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -99,8 +104,9 @@ fn check(store: &Store, input: &EndpointInput) -> Result<(), StoreError> {
     Ok(())
 }
 
-const COLUMNS: &str = "id, url, description, topics, objects, enabled, created_at, updated_at";
-const KINDS: [ColumnKind; 8] = [
+const COLUMNS: &str = "id, url, description, topics, objects, enabled, created_at, updated_at, \
+                       failing_since, disabled_reason";
+const KINDS: [ColumnKind; 10] = [
     ColumnKind::Text,
     ColumnKind::Text,
     ColumnKind::Text,
@@ -109,6 +115,8 @@ const KINDS: [ColumnKind; 8] = [
     ColumnKind::Bool,
     ColumnKind::Timestamp,
     ColumnKind::Timestamp,
+    ColumnKind::Timestamp,
+    ColumnKind::Text,
 ];
 
 fn strings(json: Json) -> Vec<String> {
@@ -125,6 +133,8 @@ fn decode(row: &rapport_store::Row) -> Result<Endpoint, StoreError> {
         enabled: row.bool(5)?,
         created_at: row.timestamp(6)?,
         updated_at: row.timestamp(7)?,
+        failing_since: row.opt_timestamp(8)?,
+        disabled_reason: row.opt_text(9)?,
     })
 }
 
@@ -207,7 +217,8 @@ pub async fn create(
     ))
 }
 
-/// Replaces an endpoint's settings (its secret stays).
+/// Replaces an endpoint's settings (its secret stays). Enabling it again forgets why Rapport
+/// switched it off and its run of failures.
 pub async fn update(
     store: &Store,
     workspace_id: &str,
@@ -221,8 +232,11 @@ pub async fn update(
         .execute(
             &format!(
                 "UPDATE webhook_endpoints SET url = {}, description = {}, topics = {}, objects = {}, \
-                 enabled = {}, updated_at = {} WHERE workspace_id = {} AND id = {}",
-                marks[0], marks[1], marks[2], marks[3], marks[4], marks[5], marks[6], marks[7]
+                 enabled = {e}, updated_at = {}, disabled_reason = CASE WHEN {e} THEN NULL ELSE disabled_reason END, \
+                 failing_since = CASE WHEN {e} AND NOT enabled THEN NULL ELSE failing_since END \
+                 WHERE workspace_id = {} AND id = {}",
+                marks[0], marks[1], marks[2], marks[3], marks[5], marks[6], marks[7],
+                e = marks[4]
             ),
             &[
                 SqlParam::Text(input.url),
@@ -450,4 +464,84 @@ pub async fn resend(store: &Store, workspace_id: &str, message_id: &str) -> Resu
     tx.commit().await?;
     rapport_store::jobs::wake(store);
     Ok(())
+}
+
+/// The most messages one range resend queues.
+pub const MAX_RESEND: usize = 10_000;
+
+/// Sends again every message of the endpoint made in `[since, until)` (same `webhook-id`s), at
+/// most [`MAX_RESEND`]; how many were queued.
+pub async fn resend_range(
+    store: &Store,
+    workspace_id: &str,
+    endpoint_id: &str,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    get(store, workspace_id, endpoint_id).await?;
+    if until <= since {
+        return Err(invalid("`until` must come after `since`"));
+    }
+    let rows = store
+        .db
+        .fetch_all(
+            &format!(
+                "SELECT id FROM webhook_messages WHERE workspace_id = {} AND endpoint_id = {} \
+                 AND created_at >= {} AND created_at < {} ORDER BY created_at, id LIMIT {}",
+                store.ph(1),
+                store.ph(2),
+                store.ph(3),
+                store.ph(4),
+                MAX_RESEND + 1
+            ),
+            &[
+                SqlParam::Text(workspace_id.into()),
+                SqlParam::Text(endpoint_id.into()),
+                SqlParam::Timestamp(since),
+                SqlParam::Timestamp(until),
+            ],
+            &[ColumnKind::Text],
+        )
+        .await?;
+    if rows.len() > MAX_RESEND {
+        return Err(invalid(format!(
+            "the range holds more than {MAX_RESEND} messages; send a shorter one"
+        )));
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?;
+    let batch = uuid::Uuid::now_v7();
+    let jobs: Vec<rapport_store::jobs::NewJob> = ids
+        .iter()
+        .map(|id| {
+            rapport_store::jobs::NewJob::new(
+                deliver::QUEUE,
+                deliver::DELIVER,
+                serde_json::json!({ "message_id": id }),
+            )
+            .workspace(workspace_id)
+            .max_attempts(deliver::MAX_ATTEMPTS)
+            .idempotency_key(format!("{id}/resend/{batch}"))
+        })
+        .collect();
+    let mut tx = store.db.begin().await?;
+    for chunk in ids.chunks(500) {
+        let marks: Vec<String> = (0..chunk.len())
+            .map(|i| rapport_core::sql::placeholder(tx.dialect(), i + 1))
+            .collect();
+        tx.execute(
+            &format!(
+                "UPDATE webhook_messages SET state = 'pending' WHERE id IN ({})",
+                marks.join(", ")
+            ),
+            &chunk
+                .iter()
+                .map(|id| SqlParam::Text(id.clone()))
+                .collect::<Vec<_>>(),
+        )
+        .await?;
+    }
+    rapport_store::jobs::enqueue(store, &mut tx, &jobs).await?;
+    tx.commit().await?;
+    rapport_store::jobs::wake(store);
+    Ok(ids.len())
 }

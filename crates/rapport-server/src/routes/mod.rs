@@ -74,6 +74,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/webhooks/deliveries/{id}/resend",
             post(webhooks::resend),
         )
+        .route("/api/v1/webhooks/{id}/resend", post(webhooks::resend_range))
         .route("/api/v1/jobs", get(jobs::list_jobs))
         .route("/api/v1/jobs/queues", get(jobs::list_queues))
         .route(

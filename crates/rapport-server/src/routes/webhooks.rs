@@ -174,6 +174,44 @@ pub async fn resend(
     Ok(StatusCode::ACCEPTED)
 }
 
+/// A time range of an endpoint's messages to send again.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResendRange {
+    pub since: chrono::DateTime<chrono::Utc>,
+    pub until: chrono::DateTime<chrono::Utc>,
+}
+
+/// How many messages were queued again.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Resent {
+    pub queued: usize,
+}
+
+/// Send again every message of the endpoint made in `[since, until)` (at most 10,000).
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/resend", tag = "integrations", params(("id" = String, Path)), request_body = ResendRange,
+    responses((status = 202, body = Resent), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn resend_range(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<ResendRange>,
+) -> ApiResult<(StatusCode, Json<Resent>)> {
+    ctx.require_admin("webhooks")?;
+    let ws = &ctx.principal.workspace_id;
+    let queued = webhooks::resend_range(&state.store, ws, &id, body.since, body.until).await?;
+    audit(
+        &state,
+        &ctx,
+        "webhook.resend",
+        Some(id),
+        "success",
+        json!({"since": body.since, "until": body.until, "queued": queued}),
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(Resent { queued })))
+}
+
 async fn audited(state: &AppState, ctx: &Ctx, action: &str, endpoint: &Endpoint) -> ApiResult<()> {
     audit(
         state,

@@ -2,18 +2,30 @@
 //! message signed as Standard Webhooks says (checked here with HMAC written out, independent of
 //! the server), one `webhook-id` per message that stays the same when it is sent again; a
 //! refusing receiver's attempts are logged with its status and answer; a rotated secret signs
-//! beside the new one; a disabled endpoint gets nothing; bad endpoints are refused.
+//! beside the new one; a disabled endpoint gets nothing; bad endpoints are refused. Retries
+//! (on a clock the test moves) keep the `webhook-id`, an endpoint failing for five days is
+//! switched off and audited, and a time range is sent again.
 
 use crate::harness::{assert_error, Backend, TestServer};
 use crate::snapshots::{hmac_sha256, receiver, Received};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
+use chrono::{DateTime, Utc};
+use rapport_core::ManualClock;
+use rapport_server::ServerConfig;
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-crate::both_backends!(webhooks_deliver_signed_messages,);
+crate::both_backends!(
+    webhooks_deliver_signed_messages,
+    retries_keep_the_id_and_failing_endpoints_switch_off,
+);
 
 const HOOKS: &str = "/api/v1/webhooks";
 
@@ -58,7 +70,7 @@ fn messages(received: &Received) -> Vec<(String, Vec<String>, String, String)> {
 }
 
 async fn wait_for(received: &Received, n: usize) {
-    for _ in 0..300 {
+    for _ in 0..600 {
         if received.lock().unwrap().len() >= n {
             return;
         }
@@ -150,7 +162,7 @@ async fn webhooks_deliver_signed_messages(b: Backend) {
     // The refusing endpoint is tried too: wait for its attempt to be logged.
     let failing_id = failing["id"].as_str().unwrap();
     let mut logged = Value::Null;
-    for _ in 0..300 {
+    for _ in 0..600 {
         let (_, d) = s.get(&format!("{HOOKS}/{failing_id}/deliveries")).await;
         if d[0]["attempts"].as_array().is_some_and(|a| !a.is_empty()) {
             logged = d;
@@ -208,7 +220,7 @@ async fn webhooks_deliver_signed_messages(b: Backend) {
     assert_eq!(status, 202);
     let before = received.lock().unwrap().len();
     wait_for(&received, before + 1).await;
-    for _ in 0..300 {
+    for _ in 0..600 {
         if messages(&received)[before..].iter().any(|m| m.0 == again) {
             break;
         }
@@ -235,7 +247,7 @@ async fn webhooks_deliver_signed_messages(b: Backend) {
     );
     s.create("deal", json!({"name": "轮换之后"})).await;
     let mut rotated_message = None;
-    for _ in 0..300 {
+    for _ in 0..600 {
         rotated_message = messages(&received)
             .into_iter()
             .find(|m| m.3.contains("轮换之后"));
@@ -277,5 +289,222 @@ async fn webhooks_deliver_signed_messages(b: Backend) {
         &s.get(&format!("{HOOKS}/{deals_id}")).await,
         404,
         "not_found",
+    );
+}
+
+/// A receiver that fails its first `failures` requests on `/flaky` (503) and every one on
+/// `/down` (500).
+#[derive(Clone, Default)]
+struct Flaky {
+    got: Arc<Mutex<Vec<(String, HeaderMap, String)>>>,
+    failures: Arc<AtomicUsize>,
+}
+
+impl Flaky {
+    fn on(&self, path: &str) -> Vec<(HeaderMap, String)> {
+        self.got
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, ..)| p == path)
+            .map(|(_, h, b)| (h.clone(), b.clone()))
+            .collect()
+    }
+
+    /// Moves the clock on by `step` until `path` has had `n` requests: a retry is due at a time
+    /// computed when its attempt failed, which may be after the clock's last step.
+    async fn advance_until(
+        &self,
+        clock: &ManualClock,
+        path: &str,
+        n: usize,
+        step: chrono::Duration,
+    ) {
+        for _ in 0..120 {
+            if self.on(path).len() >= n {
+                return;
+            }
+            clock.advance(step);
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        panic!(
+            "expected {n} requests on {path}, got {}",
+            self.on(path).len()
+        );
+    }
+
+    async fn wait(&self, path: &str, n: usize) {
+        for _ in 0..600 {
+            if self.on(path).len() >= n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "expected {n} requests on {path}, got {}",
+            self.on(path).len()
+        );
+    }
+}
+
+async fn flaky(State(r): State<Flaky>, headers: HeaderMap, body: String) -> StatusCode {
+    r.got.lock().unwrap().push(("/flaky".into(), headers, body));
+    let left = r.failures.load(Ordering::SeqCst);
+    if left > 0 {
+        r.failures.store(left - 1, Ordering::SeqCst);
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    }
+}
+
+async fn down(State(r): State<Flaky>, headers: HeaderMap, body: String) -> StatusCode {
+    r.got.lock().unwrap().push(("/down".into(), headers, body));
+    StatusCode::INTERNAL_SERVER_ERROR
+}
+
+async fn retries_keep_the_id_and_failing_endpoints_switch_off(b: Backend) {
+    let start: DateTime<Utc> = "2026-03-01T09:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let s = TestServer::start_with_clock(b, ServerConfig::default(), clock.clone()).await;
+    let receiver = Flaky::default();
+    receiver.failures.store(2, Ordering::SeqCst);
+    let app = axum::Router::new()
+        .route("/flaky", axum::routing::post(flaky))
+        .route("/down", axum::routing::post(down))
+        .with_state(receiver.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let subscribe = |path: &str| json!({"url": format!("{base}{path}"), "topics": ["record.created"], "objects": ["deal"]});
+    let (_, flaky_endpoint) = s.post(HOOKS, subscribe("/flaky")).await;
+    let (_, down_endpoint) = s.post(HOOKS, subscribe("/down")).await;
+    let secret = flaky_endpoint["secret"].as_str().unwrap().to_string();
+    let flaky_id = flaky_endpoint["id"].as_str().unwrap().to_string();
+    let down_id = down_endpoint["id"].as_str().unwrap().to_string();
+
+    s.create("deal", json!({"name": "重试的商机"})).await;
+    // PostgreSQL's outbox is read once entries have settled (five seconds).
+    clock.advance(chrono::Duration::seconds(6));
+    receiver.wait("/flaky", 1).await;
+    receiver.wait("/down", 1).await;
+    // Each retry comes once the clock passes its backoff (at most a minute, then two).
+    for n in 2..=3 {
+        receiver
+            .advance_until(&clock, "/flaky", n, chrono::Duration::minutes(10))
+            .await;
+    }
+    let attempts = receiver.on("/flaky");
+    let ids: BTreeSet<String> = attempts
+        .iter()
+        .map(|(h, _)| h["webhook-id"].to_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 1, "one webhook-id for every attempt");
+    let mut stamps = Vec::new();
+    for (headers, body) in &attempts {
+        let header = |name: &str| headers[name].to_str().unwrap().to_string();
+        let (id, timestamp) = (header("webhook-id"), header("webhook-timestamp"));
+        assert_eq!(
+            header("webhook-signature"),
+            expected_signature(&secret, &id, &timestamp, body)
+        );
+        stamps.push(timestamp.parse::<i64>().unwrap());
+    }
+    assert!(
+        stamps.windows(2).all(|w| w[0] < w[1]),
+        "each attempt has its own time: {stamps:?}"
+    );
+    let mut delivered = Value::Null;
+    for _ in 0..600 {
+        let (_, log) = s.get(&format!("{HOOKS}/{flaky_id}/deliveries")).await;
+        if log[0]["state"] == "delivered" {
+            delivered = log;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let statuses: Vec<i64> = delivered[0]["attempts"]
+        .as_array()
+        .expect("attempts")
+        .iter()
+        .map(|a| a["status"].as_i64().unwrap())
+        .collect();
+    assert_eq!(statuses, vec![200, 503, 503]);
+
+    // The dead endpoint has failed since the first attempt; six days on, its next attempt
+    // switches it off, audited, and it gets nothing more.
+    let (_, before) = s.get(&format!("{HOOKS}/{down_id}")).await;
+    assert!(before["failing_since"].is_string(), "{before}");
+    assert_eq!(before["enabled"], true);
+    let seen = receiver.on("/down").len();
+    clock.advance(chrono::Duration::days(6));
+    receiver
+        .advance_until(&clock, "/down", seen + 1, chrono::Duration::hours(1))
+        .await;
+    let mut off = Value::Null;
+    for _ in 0..600 {
+        let (_, now) = s.get(&format!("{HOOKS}/{down_id}")).await;
+        if now["enabled"] == false {
+            off = now;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(off["disabled_reason"], "failing", "{off}");
+    let (_, audit) = s
+        .call(Method::GET, "/api/v1/audit")
+        .query(&[("action", "webhook.auto_disable")])
+        .send()
+        .await
+        .pair();
+    assert_eq!(audit.as_array().map(Vec::len), Some(1), "{audit}");
+    assert_eq!(audit[0]["target"], down_id);
+    // Enabled again by an admin: the reason and the run of failures are forgotten.
+    let (status, back) = s
+        .call(Method::PUT, &format!("{HOOKS}/{down_id}"))
+        .json(&subscribe("/down"))
+        .send()
+        .await
+        .pair();
+    assert_eq!(status, 200, "{back}");
+    assert_eq!(
+        (
+            back["enabled"].clone(),
+            back["disabled_reason"].clone(),
+            back["failing_since"].clone()
+        ),
+        (json!(true), Value::Null, Value::Null)
+    );
+
+    // A time range sent again: the same message, the same id, a fourth time.
+    let now = chrono::DateTime::parse_from_rfc3339(back["updated_at"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc);
+    let (status, resent) = s
+        .post(
+            &format!("{HOOKS}/{flaky_id}/resend"),
+            json!({"since": (start - chrono::Duration::hours(1)).to_rfc3339(), "until": now.to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(
+        (status, resent["queued"].clone()),
+        (202, json!(1)),
+        "{resent}"
+    );
+    receiver.wait("/flaky", 4).await;
+    let last = receiver.on("/flaky").last().unwrap().0["webhook-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(ids.contains(&last));
+    assert_error(
+        &s.post(
+            &format!("{HOOKS}/{flaky_id}/resend"),
+            json!({"since": now.to_rfc3339(), "until": start.to_rfc3339()}),
+        )
+        .await,
+        422,
+        "invalid_webhook",
     );
 }

@@ -1,13 +1,16 @@
 // An endpoint's delivery log: its latest messages (refreshed every few seconds) with their
 // state and every attempt — time, status, latency, the first KB of the answer or the error —
-// the body that was sent, and "send again" (the same webhook-id).
-import { App, Button, Drawer, Empty, Space, Table, Tag, Typography } from 'antd';
+// the body that was sent, and "send again" (the same webhook-id), for one message or for every
+// message of a range of days.
+import { App, Button, DatePicker, Drawer, Empty, Space, Table, Tag, Typography } from 'antd';
+import type { Dayjs } from 'dayjs';
+import { useState } from 'react';
 import { RedoOutlined } from '@ant-design/icons';
 import { useQueryClient } from '@tanstack/react-query';
 import { api, apiPath } from '../../../api/client';
 import { useI18n, type MessageKey } from '../../../i18n/I18nProvider';
 import { PageError, errorMessage } from '../../../app/PageState';
-import { useDeliveries, webhookKeys, type Delivery, type DeliveryAttempt, type Endpoint } from './api';
+import { useDeliveries, webhookKeys, type Delivery, type DeliveryAttempt, type Endpoint, type Resent } from './api';
 
 const STATE_COLOR: Record<string, string> = { delivered: 'green', pending: 'gold', failed: 'red', skipped: 'default' };
 
@@ -17,6 +20,7 @@ export function DeliveriesDrawer({ endpoint, onClose }: { endpoint: Endpoint; on
   const { message } = App.useApp();
   const client = useQueryClient();
   const deliveries = useDeliveries(endpoint.id);
+  const [range, setRange] = useState<[Dayjs, Dayjs] | null>(null);
 
   const resend = async (delivery: Delivery) => {
     try {
@@ -28,8 +32,28 @@ export function DeliveriesDrawer({ endpoint, onClose }: { endpoint: Endpoint; on
     }
   };
 
+  const resendRange = async () => {
+    if (!range) return;
+    try {
+      const got = await api.post<Resent>(apiPath`/api/v1/webhooks/${endpoint.id}/resend`, {
+        since: range[0].startOf('day').toISOString(),
+        until: range[1].add(1, 'day').startOf('day').toISOString(),
+      });
+      message.success(t('webhooks.resentRange', { n: i18n.number(got.queued) }));
+      await client.invalidateQueries({ queryKey: webhookKeys.deliveries(endpoint.id) });
+    } catch (error) {
+      message.error(errorMessage(i18n, error));
+    }
+  };
+
   return (
     <Drawer open onClose={onClose} size="large" title={t('webhooks.deliveriesOf', { url: endpoint.url })} data-testid="deliveries-drawer">
+      <Space wrap style={{ marginBottom: 12 }}>
+        <DatePicker.RangePicker value={range} onChange={(v) => setRange(v && v[0] && v[1] ? [v[0], v[1]] : null)} aria-label={t('webhooks.resendRange')} />
+        <Button icon={<RedoOutlined />} disabled={!range} onClick={resendRange} data-testid="resend-range">
+          {t('webhooks.resendRange')}
+        </Button>
+      </Space>
       {deliveries.error ? (
         <PageError error={deliveries.error} onRetry={() => deliveries.refetch()} />
       ) : (

@@ -105,7 +105,22 @@ export default function WebhooksPage() {
           {
             key: 'enabled',
             title: t('webhooks.state'),
-            render: (_, e) => (e.enabled ? <Tag color="green">{t('webhooks.enabled')}</Tag> : <Tag>{t('webhooks.disabled')}</Tag>),
+            render: (_, e) => (
+              <Space orientation="vertical" size={0} data-testid="webhook-state">
+                {e.enabled ? (
+                  <Tag color="green">{t('webhooks.enabled')}</Tag>
+                ) : e.disabled_reason === 'failing' ? (
+                  <Tag color="red">{t('webhooks.autoDisabled')}</Tag>
+                ) : (
+                  <Tag>{t('webhooks.disabled')}</Tag>
+                )}
+                {e.failing_since && (
+                  <Typography.Text type="danger" style={{ fontSize: 12 }}>
+                    {t('webhooks.failingSince', { when: i18n.dateTime(e.failing_since) })}
+                  </Typography.Text>
+                )}
+              </Space>
+            ),
           },
           {
             key: 'actions',

@@ -11,6 +11,7 @@ export type CreatedEndpoint = Schemas['CreatedEndpoint'];
 export type EndpointSecret = Schemas['EndpointSecret'];
 export type Delivery = Schemas['Delivery'];
 export type DeliveryAttempt = Schemas['DeliveryAttempt'];
+export type Resent = Schemas['Resent'];
 
 /** The outbox topics, in the order the form offers them. */
 export const TOPICS = ['record.created', 'record.updated', 'record.deleted', 'record.restored', 'segment.entered', 'segment.exited'] as const;

@@ -217,6 +217,7 @@ pub const TABLES: &[Table] = &[
             ("updated_at", TS),
             ("failing_since", TS),
             ("disabled_reason", T),
+            ("ordered", B),
         ],
         &["id"],
     ),

@@ -1831,7 +1831,10 @@ export interface components {
             /** @description The `webhook-id` the receiver sees on every attempt. */
             id: string;
             payload: Record<string, unknown>;
-            /** @description `pending`, `delivered`, `failed` (attempts exhausted) or `skipped` (endpoint disabled). */
+            /**
+             * @description `waiting` (an ordered endpoint's message behind an older one), `pending`, `delivered`,
+             *     `failed` (attempts exhausted) or `skipped` (endpoint disabled).
+             */
             state: string;
             topic: string;
         };
@@ -1887,6 +1890,11 @@ export interface components {
             id: string;
             /** @description Objects whose record events it receives; empty for all. */
             objects: string[];
+            /**
+             * @description Messages are delivered one at a time, oldest first: a message waits while an older one
+             *     is still being tried (and so is held up by it).
+             */
+            ordered: boolean;
             /** @description Outbox topics it receives (`record.created`, `segment.entered`, …). */
             topics: string[];
             /** Format: date-time */
@@ -1911,6 +1919,8 @@ export interface components {
             description?: string;
             enabled?: boolean;
             objects?: string[];
+            /** @description Deliver one message at a time, oldest first (default false: in parallel). */
+            ordered?: boolean;
             topics: string[];
             url: string;
         };

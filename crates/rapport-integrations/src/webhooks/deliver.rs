@@ -48,6 +48,8 @@ pub struct DeliveryAttempt {
 }
 
 struct Target {
+    enabled: bool,
+    ordered: bool,
     workspace_id: String,
     endpoint_id: String,
     url: String,
@@ -61,7 +63,7 @@ async fn target(store: &Store, message_id: &str) -> Result<Option<Target>, Store
         .fetch_optional(
             &format!(
                 "SELECT m.workspace_id, m.endpoint_id, e.url, e.secret, e.previous_secret, \
-                 e.previous_until, m.payload, e.enabled FROM webhook_messages m \
+                 e.previous_until, m.payload, e.enabled, e.ordered FROM webhook_messages m \
                  JOIN webhook_endpoints e ON e.id = m.endpoint_id WHERE m.id = {}",
                 store.ph(1)
             ),
@@ -75,13 +77,11 @@ async fn target(store: &Store, message_id: &str) -> Result<Option<Target>, Store
                 ColumnKind::Timestamp,
                 ColumnKind::Json,
                 ColumnKind::Bool,
+                ColumnKind::Bool,
             ],
         )
         .await?;
     let Some(row) = row else { return Ok(None) };
-    if !row.bool(7)? {
-        return Ok(None);
-    }
     let mut secrets = vec![row.text(3)?];
     if let (Some(previous), Some(until)) = (row.opt_text(4)?, row.opt_timestamp(5)?) {
         if until > store.now() {
@@ -89,6 +89,8 @@ async fn target(store: &Store, message_id: &str) -> Result<Option<Target>, Store
         }
     }
     Ok(Some(Target {
+        enabled: row.bool(7)?,
+        ordered: row.bool(8)?,
         workspace_id: row.text(0)?,
         endpoint_id: row.text(1)?,
         url: row.text(2)?,
@@ -107,16 +109,20 @@ pub async fn run(ctx: JobCtx) -> Result<(), JobError> {
         set_state(store, &message_id, "skipped").await?;
         return Ok(());
     };
+    if !target.enabled {
+        done(store, &message_id, &target, "skipped").await?;
+        return Ok(());
+    }
     let attempt = send(store, &message_id, &target).await;
     log(store, &message_id, &target, &attempt).await?;
     let delivered = attempt.status.is_some_and(|s| (200..300).contains(&s));
     if delivered {
-        set_state(store, &message_id, "delivered").await?;
+        done(store, &message_id, &target, "delivered").await?;
         recovered(store, &target.endpoint_id).await?;
         return Ok(());
     }
     if failing_too_long(store, &target).await? {
-        set_state(store, &message_id, "failed").await?;
+        done(store, &message_id, &target, "failed").await?;
         return Err(JobError::permanent(format!(
             "the endpoint has failed for {} days and was switched off",
             DISABLE_AFTER.num_days()
@@ -128,7 +134,7 @@ pub async fn run(ctx: JobCtx) -> Result<(), JobError> {
         (None, None) => "no answer".to_string(),
     };
     if ctx.job.attempt >= ctx.job.max_attempts {
-        set_state(store, &message_id, "failed").await?;
+        done(store, &message_id, &target, "failed").await?;
         return Err(JobError::permanent(why));
     }
     Err(JobError::retry(why))
@@ -240,6 +246,39 @@ async fn log(
             ],
         )
         .await?;
+    Ok(())
+}
+
+/// A message's last word: its final state and, for an ordered endpoint, the next message's turn.
+async fn done(
+    store: &Store,
+    message_id: &str,
+    target: &Target,
+    state: &str,
+) -> Result<(), StoreError> {
+    if !target.ordered {
+        return set_state(store, message_id, state).await;
+    }
+    let mut tx = store.db.begin().await?;
+    tx.execute(
+        &format!(
+            "UPDATE webhook_messages SET state = {} WHERE id = {}",
+            rapport_core::sql::placeholder(tx.dialect(), 1),
+            rapport_core::sql::placeholder(tx.dialect(), 2)
+        ),
+        &[
+            SqlParam::Text(state.into()),
+            SqlParam::Text(message_id.into()),
+        ],
+    )
+    .await?;
+    let next: Vec<_> = super::order::next(&mut tx, &target.endpoint_id)
+        .await?
+        .into_iter()
+        .collect();
+    rapport_store::jobs::enqueue(store, &mut tx, &next).await?;
+    tx.commit().await?;
+    rapport_store::jobs::wake(store);
     Ok(())
 }
 

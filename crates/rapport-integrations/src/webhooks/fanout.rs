@@ -2,7 +2,8 @@
 //! workspace, and each match becomes a message (`webhook_messages`) and a delivery job, written
 //! in one transaction. A message's id is made from the outbox entry and the endpoint, so reading
 //! the same entries again (the outbox is at-least-once) makes no second message or job, and the
-//! receiver sees the same `webhook-id` on every attempt.
+//! receiver sees the same `webhook-id` on every attempt. A message of an ordered endpoint waits
+//! for its turn (see `order`).
 
 use super::deliver::{DELIVER, MAX_ATTEMPTS, QUEUE};
 use super::Endpoint;
@@ -22,7 +23,7 @@ pub const CONSUMER: Consumer = Consumer {
 
 /// Entries read per tick.
 const BATCH: usize = 500;
-/// Messages per INSERT (six parameters each, well under either backend's limit).
+/// Messages per INSERT (seven parameters each, well under either backend's limit).
 const ROWS_PER_INSERT: usize = 1_000;
 
 fn wants(endpoint: &Endpoint, entry: &Entry) -> bool {
@@ -51,8 +52,9 @@ pub async fn fan_out(store: &Store) -> Result<usize, StoreError> {
         return Ok(0);
     };
     let mut endpoints: HashMap<String, Vec<Endpoint>> = HashMap::new();
-    let mut messages: Vec<[SqlParam; 6]> = Vec::new();
+    let mut messages: Vec<[SqlParam; 7]> = Vec::new();
     let mut deliveries = Vec::new();
+    let mut ordered: Vec<String> = Vec::new();
     for entry in &claim.entries {
         if !endpoints.contains_key(&entry.workspace_id) {
             let found = super::list(store, &entry.workspace_id).await?;
@@ -62,8 +64,15 @@ pub async fn fan_out(store: &Store) -> Result<usize, StoreError> {
             .iter()
             .filter(|e| wants(e, entry))
         {
-            let id = format!("msg_{}_{}", entry.id, endpoint.id.replace('-', ""));
+            // Zero-padded, so ids sort as the entries do.
+            let id = format!("msg_{:020}_{}", entry.id, endpoint.id.replace('-', ""));
+            let state = if endpoint.ordered {
+                "waiting"
+            } else {
+                "pending"
+            };
             messages.push([
+                SqlParam::Text(state.to_string()),
                 SqlParam::Text(id.clone()),
                 SqlParam::Text(entry.workspace_id.clone()),
                 SqlParam::Text(endpoint.id.clone()),
@@ -71,6 +80,12 @@ pub async fn fan_out(store: &Store) -> Result<usize, StoreError> {
                 SqlParam::Json(body(entry)),
                 SqlParam::Timestamp(entry.created_at),
             ]);
+            if endpoint.ordered {
+                if !ordered.contains(&endpoint.id) {
+                    ordered.push(endpoint.id.clone());
+                }
+                continue;
+            }
             deliveries.push(
                 NewJob::new(QUEUE, DELIVER, json!({ "message_id": id }))
                     .workspace(entry.workspace_id.clone())
@@ -80,7 +95,7 @@ pub async fn fan_out(store: &Store) -> Result<usize, StoreError> {
         }
     }
     let read = claim.entries.len();
-    if !deliveries.is_empty() {
+    if !messages.is_empty() {
         let mut tx = store.db.begin().await?;
         for chunk in messages.chunks(ROWS_PER_INSERT) {
             let mut rows = ValueRows::new(store.db.dialect());
@@ -89,13 +104,16 @@ pub async fn fan_out(store: &Store) -> Result<usize, StoreError> {
             }
             tx.execute(
                 &format!(
-                    "INSERT INTO webhook_messages (id, workspace_id, endpoint_id, topic, payload, created_at) \
+                    "INSERT INTO webhook_messages (state, id, workspace_id, endpoint_id, topic, payload, created_at) \
                      VALUES {} ON CONFLICT (id) DO NOTHING",
                     rows.sql()
                 ),
                 rows.params(),
             )
             .await?;
+        }
+        for endpoint in &ordered {
+            deliveries.extend(super::order::next(&mut tx, endpoint).await?);
         }
         jobs::enqueue(store, &mut tx, &deliveries).await?;
         tx.commit().await?;

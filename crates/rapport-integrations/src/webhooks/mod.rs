@@ -5,6 +5,7 @@
 
 pub mod deliver;
 pub mod fanout;
+mod order;
 pub mod signing;
 
 use chrono::{DateTime, Utc};
@@ -30,6 +31,9 @@ pub struct Endpoint {
     /// Objects whose record events it receives; empty for all.
     pub objects: Vec<String>,
     pub enabled: bool,
+    /// Messages are delivered one at a time, oldest first: a message waits while an older one
+    /// is still being tried (and so is held up by it).
+    pub ordered: bool,
     /// When the current run of failed attempts began; none while deliveries succeed.
     pub failing_since: Option<DateTime<Utc>>,
     /// `failing` when Rapport switched the endpoint off after failing for
@@ -52,6 +56,9 @@ pub struct EndpointInput {
     pub description: String,
     #[serde(default = "enabled_by_default")]
     pub enabled: bool,
+    /// Deliver one message at a time, oldest first (default false: in parallel).
+    #[serde(default)]
+    pub ordered: bool,
 }
 
 fn enabled_by_default() -> bool {
@@ -105,8 +112,8 @@ fn check(store: &Store, input: &EndpointInput) -> Result<(), StoreError> {
 }
 
 const COLUMNS: &str = "id, url, description, topics, objects, enabled, created_at, updated_at, \
-                       failing_since, disabled_reason";
-const KINDS: [ColumnKind; 10] = [
+                       failing_since, disabled_reason, ordered";
+const KINDS: [ColumnKind; 11] = [
     ColumnKind::Text,
     ColumnKind::Text,
     ColumnKind::Text,
@@ -117,6 +124,7 @@ const KINDS: [ColumnKind; 10] = [
     ColumnKind::Timestamp,
     ColumnKind::Timestamp,
     ColumnKind::Text,
+    ColumnKind::Bool,
 ];
 
 fn strings(json: Json) -> Vec<String> {
@@ -135,6 +143,7 @@ fn decode(row: &rapport_store::Row) -> Result<Endpoint, StoreError> {
         updated_at: row.timestamp(7)?,
         failing_since: row.opt_timestamp(8)?,
         disabled_reason: row.opt_text(9)?,
+        ordered: row.bool(10)?,
     })
 }
 
@@ -188,13 +197,13 @@ pub async fn create(
     let id = uuid::Uuid::now_v7().to_string();
     let secret = signing::new_secret();
     let now = store.now();
-    let marks: Vec<String> = (1..=10).map(|n| store.ph(n)).collect();
+    let marks: Vec<String> = (1..=11).map(|n| store.ph(n)).collect();
     store
         .db
         .execute(
             &format!(
                 "INSERT INTO webhook_endpoints (id, workspace_id, url, description, topics, objects, \
-                 enabled, secret, created_at, updated_at) VALUES ({})",
+                 enabled, secret, created_at, updated_at, ordered) VALUES ({})",
                 marks.join(", ")
             ),
             &[
@@ -208,6 +217,7 @@ pub async fn create(
                 SqlParam::Text(secret.clone()),
                 SqlParam::Timestamp(now),
                 SqlParam::Timestamp(now),
+                SqlParam::Bool(input.ordered),
             ],
         )
         .await?;
@@ -226,16 +236,16 @@ pub async fn update(
     input: EndpointInput,
 ) -> Result<Endpoint, StoreError> {
     check(store, &input)?;
-    let marks: Vec<String> = (1..=8).map(|n| store.ph(n)).collect();
+    let marks: Vec<String> = (1..=9).map(|n| store.ph(n)).collect();
     let n = store
         .db
         .execute(
             &format!(
                 "UPDATE webhook_endpoints SET url = {}, description = {}, topics = {}, objects = {}, \
-                 enabled = {e}, updated_at = {}, disabled_reason = CASE WHEN {e} THEN NULL ELSE disabled_reason END, \
+                 ordered = {}, enabled = {e}, updated_at = {}, disabled_reason = CASE WHEN {e} THEN NULL ELSE disabled_reason END, \
                  failing_since = CASE WHEN {e} AND NOT enabled THEN NULL ELSE failing_since END \
                  WHERE workspace_id = {} AND id = {}",
-                marks[0], marks[1], marks[2], marks[3], marks[5], marks[6], marks[7],
+                marks[0], marks[1], marks[2], marks[3], marks[8], marks[5], marks[6], marks[7],
                 e = marks[4]
             ),
             &[
@@ -247,6 +257,7 @@ pub async fn update(
                 SqlParam::Timestamp(store.now()),
                 SqlParam::Text(workspace_id.into()),
                 SqlParam::Text(id.into()),
+                SqlParam::Bool(input.ordered),
             ],
         )
         .await?;
@@ -350,7 +361,8 @@ pub struct Delivery {
     /// The `webhook-id` the receiver sees on every attempt.
     pub id: String,
     pub topic: String,
-    /// `pending`, `delivered`, `failed` (attempts exhausted) or `skipped` (endpoint disabled).
+    /// `waiting` (an ordered endpoint's message behind an older one), `pending`, `delivered`,
+    /// `failed` (attempts exhausted) or `skipped` (endpoint disabled).
     pub state: String,
     pub created_at: DateTime<Utc>,
     #[schema(value_type = Object)]

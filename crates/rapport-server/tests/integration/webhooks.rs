@@ -25,6 +25,7 @@ use std::time::Duration;
 crate::both_backends!(
     webhooks_deliver_signed_messages,
     retries_keep_the_id_and_failing_endpoints_switch_off,
+    ordered_endpoints_deliver_one_at_a_time,
 );
 
 const HOOKS: &str = "/api/v1/webhooks";
@@ -506,5 +507,63 @@ async fn retries_keep_the_id_and_failing_endpoints_switch_off(b: Backend) {
         .await,
         422,
         "invalid_webhook",
+    );
+}
+
+async fn ordered_endpoints_deliver_one_at_a_time(b: Backend) {
+    let start: DateTime<Utc> = "2026-03-01T09:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let s = TestServer::start_with_clock(b, ServerConfig::default(), clock.clone()).await;
+    let receiver = Flaky::default();
+    receiver.failures.store(1, Ordering::SeqCst);
+    let app = axum::Router::new()
+        .route("/flaky", axum::routing::post(flaky))
+        .with_state(receiver.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (status, endpoint) = s
+        .post(
+            HOOKS,
+            json!({"url": format!("{base}/flaky"), "topics": ["record.created"], "objects": ["deal"], "ordered": true}),
+        )
+        .await;
+    assert_eq!(status, 201, "{endpoint}");
+    assert_eq!(endpoint["ordered"], true);
+
+    // Five deals at once; the first delivery fails, and nothing overtakes it.
+    let mut created = Vec::new();
+    for i in 1..=5 {
+        created.push(
+            s.create("deal", json!({"name": format!("有序 {i}")})).await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    clock.advance(chrono::Duration::seconds(6));
+    receiver.wait("/flaky", 1).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        receiver.on("/flaky").len(),
+        1,
+        "a later message overtook the failed one"
+    );
+    receiver
+        .advance_until(&clock, "/flaky", 6, chrono::Duration::minutes(10))
+        .await;
+    let order: Vec<String> = receiver
+        .on("/flaky")
+        .iter()
+        .map(|(_, body)| {
+            let body: Value = serde_json::from_str(body).unwrap();
+            body["data"]["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let mut expected = vec![created[0].clone()];
+    expected.extend(created.iter().cloned());
+    assert_eq!(
+        order, expected,
+        "the first message twice, then the rest in order"
     );
 }

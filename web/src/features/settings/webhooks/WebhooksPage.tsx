@@ -107,6 +107,7 @@ export default function WebhooksPage() {
             title: t('webhooks.state'),
             render: (_, e) => (
               <Space orientation="vertical" size={0} data-testid="webhook-state">
+                {e.ordered && <Tag color="blue">{t('webhooks.ordered')}</Tag>}
                 {e.enabled ? (
                   <Tag color="green">{t('webhooks.enabled')}</Tag>
                 ) : e.disabled_reason === 'failing' ? (
@@ -177,6 +178,7 @@ interface EndpointForm {
   topics: string[];
   objects: string[];
   enabled: boolean;
+  ordered: boolean;
 }
 
 function EndpointModal({ endpoint, onClose, onCreated }: { endpoint: Endpoint | null; onClose: () => void; onCreated: (e: CreatedEndpoint) => void }) {
@@ -196,6 +198,7 @@ function EndpointModal({ endpoint, onClose, onCreated }: { endpoint: Endpoint | 
       topics: values.topics,
       objects: values.objects ?? [],
       enabled: values.enabled,
+      ordered: values.ordered,
     };
     setBusy(true);
     try {
@@ -236,6 +239,7 @@ function EndpointModal({ endpoint, onClose, onCreated }: { endpoint: Endpoint | 
           topics: endpoint?.topics ?? ['record.created', 'record.updated'],
           objects: endpoint?.objects ?? [],
           enabled: endpoint?.enabled ?? true,
+          ordered: endpoint?.ordered ?? false,
         }}
       >
         <Form.Item name="url" label={t('webhooks.url')} rules={[{ required: true, whitespace: true, message: t('webhooks.urlNeeded') }]}>
@@ -256,9 +260,14 @@ function EndpointModal({ endpoint, onClose, onCreated }: { endpoint: Endpoint | 
             options={(objects.data ?? []).filter((o) => !o.archived_at).map((o) => ({ value: o.api_name, label: label(o.plural_label) }))}
           />
         </Form.Item>
-        <Form.Item name="enabled" label={t('webhooks.enabled')} valuePropName="checked">
-          <Switch />
-        </Form.Item>
+        <Space size={32} wrap>
+          <Form.Item name="enabled" label={t('webhooks.enabled')} valuePropName="checked">
+            <Switch />
+          </Form.Item>
+          <Form.Item name="ordered" label={t('webhooks.ordered')} valuePropName="checked" tooltip={t('webhooks.orderedHint')}>
+            <Switch />
+          </Form.Item>
+        </Space>
       </Form>
     </Modal>
   );

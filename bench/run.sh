@@ -5,6 +5,9 @@
 #   ingest   `rapport-bench ingest`: event ingestion (`POST /v1/batch`) against bare inserts
 #   jobs     `rapport-bench jobs`: the durable job queue against a bare INSERT + SKIP LOCKED/DELETE
 #            queue (SQLite: the single writer's DELETE … RETURNING) on the same database
+#   deliveries `rapport-bench deliveries`: webhook deliveries to a loopback receiver against a
+#            bare HTTP client posting the same bodies, and what one destination that times out
+#            costs four healthy ones
 #   segments `rapport-bench segments`: segment evaluation against DuckDB (from PyPI) over the same
 #            events, membership delay while events stream in, and the server's memory; not run
 #            by default (a large fill: ~0.5 GB of disk per million events on each backend)
@@ -14,7 +17,7 @@
 # hand-written sections) stays. A missing file is created with the header below.
 #
 # Environment overrides:
-#   BENCH_SUITES        "crm ingest" (default), or any of crm, ingest, jobs and segments
+#   BENCH_SUITES        "crm ingest" (default), or any of crm, ingest, jobs, deliveries and segments
 #   BENCH_BACKENDS      "sqlite postgres" (default), or one of them
 #   BENCH_OUT           the results file (default bench/RESULTS.md)
 #   BENCH_NOTE          a remark added under each section's heading
@@ -40,6 +43,10 @@
 #   BENCH_JOBS_PACED_SECS     seconds of each paced (latency) run (default 10)
 #   BENCH_JOBS_SQLITE_DIR     SQLite data directory, emptied before every run
 #                             (default /tmp/rapport-bench-jobs-sqlite)
+# The deliveries suite:
+#   BENCH_DELIVERIES_RECORDS  records created in each run, one message per endpoint (default 5000)
+#   BENCH_DELIVERIES_SQLITE_DIR  SQLite data directory, emptied before every run
+#                             (default /tmp/rapport-bench-deliveries-sqlite)
 # The segments suite (the SQLite directory and the PostgreSQL cluster's files are deleted after
 # its run, as is DuckDB's working directory, so the two backends never hold the data at once):
 #   BENCH_SEG_PROFILES        profiles (default 1000000)
@@ -78,6 +85,8 @@ JOBS_BATCH="${BENCH_JOBS_BATCH:-100}"
 JOBS_CONCURRENCY="${BENCH_JOBS_CONCURRENCY:-256}"
 JOBS_PACED_SECS="${BENCH_JOBS_PACED_SECS:-10}"
 JOBS_SQLITE_DIR="${BENCH_JOBS_SQLITE_DIR:-/tmp/rapport-bench-jobs-sqlite}"
+DELIVERIES_RECORDS="${BENCH_DELIVERIES_RECORDS:-5000}"
+DELIVERIES_SQLITE_DIR="${BENCH_DELIVERIES_SQLITE_DIR:-/tmp/rapport-bench-deliveries-sqlite}"
 SEG_PROFILES="${BENCH_SEG_PROFILES:-1000000}"
 SEG_EVENTS="${BENCH_SEG_EVENTS:-50000000}"
 SEG_SAMPLES="${BENCH_SEG_SAMPLES:-300}"
@@ -92,9 +101,9 @@ export RAPPORT_LOG="${RAPPORT_LOG:-warn,sqlx=error}"
 
 for suite in $SUITES; do
     case "$suite" in
-    crm | ingest | jobs | segments) ;;
+    crm | ingest | jobs | deliveries | segments) ;;
     *)
-        echo "unknown suite $suite (crm, ingest, jobs or segments)" >&2
+        echo "unknown suite $suite (crm, ingest, jobs, deliveries or segments)" >&2
         exit 2
         ;;
     esac
@@ -126,6 +135,7 @@ ingest=(--duration-secs "$INGEST_DURATION" --users "$INGEST_USERS"
     --concurrency "$INGEST_CONCURRENCY" --batch "$INGEST_BATCH" "${note[@]}")
 jobs=(--jobs "$JOBS_N" --batch "$JOBS_BATCH" --concurrency "$JOBS_CONCURRENCY"
     --paced-secs "$JOBS_PACED_SECS" "${note[@]}")
+deliveries=(--records "$DELIVERIES_RECORDS" "${note[@]}")
 segments=(--profiles "$SEG_PROFILES" --events "$SEG_EVENTS" --samples "$SEG_SAMPLES"
     --stream-rate "$SEG_STREAM_RATE" --work-dir "$SEG_WORK_DIR" --python "$SEG_VENV/bin/python"
     --duckdb-script bench/segments/duckdb_eval.py "${note[@]}")
@@ -271,6 +281,19 @@ for suite in $SUITES; do
             pg_running=1
             url=$(./scripts/pg-test-cluster.sh start)
             "$BIN" jobs --database-url "$url" --out "$part" "${jobs[@]}"
+            ./scripts/pg-test-cluster.sh stop
+            pg_running=
+            ;;
+        deliveries:sqlite)
+            echo "== deliveries, SQLite ($DELIVERIES_SQLITE_DIR, emptied first)"
+            rm -rf "$DELIVERIES_SQLITE_DIR"
+            "$BIN" deliveries --data-dir "$DELIVERIES_SQLITE_DIR" --out "$part" "${deliveries[@]}"
+            ;;
+        deliveries:postgres)
+            echo "== deliveries, PostgreSQL ($RAPPORT_PG_DIR, port $RAPPORT_PG_PORT)"
+            pg_running=1
+            url=$(./scripts/pg-test-cluster.sh start)
+            "$BIN" deliveries --database-url "$url" --out "$part" "${deliveries[@]}"
             ./scripts/pg-test-cluster.sh stop
             pg_running=
             ;;

@@ -4,6 +4,8 @@
 //! - `crm`: the CRM API (get, list, create, update) against the same SQL through sqlx;
 //! - `ingest`: event ingestion (`POST /v1/batch`) against bare multi-row inserts;
 //! - `jobs`: the durable job queue against a bare `INSERT` + `SKIP LOCKED` / `DELETE` queue;
+//! - `deliveries`: webhook deliveries against a bare HTTP client, and what a destination that
+//!   times out costs the others;
 //! - `segments`: segment evaluation against DuckDB, membership delay while events stream in, and
 //!   the server's memory (it runs the `rapport` binary built beside this one).
 //!
@@ -12,6 +14,7 @@
 
 mod common;
 mod crm;
+mod deliveries;
 mod ingest;
 mod jobs;
 mod segments;
@@ -35,6 +38,8 @@ enum Suite {
     Ingest(ingest::IngestArgs),
     /// Measure the durable job queue against a bare queue on the same database.
     Jobs(jobs::JobsArgs),
+    /// Measure webhook deliveries against a bare HTTP client, and a dead destination's cost.
+    Deliveries(deliveries::DeliveriesArgs),
     /// Measure segment evaluation against DuckDB, streaming membership and memory.
     Segments(segments::SegmentsArgs),
 }
@@ -51,6 +56,7 @@ async fn main() -> Result<()> {
         Suite::Crm(args) => crm::run(args).await,
         Suite::Ingest(args) => ingest::run(args).await,
         Suite::Jobs(args) => jobs::run(args).await,
+        Suite::Deliveries(args) => deliveries::run(args).await,
         Suite::Segments(args) => segments::run(args).await,
     }
 }

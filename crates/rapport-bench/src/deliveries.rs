@@ -48,11 +48,14 @@ const QUEUE_CONCURRENCY: usize = 8;
 /// The most a run waits for its deliveries.
 const DRAIN_LIMIT: Duration = Duration::from_secs(900);
 
-/// What the receiver got: per path, the record ids and when they arrived.
+/// Per receiving path, the record ids delivered there and when they arrived.
+type Arrivals = HashMap<String, Vec<(String, Duration)>>;
+
+/// What the receiver got.
 #[derive(Clone)]
 struct Receiver {
     t0: Instant,
-    got: Arc<Mutex<HashMap<String, Vec<(String, Duration)>>>>,
+    got: Arc<Mutex<Arrivals>>,
 }
 
 async fn receive(

@@ -47,6 +47,8 @@ pub struct DeliveriesArgs {
 const QUEUE_CONCURRENCY: usize = 8;
 /// The most a run waits for its deliveries.
 const DRAIN_LIMIT: Duration = Duration::from_secs(900);
+/// How long the run with a destination that times out is watched.
+const SLOW_WINDOW: Duration = Duration::from_secs(60);
 
 /// Per receiving path, the record ids delivered there and when they arrived.
 type Arrivals = HashMap<String, Vec<(String, Duration)>>;
@@ -324,9 +326,20 @@ pub async fn run(args: DeliveriesArgs) -> Result<()> {
     receiver.clear();
     let started = t0.elapsed();
     let committed = write(&client, &server.base, &object, n, t0).await?;
-    drain(&receiver, &with_slow[..4], n).await?;
-    let four = rate(&receiver, &with_slow[..4], n, started);
-    println!("four healthy and one timing out: {four:.0} deliveries/s to the four");
+    // A dead destination may hold the others up for long: this run is measured over what the
+    // healthy four received within SLOW_WINDOW.
+    let window_start = Instant::now();
+    while with_slow[..4].iter().any(|p| receiver.count(p) < n)
+        && window_start.elapsed() < SLOW_WINDOW
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let got: usize = with_slow[..4].iter().map(|p| receiver.count(p)).sum();
+    let four = got as f64 / (t0.elapsed() - started).as_secs_f64().max(0.001);
+    println!(
+        "four healthy and one timing out: {four:.0} deliveries/s to the four ({got} of {})",
+        4 * n
+    );
     let four_delay = delays(&receiver, "a", &committed);
     for endpoint in webhooks::list(&store, &ws).await? {
         webhooks::delete(&store, &ws, &endpoint.id).await?;
@@ -364,7 +377,8 @@ pub async fn run(args: DeliveriesArgs) -> Result<()> {
     );
     let _ = writeln!(
         md,
-        "| Rapport, four healthy and one timing out | {four:.0} ({:.2}× the healthy run) | {} ms | {} ms |",
+        "| Rapport, four healthy and one timing out (first {} s) | {four:.0} ({:.2}× the healthy run) | {} ms | {} ms |",
+        SLOW_WINDOW.as_secs(),
         four / five.max(0.001),
         four_delay.p50.as_millis(),
         four_delay.p99.as_millis()

@@ -1,6 +1,6 @@
 //! The hub's background work for the node's supervisor: turning outbox entries into webhook
-//! messages and delivery jobs (the deliveries themselves run in the job runner's `webhooks`
-//! queue, see [`crate::webhooks::deliver::queue`]).
+//! messages and delivery jobs, and the breakers' probes and drains (the deliveries themselves
+//! run in the job runner's `webhooks` queue, see [`crate::webhooks::deliver::queue`]).
 
 use rapport_store::worker::{Tick, TickFuture, Worker};
 use rapport_store::Store;
@@ -26,7 +26,31 @@ impl Worker for Fanout {
     }
 }
 
+/// Starts the probes of open breakers when they are due and drains closed breakers' parked
+/// messages; a pass a second, whatever it found, which paces the drain.
+struct Breakers(Store);
+
+impl Worker for Breakers {
+    fn name(&self) -> &'static str {
+        "webhook_breakers"
+    }
+
+    fn idle(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+
+    fn tick(&self) -> TickFuture<'_> {
+        Box::pin(async move {
+            crate::webhooks::breaker::tick(&self.0).await?;
+            Ok(Tick::Idle)
+        })
+    }
+}
+
 /// Every worker of the hub.
 pub fn workers(store: &Store) -> Vec<Arc<dyn Worker>> {
-    vec![Arc::new(Fanout(store.clone()))]
+    vec![
+        Arc::new(Fanout(store.clone())),
+        Arc::new(Breakers(store.clone())),
+    ]
 }

@@ -49,6 +49,8 @@ enum Allowed {
 #[derive(Debug, Clone, Default)]
 pub struct Outbound {
     allow: Arc<Vec<Allowed>>,
+    /// The node's long-lived client (see [`Outbound::shared_client`]).
+    shared: Arc<std::sync::OnceLock<OutboundClient>>,
 }
 
 /// Ranges that are never called unless allowed.
@@ -124,6 +126,7 @@ impl Outbound {
             }
         }
         Ok(Self {
+            shared: Arc::default(),
             allow: Arc::new(allow),
         })
     }
@@ -179,22 +182,46 @@ impl Outbound {
     /// An HTTP client that calls only allowed addresses, with a timeout per request; no
     /// proxies, no redirects.
     pub fn client(&self, timeout: Duration) -> Result<OutboundClient, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
+        self.build(reqwest::Client::builder().timeout(timeout), timeout)
+    }
+
+    /// The node's one client for frequent calls (webhook deliveries): built once, so its
+    /// connections are kept alive and reused. It sets no timeout of its own beyond
+    /// [`SHARED_CONNECT_TIMEOUT`]: each request sets one (`RequestBuilder::timeout`).
+    pub fn shared_client(&self) -> Result<&OutboundClient, reqwest::Error> {
+        if let Some(client) = self.shared.get() {
+            return Ok(client);
+        }
+        let client = self.build(reqwest::Client::builder(), SHARED_CONNECT_TIMEOUT)?;
+        Ok(self.shared.get_or_init(|| client))
+    }
+
+    fn build(
+        &self,
+        builder: reqwest::ClientBuilder,
+        connect_timeout: Duration,
+    ) -> Result<OutboundClient, reqwest::Error> {
+        // The policy without the shared client, which would otherwise hold itself.
+        let policy = Outbound {
+            allow: self.allow.clone(),
+            shared: Arc::default(),
+        };
+        let client = builder
+            .connect_timeout(connect_timeout)
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .dns_resolver(Arc::new(Guard {
-                policy: self.clone(),
+                policy: policy.clone(),
             }))
             .user_agent(concat!("Rapport/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(OutboundClient {
-            client,
-            policy: self.clone(),
-        })
+        Ok(OutboundClient { client, policy })
     }
 }
+
+/// The longest the shared client waits for a connection (a request's own timeout may cut it
+/// shorter).
+pub const SHARED_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Resolves names and keeps only the addresses the policy allows.
 struct Guard {

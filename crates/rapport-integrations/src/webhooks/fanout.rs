@@ -1,14 +1,16 @@
 //! From the outbox to messages: each change is matched against the enabled endpoints of its
-//! workspace, and each match becomes a message (`webhook_messages`) and a delivery job, written
-//! in one transaction. A message's id is made from the outbox entry and the endpoint, so reading
-//! the same entries again (the outbox is at-least-once) makes no second message or job, and the
-//! receiver sees the same `webhook-id` on every attempt. A message of an ordered endpoint waits
-//! for its turn (see `order`).
+//! workspace, and each match becomes a message (`webhook_messages`); an endpoint's new messages
+//! go out in delivery jobs of up to [`deliver::BATCH`], written in the same transaction. A
+//! message's id is made from the outbox entry and the endpoint, so reading the same entries
+//! again (the outbox is at-least-once) makes no second message or job, and the receiver sees
+//! the same `webhook-id` on every attempt. A message of an ordered endpoint waits for its turn
+//! (see `order`); one of an endpoint whose breaker is open is parked at once.
 
-use super::deliver::{DELIVER, MAX_ATTEMPTS, QUEUE};
+use super::breaker::BreakerState;
+use super::deliver::{self, Delivery};
 use super::Endpoint;
-use rapport_core::sql::{SqlParam, ValueRows};
-use rapport_store::jobs::{self, NewJob};
+use rapport_core::sql::{ColumnKind, SqlParam, ValueRows};
+use rapport_store::jobs;
 use rapport_store::outbox::{Consumer, Entry, Topic};
 use rapport_store::{Store, StoreError};
 use serde_json::{json, Value as Json};
@@ -53,8 +55,6 @@ pub async fn fan_out(store: &Store) -> Result<usize, StoreError> {
     };
     let mut endpoints: HashMap<String, Vec<Endpoint>> = HashMap::new();
     let mut messages: Vec<[SqlParam; 7]> = Vec::new();
-    let mut deliveries = Vec::new();
-    let mut ordered: Vec<String> = Vec::new();
     for entry in &claim.entries {
         if !endpoints.contains_key(&entry.workspace_id) {
             let found = super::list(store, &entry.workspace_id).await?;
@@ -66,54 +66,66 @@ pub async fn fan_out(store: &Store) -> Result<usize, StoreError> {
         {
             // Zero-padded, so ids sort as the entries do.
             let id = format!("msg_{:020}_{}", entry.id, endpoint.id.replace('-', ""));
-            let state = if endpoint.ordered {
-                "waiting"
-            } else {
-                "pending"
-            };
             messages.push([
-                SqlParam::Text(state.to_string()),
-                SqlParam::Text(id.clone()),
+                SqlParam::Text(first_state(endpoint).to_string()),
+                SqlParam::Text(id),
                 SqlParam::Text(entry.workspace_id.clone()),
                 SqlParam::Text(endpoint.id.clone()),
                 SqlParam::Text(entry.topic.as_str().to_string()),
                 SqlParam::Json(body(entry)),
                 SqlParam::Timestamp(entry.created_at),
             ]);
-            if endpoint.ordered {
-                if !ordered.contains(&endpoint.id) {
-                    ordered.push(endpoint.id.clone());
-                }
-                continue;
-            }
-            deliveries.push(
-                NewJob::new(QUEUE, DELIVER, json!({ "message_id": id }))
-                    .workspace(entry.workspace_id.clone())
-                    .max_attempts(MAX_ATTEMPTS)
-                    .idempotency_key(id),
-            );
         }
     }
     let read = claim.entries.len();
     if !messages.is_empty() {
         let mut tx = store.db.begin().await?;
+        // Only messages made now get jobs: entries read again make nothing twice.
+        let mut made: HashMap<String, Vec<String>> = HashMap::new();
         for chunk in messages.chunks(ROWS_PER_INSERT) {
             let mut rows = ValueRows::new(store.db.dialect());
             for row in chunk {
                 rows.push(row.clone());
             }
-            tx.execute(
-                &format!(
-                    "INSERT INTO webhook_messages (state, id, workspace_id, endpoint_id, topic, payload, created_at) \
-                     VALUES {} ON CONFLICT (id) DO NOTHING",
-                    rows.sql()
-                ),
-                rows.params(),
-            )
-            .await?;
+            let inserted = tx
+                .fetch_all(
+                    &format!(
+                        "INSERT INTO webhook_messages (state, id, workspace_id, endpoint_id, topic, payload, created_at) \
+                         VALUES {} ON CONFLICT (id) DO NOTHING RETURNING endpoint_id, id",
+                        rows.sql()
+                    ),
+                    rows.params(),
+                    &[ColumnKind::Text, ColumnKind::Text],
+                )
+                .await?;
+            for row in inserted {
+                made.entry(row.text(0)?).or_default().push(row.text(1)?);
+            }
         }
-        for endpoint in &ordered {
-            deliveries.extend(super::order::next(&mut tx, endpoint).await?);
+        let mut deliveries = Vec::new();
+        for (workspace_id, endpoints) in &endpoints {
+            for endpoint in endpoints {
+                let Some(mut ids) = made.remove(&endpoint.id) else {
+                    continue;
+                };
+                match first_state(endpoint) {
+                    "waiting" => {
+                        deliveries.extend(super::order::next(&mut tx, &endpoint.id).await?)
+                    }
+                    "pending" => {
+                        ids.sort();
+                        deliveries.extend(ids.chunks(deliver::BATCH).map(|chunk| {
+                            Delivery {
+                                endpoint_id: endpoint.id.clone(),
+                                message_ids: chunk.to_vec(),
+                                probe: false,
+                            }
+                            .job(workspace_id)
+                        }));
+                    }
+                    _ => {}
+                }
+            }
         }
         jobs::enqueue(store, &mut tx, &deliveries).await?;
         tx.commit().await?;
@@ -121,4 +133,16 @@ pub async fn fan_out(store: &Store) -> Result<usize, StoreError> {
     }
     claim.done(store).await?;
     Ok(read)
+}
+
+/// A new message's state: an ordered endpoint's waits its turn, an open breaker's is parked
+/// (no job: the breaker drains it), any other is queued.
+fn first_state(endpoint: &Endpoint) -> &'static str {
+    if endpoint.ordered {
+        "waiting"
+    } else if endpoint.breaker_state != BreakerState::Closed {
+        "parked"
+    } else {
+        "pending"
+    }
 }

@@ -1,13 +1,16 @@
 //! Outbound webhooks: a workspace's endpoints (a URL, the topics and objects it wants, its
 //! signing secret), the messages made for them from the outbox (`fanout`), their delivery
-//! through the job queue with every attempt logged (`deliver`), and Standard Webhooks
-//! signatures (`signing`).
+//! through the job queue with every attempt logged (`deliver`), a circuit breaker per endpoint
+//! that parks messages while it is down (`breaker`), and Standard Webhooks signatures
+//! (`signing`).
 
+pub mod breaker;
 pub mod deliver;
 pub mod fanout;
 mod order;
 pub mod signing;
 
+use breaker::{BreakerConfig, BreakerState};
 use chrono::{DateTime, Utc};
 use rapport_core::codes::ErrorCode;
 use rapport_core::sql::{ColumnKind, SqlParam};
@@ -39,6 +42,20 @@ pub struct Endpoint {
     /// `failing` when Rapport switched the endpoint off after failing for
     /// [`deliver::DISABLE_AFTER`]; none when enabled or switched off by an admin.
     pub disabled_reason: Option<String>,
+    /// How long an attempt waits for an answer, in seconds.
+    pub timeout_seconds: i64,
+    /// When the breaker opens and how it recovers.
+    pub breaker: BreakerConfig,
+    /// Closed (messages are attempted), open (they are parked until a probe) or half-open (a
+    /// probe is under way).
+    pub breaker_state: BreakerState,
+    /// When the breaker opened; none while closed.
+    pub breaker_opened_at: Option<DateTime<Utc>>,
+    /// When an open breaker's next probe is due.
+    pub next_probe_at: Option<DateTime<Utc>>,
+    /// The latest failed attempt's reason, and when.
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -59,10 +76,20 @@ pub struct EndpointInput {
     /// Deliver one message at a time, oldest first (default false: in parallel).
     #[serde(default)]
     pub ordered: bool,
+    /// How long an attempt waits for an answer: 1 to 60 seconds (default 15).
+    #[serde(default = "default_timeout")]
+    pub timeout_seconds: i64,
+    /// When the breaker opens and how it recovers (each setting defaults when left out).
+    #[serde(default)]
+    pub breaker: BreakerConfig,
 }
 
 fn enabled_by_default() -> bool {
     true
+}
+
+fn default_timeout() -> i64 {
+    deliver::DEFAULT_TIMEOUT_SECONDS
 }
 
 /// An endpoint's signing secret (`whsec_…`).
@@ -108,12 +135,16 @@ fn check(store: &Store, input: &EndpointInput) -> Result<(), StoreError> {
     if input.description.chars().count() > 500 {
         return Err(invalid("a description is at most 500 characters"));
     }
-    Ok(())
+    if !(1..=60).contains(&input.timeout_seconds) {
+        return Err(invalid("timeout_seconds is between 1 and 60"));
+    }
+    input.breaker.check()
 }
 
 const COLUMNS: &str = "id, url, description, topics, objects, enabled, created_at, updated_at, \
-                       failing_since, disabled_reason, ordered";
-const KINDS: [ColumnKind; 11] = [
+                       failing_since, disabled_reason, ordered, timeout_seconds, breaker, \
+                       breaker_state, breaker_opened_at, breaker_probe_at, last_error, last_error_at";
+const KINDS: [ColumnKind; 18] = [
     ColumnKind::Text,
     ColumnKind::Text,
     ColumnKind::Text,
@@ -125,6 +156,13 @@ const KINDS: [ColumnKind; 11] = [
     ColumnKind::Timestamp,
     ColumnKind::Text,
     ColumnKind::Bool,
+    ColumnKind::Int,
+    ColumnKind::Json,
+    ColumnKind::Text,
+    ColumnKind::Timestamp,
+    ColumnKind::Timestamp,
+    ColumnKind::Text,
+    ColumnKind::Timestamp,
 ];
 
 fn strings(json: Json) -> Vec<String> {
@@ -144,6 +182,13 @@ fn decode(row: &rapport_store::Row) -> Result<Endpoint, StoreError> {
         failing_since: row.opt_timestamp(8)?,
         disabled_reason: row.opt_text(9)?,
         ordered: row.bool(10)?,
+        timeout_seconds: row.int(11)?,
+        breaker: BreakerConfig::from_json(row.json(12)?),
+        breaker_state: BreakerState::parse(&row.text(13)?),
+        breaker_opened_at: row.opt_timestamp(14)?,
+        next_probe_at: row.opt_timestamp(15)?,
+        last_error: row.opt_text(16)?,
+        last_error_at: row.opt_timestamp(17)?,
     })
 }
 
@@ -197,13 +242,13 @@ pub async fn create(
     let id = uuid::Uuid::now_v7().to_string();
     let secret = signing::new_secret();
     let now = store.now();
-    let marks: Vec<String> = (1..=11).map(|n| store.ph(n)).collect();
+    let marks: Vec<String> = (1..=13).map(|n| store.ph(n)).collect();
     store
         .db
         .execute(
             &format!(
                 "INSERT INTO webhook_endpoints (id, workspace_id, url, description, topics, objects, \
-                 enabled, secret, created_at, updated_at, ordered) VALUES ({})",
+                 enabled, secret, created_at, updated_at, ordered, timeout_seconds, breaker) VALUES ({})",
                 marks.join(", ")
             ),
             &[
@@ -218,6 +263,8 @@ pub async fn create(
                 SqlParam::Timestamp(now),
                 SqlParam::Timestamp(now),
                 SqlParam::Bool(input.ordered),
+                SqlParam::Int(input.timeout_seconds),
+                SqlParam::Json(breaker_json(&input.breaker)),
             ],
         )
         .await?;
@@ -228,7 +275,7 @@ pub async fn create(
 }
 
 /// Replaces an endpoint's settings (its secret stays). Enabling it again forgets why Rapport
-/// switched it off and its run of failures.
+/// switched it off, its run of failures and its breaker's state (its parked messages drain).
 pub async fn update(
     store: &Store,
     workspace_id: &str,
@@ -236,17 +283,24 @@ pub async fn update(
     input: EndpointInput,
 ) -> Result<Endpoint, StoreError> {
     check(store, &input)?;
-    let marks: Vec<String> = (1..=9).map(|n| store.ph(n)).collect();
+    let m: Vec<String> = (1..=11).map(|n| store.ph(n)).collect();
+    let e = &m[4];
+    let revived = format!("{e} AND NOT enabled");
     let n = store
         .db
         .execute(
             &format!(
                 "UPDATE webhook_endpoints SET url = {}, description = {}, topics = {}, objects = {}, \
-                 ordered = {}, enabled = {e}, updated_at = {}, disabled_reason = CASE WHEN {e} THEN NULL ELSE disabled_reason END, \
-                 failing_since = CASE WHEN {e} AND NOT enabled THEN NULL ELSE failing_since END \
+                 ordered = {}, timeout_seconds = {}, breaker = {}, enabled = {e}, updated_at = {}, \
+                 disabled_reason = CASE WHEN {e} THEN NULL ELSE disabled_reason END, \
+                 failing_since = CASE WHEN {revived} THEN NULL ELSE failing_since END, \
+                 breaker_state = CASE WHEN {revived} THEN 'closed' ELSE breaker_state END, \
+                 breaker_timeouts = CASE WHEN {revived} THEN 0 ELSE breaker_timeouts END, \
+                 breaker_recent = CASE WHEN {revived} THEN '' ELSE breaker_recent END, \
+                 breaker_opened_at = CASE WHEN {revived} THEN NULL ELSE breaker_opened_at END, \
+                 breaker_probe_at = CASE WHEN {revived} THEN NULL ELSE breaker_probe_at END \
                  WHERE workspace_id = {} AND id = {}",
-                marks[0], marks[1], marks[2], marks[3], marks[8], marks[5], marks[6], marks[7],
-                e = marks[4]
+                m[0], m[1], m[2], m[3], m[8], m[9], m[10], m[5], m[6], m[7],
             ),
             &[
                 SqlParam::Text(input.url),
@@ -258,6 +312,8 @@ pub async fn update(
                 SqlParam::Text(workspace_id.into()),
                 SqlParam::Text(id.into()),
                 SqlParam::Bool(input.ordered),
+                SqlParam::Int(input.timeout_seconds),
+                SqlParam::Json(breaker_json(&input.breaker)),
             ],
         )
         .await?;
@@ -265,6 +321,10 @@ pub async fn update(
         return Err(StoreError::not_found("webhook endpoint"));
     }
     get(store, workspace_id, id).await
+}
+
+fn breaker_json(config: &BreakerConfig) -> Json {
+    serde_json::to_value(config).unwrap_or_default()
 }
 
 /// Deletes an endpoint; its messages are no longer delivered.
@@ -447,32 +507,66 @@ pub async fn deliveries(
 
 /// Sends a message again (same `webhook-id`), whatever became of it.
 pub async fn resend(store: &Store, workspace_id: &str, message_id: &str) -> Result<(), StoreError> {
-    let mut tx = store.db.begin().await?;
-    let n = tx
-        .execute(
+    let row = store
+        .db
+        .fetch_optional(
             &format!(
-                "UPDATE webhook_messages SET state = 'pending' WHERE workspace_id = {} AND id = {}",
-                rapport_core::sql::placeholder(tx.dialect(), 1),
-                rapport_core::sql::placeholder(tx.dialect(), 2)
+                "SELECT endpoint_id FROM webhook_messages WHERE workspace_id = {} AND id = {}",
+                store.ph(1),
+                store.ph(2)
             ),
             &[
                 SqlParam::Text(workspace_id.into()),
                 SqlParam::Text(message_id.into()),
             ],
+            &[ColumnKind::Text],
+        )
+        .await?
+        .ok_or_else(|| StoreError::not_found("webhook delivery"))?;
+    requeue(
+        store,
+        workspace_id,
+        &row.text(0)?,
+        &[message_id.to_string()],
+    )
+    .await
+}
+
+/// Queues messages of one endpoint again, oldest first, with a fresh schedule of attempts.
+async fn requeue(
+    store: &Store,
+    workspace_id: &str,
+    endpoint_id: &str,
+    ids: &[String],
+) -> Result<(), StoreError> {
+    let mut tx = store.db.begin().await?;
+    deliver::queue_again(&mut tx, ids).await?;
+    for chunk in ids.chunks(500) {
+        tx.execute(
+            &format!(
+                "UPDATE webhook_messages SET attempts = 0 WHERE id IN ({})",
+                rapport_core::sql::placeholders(tx.dialect(), 1, chunk.len())
+            ),
+            &chunk
+                .iter()
+                .cloned()
+                .map(SqlParam::Text)
+                .collect::<Vec<_>>(),
         )
         .await?;
-    if n == 0 {
-        return Err(StoreError::not_found("webhook delivery"));
     }
-    let job = rapport_store::jobs::NewJob::new(
-        deliver::QUEUE,
-        deliver::DELIVER,
-        serde_json::json!({ "message_id": message_id }),
-    )
-    .workspace(workspace_id)
-    .max_attempts(deliver::MAX_ATTEMPTS)
-    .idempotency_key(format!("{message_id}/resend/{}", uuid::Uuid::now_v7()));
-    rapport_store::jobs::enqueue(store, &mut tx, &[job]).await?;
+    let jobs: Vec<_> = ids
+        .chunks(deliver::BATCH)
+        .map(|chunk| {
+            deliver::Delivery {
+                endpoint_id: endpoint_id.to_string(),
+                message_ids: chunk.to_vec(),
+                probe: false,
+            }
+            .job(workspace_id)
+        })
+        .collect();
+    rapport_store::jobs::enqueue(store, &mut tx, &jobs).await?;
     tx.commit().await?;
     rapport_store::jobs::wake(store);
     Ok(())
@@ -521,39 +615,6 @@ pub async fn resend_range(
         )));
     }
     let ids: Vec<String> = rows.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?;
-    let batch = uuid::Uuid::now_v7();
-    let jobs: Vec<rapport_store::jobs::NewJob> = ids
-        .iter()
-        .map(|id| {
-            rapport_store::jobs::NewJob::new(
-                deliver::QUEUE,
-                deliver::DELIVER,
-                serde_json::json!({ "message_id": id }),
-            )
-            .workspace(workspace_id)
-            .max_attempts(deliver::MAX_ATTEMPTS)
-            .idempotency_key(format!("{id}/resend/{batch}"))
-        })
-        .collect();
-    let mut tx = store.db.begin().await?;
-    for chunk in ids.chunks(500) {
-        let marks: Vec<String> = (0..chunk.len())
-            .map(|i| rapport_core::sql::placeholder(tx.dialect(), i + 1))
-            .collect();
-        tx.execute(
-            &format!(
-                "UPDATE webhook_messages SET state = 'pending' WHERE id IN ({})",
-                marks.join(", ")
-            ),
-            &chunk
-                .iter()
-                .map(|id| SqlParam::Text(id.clone()))
-                .collect::<Vec<_>>(),
-        )
-        .await?;
-    }
-    rapport_store::jobs::enqueue(store, &mut tx, &jobs).await?;
-    tx.commit().await?;
-    rapport_store::jobs::wake(store);
+    requeue(store, workspace_id, endpoint_id, &ids).await?;
     Ok(ids.len())
 }

@@ -1,14 +1,13 @@
 //! Ordered endpoints: their messages are delivered one at a time, oldest first. A message of
 //! such an endpoint is made `waiting`; the oldest waiting one is queued (`pending`) when none of
-//! the endpoint's messages is, which the fan-out checks after making messages and a delivery
+//! the endpoint's messages is queued or parked (by its breaker), which the fan-out checks after making messages and a delivery
 //! checks when its message is done. Both lock the endpoint's row first, so one of them always
 //! sees the other's work and the line never stalls.
 
-use super::deliver::{DELIVER, MAX_ATTEMPTS, QUEUE};
+use super::deliver::Delivery;
 use rapport_core::sql::{placeholder, ColumnKind, SqlParam};
 use rapport_store::jobs::NewJob;
 use rapport_store::{StoreError, Tx};
-use serde_json::json;
 
 /// Inside `tx`: queues the endpoint's oldest waiting message unless one of its messages is
 /// queued already; the job to enqueue in the same transaction.
@@ -32,7 +31,7 @@ pub(super) async fn next(tx: &mut Tx, endpoint_id: &str) -> Result<Option<NewJob
     let busy = tx
         .fetch_optional(
             &format!(
-                "SELECT 1 FROM webhook_messages WHERE endpoint_id = {} AND state = 'pending' LIMIT 1",
+                "SELECT 1 FROM webhook_messages WHERE endpoint_id = {} AND state IN ('pending', 'parked') LIMIT 1",
                 placeholder(d, 1)
             ),
             std::slice::from_ref(&id),
@@ -66,9 +65,11 @@ pub(super) async fn next(tx: &mut Tx, endpoint_id: &str) -> Result<Option<NewJob
     )
     .await?;
     Ok(Some(
-        NewJob::new(QUEUE, DELIVER, json!({ "message_id": message_id }))
-            .workspace(endpoint.text(0)?)
-            .max_attempts(MAX_ATTEMPTS)
-            .idempotency_key(message_id),
+        Delivery {
+            endpoint_id: endpoint_id.to_string(),
+            message_ids: vec![message_id],
+            probe: false,
+        }
+        .job(&endpoint.text(0)?),
     ))
 }

@@ -4,7 +4,10 @@
 //! refusing receiver's attempts are logged with its status and answer; a rotated secret signs
 //! beside the new one; a disabled endpoint gets nothing; bad endpoints are refused. Retries
 //! (on a clock the test moves) keep the `webhook-id`, an endpoint failing for five days is
-//! switched off and audited, and a time range is sent again.
+//! switched off and audited, and a time range is sent again. A destination that stops answering
+//! opens its breaker after three timeouts while the others keep receiving, its messages are
+//! parked meanwhile, and after it recovers a probe closes the breaker and everything parked is
+//! delivered — in order for an ordered endpoint.
 
 use crate::harness::{assert_error, Backend, TestServer};
 use crate::snapshots::{hmac_sha256, receiver, Received};
@@ -26,6 +29,7 @@ crate::both_backends!(
     webhooks_deliver_signed_messages,
     retries_keep_the_id_and_failing_endpoints_switch_off,
     ordered_endpoints_deliver_one_at_a_time,
+    a_dead_destination_opens_its_breaker_and_drains_after_recovery,
 );
 
 const HOOKS: &str = "/api/v1/webhooks";
@@ -214,12 +218,13 @@ async fn webhooks_deliver_signed_messages(b: Backend) {
         .all(|d| d["state"] == "delivered" && d["attempts"][0]["status"] == 200));
 
     // Sent again: the same webhook-id.
+    // (Counted before asking: the resent message may arrive before the answer does.)
     let again = log[0]["id"].as_str().unwrap().to_string();
+    let before = received.lock().unwrap().len();
     let (status, _) = s
         .post(&format!("{HOOKS}/deliveries/{again}/resend"), json!({}))
         .await;
     assert_eq!(status, 202);
-    let before = received.lock().unwrap().len();
     wait_for(&received, before + 1).await;
     for _ in 0..600 {
         if messages(&received)[before..].iter().any(|m| m.0 == again) {
@@ -565,5 +570,226 @@ async fn ordered_endpoints_deliver_one_at_a_time(b: Backend) {
     assert_eq!(
         order, expected,
         "the first message twice, then the rest in order"
+    );
+}
+
+/// A receiver whose `/a` and `/b` stop answering in time while `down` (they hold each request
+/// three seconds, past the endpoints' one-second timeout); `/c` always answers. Requests
+/// answered while up are kept as (path, webhook-id, record id).
+#[derive(Clone, Default)]
+struct Switch {
+    down: Arc<std::sync::atomic::AtomicBool>,
+    tried: Arc<Mutex<Vec<String>>>,
+    delivered: Arc<Mutex<Vec<(String, String, String)>>>,
+}
+
+impl Switch {
+    fn delivered(&self, path: &str) -> Vec<(String, String)> {
+        self.delivered
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, ..)| p == path)
+            .map(|(_, id, record)| (id.clone(), record.clone()))
+            .collect()
+    }
+
+    fn tried(&self, path: &str) -> usize {
+        self.tried
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| *p == path)
+            .count()
+    }
+}
+
+async fn switched(
+    State(r): State<Switch>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: String,
+) -> StatusCode {
+    let path = uri.path().to_string();
+    r.tried.lock().unwrap().push(path.clone());
+    if path != "/c" && r.down.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        return StatusCode::OK;
+    }
+    let body: Value = serde_json::from_str(&body).unwrap();
+    r.delivered.lock().unwrap().push((
+        path,
+        headers["webhook-id"].to_str().unwrap().to_string(),
+        body["data"]["id"].as_str().unwrap().to_string(),
+    ));
+    StatusCode::OK
+}
+
+async fn until_state(s: &TestServer, id: &str, state: &str, clock: Option<&ManualClock>) -> Value {
+    for _ in 0..240 {
+        let (_, endpoint) = s.get(&format!("{HOOKS}/{id}")).await;
+        if endpoint["breaker_state"] == state {
+            return endpoint;
+        }
+        if let Some(clock) = clock {
+            clock.advance(chrono::Duration::minutes(10));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("the breaker of {id} never became {state}");
+}
+
+async fn until_delivered(receiver: &Switch, path: &str, n: usize, clock: Option<&ManualClock>) {
+    for _ in 0..600 {
+        if receiver.delivered(path).len() >= n {
+            return;
+        }
+        if let Some(clock) = clock {
+            clock.advance(chrono::Duration::minutes(2));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "expected {n} deliveries on {path}, got {}",
+        receiver.delivered(path).len()
+    );
+}
+
+async fn a_dead_destination_opens_its_breaker_and_drains_after_recovery(b: Backend) {
+    let start: DateTime<Utc> = "2026-03-01T09:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let s = TestServer::start_with_clock(b, ServerConfig::default(), clock.clone()).await;
+    let receiver = Switch::default();
+    receiver.down.store(true, Ordering::SeqCst);
+    let app = axum::Router::new()
+        .fallback(axum::routing::post(switched))
+        .with_state(receiver.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    // Bad breaker settings are refused.
+    for bad in [
+        json!({"timeout_seconds": 0}),
+        json!({"timeout_seconds": 61}),
+        json!({"breaker": {"timeouts": 0}}),
+        json!({"breaker": {"window": 500}}),
+        json!({"breaker": {"trips": 3}}),
+    ] {
+        let mut body = json!({"url": format!("{base}/a"), "topics": ["record.created"]});
+        body.as_object_mut()
+            .unwrap()
+            .extend(bad.as_object().unwrap().clone());
+        let (status, answer) = s.post(HOOKS, body).await;
+        assert!(status == 422 || status == 400, "{bad}: {status} {answer}");
+    }
+    let endpoint = |path: &str, ordered: bool| {
+        json!({"url": format!("{base}{path}"), "topics": ["record.created"], "objects": ["deal"],
+               "ordered": ordered, "timeout_seconds": 1, "breaker": {"timeouts": 3, "cooldown_seconds": 30}})
+    };
+    let (status, a) = s.post(HOOKS, endpoint("/a", false)).await;
+    assert_eq!(status, 201, "{a}");
+    assert_eq!(a["breaker_state"], "closed");
+    assert_eq!(
+        a["breaker"]["window"], 20,
+        "unset settings take their defaults"
+    );
+    let (_, b_endpoint) = s.post(HOOKS, endpoint("/b", true)).await;
+    s.post(HOOKS, endpoint("/c", false)).await;
+    let a_id = a["id"].as_str().unwrap().to_string();
+    let b_id = b_endpoint["id"].as_str().unwrap().to_string();
+
+    let mut deals = Vec::new();
+    for i in 1..=10 {
+        deals.push(
+            s.create("deal", json!({"name": format!("熔断 {i}")})).await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    clock.advance(chrono::Duration::seconds(6));
+    // The healthy destination gets everything while the other two time out.
+    until_delivered(&receiver, "/c", 10, None).await;
+    let open = until_state(&s, &a_id, "open", None).await;
+    assert!(
+        open["last_error"].as_str().unwrap().contains("no answer"),
+        "{open}"
+    );
+    assert!(open["next_probe_at"].is_string(), "{open}");
+    // The ordered endpoint tries its oldest message alone, three times over its backoff.
+    until_state(&s, &b_id, "open", Some(&clock)).await;
+
+    // While open, new messages are parked without an attempt.
+    for i in 11..=15 {
+        deals.push(
+            s.create("deal", json!({"name": format!("熔断 {i}")})).await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    clock.advance(chrono::Duration::seconds(6));
+    until_delivered(&receiver, "/c", 15, None).await;
+    let mut log = Value::Null;
+    for _ in 0..600 {
+        let (_, deliveries) = s.get(&format!("{HOOKS}/{a_id}/deliveries")).await;
+        if deliveries.as_array().unwrap().len() == 15 {
+            log = deliveries;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let newest: Vec<&Value> = log
+        .as_array()
+        .expect("15 messages")
+        .iter()
+        .take(5)
+        .collect();
+    for message in newest {
+        assert_eq!(message["state"], "parked", "{message}");
+        assert_eq!(message["attempts"], json!([]), "{message}");
+    }
+    assert!(receiver.delivered("/a").is_empty() && receiver.delivered("/b").is_empty());
+    assert!(receiver.tried("/a") >= 3 && receiver.tried("/b") >= 3);
+
+    // Back up: past the longest cool-down a probe closes each breaker and the parked messages
+    // drain — every one of them, and the ordered endpoint's in the order they were made.
+    receiver.down.store(false, Ordering::SeqCst);
+    // (A probe under way when it came back may still fail and put the next one off: the clock
+    // moves on while waiting.)
+    until_delivered(&receiver, "/a", 15, Some(&clock)).await;
+    until_delivered(&receiver, "/b", 15, Some(&clock)).await;
+    let a_records: BTreeSet<String> = receiver
+        .delivered("/a")
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
+    assert_eq!(a_records, deals.iter().cloned().collect::<BTreeSet<_>>());
+    let b_records: Vec<String> = receiver
+        .delivered("/b")
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
+    assert_eq!(
+        b_records, deals,
+        "the ordered endpoint's messages, in order"
+    );
+    for path in ["/a", "/b"] {
+        let mut id_of = std::collections::BTreeMap::new();
+        for (id, record) in receiver.delivered(path) {
+            assert_eq!(id_of.entry(record).or_insert_with(|| id.clone()), &id);
+        }
+    }
+    let closed = until_state(&s, &a_id, "closed", None).await;
+    assert!(closed["breaker_opened_at"].is_null(), "{closed}");
+    let (_, deliveries) = s.get(&format!("{HOOKS}/{a_id}/deliveries")).await;
+    assert!(
+        deliveries
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["state"] == "delivered"),
+        "{deliveries}"
     );
 }

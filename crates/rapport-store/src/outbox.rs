@@ -167,8 +167,34 @@ impl Consumer {
         else {
             return Ok(None);
         };
+        // The end of what is settled, read first: every entry up to it is committed (in id
+        // order on SQLite; past the settling time on PostgreSQL), so the page read next sees all
+        // of them. (Read after the page, the end could include entries committed in between,
+        // which the cursor would then pass over unread.)
         let settle = settled(store);
-        let mut params = vec![SqlParam::Int(position), SqlParam::Timestamp(settle)];
+        let end = store
+            .db
+            .fetch_optional(
+                &format!(
+                    "SELECT MAX(id) FROM outbox WHERE id > {} AND created_at < {}",
+                    store.ph(1),
+                    store.ph(2)
+                ),
+                &[SqlParam::Int(position), SqlParam::Timestamp(settle)],
+                &[ColumnKind::Int],
+            )
+            .await?
+            .map(|r| r.opt_int(0))
+            .transpose()?
+            .flatten();
+        let Some(end) = end else {
+            return Ok(Some(Claim {
+                consumer: self.name,
+                next: position,
+                entries: Vec::new(),
+            }));
+        };
+        let mut params = vec![SqlParam::Int(position), SqlParam::Int(end)];
         let mut filter = String::new();
         let mut list = |values: Vec<String>, column: &str| {
             if values.is_empty() {
@@ -196,7 +222,7 @@ impl Consumer {
             .fetch_all(
                 &format!(
                     "SELECT id, workspace_id, topic, object, record_id, payload, created_at FROM outbox \
-                     WHERE id > {} AND created_at < {}{filter} ORDER BY id LIMIT {limit}",
+                     WHERE id > {} AND id <= {}{filter} ORDER BY id LIMIT {limit}",
                     store.ph(1),
                     store.ph(2)
                 ),
@@ -231,25 +257,7 @@ impl Consumer {
         }
         // A short page means nothing else matches up to the settled end: the cursor may move
         // past the entries of no interest too, so later claims do not scan them again.
-        let end = if rows.len() < limit {
-            store
-                .db
-                .fetch_optional(
-                    &format!(
-                        "SELECT MAX(id) FROM outbox WHERE id > {} AND created_at < {}",
-                        store.ph(1),
-                        store.ph(2)
-                    ),
-                    &[SqlParam::Int(position), SqlParam::Timestamp(settle)],
-                    &[ColumnKind::Int],
-                )
-                .await?
-                .map(|r| r.opt_int(0))
-                .transpose()?
-                .flatten()
-        } else {
-            None
-        };
+        let end = (rows.len() < limit).then_some(end);
         let last = rows.last().map(|r| r.int("id")).transpose()?;
         Ok(Some(Claim {
             consumer: self.name,

@@ -3,8 +3,8 @@
 //! two, or a web node and two workers (`counting`), a CRM sync killed between the contact and its
 //! profile link (`sync_crash`), job runners killed mid-work (`jobs`), and the process's own
 //! security: memory under a login flood, no password echoed (`security`), backups taken under
-//! write load and restored (`backup`), and upgrades from the previous release's database
-//! (`upgrade`).
+//! write load and restored (`backup`), upgrades from the previous release's database
+//! (`upgrade`), and webhook deliveries under kill -9 (`webhooks_crash`).
 
 // Test code: a failed expectation is a panic by design (clippy's allow-*-in-tests only covers
 // `#[test]` functions, not the async bodies and helpers they call).
@@ -27,3 +27,5 @@ mod security;
 mod sync_crash;
 #[path = "process/upgrade.rs"]
 mod upgrade;
+#[path = "process/webhooks_crash.rs"]
+mod webhooks_crash;

@@ -228,6 +228,11 @@ impl Admin {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.try_post(path, body).await.expect("admin POST")
+    }
+
+    /// `post` to a server that may be gone: none when no answer came.
+    pub async fn try_post(&self, path: &str, body: Value) -> Option<(u16, Value)> {
         let response = self
             .client
             .post(format!("{}{path}", self.base))
@@ -236,9 +241,9 @@ impl Admin {
             .json(&body)
             .send()
             .await
-            .expect("admin POST");
+            .ok()?;
         let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        Some((status, response.json().await.unwrap_or(Value::Null)))
     }
 
     /// A tracking call with a source's write key (HTTP Basic, as Segment's clients send it).

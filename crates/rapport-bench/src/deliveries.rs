@@ -8,7 +8,7 @@
 //! path, with history and outbox), and each becomes one signed message per endpoint. Measured:
 //! deliveries per second from the first write to the last delivery received, and the delay from
 //! a record's commit (its batch request's answer) to its delivery. The bare client: `reqwest`
-//! posting the same number of bodies with the queue's concurrency. A second run subscribes five
+//! posting the same number of bodies as many at once as one delivery job sends. A second run subscribes five
 //! endpoints, one of which answers only after the delivery timeout, and reports what the four
 //! healthy ones keep of their throughput with all five healthy.
 
@@ -45,6 +45,8 @@ pub struct DeliveriesArgs {
 
 /// The concurrency of the webhooks queue on a node (`rapport_server`'s job runner).
 const QUEUE_CONCURRENCY: usize = 8;
+/// Requests the bare client has under way at once: what one delivery job sends at once.
+const BARE_AT_ONCE: usize = webhooks::deliver::SENDS_AT_ONCE;
 /// The most a run waits for its deliveries.
 const DRAIN_LIMIT: Duration = Duration::from_secs(900);
 /// How long the run with a destination that times out is watched.
@@ -217,6 +219,8 @@ async fn subscribe(
                 description: String::new(),
                 enabled: true,
                 ordered: false,
+                timeout_seconds: webhooks::deliver::DEFAULT_TIMEOUT_SECONDS,
+                breaker: webhooks::breaker::BreakerConfig::default(),
             },
         )
         .await?;
@@ -265,7 +269,7 @@ pub async fn run(args: DeliveriesArgs) -> Result<()> {
     let n = args.records;
     println!("{backend}: {n} records, one signed message each per endpoint; the bare client posts as many bodies");
 
-    // The bare client: the same bodies, the queue's concurrency.
+    // The bare client: the same bodies, as many at once as a delivery job sends.
     let body = json!({"type": "record.created", "timestamp": "2026-12-07T00:00:00Z",
         "data": {"object": object, "id": "x", "change": {"name": "webhook bench"}}})
     .to_string();
@@ -273,7 +277,7 @@ pub async fn run(args: DeliveriesArgs) -> Result<()> {
     let started = Instant::now();
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
-    for _ in 0..QUEUE_CONCURRENCY {
+    for _ in 0..BARE_AT_ONCE {
         let (client, next, url, body) = (
             bare_client.clone(),
             next.clone(),
@@ -353,14 +357,15 @@ pub async fn run(args: DeliveriesArgs) -> Result<()> {
     }
     let _ = writeln!(
         md,
-        "\n{n} records per run; a node's webhooks queue runs {QUEUE_CONCURRENCY} deliveries at once; load average at the end {}.\n",
+        "\n{n} records per run; a node's webhooks queue runs {QUEUE_CONCURRENCY} delivery jobs at once, each of up to {} messages of one endpoint sent {BARE_AT_ONCE} at a time; load average at the end {}.\n",
+        webhooks::deliver::BATCH,
         bench::load_average()
     );
     let _ = writeln!(md, "| run | deliveries/s | commit → delivery p50 | p99 |");
     let _ = writeln!(md, "|---|---:|---:|---:|");
     let _ = writeln!(
         md,
-        "| bare client, same bodies, {QUEUE_CONCURRENCY} at once | {bare:.0} | | |"
+        "| bare client, same bodies, {BARE_AT_ONCE} at once | {bare:.0} | | |"
     );
     let _ = writeln!(
         md,

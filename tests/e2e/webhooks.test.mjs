@@ -3,8 +3,9 @@
 // a loopback receiver that verifies the signature with the Standard Webhooks reference library
 // (`standardwebhooks` from npm, independent of Rapport); the delivery log shows it delivered
 // with its webhook-id, "send again" delivers the same id once more, an address Rapport does not
-// call is refused on the form in Chinese, a script payload in the description stays text, and
-// the page reads in English.
+// call is refused on the form in Chinese, a script payload in the description stays text; a
+// destination that stops answering shows its breaker open and its last error, and its parked
+// messages arrive once it is back; and the page reads in English.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -45,8 +46,8 @@ after(async () => {
 
 const url = (path) => `${server.base}${path}`;
 
-async function until(what, check) {
-  for (let i = 0; i < 200; i += 1) {
+async function until(what, check, tries = 200) {
+  for (let i = 0; i < tries; i += 1) {
     if (await check()) return;
     await new Promise((ok) => setTimeout(ok, 100));
   }
@@ -118,10 +119,78 @@ test('the delivery log shows it, and "send again" repeats its webhook-id', async
   assert.deepEqual(dialogs, []);
 });
 
+test('a destination that stops answering opens its breaker, and its parked messages drain when it is back', async () => {
+  await page.keyboard.press('Escape');
+  // A second receiver that holds every request past the endpoint's one-second timeout while down.
+  let down = true;
+  const got = [];
+  const flaky = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      if (down) {
+        setTimeout(() => res.writeHead(200).end('late'), 3000);
+        return;
+      }
+      got.push(body);
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise((ok) => flaky.listen(0, '127.0.0.1', ok));
+  try {
+    const { json: endpoint } = await apiCall(
+      server.base,
+      'POST',
+      '/api/v1/webhooks',
+      {
+        url: `http://127.0.0.1:${flaky.address().port}/erp`,
+        topics: ['record.created'],
+        objects: ['deal'],
+        description: 'ERP 熔断演示',
+        timeout_seconds: 1,
+        breaker: { timeouts: 3, cooldown_seconds: 2 },
+      },
+      cookie,
+    );
+    const deals = [];
+    for (const name of ['熔断商机 一', '熔断商机 二', '熔断商机 三', '熔断商机 四']) {
+      deals.push((await apiCall(server.base, 'POST', '/api/v1/objects/deal/records', { values: { name } }, cookie)).json.id);
+    }
+    // The breaker opens: the page shows it, with the last error.
+    await until('the breaker to open', async () => (await apiCall(server.base, 'GET', `/api/v1/webhooks/${endpoint.id}`, undefined, cookie)).json.breaker_state !== 'closed');
+    await page.reload();
+    const row = page.getByTestId('webhooks-table').locator('.ant-table-row').filter({ hasText: 'ERP 熔断演示' });
+    await row.getByTestId('webhook-breaker').filter({ hasText: /已熔断|试探恢复中/ }).waitFor();
+    await row.getByText(/最近错误：/).waitFor();
+    // Its settings are on the form.
+    await row.getByRole('button', { name: '编辑' }).click();
+    await page.getByText('投递与熔断').click();
+    assert.equal(await page.getByLabel('超时（秒）').inputValue(), '1');
+    assert.equal(await page.getByLabel('首次试探前等待（秒）').inputValue(), '2');
+    await page.locator('.ant-modal:visible').getByRole('button', { name: /取\s*消/ }).click();
+
+    // Back: a probe closes the breaker and every parked message arrives.
+    down = false;
+    // (Probes failed while it was down, each putting the next off twice as long.)
+    await until('every parked message', () => deals.every((id) => got.some((b) => b.includes(id))), 900);
+    await until('the breaker to close', async () => (await apiCall(server.base, 'GET', `/api/v1/webhooks/${endpoint.id}`, undefined, cookie)).json.breaker_state === 'closed');
+    await page.reload();
+    await row.getByTestId('webhook-state').waitFor();
+    assert.equal(await row.getByTestId('webhook-breaker').count(), 0);
+    await row.getByTestId('webhook-deliveries').click();
+    const drawer = page.getByTestId('deliveries-drawer');
+    await until('every message delivered in the log', async () => (await drawer.getByTestId('delivery-state').filter({ hasText: '已送达' }).count()) === deals.length);
+    await page.keyboard.press('Escape');
+    assert.deepEqual(dialogs, []);
+  } finally {
+    flaky.close();
+  }
+});
+
 test('the page reads in English', async () => {
   await page.keyboard.press('Escape');
   await page.getByTestId('language-switch').getByText('EN').click();
   await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
-  await page.getByTestId('webhooks-table').getByText('Record created').waitFor();
-  await page.getByTestId('webhooks-table').getByText('Enabled').waitFor();
+  await page.getByTestId('webhooks-table').getByText('Record created').first().waitFor();
+  await page.getByTestId('webhooks-table').getByText('Enabled').first().waitFor();
 });

@@ -1782,6 +1782,44 @@ export interface components {
             /** Format: int64 */
             version?: number | null;
         };
+        /** @description When an endpoint's breaker opens and how it recovers. */
+        BreakerConfig: {
+            /**
+             * Format: int32
+             * @description How long the breaker stays open before the first probe (1–3600 s, default 30).
+             * @default 30
+             */
+            cooldown_seconds: number;
+            /**
+             * Format: int32
+             * @description Parked messages sent again per second once it closes (1–1000, default 100).
+             * @default 100
+             */
+            drain_per_second: number;
+            /**
+             * Format: int32
+             * @description The share of failed attempts among the last `window` that opens it (1–100, default 50).
+             * @default 50
+             */
+            failure_percent: number;
+            /**
+             * Format: int32
+             * @description Attempts in a row without an answer that open the breaker (1–20, default 3).
+             * @default 3
+             */
+            timeouts: number;
+            /**
+             * Format: int32
+             * @description How many of the latest attempts the failure share is taken over (5–100, default 20).
+             * @default 20
+             */
+            window: number;
+        };
+        /**
+         * @description Where a breaker stands.
+         * @enum {string}
+         */
+        BreakerState: "closed" | "open" | "half_open";
         ChangeEntry: {
             /** Format: date-time */
             at: string;
@@ -1873,6 +1911,18 @@ export interface components {
         };
         /** @description An endpoint as admins see it (its secret only through `secret`). */
         Endpoint: {
+            /** @description When the breaker opens and how it recovers. */
+            breaker: components["schemas"]["BreakerConfig"];
+            /**
+             * Format: date-time
+             * @description When the breaker opened; none while closed.
+             */
+            breaker_opened_at?: string | null;
+            /**
+             * @description Closed (messages are attempted), open (they are parked until a probe) or half-open (a
+             *     probe is under way).
+             */
+            breaker_state: components["schemas"]["BreakerState"];
             /** Format: date-time */
             created_at: string;
             description: string;
@@ -1888,6 +1938,15 @@ export interface components {
              */
             failing_since?: string | null;
             id: string;
+            /** @description The latest failed attempt's reason, and when. */
+            last_error?: string | null;
+            /** Format: date-time */
+            last_error_at?: string | null;
+            /**
+             * Format: date-time
+             * @description When an open breaker's next probe is due.
+             */
+            next_probe_at?: string | null;
             /** @description Objects whose record events it receives; empty for all. */
             objects: string[];
             /**
@@ -1895,6 +1954,11 @@ export interface components {
              *     is still being tried (and so is held up by it).
              */
             ordered: boolean;
+            /**
+             * Format: int64
+             * @description How long an attempt waits for an answer, in seconds.
+             */
+            timeout_seconds: number;
             /** @description Outbox topics it receives (`record.created`, `segment.entered`, …). */
             topics: string[];
             /** Format: date-time */
@@ -1916,11 +1980,18 @@ export interface components {
          *     }
          */
         EndpointInput: {
+            /** @description When the breaker opens and how it recovers (each setting defaults when left out). */
+            breaker?: components["schemas"]["BreakerConfig"];
             description?: string;
             enabled?: boolean;
             objects?: string[];
             /** @description Deliver one message at a time, oldest first (default false: in parallel). */
             ordered?: boolean;
+            /**
+             * Format: int64
+             * @description How long an attempt waits for an answer: 1 to 60 seconds (default 15).
+             */
+            timeout_seconds?: number;
             topics: string[];
             url: string;
         };

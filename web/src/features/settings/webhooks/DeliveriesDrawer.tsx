@@ -12,7 +12,7 @@ import { useI18n, type MessageKey } from '../../../i18n/I18nProvider';
 import { PageError, errorMessage } from '../../../app/PageState';
 import { useDeliveries, webhookKeys, type Delivery, type DeliveryAttempt, type Endpoint, type Resent } from './api';
 
-const STATE_COLOR: Record<string, string> = { delivered: 'green', pending: 'gold', waiting: 'blue', failed: 'red', skipped: 'default' };
+const STATE_COLOR: Record<string, string> = { delivered: 'green', pending: 'gold', waiting: 'blue', parked: 'orange', failed: 'red', skipped: 'default' };
 
 export function DeliveriesDrawer({ endpoint, onClose }: { endpoint: Endpoint; onClose: () => void }) {
   const i18n = useI18n();

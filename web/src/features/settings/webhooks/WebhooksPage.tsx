@@ -1,6 +1,7 @@
 // Outbound webhooks (administrators): the endpoints that receive the workspace's changes, each
-// with its topics, objects and signing secret, and its delivery log (DeliveriesDrawer).
-import { App, Button, Checkbox, Empty, Form, Input, Modal, Select, Space, Switch, Table, Tag, Tooltip, Typography } from 'antd';
+// with its topics, objects and signing secret, its timeout and circuit breaker (state and
+// settings), and its delivery log (DeliveriesDrawer).
+import { App, Button, Checkbox, Collapse, Empty, Form, Input, InputNumber, Modal, Select, Space, Switch, Table, Tag, Tooltip, Typography } from 'antd';
 import { DeleteOutlined, EditOutlined, HistoryOutlined, KeyOutlined, PlusOutlined, SyncOutlined } from '@ant-design/icons';
 import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
@@ -10,7 +11,7 @@ import { useI18n, type MessageKey } from '../../../i18n/I18nProvider';
 import { PageError, errorMessage } from '../../../app/PageState';
 import { showOnField } from '../formErrors';
 import { DeliveriesDrawer } from './DeliveriesDrawer';
-import { TOPICS, useEndpoints, webhookKeys, type CreatedEndpoint, type Endpoint, type EndpointInput, type EndpointSecret } from './api';
+import { TOPICS, useEndpoints, webhookKeys, type BreakerConfig, type CreatedEndpoint, type Endpoint, type EndpointInput, type EndpointSecret } from './api';
 
 export default function WebhooksPage() {
   const i18n = useI18n();
@@ -115,9 +116,21 @@ export default function WebhooksPage() {
                 ) : (
                   <Tag>{t('webhooks.disabled')}</Tag>
                 )}
+                {e.breaker_state !== 'closed' && (
+                  <Tooltip title={e.next_probe_at ? t('webhooks.breaker.nextProbe', { when: i18n.dateTime(e.next_probe_at) }) : undefined}>
+                    <Tag color={e.breaker_state === 'open' ? 'red' : 'orange'} data-testid="webhook-breaker">
+                      {t(`webhooks.breaker.${e.breaker_state}` as MessageKey)}
+                    </Tag>
+                  </Tooltip>
+                )}
                 {e.failing_since && (
                   <Typography.Text type="danger" style={{ fontSize: 12 }}>
                     {t('webhooks.failingSince', { when: i18n.dateTime(e.failing_since) })}
+                  </Typography.Text>
+                )}
+                {e.failing_since && e.last_error && (
+                  <Typography.Text type="secondary" style={{ fontSize: 12 }} ellipsis={{ tooltip: e.last_error }}>
+                    {t('webhooks.lastError', { error: e.last_error })}
                   </Typography.Text>
                 )}
               </Space>
@@ -179,7 +192,20 @@ interface EndpointForm {
   objects: string[];
   enabled: boolean;
   ordered: boolean;
+  timeout_seconds: number;
+  breaker: BreakerConfig;
 }
+
+const DEFAULT_BREAKER: BreakerConfig = { timeouts: 3, failure_percent: 50, window: 20, cooldown_seconds: 30, drain_per_second: 100 };
+
+/** The breaker's settings as number inputs, with their ranges. */
+const BREAKER_FIELDS: { name: keyof BreakerConfig; label: MessageKey; min: number; max: number }[] = [
+  { name: 'timeouts', label: 'webhooks.breakerTimeouts', min: 1, max: 20 },
+  { name: 'failure_percent', label: 'webhooks.breakerFailurePercent', min: 1, max: 100 },
+  { name: 'window', label: 'webhooks.breakerWindow', min: 5, max: 100 },
+  { name: 'cooldown_seconds', label: 'webhooks.breakerCooldown', min: 1, max: 3600 },
+  { name: 'drain_per_second', label: 'webhooks.breakerDrain', min: 1, max: 1000 },
+];
 
 function EndpointModal({ endpoint, onClose, onCreated }: { endpoint: Endpoint | null; onClose: () => void; onCreated: (e: CreatedEndpoint) => void }) {
   const i18n = useI18n();
@@ -199,6 +225,8 @@ function EndpointModal({ endpoint, onClose, onCreated }: { endpoint: Endpoint | 
       objects: values.objects ?? [],
       enabled: values.enabled,
       ordered: values.ordered,
+      timeout_seconds: values.timeout_seconds,
+      breaker: values.breaker,
     };
     setBusy(true);
     try {
@@ -240,6 +268,8 @@ function EndpointModal({ endpoint, onClose, onCreated }: { endpoint: Endpoint | 
           objects: endpoint?.objects ?? [],
           enabled: endpoint?.enabled ?? true,
           ordered: endpoint?.ordered ?? false,
+          timeout_seconds: endpoint?.timeout_seconds ?? 15,
+          breaker: endpoint?.breaker ?? DEFAULT_BREAKER,
         }}
       >
         <Form.Item name="url" label={t('webhooks.url')} rules={[{ required: true, whitespace: true, message: t('webhooks.urlNeeded') }]}>
@@ -268,6 +298,31 @@ function EndpointModal({ endpoint, onClose, onCreated }: { endpoint: Endpoint | 
             <Switch />
           </Form.Item>
         </Space>
+        <Collapse
+          size="small"
+          items={[
+            {
+              key: 'delivery',
+              label: t('webhooks.delivery'),
+              forceRender: true,
+              children: (
+                <>
+                  <Typography.Paragraph type="secondary">{t('webhooks.breakerHint')}</Typography.Paragraph>
+                  <Space size={16} wrap align="start">
+                    <Form.Item name="timeout_seconds" label={t('webhooks.timeoutSeconds')} rules={[{ required: true }]}>
+                      <InputNumber min={1} max={60} precision={0} />
+                    </Form.Item>
+                    {BREAKER_FIELDS.map((f) => (
+                      <Form.Item key={f.name} name={['breaker', f.name]} label={t(f.label)} rules={[{ required: true }]}>
+                        <InputNumber min={f.min} max={f.max} precision={0} />
+                      </Form.Item>
+                    ))}
+                  </Space>
+                </>
+              ),
+            },
+          ]}
+        />
       </Form>
     </Modal>
   );

@@ -7,6 +7,7 @@ import type { components } from '../../../api/schema';
 type Schemas = components['schemas'];
 export type Endpoint = Schemas['Endpoint'];
 export type EndpointInput = Schemas['EndpointInput'];
+export type BreakerConfig = Schemas['BreakerConfig'];
 export type CreatedEndpoint = Schemas['CreatedEndpoint'];
 export type EndpointSecret = Schemas['EndpointSecret'];
 export type Delivery = Schemas['Delivery'];
@@ -22,7 +23,8 @@ export const webhookKeys = {
 };
 
 export function useEndpoints() {
-  return useQuery({ queryKey: webhookKeys.all, queryFn: () => api.get<Endpoint[]>('/api/v1/webhooks') });
+  // Refreshed, so a breaker's state shows as it changes.
+  return useQuery({ queryKey: webhookKeys.all, queryFn: () => api.get<Endpoint[]>('/api/v1/webhooks'), refetchInterval: 10_000 });
 }
 
 export function useDeliveries(id: string) {

@@ -1,7 +1,8 @@
 //! The hub's background work for the node's supervisor: turning outbox entries into webhook
-//! messages and delivery jobs, and the breakers' probes and drains (the deliveries themselves
+//! messages and delivery jobs, the breakers' probes and drains, and the webhook gauges (the deliveries themselves
 //! run in the job runner's `webhooks` queue, see [`crate::webhooks::deliver::queue`]).
 
+use crate::webhooks::health::Metrics;
 use rapport_store::worker::{Tick, TickFuture, Worker};
 use rapport_store::Store;
 use std::sync::Arc;
@@ -47,10 +48,32 @@ impl Worker for Breakers {
     }
 }
 
-/// Every worker of the hub.
-pub fn workers(store: &Store) -> Vec<Arc<dyn Worker>> {
+/// Sets the webhook gauges (breaker states, messages waiting) from the database.
+struct Gauges(Store, Arc<Metrics>);
+
+impl Worker for Gauges {
+    fn name(&self) -> &'static str {
+        "webhook_gauges"
+    }
+
+    fn idle(&self) -> Duration {
+        Duration::from_secs(5)
+    }
+
+    fn tick(&self) -> TickFuture<'_> {
+        Box::pin(async move {
+            self.1.refresh(&self.0).await?;
+            Ok(Tick::Idle)
+        })
+    }
+}
+
+/// Every worker of the hub; `metrics` are the node's webhook series (shared with the delivery
+/// handler).
+pub fn workers(store: &Store, metrics: Arc<Metrics>) -> Vec<Arc<dyn Worker>> {
     vec![
         Arc::new(Fanout(store.clone())),
         Arc::new(Breakers(store.clone())),
+        Arc::new(Gauges(store.clone(), metrics)),
     ]
 }

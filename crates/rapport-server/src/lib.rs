@@ -99,7 +99,10 @@ impl AppState {
         self.workers.spawn(Arc::new(rapport_store::files::FilePurge(
             self.store.clone(),
         )));
-        for worker in rapport_integrations::workers::workers(&self.store) {
+        let webhook_metrics = Arc::new(rapport_integrations::webhooks::health::Metrics::new(
+            self.store.metrics(),
+        ));
+        for worker in rapport_integrations::workers::workers(&self.store, webhook_metrics.clone()) {
             self.workers.spawn(worker);
         }
         // The job runner: it reaps the leases of dead nodes and prunes finished jobs, and runs
@@ -109,7 +112,9 @@ impl AppState {
                 .queue(rapport_integrations::webhooks::deliver::queue(8))
                 .handle(
                     rapport_integrations::webhooks::deliver::DELIVER,
-                    rapport_integrations::webhooks::deliver::run,
+                    move |ctx| {
+                        rapport_integrations::webhooks::deliver::run(ctx, webhook_metrics.clone())
+                    },
                 ),
         );
         self.workers.spawn_service("jobs", move |stop| {

@@ -115,7 +115,7 @@ impl Modify for ErrorResponses {
         records::related_lists, records::related, records::export, records::repair, aggregate::aggregate,
         files::upload, files::download, files::regions,
         webhooks::list, webhooks::create, webhooks::get, webhooks::replace, webhooks::delete,
-        webhooks::secret, webhooks::rotate_secret, webhooks::deliveries, webhooks::resend, webhooks::resend_range,
+        webhooks::secret, webhooks::rotate_secret, webhooks::deliveries, webhooks::resend, webhooks::resend_range, webhooks::health,
         views::list_views, views::create_view, views::get_view, views::update_view, views::delete_view,
         ingest::call, ingest::batch,
         cdp::list_sources, cdp::create_source, cdp::get_source, cdp::update_source, cdp::rotate_key, cdp::rotate_verification_secret,

@@ -14,6 +14,7 @@
 //! (audited as `webhook.auto_disable`, shown on its page) until an admin enables it again.
 
 use super::breaker::{self, BreakerConfig, BreakerState, Outcome, Transition};
+use super::health::Metrics;
 use super::signing;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -23,6 +24,7 @@ use rapport_store::{Store, StoreError, Tx};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use utoipa::ToSchema;
 
@@ -220,8 +222,8 @@ async fn legacy(
         }))
 }
 
-/// The job handler of `webhook.deliver`.
-pub async fn run(ctx: JobCtx) -> Result<(), JobError> {
+/// The job handler of `webhook.deliver`, counting attempts in the node's `metrics`.
+pub async fn run(ctx: JobCtx, metrics: Arc<Metrics>) -> Result<(), JobError> {
     let store = ctx.store();
     let delivery = match Delivery::parse(&ctx.job.payload) {
         Some(d) => Some(d),
@@ -250,6 +252,10 @@ pub async fn run(ctx: JobCtx) -> Result<(), JobError> {
         return ctx.complete(tx).await;
     }
     let sent = send_all(store, &target, &messages, delivery.probe).await;
+    metrics.attempted(
+        &delivery.endpoint_id,
+        sent.iter().filter_map(|(_, attempt)| attempt.as_ref()),
+    );
     let switched_off = settle(&ctx, &target, &delivery, &messages, &sent).await?;
     rapport_store::jobs::wake(store);
     if switched_off {

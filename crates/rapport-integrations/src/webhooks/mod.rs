@@ -7,6 +7,7 @@
 pub mod breaker;
 pub mod deliver;
 pub mod fanout;
+pub mod health;
 mod order;
 pub mod signing;
 

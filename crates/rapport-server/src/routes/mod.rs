@@ -61,6 +61,7 @@ pub fn routes() -> Router<AppState> {
                 .put(webhooks::replace)
                 .delete(webhooks::delete),
         )
+        .route("/api/v1/webhooks/health", get(webhooks::health))
         .route("/api/v1/webhooks/{id}/secret", get(webhooks::secret))
         .route(
             "/api/v1/webhooks/{id}/rotate-secret",

@@ -1,5 +1,6 @@
 //! Outbound webhook endpoints and their delivery log (admins): create, change, delete, rotate
-//! the signing secret, see each message with its attempts, send one again. Changes are audited.
+//! the signing secret, see each message with its attempts, send one again, and the health map
+//! of every destination. Changes are audited.
 
 use crate::auth::audit;
 use crate::error::ApiResult;
@@ -8,6 +9,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use rapport_integrations::webhooks::health::IntegrationHealth;
 use rapport_integrations::webhooks::{self, Delivery, Endpoint, EndpointInput, EndpointSecret};
 use serde::Deserialize;
 use serde_json::json;
@@ -120,6 +122,35 @@ pub async fn rotate_secret(
     let endpoint = webhooks::get(&state.store, ws, &id).await?;
     audited(&state, &ctx, "webhook.rotate_secret", &endpoint).await?;
     Ok(Json(secret))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct HealthParams {
+    /// The window the rates and latencies are taken over, in minutes (1–1440, default 60).
+    pub window_minutes: Option<i64>,
+}
+
+/// The integration health map: every destination with its delivered messages per minute,
+/// p50/p95 latency and failure rate over the window, its breaker, what waits for it and its
+/// last error.
+#[utoipa::path(get, path = "/api/v1/webhooks/health", tag = "integrations", params(HealthParams),
+    responses((status = 200, body = IntegrationHealth)))]
+pub async fn health(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(params): ApiQuery<HealthParams>,
+) -> ApiResult<Json<IntegrationHealth>> {
+    ctx.require_admin("webhooks")?;
+    Ok(Json(
+        webhooks::health::health(
+            &state.store,
+            &ctx.principal.workspace_id,
+            params.window_minutes.unwrap_or(60),
+        )
+        .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

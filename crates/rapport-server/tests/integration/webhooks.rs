@@ -9,7 +9,7 @@
 //! parked meanwhile, and after it recovers a probe closes the breaker and everything parked is
 //! delivered — in order for an ordered endpoint.
 
-use crate::harness::{assert_error, Backend, TestServer};
+use crate::harness::{assert_error, Auth, Backend, TestServer, METRICS_TOKEN};
 use crate::snapshots::{hmac_sha256, receiver, Received};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -658,7 +658,11 @@ async fn until_delivered(receiver: &Switch, path: &str, n: usize, clock: Option<
 async fn a_dead_destination_opens_its_breaker_and_drains_after_recovery(b: Backend) {
     let start: DateTime<Utc> = "2026-03-01T09:00:00Z".parse().unwrap();
     let clock = Arc::new(ManualClock::new(start));
-    let s = TestServer::start_with_clock(b, ServerConfig::default(), clock.clone()).await;
+    let config = ServerConfig {
+        metrics_token: Some(METRICS_TOKEN.to_string()),
+        ..ServerConfig::default()
+    };
+    let s = TestServer::start_with_clock(b, config, clock.clone()).await;
     let receiver = Switch::default();
     receiver.down.store(true, Ordering::SeqCst);
     let app = axum::Router::new()
@@ -695,7 +699,8 @@ async fn a_dead_destination_opens_its_breaker_and_drains_after_recovery(b: Backe
         "unset settings take their defaults"
     );
     let (_, b_endpoint) = s.post(HOOKS, endpoint("/b", true)).await;
-    s.post(HOOKS, endpoint("/c", false)).await;
+    let (_, c) = s.post(HOOKS, endpoint("/c", false)).await;
+    let c_id = c["id"].as_str().unwrap().to_string();
     let a_id = a["id"].as_str().unwrap().to_string();
     let b_id = b_endpoint["id"].as_str().unwrap().to_string();
 
@@ -752,6 +757,73 @@ async fn a_dead_destination_opens_its_breaker_and_drains_after_recovery(b: Backe
     }
     assert!(receiver.delivered("/a").is_empty() && receiver.delivered("/b").is_empty());
     assert!(receiver.tried("/a") >= 3 && receiver.tried("/b") >= 3);
+
+    // The health map: the dead destination's breaker, its parked messages and failures beside
+    // the healthy one's deliveries; the same in the node's metrics.
+    let (status, map) = s.get(&format!("{HOOKS}/health?window_minutes=1440")).await;
+    assert_eq!(status, 200, "{map}");
+    let node = |id: &str| {
+        map["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    let (dead, healthy) = (node(&a_id), node(&c_id));
+    assert_ne!(dead["breaker_state"], "closed", "{dead}");
+    // (Parked, or the one a probe is trying now.)
+    assert_eq!(
+        dead["parked"].as_i64().unwrap() + dead["queued"].as_i64().unwrap(),
+        15,
+        "{dead}"
+    );
+    assert_eq!(dead["failure_rate"], 1.0, "{dead}");
+    assert!(dead["last_error"].as_str().unwrap().contains("no answer"));
+    assert_eq!(healthy["breaker_state"], "closed");
+    assert_eq!(healthy["failure_rate"], 0.0, "{healthy}");
+    assert_eq!(healthy["parked"], 0);
+    assert!(healthy["delivered_per_minute"].as_f64().unwrap() > 0.0);
+    assert!(
+        healthy["latency_p95_ms"].as_i64().unwrap() >= healthy["latency_p50_ms"].as_i64().unwrap()
+    );
+    assert_error(
+        &s.get(&format!("{HOOKS}/health?window=5")).await,
+        400,
+        "invalid_query",
+    );
+    let metrics = || async {
+        s.as_auth(Auth::Header(format!("Bearer {METRICS_TOKEN}")))
+            .call(Method::GET, "/metrics")
+            .send()
+            .await
+            .text
+    };
+    let text = metrics().await;
+    assert!(
+        text.contains(&format!(
+            "rapport_webhook_attempts_total{{endpoint=\"{c_id}\",outcome=\"delivered\"}} 15"
+        )),
+        "{text}"
+    );
+    assert!(text.contains(&format!(
+        "rapport_webhook_attempts_total{{endpoint=\"{a_id}\",outcome=\"no_answer\"}}"
+    )));
+    let mut gauged = false;
+    for _ in 0..100 {
+        let text = metrics().await;
+        if text.contains(&format!(
+            "rapport_webhook_messages{{endpoint=\"{a_id}\",state=\"parked\"}} 15"
+        )) && text.contains(&format!(
+            "rapport_webhook_breaker_state{{endpoint=\"{c_id}\"}} 0"
+        )) {
+            gauged = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(gauged, "the gauges never showed the parked messages");
 
     // Back up: past the longest cool-down a probe closes each breaker and the parked messages
     // drain — every one of them, and the ordered endpoint's in the order they were made.

@@ -2,7 +2,7 @@
 //! messages and delivery jobs, the breakers' probes and drains, and the webhook gauges (the deliveries themselves
 //! run in the job runner's `webhooks` queue, see [`crate::webhooks::deliver::queue`]).
 
-use crate::webhooks::health::Metrics;
+use crate::webhooks::deliver::Node;
 use rapport_store::worker::{Tick, TickFuture, Worker};
 use rapport_store::Store;
 use std::sync::Arc;
@@ -49,7 +49,7 @@ impl Worker for Breakers {
 }
 
 /// Sets the webhook gauges (breaker states, messages waiting) from the database.
-struct Gauges(Store, Arc<Metrics>);
+struct Gauges(Store, Arc<Node>);
 
 impl Worker for Gauges {
     fn name(&self) -> &'static str {
@@ -62,18 +62,17 @@ impl Worker for Gauges {
 
     fn tick(&self) -> TickFuture<'_> {
         Box::pin(async move {
-            self.1.refresh(&self.0).await?;
+            self.1.metrics.refresh(&self.0).await?;
             Ok(Tick::Idle)
         })
     }
 }
 
-/// Every worker of the hub; `metrics` are the node's webhook series (shared with the delivery
-/// handler).
-pub fn workers(store: &Store, metrics: Arc<Metrics>) -> Vec<Arc<dyn Worker>> {
+/// Every worker of the hub; `node` is what the node's delivery handler keeps (its metrics).
+pub fn workers(store: &Store, node: Arc<Node>) -> Vec<Arc<dyn Worker>> {
     vec![
         Arc::new(Fanout(store.clone())),
         Arc::new(Breakers(store.clone())),
-        Arc::new(Gauges(store.clone(), metrics)),
+        Arc::new(Gauges(store.clone(), node)),
     ]
 }

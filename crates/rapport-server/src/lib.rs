@@ -99,10 +99,10 @@ impl AppState {
         self.workers.spawn(Arc::new(rapport_store::files::FilePurge(
             self.store.clone(),
         )));
-        let webhook_metrics = Arc::new(rapport_integrations::webhooks::health::Metrics::new(
+        let webhooks = Arc::new(rapport_integrations::webhooks::deliver::Node::new(
             self.store.metrics(),
         ));
-        for worker in rapport_integrations::workers::workers(&self.store, webhook_metrics.clone()) {
+        for worker in rapport_integrations::workers::workers(&self.store, webhooks.clone()) {
             self.workers.spawn(worker);
         }
         // The job runner: it reaps the leases of dead nodes and prunes finished jobs, and runs
@@ -112,9 +112,7 @@ impl AppState {
                 .queue(rapport_integrations::webhooks::deliver::queue(8))
                 .handle(
                     rapport_integrations::webhooks::deliver::DELIVER,
-                    move |ctx| {
-                        rapport_integrations::webhooks::deliver::run(ctx, webhook_metrics.clone())
-                    },
+                    move |ctx| rapport_integrations::webhooks::deliver::run(ctx, webhooks.clone()),
                 ),
         );
         self.workers.spawn_service("jobs", move |stop| {

@@ -8,7 +8,8 @@
 //! which a message is marked failed. A job killed midway runs again and sends its messages
 //! again under the same ids: at least once.
 //!
-//! A message of a deleted or disabled endpoint is not sent; one whose breaker is open is parked
+//! A node runs at most [`JOBS_PER_ENDPOINT`] jobs of one endpoint at once. A message of a
+//! deleted or disabled endpoint is not sent; one whose breaker is open is parked
 //! instead of attempted, and the job stops attempting once its own attempts have opened the
 //! breaker. An endpoint whose attempts have all failed for [`DISABLE_AFTER`] is switched off
 //! (audited as `webhook.auto_disable`, shown on its page) until an admin enables it again.
@@ -23,8 +24,8 @@ use rapport_store::jobs::{Backoff, JobCtx, JobError, NewJob, QueueConfig};
 use rapport_store::{Store, StoreError, Tx};
 use serde::Serialize;
 use serde_json::json;
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use utoipa::ToSchema;
 
@@ -222,8 +223,67 @@ async fn legacy(
         }))
 }
 
-/// The job handler of `webhook.deliver`, counting attempts in the node's `metrics`.
-pub async fn run(ctx: JobCtx, metrics: Arc<Metrics>) -> Result<(), JobError> {
+/// Delivery jobs of one endpoint a node runs at once: a destination that hangs holds at most
+/// this many of the queue's slots (the others go to the other destinations).
+pub const JOBS_PER_ENDPOINT: usize = 2;
+/// How long a job that found its endpoint's slots taken waits before it is tried again.
+const SLOT_WAIT: chrono::Duration = chrono::Duration::seconds(1);
+
+/// What a node keeps across its deliveries: its webhook metrics, and how many delivery jobs of
+/// each endpoint it runs now.
+pub struct Node {
+    pub metrics: Metrics,
+    running: Mutex<HashMap<String, usize>>,
+}
+
+impl Node {
+    pub fn new(registry: &prometheus::Registry) -> Self {
+        Self {
+            metrics: Metrics::new(registry),
+            running: Mutex::default(),
+        }
+    }
+
+    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
+        // The map stays consistent whatever panicked while holding it.
+        self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One of the endpoint's slots on this node, or none while all are taken.
+    fn slot(self: &Arc<Self>, endpoint_id: &str) -> Option<Slot> {
+        let mut running = self.running();
+        let n = running.entry(endpoint_id.to_string()).or_insert(0);
+        if *n >= JOBS_PER_ENDPOINT {
+            return None;
+        }
+        *n += 1;
+        Some(Slot {
+            node: self.clone(),
+            endpoint_id: endpoint_id.to_string(),
+        })
+    }
+}
+
+/// A delivery job's hold on one of its endpoint's slots, given back when dropped.
+struct Slot {
+    node: Arc<Node>,
+    endpoint_id: String,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut running = self.node.running();
+        if let Some(n) = running.get_mut(&self.endpoint_id) {
+            *n -= 1;
+            if *n == 0 {
+                running.remove(&self.endpoint_id);
+            }
+        }
+    }
+}
+
+/// The job handler of `webhook.deliver` on `node`.
+pub async fn run(ctx: JobCtx, node: Arc<Node>) -> Result<(), JobError> {
     let store = ctx.store();
     let delivery = match Delivery::parse(&ctx.job.payload) {
         Some(d) => Some(d),
@@ -231,6 +291,20 @@ pub async fn run(ctx: JobCtx, metrics: Arc<Metrics>) -> Result<(), JobError> {
     };
     let Some(delivery) = delivery else {
         return Err(JobError::permanent("the job names no messages"));
+    };
+    let Some(_slot) = node.slot(&delivery.endpoint_id) else {
+        // The endpoint's slots are taken (by jobs that may be waiting on a destination that
+        // hangs): this job's slot goes to other work, and a copy of it comes back shortly —
+        // a new job, so waiting never uses up the job's own attempts.
+        let workspace = ctx.job.workspace_id.clone().unwrap_or_default();
+        let mut tx = ctx.begin().await?;
+        rapport_store::jobs::enqueue(
+            store,
+            &mut tx,
+            &[delivery.job(&workspace).run_at(store.now() + SLOT_WAIT)],
+        )
+        .await?;
+        return ctx.complete(tx).await;
     };
     let messages = messages(store, &delivery).await?;
     let ids: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
@@ -252,7 +326,7 @@ pub async fn run(ctx: JobCtx, metrics: Arc<Metrics>) -> Result<(), JobError> {
         return ctx.complete(tx).await;
     }
     let sent = send_all(store, &target, &messages, delivery.probe).await;
-    metrics.attempted(
+    node.metrics.attempted(
         &delivery.endpoint_id,
         sent.iter().filter_map(|(_, attempt)| attempt.as_ref()),
     );

@@ -5,7 +5,8 @@
 // with its webhook-id, "send again" delivers the same id once more, an address Rapport does not
 // call is refused on the form in Chinese, a script payload in the description stays text; a
 // destination that stops answering shows its breaker open and its last error, and its parked
-// messages arrive once it is back; and the page reads in English.
+// messages arrive once it is back, all watched on the integration health map; and the pages
+// read in English.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -156,31 +157,46 @@ test('a destination that stops answering opens its breaker, and its parked messa
     for (const name of ['熔断商机 一', '熔断商机 二', '熔断商机 三', '熔断商机 四']) {
       deals.push((await apiCall(server.base, 'POST', '/api/v1/objects/deal/records', { values: { name } }, cookie)).json.id);
     }
-    // The breaker opens: the page shows it, with the last error.
+    // The breaker opens: the webhooks page shows it, with the last error, and its settings are
+    // on the form.
     await until('the breaker to open', async () => (await apiCall(server.base, 'GET', `/api/v1/webhooks/${endpoint.id}`, undefined, cookie)).json.breaker_state !== 'closed');
     await page.reload();
     const row = page.getByTestId('webhooks-table').locator('.ant-table-row').filter({ hasText: 'ERP 熔断演示' });
     await row.getByTestId('webhook-breaker').filter({ hasText: /已熔断|试探恢复中/ }).waitFor();
     await row.getByText(/最近错误：/).waitFor();
-    // Its settings are on the form.
     await row.getByRole('button', { name: '编辑' }).click();
     await page.getByText('投递与熔断').click();
     assert.equal(await page.getByLabel('超时（秒）').inputValue(), '1');
     assert.equal(await page.getByLabel('首次试探前等待（秒）').inputValue(), '2');
     await page.locator('.ant-modal:visible').getByRole('button', { name: /取\s*消/ }).click();
 
-    // Back: a probe closes the breaker and every parked message arrives.
+    // The health map: the dead destination red with its parked messages, the healthy one green;
+    // the script payload of the first endpoint's description is text on the map.
+    await page.getByRole('menuitem', { name: '集成健康图' }).click();
+    await page.getByRole('heading', { name: '集成健康图' }).waitFor();
+    const node = page.getByTestId('health-node').filter({ hasText: 'ERP 熔断演示' });
+    await until('the dead node', async () => ['open', 'half_open'].includes(await node.getAttribute('data-status')), 300);
+    await page.getByTestId('health-node').filter({ hasText: PAYLOAD.slice(0, 28) }).waitFor();
+    assert.equal(await page.getByTestId('health-node').filter({ hasText: PAYLOAD.slice(0, 28) }).getAttribute('data-status'), 'healthy');
+    const tableRow = page.getByTestId('health-table').locator('.ant-table-row').filter({ hasText: 'ERP 熔断演示' });
+    await tableRow.getByTestId('health-status').filter({ hasText: /已熔断|试探恢复中/ }).waitFor();
+    await tableRow.getByText('no answer within 1 s').waitFor();
+    assert.match(await tableRow.getByTestId('health-queue').innerText(), /暂存 [1-4]/);
+    assert.equal(await page.locator('img[src="x"]').count(), 0);
+
+    // Back: a probe closes the breaker, every parked message arrives, and the map turns green
+    // with nothing waiting.
     down = false;
     // (Probes failed while it was down, each putting the next off twice as long.)
     await until('every parked message', () => deals.every((id) => got.some((b) => b.includes(id))), 900);
-    await until('the breaker to close', async () => (await apiCall(server.base, 'GET', `/api/v1/webhooks/${endpoint.id}`, undefined, cookie)).json.breaker_state === 'closed');
-    await page.reload();
-    await row.getByTestId('webhook-state').waitFor();
-    assert.equal(await row.getByTestId('webhook-breaker').count(), 0);
-    await row.getByTestId('webhook-deliveries').click();
+    await until('the map to show it healthy', async () => (await node.getAttribute('data-status')) === 'healthy', 300);
+    await tableRow.getByTestId('health-queue').filter({ hasText: '排队 0 · 暂存 0 · 顺序等待 0' }).waitFor();
+    // Its delivery log, from the map: every message delivered.
+    await node.click();
     const drawer = page.getByTestId('deliveries-drawer');
     await until('every message delivered in the log', async () => (await drawer.getByTestId('delivery-state').filter({ hasText: '已送达' }).count()) === deals.length);
     await page.keyboard.press('Escape');
+    await page.getByRole('menuitem', { name: 'Webhook 推送' }).click();
     assert.deepEqual(dialogs, []);
   } finally {
     flaky.close();
@@ -193,4 +209,8 @@ test('the page reads in English', async () => {
   await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
   await page.getByTestId('webhooks-table').getByText('Record created').first().waitFor();
   await page.getByTestId('webhooks-table').getByText('Enabled').first().waitFor();
+  await page.getByRole('menuitem', { name: 'Integration health' }).click();
+  await page.getByRole('heading', { name: 'Integration health' }).waitFor();
+  await page.getByTestId('health-table').getByText('Healthy').first().waitFor();
+  await page.getByTestId('health-table').getByText(/0 queued · 0 parked · 0 in line/).first().waitFor();
 });

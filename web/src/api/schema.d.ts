@@ -1525,6 +1525,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The integration health map: every destination with its delivered messages per minute,
+         *     p50/p95 latency and failure rate over the window, its breaker, what waits for it and its
+         *     last error.
+         */
+        get: operations["health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks/{id}": {
         parameters: {
             query?: never;
@@ -1965,6 +1986,55 @@ export interface components {
             updated_at: string;
             url: string;
         };
+        /** @description One destination on the health map. */
+        EndpointHealth: {
+            /**
+             * Format: int64
+             * @description Attempts within the window.
+             */
+            attempts: number;
+            breaker_state: components["schemas"]["BreakerState"];
+            /**
+             * Format: double
+             * @description Messages delivered per minute over the window.
+             */
+            delivered_per_minute: number;
+            description: string;
+            enabled: boolean;
+            /** Format: date-time */
+            failing_since?: string | null;
+            /**
+             * Format: double
+             * @description Failed attempts (no answer, 5xx, 429) over all attempts of the window; none without any.
+             */
+            failure_rate?: number | null;
+            id: string;
+            last_error?: string | null;
+            /** Format: date-time */
+            last_error_at?: string | null;
+            /** Format: int64 */
+            latency_p50_ms?: number | null;
+            /** Format: int64 */
+            latency_p95_ms?: number | null;
+            /** Format: date-time */
+            next_probe_at?: string | null;
+            /**
+             * Format: int64
+             * @description Messages parked by the open breaker now.
+             */
+            parked: number;
+            /**
+             * Format: int64
+             * @description Messages queued for delivery now.
+             */
+            queued: number;
+            url: string;
+            /**
+             * Format: int64
+             * @description Messages of an ordered endpoint waiting their turn now.
+             */
+            waiting: number;
+        };
         /**
          * @description What an admin sends to create an endpoint or change one.
          * @example {
@@ -2250,6 +2320,14 @@ export interface components {
             /** @description Events refused, each with its reason (counted in data health). */
             rejected: components["schemas"]["Rejection"][];
             success: boolean;
+        };
+        /** @description The health map of a workspace. */
+        IntegrationHealth: {
+            /** Format: date-time */
+            at: string;
+            endpoints: components["schemas"]["EndpointHealth"][];
+            /** Format: int64 */
+            window_minutes: number;
         };
         /** @description A job as the admin sees it. */
         Job: {
@@ -6805,6 +6883,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    health: {
+        parameters: {
+            query?: {
+                /** @description The window the rates and latencies are taken over, in minutes (1–1440, default 60). */
+                window_minutes?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationHealth"];
                 };
             };
             default: components["responses"]["Error"];

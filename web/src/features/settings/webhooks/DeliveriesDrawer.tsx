@@ -14,7 +14,7 @@ import { useDeliveries, webhookKeys, type Delivery, type DeliveryAttempt, type E
 
 const STATE_COLOR: Record<string, string> = { delivered: 'green', pending: 'gold', waiting: 'blue', parked: 'orange', failed: 'red', skipped: 'default' };
 
-export function DeliveriesDrawer({ endpoint, onClose }: { endpoint: Endpoint; onClose: () => void }) {
+export function DeliveriesDrawer({ endpoint, onClose }: { endpoint: Pick<Endpoint, 'id' | 'url'>; onClose: () => void }) {
   const i18n = useI18n();
   const { t } = i18n;
   const { message } = App.useApp();

@@ -1,5 +1,5 @@
-// Outbound webhooks' server state: the generated types, the query keys and the topics an
-// endpoint can receive.
+// Outbound webhooks' server state: the generated types, the query keys, the topics an endpoint
+// can receive, and the health map's figures.
 import { useQuery } from '@tanstack/react-query';
 import { api, apiPath } from '../../../api/client';
 import type { components } from '../../../api/schema';
@@ -13,6 +13,8 @@ export type EndpointSecret = Schemas['EndpointSecret'];
 export type Delivery = Schemas['Delivery'];
 export type DeliveryAttempt = Schemas['DeliveryAttempt'];
 export type Resent = Schemas['Resent'];
+export type EndpointHealth = Schemas['EndpointHealth'];
+export type IntegrationHealth = Schemas['IntegrationHealth'];
 
 /** The outbox topics, in the order the form offers them. */
 export const TOPICS = ['record.created', 'record.updated', 'record.deleted', 'record.restored', 'segment.entered', 'segment.exited'] as const;
@@ -20,6 +22,7 @@ export const TOPICS = ['record.created', 'record.updated', 'record.deleted', 're
 export const webhookKeys = {
   all: ['webhooks'] as const,
   deliveries: (id: string) => ['webhooks', id, 'deliveries'] as const,
+  health: (windowMinutes: number) => ['webhooks', 'health', windowMinutes] as const,
 };
 
 export function useEndpoints() {
@@ -31,6 +34,14 @@ export function useDeliveries(id: string) {
   return useQuery({
     queryKey: webhookKeys.deliveries(id),
     queryFn: () => api.get<Delivery[]>(apiPath`/api/v1/webhooks/${id}/deliveries`, { limit: 100 }),
+    refetchInterval: 5_000,
+  });
+}
+
+export function useHealth(windowMinutes: number) {
+  return useQuery({
+    queryKey: webhookKeys.health(windowMinutes),
+    queryFn: () => api.get<IntegrationHealth>('/api/v1/webhooks/health', { window_minutes: windowMinutes }),
     refetchInterval: 5_000,
   });
 }

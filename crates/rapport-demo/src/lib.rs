@@ -18,6 +18,9 @@
 //! | tickets    | N / 4                        | 50,000  |
 //! | campaigns  | 10 + N / 500, minus existing | 20      |
 //!
+//! Beside them: the day-one fields (contract number, address, attachments, …) and two example
+//! webhook endpoints, switched off (`integrations`), unless the workspace has endpoints.
+//!
 //! So N = 1,000,000 writes about 1.8 million records.
 //!
 //! Design:
@@ -36,6 +39,7 @@
 
 use rapport_core::codes::ErrorCode;
 mod generator;
+mod integrations;
 mod journeys;
 mod words;
 
@@ -98,6 +102,7 @@ pub async fn fill(store: &Store, workspace_id: &str, scale: usize) -> Result<()>
         .context("the workspace has no active administrator to write demo data as")?;
     add_sales_teams(store, workspace_id, &admin.id, &users).await?;
     add_day_one_fields(store, workspace_id).await?;
+    integrations::add_webhooks(store, workspace_id).await?;
     let role = roles
         .iter()
         .find(|r| r.id == admin.role_id)

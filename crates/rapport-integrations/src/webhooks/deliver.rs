@@ -8,7 +8,7 @@
 //! which a message is marked failed. A job killed midway runs again and sends its messages
 //! again under the same ids: at least once.
 //!
-//! A node runs at most [`JOBS_PER_ENDPOINT`] jobs of one endpoint at once. A message of a
+//! A node runs one job at a time of an endpoint that is slow (see [`Node`]). A message of a
 //! deleted or disabled endpoint is not sent; one whose breaker is open is parked
 //! instead of attempted, and the job stops attempting once its own attempts have opened the
 //! breaker. An endpoint whose attempts have all failed for [`DISABLE_AFTER`] is switched off
@@ -223,61 +223,84 @@ async fn legacy(
         }))
 }
 
-/// Delivery jobs of one endpoint a node runs at once: a destination that hangs holds at most
-/// this many of the queue's slots (the others go to the other destinations).
-pub const JOBS_PER_ENDPOINT: usize = 2;
-/// How long a job that found its endpoint's slots taken waits before it is tried again.
+/// How long a delivery job may be under way before its endpoint counts as slow.
+const SLOW_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long a job that found its endpoint slow and busy waits before it is tried again.
 const SLOT_WAIT: chrono::Duration = chrono::Duration::seconds(1);
 
-/// What a node keeps across its deliveries: its webhook metrics, and how many delivery jobs of
-/// each endpoint it runs now.
+/// What a node keeps across its deliveries: its webhook metrics, and the delivery jobs of each
+/// endpoint it runs now. An endpoint is slow while one of its jobs has been under way for
+/// [`SLOW_AFTER`] or its latest attempts on this node got no answer; a slow endpoint runs one
+/// job at a time on the node, so a destination that hangs holds one of the queue's slots, not
+/// all of them. A healthy endpoint runs as many as the queue allows.
 pub struct Node {
     pub metrics: Metrics,
-    running: Mutex<HashMap<String, usize>>,
+    endpoints: Mutex<HashMap<String, Load>>,
+}
+
+#[derive(Default)]
+struct Load {
+    /// The jobs under way: a token each, and when it started.
+    running: Vec<(u64, Instant)>,
+    /// The latest attempts got no answer.
+    unanswered: bool,
+    next_token: u64,
 }
 
 impl Node {
     pub fn new(registry: &prometheus::Registry) -> Self {
         Self {
             metrics: Metrics::new(registry),
-            running: Mutex::default(),
+            endpoints: Mutex::default(),
         }
     }
 
-    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
+    fn endpoints(&self) -> std::sync::MutexGuard<'_, HashMap<String, Load>> {
         // The map stays consistent whatever panicked while holding it.
-        self.running.lock().unwrap_or_else(|e| e.into_inner())
+        self.endpoints.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// One of the endpoint's slots on this node, or none while all are taken.
+    /// A slot for a job of the endpoint, or none while the endpoint is slow and busy.
     fn slot(self: &Arc<Self>, endpoint_id: &str) -> Option<Slot> {
-        let mut running = self.running();
-        let n = running.entry(endpoint_id.to_string()).or_insert(0);
-        if *n >= JOBS_PER_ENDPOINT {
+        let mut endpoints = self.endpoints();
+        let load = endpoints.entry(endpoint_id.to_string()).or_default();
+        let slow = load.unanswered
+            || load
+                .running
+                .iter()
+                .any(|(_, at)| at.elapsed() >= SLOW_AFTER);
+        if slow && !load.running.is_empty() {
             return None;
         }
-        *n += 1;
+        load.next_token += 1;
+        let token = load.next_token;
+        load.running.push((token, Instant::now()));
         Some(Slot {
             node: self.clone(),
             endpoint_id: endpoint_id.to_string(),
+            token,
         })
+    }
+
+    /// Notes whether the endpoint's latest attempts on this node got an answer.
+    fn answered(&self, endpoint_id: &str, answered: bool) {
+        if let Some(load) = self.endpoints().get_mut(endpoint_id) {
+            load.unanswered = !answered;
+        }
     }
 }
 
-/// A delivery job's hold on one of its endpoint's slots, given back when dropped.
+/// A delivery job's hold on its endpoint's slot, given back when dropped.
 struct Slot {
     node: Arc<Node>,
     endpoint_id: String,
+    token: u64,
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut running = self.node.running();
-        if let Some(n) = running.get_mut(&self.endpoint_id) {
-            *n -= 1;
-            if *n == 0 {
-                running.remove(&self.endpoint_id);
-            }
+        if let Some(load) = self.node.endpoints().get_mut(&self.endpoint_id) {
+            load.running.retain(|(token, _)| *token != self.token);
         }
     }
 }
@@ -293,9 +316,9 @@ pub async fn run(ctx: JobCtx, node: Arc<Node>) -> Result<(), JobError> {
         return Err(JobError::permanent("the job names no messages"));
     };
     let Some(_slot) = node.slot(&delivery.endpoint_id) else {
-        // The endpoint's slots are taken (by jobs that may be waiting on a destination that
-        // hangs): this job's slot goes to other work, and a copy of it comes back shortly —
-        // a new job, so waiting never uses up the job's own attempts.
+        // The endpoint is slow and busy (its destination may hang): this job's slot in the
+        // queue goes to other work, and a copy of it comes back shortly — a new job, so waiting
+        // never uses up the job's own attempts.
         let workspace = ctx.job.workspace_id.clone().unwrap_or_default();
         let mut tx = ctx.begin().await?;
         rapport_store::jobs::enqueue(
@@ -326,10 +349,12 @@ pub async fn run(ctx: JobCtx, node: Arc<Node>) -> Result<(), JobError> {
         return ctx.complete(tx).await;
     }
     let sent = send_all(store, &target, &messages, delivery.probe).await;
-    node.metrics.attempted(
-        &delivery.endpoint_id,
-        sent.iter().filter_map(|(_, attempt)| attempt.as_ref()),
-    );
+    let attempts = || sent.iter().filter_map(|(_, attempt)| attempt.as_ref());
+    node.metrics.attempted(&delivery.endpoint_id, attempts());
+    // `sent` is in the order the attempts ended: the last is the latest word.
+    if let Some(last) = attempts().last() {
+        node.answered(&delivery.endpoint_id, last.status.is_some());
+    }
     let switched_off = settle(&ctx, &target, &delivery, &messages, &sent).await?;
     rapport_store::jobs::wake(store);
     if switched_off {

@@ -227,15 +227,31 @@ async fn legacy(
 const SLOW_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 /// How long a job that found its endpoint slow and busy waits before it is tried again.
 const SLOT_WAIT: chrono::Duration = chrono::Duration::seconds(1);
+/// Jobs of one healthy endpoint a node runs at once (a slow one runs one).
+const JOBS_PER_ENDPOINT: usize = 3;
+/// How often a job waiting for its endpoint's slot looks again.
+const SLOT_LOOK: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// What a node keeps across its deliveries: its webhook metrics, and the delivery jobs of each
-/// endpoint it runs now. An endpoint is slow while one of its jobs has been under way for
-/// [`SLOW_AFTER`] or its latest attempts on this node got no answer; a slow endpoint runs one
-/// job at a time on the node, so a destination that hangs holds one of the queue's slots, not
-/// all of them. A healthy endpoint runs as many as the queue allows.
+/// endpoint it runs now. A healthy endpoint runs up to [`JOBS_PER_ENDPOINT`] at once; a job
+/// beyond them waits for one to end (they end quickly). An endpoint is slow while one of its
+/// jobs has been under way for [`SLOW_AFTER`] or its latest attempts on this node got no
+/// answer; a slow endpoint runs one job at a time, and its other jobs give their queue slot
+/// back at once and come again later — so a destination that hangs holds one of the queue's
+/// slots, not all of them.
 pub struct Node {
     pub metrics: Metrics,
     endpoints: Mutex<HashMap<String, Load>>,
+    /// Told whenever a job gives its slot back.
+    freed: tokio::sync::Notify,
+}
+
+/// Why a job got no slot.
+enum Busy {
+    /// The endpoint's healthy jobs fill its slots.
+    Full,
+    /// The endpoint is slow and one of its jobs is under way.
+    Slow,
 }
 
 #[derive(Default)]
@@ -252,6 +268,7 @@ impl Node {
         Self {
             metrics: Metrics::new(registry),
             endpoints: Mutex::default(),
+            freed: tokio::sync::Notify::new(),
         }
     }
 
@@ -261,7 +278,7 @@ impl Node {
     }
 
     /// A slot for a job of the endpoint, or none while the endpoint is slow and busy.
-    fn slot(self: &Arc<Self>, endpoint_id: &str) -> Option<Slot> {
+    fn slot(self: &Arc<Self>, endpoint_id: &str) -> Result<Slot, Busy> {
         let mut endpoints = self.endpoints();
         let load = endpoints.entry(endpoint_id.to_string()).or_default();
         let slow = load.unanswered
@@ -269,17 +286,37 @@ impl Node {
                 .running
                 .iter()
                 .any(|(_, at)| at.elapsed() >= SLOW_AFTER);
-        if slow && !load.running.is_empty() {
-            return None;
+        let cap = if slow { 1 } else { JOBS_PER_ENDPOINT };
+        if load.running.len() >= cap {
+            return Err(if slow { Busy::Slow } else { Busy::Full });
         }
         load.next_token += 1;
         let token = load.next_token;
         load.running.push((token, Instant::now()));
-        Some(Slot {
+        Ok(Slot {
             node: self.clone(),
             endpoint_id: endpoint_id.to_string(),
             token,
         })
+    }
+
+    /// A slot for a job of the endpoint: at once, or after the jobs under way of a healthy
+    /// endpoint (they end within [`SLOW_AFTER`], or the endpoint counts as slow); none while
+    /// the endpoint is slow and busy.
+    async fn wait_for_slot(self: &Arc<Self>, endpoint_id: &str) -> Option<Slot> {
+        let started = Instant::now();
+        loop {
+            let freed = self.freed.notified();
+            match self.slot(endpoint_id) {
+                Ok(slot) => return Some(slot),
+                Err(Busy::Slow) => return None,
+                Err(Busy::Full) if started.elapsed() >= SLOW_AFTER => return None,
+                Err(Busy::Full) => {
+                    // A slot freed, or a look again soon (it may have turned slow meanwhile).
+                    let _ = tokio::time::timeout(SLOT_LOOK, freed).await;
+                }
+            }
+        }
     }
 
     /// Notes whether the endpoint's latest attempts on this node got an answer.
@@ -302,6 +339,7 @@ impl Drop for Slot {
         if let Some(load) = self.node.endpoints().get_mut(&self.endpoint_id) {
             load.running.retain(|(token, _)| *token != self.token);
         }
+        self.node.freed.notify_waiters();
     }
 }
 
@@ -315,7 +353,7 @@ pub async fn run(ctx: JobCtx, node: Arc<Node>) -> Result<(), JobError> {
     let Some(delivery) = delivery else {
         return Err(JobError::permanent("the job names no messages"));
     };
-    let Some(_slot) = node.slot(&delivery.endpoint_id) else {
+    let Some(_slot) = node.wait_for_slot(&delivery.endpoint_id).await else {
         // The endpoint is slow and busy (its destination may hang): this job's slot in the
         // queue goes to other work, and a copy of it comes back shortly — a new job, so waiting
         // never uses up the job's own attempts.
@@ -352,7 +390,7 @@ pub async fn run(ctx: JobCtx, node: Arc<Node>) -> Result<(), JobError> {
     let attempts = || sent.iter().filter_map(|(_, attempt)| attempt.as_ref());
     node.metrics.attempted(&delivery.endpoint_id, attempts());
     // `sent` is in the order the attempts ended: the last is the latest word.
-    if let Some(last) = attempts().last() {
+    if let Some(last) = attempts().next_back() {
         node.answered(&delivery.endpoint_id, last.status.is_some());
     }
     let switched_off = settle(&ctx, &target, &delivery, &messages, &sent).await?;

@@ -625,6 +625,16 @@ async fn switched(
     StatusCode::OK
 }
 
+/// Deals named 熔断 1, 熔断 2, …; their ids in order.
+async fn create_deals(s: &TestServer, numbers: std::ops::RangeInclusive<i32>) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in numbers {
+        let deal = s.create("deal", json!({"name": format!("熔断 {i}")})).await;
+        ids.push(deal["id"].as_str().unwrap().to_string());
+    }
+    ids
+}
+
 async fn until_state(s: &TestServer, id: &str, state: &str, clock: Option<&ManualClock>) -> Value {
     for _ in 0..240 {
         let (_, endpoint) = s.get(&format!("{HOOKS}/{id}")).await;
@@ -704,15 +714,7 @@ async fn a_dead_destination_opens_its_breaker_and_drains_after_recovery(b: Backe
     let a_id = a["id"].as_str().unwrap().to_string();
     let b_id = b_endpoint["id"].as_str().unwrap().to_string();
 
-    let mut deals = Vec::new();
-    for i in 1..=10 {
-        deals.push(
-            s.create("deal", json!({"name": format!("熔断 {i}")})).await["id"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        );
-    }
+    let mut deals = create_deals(&s, 1..=10).await;
     clock.advance(chrono::Duration::seconds(6));
     // The healthy destination gets everything while the other two time out.
     until_delivered(&receiver, "/c", 10, None).await;
@@ -726,14 +728,7 @@ async fn a_dead_destination_opens_its_breaker_and_drains_after_recovery(b: Backe
     until_state(&s, &b_id, "open", Some(&clock)).await;
 
     // While open, new messages are parked without an attempt.
-    for i in 11..=15 {
-        deals.push(
-            s.create("deal", json!({"name": format!("熔断 {i}")})).await["id"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        );
-    }
+    deals.extend(create_deals(&s, 11..=15).await);
     clock.advance(chrono::Duration::seconds(6));
     until_delivered(&receiver, "/c", 15, None).await;
     let mut log = Value::Null;

@@ -11,7 +11,7 @@
 //! middle; the other drains what it left (queued judgements, builds, CRM syncs), and every
 //! identified customer has exactly one CRM contact.
 
-use crate::server::{pg_admin_url, Admin, Server, TestDatabase};
+use crate::server::{pg_admin_url, postgres_storage, Admin, Server, TestDatabase};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rapport_core::sql::ColumnKind;
@@ -640,12 +640,7 @@ async fn a_web_node_and_two_workers_one_killed_postgres() {
     let database = TestDatabase::create(&admin_url, "roles").await;
     let data = tempfile::tempdir().unwrap();
     let logs = tempfile::tempdir().unwrap();
-    let storage = vec![
-        "--database-url".to_string(),
-        database.url.clone(),
-        "--data-dir".to_string(),
-        data.path().to_string_lossy().into_owned(),
-    ];
+    let storage = postgres_storage(&database.url, data.path());
     drop(Server::start(&storage, logs.path().join("init.log")).await);
     let db = Db::open_postgres(&database.url).await.unwrap();
     let topology = Topology {

@@ -188,6 +188,24 @@ impl Admin {
     }
 }
 
+/// The storage flags of a server on SQLite in `data`.
+pub fn sqlite_storage(data: &std::path::Path) -> Vec<String> {
+    vec![
+        "--data-dir".to_string(),
+        data.to_string_lossy().into_owned(),
+    ]
+}
+
+/// The storage flags of a server on the PostgreSQL database `url`, with `data` for its files.
+pub fn postgres_storage(url: &str, data: &std::path::Path) -> Vec<String> {
+    vec![
+        "--database-url".to_string(),
+        url.to_string(),
+        "--data-dir".to_string(),
+        data.to_string_lossy().into_owned(),
+    ]
+}
+
 /// A port that was free a moment ago (the listener is dropped before the server binds it).
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");

@@ -5,7 +5,7 @@
 //! could not find a contact committed before the crash and would make a second one. PostgreSQL
 //! only (SQLite's single writer cannot be stopped between two statements from outside).
 
-use crate::server::{pg_admin_url, Admin, Server, TestDatabase};
+use crate::server::{pg_admin_url, postgres_storage, Admin, Server, TestDatabase};
 use rapport_core::sql::{ColumnKind, SqlParam};
 use rapport_store::Db;
 use serde_json::json;
@@ -19,12 +19,7 @@ async fn a_worker_killed_mid_sync_leaves_one_contact_postgres() {
     let database = TestDatabase::create(&admin_url, "sync_crash").await;
     let data = tempfile::tempdir().unwrap();
     let logs = tempfile::tempdir().unwrap();
-    let storage = vec![
-        "--database-url".to_string(),
-        database.url.clone(),
-        "--data-dir".to_string(),
-        data.path().to_string_lossy().into_owned(),
-    ];
+    let storage = postgres_storage(&database.url, data.path());
     let with_role = |role: &str| {
         let mut flags = storage.clone();
         flags.extend(["--role".to_string(), role.to_string()]);

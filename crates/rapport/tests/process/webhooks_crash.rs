@@ -4,7 +4,7 @@
 //! every deal whose creation was acknowledged — at least once, and every time under the same
 //! `webhook-id` (the receiver's deduplication key). Both backends.
 
-use crate::server::{pg_admin_url, Admin, Server, TestDatabase};
+use crate::server::{pg_admin_url, postgres_storage, sqlite_storage, Admin, Server, TestDatabase};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{json, Value};
@@ -140,11 +140,7 @@ async fn killed_mid_delivery(storage: &[String], logs: &Path) {
 async fn webhooks_survive_kill9_sqlite() {
     let data = tempfile::tempdir().unwrap();
     let logs = tempfile::tempdir().unwrap();
-    let storage = vec![
-        "--data-dir".to_string(),
-        data.path().to_string_lossy().into_owned(),
-    ];
-    killed_mid_delivery(&storage, logs.path()).await;
+    killed_mid_delivery(&sqlite_storage(data.path()), logs.path()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -155,12 +151,7 @@ async fn webhooks_survive_kill9_postgres() {
     let database = TestDatabase::create(&admin_url, "webhooks_crash").await;
     let data = tempfile::tempdir().unwrap();
     let logs = tempfile::tempdir().unwrap();
-    let storage = vec![
-        "--database-url".to_string(),
-        database.url.clone(),
-        "--data-dir".to_string(),
-        data.path().to_string_lossy().into_owned(),
-    ];
+    let storage = postgres_storage(&database.url, data.path());
     killed_mid_delivery(&storage, logs.path()).await;
     database.drop_now().await;
 }

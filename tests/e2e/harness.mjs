@@ -110,3 +110,14 @@ export async function signedInPage(browser, base, cookie, dialogs, { viewport = 
   });
   return { context, page };
 }
+
+/** Polls `check` until it returns something truthy (which it returns), failing after `timeout` ms. */
+export async function until(what, check, timeout = 20_000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

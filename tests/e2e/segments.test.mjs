@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { ADMIN, apiCall, launchBrowser, startServer } from './harness.mjs';
+import { ADMIN, apiCall, launchBrowser, startServer, until } from './harness.mjs';
 
 const NAME = '近30天浏览过A系列商品且未下单,且企业微信互动频次≥5次';
 const TAG = 'E2E 高意向';
@@ -67,16 +67,6 @@ async function sendBatch(batch) {
   const body = await res.json();
   assert.equal(res.status, 200, JSON.stringify(body));
   assert.equal(body.accepted, batch.length, JSON.stringify(body));
-}
-
-async function until(what, check, timeout = 20_000) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 async function choose(select, option) {

@@ -7,7 +7,10 @@
 //! switched off and audited, and a time range is sent again. A destination that stops answering
 //! opens its breaker after three timeouts while the others keep receiving, its messages are
 //! parked meanwhile, and after it recovers a probe closes the breaker and everything parked is
-//! delivered — in order for an ordered endpoint.
+//! delivered — in order for an ordered endpoint. Four writers race with hostile names and
+//! refused writes mixed in, an endpoint is added while they write, and the receiver flaps: every
+//! accepted record reaches every endpoint that was there when it was written, intact, under one
+//! `webhook-id`, and nothing else arrives.
 
 use crate::harness::{assert_error, Auth, Backend, TestServer, METRICS_TOKEN};
 use crate::snapshots::{hmac_sha256, receiver, Received};
@@ -30,6 +33,7 @@ crate::both_backends!(
     retries_keep_the_id_and_failing_endpoints_switch_off,
     ordered_endpoints_deliver_one_at_a_time,
     a_dead_destination_opens_its_breaker_and_drains_after_recovery,
+    racing_writers_and_a_flapping_destination_lose_nothing,
 );
 
 const HOOKS: &str = "/api/v1/webhooks";
@@ -859,4 +863,219 @@ async fn a_dead_destination_opens_its_breaker_and_drains_after_recovery(b: Backe
             .all(|d| d["state"] == "delivered"),
         "{deliveries}"
     );
+}
+
+/// A receiver that refuses (503) everything while `down`, and keeps (path, webhook-id, body) of
+/// what it accepts.
+#[derive(Clone, Default)]
+struct Flapping {
+    down: Arc<std::sync::atomic::AtomicBool>,
+    refused: Arc<AtomicUsize>,
+    accepted: Arc<Mutex<Vec<(String, String, Value)>>>,
+}
+
+async fn flapping(
+    State(r): State<Flapping>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: String,
+) -> StatusCode {
+    if r.down.load(Ordering::SeqCst) {
+        r.refused.fetch_add(1, Ordering::SeqCst);
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    r.accepted.lock().unwrap().push((
+        uri.path().to_string(),
+        headers["webhook-id"].to_str().unwrap().to_string(),
+        serde_json::from_str(&body).unwrap(),
+    ));
+    StatusCode::OK
+}
+
+/// Names the writers use: ordinary, Chinese, emoji, markup and SQL-looking text, all of which
+/// must arrive byte for byte.
+const NAMES: [&str; 6] = [
+    "华东区域 年度框架协议",
+    "Acme renewal",
+    "<script>alert('x')</script>",
+    "'; DROP TABLE deals; --",
+    "🙂 表情 \u{200b} 零宽",
+    "名\"引号\" and \\ backslash",
+];
+
+async fn racing_writers_and_a_flapping_destination_lose_nothing(b: Backend) {
+    let start: DateTime<Utc> = "2026-03-01T09:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let s = TestServer::start_with_clock(b, ServerConfig::default(), clock.clone()).await;
+    let receiver = Flapping::default();
+    let app = axum::Router::new()
+        .fallback(axum::routing::post(flapping))
+        .with_state(receiver.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let subscribe = |path: &str, objects: Value| json!({"url": format!("{base}{path}"), "topics": ["record.created"], "objects": objects});
+    let (status, _) = s
+        .post(HOOKS, subscribe("/all-deals", json!(["deal"])))
+        .await;
+    assert_eq!(status, 201);
+    let (status, _) = s
+        .post(HOOKS, subscribe("/contacts", json!(["contact"])))
+        .await;
+    assert_eq!(status, 201);
+
+    // The receiver flaps, and time runs fast (retries, breaker probes), until the end.
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let weather = {
+        let (receiver, clock, done) = (receiver.clone(), clock.clone(), done.clone());
+        tokio::spawn(async move {
+            // Down from the start until it has refused some deliveries, then down two ticks
+            // in five.
+            receiver.down.store(true, Ordering::SeqCst);
+            let mut tick = 0u32;
+            while !done.load(Ordering::SeqCst) {
+                if receiver.refused.load(Ordering::SeqCst) >= 5 {
+                    receiver.down.store(tick % 5 < 2, Ordering::SeqCst);
+                }
+                clock.advance(chrono::Duration::seconds(20));
+                tick += 1;
+                tokio::time::sleep(Duration::from_millis(150)).await;
+            }
+            receiver.down.store(false, Ordering::SeqCst);
+        })
+    };
+
+    // Four writers: deals (some refused: a bad amount), and now and then a contact. Each
+    // accepted record is noted with when its request began.
+    let written = Arc::new(Mutex::new(Vec::<(String, String, String, usize)>::new()));
+    let started = Arc::new(AtomicUsize::new(0));
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let (api, written, started) = (s.api.clone(), written.clone(), started.clone());
+        writers.push(tokio::spawn(async move {
+            for i in 0..30 {
+                let order = started.fetch_add(1, Ordering::SeqCst);
+                let name = format!("{} #{w}-{i}", NAMES[(w + i) % NAMES.len()]);
+                let (object, values) = match i % 6 {
+                    5 => (
+                        "contact",
+                        json!({"name": name, "email": format!("w{w}i{i}@race.example")}),
+                    ),
+                    // Refused: nothing may be sent for it.
+                    4 => ("deal", json!({"name": name, "amount": "不是数字"})),
+                    _ => ("deal", json!({"name": name})),
+                };
+                let (status, body) = api
+                    .post(
+                        &format!("/api/v1/objects/{object}/records"),
+                        json!({ "values": values }),
+                    )
+                    .await;
+                match status {
+                    201 => written.lock().unwrap().push((
+                        object.to_string(),
+                        body["id"].as_str().unwrap().to_string(),
+                        name,
+                        order,
+                    )),
+                    422 => assert_eq!(i % 6, 4, "{body}"),
+                    other => panic!("{other}: {body}"),
+                }
+            }
+        }));
+    }
+    // An endpoint added while they write: it gets every deal whose request began after.
+    while started.load(Ordering::SeqCst) < 40 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (status, _) = s.post(HOOKS, subscribe("/late", json!(["deal"]))).await;
+    assert_eq!(status, 201);
+    let late_from = started.load(Ordering::SeqCst);
+    for writer in writers {
+        writer.await.unwrap();
+    }
+
+    // The model: what each endpoint must get.
+    let written = written.lock().unwrap().clone();
+    let deals: std::collections::BTreeMap<String, String> = written
+        .iter()
+        .filter(|(o, ..)| o == "deal")
+        .map(|(_, id, name, _)| (id.clone(), name.clone()))
+        .collect();
+    let contacts: BTreeSet<String> = written
+        .iter()
+        .filter(|(o, ..)| o == "contact")
+        .map(|(_, id, ..)| id.clone())
+        .collect();
+    let late: BTreeSet<String> = written
+        .iter()
+        .filter(|(o, _, _, order)| o == "deal" && *order >= late_from)
+        .map(|(_, id, ..)| id.clone())
+        .collect();
+    assert_eq!(deals.len(), 80);
+    let arrived = |path: &str| -> BTreeSet<String> {
+        receiver
+            .accepted
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, ..)| p == path)
+            .map(|(_, _, body)| body["data"]["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut complete = false;
+    for _ in 0..600 {
+        let all = arrived("/all-deals");
+        if deals.keys().all(|id| all.contains(id))
+            && contacts.iter().all(|id| arrived("/contacts").contains(id))
+            && late.iter().all(|id| arrived("/late").contains(id))
+        {
+            complete = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    done.store(true, Ordering::SeqCst);
+    weather.await.unwrap();
+    assert!(
+        complete,
+        "missing: {} deals, {} contacts, {} late deals",
+        deals
+            .keys()
+            .filter(|id| !arrived("/all-deals").contains(*id))
+            .count(),
+        contacts
+            .iter()
+            .filter(|id| !arrived("/contacts").contains(*id))
+            .count(),
+        late.iter()
+            .filter(|id| !arrived("/late").contains(*id))
+            .count()
+    );
+
+    // The flapping was felt: deliveries were refused and tried again.
+    assert!(receiver.refused.load(Ordering::SeqCst) > 0);
+    // Nothing else arrived; every body is intact; one webhook-id per endpoint and record.
+    let accepted = receiver.accepted.lock().unwrap().clone();
+    let mut ids = std::collections::BTreeMap::new();
+    for (path, webhook_id, body) in &accepted {
+        let id = body["data"]["id"].as_str().unwrap().to_string();
+        match path.as_str() {
+            "/all-deals" | "/late" => {
+                assert_eq!(
+                    body["data"]["change"]["name"].as_str(),
+                    deals.get(&id).map(String::as_str),
+                    "{body}"
+                );
+            }
+            "/contacts" => assert!(contacts.contains(&id), "{body}"),
+            other => panic!("a request on {other}"),
+        }
+        assert_eq!(
+            ids.entry((path.clone(), id))
+                .or_insert_with(|| webhook_id.clone()),
+            webhook_id
+        );
+    }
+    assert!(arrived("/late").iter().all(|id| deals.contains_key(id)));
 }

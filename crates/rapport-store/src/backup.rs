@@ -218,6 +218,18 @@ pub const TABLES: &[Table] = &[
             ("failing_since", TS),
             ("disabled_reason", T),
             ("ordered", B),
+            ("timeout_seconds", I),
+            ("breaker", J),
+            // The breaker's state comes back as it was: a destination that was down is probed
+            // before it is sent everything again.
+            ("breaker_state", T),
+            ("breaker_timeouts", I),
+            ("breaker_recent", T),
+            ("breaker_cooldown", I),
+            ("breaker_opened_at", TS),
+            ("breaker_probe_at", TS),
+            ("last_error", T),
+            ("last_error_at", TS),
         ],
         &["id"],
     ),

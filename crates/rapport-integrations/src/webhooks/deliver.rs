@@ -233,8 +233,8 @@ const JOBS_PER_ENDPOINT: usize = 3;
 const SLOT_LOOK: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// What a node keeps across its deliveries: its webhook metrics, and the delivery jobs of each
-/// endpoint it runs now. A healthy endpoint runs up to [`JOBS_PER_ENDPOINT`] at once; a job
-/// beyond them waits for one to end (they end quickly). An endpoint is slow while one of its
+/// endpoint it runs now. A healthy endpoint runs up to [`JOBS_PER_ENDPOINT`] at once (one until
+/// it has answered on this node); a job beyond them waits for one to end (they end quickly). An endpoint is slow while one of its
 /// jobs has been under way for [`SLOW_AFTER`] or its latest attempts on this node got no
 /// answer; a slow endpoint runs one job at a time, and its other jobs give their queue slot
 /// back at once and come again later — so a destination that hangs holds one of the queue's
@@ -258,8 +258,8 @@ enum Busy {
 struct Load {
     /// The jobs under way: a token each, and when it started.
     running: Vec<(u64, Instant)>,
-    /// The latest attempts got no answer.
-    unanswered: bool,
+    /// Whether the latest attempt on this node got an answer; none before the first.
+    answered: Option<bool>,
     next_token: u64,
 }
 
@@ -281,12 +281,17 @@ impl Node {
     fn slot(self: &Arc<Self>, endpoint_id: &str) -> Result<Slot, Busy> {
         let mut endpoints = self.endpoints();
         let load = endpoints.entry(endpoint_id.to_string()).or_default();
-        let slow = load.unanswered
+        let slow = load.answered == Some(false)
             || load
                 .running
                 .iter()
                 .any(|(_, at)| at.elapsed() >= SLOW_AFTER);
-        let cap = if slow { 1 } else { JOBS_PER_ENDPOINT };
+        // Until a destination has answered, one job tries it: if it hangs, only that job waits.
+        let cap = if slow || load.answered.is_none() {
+            1
+        } else {
+            JOBS_PER_ENDPOINT
+        };
         if load.running.len() >= cap {
             return Err(if slow { Busy::Slow } else { Busy::Full });
         }
@@ -322,7 +327,7 @@ impl Node {
     /// Notes whether the endpoint's latest attempts on this node got an answer.
     fn answered(&self, endpoint_id: &str, answered: bool) {
         if let Some(load) = self.endpoints().get_mut(endpoint_id) {
-            load.unanswered = !answered;
+            load.answered = Some(answered);
         }
     }
 }

@@ -229,6 +229,9 @@ const SLOW_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 const SLOT_WAIT: chrono::Duration = chrono::Duration::seconds(1);
 /// Jobs of one healthy endpoint a node runs at once (a slow one runs one).
 const JOBS_PER_ENDPOINT: usize = 3;
+/// How long a job waits for the one job trying a destination that has not answered on this node
+/// yet (a healthy one answers within it; one that hangs does not hold the waiting job's slot).
+const UNTRIED_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
 /// How often a job waiting for its endpoint's slot looks again.
 const SLOT_LOOK: std::time::Duration = std::time::Duration::from_millis(50);
 
@@ -248,8 +251,8 @@ pub struct Node {
 
 /// Why a job got no slot.
 enum Busy {
-    /// The endpoint's healthy jobs fill its slots.
-    Full,
+    /// The endpoint's jobs fill its slots and may end soon: worth waiting this long for one.
+    Full(std::time::Duration),
     /// The endpoint is slow and one of its jobs is under way.
     Slow,
 }
@@ -293,7 +296,11 @@ impl Node {
             JOBS_PER_ENDPOINT
         };
         if load.running.len() >= cap {
-            return Err(if slow { Busy::Slow } else { Busy::Full });
+            return Err(match (slow, load.answered) {
+                (true, _) => Busy::Slow,
+                (false, None) => Busy::Full(UNTRIED_WAIT),
+                (false, Some(_)) => Busy::Full(SLOW_AFTER),
+            });
         }
         load.next_token += 1;
         let token = load.next_token;
@@ -315,8 +322,8 @@ impl Node {
             match self.slot(endpoint_id) {
                 Ok(slot) => return Some(slot),
                 Err(Busy::Slow) => return None,
-                Err(Busy::Full) if started.elapsed() >= SLOW_AFTER => return None,
-                Err(Busy::Full) => {
+                Err(Busy::Full(budget)) if started.elapsed() >= budget => return None,
+                Err(Busy::Full(_)) => {
                     // A slot freed, or a look again soon (it may have turned slow meanwhile).
                     let _ = tokio::time::timeout(SLOT_LOOK, freed).await;
                 }

@@ -926,18 +926,25 @@ async fn racing_writers_and_a_flapping_destination_lose_nothing(b: Backend) {
 
     // The receiver flaps, and time runs fast (retries, breaker probes), until the end.
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let calm = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let weather = {
-        let (receiver, clock, done) = (receiver.clone(), clock.clone(), done.clone());
+        let (receiver, clock) = (receiver.clone(), clock.clone());
+        let (done, calm) = (done.clone(), calm.clone());
         tokio::spawn(async move {
-            // Down from the start until it has refused some deliveries, then down two ticks
-            // in five.
+            // Down from the start until it has refused some deliveries, then down two ticks in
+            // five while the writers write; then up for good, with time running faster so that
+            // retries and breaker probes put off by the flapping come round soon.
             receiver.down.store(true, Ordering::SeqCst);
             let mut tick = 0u32;
             while !done.load(Ordering::SeqCst) {
-                if receiver.refused.load(Ordering::SeqCst) >= 5 {
-                    receiver.down.store(tick % 5 < 2, Ordering::SeqCst);
+                let refused_some = receiver.refused.load(Ordering::SeqCst) >= 5;
+                let settled = calm.load(Ordering::SeqCst) && refused_some;
+                if refused_some {
+                    receiver
+                        .down
+                        .store(!settled && tick % 5 < 2, Ordering::SeqCst);
                 }
-                clock.advance(chrono::Duration::seconds(20));
+                clock.advance(chrono::Duration::seconds(if settled { 300 } else { 20 }));
                 tick += 1;
                 tokio::time::sleep(Duration::from_millis(150)).await;
             }
@@ -994,6 +1001,7 @@ async fn racing_writers_and_a_flapping_destination_lose_nothing(b: Backend) {
     for writer in writers {
         writer.await.unwrap();
     }
+    calm.store(true, Ordering::SeqCst);
 
     // The model: what each endpoint must get.
     let written = written.lock().unwrap().clone();

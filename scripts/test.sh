@@ -39,6 +39,12 @@ RAPPORT_TEST_DATABASE_URL=$(./scripts/pg-test-cluster.sh start)
 export RAPPORT_TEST_DATABASE_URL
 trap './scripts/pg-test-cluster.sh stop' EXIT
 
+echo "== the connectors' loopback counterparts (aiosmtpd, the SMS providers' SDKs)"
+if [ ! -x tests/connectors/.venv/bin/python ]; then
+    python3 -m venv tests/connectors/.venv
+fi
+tests/connectors/.venv/bin/pip install --quiet --disable-pip-version-check -r tests/connectors/requirements.txt
+
 echo "== tests (SQLite and PostgreSQL)"
 cargo nextest run --workspace --no-fail-fast
 

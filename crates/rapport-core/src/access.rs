@@ -76,6 +76,8 @@ pub enum Source {
     Workflow,
     Ai,
     Cdp,
+    /// A connector's answer or an inbound webhook (the integration hub).
+    Integration,
     System,
 }
 
@@ -88,6 +90,7 @@ impl Source {
             Source::Workflow => "workflow",
             Source::Ai => "ai",
             Source::Cdp => "cdp",
+            Source::Integration => "integration",
             Source::System => "system",
         }
     }

@@ -106,13 +106,18 @@ impl AppState {
             self.workers.spawn(worker);
         }
         // The job runner: it reaps the leases of dead nodes and prunes finished jobs, and runs
-        // the queues and handlers of feature crates (webhook deliveries).
+        // the queues and handlers of feature crates (webhook deliveries, connector sends).
         let runner = Arc::new(
             Runner::new(self.store.clone(), node_name())
                 .queue(rapport_integrations::webhooks::deliver::queue(8))
                 .handle(
                     rapport_integrations::webhooks::deliver::DELIVER,
                     move |ctx| rapport_integrations::webhooks::deliver::run(ctx, webhooks.clone()),
+                )
+                .queue(rapport_integrations::connectors::send::queue(4))
+                .handle(
+                    rapport_integrations::connectors::send::SEND,
+                    rapport_integrations::connectors::send::run,
                 ),
         );
         self.workers.spawn_service("jobs", move |stop| {

@@ -16,6 +16,8 @@ mod auth;
 mod cdp;
 #[path = "integration/concurrency.rs"]
 mod concurrency;
+#[path = "integration/connectors.rs"]
+mod connectors;
 #[path = "integration/denials.rs"]
 mod denials;
 #[path = "integration/edges.rs"]

@@ -234,6 +234,31 @@ pub const TABLES: &[Table] = &[
         &["id"],
     ),
     table(
+        "connectors",
+        &[
+            ("id", T),
+            ("workspace_id", T),
+            ("kind", T),
+            ("name", T),
+            ("description", T),
+            ("settings", J),
+            // Sealed with the node's secret key: a restore opens them only under the same key.
+            ("secrets", T),
+            ("secret_names", J),
+            ("enabled", B),
+            ("last_sent_at", TS),
+            ("last_error", T),
+            ("created_at", TS),
+            ("updated_at", TS),
+        ],
+        &["id"],
+    ),
+    table(
+        "email_unsubscribes",
+        &[("workspace_id", T), ("address", T), ("created_at", TS)],
+        &["address"],
+    ),
+    table(
         "auto_number_counters",
         &[
             ("workspace_id", T),
@@ -667,6 +692,7 @@ pub const NOT_EXPORTED: &[(&str, &str)] = &[
         "the delivery log; changes after the restore make new messages",
     ),
     ("webhook_attempts", "the delivery log"),
+    ("connector_messages", "the log of sends"),
     ("cdp_behavior_counts", "derived from the events; rebuilt"),
     ("cdp_segment_timers", "derived; rebuilt with the counters"),
     (

@@ -23,6 +23,7 @@ pub mod outbound;
 pub mod outbox;
 pub mod records;
 pub mod schema;
+pub mod secrets;
 pub mod teams;
 pub mod throttle;
 pub mod views;
@@ -39,7 +40,8 @@ use std::sync::Arc;
 /// version is.
 type SchemaCache = cache::Cache<String, (i64, Arc<WorkspaceSchema>)>;
 
-/// The storage handle every service shares: a database and the clock.
+/// The storage handle every service shares: a database, the clock, the outbound policy and
+/// the secret key.
 #[derive(Debug, Clone)]
 pub struct Store {
     pub db: Db,
@@ -48,6 +50,8 @@ pub struct Store {
     /// Plugins of the record write path (see `records::hooks`).
     pub hooks: Arc<records::hooks::Hooks>,
     outbound: outbound::Outbound,
+    /// The key that seals credentials at rest (see `secrets`).
+    sealer: Arc<secrets::Sealer>,
     /// Bumped after jobs are committed on this node, so its runners look at once.
     jobs_wake: Arc<tokio::sync::watch::Sender<u64>>,
     /// The node's metrics (see `metrics`).
@@ -63,6 +67,7 @@ impl Store {
             schemas: Arc::new(cache::Cache::bounded(10_000)),
             hooks: Arc::default(),
             outbound: outbound::Outbound::strict(),
+            sealer: Arc::new(secrets::Sealer::ephemeral()),
             jobs_wake: Arc::new(tokio::sync::watch::Sender::new(0)),
             metrics: prometheus::Registry::new(),
         }
@@ -91,6 +96,18 @@ impl Store {
     pub fn with_outbound(mut self, outbound: outbound::Outbound) -> Self {
         self.outbound = outbound;
         self
+    }
+
+    /// The same store with the node's secret key (a new store has a key of its own process
+    /// only).
+    pub fn with_sealer(mut self, sealer: secrets::Sealer) -> Self {
+        self.sealer = Arc::new(sealer);
+        self
+    }
+
+    /// The key that seals and opens credentials at rest.
+    pub fn sealer(&self) -> &secrets::Sealer {
+        &self.sealer
     }
 
     /// The policy every outbound HTTP call goes through.

@@ -131,7 +131,7 @@ impl Outbound {
         })
     }
 
-    fn host_allowed(&self, host: &str) -> bool {
+    pub fn host_allowed(&self, host: &str) -> bool {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
         self.allow
             .iter()

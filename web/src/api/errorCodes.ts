@@ -349,6 +349,11 @@ export const catalogue = {
       "status": 409
     },
     {
+      "code": "secret_key_mismatch",
+      "meaning": "The connector's credentials were sealed under another secret key than this node's (`RAPPORT_SECRET_KEY`); set the same key on every node, or enter the credentials again.",
+      "status": 409
+    },
+    {
       "code": "job_not_retryable",
       "meaning": "Only a failed or dead job can be retried.",
       "status": 409
@@ -552,6 +557,21 @@ export const catalogue = {
       "code": "invalid_secret",
       "meaning": "The webhook signing secret is unusable.",
       "status": 422
+    },
+    {
+      "code": "invalid_connector",
+      "meaning": "A connector's name, kind or settings are not acceptable (an unknown setting, a missing required one, a value of the wrong shape), or the workspace has 50 connectors already.",
+      "status": 422
+    },
+    {
+      "code": "invalid_message",
+      "meaning": "A message does not fit its connector: no recipient, no subject for an email, no provider template for an SMS, no text for a chat robot, or too large.",
+      "status": 422
+    },
+    {
+      "code": "invalid_link",
+      "meaning": "The link was not made by this Rapport (its signature does not match).",
+      "status": 400
     },
     {
       "code": "different_segments",

@@ -784,6 +784,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/connectors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list"];
+        put?: never;
+        /** Create a connector; its credentials are sealed with the node's key. */
+        post: operations["create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connectors/kinds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every kind of connector with the settings it takes. */
+        get: operations["kinds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connectors/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get"];
+        /**
+         * Replace a connector's settings; credentials left out keep their stored value, `null`
+         *     removes one. Its kind does not change.
+         */
+        put: operations["replace"];
+        post?: never;
+        delete: operations["delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connectors/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The connector's latest sends: the message, what was sent, what came back, how it ended. */
+        get: operations["messages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connectors/{id}/send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Queue a message: it is sent by a worker and tried again while the failure is temporary. */
+        post: operations["enqueue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connectors/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a message now and answer how it went (`sent` or `failed`, with the provider's answer):
+         *     the "send test" button.
+         */
+        post: operations["test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/files/{id}": {
         parameters: {
             query?: never;
@@ -1456,6 +1564,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/unsubscribe/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The page an unsubscribe link opens: it asks to confirm (a link scanner opening it
+         *     unsubscribes nobody).
+         */
+        get: operations["unsubscribe_page"];
+        put?: never;
+        /**
+         * Unsubscribes the link's address: the confirm button, or a mail client's one-click POST
+         *     (RFC 8058).
+         */
+        post: operations["unsubscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -1863,6 +1995,62 @@ export interface components {
             next_cursor?: string | null;
         };
         /**
+         * @description The shape of a kind's messages.
+         * @enum {string}
+         */
+        Channel: "email" | "sms" | "chat" | "http";
+        /**
+         * @description A connector as admins see it: its settings, and which credentials are stored (never their
+         *     values).
+         */
+        Connector: {
+            /** Format: date-time */
+            created_at: string;
+            description: string;
+            enabled: boolean;
+            id: string;
+            kind: components["schemas"]["ConnectorKind"];
+            last_error?: string | null;
+            /**
+             * Format: date-time
+             * @description The latest send, test or not: when, and its error when it failed.
+             */
+            last_sent_at?: string | null;
+            name: string;
+            /** @description The credentials stored for it, by name (`password`, `access_key_secret`, …). */
+            secrets_set: string[];
+            /** @description The kind's settings that are not secret (host, sender, template of the body, …). */
+            settings: Record<string, unknown>;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /**
+         * @description What an admin sends to create a connector or change one. Credentials left out (or empty)
+         *     keep their stored value on a change; `null` removes one.
+         * @example {
+         *       "kind": "dingtalk_robot",
+         *       "name": "销售群机器人",
+         *       "secrets": {
+         *         "access_token": "…",
+         *         "signing_secret": "SEC…"
+         *       },
+         *       "settings": {}
+         *     }
+         */
+        ConnectorInput: {
+            description?: string;
+            enabled?: boolean;
+            kind: components["schemas"]["ConnectorKind"];
+            name: string;
+            secrets?: Record<string, unknown>;
+            settings?: Record<string, unknown>;
+        };
+        /**
+         * @description What a connector talks to.
+         * @enum {string}
+         */
+        ConnectorKind: "smtp" | "sms_http" | "sms_aliyun" | "sms_tencent" | "wecom_robot" | "dingtalk_robot" | "feishu_bot" | "http";
+        /**
          * @example {
          *       "values": {
          *         "email": "li.wei@example.com",
@@ -2099,7 +2287,7 @@ export interface components {
          * @description One of the catalogue's codes (docs/API.md): ErrorCode.
          * @enum {string}
          */
-        ErrorCode: "invalid_json" | "invalid_body" | "invalid_path" | "invalid_query" | "nul_character" | "invalid_gzip" | "unsupported_encoding" | "request_too_large" | "batch_too_large" | "invalid_batch" | "invalid_condition" | "invalid_sort" | "invalid_cursor" | "invalid_fields" | "invalid_expand" | "invalid_batch_size" | "invalid_if_match" | "invalid_permissions" | "unknown_role" | "invalid_locale" | "before_creation" | "invalid_group_by" | "invalid_metric" | "invalid_job" | "invalid_backup" | "invalid_limit" | "unknown_event_type" | "unknown_property" | "invalid_window" | "invalid_count" | "segment_matches_everything" | "preview_too_expensive" | "unauthenticated" | "invalid_credentials" | "missing_write_key" | "invalid_write_key" | "write_key_mismatch" | "invalid_authorization" | "forbidden" | "cross_site_request" | "not_found" | "method_not_allowed" | "request_timeout" | "version_conflict" | "duplicate_value" | "duplicate_values_exist" | "object_exists" | "field_exists" | "archived" | "not_archived" | "standard_object" | "standard_field" | "object_in_use" | "field_in_use" | "name_field" | "type_change_unsupported" | "email_taken" | "role_exists" | "team_exists" | "admin_role" | "self_lockout" | "merge_already_undone" | "too_many_segments" | "segment_archived" | "segment_not_ready" | "segment_building" | "too_many_tags" | "webhook_failed" | "job_not_retryable" | "job_finished" | "job_not_discardable" | "workspace_exists" | "identity_race" | "contact_unverified" | "contact_taken" | "consumer_busy" | "payload_too_large" | "unsupported_media_type" | "file_too_large" | "file_type_not_allowed" | "invalid_upload" | "validation_failed" | "batch_validation_failed" | "invalid_api_name" | "reserved_name" | "invalid_label" | "invalid_field_config" | "duplicate_field" | "invalid_name_field" | "invalid_layout" | "unknown_target" | "invalid_formula" | "too_many_fields" | "weak_password" | "invalid_email" | "invalid_name" | "invalid_team" | "invalid_source" | "invalid_settings" | "invalid_event_type" | "invalid_schema" | "invalid_replay" | "invalid_view" | "invalid_tag" | "invalid_description" | "invalid_url" | "url_not_allowed" | "invalid_webhook" | "invalid_secret" | "different_segments" | "too_many_attempts" | "rate_limited" | "internal_error" | "identity_loop" | "database_unavailable" | "ingest_overloaded" | "server_busy";
+        ErrorCode: "invalid_json" | "invalid_body" | "invalid_path" | "invalid_query" | "nul_character" | "invalid_gzip" | "unsupported_encoding" | "request_too_large" | "batch_too_large" | "invalid_batch" | "invalid_condition" | "invalid_sort" | "invalid_cursor" | "invalid_fields" | "invalid_expand" | "invalid_batch_size" | "invalid_if_match" | "invalid_permissions" | "unknown_role" | "invalid_locale" | "before_creation" | "invalid_group_by" | "invalid_metric" | "invalid_job" | "invalid_backup" | "invalid_limit" | "unknown_event_type" | "unknown_property" | "invalid_window" | "invalid_count" | "segment_matches_everything" | "preview_too_expensive" | "unauthenticated" | "invalid_credentials" | "missing_write_key" | "invalid_write_key" | "write_key_mismatch" | "invalid_authorization" | "forbidden" | "cross_site_request" | "not_found" | "method_not_allowed" | "request_timeout" | "version_conflict" | "duplicate_value" | "duplicate_values_exist" | "object_exists" | "field_exists" | "archived" | "not_archived" | "standard_object" | "standard_field" | "object_in_use" | "field_in_use" | "name_field" | "type_change_unsupported" | "email_taken" | "role_exists" | "team_exists" | "admin_role" | "self_lockout" | "merge_already_undone" | "too_many_segments" | "segment_archived" | "segment_not_ready" | "segment_building" | "too_many_tags" | "webhook_failed" | "secret_key_mismatch" | "job_not_retryable" | "job_finished" | "job_not_discardable" | "workspace_exists" | "identity_race" | "contact_unverified" | "contact_taken" | "consumer_busy" | "payload_too_large" | "unsupported_media_type" | "file_too_large" | "file_type_not_allowed" | "invalid_upload" | "validation_failed" | "batch_validation_failed" | "invalid_api_name" | "reserved_name" | "invalid_label" | "invalid_field_config" | "duplicate_field" | "invalid_name_field" | "invalid_layout" | "unknown_target" | "invalid_formula" | "too_many_fields" | "weak_password" | "invalid_email" | "invalid_name" | "invalid_team" | "invalid_source" | "invalid_settings" | "invalid_event_type" | "invalid_schema" | "invalid_replay" | "invalid_view" | "invalid_tag" | "invalid_description" | "invalid_url" | "url_not_allowed" | "invalid_webhook" | "invalid_secret" | "invalid_connector" | "invalid_message" | "invalid_link" | "different_segments" | "too_many_attempts" | "rate_limited" | "internal_error" | "identity_loop" | "database_unavailable" | "ingest_overloaded" | "server_busy";
         /**
          * @description One of the catalogue's codes (docs/API.md): EventCode.
          * @enum {string}
@@ -2224,6 +2412,17 @@ export interface components {
             required?: boolean;
             type: components["schemas"]["FieldType"];
             unique?: boolean;
+        };
+        /** @description A setting as the web app draws it. */
+        FieldInfo: {
+            default?: string | null;
+            /** @description `text`, `textarea`, `url`, `number`, `select` or `json`. */
+            input: string;
+            key: string;
+            /** @description A select's choices. */
+            options: string[];
+            required: boolean;
+            secret: boolean;
         };
         /** @description A change to a field's label, validation or settings. */
         FieldPatch: {
@@ -2389,6 +2588,12 @@ export interface components {
          * @enum {string}
          */
         JobState: "pending" | "running" | "failed" | "done" | "dead" | "cancelled";
+        /** @description A kind as the web app draws its form. */
+        KindInfo: {
+            channel: components["schemas"]["Channel"];
+            fields: components["schemas"]["FieldInfo"][];
+            kind: components["schemas"]["ConnectorKind"];
+        };
         Label: {
             en: string;
             zh: string;
@@ -2534,6 +2739,42 @@ export interface components {
             data: components["schemas"]["Merge"][];
             /** @description Pass as `cursor` for the next (older) page; none after the last. */
             next_cursor?: string | null;
+        };
+        /**
+         * @description What to send. `subject` and `text` are templates (`{{record.name}}`, `{{params.code}}`).
+         * @example {
+         *       "params": {
+         *         "code": "4821"
+         *       },
+         *       "template": "SMS_154950909",
+         *       "to": [
+         *         "+8613800138000"
+         *       ]
+         *     }
+         */
+        Message: {
+            /** @description `zh-CN` or `en`: picks `translations[locale]` when there is one. */
+            locale?: string | null;
+            /** @description Chat robots: send `text` as markdown. */
+            markdown?: boolean;
+            /** @description SMS template parameters (Tencent's in key order); `{{params.<key>}}` in templates. */
+            params?: Record<string, unknown>;
+            record?: null | components["schemas"]["RecordRef"];
+            subject?: string;
+            /** @description SMS: the provider's template (Aliyun `SMS_…`, Tencent's template id). */
+            template?: string | null;
+            text?: string;
+            /** @description Email addresses (email), phone numbers (SMS), mobiles to @ (chat robots). */
+            to?: string[];
+            /**
+             * @description Email: a receipt or a password reset, sent even to addresses that unsubscribed and
+             *     without an unsubscribe link.
+             */
+            transactional?: boolean;
+            /** @description Subject and text in other languages, by locale. */
+            translations?: {
+                [key: string]: components["schemas"]["Translation"];
+            };
         };
         Metric: {
             /** @description The number field to sum (integer, decimal, percent or currency); none for `count`. */
@@ -2752,6 +2993,10 @@ export interface components {
              */
             total?: number | null;
         };
+        RecordRef: {
+            id: string;
+            object: string;
+        };
         /** @description One region with the regions inside it (a province's cities, a city's districts). */
         Region: {
             children?: components["schemas"]["Region"][];
@@ -2950,6 +3195,35 @@ export interface components {
             /** @description Left out when defining the option: made from its label (`FieldConfig::name_options`). */
             value: string;
         };
+        /** @description One send in the log. */
+        SendLog: {
+            /** Format: int64 */
+            attempts: number;
+            connector_id: string;
+            /** Format: date-time */
+            created_at: string;
+            error?: string | null;
+            /** Format: date-time */
+            finished_at?: string | null;
+            id: string;
+            /** Format: int64 */
+            latency_ms?: number | null;
+            message: components["schemas"]["Message"];
+            /** @description What was sent (credentials left out), the first KB. */
+            request: string;
+            /** @description What came back, the first KB. */
+            response: string;
+            state: components["schemas"]["SendState"];
+            /** Format: int64 */
+            status?: number | null;
+            /** @description A test from the connector's page (sent at once, not queued). */
+            test: boolean;
+        };
+        /**
+         * @description How a send ended, as the log shows it.
+         * @enum {string}
+         */
+        SendState: "queued" | "sent" | "failed";
         Settings: {
             /** @description Identifier values never used to link anyone (lower-case; compared after normalising). */
             blocked_values: string[];
@@ -3220,6 +3494,10 @@ export interface components {
             /** Format: int64 */
             filled: number;
             trait: string;
+        };
+        Translation: {
+            subject?: string;
+            text?: string;
         };
         /**
          * @description How far a source's events may speak for a person (docs/SECURITY.md, "Public write keys").
@@ -5075,6 +5353,295 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Connector"][];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectorInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Connector"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    kinds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KindInfo"][];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Connector"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    replace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectorInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Connector"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    messages: {
+        parameters: {
+            query?: {
+                /** @description At most this many sends, newest first (1–200, default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendLog"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    enqueue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Message"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendLog"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Message"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendLog"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
     download: {
         parameters: {
             query?: {
@@ -6725,6 +7292,61 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    unsubscribe_page: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page asking to confirm */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    unsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unsubscribed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+            /** @description Not a link this Rapport made */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
                 };
             };
             default: components["responses"]["Error"];

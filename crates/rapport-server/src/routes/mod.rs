@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod aggregate;
 pub mod cdp;
+pub mod connectors;
 pub mod files;
 pub mod ingest;
 pub mod jobs;
@@ -62,6 +63,27 @@ pub fn routes() -> Router<AppState> {
                 .delete(webhooks::delete),
         )
         .route("/api/v1/webhooks/health", get(webhooks::health))
+        .route("/api/v1/connectors/kinds", get(connectors::kinds))
+        .route(
+            "/api/v1/connectors",
+            get(connectors::list).post(connectors::create),
+        )
+        .route(
+            "/api/v1/connectors/{id}",
+            get(connectors::get)
+                .put(connectors::replace)
+                .delete(connectors::delete),
+        )
+        .route("/api/v1/connectors/{id}/test", post(connectors::test))
+        .route("/api/v1/connectors/{id}/send", post(connectors::enqueue))
+        .route(
+            "/api/v1/connectors/{id}/messages",
+            get(connectors::messages),
+        )
+        .route(
+            "/api/v1/unsubscribe/{token}",
+            get(connectors::unsubscribe_page).post(connectors::unsubscribe),
+        )
         .route("/api/v1/webhooks/{id}/secret", get(webhooks::secret))
         .route(
             "/api/v1/webhooks/{id}/rotate-secret",

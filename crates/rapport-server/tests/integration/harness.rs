@@ -204,6 +204,11 @@ pub fn loopback_receivers() -> Outbound {
     Outbound::allowing("127.0.0.1").expect("allow-list")
 }
 
+/// The secret key every test node has (a restarted node opens what the last one sealed).
+pub fn test_sealer() -> rapport_store::secrets::Sealer {
+    rapport_store::secrets::Sealer::from_key([42; 32])
+}
+
 pub async fn hash(password: &str) -> String {
     let password = password.to_string();
     tokio::task::spawn_blocking(move || auth::hash_password(&password).expect("hash"))
@@ -252,7 +257,9 @@ impl TestServer {
         let storage = Storage::create(backend).await;
         let db = storage.open().await;
         db.migrate().await.expect("migrate");
-        let store = Store::new(db, clock).with_outbound(outbound.clone());
+        let store = Store::new(db, clock)
+            .with_outbound(outbound.clone())
+            .with_sealer(test_sealer());
         let workspace = store
             .create_workspace("Test", 480)
             .await
@@ -288,7 +295,9 @@ impl TestServer {
         let storage = self.storage.as_ref().expect("storage");
         let db = storage.open().await;
         db.migrate().await.expect("migrate again");
-        let store = Store::new(db, Arc::new(SystemClock)).with_outbound(self.outbound.clone());
+        let store = Store::new(db, Arc::new(SystemClock))
+            .with_outbound(self.outbound.clone())
+            .with_sealer(test_sealer());
         let node = spawn(store.clone(), self.config.clone()).await;
         self.api.base = node.base.clone();
         self.store = store;

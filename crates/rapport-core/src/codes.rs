@@ -245,6 +245,8 @@ error_codes! {
         InvalidSecret = ("invalid_secret", 422, "The webhook signing secret is unusable."),
         InvalidConnector = ("invalid_connector", 422, "A connector's name, kind or settings are not acceptable (an unknown setting, a missing required one, a value of the wrong shape), or the workspace has 50 connectors already."),
         InvalidMessage = ("invalid_message", 422, "A message does not fit its connector: no recipient, no subject for an email, no provider template for an SMS, no text for a chat robot, or too large."),
+        InvalidValueMap = ("invalid_value_map", 422, "A semantic-dictionary mapping names an unknown object or field, a field that is not single-select or text, a value that is not one of its options, a value or code twice, or the system already maps this field."),
+        UnmappedValue = ("unmapped_value", 422, "The value has no mapping in the semantic dictionary for this system and field; it was refused and recorded, not passed through."),
         InvalidLink = ("invalid_link", 400, "The link was not made by this Rapport (its signature does not match)."),
         DifferentSegments = ("different_segments", 422, "Only snapshots of the same segment can be compared."),
         TooManyAttempts = ("too_many_attempts", 429, "Too many failed logins from this client; try again later (`Retry-After`)."),

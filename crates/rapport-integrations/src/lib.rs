@@ -3,8 +3,10 @@
 //! specification says, fanned out from the outbox and delivered at least once through the job
 //! queue, behind a circuit breaker per destination, with a delivery log and a health map — and
 //! connectors (`connectors`): email, SMS, chat robots and HTTP / ERP calls with credentials
-//! sealed at rest, sent through the job queue with a log of every send.
+//! sealed at rest, sent through the job queue with a log of every send — and the semantic
+//! dictionary (`dictionary`) both translate values through.
 
 pub mod connectors;
+pub mod dictionary;
 pub mod webhooks;
 pub mod workers;

@@ -6,8 +6,8 @@
 //! this document.
 
 use crate::routes::{
-    admin, aggregate, cdp, connectors, files, ingest, jobs, metadata, records, segments, snapshots,
-    system, teams, views, webhooks,
+    admin, aggregate, cdp, connectors, dictionary, files, ingest, jobs, metadata, records,
+    segments, snapshots, system, teams, views, webhooks,
 };
 use crate::{auth, error, records_json};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -118,6 +118,7 @@ impl Modify for ErrorResponses {
         webhooks::secret, webhooks::rotate_secret, webhooks::deliveries, webhooks::resend, webhooks::resend_range, webhooks::health,
         connectors::kinds, connectors::list, connectors::create, connectors::get, connectors::replace, connectors::delete,
         connectors::test, connectors::enqueue, connectors::messages, connectors::unsubscribe_page, connectors::unsubscribe,
+        dictionary::list, dictionary::create, dictionary::get, dictionary::replace, dictionary::delete, dictionary::translate,
         views::list_views, views::create_view, views::get_view, views::update_view, views::delete_view,
         ingest::call, ingest::batch,
         cdp::list_sources, cdp::create_source, cdp::get_source, cdp::update_source, cdp::rotate_key, cdp::rotate_verification_secret,

@@ -254,6 +254,21 @@ pub const TABLES: &[Table] = &[
         &["id"],
     ),
     table(
+        "value_maps",
+        &[
+            ("id", T),
+            ("workspace_id", T),
+            ("system", T),
+            ("object", T),
+            ("field", T),
+            ("description", T),
+            ("entries", J),
+            ("created_at", TS),
+            ("updated_at", TS),
+        ],
+        &["id"],
+    ),
+    table(
         "email_unsubscribes",
         &[("workspace_id", T), ("address", T), ("created_at", TS)],
         &["address"],
@@ -693,6 +708,10 @@ pub const NOT_EXPORTED: &[(&str, &str)] = &[
     ),
     ("webhook_attempts", "the delivery log"),
     ("connector_messages", "the log of sends"),
+    (
+        "value_map_unmapped",
+        "values met in traffic; traffic after the restore records its own",
+    ),
     ("cdp_behavior_counts", "derived from the events; rebuilt"),
     ("cdp_segment_timers", "derived; rebuilt with the counters"),
     (

@@ -569,6 +569,16 @@ export const catalogue = {
       "status": 422
     },
     {
+      "code": "invalid_value_map",
+      "meaning": "A semantic-dictionary mapping names an unknown object or field, a field that is not single-select or text, a value that is not one of its options, a value or code twice, or the system already maps this field.",
+      "status": 422
+    },
+    {
+      "code": "unmapped_value",
+      "meaning": "The value has no mapping in the semantic dictionary for this system and field; it was refused and recorded, not passed through.",
+      "status": 422
+    },
+    {
       "code": "invalid_link",
       "meaning": "The link was not made by this Rapport (its signature does not match).",
       "status": 400

@@ -892,6 +892,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dictionary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list"];
+        put?: never;
+        /** Map a field's values to an outside system's codes (one-to-one both ways). */
+        post: operations["create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dictionary/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get"];
+        /** Replace a mapping's entries and description (its system, object and field stay). */
+        put: operations["replace"];
+        post?: never;
+        delete: operations["delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dictionary/{id}/translate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Translate one value through a mapping, as a connector or an inbound webhook would; a value
+         *     without a mapping is refused (`unmapped_value`) and recorded.
+         */
+        post: operations["translate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/files/{id}": {
         parameters: {
             query?: never;
@@ -2118,6 +2172,11 @@ export interface components {
             /** @description The first departed members by profile id. */
             left_sample: components["schemas"]["SnapshotMember"][];
         };
+        /**
+         * @description Which way a value goes.
+         * @enum {string}
+         */
+        Direction: "outbound" | "inbound";
         /** @description An endpoint as admins see it (its secret only through `secret`). */
         Endpoint: {
             /** @description When the breaker opens and how it recovers. */
@@ -2287,7 +2346,7 @@ export interface components {
          * @description One of the catalogue's codes (docs/API.md): ErrorCode.
          * @enum {string}
          */
-        ErrorCode: "invalid_json" | "invalid_body" | "invalid_path" | "invalid_query" | "nul_character" | "invalid_gzip" | "unsupported_encoding" | "request_too_large" | "batch_too_large" | "invalid_batch" | "invalid_condition" | "invalid_sort" | "invalid_cursor" | "invalid_fields" | "invalid_expand" | "invalid_batch_size" | "invalid_if_match" | "invalid_permissions" | "unknown_role" | "invalid_locale" | "before_creation" | "invalid_group_by" | "invalid_metric" | "invalid_job" | "invalid_backup" | "invalid_limit" | "unknown_event_type" | "unknown_property" | "invalid_window" | "invalid_count" | "segment_matches_everything" | "preview_too_expensive" | "unauthenticated" | "invalid_credentials" | "missing_write_key" | "invalid_write_key" | "write_key_mismatch" | "invalid_authorization" | "forbidden" | "cross_site_request" | "not_found" | "method_not_allowed" | "request_timeout" | "version_conflict" | "duplicate_value" | "duplicate_values_exist" | "object_exists" | "field_exists" | "archived" | "not_archived" | "standard_object" | "standard_field" | "object_in_use" | "field_in_use" | "name_field" | "type_change_unsupported" | "email_taken" | "role_exists" | "team_exists" | "admin_role" | "self_lockout" | "merge_already_undone" | "too_many_segments" | "segment_archived" | "segment_not_ready" | "segment_building" | "too_many_tags" | "webhook_failed" | "secret_key_mismatch" | "job_not_retryable" | "job_finished" | "job_not_discardable" | "workspace_exists" | "identity_race" | "contact_unverified" | "contact_taken" | "consumer_busy" | "payload_too_large" | "unsupported_media_type" | "file_too_large" | "file_type_not_allowed" | "invalid_upload" | "validation_failed" | "batch_validation_failed" | "invalid_api_name" | "reserved_name" | "invalid_label" | "invalid_field_config" | "duplicate_field" | "invalid_name_field" | "invalid_layout" | "unknown_target" | "invalid_formula" | "too_many_fields" | "weak_password" | "invalid_email" | "invalid_name" | "invalid_team" | "invalid_source" | "invalid_settings" | "invalid_event_type" | "invalid_schema" | "invalid_replay" | "invalid_view" | "invalid_tag" | "invalid_description" | "invalid_url" | "url_not_allowed" | "invalid_webhook" | "invalid_secret" | "invalid_connector" | "invalid_message" | "invalid_link" | "different_segments" | "too_many_attempts" | "rate_limited" | "internal_error" | "identity_loop" | "database_unavailable" | "ingest_overloaded" | "server_busy";
+        ErrorCode: "invalid_json" | "invalid_body" | "invalid_path" | "invalid_query" | "nul_character" | "invalid_gzip" | "unsupported_encoding" | "request_too_large" | "batch_too_large" | "invalid_batch" | "invalid_condition" | "invalid_sort" | "invalid_cursor" | "invalid_fields" | "invalid_expand" | "invalid_batch_size" | "invalid_if_match" | "invalid_permissions" | "unknown_role" | "invalid_locale" | "before_creation" | "invalid_group_by" | "invalid_metric" | "invalid_job" | "invalid_backup" | "invalid_limit" | "unknown_event_type" | "unknown_property" | "invalid_window" | "invalid_count" | "segment_matches_everything" | "preview_too_expensive" | "unauthenticated" | "invalid_credentials" | "missing_write_key" | "invalid_write_key" | "write_key_mismatch" | "invalid_authorization" | "forbidden" | "cross_site_request" | "not_found" | "method_not_allowed" | "request_timeout" | "version_conflict" | "duplicate_value" | "duplicate_values_exist" | "object_exists" | "field_exists" | "archived" | "not_archived" | "standard_object" | "standard_field" | "object_in_use" | "field_in_use" | "name_field" | "type_change_unsupported" | "email_taken" | "role_exists" | "team_exists" | "admin_role" | "self_lockout" | "merge_already_undone" | "too_many_segments" | "segment_archived" | "segment_not_ready" | "segment_building" | "too_many_tags" | "webhook_failed" | "secret_key_mismatch" | "job_not_retryable" | "job_finished" | "job_not_discardable" | "workspace_exists" | "identity_race" | "contact_unverified" | "contact_taken" | "consumer_busy" | "payload_too_large" | "unsupported_media_type" | "file_too_large" | "file_type_not_allowed" | "invalid_upload" | "validation_failed" | "batch_validation_failed" | "invalid_api_name" | "reserved_name" | "invalid_label" | "invalid_field_config" | "duplicate_field" | "invalid_name_field" | "invalid_layout" | "unknown_target" | "invalid_formula" | "too_many_fields" | "weak_password" | "invalid_email" | "invalid_name" | "invalid_team" | "invalid_source" | "invalid_settings" | "invalid_event_type" | "invalid_schema" | "invalid_replay" | "invalid_view" | "invalid_tag" | "invalid_description" | "invalid_url" | "url_not_allowed" | "invalid_webhook" | "invalid_secret" | "invalid_connector" | "invalid_message" | "invalid_value_map" | "unmapped_value" | "invalid_link" | "different_segments" | "too_many_attempts" | "rate_limited" | "internal_error" | "identity_loop" | "database_unavailable" | "ingest_overloaded" | "server_busy";
         /**
          * @description One of the catalogue's codes (docs/API.md): EventCode.
          * @enum {string}
@@ -3495,6 +3554,15 @@ export interface components {
             filled: number;
             trait: string;
         };
+        /** @description A value to translate. */
+        TranslateRequest: {
+            direction: components["schemas"]["Direction"];
+            value: string;
+        };
+        /** @description The translation. */
+        Translated: {
+            value: string;
+        };
         Translation: {
             subject?: string;
             text?: string;
@@ -3504,6 +3572,19 @@ export interface components {
          * @enum {string}
          */
         Trust: "client" | "server";
+        /** @description A value that arrived or left without a mapping, and how often. */
+        Unmapped: {
+            /** Format: int64 */
+            count: number;
+            direction: components["schemas"]["Direction"];
+            /** Format: date-time */
+            first_seen: string;
+            /** @description Where it was met (`connector ERP 下单`, `inbound webhook …`). */
+            last_context: string;
+            /** Format: date-time */
+            last_seen: string;
+            value: string;
+        };
         /**
          * @example {
          *       "values": {
@@ -3539,6 +3620,43 @@ export interface components {
             role_id?: string | null;
         };
         Value: unknown;
+        /** @description A mapping between one field and one system's codes. */
+        ValueMap: {
+            /** Format: date-time */
+            created_at: string;
+            description: string;
+            entries: components["schemas"]["Entry"][];
+            field: string;
+            id: string;
+            object: string;
+            /** @description The outside system's name as templates name it (`ERP`, `金蝶`, `WMS`). */
+            system: string;
+            /** @description Values met in traffic that had no mapping, most recent first. */
+            unmapped: components["schemas"]["Unmapped"][];
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /**
+         * @description What an admin sends to create a mapping or replace one.
+         * @example {
+         *       "entries": [
+         *         {
+         *           "crm_value": "shipped",
+         *           "external_code": "SHIPPED"
+         *         }
+         *       ],
+         *       "field": "status",
+         *       "object": "order",
+         *       "system": "ERP"
+         *     }
+         */
+        ValueMapInput: {
+            description?: string;
+            entries?: components["schemas"]["Entry"][];
+            field: string;
+            object: string;
+            system: string;
+        };
         /**
          * @description What a caller sends to create or replace a view.
          * @example {
@@ -5621,6 +5739,200 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SendLog"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueMap"][];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValueMapInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueMap"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueMap"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    replace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValueMapInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueMap"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    translate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TranslateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Translated"];
                 };
             };
             404: {

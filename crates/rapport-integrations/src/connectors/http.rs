@@ -1,17 +1,19 @@
 //! Generic HTTP / ERP calls: a method, a URL template (placeholders percent-encoded), headers,
 //! auth (basic, bearer, or an HMAC-SHA256 signature of `timestamp.body` in a header with
 //! `X-Rapport-Timestamp`), a body template (placeholders JSON-escaped), and values of the
-//! answer written back into the message's record (`response_mapping`: field → JSON pointer)
+//! answer written back into the message's record (`response_mapping`: field → JSON pointer,
+//! optionally `| map:<system>` to translate the system's code through the semantic dictionary)
 //! through the write path, source `integration`.
 
 use super::render::{self, Escape};
 use super::send::{exchange, judged, shown_url, Failed, Message, Outcome, Prepared, Sent};
 use super::Opened;
+use crate::dictionary::{self, Direction, Translator};
 use hmac::{Hmac, Mac};
 use rapport_core::Source;
 use rapport_store::records::{RecordUpdate, WriteCtx};
 use rapport_store::Store;
-use serde_json::Map;
+use serde_json::{Map, Value as Json};
 use sha2::Sha256;
 
 /// The signature header's value: `sha256=` and the hex HMAC-SHA256 of `timestamp.body`.
@@ -37,8 +39,9 @@ pub async fn send(store: &Store, connector: &Opened, message: &Prepared) -> Outc
     let body = if template.is_empty() || method == reqwest::Method::GET {
         String::new()
     } else {
-        render::render(&template, &message.vars, Escape::Json)
-            .map_err(|e| Failed::permanent(format!("body_template: {e}")))?
+        message
+            .render(store, "body_template", &template, Escape::Json)
+            .await?
     };
     let mut request = store
         .outbound()
@@ -51,8 +54,14 @@ pub async fn send(store: &Store, connector: &Opened, message: &Prepared) -> Outc
     }
     if let Some(map) = connector.setting_json("headers").as_object() {
         for (name, value) in map {
-            let value = render::render(&render::text_of(value), &message.vars, Escape::Plain)
-                .map_err(|e| Failed::permanent(format!("header {name}: {e}")))?;
+            let value = message
+                .render(
+                    store,
+                    &format!("header {name}"),
+                    &render::text_of(value),
+                    Escape::Plain,
+                )
+                .await?;
             request = request.header(name.as_str(), value);
         }
     }
@@ -100,12 +109,39 @@ pub async fn map_back(store: &Store, connector: &Opened, message: &Message, sent
         return Err(fail("the answer is not JSON".into()));
     };
     let mut values = Map::new();
-    for (field, pointer) in mapping {
-        let pointer = pointer.as_str().unwrap_or_default();
+    for (field, source) in mapping {
+        let source = source.as_str().unwrap_or_default();
+        let (pointer, filter) = match source.split_once('|') {
+            Some((pointer, filter)) => (pointer.trim(), Some(filter.trim())),
+            None => (source.trim(), None),
+        };
         let value = answer
             .pointer(pointer)
             .ok_or_else(|| fail(format!("the answer has no {pointer}")))?;
-        values.insert(field.clone(), value.clone());
+        let value = match filter {
+            None => value.clone(),
+            Some(filter) => {
+                let system = filter
+                    .strip_prefix("map:")
+                    .map(str::trim)
+                    .ok_or_else(|| fail(format!("unknown filter {filter:?}")))?;
+                let translator =
+                    Translator::load(store, &connector.workspace_id, system, &record.object)
+                        .await
+                        .map_err(|e| fail(e.to_string()))?;
+                match translator.translate(Direction::Inbound, field, &render::text_of(value)) {
+                    Ok(crm) => Json::String(crm),
+                    Err(miss) => {
+                        let context = format!("connector {}", connector.connector.name);
+                        if let Err(e) = dictionary::record_miss(store, &miss, &context).await {
+                            tracing::warn!("recording an unmapped value: {e}");
+                        }
+                        return Err(fail(miss.reason(system, &record.object)));
+                    }
+                }
+            }
+        };
+        values.insert(field.clone(), value);
     }
     let principal = store
         .system_principal(&connector.workspace_id)

@@ -1,7 +1,9 @@
 //! Templates: `{{name}}` placeholders filled from a message's variables (`to`, `text`,
 //! `subject`, `params.<key>`, `record.<field>`, …), escaped for where the text goes — JSON
 //! string contents, a URL component, HTML, or as is. A placeholder naming no variable is an
-//! error, never an empty hole; a variable that is null fills in empty.
+//! error, never an empty hole; a variable that is null fills in empty. A placeholder may pass
+//! its value through a filter (`{{record.stage | map:ERP}}`: the semantic dictionary), which
+//! the caller supplies.
 
 use serde_json::{Map, Value as Json};
 use std::fmt::Write;
@@ -20,8 +22,23 @@ pub enum Escape {
 /// The longest template or rendering.
 pub const MAX_TEMPLATE: usize = 64 * 1024;
 
+/// Applies a placeholder's filter: (variable name, filter text, value) → the value to show.
+pub type Filter<'a> = &'a dyn Fn(&str, &str, &Json) -> Result<Json, String>;
+
 /// `template` with its placeholders filled; the error names the unknown placeholder.
 pub fn render(template: &str, vars: &Map<String, Json>, escape: Escape) -> Result<String, String> {
+    render_with(template, vars, escape, &|_, filter, _| {
+        Err(format!("unknown filter {filter:?}"))
+    })
+}
+
+/// [`render`] with the placeholders' filters applied by `filter`.
+pub fn render_with(
+    template: &str,
+    vars: &Map<String, Json>,
+    escape: Escape,
+    filter: Filter<'_>,
+) -> Result<String, String> {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
@@ -30,9 +47,16 @@ pub fn render(template: &str, vars: &Map<String, Json>, escape: Escape) -> Resul
         let Some(end) = after.find("}}") else {
             return Err("a {{ placeholder is not closed".into());
         };
-        let name = after[..end].trim();
+        let (name, filter_text) = match after[..end].split_once('|') {
+            Some((name, f)) => (name.trim(), Some(f.trim())),
+            None => (after[..end].trim(), None),
+        };
         let value = lookup(vars, name).ok_or_else(|| format!("no variable {name:?}"))?;
-        push_escaped(&mut out, &text_of(value), escape);
+        let value = match filter_text {
+            Some(f) => filter(name, f, value)?,
+            None => value.clone(),
+        };
+        push_escaped(&mut out, &text_of(&value), escape);
         if out.len() > MAX_TEMPLATE {
             return Err(format!("the rendering is over {} KB", MAX_TEMPLATE / 1024));
         }
@@ -159,6 +183,18 @@ mod tests {
         );
         assert!(render("{{ to", &v, Escape::Plain).is_err());
         assert!(render("{{}}", &v, Escape::Plain).is_err());
+        assert_eq!(
+            render("{{ to | upper }}", &v, Escape::Plain).unwrap_err(),
+            "unknown filter \"upper\""
+        );
+        let upper = |_: &str, f: &str, v: &Json| {
+            assert_eq!(f, "upper");
+            Ok(Json::String(text_of(v).to_uppercase()))
+        };
+        assert_eq!(
+            render_with("{{ record.name|upper }}", &v, Escape::Plain, &upper).unwrap(),
+            "华为 & CO"
+        );
         assert_eq!(render("no holes", &v, Escape::Plain).unwrap(), "no holes");
     }
 }

@@ -7,6 +7,7 @@
 
 use super::kinds::{Channel, ConnectorKind};
 use super::{render, Opened};
+use crate::dictionary::{self, Direction, Translator};
 use chrono::{DateTime, Utc};
 use rapport_core::codes::ErrorCode;
 use rapport_core::sql::{ColumnKind, SqlParam};
@@ -15,6 +16,7 @@ use rapport_store::jobs::{JobCtx, JobError, QueueConfig};
 use rapport_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as Json};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 use utoipa::ToSchema;
 
@@ -100,6 +102,85 @@ pub struct Prepared {
     pub record: Option<RecordRef>,
     /// Every variable, for a kind's own templates (an HTTP body, an SMS gateway's body).
     pub vars: Map<String, Json>,
+    /// The semantic dictionary's mappings the templates name (`map:<system>`), for the
+    /// record's object.
+    translators: Vec<Translator>,
+    /// Where a value without a mapping was met, for the dictionary's page.
+    context: String,
+}
+
+impl Prepared {
+    /// `template` (the one named `what`) rendered with the message's variables, its `map:`
+    /// filters translated through the semantic dictionary. A value without a mapping is
+    /// recorded and fails the send for good.
+    pub async fn render(
+        &self,
+        store: &Store,
+        what: &str,
+        template: &str,
+        escape: render::Escape,
+    ) -> Result<String, Failed> {
+        let missed = std::sync::Mutex::new(None);
+        let filter = |name: &str, filter: &str, value: &Json| -> Result<Json, String> {
+            let system = filter
+                .strip_prefix("map:")
+                .map(str::trim)
+                .ok_or_else(|| format!("unknown filter {filter:?}"))?;
+            let field = name
+                .strip_prefix("record.")
+                .ok_or_else(|| format!("map: translates record fields, not {name}"))?;
+            let translator = self
+                .translators
+                .iter()
+                .find(|t| t.system() == system)
+                .ok_or_else(|| format!("map:{system} needs the message's record"))?;
+            if value.is_null() {
+                return Ok(Json::Null);
+            }
+            match translator.translate(Direction::Outbound, field, &render::text_of(value)) {
+                Ok(code) => Ok(Json::String(code)),
+                Err(miss) => {
+                    let reason = miss.reason(system, translator.object());
+                    if let Ok(mut slot) = missed.lock() {
+                        *slot = Some(miss);
+                    }
+                    Err(reason)
+                }
+            }
+        };
+        let rendered = render::render_with(template, &self.vars, escape, &filter);
+        let missed = missed.lock().ok().and_then(|mut slot| slot.take());
+        match rendered {
+            Ok(text) => Ok(text),
+            Err(e) => {
+                if let Some(miss) = missed {
+                    if let Err(error) = dictionary::record_miss(store, &miss, &self.context).await {
+                        tracing::warn!("recording an unmapped value: {error}");
+                    }
+                }
+                Err(Failed::permanent(format!("{what}: {e}")))
+            }
+        }
+    }
+}
+
+/// The systems the texts' `map:` filters name.
+fn systems_named<'a>(texts: impl Iterator<Item = &'a str>) -> BTreeSet<String> {
+    let mut systems = BTreeSet::new();
+    for text in texts {
+        let mut rest = text;
+        while let Some(start) = rest.find("{{") {
+            let after = &rest[start + 2..];
+            let Some(end) = after.find("}}") else { break };
+            if let Some((_, filter)) = after[..end].split_once('|') {
+                if let Some(system) = filter.trim().strip_prefix("map:") {
+                    systems.insert(system.trim().to_string());
+                }
+            }
+            rest = &after[end + 2..];
+        }
+    }
+    systems
 }
 
 /// A send that was answered as done.
@@ -240,7 +321,8 @@ fn check(kind: ConnectorKind, message: &Message) -> Result<(), StoreError> {
 }
 
 /// The message's variables, its templates rendered, the language picked.
-async fn prepare(store: &Store, workspace_id: &str, message: &Message) -> Result<Prepared, Failed> {
+async fn prepare(store: &Store, connector: &Opened, message: &Message) -> Result<Prepared, Failed> {
+    let workspace_id = connector.workspace_id.as_str();
     let mut vars = Map::new();
     vars.insert("to".into(), Json::String(message.to.join(", ")));
     vars.insert("params".into(), Json::Object(message.params.clone()));
@@ -263,25 +345,52 @@ async fn prepare(store: &Store, workspace_id: &str, message: &Message) -> Result
         Some(t) => (t.subject.as_str(), t.text.as_str()),
         None => (message.subject.as_str(), message.text.as_str()),
     };
-    let fill = |template: &str| {
-        render::render(template, &vars, render::Escape::Plain)
-            .map_err(|e| Failed::permanent(format!("template: {e}")))
-    };
-    let subject = fill(subject)?;
-    let text = fill(text)?;
-    vars.insert("subject".into(), Json::String(subject.clone()));
-    vars.insert("text".into(), Json::String(text.clone()));
-    Ok(Prepared {
+    let settings = connector
+        .connector
+        .settings
+        .values()
+        .filter_map(Json::as_str)
+        .chain([subject, text]);
+    let mut translators = Vec::new();
+    if let Some(record) = &message.record {
+        for system in systems_named(settings) {
+            translators.push(
+                Translator::load(store, workspace_id, &system, &record.object)
+                    .await
+                    .map_err(|e| Failed {
+                        transient: e.transience().is_some(),
+                        reason: e.to_string(),
+                        ..Default::default()
+                    })?,
+            );
+        }
+    }
+    let mut prepared = Prepared {
         to: message.to.clone(),
-        subject,
-        text,
+        subject: String::new(),
+        text: String::new(),
         markdown: message.markdown,
         template: message.template.clone(),
         params: message.params.clone(),
         transactional: message.transactional,
         record: message.record.clone(),
         vars,
-    })
+        translators,
+        context: format!("connector {}", connector.connector.name),
+    };
+    prepared.subject = prepared
+        .render(store, "subject", subject, render::Escape::Plain)
+        .await?;
+    prepared.text = prepared
+        .render(store, "text", text, render::Escape::Plain)
+        .await?;
+    prepared
+        .vars
+        .insert("subject".into(), Json::String(prepared.subject.clone()));
+    prepared
+        .vars
+        .insert("text".into(), Json::String(prepared.text.clone()));
+    Ok(prepared)
 }
 
 /// A record's values by field name, as the API shows them, with its id.
@@ -321,7 +430,7 @@ async fn dispatch(store: &Store, connector: &Opened, message: &Message) -> Outco
     if !connector.connector.enabled {
         return Err(Failed::permanent("the connector is switched off"));
     }
-    let prepared = prepare(store, &connector.workspace_id, message).await?;
+    let prepared = prepare(store, connector, message).await?;
     match connector.connector.kind {
         ConnectorKind::Smtp => super::smtp::send(store, connector, &prepared).await,
         ConnectorKind::SmsHttp => super::sms::send_http(store, connector, &prepared).await,

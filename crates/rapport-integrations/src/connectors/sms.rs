@@ -223,8 +223,17 @@ pub async fn send_http(store: &Store, connector: &Opened, message: &Prepared) ->
     for number in &message.to {
         let mut vars = message.vars.clone();
         vars.insert("to".into(), Json::String(number.clone()));
-        let body = render::render(&connector.setting("body_template"), &vars, Escape::Json)
-            .map_err(|e| Failed::permanent(format!("body_template: {e}")))?;
+
+        let mut one = message.clone();
+        one.vars = vars;
+        let body = one
+            .render(
+                store,
+                "body_template",
+                &connector.setting("body_template"),
+                Escape::Json,
+            )
+            .await?;
         let mut request = client(store)?
             .request(reqwest::Method::POST, &url)
             .map_err(|e| Failed::permanent(e.to_string()))?

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod aggregate;
 pub mod cdp;
 pub mod connectors;
+pub mod dictionary;
 pub mod files;
 pub mod ingest;
 pub mod jobs;
@@ -79,6 +80,20 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/connectors/{id}/messages",
             get(connectors::messages),
+        )
+        .route(
+            "/api/v1/dictionary",
+            get(dictionary::list).post(dictionary::create),
+        )
+        .route(
+            "/api/v1/dictionary/{id}",
+            get(dictionary::get)
+                .put(dictionary::replace)
+                .delete(dictionary::delete),
+        )
+        .route(
+            "/api/v1/dictionary/{id}/translate",
+            post(dictionary::translate),
         )
         .route(
             "/api/v1/unsubscribe/{token}",

@@ -6,7 +6,10 @@
 //! server. Wrong credentials fail for good; an outage is retried until it ends while four
 //! writers queue sends; an ERP's answer is written back into the record (source
 //! `integration`); unsubscribe links are signed, confirmed and honoured; bad input is refused
-//! with its code; credentials survive a restart and do not open under another key.
+//! with its code; credentials survive a restart and do not open under another key. The
+//! semantic dictionary translates a status both ways (SHIPPED is never read as 已签约), refuses
+//! and records values without a mapping, and while writers queue sends and an admin edits the
+//! mapping, the ERP never receives a raw CRM value.
 
 use crate::harness::{assert_error, test_sealer, Backend, TestServer};
 use reqwest::Method;
@@ -21,6 +24,7 @@ crate::both_backends!(
     unsubscribe_links_are_signed_and_honoured,
     bad_connectors_and_messages_are_refused,
     credentials_are_sealed_and_survive_a_restart,
+    the_dictionary_translates_both_ways_and_refuses_the_unmapped,
 );
 
 const CONNECTORS: &str = "/api/v1/connectors";
@@ -687,4 +691,209 @@ async fn credentials_are_sealed_and_survive_a_restart(b: Backend) {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("sealed under key"), "{err}");
+}
+
+async fn the_dictionary_translates_both_ways_and_refuses_the_unmapped(b: Backend) {
+    let s = TestServer::start(b).await;
+    let c = Counterparts::start();
+    let (status, body) = s
+        .post(
+            "/api/v1/objects/deal/fields",
+            json!({"api_name": "order_status", "label": {"zh": "订单状态", "en": "Order status"}, "type": "select",
+                   "config": {"options": [{"value": "signed", "label": {"zh": "已签约", "en": "Signed"}},
+                                          {"value": "shipped", "label": {"zh": "已发货", "en": "Shipped"}}]}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let both = json!([{"crm_value": "shipped", "external_code": "SHIPPED"}, {"crm_value": "signed", "external_code": "CONTRACTED"}]);
+    let (status, map) = s
+        .post(
+            "/api/v1/dictionary",
+            json!({"system": "ERP", "object": "deal", "field": "order_status", "entries": both}),
+        )
+        .await;
+    assert_eq!(status, 201, "{map}");
+    let map_id = map["id"].as_str().unwrap().to_string();
+    let erp = create(
+        &s,
+        json!({"kind": "http", "name": "ERP 状态", "settings": {
+        "url_template": format!("{}/erp/orders/{{{{record.name}}}}", c.http), "auth": "hmac",
+        "body_template": "{\"status\": \"{{record.order_status | map:ERP}}\"}",
+        "response_mapping": {"order_status": "/data/status | map:ERP"}},
+        "secrets": {"hmac_secret": ERP_HMAC}}),
+    )
+    .await;
+    let deal = s
+        .create("deal", json!({"name": "订单一", "order_status": "signed"}))
+        .await;
+    let deal_id = deal["id"].as_str().unwrap().to_string();
+    let record = json!({"object": "deal", "id": deal_id});
+
+    // Out: signed goes as CONTRACTED; back: SHIPPED becomes shipped — never signed.
+    let log = test_send(&s, &erp, json!({"record": record})).await;
+    assert_eq!(log["state"], "sent", "{log}");
+    assert_eq!(
+        c.received("erp").await[0]["body"],
+        json!({"status": "CONTRACTED"})
+    );
+    let (_, got) = s
+        .get(&format!("/api/v1/objects/deal/records/{deal_id}"))
+        .await;
+    assert_eq!(got["values"]["order_status"], "shipped", "{got}");
+    let translate = |direction: &'static str, value: &'static str| {
+        let api = s.api.clone();
+        let path = format!("/api/v1/dictionary/{map_id}/translate");
+        async move {
+            api.post(&path, json!({"direction": direction, "value": value}))
+                .await
+        }
+    };
+    assert_eq!(translate("inbound", "SHIPPED").await.1["value"], "shipped");
+    assert_eq!(
+        translate("outbound", "signed").await.1["value"],
+        "CONTRACTED"
+    );
+    assert_error(
+        &translate("inbound", "CANCELLED").await,
+        422,
+        "unmapped_value",
+    );
+
+    // Without a mapping for signed, a send is refused before anything leaves, and recorded.
+    let only_shipped = json!([{"crm_value": "shipped", "external_code": "SHIPPED"}]);
+    let (status, _) = s
+        .call(Method::PUT, &format!("/api/v1/dictionary/{map_id}"))
+        .json(&json!({"system": "ERP", "object": "deal", "field": "order_status", "entries": only_shipped}))
+        .send()
+        .await
+        .pair();
+    assert_eq!(status, 200);
+    let second = s
+        .create("deal", json!({"name": "订单二", "order_status": "signed"}))
+        .await;
+    let second = json!({"object": "deal", "id": second["id"]});
+    for _ in 0..2 {
+        let log = test_send(&s, &erp, json!({"record": second})).await;
+        assert_eq!(log["state"], "failed", "{log}");
+        assert!(
+            log["error"]
+                .as_str()
+                .unwrap()
+                .contains("no outbound mapping for deal.order_status value \"signed\""),
+            "{log}"
+        );
+    }
+    assert_eq!(
+        c.received("erp").await.len(),
+        1,
+        "nothing left for the refused sends"
+    );
+    let (_, map) = s.get(&format!("/api/v1/dictionary/{map_id}")).await;
+    let unmapped = map["unmapped"].as_array().unwrap();
+    let signed = unmapped
+        .iter()
+        .find(|u| u["value"] == "signed")
+        .expect("signed recorded");
+    assert_eq!(
+        (signed["direction"].as_str(), signed["count"].as_i64()),
+        (Some("outbound"), Some(2))
+    );
+    assert_eq!(signed["last_context"], "connector ERP 状态");
+    assert!(
+        unmapped
+            .iter()
+            .any(|u| u["value"] == "CANCELLED" && u["direction"] == "inbound"),
+        "{map}"
+    );
+
+    // Writers queue sends while an admin adds the mapping back: every send ends sent or
+    // refused as unmapped, and the ERP never receives a raw CRM value.
+    let mut writers = Vec::new();
+    for _ in 0..4 {
+        let api = s.api.clone();
+        let (erp, second) = (erp.clone(), second.clone());
+        writers.push(tokio::spawn(async move {
+            for _ in 0..5 {
+                let (status, log) = api
+                    .post(
+                        &format!("{CONNECTORS}/{erp}/send"),
+                        json!({"record": second}),
+                    )
+                    .await;
+                assert_eq!(status, 202, "{log}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let (status, fixed) = s
+        .call(Method::PUT, &format!("/api/v1/dictionary/{map_id}"))
+        .json(&json!({"system": "ERP", "object": "deal", "field": "order_status", "entries": both}))
+        .send()
+        .await
+        .pair();
+    assert_eq!(status, 200, "{fixed}");
+    assert!(
+        fixed["unmapped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["value"] != "signed"),
+        "covered values are forgotten"
+    );
+    for w in writers {
+        w.await.unwrap();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let log = loop {
+        let (_, log) = s
+            .get(&format!("{CONNECTORS}/{erp}/messages?limit=200"))
+            .await;
+        let log = log.as_array().unwrap().clone();
+        if log.iter().all(|l| l["state"] != "queued") {
+            break log;
+        }
+        assert!(std::time::Instant::now() < deadline, "sends still queued");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let sent = log.iter().filter(|l| l["state"] == "sent").count();
+    for l in log.iter().filter(|l| l["state"] == "failed") {
+        assert!(
+            l["error"].as_str().unwrap().contains("no outbound mapping"),
+            "{l}"
+        );
+    }
+    let received = c.received("erp").await;
+    assert_eq!(received.len(), sent, "one request per sent message");
+    for r in &received {
+        let status = r["body"]["status"].as_str().unwrap();
+        assert!(
+            ["CONTRACTED", "SHIPPED"].contains(&status),
+            "raw value {status} reached the ERP"
+        );
+    }
+
+    // Bad mappings are refused.
+    for body in [
+        json!({"system": "ERP", "object": "nope", "field": "x"}),
+        json!({"system": "ERP", "object": "deal", "field": "nope"}),
+        json!({"system": "ERP", "object": "deal", "field": "amount"}),
+        json!({"system": "WMS", "object": "deal", "field": "order_status", "entries": [{"crm_value": "已发货", "external_code": "S"}]}),
+        json!({"system": "WMS", "object": "deal", "field": "order_status", "entries": [{"crm_value": "shipped", "external_code": "S"}, {"crm_value": "signed", "external_code": "S"}]}),
+        json!({"system": "W|MS", "object": "deal", "field": "order_status"}),
+        json!({"system": "ERP", "object": "deal", "field": "order_status"}),
+    ] {
+        assert_error(
+            &s.post("/api/v1/dictionary", body).await,
+            422,
+            "invalid_value_map",
+        );
+    }
+    let got = s
+        .call(Method::PUT, &format!("/api/v1/dictionary/{map_id}"))
+        .json(&json!({"system": "WMS", "object": "deal", "field": "order_status"}))
+        .send()
+        .await
+        .pair();
+    assert_error(&got, 422, "invalid_value_map");
 }

@@ -47,6 +47,7 @@ TENCENT_ID = "AKIDtestSecretId"
 TENCENT_KEY = "tencent-secret-key"
 GATEWAY_TOKEN = "gateway-token"
 ERP_HMAC = "erp-hmac-secret"
+STOCK = {"A100": 10, "B200": 0}
 
 received = []
 modes = {}
@@ -176,9 +177,22 @@ class Http(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/_received":
             with lock:
-                self.answer(200, received)
-        else:
-            self.answer(404, {})
+                return self.answer(200, received)
+        url = urlparse(self.path)
+        if not url.path.startswith("/erp/stock/"):
+            return self.answer(404, {})
+        # The ERP's stock query: signed like its orders (HMAC of "timestamp." and no body).
+        if modes.get("stock") == "down":
+            record({"party": "stock", "ok": False, "down": True})
+            return self.answer(503, {"error": "down for maintenance"})
+        timestamp = self.headers.get("X-Rapport-Timestamp", "")
+        expected = "sha256=" + hmac.new(ERP_HMAC.encode(), f"{timestamp}.".encode(), hashlib.sha256).hexdigest()
+        ok = self.headers.get("X-Signature") == expected
+        sku = unquote(url.path.rsplit("/", 1)[1])
+        record({"party": "stock", "ok": ok, "sku": sku})
+        if not ok:
+            return self.answer(401, {"error": "bad signature"})
+        self.answer(200, {"data": {"sku": sku, "available": STOCK.get(sku, 0)}})
 
     def do_POST(self):
         url = urlparse(self.path)

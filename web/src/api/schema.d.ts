@@ -3282,7 +3282,7 @@ export interface components {
          * @description How a send ended, as the log shows it.
          * @enum {string}
          */
-        SendState: "queued" | "sent" | "failed";
+        SendState: "queued" | "sent" | "failed" | "refused";
         Settings: {
             /** @description Identifier values never used to link anyone (lower-case; compared after normalising). */
             blocked_values: string[];

@@ -1,4 +1,5 @@
-//! Generic HTTP / ERP calls: a method, a URL template (placeholders percent-encoded), headers,
+//! Generic HTTP / ERP calls: an optional pre-check call whose answer gates the push (ERP stock
+//! before an order), a method, a URL template (placeholders percent-encoded), headers,
 //! auth (basic, bearer, or an HMAC-SHA256 signature of `timestamp.body` in a header with
 //! `X-Rapport-Timestamp`), a body template (placeholders JSON-escaped), and values of the
 //! answer written back into the message's record (`response_mapping`: field → JSON pointer,
@@ -24,23 +25,29 @@ pub fn hmac_signature(secret: &str, timestamp: i64, body: &str) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-pub async fn send(store: &Store, connector: &Opened, message: &Prepared) -> Outcome {
-    let url = render::render(
-        &connector.setting("url_template"),
-        &message.vars,
-        Escape::Url,
-    )
-    .map_err(|e| Failed::permanent(format!("url_template: {e}")))?;
+/// One call of the connector: `url_template` and `body_template` (or the pre-check's) rendered,
+/// the headers and auth applied. Answers the request and how the log shows it.
+async fn call(
+    store: &Store,
+    connector: &Opened,
+    message: &Prepared,
+    method_key: &str,
+    url_key: &str,
+    body_key: &str,
+) -> Result<(reqwest::RequestBuilder, String), Failed> {
+    let url = message
+        .render(store, url_key, &connector.setting(url_key), Escape::Url)
+        .await?;
     let url = reqwest::Url::parse(&url)
-        .map_err(|_| Failed::permanent(format!("{url:?} is not a URL")))?;
-    let method = reqwest::Method::from_bytes(connector.setting("method").as_bytes())
-        .map_err(|_| Failed::permanent("method is not an HTTP method"))?;
-    let template = connector.setting("body_template");
+        .map_err(|_| Failed::permanent(format!("{url_key}: {url:?} is not a URL")))?;
+    let method = reqwest::Method::from_bytes(connector.setting(method_key).as_bytes())
+        .map_err(|_| Failed::permanent(format!("{method_key} is not an HTTP method")))?;
+    let template = connector.setting(body_key);
     let body = if template.is_empty() || method == reqwest::Method::GET {
         String::new()
     } else {
         message
-            .render(store, "body_template", &template, Escape::Json)
+            .render(store, body_key, &template, Escape::Json)
             .await?
     };
     let mut request = store
@@ -83,8 +90,114 @@ pub async fn send(store: &Store, connector: &Opened, message: &Prepared) -> Outc
         _ => request,
     };
     let shown = format!("{method} {}\n{body}", shown_url(&url, false));
-    let (status, text) = exchange(request.body(body), &shown).await?;
+    Ok((request.body(body), shown))
+}
+
+pub async fn send(store: &Store, connector: &Opened, message: &Prepared) -> Outcome {
+    let checked = precheck(store, connector, message).await?;
+    let (request, shown) = call(
+        store,
+        connector,
+        message,
+        "method",
+        "url_template",
+        "body_template",
+    )
+    .await?;
+    let shown = match checked {
+        Some(precheck) => format!("{precheck}\n{shown}"),
+        None => shown,
+    };
+    let (status, text) = exchange(request, &shown).await?;
     judged(&shown, status, text, true, false, String::new)
+}
+
+/// The pre-check (two-way validation): when `precheck_url_template` is set, that call is made
+/// first and every `precheck_pass` condition must hold on its JSON answer — a pointer equal to
+/// a value, or compared (`{">=": "{{params.quantity}}"}`; `>`, `<`, `<=`, `==`, `!=`) — or
+/// the send is refused before anything is pushed. Answers how the log shows the pre-check.
+async fn precheck(
+    store: &Store,
+    connector: &Opened,
+    message: &Prepared,
+) -> Result<Option<String>, Failed> {
+    if connector.setting("precheck_url_template").is_empty() {
+        return Ok(None);
+    }
+    let (request, shown) = call(
+        store,
+        connector,
+        message,
+        "precheck_method",
+        "precheck_url_template",
+        "precheck_body_template",
+    )
+    .await?;
+    let shown = format!("pre-check: {shown}");
+    let (_, text) = exchange(request, &shown).await?;
+    let refused = |reason: String| Failed {
+        refused: true,
+        reason: format!("pre-check refused: {reason}"),
+        request: shown.clone(),
+        response: text.chars().take(1024).collect(),
+        ..Default::default()
+    };
+    let answer: Json =
+        serde_json::from_str(&text).map_err(|_| refused("the answer is not JSON".into()))?;
+    let conditions = connector.setting_json("precheck_pass");
+    for (pointer, expected) in conditions.as_object().into_iter().flatten() {
+        let actual = answer
+            .pointer(pointer)
+            .ok_or_else(|| refused(format!("the answer has no {pointer}")))?;
+        let (holds, needs) = match expected.as_object().filter(|o| o.len() == 1) {
+            Some(comparison) => {
+                let (op, bound) = comparison
+                    .iter()
+                    .next()
+                    .map_or(("", &Json::Null), |(k, v)| (k.as_str(), v));
+                let bound = message
+                    .render(
+                        store,
+                        "precheck_pass",
+                        &render::text_of(bound),
+                        Escape::Plain,
+                    )
+                    .await?;
+                let holds =
+                    compare(actual, op, &bound).map_err(|e| refused(format!("{pointer}: {e}")))?;
+                (holds, format!("{op} {bound}"))
+            }
+            None => (actual == expected, expected.to_string()),
+        };
+        if !holds {
+            return Err(refused(format!("{pointer} is {actual}, needs {needs}")));
+        }
+    }
+    Ok(Some(shown))
+}
+
+/// `actual op bound` as numbers.
+fn compare(actual: &Json, op: &str, bound: &str) -> Result<bool, String> {
+    let number = |text: &str| {
+        text.trim()
+            .parse::<f64>()
+            .map_err(|_| format!("{text:?} is not a number"))
+    };
+    let left = match actual {
+        Json::Number(n) => n.as_f64().unwrap_or(f64::NAN),
+        Json::String(s) => number(s)?,
+        other => return Err(format!("{other} is not a number")),
+    };
+    let right = number(bound)?;
+    Ok(match op {
+        ">=" => left >= right,
+        ">" => left > right,
+        "<=" => left <= right,
+        "<" => left < right,
+        "==" => left == right,
+        "!=" => left != right,
+        _ => return Err(format!("unknown comparison {op:?}")),
+    })
 }
 
 /// After a send that succeeded: an HTTP connector's mapped answer values written into the
@@ -99,6 +212,7 @@ pub async fn map_back(store: &Store, connector: &Opened, message: &Message, sent
         return Ok(sent);
     }
     let fail = |reason: String| Failed {
+        refused: false,
         transient: false,
         reason: format!("sent, but the answer was not written back: {reason}"),
         request: sent.request.clone(),

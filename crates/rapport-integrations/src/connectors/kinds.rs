@@ -190,6 +190,16 @@ const HTTP: &[FieldSpec] = &[
     with(Input::Textarea, "body_template", None),
     // Record field → JSON pointer into the answer (`{"erp_order_no": "/data/orderNo"}`).
     with(Input::Json, "response_mapping", None),
+    // The pre-check: a call made first whose JSON answer must pass (`precheck_pass`:
+    // `{"/data/available": {">=": "{{params.quantity}}"}, "/data/active": true}`).
+    with(Input::Text, "precheck_url_template", None),
+    with(
+        Input::Select(&["GET", "POST"]),
+        "precheck_method",
+        Some("GET"),
+    ),
+    with(Input::Textarea, "precheck_body_template", None),
+    with(Input::Json, "precheck_pass", None),
 ];
 
 impl ConnectorKind {

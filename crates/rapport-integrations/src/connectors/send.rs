@@ -153,12 +153,13 @@ impl Prepared {
         match rendered {
             Ok(text) => Ok(text),
             Err(e) => {
-                if let Some(miss) = missed {
-                    if let Err(error) = dictionary::record_miss(store, &miss, &self.context).await {
-                        tracing::warn!("recording an unmapped value: {error}");
-                    }
+                let Some(miss) = missed else {
+                    return Err(Failed::permanent(format!("{what}: {e}")));
+                };
+                if let Err(error) = dictionary::record_miss(store, &miss, &self.context).await {
+                    tracing::warn!("recording an unmapped value: {error}");
                 }
-                Err(Failed::permanent(format!("{what}: {e}")))
+                Err(Failed::refused(format!("{what}: {e}")))
             }
         }
     }
@@ -198,6 +199,8 @@ pub struct Sent {
 #[derive(Debug, Clone, Default)]
 pub struct Failed {
     pub transient: bool,
+    /// Stopped on purpose before sending (a pre-check, the semantic dictionary).
+    pub refused: bool,
     pub reason: String,
     pub request: String,
     pub status: Option<i64>,
@@ -207,6 +210,14 @@ pub struct Failed {
 impl Failed {
     pub fn permanent(reason: impl Into<String>) -> Self {
         Failed {
+            reason: reason.into(),
+            ..Default::default()
+        }
+    }
+
+    pub fn refused(reason: impl Into<String>) -> Self {
+        Failed {
+            refused: true,
             reason: reason.into(),
             ..Default::default()
         }
@@ -224,6 +235,10 @@ pub enum SendState {
     Sent,
     /// Failed for good (or after its last attempt).
     Failed,
+    /// Stopped before anything was sent: a pre-check said no, or a value had no mapping in
+    /// the semantic dictionary. The caller's error path takes over (a task, an approval, a
+    /// workflow branch).
+    Refused,
 }
 
 impl SendState {
@@ -232,6 +247,7 @@ impl SendState {
             SendState::Queued => "queued",
             SendState::Sent => "sent",
             SendState::Failed => "failed",
+            SendState::Refused => "refused",
         }
     }
 
@@ -239,6 +255,7 @@ impl SendState {
         match text {
             "sent" => SendState::Sent,
             "failed" => SendState::Failed,
+            "refused" => SendState::Refused,
             _ => SendState::Queued,
         }
     }
@@ -475,6 +492,7 @@ pub(crate) async fn exchange(
     let text = String::from_utf8_lossy(&body).into_owned();
     if status == 429 || status >= 500 {
         return Err(Failed {
+            refused: false,
             transient: true,
             reason: format!("answered {status}"),
             request: shorten(shown),
@@ -484,6 +502,7 @@ pub(crate) async fn exchange(
     }
     if !(200..300).contains(&status) {
         return Err(Failed {
+            refused: false,
             transient: false,
             reason: format!("answered {status}"),
             request: shorten(shown),
@@ -530,6 +549,7 @@ pub(crate) fn judged(
         })
     } else {
         Err(Failed {
+            refused: false,
             transient,
             reason: reason(),
             request: shorten(shown),
@@ -701,7 +721,9 @@ async fn settle(
             None,
         ),
         Err(failed) => (
-            if end {
+            if failed.refused {
+                SendState::Refused
+            } else if end {
                 SendState::Failed
             } else {
                 SendState::Queued

@@ -179,6 +179,7 @@ pub async fn send(store: &Store, connector: &Opened, message: &Prepared) -> Outc
             )),
             Err(e) => {
                 return Err(Failed {
+                    refused: false,
                     transient: !e.is_permanent(),
                     reason: format!("SMTP: {e}"),
                     request,

@@ -25,6 +25,7 @@ crate::both_backends!(
     bad_connectors_and_messages_are_refused,
     credentials_are_sealed_and_survive_a_restart,
     the_dictionary_translates_both_ways_and_refuses_the_unmapped,
+    a_failed_precheck_refuses_the_push,
 );
 
 const CONNECTORS: &str = "/api/v1/connectors";
@@ -774,7 +775,7 @@ async fn the_dictionary_translates_both_ways_and_refuses_the_unmapped(b: Backend
     let second = json!({"object": "deal", "id": second["id"]});
     for _ in 0..2 {
         let log = test_send(&s, &erp, json!({"record": second})).await;
-        assert_eq!(log["state"], "failed", "{log}");
+        assert_eq!(log["state"], "refused", "{log}");
         assert!(
             log["error"]
                 .as_str()
@@ -857,7 +858,8 @@ async fn the_dictionary_translates_both_ways_and_refuses_the_unmapped(b: Backend
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let sent = log.iter().filter(|l| l["state"] == "sent").count();
-    for l in log.iter().filter(|l| l["state"] == "failed") {
+    for l in log.iter().filter(|l| l["state"] != "sent") {
+        assert_eq!(l["state"], "refused", "{l}");
         assert!(
             l["error"].as_str().unwrap().contains("no outbound mapping"),
             "{l}"
@@ -896,4 +898,105 @@ async fn the_dictionary_translates_both_ways_and_refuses_the_unmapped(b: Backend
         .await
         .pair();
     assert_error(&got, 422, "invalid_value_map");
+}
+
+async fn a_failed_precheck_refuses_the_push(b: Backend) {
+    let s = TestServer::start(b).await;
+    let c = Counterparts::start();
+    let erp = create(
+        &s,
+        json!({"kind": "http", "name": "ERP 下单（查库存）", "settings": {
+        "precheck_url_template": format!("{}/erp/stock/{{{{params.sku}}}}", c.http),
+        "precheck_pass": {"/data/available": {">=": "{{params.quantity}}"}},
+        "url_template": format!("{}/erp/orders/{{{{params.sku}}}}", c.http), "auth": "hmac",
+        "body_template": "{\"sku\": \"{{params.sku}}\", \"quantity\": {{params.quantity}}}"},
+        "secrets": {"hmac_secret": ERP_HMAC}}),
+    )
+    .await;
+    let order = |sku: &str, quantity: i64| json!({"params": {"sku": sku, "quantity": quantity}});
+
+    // In stock: the pre-check passes, then the order goes.
+    let log = test_send(&s, &erp, order("A100", 5)).await;
+    assert_eq!(log["state"], "sent", "{log}");
+    assert!(
+        log["request"]
+            .as_str()
+            .unwrap()
+            .starts_with("pre-check: GET "),
+        "{log}"
+    );
+    assert_eq!(
+        c.received("erp").await[0]["body"],
+        json!({"sku": "A100", "quantity": 5})
+    );
+    // Not in stock: refused before anything is pushed, with the reason; queued, not retried.
+    let log = test_send(&s, &erp, order("B200", 1)).await;
+    assert_eq!(log["state"], "refused", "{log}");
+    assert_eq!(
+        log["error"], "pre-check refused: /data/available is 0, needs >= 1",
+        "{log}"
+    );
+    let log = test_send(&s, &erp, order("A100", 11)).await;
+    assert_eq!(log["state"], "refused", "{log}");
+    let (status, queued) = s
+        .post(&format!("{CONNECTORS}/{erp}/send"), order("B200", 2))
+        .await;
+    assert_eq!(status, 202);
+    let id = queued["id"].as_str().unwrap().to_string();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, log) = s.get(&format!("{CONNECTORS}/{erp}/messages")).await;
+        let entry = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["id"] == id.as_str())
+            .unwrap()
+            .clone();
+        if entry["state"] != "queued" {
+            assert_eq!(
+                (entry["state"].as_str(), entry["attempts"].as_i64()),
+                (Some("refused"), Some(1)),
+                "{entry}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still queued: {entry}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        c.received("erp").await.len(),
+        1,
+        "no order for refused pre-checks"
+    );
+    // The pre-check's system is down: that is temporary, so the send waits and goes after.
+    c.set("stock", "down").await;
+    let (_, queued) = s
+        .post(&format!("{CONNECTORS}/{erp}/send"), order("A100", 2))
+        .await;
+    let id = queued["id"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    c.set("stock", "up").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, log) = s.get(&format!("{CONNECTORS}/{erp}/messages")).await;
+        let entry = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["id"] == id.as_str())
+            .unwrap()
+            .clone();
+        if entry["state"] == "sent" {
+            assert!(entry["attempts"].as_i64().unwrap() >= 2, "{entry}");
+            break;
+        }
+        assert_eq!(entry["state"], "queued", "{entry}");
+        assert!(std::time::Instant::now() < deadline, "not sent: {entry}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(c.received("erp").await.len(), 2);
 }

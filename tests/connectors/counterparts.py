@@ -7,7 +7,9 @@ An SMTP server (aiosmtpd, with login) and one HTTP server playing:
   - Aliyun SMS (SendSms)       POST /aliyun/      signature checked with aliyun-python-sdk-core
   - Tencent Cloud SMS          POST /tencent/     TC3 signature checked with tencentcloud-sdk-python
   - an HTTP SMS gateway        POST /sms-gateway
-  - an ERP                     POST /erp/orders/<no>
+  - an ERP                     POST /erp/orders/<no>, GET /erp/stock/<sku>
+  - a Standard Webhooks sender POST /_sign?secret=&id=  answers the headers the
+                               `standardwebhooks` library signs the body with
 Each checks credentials and signatures as its platform does and answers as it does. Every
 request is recorded; GET /_received answers them all (SMTP messages parsed). POST
 /_mode?party=<name>&mode=down|up makes a party answer 503 (down) or normally (up).
@@ -17,6 +19,7 @@ Prints one JSON line with the ports, then serves until stdin closes.
 
 import asyncio
 import base64
+import datetime
 import email
 import email.policy
 import hashlib
@@ -32,6 +35,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from aliyunsdkcore.auth.composer import rpc_signature_composer
+from standardwebhooks.webhooks import Webhook
 from tencentcloud.common.sign import Sign
 
 SMTP_USER = "crm@example.cn"
@@ -201,6 +205,14 @@ class Http(BaseHTTPRequestHandler):
         if url.path == "/_mode":
             modes[query["party"]] = query["mode"]
             return self.answer(200, {})
+        if url.path == "/_sign":
+            now = datetime.datetime.now(tz=datetime.timezone.utc)
+            signature = Webhook(query["secret"]).sign(query["id"], now, raw.decode())
+            return self.answer(200, {
+                "webhook-id": query["id"],
+                "webhook-timestamp": str(int(now.timestamp())),
+                "webhook-signature": signature,
+            })
         party = {
             "/cgi-bin/webhook/send": "wecom",
             "/robot/send": "dingtalk",

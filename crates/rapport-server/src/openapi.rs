@@ -6,7 +6,7 @@
 //! this document.
 
 use crate::routes::{
-    admin, aggregate, cdp, connectors, dictionary, files, ingest, jobs, metadata, records,
+    admin, aggregate, cdp, connectors, dictionary, files, inbound, ingest, jobs, metadata, records,
     segments, snapshots, system, teams, views, webhooks,
 };
 use crate::{auth, error, records_json};
@@ -119,6 +119,7 @@ impl Modify for ErrorResponses {
         connectors::kinds, connectors::list, connectors::create, connectors::get, connectors::replace, connectors::delete,
         connectors::test, connectors::enqueue, connectors::messages, connectors::unsubscribe_page, connectors::unsubscribe,
         dictionary::list, dictionary::create, dictionary::get, dictionary::replace, dictionary::delete, dictionary::translate,
+        inbound::list, inbound::create, inbound::get, inbound::replace, inbound::delete, inbound::rotate_secret, inbound::deliveries, inbound::receive,
         views::list_views, views::create_view, views::get_view, views::update_view, views::delete_view,
         ingest::call, ingest::batch,
         cdp::list_sources, cdp::create_source, cdp::get_source, cdp::update_source, cdp::rotate_key, cdp::rotate_verification_secret,

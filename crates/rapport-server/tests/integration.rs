@@ -26,6 +26,8 @@ mod edges;
 mod fieldtypes;
 #[path = "integration/history.rs"]
 mod history;
+#[path = "integration/inbound.rs"]
+mod inbound;
 #[path = "integration/ingest_safety.rs"]
 mod ingest_safety;
 #[path = "integration/input.rs"]

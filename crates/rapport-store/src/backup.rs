@@ -269,6 +269,25 @@ pub const TABLES: &[Table] = &[
         &["id"],
     ),
     table(
+        "inbound_hooks",
+        &[
+            ("id", T),
+            ("workspace_id", T),
+            ("name", T),
+            ("object", T),
+            ("auth", T),
+            ("match_field", T),
+            ("mapping", J),
+            ("enabled", B),
+            // Sealed with the node's secret key, as connectors' credentials are.
+            ("secret", T),
+            ("last_received_at", TS),
+            ("created_at", TS),
+            ("updated_at", TS),
+        ],
+        &["id"],
+    ),
+    table(
         "email_unsubscribes",
         &[("workspace_id", T), ("address", T), ("created_at", TS)],
         &["address"],
@@ -708,6 +727,7 @@ pub const NOT_EXPORTED: &[(&str, &str)] = &[
     ),
     ("webhook_attempts", "the delivery log"),
     ("connector_messages", "the log of sends"),
+    ("inbound_deliveries", "the log of inbound requests"),
     (
         "value_map_unmapped",
         "values met in traffic; traffic after the restore records its own",

@@ -169,6 +169,11 @@ export const catalogue = {
       "status": 401
     },
     {
+      "code": "invalid_signature",
+      "meaning": "An inbound hook's request is not signed by its secret (Standard Webhooks: `webhook-id`, `webhook-timestamp` within 5 minutes, `webhook-signature`) or lacks its bearer token.",
+      "status": 401
+    },
+    {
       "code": "invalid_credentials",
       "meaning": "Wrong email or password at login.",
       "status": 401
@@ -566,6 +571,16 @@ export const catalogue = {
     {
       "code": "invalid_message",
       "meaning": "A message does not fit its connector: no recipient, no subject for an email, no provider template for an SMS, no text for a chat robot, or too large.",
+      "status": 422
+    },
+    {
+      "code": "invalid_inbound_hook",
+      "meaning": "An inbound hook names an unknown object or field, maps no field or a source that is not a JSON pointer, has a match field that is not a mapped text, email or phone field, changes its auth in place, or the workspace has 50 hooks already.",
+      "status": 422
+    },
+    {
+      "code": "invalid_payload",
+      "meaning": "An inbound hook's payload is not an object or an array of 1 to 100 objects, an item has none of the mapped fields or no value for the match field, or it is over 1 MB; it is kept in the hook's log.",
       "status": 422
     },
     {

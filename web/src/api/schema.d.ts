@@ -966,6 +966,99 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Where an outside system posts its changes: a JSON object or an array of up to 100, signed
+         *     as Standard Webhooks says under the hook's secret (or with `Authorization: Bearer` for a
+         *     token hook). Each item becomes a record created or updated (found by the hook's match
+         *     field); all or nothing. A `webhook-id` accepted before is answered again without writing.
+         */
+        post: operations["receive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inbound-hooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list"];
+        put?: never;
+        /** Create an inbound hook; the answer carries its secret (`whsec_…` or `rtok_…`). */
+        post: operations["create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inbound-hooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get"];
+        /** Replace a hook's name, object, match field, mapping and whether it is enabled. */
+        put: operations["replace"];
+        post?: never;
+        delete: operations["delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inbound-hooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The hook's latest requests: accepted with the records written, or rejected with the code
+         *     and the payload as received.
+         */
+        get: operations["deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inbound-hooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new secret for the hook; the old one stops working at once. */
+        post: operations["rotate_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs": {
         parameters: {
             query?: never;
@@ -2120,6 +2213,10 @@ export interface components {
         CreatedEndpoint: components["schemas"]["Endpoint"] & {
             secret: string;
         };
+        /** @description A hook as created: with its secret, shown this once. */
+        CreatedHook: components["schemas"]["Hook"] & {
+            secret: string;
+        };
         CreatedToken: components["schemas"]["ApiToken"] & {
             /** @description The secret; shown this once and never again. */
             token: string;
@@ -2346,7 +2443,7 @@ export interface components {
          * @description One of the catalogue's codes (docs/API.md): ErrorCode.
          * @enum {string}
          */
-        ErrorCode: "invalid_json" | "invalid_body" | "invalid_path" | "invalid_query" | "nul_character" | "invalid_gzip" | "unsupported_encoding" | "request_too_large" | "batch_too_large" | "invalid_batch" | "invalid_condition" | "invalid_sort" | "invalid_cursor" | "invalid_fields" | "invalid_expand" | "invalid_batch_size" | "invalid_if_match" | "invalid_permissions" | "unknown_role" | "invalid_locale" | "before_creation" | "invalid_group_by" | "invalid_metric" | "invalid_job" | "invalid_backup" | "invalid_limit" | "unknown_event_type" | "unknown_property" | "invalid_window" | "invalid_count" | "segment_matches_everything" | "preview_too_expensive" | "unauthenticated" | "invalid_credentials" | "missing_write_key" | "invalid_write_key" | "write_key_mismatch" | "invalid_authorization" | "forbidden" | "cross_site_request" | "not_found" | "method_not_allowed" | "request_timeout" | "version_conflict" | "duplicate_value" | "duplicate_values_exist" | "object_exists" | "field_exists" | "archived" | "not_archived" | "standard_object" | "standard_field" | "object_in_use" | "field_in_use" | "name_field" | "type_change_unsupported" | "email_taken" | "role_exists" | "team_exists" | "admin_role" | "self_lockout" | "merge_already_undone" | "too_many_segments" | "segment_archived" | "segment_not_ready" | "segment_building" | "too_many_tags" | "webhook_failed" | "secret_key_mismatch" | "job_not_retryable" | "job_finished" | "job_not_discardable" | "workspace_exists" | "identity_race" | "contact_unverified" | "contact_taken" | "consumer_busy" | "payload_too_large" | "unsupported_media_type" | "file_too_large" | "file_type_not_allowed" | "invalid_upload" | "validation_failed" | "batch_validation_failed" | "invalid_api_name" | "reserved_name" | "invalid_label" | "invalid_field_config" | "duplicate_field" | "invalid_name_field" | "invalid_layout" | "unknown_target" | "invalid_formula" | "too_many_fields" | "weak_password" | "invalid_email" | "invalid_name" | "invalid_team" | "invalid_source" | "invalid_settings" | "invalid_event_type" | "invalid_schema" | "invalid_replay" | "invalid_view" | "invalid_tag" | "invalid_description" | "invalid_url" | "url_not_allowed" | "invalid_webhook" | "invalid_secret" | "invalid_connector" | "invalid_message" | "invalid_value_map" | "unmapped_value" | "invalid_link" | "different_segments" | "too_many_attempts" | "rate_limited" | "internal_error" | "identity_loop" | "database_unavailable" | "ingest_overloaded" | "server_busy";
+        ErrorCode: "invalid_json" | "invalid_body" | "invalid_path" | "invalid_query" | "nul_character" | "invalid_gzip" | "unsupported_encoding" | "request_too_large" | "batch_too_large" | "invalid_batch" | "invalid_condition" | "invalid_sort" | "invalid_cursor" | "invalid_fields" | "invalid_expand" | "invalid_batch_size" | "invalid_if_match" | "invalid_permissions" | "unknown_role" | "invalid_locale" | "before_creation" | "invalid_group_by" | "invalid_metric" | "invalid_job" | "invalid_backup" | "invalid_limit" | "unknown_event_type" | "unknown_property" | "invalid_window" | "invalid_count" | "segment_matches_everything" | "preview_too_expensive" | "unauthenticated" | "invalid_signature" | "invalid_credentials" | "missing_write_key" | "invalid_write_key" | "write_key_mismatch" | "invalid_authorization" | "forbidden" | "cross_site_request" | "not_found" | "method_not_allowed" | "request_timeout" | "version_conflict" | "duplicate_value" | "duplicate_values_exist" | "object_exists" | "field_exists" | "archived" | "not_archived" | "standard_object" | "standard_field" | "object_in_use" | "field_in_use" | "name_field" | "type_change_unsupported" | "email_taken" | "role_exists" | "team_exists" | "admin_role" | "self_lockout" | "merge_already_undone" | "too_many_segments" | "segment_archived" | "segment_not_ready" | "segment_building" | "too_many_tags" | "webhook_failed" | "secret_key_mismatch" | "job_not_retryable" | "job_finished" | "job_not_discardable" | "workspace_exists" | "identity_race" | "contact_unverified" | "contact_taken" | "consumer_busy" | "payload_too_large" | "unsupported_media_type" | "file_too_large" | "file_type_not_allowed" | "invalid_upload" | "validation_failed" | "batch_validation_failed" | "invalid_api_name" | "reserved_name" | "invalid_label" | "invalid_field_config" | "duplicate_field" | "invalid_name_field" | "invalid_layout" | "unknown_target" | "invalid_formula" | "too_many_fields" | "weak_password" | "invalid_email" | "invalid_name" | "invalid_team" | "invalid_source" | "invalid_settings" | "invalid_event_type" | "invalid_schema" | "invalid_replay" | "invalid_view" | "invalid_tag" | "invalid_description" | "invalid_url" | "url_not_allowed" | "invalid_webhook" | "invalid_secret" | "invalid_connector" | "invalid_message" | "invalid_inbound_hook" | "invalid_payload" | "invalid_value_map" | "unmapped_value" | "invalid_link" | "different_segments" | "too_many_attempts" | "rate_limited" | "internal_error" | "identity_loop" | "database_unavailable" | "ingest_overloaded" | "server_busy";
         /**
          * @description One of the catalogue's codes (docs/API.md): EventCode.
          * @enum {string}
@@ -2545,6 +2642,56 @@ export interface components {
             request_id?: string | null;
             source: string;
         };
+        /** @description An inbound hook as admins see it (its secret only when made or rotated). */
+        Hook: {
+            auth: components["schemas"]["HookAuth"];
+            /** Format: date-time */
+            created_at: string;
+            enabled: boolean;
+            id: string;
+            /** Format: date-time */
+            last_received_at?: string | null;
+            /** @description Record field → JSON pointer into an item, optionally `| map:<system>`. */
+            mapping: Record<string, unknown>;
+            /** @description The field whose value finds the record to update; none: every item creates a record. */
+            match_field?: string | null;
+            name: string;
+            object: string;
+            /** @description Where senders post: `/api/v1/hooks/{id}` under Rapport's address. */
+            path: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /**
+         * @description How a sender proves it is the one the hook expects.
+         * @enum {string}
+         */
+        HookAuth: "standard_webhooks" | "token";
+        /**
+         * @description What an admin sends to create a hook or change one.
+         * @example {
+         *       "auth": "standard_webhooks",
+         *       "mapping": {
+         *         "erp_order_no": "/orderNo",
+         *         "order_status": "/status | map:ERP"
+         *       },
+         *       "match_field": "erp_order_no",
+         *       "name": "ERP 发货回传",
+         *       "object": "deal"
+         *     }
+         */
+        HookInput: {
+            auth?: components["schemas"]["HookAuth"];
+            enabled?: boolean;
+            mapping: Record<string, unknown>;
+            match_field?: string | null;
+            name: string;
+            object: string;
+        };
+        /** @description A hook's secret, shown when it is made or rotated. */
+        HookSecret: {
+            secret: string;
+        };
         Identifier: {
             /** Format: date-time */
             first_seen: string;
@@ -2563,6 +2710,20 @@ export interface components {
             /** @description Whether two profiles sharing this identifier become one. */
             merge: boolean;
             name: string;
+        };
+        /** @description One request in a hook's log. */
+        InboundDelivery: {
+            code?: string | null;
+            error?: string | null;
+            id: string;
+            message_id?: string | null;
+            /** @description The payload as received (its first 64 KB; none when the sender was not verified). */
+            payload: string;
+            /** Format: date-time */
+            received_at: string;
+            records: components["schemas"]["Written"][];
+            /** @description `accepted` or `rejected`. */
+            state: string;
         };
         /**
          * @description What a tracking request came to. Segment clients only look at the status; the body tells a
@@ -3014,6 +3175,12 @@ export interface components {
             /** Format: int64 */
             count: number;
             outcome: string;
+        };
+        /** @description The answer to a sender. */
+        Received: {
+            records: components["schemas"]["Written"][];
+            /** @description This `webhook-id` was accepted before: nothing was written again. */
+            replayed: boolean;
         };
         RecordBody: {
             /** Format: date-time */
@@ -3704,6 +3871,12 @@ export interface components {
             name: string;
             /** Format: int32 */
             utc_offset_minutes: number;
+        };
+        /** @description One record written. */
+        Written: {
+            /** @description `created` or `updated`. */
+            action: string;
+            id: string;
         };
     };
     responses: {
@@ -5981,6 +6154,279 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    receive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, unknown>;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Received"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hook"][];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HookInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedHook"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hook"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    replace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HookInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hook"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    deliveries: {
+        parameters: {
+            query?: {
+                /** @description At most this many requests, newest first (1–200, default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundDelivery"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    rotate_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HookSecret"];
                 };
             };
             404: {

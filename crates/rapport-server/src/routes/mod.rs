@@ -6,6 +6,7 @@ pub mod cdp;
 pub mod connectors;
 pub mod dictionary;
 pub mod files;
+pub mod inbound;
 pub mod ingest;
 pub mod jobs;
 pub mod metadata;
@@ -95,6 +96,25 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/dictionary/{id}/translate",
             post(dictionary::translate),
         )
+        .route(
+            "/api/v1/inbound-hooks",
+            get(inbound::list).post(inbound::create),
+        )
+        .route(
+            "/api/v1/inbound-hooks/{id}",
+            get(inbound::get)
+                .put(inbound::replace)
+                .delete(inbound::delete),
+        )
+        .route(
+            "/api/v1/inbound-hooks/{id}/rotate-secret",
+            post(inbound::rotate_secret),
+        )
+        .route(
+            "/api/v1/inbound-hooks/{id}/deliveries",
+            get(inbound::deliveries),
+        )
+        .route("/api/v1/hooks/{id}", post(inbound::receive))
         .route(
             "/api/v1/unsubscribe/{token}",
             get(connectors::unsubscribe_page).post(connectors::unsubscribe),

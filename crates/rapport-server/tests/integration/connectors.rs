@@ -43,14 +43,14 @@ const ERP_HMAC: &str = "erp-hmac-secret";
 const HOSTILE: &str = "报价 \"已发\"}, \"x\": 1 <script>alert(1)</script> \\ 🚀";
 
 /// The counterparts, running until dropped.
-struct Counterparts {
+pub struct Counterparts {
     child: Child,
     smtp: u16,
-    http: String,
+    pub http: String,
 }
 
 impl Counterparts {
-    fn start() -> Self {
+    pub fn start() -> Self {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/connectors");
         let python = dir.join(".venv/bin/python");
         assert!(

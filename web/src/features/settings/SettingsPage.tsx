@@ -1,9 +1,9 @@
 // Administration: the object manager (objects, fields, layouts), users, teams, roles, API tokens,
-// outbound webhooks and the integration health map, the audit log and the job queue, each a
-// sub-page. Only administrators get
-// here from the menu; the server refuses everyone else anyway.
+// outbound webhooks, connectors and the integration health map, the audit log and the job queue,
+// each a sub-page. Only administrators get here from the menu; the server refuses everyone else
+// anyway.
 import { Menu, Result } from 'antd';
-import { ApartmentOutlined, ApiOutlined, AuditOutlined, ClusterOutlined, DeploymentUnitOutlined, KeyOutlined, SafetyOutlined, ScheduleOutlined, TeamOutlined } from '@ant-design/icons';
+import { ApartmentOutlined, ApiOutlined, AuditOutlined, BranchesOutlined, ClusterOutlined, DeploymentUnitOutlined, KeyOutlined, SafetyOutlined, ScheduleOutlined, TeamOutlined } from '@ant-design/icons';
 import { lazy, Suspense } from 'react';
 import { Navigate, Route, Routes, useLocation, useNavigate } from 'react-router';
 import { useMe } from '../../api/queries';
@@ -20,6 +20,7 @@ const TokensPage = lazy(() => import('./TokensPage'));
 const AuditPage = lazy(() => import('./AuditPage'));
 const JobsPage = lazy(() => import('./jobs/JobsPage'));
 const WebhooksPage = lazy(() => import('./webhooks/WebhooksPage'));
+const ConnectorsPage = lazy(() => import('./connectors/ConnectorsPage'));
 const HealthMap = lazy(() => import('./webhooks/HealthMap'));
 
 export default function SettingsPage() {
@@ -44,6 +45,7 @@ export default function SettingsPage() {
           { key: 'roles', icon: <SafetyOutlined />, label: t('settings.roles') },
           { key: 'tokens', icon: <KeyOutlined />, label: t('settings.tokens') },
           { key: 'webhooks', icon: <ApiOutlined />, label: t('settings.webhooks') },
+          { key: 'connectors', icon: <BranchesOutlined />, label: t('settings.connectors') },
           { key: 'integration-health', icon: <DeploymentUnitOutlined />, label: t('settings.health') },
           { key: 'audit', icon: <AuditOutlined />, label: t('settings.audit') },
           { key: 'jobs', icon: <ScheduleOutlined />, label: t('settings.jobs') },
@@ -61,6 +63,7 @@ export default function SettingsPage() {
             <Route path="roles" element={<RolesPage />} />
             <Route path="tokens" element={<TokensPage />} />
             <Route path="webhooks" element={<WebhooksPage />} />
+            <Route path="connectors" element={<ConnectorsPage />} />
             <Route path="integration-health" element={<HealthMap />} />
             <Route path="audit" element={<AuditPage />} />
             <Route path="jobs" element={<JobsPage />} />

@@ -134,7 +134,7 @@ impl Modify for ErrorResponses {
         segments::contact_tags, segments::add_tag, segments::remove_tag,
         snapshots::take_snapshot, snapshots::list_snapshots, snapshots::get_snapshot,
         snapshots::snapshot_members, snapshots::snapshot_csv, snapshots::push_snapshot,
-        snapshots::diff_snapshots, snapshots::get_signing_secret, snapshots::rotate_signing_secret,
+        snapshots::diff_snapshots,
     ),
     components(schemas(error::ErrorBody, records_json::RecordBody, rapport_cdp::wire::Kind))
 )]

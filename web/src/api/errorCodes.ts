@@ -349,11 +349,6 @@ export const catalogue = {
       "status": 409
     },
     {
-      "code": "webhook_failed",
-      "meaning": "The webhook receiver could not be reached or did not answer 2xx.",
-      "status": 409
-    },
-    {
       "code": "secret_key_mismatch",
       "meaning": "The connector's credentials were sealed under another secret key than this node's (`RAPPORT_SECRET_KEY`); set the same key on every node, or enter the credentials again.",
       "status": 409
@@ -556,11 +551,6 @@ export const catalogue = {
     {
       "code": "invalid_webhook",
       "meaning": "A webhook endpoint names an unknown topic, no topic, too many objects, or a description over 500 characters; or the workspace has 50 endpoints already.",
-      "status": 422
-    },
-    {
-      "code": "invalid_secret",
-      "meaning": "The webhook signing secret is unusable.",
       "status": 422
     },
     {

@@ -585,40 +585,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/cdp/signing-secret": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The workspace's webhook signing secret (created on first use). */
-        get: operations["get_signing_secret"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/cdp/signing-secret/rotate": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Replaces the signing secret; later pushes are signed with the new one. */
-        post: operations["rotate_signing_secret"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/cdp/snapshots/{id}": {
         parameters: {
             query?: never;
@@ -703,10 +669,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * POSTs the members to `url` as JSON in batches of 1000 (`{snapshot, batch, batches,
-         *     members}`), each signed: `X-Rapport-Timestamp` (Unix seconds) and `X-Rapport-Signature:
-         *     sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`. A receiver answering other than
-         *     2xx, or not at all within 10 s, stops the push: 409 `webhook_failed`.
+         * Queues the members for the endpoint as `segment.snapshot` messages of up to 1,000 members
+         *     (`data: {snapshot, batch, batches, members}`), signed as Standard Webhooks says, delivered
+         *     at least once with retries behind the endpoint's breaker, and listed in its delivery log.
+         *     Receivers de-duplicate on `webhook-id` or on `(snapshot.id, batch)`.
          */
         post: operations["push_snapshot"];
         delete?: never;
@@ -2443,7 +2409,7 @@ export interface components {
          * @description One of the catalogue's codes (docs/API.md): ErrorCode.
          * @enum {string}
          */
-        ErrorCode: "invalid_json" | "invalid_body" | "invalid_path" | "invalid_query" | "nul_character" | "invalid_gzip" | "unsupported_encoding" | "request_too_large" | "batch_too_large" | "invalid_batch" | "invalid_condition" | "invalid_sort" | "invalid_cursor" | "invalid_fields" | "invalid_expand" | "invalid_batch_size" | "invalid_if_match" | "invalid_permissions" | "unknown_role" | "invalid_locale" | "before_creation" | "invalid_group_by" | "invalid_metric" | "invalid_job" | "invalid_backup" | "invalid_limit" | "unknown_event_type" | "unknown_property" | "invalid_window" | "invalid_count" | "segment_matches_everything" | "preview_too_expensive" | "unauthenticated" | "invalid_signature" | "invalid_credentials" | "missing_write_key" | "invalid_write_key" | "write_key_mismatch" | "invalid_authorization" | "forbidden" | "cross_site_request" | "not_found" | "method_not_allowed" | "request_timeout" | "version_conflict" | "duplicate_value" | "duplicate_values_exist" | "object_exists" | "field_exists" | "archived" | "not_archived" | "standard_object" | "standard_field" | "object_in_use" | "field_in_use" | "name_field" | "type_change_unsupported" | "email_taken" | "role_exists" | "team_exists" | "admin_role" | "self_lockout" | "merge_already_undone" | "too_many_segments" | "segment_archived" | "segment_not_ready" | "segment_building" | "too_many_tags" | "webhook_failed" | "secret_key_mismatch" | "job_not_retryable" | "job_finished" | "job_not_discardable" | "workspace_exists" | "identity_race" | "contact_unverified" | "contact_taken" | "consumer_busy" | "payload_too_large" | "unsupported_media_type" | "file_too_large" | "file_type_not_allowed" | "invalid_upload" | "validation_failed" | "batch_validation_failed" | "invalid_api_name" | "reserved_name" | "invalid_label" | "invalid_field_config" | "duplicate_field" | "invalid_name_field" | "invalid_layout" | "unknown_target" | "invalid_formula" | "too_many_fields" | "weak_password" | "invalid_email" | "invalid_name" | "invalid_team" | "invalid_source" | "invalid_settings" | "invalid_event_type" | "invalid_schema" | "invalid_replay" | "invalid_view" | "invalid_tag" | "invalid_description" | "invalid_url" | "url_not_allowed" | "invalid_webhook" | "invalid_secret" | "invalid_connector" | "invalid_message" | "invalid_inbound_hook" | "invalid_payload" | "invalid_value_map" | "unmapped_value" | "invalid_link" | "different_segments" | "too_many_attempts" | "rate_limited" | "internal_error" | "identity_loop" | "database_unavailable" | "ingest_overloaded" | "server_busy";
+        ErrorCode: "invalid_json" | "invalid_body" | "invalid_path" | "invalid_query" | "nul_character" | "invalid_gzip" | "unsupported_encoding" | "request_too_large" | "batch_too_large" | "invalid_batch" | "invalid_condition" | "invalid_sort" | "invalid_cursor" | "invalid_fields" | "invalid_expand" | "invalid_batch_size" | "invalid_if_match" | "invalid_permissions" | "unknown_role" | "invalid_locale" | "before_creation" | "invalid_group_by" | "invalid_metric" | "invalid_job" | "invalid_backup" | "invalid_limit" | "unknown_event_type" | "unknown_property" | "invalid_window" | "invalid_count" | "segment_matches_everything" | "preview_too_expensive" | "unauthenticated" | "invalid_signature" | "invalid_credentials" | "missing_write_key" | "invalid_write_key" | "write_key_mismatch" | "invalid_authorization" | "forbidden" | "cross_site_request" | "not_found" | "method_not_allowed" | "request_timeout" | "version_conflict" | "duplicate_value" | "duplicate_values_exist" | "object_exists" | "field_exists" | "archived" | "not_archived" | "standard_object" | "standard_field" | "object_in_use" | "field_in_use" | "name_field" | "type_change_unsupported" | "email_taken" | "role_exists" | "team_exists" | "admin_role" | "self_lockout" | "merge_already_undone" | "too_many_segments" | "segment_archived" | "segment_not_ready" | "segment_building" | "too_many_tags" | "secret_key_mismatch" | "job_not_retryable" | "job_finished" | "job_not_discardable" | "workspace_exists" | "identity_race" | "contact_unverified" | "contact_taken" | "consumer_busy" | "payload_too_large" | "unsupported_media_type" | "file_too_large" | "file_type_not_allowed" | "invalid_upload" | "validation_failed" | "batch_validation_failed" | "invalid_api_name" | "reserved_name" | "invalid_label" | "invalid_field_config" | "duplicate_field" | "invalid_name_field" | "invalid_layout" | "unknown_target" | "invalid_formula" | "too_many_fields" | "weak_password" | "invalid_email" | "invalid_name" | "invalid_team" | "invalid_source" | "invalid_settings" | "invalid_event_type" | "invalid_schema" | "invalid_replay" | "invalid_view" | "invalid_tag" | "invalid_description" | "invalid_url" | "url_not_allowed" | "invalid_webhook" | "invalid_connector" | "invalid_message" | "invalid_inbound_hook" | "invalid_payload" | "invalid_value_map" | "unmapped_value" | "invalid_link" | "different_segments" | "too_many_attempts" | "rate_limited" | "internal_error" | "identity_loop" | "database_unavailable" | "ingest_overloaded" | "server_busy";
         /**
          * @description One of the catalogue's codes (docs/API.md): EventCode.
          * @enum {string}
@@ -3133,26 +3099,28 @@ export interface components {
             next_before?: string | null;
             profiles: components["schemas"]["Profile"][];
         };
+        /** @description A push as queued: one message per batch. */
         PushReport: {
             /**
              * Format: int32
-             * @description Requests sent.
+             * @description Batches (messages) of up to 1,000 members.
              */
             batches: number;
+            endpoint_id: string;
             /**
              * Format: int64
-             * @description Members delivered.
+             * @description Members queued.
              */
             members: number;
-            /**
-             * Format: int32
-             * @description The HTTP status of the receiver's last answer.
-             */
-            status: number;
+            /** @description The messages' ids (each receiver request's `webhook-id`), in batch order. */
+            messages: string[];
         };
         PushRequest: {
-            /** @description The receiver: http or https, at most 2000 characters. */
-            url: string;
+            /**
+             * @description The outbound webhook endpoint to push to (enabled; it needs no subscription to
+             *     `segment.snapshot`).
+             */
+            endpoint_id: string;
         };
         /** @description Jobs of one queue, counted by state. */
         QueueCounts: {
@@ -3473,10 +3441,6 @@ export interface components {
             max_merges_per_identifier: number;
             /** @description The region phone numbers without a country code are read in (ISO 3166, e.g. CN). */
             phone_region: string;
-        };
-        SigningSecret: {
-            /** @description The key of the webhook signatures (HMAC-SHA256 over `"<timestamp>.<body>"`). */
-            secret: string;
         };
         Snapshot: {
             /** @description The segment's condition at that version. */
@@ -5217,62 +5181,6 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
-    get_signing_secret: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SigningSecret"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            default: components["responses"]["Error"];
-        };
-    };
-    rotate_signing_secret: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SigningSecret"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            default: components["responses"]["Error"];
-        };
-    };
     get_snapshot: {
         parameters: {
             query?: never;
@@ -5425,7 +5333,7 @@ export interface operations {
             };
         };
         responses: {
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5442,14 +5350,6 @@ export interface operations {
                 };
             };
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };

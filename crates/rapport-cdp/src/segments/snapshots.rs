@@ -4,41 +4,25 @@
 //! members never pass through this process; a snapshot is never changed or deleted afterwards.
 //!
 //! A snapshot can be paged, exported as CSV (chunk by chunk), compared with another snapshot
-//! of the same segment, and pushed to a webhook in signed batches of 1,000 members. The
-//! signature works like Stripe's: `X-Rapport-Signature: sha256=<hex HMAC-SHA256(secret,
-//! "<X-Rapport-Timestamp>.<body>")>`, the key being the workspace's signing secret as text.
-//!
-//! A receiver that fails (a non-2xx answer, a timeout, no connection) stops the push with
-//! `Conflict { code: "webhook_failed" }` (409 over HTTP: the request was sound, the receiver
-//! was not; Rapport answers 5xx only for its own faults), with the same words whatever went
-//! wrong on the way, so the answer cannot be used to scan ports. Pushes go through the store's
-//! outbound guard (`rapport_store::outbound`): a URL whose address is loopback, private,
-//! link-local or reserved, and not on the operator's allow-list, is refused with
-//! `url_not_allowed`. Batches already delivered stay delivered; receivers de-duplicate on
-//! `(snapshot.id, batch)`.
+//! of the same segment, and cut into push batches of 1,000 members (`push_batches`), which
+//! the integration hub sends to a webhook endpoint as `segment.snapshot` messages — signed,
+//! retried and logged like every message (one signing and delivery mechanism).
 //!
 //! This module reads the segment tables; it never writes current membership.
 
 use crate::error::CdpError;
 use crate::time_of_ms;
 use chrono::{DateTime, SecondsFormat, Utc};
-use hmac::{Hmac, Mac};
-use rand::RngCore;
 use rapport_core::codes::ErrorCode;
 use rapport_core::spreadsheet::{Cell, CsvRows};
 use rapport_core::sql::{ColumnKind, Dialect, SqlParam};
-use rapport_store::outbound::OutboundError;
 use rapport_store::{Row, Store, StoreError};
 use serde::Serialize;
 use serde_json::{json, Value as Json};
-use sha2::Sha256;
-use std::time::Duration;
 use utoipa::ToSchema;
 
-/// Members per webhook request.
+/// Members per pushed message.
 pub const PUSH_BATCH: i64 = 1_000;
-/// How long one webhook request may take.
-pub const PUSH_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_NAME_CHARS: usize = 200;
 /// The CSV header row (without line break).
 pub const CSV_HEADER: &str = "profile_id,contact_id,user_id,email,phone,entered_at";
@@ -95,13 +79,15 @@ pub struct Diff {
     pub left_sample: Vec<SnapshotMember>,
 }
 
+/// A push as queued: one message per batch.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PushReport {
-    /// The HTTP status of the receiver's last answer.
-    pub status: u16,
-    /// Members delivered.
+    pub endpoint_id: String,
+    /// The messages' ids (each receiver request's `webhook-id`), in batch order.
+    pub messages: Vec<String>,
+    /// Members queued.
     pub members: i64,
-    /// Requests sent.
+    /// Batches (messages) of up to 1,000 members.
     pub batches: u32,
 }
 
@@ -603,134 +589,17 @@ pub async fn diff(
     })
 }
 
-// ---- webhook push
+// ---- push
 
-fn new_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-/// The workspace's webhook signing secret (64 hex characters), created on first use.
-pub async fn signing_secret(store: &Store, workspace_id: &str) -> Result<String, CdpError> {
-    let read = || async {
-        Ok::<_, CdpError>(
-            store
-                .db
-                .fetch_optional(
-                    &format!(
-                        "SELECT secret FROM cdp_signing_secrets WHERE workspace_id = {}",
-                        ph(store, 1)
-                    ),
-                    &[text(workspace_id)],
-                    &[ColumnKind::Text],
-                )
-                .await?
-                .map(|r| r.text("secret"))
-                .transpose()?,
-        )
-    };
-    if let Some(secret) = read().await? {
-        return Ok(secret);
-    }
-    // Two nodes may create one at once; the first insert wins and both read it back.
-    store
-        .db
-        .execute(
-            &format!(
-                "INSERT INTO cdp_signing_secrets (workspace_id, secret, created_at) VALUES ({}, {}, {}) \
-                 ON CONFLICT (workspace_id) DO NOTHING",
-                ph(store, 1),
-                ph(store, 2),
-                ph(store, 3)
-            ),
-            &[
-                text(workspace_id),
-                SqlParam::Text(new_secret()),
-                SqlParam::Int(store.now().timestamp_millis()),
-            ],
-        )
-        .await?;
-    read().await?.ok_or(CdpError::NotFound {
-        what: "signing secret",
-    })
-}
-
-/// Replaces the workspace's signing secret; pushes sign with the new one from now on.
-pub async fn rotate_signing_secret(store: &Store, workspace_id: &str) -> Result<String, CdpError> {
-    let secret = new_secret();
-    store
-        .db
-        .execute(
-            &format!(
-                "INSERT INTO cdp_signing_secrets (workspace_id, secret, created_at) VALUES ({}, {}, {}) \
-                 ON CONFLICT (workspace_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at",
-                ph(store, 1),
-                ph(store, 2),
-                ph(store, 3)
-            ),
-            &[
-                text(workspace_id),
-                text(&secret),
-                SqlParam::Int(store.now().timestamp_millis()),
-            ],
-        )
-        .await?;
-    Ok(secret)
-}
-
-/// `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`, the value of
-/// `X-Rapport-Signature`.
-pub fn signature(secret: &str, timestamp: i64, body: &str) -> Result<String, CdpError> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).map_err(|_| {
-        CdpError::invalid(ErrorCode::InvalidSecret, "the signing secret is unusable")
-    })?;
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body.as_bytes());
-    Ok(format!(
-        "sha256={}",
-        hex::encode(mac.finalize().into_bytes())
-    ))
-}
-
-/// Checks a push target with the one URL normaliser (`rapport_core::normalize::url`).
-pub fn valid_url(url: &str) -> Result<reqwest::Url, CdpError> {
-    let bad = |why: &dyn std::fmt::Display| {
-        CdpError::invalid(ErrorCode::InvalidUrl, format!("the webhook URL {why}"))
-    };
-    let url = rapport_core::normalize::url(url).map_err(|problem| bad(&problem))?;
-    reqwest::Url::parse(&url).map_err(|e| bad(&format!("is not a URL ({e})")))
-}
-
-fn webhook_failed(message: String) -> CdpError {
-    CdpError::Conflict {
-        code: ErrorCode::WebhookFailed,
-        message,
-    }
-}
-
-/// POSTs the snapshot's members to `url` in signed batches of 1,000 (one empty batch when the
-/// snapshot has no members), stopping at the first failed batch.
-pub async fn push(
+/// The snapshot's members cut into push batches of [`PUSH_BATCH`] in profile id order (one
+/// empty batch when it has none), each `{snapshot, batch, batches, members}` — the `data` of a
+/// `segment.snapshot` message; answers them and the member count.
+pub async fn push_batches(
     store: &Store,
     workspace_id: &str,
     snapshot_id: &str,
-    url: &str,
-) -> Result<PushReport, CdpError> {
-    let url = valid_url(url)?;
-    let not_allowed = |e: OutboundError| match e {
-        OutboundError::NotAllowed => CdpError::invalid(ErrorCode::UrlNotAllowed, e.to_string()),
-        OutboundError::BadUrl => CdpError::invalid(ErrorCode::InvalidUrl, e.to_string()),
-    };
-    store.outbound().check_url(&url).map_err(not_allowed)?;
+) -> Result<(Vec<Json>, i64), CdpError> {
     let snapshot = get(store, workspace_id, snapshot_id).await?;
-    let secret = signing_secret(store, workspace_id).await?;
-    // Through the outbound guard: every address is checked again when it is connected to.
-    let client = store
-        .outbound()
-        .client(PUSH_TIMEOUT)
-        .map_err(|e| webhook_failed(format!("cannot start an HTTP client: {e}")))?;
     let batches = u32::try_from(((snapshot.member_count + PUSH_BATCH - 1) / PUSH_BATCH).max(1))
         .unwrap_or(u32::MAX);
     let header = json!({
@@ -742,90 +611,25 @@ pub async fn push(
         "member_count": snapshot.member_count,
     });
     let mut after: Option<String> = None;
-    let mut delivered = 0i64;
-    let mut status = 0u16;
+    let mut members_total = 0i64;
+    let mut out = Vec::with_capacity(batches as usize);
     for batch in 1..=batches {
         let members = member_rows(store, snapshot_id, after.as_deref(), PUSH_BATCH).await?;
         after = members.last().map(|m| m.profile_id.clone());
-        let body = json!({
+        members_total += i64::try_from(members.len()).unwrap_or(0);
+        out.push(json!({
             "snapshot": header,
             "batch": batch,
             "batches": batches,
             "members": members,
-        })
-        .to_string();
-        let timestamp = store.now().timestamp();
-        let answer = client
-            .request(reqwest::Method::POST, &url)
-            .map_err(not_allowed)?
-            .header("content-type", "application/json")
-            .header("x-rapport-timestamp", timestamp.to_string())
-            .header("x-rapport-signature", signature(&secret, timestamp, &body)?)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| {
-                // The same words for a refused address, a closed port, a timeout or a TLS
-                // failure: the answer must not map the network. The cause goes to the log.
-                tracing::info!("snapshot push to {} failed: {}", url.host_str().unwrap_or(""), e.without_url());
-                webhook_failed(format!(
-                    "could not deliver batch {batch} of {batches}: the receiver could not be reached or did not answer; {delivered} members were delivered before"
-                ))
-            })?;
-        status = answer.status().as_u16();
-        if !answer.status().is_success() {
-            return Err(webhook_failed(format!(
-                "the receiver answered {} to batch {batch} of {batches}; {delivered} members were delivered before",
-                answer.status()
-            )));
-        }
-        delivered += i64::try_from(members.len()).unwrap_or(0);
+        }));
     }
-    Ok(PushReport {
-        status,
-        members: delivered,
-        batches,
-    })
+    Ok((out, members_total))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn signature_is_hmac_sha256_of_timestamp_dot_body() {
-        // Computed independently (Python's hmac module).
-        assert_eq!(
-            signature("secret", 1_700_000_000, "{\"a\":1}").unwrap(),
-            "sha256=49f24e537407743fa4a0242bb63b94b9a47ee99cbbe071ccd8a22550ae411686"
-        );
-    }
-
-    #[test]
-    fn urls_are_checked() {
-        assert!(valid_url("http://127.0.0.1:8080/hook").is_ok());
-        assert!(valid_url("https://example.com/hook?x=1").is_ok());
-        for bad in [
-            "ftp://example.com/x",
-            "javascript:alert(1)",
-            "not a url",
-            "http://",
-            "file:///etc/passwd",
-        ] {
-            assert!(
-                matches!(
-                    valid_url(bad),
-                    Err(CdpError::Invalid {
-                        code: ErrorCode::InvalidUrl,
-                        ..
-                    })
-                ),
-                "{bad}"
-            );
-        }
-        let long = format!("https://example.com/{}", "a".repeat(2_000));
-        assert!(valid_url(&long).is_err());
-    }
 
     #[test]
     fn names_are_trimmed_and_bounded() {
@@ -1095,15 +899,6 @@ mod tests {
                     ..
                 })
             ));
-
-            // The signing secret: created once, stable, replaced by a rotation.
-            let secret = signing_secret(store, "w1").await.unwrap();
-            assert_eq!(secret.len(), 64);
-            assert_eq!(signing_secret(store, "w1").await.unwrap(), secret);
-            assert_ne!(signing_secret(store, "w2").await.unwrap(), secret);
-            let rotated = rotate_signing_secret(store, "w1").await.unwrap();
-            assert_ne!(rotated, secret);
-            assert_eq!(signing_secret(store, "w1").await.unwrap(), rotated);
         })
         .await;
     }

@@ -54,7 +54,7 @@ pub async fn fan_out(store: &Store) -> Result<usize, StoreError> {
         return Ok(0);
     };
     let mut endpoints: HashMap<String, Vec<Endpoint>> = HashMap::new();
-    let mut messages: Vec<[SqlParam; 7]> = Vec::new();
+    let mut messages: Vec<MessageRow> = Vec::new();
     for entry in &claim.entries {
         if !endpoints.contains_key(&entry.workspace_id) {
             let found = super::list(store, &entry.workspace_id).await?;
@@ -80,53 +80,11 @@ pub async fn fan_out(store: &Store) -> Result<usize, StoreError> {
     let read = claim.entries.len();
     if !messages.is_empty() {
         let mut tx = store.db.begin().await?;
-        // Only messages made now get jobs: entries read again make nothing twice.
-        let mut made: HashMap<String, Vec<String>> = HashMap::new();
-        for chunk in messages.chunks(ROWS_PER_INSERT) {
-            let mut rows = ValueRows::new(store.db.dialect());
-            for row in chunk {
-                rows.push(row.clone());
-            }
-            let inserted = tx
-                .fetch_all(
-                    &format!(
-                        "INSERT INTO webhook_messages (state, id, workspace_id, endpoint_id, topic, payload, created_at) \
-                         VALUES {} ON CONFLICT (id) DO NOTHING RETURNING endpoint_id, id",
-                        rows.sql()
-                    ),
-                    rows.params(),
-                    &[ColumnKind::Text, ColumnKind::Text],
-                )
-                .await?;
-            for row in inserted {
-                made.entry(row.text(0)?).or_default().push(row.text(1)?);
-            }
+        let mut pairs: Vec<(&str, &Endpoint)> = Vec::new();
+        for (ws, list) in &endpoints {
+            pairs.extend(list.iter().map(|e| (ws.as_str(), e)));
         }
-        let mut deliveries = Vec::new();
-        for (workspace_id, endpoints) in &endpoints {
-            for endpoint in endpoints {
-                let Some(mut ids) = made.remove(&endpoint.id) else {
-                    continue;
-                };
-                match first_state(endpoint) {
-                    "waiting" => {
-                        deliveries.extend(super::order::next(&mut tx, &endpoint.id).await?)
-                    }
-                    "pending" => {
-                        ids.sort();
-                        deliveries.extend(ids.chunks(deliver::BATCH).map(|chunk| {
-                            Delivery {
-                                endpoint_id: endpoint.id.clone(),
-                                message_ids: chunk.to_vec(),
-                                probe: false,
-                            }
-                            .job(workspace_id)
-                        }));
-                    }
-                    _ => {}
-                }
-            }
-        }
+        let deliveries = insert(store, &mut tx, &messages, pairs.into_iter()).await?;
         jobs::enqueue(store, &mut tx, &deliveries).await?;
         tx.commit().await?;
         jobs::wake(store);
@@ -135,9 +93,67 @@ pub async fn fan_out(store: &Store) -> Result<usize, StoreError> {
     Ok(read)
 }
 
+/// A message row to insert: state, id, workspace, endpoint, topic, payload, created at.
+pub(super) type MessageRow = [SqlParam; 7];
+
+/// Inserts messages (a message whose id exists is skipped) and answers the delivery jobs of
+/// those made now: an endpoint's queued messages in jobs of up to [`deliver::BATCH`], an
+/// ordered endpoint's next in turn; parked ones get none.
+pub(super) async fn insert<'a>(
+    store: &Store,
+    tx: &mut rapport_store::Tx,
+    messages: &[MessageRow],
+    endpoints: impl Iterator<Item = (&'a str, &'a Endpoint)>,
+) -> Result<Vec<jobs::NewJob>, StoreError> {
+    // Only messages made now get jobs: entries read again make nothing twice.
+    let mut made: HashMap<String, Vec<String>> = HashMap::new();
+    for chunk in messages.chunks(ROWS_PER_INSERT) {
+        let mut rows = ValueRows::new(store.db.dialect());
+        for row in chunk {
+            rows.push(row.clone());
+        }
+        let inserted = tx
+            .fetch_all(
+                &format!(
+                    "INSERT INTO webhook_messages (state, id, workspace_id, endpoint_id, topic, payload, created_at) \
+                     VALUES {} ON CONFLICT (id) DO NOTHING RETURNING endpoint_id, id",
+                    rows.sql()
+                ),
+                rows.params(),
+                &[ColumnKind::Text, ColumnKind::Text],
+            )
+            .await?;
+        for row in inserted {
+            made.entry(row.text(0)?).or_default().push(row.text(1)?);
+        }
+    }
+    let mut deliveries = Vec::new();
+    for (workspace_id, endpoint) in endpoints {
+        let Some(mut ids) = made.remove(&endpoint.id) else {
+            continue;
+        };
+        match first_state(endpoint) {
+            "waiting" => deliveries.extend(super::order::next(tx, &endpoint.id).await?),
+            "pending" => {
+                ids.sort();
+                deliveries.extend(ids.chunks(deliver::BATCH).map(|chunk| {
+                    Delivery {
+                        endpoint_id: endpoint.id.clone(),
+                        message_ids: chunk.to_vec(),
+                        probe: false,
+                    }
+                    .job(workspace_id)
+                }));
+            }
+            _ => {}
+        }
+    }
+    Ok(deliveries)
+}
+
 /// A new message's state: an ordered endpoint's waits its turn, an open breaker's is parked
 /// (no job: the breaker drains it), any other is queued.
-fn first_state(endpoint: &Endpoint) -> &'static str {
+pub(super) fn first_state(endpoint: &Endpoint) -> &'static str {
     if endpoint.ordered {
         "waiting"
     } else if endpoint.breaker_state != BreakerState::Closed {

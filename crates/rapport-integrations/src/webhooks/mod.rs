@@ -6,6 +6,7 @@
 
 pub mod breaker;
 pub mod deliver;
+pub mod direct;
 pub mod fanout;
 pub mod health;
 mod order;

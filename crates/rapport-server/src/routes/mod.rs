@@ -368,14 +368,6 @@ fn snapshot_routes() -> Router<AppState> {
             "/api/v1/cdp/snapshots/{id}/diff/{other}",
             get(snapshots::diff_snapshots),
         )
-        .route(
-            "/api/v1/cdp/signing-secret",
-            get(snapshots::get_signing_secret),
-        )
-        .route(
-            "/api/v1/cdp/signing-secret/rotate",
-            post(snapshots::rotate_signing_secret),
-        )
 }
 
 /// The Segment-compatible tracking API, open to browsers on any origin.

@@ -1,14 +1,12 @@
 //! Segment snapshots over HTTP: take (freeze a segment's members), list, read, page the
-//! members, export them as CSV (streamed, with a BOM for Excel), compare two snapshots, push
-//! them to a signed webhook, and the workspace's webhook signing secret. Reading follows the
-//! caller's permission to read contacts; taking, pushing and everything about the secret is for
-//! administrators, and those actions (and exports) are audited.
-//!
-//! A receiver that fails a push answers `409 webhook_failed`: the request was sound but the
-//! receiver was not, and a 5xx from Rapport is kept for Rapport's own faults.
+//! members, export them as CSV (streamed, with a BOM for Excel), compare two snapshots, and
+//! push them to a webhook endpoint through the integration hub (`segment.snapshot` messages,
+//! signed, retried and logged as every webhook message is). Reading follows the caller's
+//! permission to read contacts; taking and pushing are for administrators, and those actions
+//! (and exports) are audited.
 
 use crate::auth::audit;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx};
 use crate::routes::cdp::require_contact_read;
 use crate::AppState;
@@ -18,8 +16,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rapport_cdp::segments::snapshots::{self, CsvExport, Diff, PushReport, Snapshot, SnapshotPage};
-use rapport_core::ErrorCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
@@ -188,82 +185,57 @@ pub async fn snapshot_csv(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PushRequest {
-    /// The receiver: http or https, at most 2000 characters.
-    pub url: String,
+    /// The outbound webhook endpoint to push to (enabled; it needs no subscription to
+    /// `segment.snapshot`).
+    pub endpoint_id: String,
 }
 
-/// POSTs the members to `url` as JSON in batches of 1000 (`{snapshot, batch, batches,
-/// members}`), each signed: `X-Rapport-Timestamp` (Unix seconds) and `X-Rapport-Signature:
-/// sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`. A receiver answering other than
-/// 2xx, or not at all within 10 s, stops the push: 409 `webhook_failed`.
+/// Queues the members for the endpoint as `segment.snapshot` messages of up to 1,000 members
+/// (`data: {snapshot, batch, batches, members}`), signed as Standard Webhooks says, delivered
+/// at least once with retries behind the endpoint's breaker, and listed in its delivery log.
+/// Receivers de-duplicate on `webhook-id` or on `(snapshot.id, batch)`.
 #[utoipa::path(post, path = "/api/v1/cdp/snapshots/{id}/push", tag = "segments",
     params(("id" = String, Path)), request_body = PushRequest,
-    responses((status = 200, body = PushReport), (status = 403, body = crate::error::ErrorBody),
-        (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
-        (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 202, body = PushReport), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn push_snapshot(
     State(state): State<AppState>,
     ctx: Ctx,
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<PushRequest>,
-) -> ApiResult<Json<PushReport>> {
+) -> ApiResult<(StatusCode, Json<PushReport>)> {
     ctx.require_admin("cdp.snapshot.push")?;
     let ws = &ctx.principal.workspace_id;
-    let url = snapshots::valid_url(&input.url)?;
-    // Never record a URL's credentials or query (tokens often travel there).
-    let target = format!(
-        "{}://{}{}",
-        url.scheme(),
-        url.host_str().unwrap_or(""),
-        // The default port is left out of the link.
-        url.port().map(|p| format!(":{p}")).unwrap_or_default()
-    ) + url.path();
-    match snapshots::push(&state.store, ws, &id, url.as_str()).await {
-        Ok(report) => {
-            audit(
-                &state,
-                &ctx,
-                "cdp.snapshot.push",
-                Some(id),
-                "success",
-                json!({"url": target, "members": report.members, "batches": report.batches,
-                       "status": report.status}),
-            )
-            .await?;
-            Ok(Json(report))
-        }
-        Err(rapport_cdp::CdpError::Conflict {
-            code: ErrorCode::WebhookFailed,
-            message,
-        }) => {
-            audit(
-                &state,
-                &ctx,
-                "cdp.snapshot.push",
-                Some(id),
-                "failure",
-                json!({"url": target, "error": message}),
-            )
-            .await?;
-            Err(ApiError::new(ErrorCode::WebhookFailed, message))
-        }
-        Err(rapport_cdp::CdpError::Invalid {
-            code: ErrorCode::UrlNotAllowed,
-            message,
-        }) => {
-            audit(
-                &state,
-                &ctx,
-                "cdp.snapshot.push",
-                Some(id),
-                "denied",
-                json!({"url": target, "error": "url_not_allowed"}),
-            )
-            .await?;
-            Err(ApiError::new(ErrorCode::UrlNotAllowed, message))
-        }
-        Err(other) => Err(other.into()),
-    }
+    let endpoint =
+        rapport_integrations::webhooks::get(&state.store, ws, &input.endpoint_id).await?;
+    let (batches, members) = snapshots::push_batches(&state.store, ws, &id).await?;
+    let count = u32::try_from(batches.len()).unwrap_or(u32::MAX);
+    let messages = rapport_integrations::webhooks::direct::send(
+        &state.store,
+        ws,
+        &endpoint.id,
+        "segment.snapshot",
+        batches,
+    )
+    .await?;
+    audit(
+        &state,
+        &ctx,
+        "cdp.snapshot.push",
+        Some(id),
+        "success",
+        json!({"endpoint_id": endpoint.id, "url": endpoint.url, "members": members, "batches": count}),
+    )
+    .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(PushReport {
+            endpoint_id: endpoint.id,
+            messages,
+            members,
+            batches: count,
+        }),
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -297,45 +269,4 @@ pub async fn diff_snapshots(
         )
         .await?,
     ))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SigningSecret {
-    /// The key of the webhook signatures (HMAC-SHA256 over `"<timestamp>.<body>"`).
-    pub secret: String,
-}
-
-/// The workspace's webhook signing secret (created on first use).
-#[utoipa::path(get, path = "/api/v1/cdp/signing-secret", tag = "segments",
-    responses((status = 200, body = SigningSecret), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn get_signing_secret(
-    State(state): State<AppState>,
-    ctx: Ctx,
-) -> ApiResult<Json<SigningSecret>> {
-    ctx.require_admin("cdp.signing_secret")?;
-    Ok(Json(SigningSecret {
-        secret: snapshots::signing_secret(&state.store, &ctx.principal.workspace_id).await?,
-    }))
-}
-
-/// Replaces the signing secret; later pushes are signed with the new one.
-#[utoipa::path(post, path = "/api/v1/cdp/signing-secret/rotate", tag = "segments",
-    responses((status = 200, body = SigningSecret), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn rotate_signing_secret(
-    State(state): State<AppState>,
-    ctx: Ctx,
-) -> ApiResult<Json<SigningSecret>> {
-    ctx.require_admin("cdp.signing_secret")?;
-    let secret =
-        snapshots::rotate_signing_secret(&state.store, &ctx.principal.workspace_id).await?;
-    audit(
-        &state,
-        &ctx,
-        "cdp.signing_secret.rotate",
-        None,
-        "success",
-        json!({}),
-    )
-    .await?;
-    Ok(Json(SigningSecret { secret }))
 }

@@ -541,28 +541,21 @@ async fn metrics_are_off_without_a_token(b: Backend) {
 async fn outbound_calls_to_private_addresses_are_refused(b: Backend) {
     // A server as deployed: no allow-list.
     let s = TestServer::start_with_outbound(b, ServerConfig::default(), Outbound::strict()).await;
-    let app = snapshots::tracker(&s).await;
-    snapshots::batch(
-        &app,
-        vec![json!({"type": "identify", "userId": "u1", "traits": {"plan": "pro"}})],
-    )
-    .await;
-    let segment = snapshots::live_segment(
-        &s,
-        "Pro",
-        json!({"trait": "plan", "op": "eq", "value": "pro"}),
-    )
-    .await;
-    let snapshot = snapshots::take(&s, &segment, "Pro now").await;
-    let push = format!(
-        "/api/v1/cdp/snapshots/{}/push",
-        snapshot["id"].as_str().unwrap()
-    );
     // A receiver on loopback that must never be called — standing in for Rapport's own API
     // (the original attack POSTed to /api/v1/auth/logout), the database or an intranet host.
     let (base, received, _task) = snapshots::receiver().await;
     let port = base.rsplit(':').next().unwrap();
     let own = s.base.rsplit(':').next().unwrap();
+    let endpoint = |server: &TestServer, url: String| {
+        let api = server.api.clone();
+        async move {
+            api.post(
+                "/api/v1/webhooks",
+                json!({"url": url, "topics": ["record.created"], "objects": ["deal"]}),
+            )
+            .await
+        }
+    };
     for target in [
         format!("{base}/ok"),
         format!("http://127.0.0.1:{own}/api/v1/auth/logout"),
@@ -581,7 +574,7 @@ async fn outbound_calls_to_private_addresses_are_refused(b: Backend) {
         "http://192.168.1.1/hook".to_string(),
         "http://[fd00:ec2::254]/hook".to_string(),
     ] {
-        let got = s.post(&push, json!({ "url": target })).await;
+        let got = endpoint(&s, target.clone()).await;
         assert_error(&got, 422, "url_not_allowed");
         assert!(
             !got.1["message"].as_str().unwrap().contains(port),
@@ -613,45 +606,39 @@ async fn outbound_calls_to_private_addresses_are_refused(b: Backend) {
         .flat_map(|(_, names)| names)
         .find(|n| !n.contains("localhost"))
         .unwrap_or_else(|| "localhost.localdomain".to_string());
-    let blocked = s
-        .post(
-            &push,
-            json!({"url": format!("http://{loopback_name}:{port}/ok")}),
-        )
-        .await;
+    let (status, blocked) = endpoint(&s, format!("http://{loopback_name}:{port}/ok")).await;
+    assert_eq!(status, 201, "{blocked}");
     let allowed = TestServer::start_with_outbound(
         b,
         ServerConfig::default(),
         Outbound::allowing("127.0.0.1").unwrap(),
     )
     .await;
-    let app = snapshots::tracker(&allowed).await;
-    snapshots::batch(
-        &app,
-        vec![json!({"type": "identify", "userId": "u1", "traits": {"plan": "pro"}})],
-    )
-    .await;
-    let seg = snapshots::live_segment(
-        &allowed,
-        "Pro",
-        json!({"trait": "plan", "op": "eq", "value": "pro"}),
-    )
-    .await;
-    let snap = snapshots::take(&allowed, &seg, "Pro now").await;
-    let allowed_push = format!(
-        "/api/v1/cdp/snapshots/{}/push",
-        snap["id"].as_str().unwrap()
-    );
-    let refused = allowed
-        .post(
-            &allowed_push,
-            json!({"url": format!("http://127.0.0.1:{closed}/hook")}),
-        )
-        .await;
-    assert_error(&refused, 409, "webhook_failed");
-    assert_error(&blocked, 409, "webhook_failed");
+    let (_, refused) = endpoint(&allowed, format!("http://127.0.0.1:{closed}/hook")).await;
+    s.create("deal", json!({"name": "x"})).await;
+    allowed.create("deal", json!({"name": "x"})).await;
+    let first_error = |server: &TestServer, id: String| {
+        let api = server.api.clone();
+        async move {
+            for _ in 0..300 {
+                let (_, log) = api.get(&format!("/api/v1/webhooks/{id}/deliveries")).await;
+                let attempt = log[0]["attempts"]
+                    .as_array()
+                    .and_then(|a| a.first())
+                    .cloned();
+                if let Some(attempt) = attempt {
+                    assert!(attempt["status"].is_null(), "{attempt}");
+                    return attempt["error"].as_str().unwrap().to_string();
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!("no attempt logged")
+        }
+    };
+    let blocked_error = first_error(&s, blocked["id"].as_str().unwrap().to_string()).await;
+    let refused_error = first_error(&allowed, refused["id"].as_str().unwrap().to_string()).await;
     assert_eq!(
-        blocked.1["message"], refused.1["message"],
+        blocked_error, refused_error,
         "a refused address ({loopback_name}) and a closed port must read the same"
     );
     assert!(
@@ -659,21 +646,16 @@ async fn outbound_calls_to_private_addresses_are_refused(b: Backend) {
         "the loopback receiver was called"
     );
     // The operator's allow-list lets an intranet receiver in.
-    let (status, report) = allowed
-        .post(&allowed_push, json!({"url": format!("{base}/ok")}))
-        .await;
-    assert_eq!(status, 200, "{report}");
+    let (status, _) = endpoint(&allowed, format!("{base}/ok")).await;
+    assert_eq!(status, 201);
+    allowed.create("deal", json!({"name": "y"})).await;
+    for _ in 0..300 {
+        if !received.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert_eq!(received.lock().unwrap().len(), 1);
-    // Refusals are audited.
-    let (_, pushes) = s.get("/api/v1/audit?action=cdp.snapshot.push").await;
-    assert!(
-        pushes
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["outcome"] == "denied"),
-        "{pushes}"
-    );
 }
 
 async fn cross_site_requests_with_the_session_cookie_are_refused(b: Backend) {
@@ -687,11 +669,23 @@ async fn cross_site_requests_with_the_session_cookie_are_refused(b: Backend) {
     let cookie = format!("rapport_session={}", login.session_cookie().unwrap());
     let raw = s.as_auth(Auth::None);
     let host = s.base.trim_start_matches("http://").to_string();
-    let (_, before) = s.get("/api/v1/cdp/signing-secret").await;
+    let (status, hook) = s
+        .post(
+            "/api/v1/webhooks",
+            json!({"url": "https://erp.example.cn/hook", "topics": ["record.created"], "enabled": false}),
+        )
+        .await;
+    assert_eq!(status, 201, "{hook}");
+    let rotate = format!(
+        "/api/v1/webhooks/{}/rotate-secret",
+        hook["id"].as_str().unwrap()
+    );
+    let secret_path = format!("/api/v1/webhooks/{}/secret", hook["id"].as_str().unwrap());
+    let (_, before) = s.get(&secret_path).await;
     // What a page on another port of the same host can send: a text/plain form post and a
     // body-less POST, with the browser's fetch metadata.
     let attacks: [(&str, &str); 4] = [
-        ("/api/v1/cdp/signing-secret/rotate", "text/plain"),
+        (rotate.as_str(), "text/plain"),
         ("/api/v1/auth/logout", ""),
         (
             "/api/v1/objects/contact/records",
@@ -719,7 +713,7 @@ async fn cross_site_requests_with_the_session_cookie_are_refused(b: Backend) {
             assert_error(&(r.status, r.body), 403, "cross_site_request");
         }
     }
-    let (_, after) = s.get("/api/v1/cdp/signing-secret").await;
+    let (_, after) = s.get(&secret_path).await;
     assert_eq!(before, after, "the signing secret was rotated");
     let session = raw
         .call(Method::GET, "/api/v1/auth/me")
@@ -733,7 +727,7 @@ async fn cross_site_requests_with_the_session_cookie_are_refused(b: Backend) {
     ];
     for (name, value) in own {
         let r = raw
-            .call(Method::POST, "/api/v1/cdp/signing-secret/rotate")
+            .call(Method::POST, &rotate)
             .header("cookie", &cookie)
             .header(name, &value)
             .json(&json!({}))
@@ -743,7 +737,7 @@ async fn cross_site_requests_with_the_session_cookie_are_refused(b: Backend) {
     }
     // Bearer-token clients and the tracking API do not need it.
     let r = s
-        .call(Method::POST, "/api/v1/cdp/signing-secret/rotate")
+        .call(Method::POST, &rotate)
         .header("origin", "http://evil.example")
         .json(&json!({}))
         .send()

@@ -526,25 +526,31 @@ pub(crate) fn hmac_sha256(key: &[u8], message: &[u8]) -> String {
     hex::encode(outer)
 }
 
-/// Checks every request's signature with `secret`; returns the bodies.
-fn verified(received: &[(HeaderMap, String)], secret: &str) -> Vec<Value> {
+/// Checks every request's Standard Webhooks signature with the endpoint's `secret`; returns
+/// (webhook-id, body) pairs in batch order.
+fn verified(received: &[(HeaderMap, String)], secret: &str) -> Vec<(String, Value)> {
     let now = chrono::Utc::now().timestamp();
-    received
+    let mut bodies: Vec<(String, Value)> = received
         .iter()
         .map(|(headers, body)| {
             let header = |name: &str| headers.get(name).unwrap().to_str().unwrap().to_string();
             assert_eq!(header("content-type"), "application/json");
-            let timestamp = header("x-rapport-timestamp");
+            let id = header("webhook-id");
+            let timestamp = header("webhook-timestamp");
             let seconds: i64 = timestamp.parse().unwrap();
             assert!(
                 (now - seconds).abs() < 300,
                 "timestamp {seconds} vs now {now}"
             );
-            let expected = hmac_sha256(secret.as_bytes(), format!("{timestamp}.{body}").as_bytes());
-            assert_eq!(header("x-rapport-signature"), format!("sha256={expected}"));
-            serde_json::from_str(body).unwrap()
+            assert_eq!(
+                header("webhook-signature"),
+                crate::webhooks::expected_signature(secret, &id, &timestamp, body)
+            );
+            (id, serde_json::from_str(body).unwrap())
         })
-        .collect()
+        .collect();
+    bodies.sort_by_key(|(_, b)| b["data"]["batch"].as_i64());
+    bodies
 }
 
 async fn snapshots_push_signed_batches_and_report_failures(backend: Backend) {
@@ -575,40 +581,71 @@ async fn snapshots_push_signed_batches_and_report_failures(backend: Backend) {
     let all = snapshot_members(&server, &id, 1000).await;
     assert_eq!(all.len(), 2_100);
 
+    // The push goes to a webhook endpoint: one message per batch, through the hub.
     let (base, received, task) = receiver().await;
-    let (status, secret) = server.get("/api/v1/cdp/signing-secret").await;
-    assert_eq!(status, 200, "{secret}");
-    let secret = secret["secret"].as_str().unwrap().to_string();
-    assert_eq!(secret.len(), 64);
+    let endpoint = |url: String, enabled: bool| {
+        let server = &server;
+        async move {
+            let (status, made) = server
+                .post(
+                    "/api/v1/webhooks",
+                    json!({"url": url, "topics": ["record.created"], "description": "营销平台", "enabled": enabled}),
+                )
+                .await;
+            assert_eq!(status, 201, "{made}");
+            (
+                made["id"].as_str().unwrap().to_string(),
+                made["secret"].as_str().unwrap().to_string(),
+            )
+        }
+    };
+    let (ok, secret) = endpoint(format!("{base}/ok"), true).await;
     let (status, report) = server
         .post(
             &format!("/api/v1/cdp/snapshots/{id}/push"),
-            json!({"url": format!("{base}/ok")}),
+            json!({"endpoint_id": ok}),
         )
         .await;
-    assert_eq!(status, 200, "{report}");
+    assert_eq!(status, 202, "{report}");
     assert_eq!(
-        report,
-        json!({"status": 200, "members": 2_100, "batches": 3})
+        (report["members"].as_i64(), report["batches"].as_i64()),
+        (Some(2_100), Some(3))
     );
+    let ids: Vec<String> = report["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 3);
+    eventually("three messages delivered", || async {
+        (received.lock().unwrap().len() >= 3).then_some(())
+    })
+    .await;
     let bodies = verified(&received.lock().unwrap(), &secret);
-    assert_eq!(bodies.len(), 3);
+    assert_eq!(bodies.len(), 3, "each batch once");
     let mut pushed = Vec::new();
-    for (k, body) in bodies.iter().enumerate() {
-        assert_eq!(body["batch"], k + 1);
-        assert_eq!(body["batches"], 3);
-        assert_eq!(body["snapshot"]["id"], id.as_str());
-        assert_eq!(body["snapshot"]["name"], "全部专业版");
-        assert_eq!(body["snapshot"]["segment_id"], segment.as_str());
-        assert_eq!(body["snapshot"]["version"], 1);
-        assert_eq!(body["snapshot"]["member_count"], 2_100);
-        assert_eq!(body["snapshot"]["taken_at"], snapshot["taken_at"]);
-        pushed.extend(body["members"].as_array().unwrap().iter().cloned());
+    for (k, (webhook_id, body)) in bodies.iter().enumerate() {
+        assert_eq!(
+            webhook_id, &ids[k],
+            "the report's ids are the webhook-ids, in batch order"
+        );
+        assert_eq!(body["type"], "segment.snapshot");
+        let data = &body["data"];
+        assert_eq!(data["batch"], k + 1);
+        assert_eq!(data["batches"], 3);
+        assert_eq!(data["snapshot"]["id"], id.as_str());
+        assert_eq!(data["snapshot"]["name"], "全部专业版");
+        assert_eq!(data["snapshot"]["segment_id"], segment.as_str());
+        assert_eq!(data["snapshot"]["version"], 1);
+        assert_eq!(data["snapshot"]["member_count"], 2_100);
+        assert_eq!(data["snapshot"]["taken_at"], snapshot["taken_at"]);
+        pushed.extend(data["members"].as_array().unwrap().iter().cloned());
     }
     assert_eq!(
         bodies
             .iter()
-            .map(|b| b["members"].as_array().unwrap().len())
+            .map(|(_, b)| b["data"]["members"].as_array().unwrap().len())
             .collect::<Vec<_>>(),
         [1_000, 1_000, 100]
     );
@@ -616,130 +653,95 @@ async fn snapshots_push_signed_batches_and_report_failures(backend: Backend) {
         pushed, all,
         "every member once, in order, as the API shows them"
     );
-    assert!(pushed[0]["email"]
-        .as_str()
-        .unwrap()
-        .ends_with("@example.com"));
-
-    // A rotated secret signs the next push; the old one no longer verifies.
-    let (status, rotated) = server
-        .post("/api/v1/cdp/signing-secret/rotate", json!({}))
+    let (_, log) = server
+        .get(&format!("/api/v1/webhooks/{ok}/deliveries"))
         .await;
-    assert_eq!(status, 200, "{rotated}");
-    let rotated = rotated["secret"].as_str().unwrap().to_string();
-    assert_ne!(rotated, secret);
-    let (_, now_secret) = server.get("/api/v1/cdp/signing-secret").await;
-    assert_eq!(now_secret["secret"], rotated.as_str());
-    received.lock().unwrap().clear();
-    let (status, _) = server
-        .post(
-            &format!("/api/v1/cdp/snapshots/{id}/push"),
-            json!({"url": format!("{base}/ok?token=abc")}),
-        )
-        .await;
-    assert_eq!(status, 200);
-    assert_eq!(verified(&received.lock().unwrap(), &rotated).len(), 3);
-
-    // A receiver answering 500 stops the push after the first batch.
-    received.lock().unwrap().clear();
-    let failed = server
-        .post(
-            &format!("/api/v1/cdp/snapshots/{id}/push"),
-            json!({"url": format!("{base}/fail")}),
-        )
-        .await;
-    assert_error(&failed, 409, "webhook_failed");
-    assert!(
-        failed.1["message"].as_str().unwrap().contains("500"),
-        "{}",
-        failed.1
+    assert_eq!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["topic"] == "segment.snapshot")
+            .count(),
+        3,
+        "{log}"
     );
-    assert_eq!(received.lock().unwrap().len(), 1);
-    // Nobody listening.
-    let closed = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let unreachable = server
+
+    // A receiver answering 500: the push is queued all the same and its attempts are logged
+    // (the hub retries them with backoff).
+    let (failing, _) = endpoint(format!("{base}/fail"), true).await;
+    let (status, report) = server
         .post(
             &format!("/api/v1/cdp/snapshots/{id}/push"),
-            json!({"url": format!("http://127.0.0.1:{closed}/hook")}),
+            json!({"endpoint_id": failing}),
         )
         .await;
-    assert_error(&unreachable, 409, "webhook_failed");
-    // Bad URLs are refused before anything is sent.
-    let long = format!("{base}/{}", "a".repeat(2_000));
-    for bad in [
-        "ftp://example.com/hook",
-        "not a url",
-        "javascript:alert(1)",
-        "",
-        long.as_str(),
-    ] {
-        let got = server
-            .post(
-                &format!("/api/v1/cdp/snapshots/{id}/push"),
-                json!({ "url": bad }),
-            )
+    assert_eq!(status, 202, "{report}");
+    eventually("failed attempts logged", || async {
+        let (_, log) = server
+            .get(&format!("/api/v1/webhooks/{failing}/deliveries"))
             .await;
-        assert_error(&got, 422, "invalid_url");
-    }
-    let none = server
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|m| {
+                m["attempts"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|t| t["status"] == 500))
+            })
+            .then_some(())
+    })
+    .await;
+    // A switched-off or unknown endpoint, an unknown snapshot: refused, nothing queued.
+    let (off, _) = endpoint(format!("{base}/ok"), false).await;
+    let got = server
+        .post(
+            &format!("/api/v1/cdp/snapshots/{id}/push"),
+            json!({"endpoint_id": off}),
+        )
+        .await;
+    assert_error(&got, 422, "invalid_webhook");
+    let got = server
+        .post(
+            &format!("/api/v1/cdp/snapshots/{id}/push"),
+            json!({"endpoint_id": "nope"}),
+        )
+        .await;
+    assert_error(&got, 404, "not_found");
+    let got = server
         .post(
             "/api/v1/cdp/snapshots/no-such-snapshot/push",
+            json!({"endpoint_id": ok}),
+        )
+        .await;
+    assert_error(&got, 404, "not_found");
+    let got = server
+        .post(
+            &format!("/api/v1/cdp/snapshots/{id}/push"),
             json!({"url": format!("{base}/ok")}),
         )
         .await;
-    assert_error(&none, 404, "not_found");
+    assert_error(&got, 400, "invalid_body");
 
-    // Administrators only; other workspaces see nothing.
+    // Administrators only; other workspaces see neither the snapshot nor the endpoint.
     let (_, sales) = server.user_with_role("sales").await;
     let denied = sales
         .post(
             &format!("/api/v1/cdp/snapshots/{id}/push"),
-            json!({"url": format!("{base}/ok")}),
+            json!({"endpoint_id": ok}),
         )
         .await;
     assert_error(&denied, 403, "forbidden");
-    assert_error(
-        &sales.get("/api/v1/cdp/signing-secret").await,
-        403,
-        "forbidden",
-    );
-    assert_error(
-        &sales
-            .post("/api/v1/cdp/signing-secret/rotate", json!({}))
-            .await,
-        403,
-        "forbidden",
-    );
     let (_, _, stranger) = server.other_workspace("Other").await;
     let foreign = stranger
         .post(
             &format!("/api/v1/cdp/snapshots/{id}/push"),
-            json!({"url": format!("{base}/ok")}),
+            json!({"endpoint_id": ok}),
         )
         .await;
     assert_error(&foreign, 404, "not_found");
-    let (_, theirs) = stranger.get("/api/v1/cdp/signing-secret").await;
-    assert_ne!(theirs["secret"], rotated.as_str());
 
     let pushes = audited(&server, "cdp.snapshot.push").await;
-    let outcomes: Vec<&str> = pushes
-        .iter()
-        .map(|e| e["outcome"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        outcomes,
-        ["failure", "failure", "success", "success"],
-        "{pushes:?}"
-    );
-    assert!(
-        !Value::Array(pushes.clone())
-            .to_string()
-            .contains("token=abc"),
-        "URL queries stay out of the audit log"
-    );
-    assert_eq!(audited(&server, "cdp.signing_secret.rotate").await.len(), 1);
+    assert_eq!(pushes.len(), 2, "{pushes:?}");
+    assert!(pushes.iter().all(|e| e["outcome"] == "success"));
     task.abort();
 }

@@ -39,7 +39,7 @@ crate::both_backends!(
 const HOOKS: &str = "/api/v1/webhooks";
 
 /// The Standard Webhooks signature of a message, computed here from the secret's key bytes.
-fn expected_signature(secret: &str, id: &str, timestamp: &str, body: &str) -> String {
+pub(crate) fn expected_signature(secret: &str, id: &str, timestamp: &str, body: &str) -> String {
     let key = BASE64
         .decode(secret.strip_prefix("whsec_").expect("whsec_ prefix"))
         .expect("base64 key");

@@ -105,6 +105,9 @@ impl AppState {
         for worker in rapport_integrations::workers::workers(&self.store, webhooks.clone()) {
             self.workers.spawn(worker);
         }
+        let connector_metrics = Arc::new(rapport_integrations::connectors::health::Metrics::new(
+            self.store.metrics(),
+        ));
         // The job runner: it reaps the leases of dead nodes and prunes finished jobs, and runs
         // the queues and handlers of feature crates (webhook deliveries, connector sends).
         let runner = Arc::new(
@@ -115,10 +118,9 @@ impl AppState {
                     move |ctx| rapport_integrations::webhooks::deliver::run(ctx, webhooks.clone()),
                 )
                 .queue(rapport_integrations::connectors::send::queue(4))
-                .handle(
-                    rapport_integrations::connectors::send::SEND,
-                    rapport_integrations::connectors::send::run,
-                ),
+                .handle(rapport_integrations::connectors::send::SEND, move |ctx| {
+                    rapport_integrations::connectors::send::run(ctx, connector_metrics.clone())
+                }),
         );
         self.workers.spawn_service("jobs", move |stop| {
             let runner = runner.clone();

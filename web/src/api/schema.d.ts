@@ -2137,6 +2137,47 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /** @description One connector on the health map. */
+        ConnectorHealth: {
+            enabled: boolean;
+            /**
+             * Format: double
+             * @description Failed attempts over attempts of the sends that ended in the window (a send retried
+             *     after an outage counts its failed attempts; refusals by a pre-check or the dictionary
+             *     are not failures of the destination); none without any.
+             */
+            failure_rate?: number | null;
+            id: string;
+            kind: components["schemas"]["ConnectorKind"];
+            last_error?: string | null;
+            /** Format: date-time */
+            last_sent_at?: string | null;
+            /** Format: int64 */
+            latency_p50_ms?: number | null;
+            /** Format: int64 */
+            latency_p95_ms?: number | null;
+            name: string;
+            /**
+             * Format: int64
+             * @description Sends queued now (waiting for their first or next attempt).
+             */
+            queued: number;
+            /**
+             * Format: int64
+             * @description Sends stopped before sending (pre-check, semantic dictionary) within the window.
+             */
+            refused: number;
+            /**
+             * Format: int64
+             * @description Sends that ended within the window (sent, failed or refused).
+             */
+            sends: number;
+            /**
+             * Format: double
+             * @description Sent per minute over the window.
+             */
+            sent_per_minute: number;
+        };
         /**
          * @description What an admin sends to create a connector or change one. Credentials left out (or empty)
          *     keep their stored value on a change; `null` removes one.
@@ -2710,6 +2751,8 @@ export interface components {
         IntegrationHealth: {
             /** Format: date-time */
             at: string;
+            /** @description The connectors (email, SMS, robots, HTTP / ERP) beside the webhook endpoints. */
+            connectors: components["schemas"]["ConnectorHealth"][];
             endpoints: components["schemas"]["EndpointHealth"][];
             /** Format: int64 */
             window_minutes: number;

@@ -5,6 +5,7 @@
 //! key and never answered. What a connector sends is a [`Message`], rendered from templates
 //! (`render`), sent now as a test or queued as a job, every send kept in a log (`send`).
 
+pub mod health;
 pub mod http;
 pub mod kinds;
 pub mod render;

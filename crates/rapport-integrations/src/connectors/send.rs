@@ -834,8 +834,11 @@ pub async fn enqueue(
     log_row(store, workspace_id, &id).await
 }
 
-/// The job handler of a queued send.
-pub async fn run(ctx: JobCtx) -> Result<(), JobError> {
+/// The job handler of a queued send; `metrics` count its attempts.
+pub async fn run(
+    ctx: JobCtx,
+    metrics: std::sync::Arc<super::health::Metrics>,
+) -> Result<(), JobError> {
     let store = ctx.store().clone();
     let workspace_id = ctx
         .job
@@ -855,11 +858,15 @@ pub async fn run(ctx: JobCtx) -> Result<(), JobError> {
         return ctx.complete(ctx.begin().await?).await;
     }
     let started = Instant::now();
+    let mut kind = None;
     let outcome = match super::open(&store, &workspace_id, &entry.connector_id).await {
-        Ok(connector) => match dispatch(&store, &connector, &entry.message).await {
-            Ok(sent) => super::http::map_back(&store, &connector, &entry.message, sent).await,
-            failed => failed,
-        },
+        Ok(connector) => {
+            kind = Some(connector.connector.kind);
+            match dispatch(&store, &connector, &entry.message).await {
+                Ok(sent) => super::http::map_back(&store, &connector, &entry.message, sent).await,
+                failed => failed,
+            }
+        }
         Err(StoreError::NotFound { .. }) => Err(Failed::permanent("the connector was deleted")),
         Err(e) => Err(Failed {
             transient: true,
@@ -869,6 +876,19 @@ pub async fn run(ctx: JobCtx) -> Result<(), JobError> {
     };
     let last = ctx.job.attempt >= ctx.job.max_attempts;
     let retry = matches!(&outcome, Err(f) if f.transient) && !last;
+    let ended = match &outcome {
+        Ok(_) => SendState::Sent,
+        Err(f) if f.refused => SendState::Refused,
+        Err(_) if retry => SendState::Queued,
+        Err(_) => SendState::Failed,
+    };
+    metrics.observe(
+        &entry.connector_id,
+        kind,
+        &outcome,
+        ended,
+        started.elapsed(),
+    );
     let mut tx = ctx.begin().await?;
     let row = Entry {
         workspace_id: &workspace_id,

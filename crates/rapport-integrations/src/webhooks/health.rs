@@ -59,6 +59,8 @@ pub struct IntegrationHealth {
     pub window_minutes: i64,
     pub at: DateTime<Utc>,
     pub endpoints: Vec<EndpointHealth>,
+    /// The connectors (email, SMS, robots, HTTP / ERP) beside the webhook endpoints.
+    pub connectors: Vec<crate::connectors::health::ConnectorHealth>,
 }
 
 /// How many messages of each endpoint wait, by state.
@@ -92,7 +94,7 @@ async fn depths(
 }
 
 /// The nearest-rank percentile of sorted values.
-fn percentile(sorted: &[i64], q: f64) -> Option<i64> {
+pub(crate) fn percentile(sorted: &[i64], q: f64) -> Option<i64> {
     if sorted.is_empty() {
         return None;
     }
@@ -172,6 +174,8 @@ pub async fn health(
         window_minutes,
         at: now,
         endpoints: out,
+        connectors: crate::connectors::health::health(store, workspace_id, since, window_minutes)
+            .await?,
     })
 }
 

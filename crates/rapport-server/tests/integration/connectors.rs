@@ -458,6 +458,47 @@ async fn wrong_credentials_fail_and_outages_are_retried(b: Backend) {
         }
     }
     assert_eq!(arrived.len(), 40);
+
+    // The health map shows the connectors beside the endpoints: the outage's failed attempts,
+    // the wrong signature's failure, nothing queued.
+    let (status, health) = s.get("/api/v1/webhooks/health?window_minutes=60").await;
+    assert_eq!(status, 200, "{health}");
+    let node = |id: &str| {
+        health["connectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    let gateway_health = node(&gateway);
+    assert_eq!(gateway_health["sends"], 40, "{gateway_health}");
+    assert_eq!(gateway_health["queued"], 0);
+    assert!(
+        gateway_health["failure_rate"].as_f64().unwrap() > 0.0,
+        "{gateway_health}"
+    );
+    assert!(gateway_health["latency_p95_ms"].is_i64());
+    let dingtalk_health = node(&id("dingtalk"));
+    assert_eq!(dingtalk_health["failure_rate"], 1.0, "{dingtalk_health}");
+    assert!(dingtalk_health["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("310000"));
+    let metrics = reqwest::Client::new()
+        .get(format!("{}/metrics", s.api.base))
+        .bearer_auth(crate::harness::METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(&format!("rapport_connector_sends_total{{connector=\"{gateway}\",kind=\"sms_http\",outcome=\"retry\"}}")),
+        "{metrics}"
+    );
 }
 
 async fn unsubscribe_links_are_signed_and_honoured(b: Backend) {

@@ -1,16 +1,20 @@
-// The integration health map (集成健康图): Rapport in the middle and every destination around it,
-// each coloured by how it is doing now (healthy, failing since its last delivery, breaker open
-// or probing, switched off),
-// with its deliveries per minute, p95 latency and what waits for it; the table below gives every
-// figure (p50/p95, failure rate, queued/parked/waiting, last error). Clicking a destination
-// opens its delivery log. Refreshed every few seconds.
+// The integration health map (集成健康图): Rapport in the middle and every connection around it —
+// webhook endpoints and connectors (email, SMS, chat robots, HTTP / ERP) — each coloured by how
+// it is doing now (healthy, failing, breaker open or probing, switched off), with its messages
+// per minute, p95 latency and what waits for it; the tables below give every figure (p50/p95,
+// failure rate, queues, last error). Clicking an endpoint opens its delivery log, a connector
+// its page. Refreshed every few seconds.
 import { Empty, Segmented, Space, Table, Tag, Typography } from 'antd';
 import { useState } from 'react';
-import { Link } from 'react-router';
+import { Link, useNavigate } from 'react-router';
 import { useI18n, type MessageKey } from '../../../i18n/I18nProvider';
 import { PageError, PageLoading } from '../../../app/PageState';
 import { DeliveriesDrawer } from './DeliveriesDrawer';
 import { useHealth, type EndpointHealth } from './api';
+import type { components } from '../../../api/schema';
+import { kindLabel } from '../connectors/model';
+
+type ConnectorHealth = components['schemas']['ConnectorHealth'];
 
 type Status = 'healthy' | 'failing' | 'open' | 'half_open' | 'disabled';
 
@@ -21,6 +25,22 @@ function status(e: EndpointHealth): Status {
   if (e.breaker_state === 'open') return 'open';
   if (e.breaker_state === 'half_open') return 'half_open';
   return e.failing_since ? 'failing' : 'healthy';
+}
+
+function connectorStatus(c: ConnectorHealth): Status {
+  if (!c.enabled) return 'disabled';
+  return c.last_error ? 'failing' : 'healthy';
+}
+
+/** A node of the map: an endpoint or a connector, drawn alike. */
+interface Node {
+  id: string;
+  name: string;
+  status: Status;
+  waiting: number;
+  perMinute: number;
+  p95: number | null | undefined;
+  open: () => void;
 }
 
 /** What a destination is called on the map: its description, else its host. */
@@ -42,6 +62,7 @@ export default function HealthMap() {
   const [windowMinutes, setWindowMinutes] = useState(60);
   const health = useHealth(windowMinutes);
   const [open, setOpen] = useState<EndpointHealth | null>(null);
+  const navigate = useNavigate();
 
   const perMinute = (e: EndpointHealth) => t('health.perMinute', { n: i18n.number(Math.round(e.delivered_per_minute * 10) / 10) });
   const ms = (v: number | null | undefined) => (v == null ? '—' : t('health.ms', { n: i18n.number(v) }));
@@ -51,7 +72,8 @@ export default function HealthMap() {
     if (health.isPending) return <PageLoading />;
     if (health.error) return <PageError error={health.error} onRetry={() => health.refetch()} />;
     const endpoints = health.data.endpoints;
-    if (endpoints.length === 0) {
+    const connectors = health.data.connectors;
+    if (endpoints.length === 0 && connectors.length === 0) {
       return (
         <Empty description={t('health.empty')} data-testid="health-empty">
           <Link to="/settings/webhooks">{t('health.addEndpoint')}</Link>
@@ -60,43 +82,64 @@ export default function HealthMap() {
     }
     const cx = WIDTH / 2;
     const cy = HEIGHT / 2;
-    const placed = endpoints.map((e, i) => {
-      const angle = -Math.PI / 2 + (2 * Math.PI * i) / endpoints.length;
-      return { e, x: cx + Math.cos(angle) * 300, y: cy + Math.sin(angle) * 160 };
+    const nodes: Node[] = [
+      ...endpoints.map((e) => ({
+        id: e.id,
+        name: nameOf(e),
+        status: status(e),
+        waiting: e.parked + e.queued + e.waiting,
+        perMinute: e.delivered_per_minute,
+        p95: e.latency_p95_ms,
+        open: () => setOpen(e),
+      })),
+      ...connectors.map((c) => ({
+        id: c.id,
+        name: `${c.name} · ${kindLabel(t, c.kind)}`,
+        status: connectorStatus(c),
+        waiting: c.queued,
+        perMinute: c.sent_per_minute,
+        p95: c.latency_p95_ms,
+        open: () => navigate('/settings/connectors'),
+      })),
+    ];
+    const placed = nodes.map((n, i) => {
+      const angle = -Math.PI / 2 + (2 * Math.PI * i) / nodes.length;
+      return { n, x: cx + Math.cos(angle) * 300, y: cy + Math.sin(angle) * 160 };
     });
+    const rate = (perMinute: number) => t('health.perMinute', { n: i18n.number(Math.round(perMinute * 10) / 10) });
     return (
       <>
         <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} width="100%" role="img" aria-label={t('health.title')} data-testid="health-map" style={{ maxHeight: 480 }}>
-          {placed.map(({ e, x, y }) => (
-            <line key={`edge-${e.id}`} x1={cx} y1={cy} x2={x} y2={y} stroke={COLOR[status(e)]} strokeWidth={e.delivered_per_minute > 0 ? 4 : 2} strokeDasharray={status(e) === 'open' ? '8 6' : undefined} />
+          {placed.map(({ n, x, y }) => (
+            <line key={`edge-${n.id}`} x1={cx} y1={cy} x2={x} y2={y} stroke={COLOR[n.status]} strokeWidth={n.perMinute > 0 ? 4 : 2} strokeDasharray={n.status === 'open' ? '8 6' : undefined} />
           ))}
           <circle cx={cx} cy={cy} r={46} fill="#1677ff" />
           <text x={cx} y={cy + 5} textAnchor="middle" fill="#fff" fontSize={16} fontWeight={600}>
             Rapport
           </text>
-          {placed.map(({ e, x, y }) => (
+          {placed.map(({ n, x, y }) => (
             <g
-              key={e.id}
+              key={n.id}
               role="button"
               tabIndex={0}
-              aria-label={nameOf(e)}
+              aria-label={n.name}
               data-testid="health-node"
-              data-status={status(e)}
+              data-status={n.status}
               style={{ cursor: 'pointer' }}
-              onClick={() => setOpen(e)}
+              onClick={n.open}
               onKeyDown={(event) => {
-                if (event.key === 'Enter' || event.key === ' ') setOpen(e);
+                if (event.key === 'Enter' || event.key === ' ') n.open();
               }}
             >
-              <circle cx={x} cy={y} r={30} fill="#fff" stroke={COLOR[status(e)]} strokeWidth={5} />
-              <text x={x} y={y + 5} textAnchor="middle" fontSize={13} fontWeight={600} fill={COLOR[status(e)]}>
-                {e.parked + e.queued + e.waiting > 0 ? i18n.number(e.parked + e.queued + e.waiting) : '✓'}
+              <circle cx={x} cy={y} r={30} fill="#fff" stroke={COLOR[n.status]} strokeWidth={5} />
+              <text x={x} y={y + 5} textAnchor="middle" fontSize={13} fontWeight={600} fill={COLOR[n.status]}>
+                {n.waiting > 0 ? i18n.number(n.waiting) : '✓'}
               </text>
               <text x={x} y={y + 48} textAnchor="middle" fontSize={13} fill="#262626">
-                {nameOf(e).slice(0, 28)}
+                {n.name.slice(0, 28)}
               </text>
               <text x={x} y={y + 64} textAnchor="middle" fontSize={11} fill="#8c8c8c">
-                {`${perMinute(e)} · p95 ${ms(e.latency_p95_ms)}`}
+                {`${rate(n.perMinute)} · p95 ${ms(n.p95)}`}
               </text>
             </g>
           ))}
@@ -157,6 +200,53 @@ export default function HealthMap() {
             },
           ]}
         />
+        {connectors.length > 0 && (
+          <Table<ConnectorHealth>
+            rowKey="id"
+            size="small"
+            pagination={false}
+            scroll={{ x: 'max-content' }}
+            style={{ marginTop: 16 }}
+            data-testid="health-connectors"
+            dataSource={connectors}
+            onRow={() => ({ onClick: () => navigate('/settings/connectors'), style: { cursor: 'pointer' } })}
+            columns={[
+              {
+                key: 'name',
+                title: t('health.connector'),
+                render: (_, c) => (
+                  <Space orientation="vertical" size={0}>
+                    <Typography.Text strong>{c.name}</Typography.Text>
+                    <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                      {kindLabel(t, c.kind)}
+                    </Typography.Text>
+                  </Space>
+                ),
+              },
+              {
+                key: 'status',
+                title: t('health.status'),
+                render: (_, c) => <Tag color={TAG_COLOR[connectorStatus(c)]}>{t(`health.status.${connectorStatus(c)}` as MessageKey)}</Tag>,
+              },
+              { key: 'rate', title: t('health.sent'), render: (_, c) => rate(c.sent_per_minute) },
+              { key: 'latency', title: t('health.latency'), render: (_, c) => `${ms(c.latency_p50_ms)} / ${ms(c.latency_p95_ms)}` },
+              { key: 'failures', title: t('health.failureRate'), render: (_, c) => percent(c.failure_rate) },
+              { key: 'queue', title: t('health.connectorQueue'), render: (_, c) => t('health.connectorQueueParts', { queued: i18n.number(c.queued), refused: i18n.number(c.refused) }) },
+              {
+                key: 'error',
+                title: t('health.lastError'),
+                render: (_, c) =>
+                  c.last_error ? (
+                    <Typography.Text type="danger" style={{ fontSize: 12 }} ellipsis={{ tooltip: c.last_error }}>
+                      {c.last_error}
+                    </Typography.Text>
+                  ) : (
+                    '—'
+                  ),
+              },
+            ]}
+          />
+        )}
       </>
     );
   };

@@ -103,6 +103,7 @@ pub async fn fill(store: &Store, workspace_id: &str, scale: usize) -> Result<()>
     add_sales_teams(store, workspace_id, &admin.id, &users).await?;
     add_day_one_fields(store, workspace_id).await?;
     integrations::add_webhooks(store, workspace_id).await?;
+    integrations::add_connectors(store, workspace_id).await?;
     let role = roles
         .iter()
         .find(|r| r.id == admin.role_id)

@@ -5,7 +5,8 @@
 // what the stored events imply, and a refused condition's message under its block; saves it and
 // sees the members; a customer sent through /v1/batch enters it, and the contact page shows the
 // segment's tag, manual tags and the lineage of the membership; a snapshot is taken and pushed
-// to a webhook, the customer's order makes them leave, and the diff of two snapshots shows it;
+// to a webhook endpoint (a signed segment.snapshot message through the hub, in the endpoint's
+// delivery log), the customer's order makes them leave, and the diff of two snapshots shows it;
 // an edit makes version 2 and "re-evaluate now" reports what changed; the pages render in
 // Chinese, where a trait and a contact field are added too.
 import { after, before, test } from 'node:test';
@@ -265,29 +266,65 @@ test('snapshots before and after an order, and their diff shows who left', async
   const first = page.getByTestId('snapshots-table').locator('.ant-table-row').filter({ hasText: SNAPSHOT });
   assert.equal((await first.getByTestId('snapshot-members').innerText()).trim(), String(expected + 1));
 
-  // Push it to a webhook (a receiver on loopback): signed JSON with the frozen members.
+  // Push it to a webhook endpoint (a receiver on loopback): segment.snapshot messages through
+  // the hub, signed as Standard Webhooks says, carrying the frozen members.
   const received = [];
   const receiver = createServer((req, res) => {
     let body = '';
     req.on('data', (d) => (body += d));
     req.on('end', () => {
-      received.push({ signature: req.headers['x-rapport-signature'], body: JSON.parse(body) });
+      received.push({ headers: req.headers, raw: body, body: JSON.parse(body) });
       res.writeHead(200).end('ok');
     });
   });
   await new Promise((ok) => receiver.listen(0, '127.0.0.1', ok));
+  const receiverUrl = `http://127.0.0.1:${receiver.address().port}/audiences`;
+  const modal = page.locator('.ant-modal:visible');
   try {
+    // The demo's endpoints are switched off: the dialog says so and points to the settings.
     await first.getByTestId('snapshot-push').click();
-    await page.getByTestId('push-url').fill(`http://127.0.0.1:${receiver.address().port}/audiences`);
-    await page.locator('.ant-modal:visible').getByRole('button', { name: 'Push to webhook' }).click();
-    await toast(`Pushed ${expected + 1} members in 1 request(s) (HTTP 200)`);
+    await page.getByTestId('push-no-endpoint').getByRole('link', { name: 'Manage endpoints in the webhook settings' }).waitFor();
+    assert.equal(await page.getByTestId('push-no-endpoint').getByRole('link').getAttribute('href'), '/settings/webhooks');
+    await modal.locator('.ant-modal-footer').getByRole('button', { name: 'Close' }).click();
+    await modal.waitFor({ state: 'detached' });
+
+    const { json: endpoint } = await apiCall(server.base, 'POST', '/api/v1/webhooks', {
+      url: receiverUrl, description: '广告平台人群包', topics: ['record.deleted'], objects: ['task'],
+    }, cookie);
+    await first.getByTestId('snapshot-push').click();
+    await choose(page.getByTestId('push-endpoint'), receiverUrl);
+    await page.getByTestId('push-submit').click();
+    const result = page.getByTestId('push-result');
+    await result.waitFor();
+    assert.equal((await result.getByTestId('push-messages').innerText()).trim(), '1');
+    assert.equal((await result.getByTestId('push-members').innerText()).trim(), String(expected + 1));
+    assert.equal((await result.getByTestId('push-batches').innerText()).trim(), '1');
+
+    const pushed = await until('the snapshot message at the receiver', async () => received.find((r) => r.body.type === 'segment.snapshot'));
+    assert.equal(received.filter((r) => r.body.type === 'segment.snapshot').length, 1);
+    const { headers, raw, body } = pushed;
+    assert.ok(headers['webhook-id']);
+    const key = Buffer.from(endpoint.secret.slice('whsec_'.length), 'base64');
+    const expectedSignature = createHmac('sha256', key).update(`${headers['webhook-id']}.${headers['webhook-timestamp']}.${raw}`).digest('base64');
+    assert.ok(headers['webhook-signature'].split(' ').includes(`v1,${expectedSignature}`), headers['webhook-signature']);
+    assert.equal(body.data.snapshot.name, SNAPSHOT);
+    assert.equal(body.data.batch, 1);
+    assert.equal(body.data.batches, 1);
+    assert.equal(body.data.members.length, expected + 1);
+    assert.ok(body.data.members.some((m) => m.email === EMAIL));
+
+    // The message is in the endpoint's delivery log, delivered.
+    await result.getByTestId('push-log').click();
+    const log = page.getByTestId('deliveries-drawer');
+    const delivery = log.locator('.ant-table-row').filter({ hasText: 'Segment snapshot' });
+    await delivery.getByTestId('delivery-state').filter({ hasText: 'Delivered' }).waitFor();
+    await log.locator('.ant-drawer-close').click();
+    await log.waitFor({ state: 'hidden' });
+    await modal.locator('.ant-modal-footer').getByRole('button', { name: 'Close' }).click();
+    await modal.waitFor({ state: 'detached' });
   } finally {
     receiver.close();
   }
-  assert.equal(received.length, 1);
-  assert.ok(received[0].signature);
-  assert.equal(received[0].body.snapshot.name, SNAPSHOT);
-  assert.ok(received[0].body.members.some((m) => m.email === EMAIL));
 
   await sendBatch([
     { type: 'track', userId: USER, event: 'Order Completed', timestamp: new Date(Date.now() - 60_000).toISOString(), messageId: 'seg-e2e-order', properties: { order_id: 'SO-E2E-1', total: 3299, currency: 'CNY', series: 'A' } },

@@ -1,14 +1,18 @@
 // Scene snapshots (场景化快照) of a segment: freeze the members now under a name
-// ("618大促前72小时活跃用户群"), list them, download one as CSV, push one to a webhook (signed),
-// and compare two (who joined, who left).
-import { Alert, App, Button, Col, Form, Input, Modal, Row, Select, Space, Statistic, Table, Typography } from 'antd';
-import { CameraOutlined, DiffOutlined, DownloadOutlined, SendOutlined } from '@ant-design/icons';
+// ("618大促前72小时活跃用户群"), list them, download one as CSV, push one to an outbound webhook
+// endpoint (queued as signed `segment.snapshot` messages, in the endpoint's delivery log), and
+// compare two (who joined, who left).
+import { Alert, App, Button, Col, Descriptions, Empty, Form, Input, Modal, Row, Select, Space, Statistic, Table, Typography } from 'antd';
+import { CameraOutlined, DiffOutlined, DownloadOutlined, HistoryOutlined, SendOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { api, apiPath } from '../../api/client';
 import { useI18n } from '../../i18n/I18nProvider';
 import { PageError, errorMessage } from '../../app/PageState';
 import { useCdpAccess } from '../cdp/api';
+import { useEndpoints, type Endpoint } from '../settings/webhooks/api';
+import { DeliveriesDrawer } from '../settings/webhooks/DeliveriesDrawer';
 import { segmentKeys, segmentPath, snapshotPath, useInvalidateSegments, type PushReport, type Segment, type Snapshot, type SnapshotDiff } from './api';
 import { MemberSample } from './members';
 
@@ -170,18 +174,21 @@ function DiffView({ from, to }: { from: string; to: string }) {
 function PushModal({ snapshot, onClose }: { snapshot: Snapshot; onClose: () => void }) {
   const i18n = useI18n();
   const { t } = i18n;
-  const { message } = App.useApp();
-  const [form] = Form.useForm<{ url: string }>();
+  const endpoints = useEndpoints();
+  const [form] = Form.useForm<{ endpoint_id: string }>();
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<string | null>(null);
+  const [report, setReport] = useState<{ report: PushReport; endpoint: Endpoint } | null>(null);
+  const [log, setLog] = useState<Endpoint | null>(null);
+  const enabled = (endpoints.data ?? []).filter((e) => e.enabled);
 
-  const push = async ({ url }: { url: string }) => {
+  const push = async ({ endpoint_id }: { endpoint_id: string }) => {
+    const endpoint = enabled.find((e) => e.id === endpoint_id);
+    if (!endpoint) return;
     setBusy(true);
     setFailure(null);
     try {
-      const report = await api.post<PushReport>(snapshotPath(apiPath`/${snapshot.id}/push`), { url: url.trim() });
-      message.success(t('segments.snapshots.pushed', { count: i18n.number(report.members), batches: report.batches, status: report.status }));
-      onClose();
+      setReport({ report: await api.post<PushReport>(snapshotPath(apiPath`/${snapshot.id}/push`), { endpoint_id }), endpoint });
     } catch (error) {
       setFailure(errorMessage(i18n, error));
     } finally {
@@ -189,31 +196,82 @@ function PushModal({ snapshot, onClose }: { snapshot: Snapshot; onClose: () => v
     }
   };
 
+  const toSettings = <Link to="/settings/webhooks">{t('segments.snapshots.toSettings')}</Link>;
+  const body = endpoints.error ? (
+    <PageError error={endpoints.error} onRetry={() => endpoints.refetch()} />
+  ) : report ? (
+    <Space orientation="vertical" style={{ width: '100%' }} data-testid="push-result" role="status">
+      <Alert type="success" showIcon title={t('segments.snapshots.queued', { url: report.endpoint.url })} />
+      <Descriptions
+        size="small"
+        column={1}
+        bordered
+        items={[
+          { key: 'messages', label: t('segments.snapshots.messages'), children: <span data-testid="push-messages">{i18n.number(report.report.messages.length)}</span> },
+          { key: 'members', label: t('segments.members.title'), children: <span data-testid="push-members">{i18n.number(report.report.members)}</span> },
+          { key: 'batches', label: t('segments.snapshots.batches'), children: <span data-testid="push-batches">{i18n.number(report.report.batches)}</span> },
+        ]}
+      />
+      <Space wrap>
+        <Button icon={<HistoryOutlined />} onClick={() => setLog(report.endpoint)} data-testid="push-log">
+          {t('segments.snapshots.viewLog')}
+        </Button>
+        {toSettings}
+      </Space>
+    </Space>
+  ) : !endpoints.isLoading && enabled.length === 0 ? (
+    <Empty description={t('segments.snapshots.noEndpoint')} data-testid="push-no-endpoint">
+      {toSettings}
+    </Empty>
+  ) : (
+    <>
+      <Typography.Paragraph type="secondary">{t('segments.snapshots.pushHint')}</Typography.Paragraph>
+      {failure && <Alert type="error" showIcon title={failure} style={{ marginBottom: 12 }} />}
+      <Form form={form} layout="vertical" onFinish={push}>
+        <Form.Item name="endpoint_id" label={t('segments.snapshots.endpoint')} rules={[{ required: true, message: t('segments.snapshots.endpointNeeded') }]}>
+          <Select
+            loading={endpoints.isLoading}
+            aria-label={t('segments.snapshots.endpoint')}
+            data-testid="push-endpoint"
+            optionLabelProp="title"
+            options={enabled.map((e) => ({
+              value: e.id,
+              title: e.url,
+              label: (
+                <div style={{ whiteSpace: 'normal', wordBreak: 'break-all' }}>
+                  <div>{e.url}</div>
+                  {e.description && <Typography.Text type="secondary">{e.description}</Typography.Text>}
+                </div>
+              ),
+            }))}
+          />
+        </Form.Item>
+      </Form>
+      <Typography.Text type="secondary">{toSettings}</Typography.Text>
+    </>
+  );
+
   return (
     <Modal
       open
       title={t('segments.snapshots.pushTitle', { name: snapshot.name })}
       onCancel={onClose}
-      okText={t('segments.snapshots.push')}
-      cancelText={t('common.cancel')}
-      confirmLoading={busy}
-      onOk={() => form.submit()}
       destroyOnHidden
+      footer={
+        report || (!endpoints.isLoading && enabled.length === 0) ? (
+          <Button onClick={onClose}>{t('common.close')}</Button>
+        ) : (
+          <Space>
+            <Button onClick={onClose}>{t('common.cancel')}</Button>
+            <Button type="primary" icon={<SendOutlined />} loading={busy} onClick={() => form.submit()} data-testid="push-submit">
+              {t('segments.snapshots.push')}
+            </Button>
+          </Space>
+        )
+      }
     >
-      <Typography.Paragraph type="secondary">{t('segments.snapshots.pushHint')}</Typography.Paragraph>
-      {failure && <Alert type="error" showIcon title={failure} style={{ marginBottom: 12 }} />}
-      <Form form={form} layout="vertical" onFinish={push}>
-        <Form.Item
-          name="url"
-          label={t('segments.snapshots.url')}
-          rules={[
-            { required: true, message: t('common.fieldRequired') },
-            { type: 'url', message: t('segments.snapshots.badUrl') },
-          ]}
-        >
-          <Input placeholder="https://ads.example.com/audiences/hook" data-testid="push-url" />
-        </Form.Item>
-      </Form>
+      {body}
+      {log && <DeliveriesDrawer endpoint={log} onClose={() => setLog(null)} />}
     </Modal>
   );
 }

@@ -1,9 +1,9 @@
 // Administration: the object manager (objects, fields, layouts), users, teams, roles, API tokens,
-// outbound webhooks, connectors and the integration health map, the audit log and the job queue,
-// each a sub-page. Only administrators get here from the menu; the server refuses everyone else
+// outbound and inbound webhooks, connectors, the semantic dictionary and the integration health
+// map, the audit log and the job queue, each a sub-page. Only administrators get here from the menu; the server refuses everyone else
 // anyway.
 import { Menu, Result } from 'antd';
-import { ApartmentOutlined, ApiOutlined, AuditOutlined, BranchesOutlined, ClusterOutlined, DeploymentUnitOutlined, KeyOutlined, SafetyOutlined, ScheduleOutlined, TeamOutlined } from '@ant-design/icons';
+import { ApartmentOutlined, ApiOutlined, AuditOutlined, BookOutlined, BranchesOutlined, ClusterOutlined, DeploymentUnitOutlined, ImportOutlined, KeyOutlined, SafetyOutlined, ScheduleOutlined, TeamOutlined } from '@ant-design/icons';
 import { lazy, Suspense } from 'react';
 import { Navigate, Route, Routes, useLocation, useNavigate } from 'react-router';
 import { useMe } from '../../api/queries';
@@ -20,7 +20,9 @@ const TokensPage = lazy(() => import('./TokensPage'));
 const AuditPage = lazy(() => import('./AuditPage'));
 const JobsPage = lazy(() => import('./jobs/JobsPage'));
 const WebhooksPage = lazy(() => import('./webhooks/WebhooksPage'));
+const InboundHooksPage = lazy(() => import('./inbound/InboundHooksPage'));
 const ConnectorsPage = lazy(() => import('./connectors/ConnectorsPage'));
+const DictionaryPage = lazy(() => import('./dictionary/DictionaryPage'));
 const HealthMap = lazy(() => import('./webhooks/HealthMap'));
 
 export default function SettingsPage() {
@@ -45,7 +47,9 @@ export default function SettingsPage() {
           { key: 'roles', icon: <SafetyOutlined />, label: t('settings.roles') },
           { key: 'tokens', icon: <KeyOutlined />, label: t('settings.tokens') },
           { key: 'webhooks', icon: <ApiOutlined />, label: t('settings.webhooks') },
+          { key: 'inbound-hooks', icon: <ImportOutlined />, label: t('settings.inboundHooks') },
           { key: 'connectors', icon: <BranchesOutlined />, label: t('settings.connectors') },
+          { key: 'dictionary', icon: <BookOutlined />, label: t('settings.dictionary') },
           { key: 'integration-health', icon: <DeploymentUnitOutlined />, label: t('settings.health') },
           { key: 'audit', icon: <AuditOutlined />, label: t('settings.audit') },
           { key: 'jobs', icon: <ScheduleOutlined />, label: t('settings.jobs') },
@@ -63,7 +67,9 @@ export default function SettingsPage() {
             <Route path="roles" element={<RolesPage />} />
             <Route path="tokens" element={<TokensPage />} />
             <Route path="webhooks" element={<WebhooksPage />} />
+            <Route path="inbound-hooks" element={<InboundHooksPage />} />
             <Route path="connectors" element={<ConnectorsPage />} />
+            <Route path="dictionary" element={<DictionaryPage />} />
             <Route path="integration-health" element={<HealthMap />} />
             <Route path="audit" element={<AuditPage />} />
             <Route path="jobs" element={<JobsPage />} />

@@ -40,6 +40,7 @@ impl Direction {
 /// One pair: a CRM value and the system's code for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ValueMapEntry)]
 pub struct Entry {
     pub crm_value: String,
     pub external_code: String,

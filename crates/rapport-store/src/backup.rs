@@ -246,6 +246,9 @@ pub const TABLES: &[Table] = &[
             ("secrets", T),
             ("secret_names", J),
             ("enabled", B),
+            // The breaker comes back as it was: a connector that was down is probed first.
+            ("breaker_failures", I),
+            ("breaker_open_until", TS),
             ("last_sent_at", TS),
             ("last_error", T),
             ("created_at", TS),

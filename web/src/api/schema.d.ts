@@ -2117,6 +2117,12 @@ export interface components {
          *     values).
          */
         Connector: {
+            /**
+             * Format: date-time
+             * @description While set, queued sends are put off until then: the breaker is open after temporary
+             *     failures in a row (or a probe is under way).
+             */
+            breaker_open_until?: string | null;
             /** Format: date-time */
             created_at: string;
             description: string;
@@ -2139,6 +2145,11 @@ export interface components {
         };
         /** @description One connector on the health map. */
         ConnectorHealth: {
+            /**
+             * Format: date-time
+             * @description Set while the connector's breaker is open: queued sends wait until then.
+             */
+            breaker_open_until?: string | null;
             enabled: boolean;
             /**
              * Format: double
@@ -3799,7 +3810,7 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             description: string;
-            entries: components["schemas"]["Entry"][];
+            entries: components["schemas"]["ValueMapEntry"][];
             field: string;
             id: string;
             object: string;
@@ -3809,6 +3820,11 @@ export interface components {
             unmapped: components["schemas"]["Unmapped"][];
             /** Format: date-time */
             updated_at: string;
+        };
+        /** @description One pair: a CRM value and the system's code for it. */
+        ValueMapEntry: {
+            crm_value: string;
+            external_code: string;
         };
         /**
          * @description What an admin sends to create a mapping or replace one.
@@ -3826,7 +3842,7 @@ export interface components {
          */
         ValueMapInput: {
             description?: string;
-            entries?: components["schemas"]["Entry"][];
+            entries?: components["schemas"]["ValueMapEntry"][];
             field: string;
             object: string;
             system: string;

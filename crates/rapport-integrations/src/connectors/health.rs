@@ -38,6 +38,8 @@ pub struct ConnectorHealth {
     pub queued: i64,
     pub last_sent_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// Set while the connector's breaker is open: queued sends wait until then.
+    pub breaker_open_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Default)]
@@ -120,6 +122,7 @@ pub async fn health(
                 enabled: c.enabled,
                 last_sent_at: c.last_sent_at,
                 last_error: c.last_error,
+                breaker_open_until: c.breaker_open_until,
             }
         })
         .collect())

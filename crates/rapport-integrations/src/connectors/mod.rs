@@ -5,6 +5,7 @@
 //! key and never answered. What a connector sends is a [`Message`], rendered from templates
 //! (`render`), sent now as a test or queued as a job, every send kept in a log (`send`).
 
+pub mod breaker;
 pub mod health;
 pub mod http;
 pub mod kinds;
@@ -41,6 +42,9 @@ pub struct Connector {
     /// The credentials stored for it, by name (`password`, `access_key_secret`, …).
     pub secrets_set: Vec<String>,
     pub enabled: bool,
+    /// While set, queued sends are put off until then: the breaker is open after temporary
+    /// failures in a row (or a probe is under way).
+    pub breaker_open_until: Option<DateTime<Utc>>,
     /// The latest send, test or not: when, and its error when it failed.
     pub last_sent_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
@@ -244,8 +248,9 @@ fn check_field(
 }
 
 const COLUMNS: &str = "id, kind, name, description, settings, secret_names, enabled, \
-                       last_sent_at, last_error, created_at, updated_at, workspace_id, secrets";
-const KINDS: [ColumnKind; 13] = [
+                       last_sent_at, last_error, created_at, updated_at, workspace_id, secrets, \
+                       breaker_open_until";
+const KINDS: [ColumnKind; 14] = [
     ColumnKind::Text,
     ColumnKind::Text,
     ColumnKind::Text,
@@ -259,6 +264,7 @@ const KINDS: [ColumnKind; 13] = [
     ColumnKind::Timestamp,
     ColumnKind::Text,
     ColumnKind::Text,
+    ColumnKind::Timestamp,
 ];
 
 fn decode(row: &rapport_store::Row) -> Result<Connector, StoreError> {
@@ -278,6 +284,7 @@ fn decode(row: &rapport_store::Row) -> Result<Connector, StoreError> {
         secrets_set: serde_json::from_value(row.json(5)?).unwrap_or_default(),
         enabled: row.bool(6)?,
         last_sent_at: row.opt_timestamp(7)?,
+        breaker_open_until: row.opt_timestamp(13)?,
         last_error: row.opt_text(8)?,
         created_at: row.timestamp(9)?,
         updated_at: row.timestamp(10)?,

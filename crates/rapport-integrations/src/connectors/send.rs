@@ -857,22 +857,50 @@ pub async fn run(
     if entry.state != SendState::Queued {
         return ctx.complete(ctx.begin().await?).await;
     }
+    let gave_up = store.now() - entry.created_at > super::breaker::GIVE_UP_AFTER;
+    if !gave_up {
+        if let super::breaker::Gate::Wait(until) =
+            super::breaker::gate(&store, &entry.connector_id).await?
+        {
+            // The breaker is open: this send waits its turn without using an attempt, and its
+            // queue slot goes to other connectors' sends now.
+            let mut tx = ctx.begin().await?;
+            jobs::enqueue(
+                &store,
+                &mut tx,
+                &[NewJob::new(QUEUE, SEND, json!({"message_id": id}))
+                    .workspace(&workspace_id)
+                    .max_attempts(MAX_ATTEMPTS)
+                    .run_at(until)],
+            )
+            .await?;
+            return ctx.complete(tx).await;
+        }
+    }
     let started = Instant::now();
     let mut kind = None;
-    let outcome = match super::open(&store, &workspace_id, &entry.connector_id).await {
-        Ok(connector) => {
-            kind = Some(connector.connector.kind);
-            match dispatch(&store, &connector, &entry.message).await {
-                Ok(sent) => super::http::map_back(&store, &connector, &entry.message, sent).await,
-                failed => failed,
+    let outcome = if gave_up {
+        Err(Failed::permanent(
+            "given up: the destination did not take it within 3 days",
+        ))
+    } else {
+        match super::open(&store, &workspace_id, &entry.connector_id).await {
+            Ok(connector) => {
+                kind = Some(connector.connector.kind);
+                match dispatch(&store, &connector, &entry.message).await {
+                    Ok(sent) => {
+                        super::http::map_back(&store, &connector, &entry.message, sent).await
+                    }
+                    failed => failed,
+                }
             }
+            Err(StoreError::NotFound { .. }) => Err(Failed::permanent("the connector was deleted")),
+            Err(e) => Err(Failed {
+                transient: true,
+                reason: e.to_string(),
+                ..Default::default()
+            }),
         }
-        Err(StoreError::NotFound { .. }) => Err(Failed::permanent("the connector was deleted")),
-        Err(e) => Err(Failed {
-            transient: true,
-            reason: e.to_string(),
-            ..Default::default()
-        }),
     };
     let last = ctx.job.attempt >= ctx.job.max_attempts;
     let retry = matches!(&outcome, Err(f) if f.transient) && !last;
@@ -890,6 +918,10 @@ pub async fn run(
         started.elapsed(),
     );
     let mut tx = ctx.begin().await?;
+    if kind.is_some() && !matches!(&outcome, Err(f) if f.refused) {
+        let temporary = matches!(&outcome, Err(f) if f.transient);
+        super::breaker::observe(&mut tx, &store, &entry.connector_id, temporary).await?;
+    }
     let row = Entry {
         workspace_id: &workspace_id,
         connector_id: &entry.connector_id,

@@ -26,6 +26,7 @@ crate::both_backends!(
     credentials_are_sealed_and_survive_a_restart,
     the_dictionary_translates_both_ways_and_refuses_the_unmapped,
     a_failed_precheck_refuses_the_push,
+    a_dead_connector_opens_its_breaker_and_costs_the_others_nothing,
 );
 
 const CONNECTORS: &str = "/api/v1/connectors";
@@ -1040,4 +1041,97 @@ async fn a_failed_precheck_refuses_the_push(b: Backend) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(c.received("erp").await.len(), 2);
+}
+
+async fn a_dead_connector_opens_its_breaker_and_costs_the_others_nothing(b: Backend) {
+    let s = TestServer::start(b).await;
+    let c = Counterparts::start();
+    let ids = connectors(&s, &c).await;
+    let id = |name: &str| ids.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+    let (gateway, wecom) = (id("gateway"), id("wecom"));
+    c.set("gateway", "down").await;
+    for i in 0..12 {
+        let (status, _) = s
+            .post(
+                &format!("{CONNECTORS}/{gateway}/send"),
+                json!({"to": ["13800138000"], "text": format!("#{i}")}),
+            )
+            .await;
+        assert_eq!(status, 202);
+    }
+    for i in 0..5 {
+        let (status, _) = s
+            .post(
+                &format!("{CONNECTORS}/{wecom}/send"),
+                json!({"text": format!("群消息 #{i}")}),
+            )
+            .await;
+        assert_eq!(status, 202);
+    }
+    // The healthy robot's sends all go while the gateway is down.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, log) = s.get(&format!("{CONNECTORS}/{wecom}/messages")).await;
+        if log
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["state"] == "sent")
+            .count()
+            == 5
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the healthy connector's sends waited"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The gateway's breaker opened after a few failures: most sends were never attempted.
+    let (_, connector) = s.get(&format!("{CONNECTORS}/{gateway}")).await;
+    assert!(connector["breaker_open_until"].is_string(), "{connector}");
+    let (_, health) = s.get("/api/v1/webhooks/health").await;
+    let node = health["connectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == gateway.as_str())
+        .unwrap()
+        .clone();
+    assert!(node["breaker_open_until"].is_string(), "{node}");
+    assert!(node["queued"].as_i64().unwrap() > 0, "{node}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let tried = c.received("gateway").await.len();
+    assert!(
+        tried < 12,
+        "{tried} attempts at a dead gateway for 12 sends"
+    );
+    // Back up: the probe closes the breaker and every send goes, each text once.
+    c.set("gateway", "up").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let (_, log) = s.get(&format!("{CONNECTORS}/{gateway}/messages")).await;
+        let log = log.as_array().unwrap().clone();
+        assert!(log.iter().all(|l| l["state"] != "failed"), "{log:?}");
+        if log.iter().all(|l| l["state"] == "sent") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still queued after recovery"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let texts: Vec<String> = c
+        .received("gateway")
+        .await
+        .iter()
+        .filter(|g| g["ok"] == true)
+        .map(|g| g["body"]["text"].as_str().unwrap().to_string())
+        .collect();
+    let unique: std::collections::BTreeSet<&String> = texts.iter().collect();
+    assert_eq!(unique.len(), 12, "{texts:?}");
+    let (_, connector) = s.get(&format!("{CONNECTORS}/{gateway}")).await;
+    assert!(connector["breaker_open_until"].is_null(), "{connector}");
 }

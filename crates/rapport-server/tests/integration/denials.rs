@@ -264,6 +264,11 @@ async fn sweep(api: &Api, doc: &Value, fixtures: &Fixtures, tag: &str) -> BTreeM
             continue;
         }
         for (method, operation) in item.as_object().unwrap() {
+            // Operations open to anyone (an unsubscribe link, an inbound hook, which check a
+            // signature of their own) refuse nobody by role.
+            if operation["security"] == serde_json::json!([{}]) {
+                continue;
+            }
             n += 1;
             let request_id = format!("{tag}-{n}");
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();

@@ -589,7 +589,8 @@ async fn snapshots_push_signed_batches_and_report_failures(backend: Backend) {
             let (status, made) = server
                 .post(
                     "/api/v1/webhooks",
-                    json!({"url": url, "topics": ["record.created"], "description": "营销平台", "enabled": enabled}),
+                    // A topic nothing here makes: the receiver gets the pushes alone.
+                    json!({"url": url, "topics": ["record.deleted"], "objects": ["deal"], "description": "营销平台", "enabled": enabled}),
                 )
                 .await;
             assert_eq!(status, 201, "{made}");

@@ -29,6 +29,9 @@ export const AUDIT_ACTIONS = [
   'user.create', 'user.update', 'user.password_change', 'role.save', 'token.create', 'token.revoke',
   'team.create', 'team.update', 'team.delete',
   'webhook.create', 'webhook.update', 'webhook.delete', 'webhook.rotate_secret', 'webhook.resend',
+  'connector.create', 'connector.update', 'connector.delete',
+  'dictionary.create', 'dictionary.update', 'dictionary.delete',
+  'inbound_hook.create', 'inbound_hook.update', 'inbound_hook.delete', 'inbound_hook.rotate_secret',
   'job.retry', 'job.cancel', 'job.discard',
   'cdp.segment.create', 'cdp.segment.update', 'cdp.segment.archive', 'cdp.segment.recount', 'cdp.segment.export',
   'cdp.snapshot.take', 'cdp.snapshot.export', 'cdp.snapshot.push', 'cdp.signing_secret.rotate',
@@ -92,6 +95,14 @@ export function auditTarget(entry: Pick<AuditEntry, 'action' | 'target' | 'detai
   if (group === 'webhook') {
     const url = typeof details.url === 'string' ? details.url : null;
     return url ? { kind: 'text', text: url, to: '/settings/webhooks' } : { kind: 'kind', what: 'audit.target.webhook', to: '/settings/webhooks' };
+  }
+  if (group === 'connector' || group === 'inbound_hook') {
+    const to = group === 'connector' ? '/settings/connectors' : '/settings/inbound-hooks';
+    return detailName ? { kind: 'text', text: detailName, to } : { kind: 'kind', what: group === 'connector' ? 'audit.target.connector' : 'audit.target.inboundHook', to };
+  }
+  if (group === 'dictionary') {
+    const text = [details.system, details.object, details.field].filter((p) => typeof p === 'string').join(' · ');
+    return text ? { kind: 'text', text, to: '/settings/dictionary' } : { kind: 'kind', what: 'audit.target.dictionary', to: '/settings/dictionary' };
   }
   // The rest name their target already: an email that logged in, an event type, a permission.
   return { kind: 'text', text: target };

@@ -29,6 +29,7 @@ function status(e: EndpointHealth): Status {
 
 function connectorStatus(c: ConnectorHealth): Status {
   if (!c.enabled) return 'disabled';
+  if (c.breaker_open_until && new Date(c.breaker_open_until).getTime() > Date.now()) return 'open';
   return c.last_error ? 'failing' : 'healthy';
 }
 

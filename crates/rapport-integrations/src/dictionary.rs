@@ -6,6 +6,7 @@
 //! mapping is refused with the reason recorded and shown on the admin page — never passed
 //! through raw.
 
+use crate::owned::Table;
 use chrono::{DateTime, Utc};
 use rapport_core::codes::ErrorCode;
 use rapport_core::metadata::FieldType;
@@ -170,7 +171,12 @@ async fn check(store: &Store, workspace_id: &str, input: &ValueMapInput) -> Resu
     Ok(())
 }
 
-const COLUMNS: &str = "id, system, object, field, description, entries, created_at, updated_at";
+const TABLE: Table = Table {
+    name: "value_maps",
+    columns: "id, system, object, field, description, entries, created_at, updated_at",
+    kinds: &KINDS,
+    what: "value map",
+};
 const KINDS: [ColumnKind; 8] = [
     ColumnKind::Text,
     ColumnKind::Text,
@@ -235,16 +241,8 @@ async fn unmapped_of(store: &Store, map_id: &str) -> Result<Vec<Unmapped>, Store
 }
 
 pub async fn list(store: &Store, workspace_id: &str) -> Result<Vec<ValueMap>, StoreError> {
-    let rows = store
-        .db
-        .fetch_all(
-            &format!(
-                "SELECT {COLUMNS} FROM value_maps WHERE workspace_id = {} ORDER BY system, object, field",
-                store.ph(1)
-            ),
-            &[SqlParam::Text(workspace_id.into())],
-            &KINDS,
-        )
+    let rows = TABLE
+        .all(store, workspace_id, "system, object, field")
         .await?;
     let mut maps = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -256,23 +254,7 @@ pub async fn list(store: &Store, workspace_id: &str) -> Result<Vec<ValueMap>, St
 }
 
 pub async fn get(store: &Store, workspace_id: &str, id: &str) -> Result<ValueMap, StoreError> {
-    let row = store
-        .db
-        .fetch_optional(
-            &format!(
-                "SELECT {COLUMNS} FROM value_maps WHERE workspace_id = {} AND id = {}",
-                store.ph(1),
-                store.ph(2)
-            ),
-            &[
-                SqlParam::Text(workspace_id.into()),
-                SqlParam::Text(id.into()),
-            ],
-            &KINDS,
-        )
-        .await?
-        .ok_or_else(|| StoreError::not_found("value map"))?;
-    let mut map = decode(&row)?;
+    let mut map = decode(&TABLE.one(store, workspace_id, id).await?)?;
     map.unmapped = unmapped_of(store, id).await?;
     Ok(map)
 }
@@ -382,22 +364,7 @@ pub async fn update(
 
 pub async fn delete(store: &Store, workspace_id: &str, id: &str) -> Result<(), StoreError> {
     let mut tx = store.db.begin().await?;
-    let n = tx
-        .execute(
-            &format!(
-                "DELETE FROM value_maps WHERE workspace_id = {} AND id = {}",
-                store.ph(1),
-                store.ph(2)
-            ),
-            &[
-                SqlParam::Text(workspace_id.into()),
-                SqlParam::Text(id.into()),
-            ],
-        )
-        .await?;
-    if n == 0 {
-        return Err(StoreError::not_found("value map"));
-    }
+    TABLE.delete(store, &mut tx, workspace_id, id).await?;
     tx.execute(
         &format!(
             "DELETE FROM value_map_unmapped WHERE map_id = {}",

@@ -10,5 +10,6 @@
 pub mod connectors;
 pub mod dictionary;
 pub mod inbound;
+mod owned;
 pub mod webhooks;
 pub mod workers;

@@ -16,6 +16,7 @@ pub mod sms;
 pub mod smtp;
 pub mod unsubscribe;
 
+use crate::owned::Table;
 use chrono::{DateTime, Utc};
 use kinds::{ConnectorKind, FieldSpec};
 use rapport_core::codes::ErrorCode;
@@ -247,9 +248,13 @@ fn check_field(
     Ok(())
 }
 
-const COLUMNS: &str = "id, kind, name, description, settings, secret_names, enabled, \
-                       last_sent_at, last_error, created_at, updated_at, workspace_id, secrets, \
-                       breaker_open_until";
+const TABLE: Table = Table {
+    name: "connectors",
+    columns: "id, kind, name, description, settings, secret_names, enabled, last_sent_at, \
+              last_error, created_at, updated_at, workspace_id, secrets, breaker_open_until",
+    kinds: &KINDS,
+    what: "connector",
+};
 const KINDS: [ColumnKind; 14] = [
     ColumnKind::Text,
     ColumnKind::Text,
@@ -293,46 +298,13 @@ fn decode(row: &rapport_store::Row) -> Result<Connector, StoreError> {
 
 /// A workspace's connectors, by name.
 pub async fn list(store: &Store, workspace_id: &str) -> Result<Vec<Connector>, StoreError> {
-    let rows = store
-        .db
-        .fetch_all(
-            &format!(
-                "SELECT {COLUMNS} FROM connectors WHERE workspace_id = {} ORDER BY name, id",
-                store.ph(1)
-            ),
-            &[SqlParam::Text(workspace_id.into())],
-            &KINDS,
-        )
-        .await?;
+    let rows = TABLE.all(store, workspace_id, "name, id").await?;
     rows.iter().map(decode).collect()
-}
-
-async fn fetch(
-    store: &Store,
-    workspace_id: &str,
-    id: &str,
-) -> Result<rapport_store::Row, StoreError> {
-    store
-        .db
-        .fetch_optional(
-            &format!(
-                "SELECT {COLUMNS} FROM connectors WHERE workspace_id = {} AND id = {}",
-                store.ph(1),
-                store.ph(2)
-            ),
-            &[
-                SqlParam::Text(workspace_id.into()),
-                SqlParam::Text(id.into()),
-            ],
-            &KINDS,
-        )
-        .await?
-        .ok_or_else(|| StoreError::not_found("connector"))
 }
 
 /// One connector with its credentials opened.
 pub async fn open(store: &Store, workspace_id: &str, id: &str) -> Result<Opened, StoreError> {
-    let row = fetch(store, workspace_id, id).await?;
+    let row = TABLE.one(store, workspace_id, id).await?;
     let connector = decode(&row)?;
     let sealed = row.text(12)?;
     let secrets = if sealed.is_empty() {
@@ -357,7 +329,7 @@ pub async fn open(store: &Store, workspace_id: &str, id: &str) -> Result<Opened,
 }
 
 pub async fn get(store: &Store, workspace_id: &str, id: &str) -> Result<Connector, StoreError> {
-    decode(&fetch(store, workspace_id, id).await?)
+    decode(&TABLE.one(store, workspace_id, id).await?)
 }
 
 fn seal(store: &Store, id: &str, secrets: &Map<String, Json>) -> String {
@@ -461,22 +433,7 @@ pub async fn update(
 
 /// Deletes a connector; its queued sends end `failed` when their turn comes.
 pub async fn delete(store: &Store, workspace_id: &str, id: &str) -> Result<(), StoreError> {
-    let n = store
-        .db
-        .execute(
-            &format!(
-                "DELETE FROM connectors WHERE workspace_id = {} AND id = {}",
-                store.ph(1),
-                store.ph(2)
-            ),
-            &[
-                SqlParam::Text(workspace_id.into()),
-                SqlParam::Text(id.into()),
-            ],
-        )
-        .await?;
-    if n == 0 {
-        return Err(StoreError::not_found("connector"));
-    }
-    Ok(())
+    let mut tx = store.db.begin().await?;
+    TABLE.delete(store, &mut tx, workspace_id, id).await?;
+    tx.commit().await
 }

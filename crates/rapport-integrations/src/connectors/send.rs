@@ -8,6 +8,7 @@
 use super::kinds::{Channel, ConnectorKind};
 use super::{render, Opened};
 use crate::dictionary::{self, Direction, Translator};
+use crate::owned::Table;
 use chrono::{DateTime, Utc};
 use rapport_core::codes::ErrorCode;
 use rapport_core::sql::{ColumnKind, SqlParam};
@@ -579,6 +580,12 @@ pub(crate) fn shown_url(url: &reqwest::Url, hide_last_segment: bool) -> String {
 
 const COLUMNS: &str = "id, connector_id, test, state, attempts, message, request, status, \
                        response, error, latency_ms, created_at, finished_at";
+const TABLE: Table = Table {
+    name: "connector_messages",
+    columns: COLUMNS,
+    kinds: &KINDS,
+    what: "connector message",
+};
 const KINDS: [ColumnKind; 13] = [
     ColumnKind::Text,
     ColumnKind::Text,
@@ -614,23 +621,7 @@ fn decode(row: &rapport_store::Row) -> Result<SendLog, StoreError> {
 }
 
 async fn log_row(store: &Store, workspace_id: &str, id: &str) -> Result<SendLog, StoreError> {
-    let row = store
-        .db
-        .fetch_optional(
-            &format!(
-                "SELECT {COLUMNS} FROM connector_messages WHERE workspace_id = {} AND id = {}",
-                store.ph(1),
-                store.ph(2)
-            ),
-            &[
-                SqlParam::Text(workspace_id.into()),
-                SqlParam::Text(id.into()),
-            ],
-            &KINDS,
-        )
-        .await?
-        .ok_or_else(|| StoreError::not_found("connector message"))?;
-    decode(&row)
+    decode(&TABLE.one(store, workspace_id, id).await?)
 }
 
 /// A connector's sends, newest first.

@@ -9,6 +9,7 @@
 
 pub mod receive;
 
+use crate::owned::Table;
 use crate::webhooks::signing;
 use chrono::{DateTime, Utc};
 use rapport_core::codes::ErrorCode;
@@ -153,8 +154,13 @@ async fn check(store: &Store, workspace_id: &str, input: &HookInput) -> Result<(
     Ok(())
 }
 
-const COLUMNS: &str = "id, name, object, auth, match_field, mapping, enabled, last_received_at, \
-                       created_at, updated_at";
+const TABLE: Table = Table {
+    name: "inbound_hooks",
+    columns: "id, name, object, auth, match_field, mapping, enabled, last_received_at, \
+              created_at, updated_at",
+    kinds: &KINDS,
+    what: "inbound hook",
+};
 const KINDS: [ColumnKind; 10] = [
     ColumnKind::Text,
     ColumnKind::Text,
@@ -189,38 +195,12 @@ fn decode(row: &rapport_store::Row) -> Result<Hook, StoreError> {
 }
 
 pub async fn list(store: &Store, workspace_id: &str) -> Result<Vec<Hook>, StoreError> {
-    let rows = store
-        .db
-        .fetch_all(
-            &format!(
-                "SELECT {COLUMNS} FROM inbound_hooks WHERE workspace_id = {} ORDER BY created_at, id",
-                store.ph(1)
-            ),
-            &[SqlParam::Text(workspace_id.into())],
-            &KINDS,
-        )
-        .await?;
+    let rows = TABLE.all(store, workspace_id, "created_at, id").await?;
     rows.iter().map(decode).collect()
 }
 
 pub async fn get(store: &Store, workspace_id: &str, id: &str) -> Result<Hook, StoreError> {
-    let row = store
-        .db
-        .fetch_optional(
-            &format!(
-                "SELECT {COLUMNS} FROM inbound_hooks WHERE workspace_id = {} AND id = {}",
-                store.ph(1),
-                store.ph(2)
-            ),
-            &[
-                SqlParam::Text(workspace_id.into()),
-                SqlParam::Text(id.into()),
-            ],
-            &KINDS,
-        )
-        .await?
-        .ok_or_else(|| StoreError::not_found("inbound hook"))?;
-    decode(&row)
+    decode(&TABLE.one(store, workspace_id, id).await?)
 }
 
 fn context(id: &str) -> String {
@@ -319,24 +299,9 @@ pub async fn update(
 }
 
 pub async fn delete(store: &Store, workspace_id: &str, id: &str) -> Result<(), StoreError> {
-    let n = store
-        .db
-        .execute(
-            &format!(
-                "DELETE FROM inbound_hooks WHERE workspace_id = {} AND id = {}",
-                store.ph(1),
-                store.ph(2)
-            ),
-            &[
-                SqlParam::Text(workspace_id.into()),
-                SqlParam::Text(id.into()),
-            ],
-        )
-        .await?;
-    if n == 0 {
-        return Err(StoreError::not_found("inbound hook"));
-    }
-    Ok(())
+    let mut tx = store.db.begin().await?;
+    TABLE.delete(store, &mut tx, workspace_id, id).await?;
+    tx.commit().await
 }
 
 /// A new secret for the hook; the old one stops working at once.

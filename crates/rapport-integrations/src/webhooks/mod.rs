@@ -12,6 +12,7 @@ pub mod health;
 mod order;
 pub mod signing;
 
+use crate::owned::Table;
 use breaker::{BreakerConfig, BreakerState};
 use chrono::{DateTime, Utc};
 use rapport_core::codes::ErrorCode;
@@ -143,9 +144,14 @@ fn check(store: &Store, input: &EndpointInput) -> Result<(), StoreError> {
     input.breaker.check()
 }
 
-const COLUMNS: &str = "id, url, description, topics, objects, enabled, created_at, updated_at, \
-                       failing_since, disabled_reason, ordered, timeout_seconds, breaker, \
-                       breaker_state, breaker_opened_at, breaker_probe_at, last_error, last_error_at";
+const TABLE: Table = Table {
+    name: "webhook_endpoints",
+    columns: "id, url, description, topics, objects, enabled, created_at, updated_at, \
+              failing_since, disabled_reason, ordered, timeout_seconds, breaker, breaker_state, \
+              breaker_opened_at, breaker_probe_at, last_error, last_error_at",
+    kinds: &KINDS,
+    what: "webhook endpoint",
+};
 const KINDS: [ColumnKind; 18] = [
     ColumnKind::Text,
     ColumnKind::Text,
@@ -195,38 +201,12 @@ fn decode(row: &rapport_store::Row) -> Result<Endpoint, StoreError> {
 }
 
 pub async fn list(store: &Store, workspace_id: &str) -> Result<Vec<Endpoint>, StoreError> {
-    let rows = store
-        .db
-        .fetch_all(
-            &format!(
-                "SELECT {COLUMNS} FROM webhook_endpoints WHERE workspace_id = {} ORDER BY created_at, id",
-                store.ph(1)
-            ),
-            &[SqlParam::Text(workspace_id.into())],
-            &KINDS,
-        )
-        .await?;
+    let rows = TABLE.all(store, workspace_id, "created_at, id").await?;
     rows.iter().map(decode).collect()
 }
 
 pub async fn get(store: &Store, workspace_id: &str, id: &str) -> Result<Endpoint, StoreError> {
-    let row = store
-        .db
-        .fetch_optional(
-            &format!(
-                "SELECT {COLUMNS} FROM webhook_endpoints WHERE workspace_id = {} AND id = {}",
-                store.ph(1),
-                store.ph(2)
-            ),
-            &[
-                SqlParam::Text(workspace_id.into()),
-                SqlParam::Text(id.into()),
-            ],
-            &KINDS,
-        )
-        .await?
-        .ok_or_else(|| StoreError::not_found("webhook endpoint"))?;
-    decode(&row)
+    decode(&TABLE.one(store, workspace_id, id).await?)
 }
 
 /// Creates an endpoint with a new secret; answers it and the secret.
@@ -331,24 +311,9 @@ fn breaker_json(config: &BreakerConfig) -> Json {
 
 /// Deletes an endpoint; its messages are no longer delivered.
 pub async fn delete(store: &Store, workspace_id: &str, id: &str) -> Result<(), StoreError> {
-    let n = store
-        .db
-        .execute(
-            &format!(
-                "DELETE FROM webhook_endpoints WHERE workspace_id = {} AND id = {}",
-                store.ph(1),
-                store.ph(2)
-            ),
-            &[
-                SqlParam::Text(workspace_id.into()),
-                SqlParam::Text(id.into()),
-            ],
-        )
-        .await?;
-    if n == 0 {
-        return Err(StoreError::not_found("webhook endpoint"));
-    }
-    Ok(())
+    let mut tx = store.db.begin().await?;
+    TABLE.delete(store, &mut tx, workspace_id, id).await?;
+    tx.commit().await
 }
 
 /// The endpoint's current secret.

@@ -254,6 +254,13 @@ impl TestServer {
         clock: Arc<dyn Clock>,
         outbound: Outbound,
     ) -> TestServer {
+        // `RAPPORT_TEST_LOG=warn` (an env-filter) shows the servers' logs with the test's output.
+        if let Ok(filter) = std::env::var("RAPPORT_TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
         let storage = Storage::create(backend).await;
         let db = storage.open().await;
         db.migrate().await.expect("migrate");

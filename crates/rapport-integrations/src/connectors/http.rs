@@ -10,19 +10,15 @@ use super::render::{self, Escape};
 use super::send::{exchange, judged, shown_url, Failed, Message, Outcome, Prepared, Sent};
 use super::Opened;
 use crate::dictionary::{self, Direction, Translator};
-use hmac::{Hmac, Mac};
 use rapport_core::Source;
 use rapport_store::records::{RecordUpdate, WriteCtx};
 use rapport_store::Store;
 use serde_json::{Map, Value as Json};
-use sha2::Sha256;
 
 /// The signature header's value: `sha256=` and the hex HMAC-SHA256 of `timestamp.body`.
 pub fn hmac_signature(secret: &str, timestamp: i64, body: &str) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
-        .unwrap_or_else(|_| <Hmac<Sha256> as Mac>::new(&Default::default()));
-    mac.update(format!("{timestamp}.{body}").as_bytes());
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    let mac = super::hmac_sha256(secret.as_bytes(), format!("{timestamp}.{body}").as_bytes());
+    format!("sha256={}", hex::encode(mac))
 }
 
 /// One call of the connector: `url_template` and `body_template` (or the pre-check's) rendered,

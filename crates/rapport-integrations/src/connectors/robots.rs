@@ -6,20 +6,11 @@
 //! message's `to` are mobiles to @.
 
 use super::send::{exchange, judged, shown_url, Failed, Outcome, Prepared};
-use super::Opened;
+use super::{hmac_sha256, Opened};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use hmac::{Hmac, Mac};
 use rapport_store::Store;
 use serde_json::{json, Value as Json};
-use sha2::Sha256;
-
-fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
-        .unwrap_or_else(|_| <Hmac<Sha256> as Mac>::new(&Default::default()));
-    mac.update(data);
-    mac.finalize().into_bytes().to_vec()
-}
 
 /// DingTalk's `sign` for `timestamp` (milliseconds).
 pub fn dingtalk_sign(secret: &str, timestamp: i64) -> String {

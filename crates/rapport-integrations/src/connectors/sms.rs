@@ -113,10 +113,7 @@ pub async fn send_aliyun(store: &Store, connector: &Opened, message: &Prepared) 
 }
 
 fn hmac256(key: &[u8], data: &str) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
-        .unwrap_or_else(|_| <Hmac<Sha256> as Mac>::new(&Default::default()));
-    mac.update(data.as_bytes());
-    mac.finalize().into_bytes().to_vec()
+    super::hmac_sha256(key, data.as_bytes())
 }
 
 /// The TC3-HMAC-SHA256 `Authorization` header of a Tencent Cloud API 3.0 POST of `body`
